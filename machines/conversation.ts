@@ -1,0 +1,275 @@
+import { assign, enqueueActions, raise, type SnapshotFrom, setup } from 'xstate';
+import { checkAnswer, nextUnanswered } from './guards.js';
+import type {
+  ConversationContext,
+  ConversationEmitted,
+  ConversationEvent,
+  ConversationFlow,
+  ConversationInput,
+  Step,
+} from './types.js';
+
+type Ev<T extends ConversationEvent['type']> = Extract<ConversationEvent, { type: T }>;
+
+/**
+ * One conversation: greeting → (about) → questions → contact → cta → completed, or declined, or
+ * abandoned when the server reports the idle deadline. Pure: time arrives on each event, and what
+ * happened leaves as emitted `behaviour` and `prompt` events for the engine to score, store and send.
+ */
+export function createConversationMachine(flow: ConversationFlow) {
+  const greetingOption = (id: string) => flow.greeting.options.find((o) => o.id === id);
+  const ctaOption = (id: string) => flow.cta.options.find((o) => o.id === id);
+
+  return setup({
+    types: {
+      context: {} as ConversationContext,
+      events: {} as ConversationEvent,
+      input: {} as ConversationInput,
+      emitted: {} as ConversationEmitted,
+    },
+    guards: {
+      greetingIs: ({ event }, next: 'questions' | 'about' | 'declined') =>
+        greetingOption((event as Ev<'visitor.greeting'>).optionId)?.next === next,
+      validAnswer: ({ context, event }) => checkAnswer(flow, context, event as Ev<'visitor.answer'>) === null,
+      allAnswered: ({ context }) => nextUnanswered(context) === null,
+      contactGiven: ({ event }) => {
+        const e = event as Ev<'visitor.contact'>;
+        return Boolean(e.hasEmail || e.hasPhone);
+      },
+      validAction: ({ event }) => {
+        const e = event as Ev<'visitor.action'>;
+        if (e.targetId === undefined) return true;
+        if (e.action === 'clicked_product') return flow.products.some((p) => p.id === e.targetId);
+        if (e.action === 'cta_clicked') return ctaOption(e.targetId) !== undefined;
+        return false;
+      },
+      ctaIs: ({ event }, action: 'complete' | 'restart' | 'human_help') =>
+        ctaOption((event as Ev<'visitor.cta'>).ctaId)?.action === action,
+    },
+    actions: {
+      /** Runs last in every visitor transition, so latency is measured from the previous event. */
+      touch: assign({ lastEventAt: ({ event }) => event.at }),
+      behaviour: enqueueActions(({ event, enqueue }, behaviour: 'replied_to_greeting') => {
+        enqueue.emit({ type: 'behaviour', behaviour, at: event.at });
+      }),
+      recordAnswer: enqueueActions(({ context, event, enqueue }) => {
+        const e = event as Ev<'visitor.answer'>;
+        const since = context.askedAt[e.questionId] ?? context.lastEventAt;
+        enqueue.emit({
+          type: 'behaviour',
+          behaviour: 'answered_question',
+          at: e.at,
+          questionId: e.questionId,
+          optionIds: e.optionIds ?? [],
+          text: e.text ?? null,
+          latencyMs: Math.max(0, e.at - since),
+        });
+        if (!context.answered.includes(e.questionId)) {
+          enqueue.assign({ answered: [...context.answered, e.questionId] });
+        }
+      }),
+      askNext: enqueueActions(({ context, enqueue }) => {
+        const next = nextUnanswered(context);
+        if (next === null) return;
+        const at = context.lastEventAt;
+        // Asking the same question again (a visitor back from idle) keeps the time it was first put.
+        const askedAt = context.current === next ? context.askedAt : { ...context.askedAt, [next]: at };
+        enqueue.assign({ current: next, askedAt });
+        if (context.handoff === null)
+          enqueue.emit({ type: 'prompt', at, step: 'questions', questionId: next });
+      }),
+      prompt: enqueueActions(({ context, enqueue }, step: Exclude<Step, 'abandoned' | 'questions'>) => {
+        if (context.handoff === null || step === 'completed' || step === 'declined') {
+          enqueue.emit({ type: 'prompt', at: context.lastEventAt, step });
+        }
+      }),
+      allAnswered: enqueueActions(({ context, enqueue }) => {
+        enqueue.assign({ completedQuestions: true, current: null });
+        enqueue.emit({ type: 'behaviour', behaviour: 'answered_all_questions', at: context.lastEventAt });
+      }),
+      contact: enqueueActions(({ event, enqueue }) => {
+        const e = event as Ev<'visitor.contact'>;
+        if (e.hasEmail || e.hasPhone) {
+          enqueue.emit({
+            type: 'behaviour',
+            behaviour: 'shared_contact',
+            at: e.at,
+            email: Boolean(e.hasEmail),
+            phone: Boolean(e.hasPhone),
+          });
+        }
+      }),
+      action: enqueueActions(({ event, enqueue }) => {
+        const e = event as Ev<'visitor.action'>;
+        enqueue.emit({
+          type: 'behaviour',
+          behaviour: e.action,
+          at: e.at,
+          ...(e.targetId === undefined ? {} : { targetId: e.targetId }),
+        });
+      }),
+      ctaChosen: enqueueActions(({ event, enqueue }) => {
+        const e = event as Ev<'visitor.cta'>;
+        enqueue.emit({ type: 'behaviour', behaviour: 'cta_clicked', at: e.at, targetId: e.ctaId });
+      }),
+      restart: assign({ answered: [], current: null }),
+      humanHelp: assign({ humanHelp: true }),
+      dropout: enqueueActions(({ context, event, enqueue }) => {
+        if (!context.completedQuestions)
+          enqueue.emit({ type: 'behaviour', behaviour: 'early_dropout', at: event.at });
+      }),
+      takeover: assign({
+        handoff: ({ event }) => {
+          const e = event as Ev<'agent.takeover'>;
+          return { agentId: e.agentId, at: e.at };
+        },
+      }),
+      release: assign({ handoff: null }),
+      /** After a release the visitor is shown again what the bot was waiting for. */
+      repeatPrompt: enqueueActions(({ context, event, enqueue }, step: Step) => {
+        if (step === 'questions' && context.current !== null) {
+          enqueue.emit({ type: 'prompt', at: event.at, step, questionId: context.current });
+        } else if (step === 'greeting' || step === 'contact' || step === 'cta') {
+          enqueue.emit({ type: 'prompt', at: event.at, step });
+        }
+      }),
+    },
+  }).createMachine({
+    id: 'conversation',
+    context: ({ input }) => ({
+      questionOrder: [...input.questionOrder],
+      answered: [],
+      completedQuestions: false,
+      current: null,
+      askedAt: {},
+      lastEventAt: input.startedAt,
+      humanHelp: false,
+      handoff: null,
+    }),
+    entry: enqueueActions(({ context, enqueue }) => {
+      enqueue.emit({ type: 'behaviour', behaviour: 'session_opened', at: context.lastEventAt });
+    }),
+    initial: 'active',
+    on: {
+      'agent.release': { actions: ['release', 'touch'] },
+    },
+    states: {
+      active: {
+        initial: 'greeting',
+        on: {
+          'visitor.contact': { guard: 'contactGiven', actions: ['contact', 'touch'] },
+          'visitor.action': { guard: 'validAction', actions: ['action', 'touch'] },
+          'agent.takeover': { actions: ['takeover', 'touch'] },
+          // The deadline is the server's event, not the visitor's: answer latency keeps counting.
+          'session.idle': { target: 'abandoned', actions: ['dropout'] },
+        },
+        states: {
+          hist: { type: 'history', history: 'shallow' },
+          greeting: {
+            entry: { type: 'prompt', params: 'greeting' },
+            on: {
+              'visitor.greeting': [
+                {
+                  guard: { type: 'greetingIs', params: 'questions' },
+                  target: 'questions',
+                  actions: [{ type: 'behaviour', params: 'replied_to_greeting' }, 'touch'],
+                },
+                {
+                  guard: { type: 'greetingIs', params: 'about' },
+                  target: 'about',
+                  actions: [{ type: 'behaviour', params: 'replied_to_greeting' }, 'touch'],
+                },
+                {
+                  guard: { type: 'greetingIs', params: 'declined' },
+                  target: '#conversation.declined',
+                  actions: [{ type: 'behaviour', params: 'replied_to_greeting' }, 'touch'],
+                },
+              ],
+              'visitor.answer': {
+                guard: 'validAnswer',
+                target: 'questions',
+                actions: ['recordAnswer', 'touch'],
+              },
+              'agent.release': {
+                actions: ['release', { type: 'repeatPrompt', params: 'greeting' }, 'touch'],
+              },
+            },
+          },
+          about: {
+            entry: { type: 'prompt', params: 'about' },
+            always: { target: 'questions' },
+          },
+          questions: {
+            entry: 'askNext',
+            always: { guard: 'allAnswered', target: 'contact', actions: 'allAnswered' },
+            on: {
+              'visitor.answer': { guard: 'validAnswer', actions: ['recordAnswer', 'touch', 'askNext'] },
+              'agent.release': {
+                actions: ['release', { type: 'repeatPrompt', params: 'questions' }, 'touch'],
+              },
+            },
+          },
+          contact: {
+            entry: { type: 'prompt', params: 'contact' },
+            on: {
+              // Submitting the form moves on, whatever it holds; only an e-mail or phone scores.
+              'visitor.contact': { target: 'cta', actions: ['contact', 'touch'] },
+              'visitor.answer': { guard: 'validAnswer', actions: ['recordAnswer', 'touch'] },
+              'agent.release': { actions: ['release', { type: 'repeatPrompt', params: 'contact' }, 'touch'] },
+            },
+          },
+          cta: {
+            entry: { type: 'prompt', params: 'cta' },
+            on: {
+              'visitor.cta': [
+                {
+                  guard: { type: 'ctaIs', params: 'complete' },
+                  target: '#conversation.completed',
+                  actions: ['ctaChosen', 'touch'],
+                },
+                {
+                  guard: { type: 'ctaIs', params: 'human_help' },
+                  target: '#conversation.completed',
+                  actions: ['ctaChosen', 'humanHelp', 'touch'],
+                },
+                {
+                  guard: { type: 'ctaIs', params: 'restart' },
+                  target: 'questions',
+                  actions: ['ctaChosen', 'restart', 'touch'],
+                },
+              ],
+              'visitor.answer': { guard: 'validAnswer', actions: ['recordAnswer', 'touch'] },
+              'agent.release': { actions: ['release', { type: 'repeatPrompt', params: 'cta' }, 'touch'] },
+            },
+          },
+        },
+      },
+      abandoned: {
+        // A visitor who comes back picks up where they left off; the event is then handled there.
+        on: {
+          'visitor.greeting': { target: 'active.hist', actions: [raise(({ event }) => event)] },
+          'visitor.answer': { target: 'active.hist', actions: [raise(({ event }) => event)] },
+          'visitor.contact': { target: 'active.hist', actions: [raise(({ event }) => event)] },
+          'visitor.action': { target: 'active.hist', actions: [raise(({ event }) => event)] },
+          'visitor.cta': { target: 'active.hist', actions: [raise(({ event }) => event)] },
+        },
+      },
+      completed: { type: 'final', entry: { type: 'prompt', params: 'completed' } },
+      declined: { type: 'final', entry: { type: 'prompt', params: 'declined' } },
+    },
+  });
+}
+
+/** Bump when a change makes stored snapshots unfit; they are then rebuilt from the event log. */
+export const CONVERSATION_MACHINE_VERSION = 1;
+
+export type ConversationMachine = ReturnType<typeof createConversationMachine>;
+export type ConversationSnapshot = SnapshotFrom<ConversationMachine>;
+
+/** The step a snapshot is at, as the API reports it. */
+export function stepOf(snapshot: { value: unknown }): Step {
+  const value = snapshot.value;
+  if (typeof value === 'string') return value as Step;
+  const active = (value as { active?: string }).active;
+  return (active ?? 'greeting') as Step;
+}

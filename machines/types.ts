@@ -1,0 +1,82 @@
+/**
+ * Types of the conversation machine. This folder imports nothing from `src/`: the flow it walks is
+ * described here structurally, and the workflow of `src/workflow` satisfies it.
+ */
+
+/** The part of a workflow that decides where a conversation goes. */
+export interface ConversationFlow {
+  greeting: {
+    questionId: number;
+    options: ReadonlyArray<{ id: string; next: 'questions' | 'about' | 'declined' }>;
+  };
+  questions: ReadonlyArray<{
+    id: number;
+    type: 'single_choice' | 'multi_choice' | 'text';
+    options: ReadonlyArray<{ id: string }>;
+  }>;
+  cta: { options: ReadonlyArray<{ id: string; action: 'complete' | 'restart' | 'human_help' }> };
+  products: ReadonlyArray<{ id: string }>;
+}
+
+/** Per-session input: the order of the profile questions (experiments may vary it) and the start time. */
+export interface ConversationInput {
+  questionOrder: readonly number[];
+  startedAt: number;
+}
+
+export type Step =
+  | 'greeting'
+  | 'about'
+  | 'questions'
+  | 'contact'
+  | 'cta'
+  | 'completed'
+  | 'declined'
+  | 'abandoned';
+
+export type VisitorAction = 'clicked_product' | 'clicked_demo' | 'clicked_pricing' | 'cta_clicked';
+
+/** Every event carries its own time (ms since the epoch); the machine never reads a clock. */
+export type ConversationEvent =
+  | { type: 'visitor.greeting'; at: number; optionId: string }
+  | { type: 'visitor.answer'; at: number; questionId: number; optionIds?: string[]; text?: string }
+  | { type: 'visitor.contact'; at: number; hasEmail?: boolean; hasPhone?: boolean; skip?: boolean }
+  | { type: 'visitor.action'; at: number; action: VisitorAction; targetId?: string }
+  | { type: 'visitor.cta'; at: number; ctaId: string }
+  | { type: 'session.idle'; at: number }
+  | { type: 'agent.takeover'; at: number; agentId: string }
+  | { type: 'agent.release'; at: number };
+
+export type BehaviourFact =
+  | { behaviour: 'session_opened' | 'replied_to_greeting' | 'answered_all_questions' | 'early_dropout' }
+  | { behaviour: 'shared_contact'; email: boolean; phone: boolean }
+  | {
+      behaviour: 'answered_question';
+      questionId: number;
+      optionIds: string[];
+      text: string | null;
+      /** Server-measured time from the question being put (or the previous event) to the answer. */
+      latencyMs: number;
+    }
+  | { behaviour: 'clicked_product' | 'clicked_demo' | 'clicked_pricing' | 'cta_clicked'; targetId?: string };
+
+export type BehaviourName = BehaviourFact['behaviour'];
+
+/** What the machine emits: scored facts and the bot's prompts, as data. */
+export type ConversationEmitted =
+  | ({ type: 'behaviour'; at: number } & BehaviourFact)
+  | { type: 'prompt'; at: number; step: Exclude<Step, 'abandoned'>; questionId?: number };
+
+export interface ConversationContext {
+  questionOrder: number[];
+  /** Questions answered in the current round (a restart clears it). */
+  answered: number[];
+  /** True once every question has been answered in some round. */
+  completedQuestions: boolean;
+  current: number | null;
+  /** When each question was last put to the visitor. */
+  askedAt: Record<string, number>;
+  lastEventAt: number;
+  humanHelp: boolean;
+  handoff: { agentId: string; at: number } | null;
+}

@@ -1,0 +1,85 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+import type { Config } from './config.js';
+import { DirectCommitQueue } from './conversation/commit-queue.js';
+import { ConversationEngine } from './conversation/engine.js';
+import { startIdleSweeper } from './conversation/idle-sweeper.js';
+import { createLogger, type Logger } from './logger.js';
+import { openDatabaseUrl } from './persistence/database.js';
+import { ormOptions } from './persistence/orm.js';
+import { SessionStore } from './persistence/session-store.js';
+import { createHttpServer } from './transport/http.js';
+import { loadWorkflow } from './workflow/load.js';
+import type { Workflow } from './workflow/schema.js';
+
+export interface App {
+  config: Readonly<Config>;
+  logger: Logger;
+  workflow: Workflow;
+  orm: MikroORM;
+  store: SessionStore;
+  engine: ConversationEngine;
+  /** Where the server listens, e.g. http://127.0.0.1:5000. */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface AppOverrides {
+  logger?: Logger;
+  /** The clock the engine uses (tests). */
+  now?: () => number;
+  workflow?: Workflow;
+}
+
+/**
+ * The composition root: config → database → engine → transports. `close()` undoes them in reverse
+ * and may be called more than once.
+ */
+export async function createApp(config: Readonly<Config>, overrides: AppOverrides = {}): Promise<App> {
+  const logger = overrides.logger ?? createLogger(config);
+  const workflow = overrides.workflow ?? loadWorkflow(config.workflowFile);
+  const undo: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const step of undo.splice(0).reverse()) {
+      await step().catch((err: unknown) => logger.warn({ err }, 'error while closing'));
+    }
+  };
+  try {
+    const database = await openDatabaseUrl(config, logger);
+    undo.push(() => database.close());
+    const orm = await MikroORM.init(ormOptions(database.url, config.database.poolMax));
+    undo.push(() => orm.close());
+    if (config.database.migrateOnStart) {
+      const applied = await orm.migrator.up();
+      if (applied.length > 0) logger.info({ applied: applied.map((m) => m.name) }, 'migrations applied');
+    }
+    const store = new SessionStore(orm);
+    const engine = new ConversationEngine({
+      workflow,
+      store,
+      commits: new DirectCommitQueue(store),
+      logger,
+      phoneRegion: config.phoneDefaultRegion,
+      experimentsEnabled: config.abTestingEnabled,
+      cacheSize: config.sessionCacheSize,
+      ...(overrides.now ? { now: overrides.now } : {}),
+    });
+    undo.push(() => engine.drain());
+    const sweeper = startIdleSweeper(engine, config.idleSweepSeconds * 1000, logger);
+    undo.push(() => sweeper.stop());
+
+    const http = createHttpServer(logger, {
+      database: () => orm.isConnected(),
+      redis: async () => null,
+    });
+    undo.push(() => http.close());
+    await http.listen({ port: config.port, host: config.host });
+    const address = http.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+    logger.info({ url, database: database.embedded ? 'embedded' : 'external' }, 'lead-capture-bot listening');
+    return { config, logger, workflow, orm, store, engine, url, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

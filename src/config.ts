@@ -1,0 +1,173 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+/**
+ * The only reader of the environment. Every variable is parsed here, with its default; a bad value
+ * stops start-up with a message naming each bad variable. The README's configuration table mirrors it.
+ */
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+const optionalUrl = z.url().optional();
+
+const envSchema = z.object({
+  /** `development`, `production` or `test`. */
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** HTTP and socket.io port. */
+  PORT: int(0, 65535).default(5000),
+  /** Address to listen on. */
+  HOST: z.string().min(1).default('0.0.0.0'),
+  /** `postgres://…` of the database; unset = an embedded PostgreSQL under EMBEDDED_PG_DIR. */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  /** Data folder of the embedded PostgreSQL. */
+  EMBEDDED_PG_DIR: z.string().min(1).default('./data/postgres'),
+  /** Port of the embedded PostgreSQL (kept off the standard 5432). */
+  EMBEDDED_PG_PORT: int(1, 65535).default(54329),
+  /** Apply pending migrations at start-up. */
+  DB_MIGRATE_ON_START: bool.default(true),
+  /** Connections in the pool. */
+  DB_POOL_MAX: int(1, 500).default(10),
+  /** `redis://…`; unset = in-process bus and registry (a single node). */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+    .optional(),
+  /** Prefix of every Redis key and channel. */
+  REDIS_PREFIX: z.string().min(1).default('lcb'),
+  /** Identifies this node in logs and between nodes. */
+  NODE_ID: z.string().min(1).optional(),
+  /** Signs agent tokens; required in production. */
+  SECRET_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** pino level. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Comma-separated allowed origins for REST CORS and the WebSocket handshake; `*` allows all. */
+  CORS_ORIGINS: list.default(['*']),
+  /** REST requests per minute per IP. */
+  RATE_LIMIT_PER_MINUTE: int(1, 1_000_000).default(60),
+  /** Master switch of the workflow's experiments. */
+  AB_TESTING_ENABLED: bool.default(true),
+  /** Days analytics events are kept. */
+  ANALYTICS_RETENTION_DAYS: int(1, 36500).default(90),
+  /** A JSON workflow replacing the built-in one. */
+  WORKFLOW_FILE: z.string().min(1).optional(),
+  /** Region for phone numbers written without a country code (ISO 3166 alpha-2). */
+  PHONE_DEFAULT_REGION: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'must be a two-letter country code')
+    .default('IN'),
+  /** How often idle sessions are looked for, in seconds. */
+  IDLE_SWEEP_SECONDS: int(1, 86400).default(60),
+  /** Live conversation actors kept in memory per node. */
+  SESSION_CACHE_SIZE: int(0, 10_000_000).default(50_000),
+  /** `smtp://user:pass@host:port` for e-mail notifications. */
+  SMTP_URL: optionalUrl,
+  SENDER_EMAIL: z.email().default('noreply@example.com'),
+  SALES_TEAM_EMAILS: list.pipe(z.array(z.email())).default([]),
+  SLACK_WEBHOOK_URL: optionalUrl,
+  DISCORD_WEBHOOK_URL: optionalUrl,
+  TEAMS_WEBHOOK_URL: optionalUrl,
+  WEBHOOK_URL: optionalUrl,
+  WEBHOOK_SECRET: z.string().min(1).optional(),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  nodeId: string;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  database: {
+    url?: string;
+    embeddedDir: string;
+    embeddedPort: number;
+    migrateOnStart: boolean;
+    poolMax: number;
+  };
+  redis: { url?: string; prefix: string };
+  secretKey: string;
+  corsOrigins: string[];
+  rateLimitPerMinute: number;
+  abTestingEnabled: boolean;
+  analyticsRetentionDays: number;
+  workflowFile?: string;
+  phoneDefaultRegion: string;
+  idleSweepSeconds: number;
+  sessionCacheSize: number;
+  notifications: {
+    smtpUrl?: string;
+    senderEmail: string;
+    salesTeamEmails: string[];
+    slackWebhookUrl?: string;
+    discordWebhookUrl?: string;
+    teamsWebhookUrl?: string;
+    webhookUrl?: string;
+    webhookSecret?: string;
+  };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment (empty strings count as unset). Throws ConfigError naming every bad variable. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Readonly<Config> {
+  const env = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  if (e.NODE_ENV === 'production' && !e.SECRET_KEY) {
+    throw new ConfigError('Invalid configuration:\n  SECRET_KEY: required when NODE_ENV=production');
+  }
+  return Object.freeze({
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    nodeId: e.NODE_ID ?? `${hostname()}-${process.pid}`,
+    logLevel: e.LOG_LEVEL,
+    database: {
+      url: e.DATABASE_URL,
+      embeddedDir: e.EMBEDDED_PG_DIR,
+      embeddedPort: e.EMBEDDED_PG_PORT,
+      migrateOnStart: e.DB_MIGRATE_ON_START,
+      poolMax: e.DB_POOL_MAX,
+    },
+    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
+    // Outside production a missing key gets a random one: tokens then last as long as the process.
+    secretKey: e.SECRET_KEY ?? randomBytes(32).toString('hex'),
+    corsOrigins: e.CORS_ORIGINS,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    abTestingEnabled: e.AB_TESTING_ENABLED,
+    analyticsRetentionDays: e.ANALYTICS_RETENTION_DAYS,
+    workflowFile: e.WORKFLOW_FILE,
+    phoneDefaultRegion: e.PHONE_DEFAULT_REGION,
+    idleSweepSeconds: e.IDLE_SWEEP_SECONDS,
+    sessionCacheSize: e.SESSION_CACHE_SIZE,
+    notifications: {
+      smtpUrl: e.SMTP_URL,
+      senderEmail: e.SENDER_EMAIL,
+      salesTeamEmails: e.SALES_TEAM_EMAILS,
+      slackWebhookUrl: e.SLACK_WEBHOOK_URL,
+      discordWebhookUrl: e.DISCORD_WEBHOOK_URL,
+      teamsWebhookUrl: e.TEAMS_WEBHOOK_URL,
+      webhookUrl: e.WEBHOOK_URL,
+      webhookSecret: e.WEBHOOK_SECRET,
+    },
+  });
+}

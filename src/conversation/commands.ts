@@ -1,0 +1,171 @@
+import type { ConversationEvent, Step, VisitorAction } from '../../machines/types.js';
+import { AppError } from '../errors.js';
+import { resolveAnswer, resolveOptions } from '../workflow/answers.js';
+import type { Workflow } from '../workflow/schema.js';
+import { type Contact, normalizeContact } from './contact.js';
+
+/** Profile fields a client may set directly (the seed's `profile_data`). */
+export interface ProfileInput {
+  name?: string;
+  email?: string;
+  phone?: string;
+  business_type?: string;
+  location?: string;
+  staff_size?: string;
+  monthly_sales?: string;
+  features_interested?: string[];
+}
+
+/** What a visitor can do, whichever door it came through. */
+export type VisitorCommand =
+  | { kind: 'reply'; text?: string; optionIds?: string[] }
+  | { kind: 'answer'; questionId: number; text: string; timeTaken?: number }
+  | { kind: 'contact'; name?: string; email?: string; phone?: string; skip?: boolean }
+  | { kind: 'profile'; profile: ProfileInput }
+  | { kind: 'action'; action: VisitorAction; targetId?: string };
+
+/** The lead fields a command sets besides what the machine decides. */
+export type ProfilePatch = Partial<{
+  name: string;
+  email: string;
+  phone: string;
+  businessType: string;
+  location: string;
+  staffSize: string;
+  monthlySales: string;
+  featuresInterested: string[];
+}>;
+
+export interface Interpreted {
+  events: ConversationEvent[];
+  patch: ProfilePatch;
+}
+
+/**
+ * Turns a visitor command into machine events, resolving labels to option ids and checking contact
+ * details. `step` is where the conversation waits. Throws an AppError for input that cannot be meant.
+ */
+export function interpret(
+  workflow: Workflow,
+  command: VisitorCommand,
+  step: Step,
+  at: number,
+  phoneRegion: string,
+): Interpreted {
+  switch (command.kind) {
+    case 'reply':
+      return interpretReply(workflow, command, step, at);
+    case 'answer':
+      return interpretAnswer(workflow, command.questionId, { text: command.text }, at);
+    case 'contact': {
+      const contact = normalizeContact(command, phoneRegion);
+      return { events: contactEvents(contact, step, at, command.skip === true), patch: contact };
+    }
+    case 'profile':
+      return interpretProfile(command.profile, step, at, phoneRegion);
+    case 'action': {
+      if (command.action === 'clicked_demo' || command.action === 'clicked_pricing') {
+        if (command.targetId !== undefined) {
+          throw new AppError('validation_failed', `${command.action} takes no target.`, {
+            field: 'targetId',
+          });
+        }
+      } else if (command.targetId !== undefined) {
+        const known =
+          command.action === 'clicked_product'
+            ? workflow.products.map((p) => ({ id: p.id, label: p.title }))
+            : workflow.cta.options.map((c) => ({ id: c.id, label: c.title }));
+        resolveOptions(known, { optionIds: [command.targetId] }, false);
+      }
+      const event: ConversationEvent = { type: 'visitor.action', at, action: command.action };
+      if (command.targetId !== undefined) event.targetId = command.targetId;
+      return { events: [event], patch: {} };
+    }
+  }
+}
+
+function interpretReply(
+  workflow: Workflow,
+  command: { text?: string; optionIds?: string[] },
+  step: Step,
+  at: number,
+): Interpreted {
+  switch (step) {
+    case 'greeting': {
+      const [optionId] = resolveOptions(workflow.greeting.options, command, false);
+      return { events: [{ type: 'visitor.greeting', at, optionId: optionId! }], patch: {} };
+    }
+    case 'cta': {
+      const options = workflow.cta.options.map((c) => ({ id: c.id, label: c.title }));
+      const [ctaId] = resolveOptions(options, command, false);
+      return { events: [{ type: 'visitor.cta', at, ctaId: ctaId! }], patch: {} };
+    }
+    case 'contact':
+      throw new AppError(
+        'invalid_state',
+        'The conversation is waiting for contact details (visitor:contact).',
+      );
+    default:
+      throw new AppError('invalid_state', `The conversation is not waiting for a reply (it is at ${step}).`);
+  }
+}
+
+/** An answer to a question addressed by id: the greeting (REST question 1) or a profile question. */
+export function interpretAnswer(
+  workflow: Workflow,
+  questionId: number,
+  raw: { text?: string; optionIds?: string[] },
+  at: number,
+): Interpreted {
+  if (questionId === workflow.greeting.questionId) {
+    const [optionId] = resolveOptions(workflow.greeting.options, raw, false);
+    return { events: [{ type: 'visitor.greeting', at, optionId: optionId! }], patch: {} };
+  }
+  const question = workflow.questions.find((q) => q.id === questionId);
+  if (!question) {
+    const hint =
+      questionId === workflow.contact.questionId
+        ? ' Contact details go to /api/lead/profile or visitor:contact.'
+        : '';
+    throw new AppError('unknown_question', `Question ${questionId} cannot be answered here.${hint}`, {
+      questionIds: [workflow.greeting.questionId, ...workflow.questions.map((q) => q.id)],
+    });
+  }
+  const answer = resolveAnswer(question, raw);
+  return { events: [{ type: 'visitor.answer', at, questionId, ...answer }], patch: {} };
+}
+
+function contactEvents(contact: Contact, step: Step, at: number, skip: boolean): ConversationEvent[] {
+  const hasEmail = contact.email !== undefined;
+  const hasPhone = contact.phone !== undefined;
+  // Outside the contact step only a usable e-mail or phone is an event; a bare name is just stored.
+  if (step !== 'contact' && !hasEmail && !hasPhone) return [];
+  return [{ type: 'visitor.contact', at, hasEmail, hasPhone, skip }];
+}
+
+function interpretProfile(profile: ProfileInput, step: Step, at: number, phoneRegion: string): Interpreted {
+  const contact = normalizeContact(profile, phoneRegion);
+  const patch: ProfilePatch = { ...contact };
+  const text = (v: string | undefined, field: string, max: number) => {
+    if (v === undefined) return undefined;
+    const t = v.trim();
+    if (t.length === 0 || t.length > max) {
+      throw new AppError('validation_failed', `${field}: between 1 and ${max} characters`, { field });
+    }
+    return t;
+  };
+  const set = <K extends keyof ProfilePatch>(key: K, value: ProfilePatch[K] | undefined) => {
+    if (value !== undefined) patch[key] = value;
+  };
+  set('businessType', text(profile.business_type, 'business_type', 200));
+  set('location', text(profile.location, 'location', 2000));
+  set('staffSize', text(profile.staff_size, 'staff_size', 200));
+  set('monthlySales', text(profile.monthly_sales, 'monthly_sales', 200));
+  if (profile.features_interested !== undefined) {
+    patch.featuresInterested = profile.features_interested.map(
+      (f, i) => text(f, `features_interested.${i}`, 200)!,
+    );
+  }
+  const hasContact = contact.email !== undefined || contact.phone !== undefined;
+  return { events: hasContact ? contactEvents(contact, step, at, false) : [], patch };
+}

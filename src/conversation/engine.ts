@@ -1,0 +1,398 @@
+import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { type ConversationMachine, createConversationMachine } from '../../machines/conversation.js';
+import type { ConversationEvent, Step } from '../../machines/types.js';
+import { AppError } from '../errors.js';
+import { planSession } from '../experiments/assignment.js';
+import type { Logger } from '../logger.js';
+import {
+  DuplicateMessage,
+  type LeadRow,
+  type SessionStore,
+  VersionConflict,
+} from '../persistence/session-store.js';
+import type { Classification } from '../scoring/classification.js';
+import { type BotPrompt, renderPrompt } from '../workflow/prompts.js';
+import type { Workflow } from '../workflow/schema.js';
+import { isFinished, type LiveActor, pendingStep, restoreConversation, startConversation } from './actor.js';
+import { interpret, type VisitorCommand } from './commands.js';
+import type { CommitQueue } from './commit-queue.js';
+import { KeyedQueue } from './session-queue.js';
+import { buildTransition, type EventOutcome, type PromptMessage, type Transition } from './transition.js';
+
+export interface EngineOptions {
+  workflow: Workflow;
+  store: SessionStore;
+  commits: CommitQueue;
+  logger: Logger;
+  /** The server's clock; tests inject their own. */
+  now?: () => number;
+  phoneRegion?: string;
+  experimentsEnabled?: boolean;
+  /** Live actors kept in memory; the least recently used are evicted beyond it. */
+  cacheSize?: number;
+  /** Attempts when the lead changed underneath (another node wrote it). */
+  maxConflictRetries?: number;
+}
+
+export interface EventResult extends EventOutcome {
+  sessionId: string;
+  prompts: PromptMessage[];
+  duplicate?: true;
+}
+
+export interface SessionView {
+  sessionId: string;
+  state: Step;
+  score: number;
+  classification: Classification;
+  variants: Record<string, string>;
+  /** What the bot is waiting for; sent again when a visitor resumes. */
+  prompt: BotPrompt;
+  lead: LeadRow;
+}
+
+export interface StartOptions {
+  utmSource?: string;
+  locale?: string;
+}
+
+/** A session in memory: its actor, its last committed lead row, and the once-keys already awarded. */
+interface LiveSession {
+  lead: LeadRow;
+  live: LiveActor;
+  awarded: Set<string>;
+  messageIds: Set<string>;
+}
+
+const OPEN_STATES: readonly Step[] = ['greeting', 'about', 'questions', 'contact', 'cta'];
+
+/**
+ * The conversation engine: the one write path for every visitor event, whatever door it came in by.
+ * A session's events run one at a time; each event's whole effect commits in one transaction before
+ * the caller hears of it; a failed commit leaves nothing behind and drops the cached actor.
+ */
+export class ConversationEngine {
+  readonly workflow: Workflow;
+  private readonly machine: ConversationMachine;
+  private readonly queue = new KeyedQueue();
+  private readonly cache = new Map<string, LiveSession>();
+  private readonly now: () => number;
+  private readonly phoneRegion: string;
+  private readonly cacheSize: number;
+  private readonly maxRetries: number;
+
+  constructor(private readonly options: EngineOptions) {
+    this.workflow = options.workflow;
+    this.machine = createConversationMachine(options.workflow);
+    this.now = options.now ?? Date.now;
+    this.phoneRegion = options.phoneRegion ?? 'IN';
+    this.cacheSize = options.cacheSize ?? 50_000;
+    this.maxRetries = options.maxConflictRetries ?? 3;
+  }
+
+  /** Opens a new session: awards session_opened and puts the greeting. */
+  async startSession(
+    options: StartOptions = {},
+  ): Promise<EventResult & { variants: Record<string, string> }> {
+    const id = `sess_${randomBytes(16).toString('hex')}`;
+    const at = this.now();
+    const plan = planSession(this.workflow, id, this.options.experimentsEnabled ?? true);
+    const live = startConversation(this.machine, { questionOrder: plan.questionOrder, startedAt: at });
+    const date = new Date(at);
+    const lead: LeadRow = {
+      id,
+      name: null,
+      email: null,
+      phone: null,
+      businessType: null,
+      location: null,
+      staffSize: null,
+      monthlySales: null,
+      featuresInterested: [],
+      utmSource: options.utmSource ?? null,
+      locale: options.locale ?? null,
+      score: 0,
+      classification: 'Unqualified',
+      state: 'greeting',
+      variants: plan.variants,
+      questionOrder: plan.questionOrder,
+      snapshot: null,
+      lastSeq: 0,
+      version: 1,
+      humanHelp: false,
+      createdAt: date,
+      updatedAt: date,
+      lastActivityAt: date,
+      completedAt: null,
+      qualifiedAt: null,
+    };
+    const session: LiveSession = { lead, live, awarded: new Set(), messageIds: new Set() };
+    const transition = buildTransition({
+      workflow: this.workflow,
+      lead,
+      actor: live.actor,
+      awarded: session.awarded,
+      emitted: live.drain(),
+      input: {
+        type: 'session.started',
+        data: {
+          utmSource: lead.utmSource,
+          locale: lead.locale,
+          variants: plan.variants,
+          questionOrder: plan.questionOrder,
+        },
+      },
+      machineEvents: [],
+      patch: {},
+      clientTimeTaken: null,
+      at,
+      visitorActivity: true,
+      isNew: true,
+    });
+    await this.commit(transition);
+    this.remember(id, this.applied(session, transition));
+    return { sessionId: id, ...transition.outcome, prompts: transition.prompts, variants: plan.variants };
+  }
+
+  /** Handles one visitor command. `clientMessageId` makes it idempotent. */
+  handle(sessionId: string, command: VisitorCommand, clientMessageId?: string): Promise<EventResult> {
+    return this.queue.run(sessionId, () =>
+      this.withRetries(sessionId, () => this.process(sessionId, command, clientMessageId)),
+    );
+  }
+
+  /** The session as it stands, with the prompt it waits on. */
+  view(sessionId: string): Promise<SessionView> {
+    return this.queue.run(sessionId, async () => {
+      const session = await this.load(sessionId);
+      const { lead, live } = session;
+      return {
+        sessionId,
+        state: lead.state as Step,
+        score: lead.score,
+        classification: lead.classification as Classification,
+        variants: lead.variants,
+        prompt: this.pendingPrompt(live),
+        lead,
+      };
+    });
+  }
+
+  /** Marks sessions idle past the workflow's deadline as abandoned (early_dropout). Returns how many. */
+  async expireIdle(limit = 500): Promise<number> {
+    const cutoff = new Date(this.now() - this.workflow.idleMinutes * 60_000);
+    const ids = await this.options.store.idleSessions(OPEN_STATES, cutoff, limit);
+    let expired = 0;
+    for (const id of ids) {
+      const done = await this.queue
+        .run(id, () =>
+          this.withRetries(id, async () => {
+            const session = await this.load(id);
+            if (session.lead.lastActivityAt >= cutoff || !OPEN_STATES.includes(session.lead.state as Step))
+              return false;
+            const at = this.now();
+            const event: ConversationEvent = { type: 'session.idle', at };
+            await this.run(session, [event], { type: 'session.idle', data: {} }, {}, at, false, null);
+            return true;
+          }),
+        )
+        .catch((err: unknown) => {
+          this.options.logger.warn({ sessionId: id, err }, 'could not expire idle session');
+          return false;
+        });
+      if (done) expired += 1;
+    }
+    return expired;
+  }
+
+  /** Drops a session's actor from memory (the next event reloads it from the database). */
+  evict(sessionId: string): void {
+    this.cache.get(sessionId)?.live.actor.stop();
+    this.cache.delete(sessionId);
+  }
+
+  /** Waits for every queued event to finish; used by graceful shutdown. */
+  async drain(): Promise<void> {
+    await this.queue.drain();
+  }
+
+  private async process(
+    sessionId: string,
+    command: VisitorCommand,
+    clientMessageId?: string,
+  ): Promise<EventResult> {
+    const session = await this.load(sessionId);
+    if (clientMessageId !== undefined && session.messageIds.has(clientMessageId)) {
+      return this.replay(sessionId, command, clientMessageId);
+    }
+    const step = pendingStep(session.live.actor);
+    const finished = isFinished(session.live.actor);
+    if (finished && command.kind !== 'profile') throw new AppError('session_closed');
+    const at = this.now();
+    const interpreted = interpret(this.workflow, command, step, at, this.phoneRegion);
+    // An ended conversation still takes profile updates, but nothing more happens in it.
+    const events = finished ? [] : interpreted.events;
+    for (const event of events) {
+      if (!session.live.actor.getSnapshot().can(event)) {
+        throw new AppError(
+          'invalid_state',
+          `The conversation is at ${step} and cannot take this ${describe(event)}.`,
+        );
+      }
+    }
+    const input = {
+      type: 'visitor.input',
+      data: { command },
+      ...(clientMessageId ? { clientMessageId } : {}),
+    };
+    const timeTaken = command.kind === 'answer' ? (command.timeTaken ?? null) : null;
+    const transition = await this.run(session, events, input, interpreted.patch, at, true, timeTaken);
+    return { sessionId, ...transition.outcome, prompts: transition.prompts };
+  }
+
+  /** Sends events to the actor, commits their effect, and only then updates memory. */
+  private async run(
+    session: LiveSession,
+    events: ConversationEvent[],
+    input: { type: string; data: Record<string, unknown>; clientMessageId?: string },
+    patch: Record<string, unknown>,
+    at: number,
+    visitorActivity: boolean,
+    clientTimeTaken: number | null,
+  ): Promise<Transition> {
+    const id = session.lead.id;
+    try {
+      for (const event of events) session.live.actor.send(event);
+      const transition = buildTransition({
+        workflow: this.workflow,
+        lead: session.lead,
+        actor: session.live.actor,
+        awarded: session.awarded,
+        emitted: session.live.drain(),
+        input,
+        machineEvents: events,
+        patch,
+        clientTimeTaken,
+        at,
+        visitorActivity,
+        isNew: false,
+      });
+      await this.commit(transition);
+      this.remember(id, this.applied(session, transition, input.clientMessageId));
+      return transition;
+    } catch (err) {
+      // The actor has moved ahead of what is stored: never let it act again.
+      this.evict(id);
+      throw err;
+    }
+  }
+
+  private async commit(transition: Transition): Promise<void> {
+    try {
+      await this.options.commits.commit(transition.unit);
+    } catch (err) {
+      if (err instanceof VersionConflict || err instanceof DuplicateMessage || err instanceof AppError)
+        throw err;
+      this.options.logger.error({ err, sessionId: transition.unit.lead.id }, 'commit failed');
+      throw new AppError('unavailable', undefined, undefined, { cause: err });
+    }
+  }
+
+  private applied(session: LiveSession, transition: Transition, clientMessageId?: string): LiveSession {
+    for (const entry of transition.ledger) session.awarded.add(entry.onceKey);
+    if (clientMessageId !== undefined) session.messageIds.add(clientMessageId);
+    session.lead = transition.unit.lead;
+    return session;
+  }
+
+  /** Runs `attempt`, reloading and retrying when another writer got there first. */
+  private async withRetries<T>(sessionId: string, attempt: () => Promise<T>): Promise<T> {
+    for (let i = 0; ; i++) {
+      try {
+        return await attempt();
+      } catch (err) {
+        // Another node wrote first (or stored this very message): reload, then the retry sees it.
+        if (!(err instanceof VersionConflict || err instanceof DuplicateMessage)) throw err;
+        this.evict(sessionId);
+        if (i + 1 >= this.maxRetries) throw new AppError('conflict', undefined, undefined, { cause: err });
+        this.options.logger.debug({ sessionId, attempt: i + 1 }, 'version conflict; reloading');
+      }
+    }
+  }
+
+  private async replay(
+    sessionId: string,
+    command: VisitorCommand,
+    clientMessageId: string,
+  ): Promise<EventResult> {
+    const stored = await this.options.store.findMessage(sessionId, clientMessageId);
+    if (!stored?.result) throw new AppError('unavailable', 'The original message could not be read back.');
+    const original = (stored.data as { command?: unknown }).command;
+    if (!isDeepStrictEqual(original, command)) {
+      throw new AppError('duplicate_mismatch', undefined, { clientMessageId });
+    }
+    return { sessionId, ...(stored.result as unknown as EventOutcome), prompts: [], duplicate: true };
+  }
+
+  private async load(sessionId: string): Promise<LiveSession> {
+    const cached = this.cache.get(sessionId);
+    if (cached) {
+      this.cache.delete(sessionId);
+      this.cache.set(sessionId, cached);
+      return cached;
+    }
+    const stored = await this.options.store.loadSession(sessionId).catch((err: unknown) => {
+      throw new AppError('unavailable', undefined, undefined, { cause: err });
+    });
+    if (!stored) throw new AppError('session_not_found');
+    const { lead } = stored;
+    const log = (await this.options.store.eventLog(sessionId)).filter((e) =>
+      Array.isArray(e.data.machineEvents),
+    );
+    const { live, rebuilt } = restoreConversation(
+      this.machine,
+      { questionOrder: lead.questionOrder, startedAt: lead.createdAt.getTime() },
+      lead.snapshot,
+      () => log.flatMap((e) => e.data.machineEvents as ConversationEvent[]),
+    );
+    if (rebuilt)
+      this.options.logger.warn(
+        { sessionId },
+        'stored snapshot did not fit the machine; rebuilt from the event log',
+      );
+    const session: LiveSession = {
+      lead,
+      live,
+      awarded: new Set(stored.awardedKeys),
+      messageIds: new Set(stored.clientMessageIds),
+    };
+    this.remember(sessionId, session);
+    return session;
+  }
+
+  private remember(sessionId: string, session: LiveSession): void {
+    this.cache.delete(sessionId);
+    this.cache.set(sessionId, session);
+    while (this.cache.size > this.cacheSize) {
+      const oldest = this.cache.keys().next().value as string;
+      this.evict(oldest);
+    }
+  }
+
+  private pendingPrompt(live: LiveActor): BotPrompt {
+    const step = pendingStep(live.actor);
+    const context = live.actor.getSnapshot().context;
+    if (step === 'questions' || step === 'about') {
+      return renderPrompt(this.workflow, {
+        step: 'questions',
+        questionId: context.current ?? context.questionOrder[0]!,
+      });
+    }
+    return renderPrompt(this.workflow, { step: step === 'abandoned' ? 'greeting' : step });
+  }
+}
+
+function describe(event: ConversationEvent): string {
+  return event.type.replace('visitor.', '');
+}

@@ -1,0 +1,190 @@
+import type { BehaviourFact, ConversationEmitted, ConversationEvent, Step } from '../../machines/types.js';
+import type { AnswerRow, CommitUnit, EventRow, LeadRow, LedgerRow } from '../persistence/session-store.js';
+import { type Classification, classify } from '../scoring/classification.js';
+import { scoreFacts } from '../scoring/ledger.js';
+import { answerText } from '../workflow/answers.js';
+import { type BotPrompt, renderPrompt } from '../workflow/prompts.js';
+import type { Workflow } from '../workflow/schema.js';
+import { type ConversationActor, currentStep, storeSnapshot } from './actor.js';
+import type { ProfilePatch } from './commands.js';
+
+/** A bot message as sent to the visitor: its place in the session event log and an id. */
+export type PromptMessage = BotPrompt & { seq: number; id: string };
+
+export interface Award {
+  behavior: string;
+  points: number;
+}
+
+/** What the caller of an event is told; stored with the event so a duplicate gets the same answer. */
+export interface EventOutcome {
+  score: number;
+  classification: Classification;
+  state: Step;
+  awarded: Award[];
+}
+
+export interface Transition {
+  unit: CommitUnit;
+  outcome: EventOutcome;
+  prompts: PromptMessage[];
+  ledger: LedgerRow[];
+}
+
+export interface TransitionInput {
+  workflow: Workflow;
+  lead: LeadRow;
+  actor: ConversationActor;
+  awarded: ReadonlySet<string>;
+  /** What the actor emitted while handling the events. */
+  emitted: ConversationEmitted[];
+  /** The log entry of the input itself (null: nothing to log, as for a brand-new session). */
+  input: { type: string; data: Record<string, unknown>; clientMessageId?: string } | null;
+  machineEvents: ConversationEvent[];
+  patch: ProfilePatch;
+  /** The answer time the client reported (REST `time_taken`), stored apart and never scored. */
+  clientTimeTaken: number | null;
+  at: number;
+  /** Visitor activity moves the idle deadline; server-made events do not. */
+  visitorActivity: boolean;
+  isNew: boolean;
+}
+
+const FIELD_OF = {
+  business_type: 'businessType',
+  location: 'location',
+  staff_size: 'staffSize',
+  monthly_sales: 'monthlySales',
+  features_interested: 'featuresInterested',
+} as const;
+
+/**
+ * Everything one event changes — ledger rows, answers, log entries, the new lead row — computed from
+ * what the actor emitted. Pure apart from reading the actor's snapshot.
+ */
+export function buildTransition(t: TransitionInput): Transition {
+  const { workflow, lead } = t;
+  const at = new Date(t.at);
+  const facts = t.emitted.filter(
+    (e): e is Extract<ConversationEmitted, { type: 'behaviour' }> => e.type === 'behaviour',
+  );
+  const entries = scoreFacts(workflow, t.awarded, facts);
+  let seq = lead.lastSeq;
+  const events: EventRow[] = [];
+  const inputSeq = t.input ? ++seq : 0;
+
+  const ledger: LedgerRow[] = entries.map((e) => ({
+    behavior: e.behaviour,
+    points: e.points,
+    onceKey: e.onceKey,
+    evidence: e.evidence,
+    eventSeq: inputSeq,
+    at: new Date(e.at),
+  }));
+  const gained = ledger.reduce((sum, e) => sum + e.points, 0);
+  const score = lead.score + gained;
+  const classification = classify(score, workflow.thresholds);
+  const snapshot = t.actor.getSnapshot();
+  const state = currentStep(t.actor);
+  const outcome: EventOutcome = {
+    score,
+    classification,
+    state,
+    awarded: ledger.map(({ behavior, points }) => ({ behavior, points })),
+  };
+
+  if (t.input) {
+    events.push({
+      seq: inputSeq,
+      type: t.input.type,
+      at,
+      data: { ...t.input.data, machineEvents: t.machineEvents },
+      clientMessageId: t.input.clientMessageId ?? null,
+      result: outcome as unknown as Record<string, unknown>,
+    });
+  }
+  if (ledger.length > 0) {
+    events.push({
+      seq: ++seq,
+      type: 'score.changed',
+      at,
+      data: { awarded: outcome.awarded, score, classification, previousClassification: lead.classification },
+    });
+  }
+  if (state !== lead.state || t.isNew) {
+    events.push({
+      seq: ++seq,
+      type: 'state.changed',
+      at,
+      data: { from: t.isNew ? null : lead.state, to: state },
+    });
+  }
+  const prompts: PromptMessage[] = [];
+  for (const e of t.emitted) {
+    if (e.type !== 'prompt') continue;
+    const prompt = { ...renderPrompt(workflow, e), seq: ++seq, id: `${lead.id}:${seq}` };
+    prompts.push(prompt);
+    events.push({ seq: prompt.seq, type: 'bot.prompt', at: new Date(e.at), data: { ...prompt } });
+  }
+
+  const answers: AnswerRow[] = [];
+  const profile: ProfilePatch = { ...t.patch };
+  for (const fact of facts) {
+    if (fact.behaviour !== 'answered_question') continue;
+    const row = answerRow(workflow, fact, entries, t.clientTimeTaken);
+    if (!row) continue;
+    answers.push(row.answer);
+    profile[FIELD_OF[row.field]] = row.value as never;
+  }
+
+  const finished = state === 'completed' || state === 'declined';
+  const next: LeadRow = {
+    ...lead,
+    ...profile,
+    score,
+    classification,
+    state,
+    snapshot: storeSnapshot(t.actor),
+    lastSeq: seq,
+    version: t.isNew ? lead.version : lead.version + 1,
+    humanHelp: snapshot.context.humanHelp,
+    updatedAt: at,
+    lastActivityAt: t.visitorActivity ? at : lead.lastActivityAt,
+    completedAt: lead.completedAt ?? (finished ? at : null),
+    qualifiedAt: lead.qualifiedAt ?? (classification === 'SQL' ? at : null),
+  };
+  return {
+    unit: { lead: next, expectedVersion: t.isNew ? null : lead.version, events, ledger, answers },
+    outcome,
+    prompts,
+    ledger,
+  };
+}
+
+function answerRow(
+  workflow: Workflow,
+  fact: Extract<BehaviourFact, { behaviour: 'answered_question' }> & { at: number },
+  entries: { evidence: Record<string, unknown>; points: number }[],
+  clientTimeTaken: number | null,
+) {
+  const question = workflow.questions.find((q) => q.id === fact.questionId);
+  if (!question) return null;
+  const raw = { optionIds: fact.optionIds, ...(fact.text === null ? {} : { text: fact.text }) };
+  const labels = fact.optionIds.map((id) => question.options.find((o) => o.id === id)?.label ?? id);
+  const points = entries
+    .filter((e) => e.evidence.questionId === fact.questionId)
+    .reduce((s, e) => s + e.points, 0);
+  const answer: AnswerRow = {
+    questionId: question.id,
+    questionText: question.text,
+    answer: answerText(question, raw),
+    optionIds: fact.optionIds,
+    latencyMs: fact.latencyMs,
+    clientTimeTaken,
+    points,
+    answeredAt: new Date(fact.at),
+  };
+  const value =
+    question.type === 'multi_choice' ? labels : question.type === 'text' ? (fact.text ?? '') : labels[0];
+  return { answer, field: question.profileField, value };
+}

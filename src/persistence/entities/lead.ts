@@ -1,0 +1,44 @@
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+
+/**
+ * A visitor's session and the lead it qualifies: profile, score, classification and the conversation
+ * actor's snapshot. `version` guards every write: a commit names the version it read.
+ */
+export const Lead = defineEntity({
+  name: 'Lead',
+  tableName: 'leads',
+  properties: {
+    /** `sess_` + 128 random bits in hex; doubles as the visitor's secret. */
+    id: p.string().length(40).primary(),
+    name: p.string().length(200).nullable(),
+    email: p.string().length(320).nullable(),
+    phone: p.string().length(32).nullable(),
+    businessType: p.string().length(200).nullable(),
+    location: p.string().length(2000).nullable(),
+    staffSize: p.string().length(200).nullable(),
+    monthlySales: p.string().length(200).nullable(),
+    featuresInterested: p.json<string[]>().default('[]'),
+    utmSource: p.string().length(200).nullable(),
+    locale: p.string().length(35).nullable(),
+    score: p.integer().default(0),
+    classification: p.string().length(16).default('Unqualified'),
+    state: p.string().length(32).index(),
+    /** Experiment name → variant id, fixed at session start. */
+    variants: p.json<Record<string, string>>().default('{}'),
+    /** Profile question ids in the order this session asks them. */
+    questionOrder: p.json<number[]>(),
+    snapshot: p.json<unknown>(),
+    /** Seq of the last row in the session's event log. */
+    lastSeq: p.integer().default(0),
+    version: p.integer().default(1),
+    humanHelp: p.boolean().default(false),
+    createdAt: p.datetime().index(),
+    updatedAt: p.datetime(),
+    lastActivityAt: p.datetime(),
+    completedAt: p.datetime().nullable(),
+    qualifiedAt: p.datetime().nullable(),
+  },
+  indexes: [{ properties: ['state', 'lastActivityAt'] }, { properties: ['classification', 'createdAt'] }],
+});
+
+export type ILead = InferEntity<typeof Lead>;

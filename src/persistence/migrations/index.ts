@@ -1,0 +1,10 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261125124107_initial } from './Migration20261125124107_initial.js';
+
+/**
+ * Every migration, in order. `npm run db:migration:create` writes a new file here; add it to the list
+ * in the same commit (the list keeps the compiled and the TypeScript server on the same migrations).
+ */
+export const migrationsList: MigrationObject[] = [
+  { name: 'Migration20261125124107_initial', class: Migration20261125124107_initial },
+];

@@ -1,0 +1,238 @@
+import { type EntityManager, type MikroORM, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { Answer, Lead, ScoreEntry, SessionEvent } from './entities/index.js';
+import type { ILead } from './entities/lead.js';
+
+/** The lead row as the engine holds it (relations excluded). */
+export type LeadRow = Omit<ILead, never>;
+
+export interface EventRow {
+  seq: number;
+  type: string;
+  at: Date;
+  data: Record<string, unknown>;
+  clientMessageId?: string | null;
+  result?: Record<string, unknown> | null;
+}
+
+export interface LedgerRow {
+  behavior: string;
+  points: number;
+  onceKey: string;
+  evidence: Record<string, unknown>;
+  eventSeq: number;
+  at: Date;
+}
+
+export interface AnswerRow {
+  questionId: number;
+  questionText: string;
+  answer: string;
+  optionIds: string[];
+  latencyMs: number;
+  clientTimeTaken: number | null;
+  points: number;
+  answeredAt: Date;
+}
+
+/**
+ * Everything one event changes, as plain rows: committed together or not at all. `expectedVersion`
+ * is the lead version the change was computed from (null: the lead is new).
+ */
+export interface CommitUnit {
+  lead: LeadRow;
+  expectedVersion: number | null;
+  events: EventRow[];
+  ledger: LedgerRow[];
+  answers: AnswerRow[];
+}
+
+/** The lead changed since it was read: the change was computed from stale state. */
+export class VersionConflict extends Error {
+  override name = 'VersionConflict';
+}
+
+/** A client message id already stored for this lead. */
+export class DuplicateMessage extends Error {
+  override name = 'DuplicateMessage';
+}
+
+export interface StoredSession {
+  lead: LeadRow;
+  awardedKeys: string[];
+  clientMessageIds: string[];
+}
+
+/** The repository of conversations: the only code that reads or writes their tables. */
+export class SessionStore {
+  constructor(private readonly orm: MikroORM) {}
+
+  private em(): EntityManager {
+    return this.orm.em.fork() as EntityManager;
+  }
+
+  async loadSession(id: string): Promise<StoredSession | null> {
+    const em = this.em();
+    const lead = await em.findOne(Lead, { id }, { disableIdentityMap: true });
+    if (!lead) return null;
+    const conn = em.getConnection();
+    const [keys, ids] = await Promise.all([
+      conn.execute<{ once_key: string }[]>('select once_key from score_entries where lead_id = ?', [id]),
+      conn.execute<{ client_message_id: string }[]>(
+        'select client_message_id from session_events where lead_id = ? and client_message_id is not null',
+        [id],
+      ),
+    ]);
+    return {
+      lead: { ...lead } as LeadRow,
+      awardedKeys: keys.map((k) => k.once_key),
+      clientMessageIds: ids.map((r) => r.client_message_id),
+    };
+  }
+
+  /** The stored input event of a client message, if any. */
+  async findMessage(leadId: string, clientMessageId: string): Promise<EventRow | null> {
+    const row = await this.em().findOne(
+      SessionEvent,
+      { lead: leadId, clientMessageId },
+      { disableIdentityMap: true },
+    );
+    return row ? toEventRow(row) : null;
+  }
+
+  /** The session event log after `sinceSeq`, in order. */
+  async eventLog(leadId: string, sinceSeq = 0): Promise<EventRow[]> {
+    const rows = await this.em().find(
+      SessionEvent,
+      { lead: leadId, seq: { $gt: sinceSeq } },
+      { orderBy: { seq: 'asc' }, disableIdentityMap: true },
+    );
+    return rows.map(toEventRow);
+  }
+
+  async ledger(leadId: string): Promise<LedgerRow[]> {
+    const rows = await this.em().find(
+      ScoreEntry,
+      { lead: leadId },
+      { orderBy: { id: 'asc' }, disableIdentityMap: true },
+    );
+    return rows.map(({ behavior, points, onceKey, evidence, eventSeq, at }) => ({
+      behavior,
+      points,
+      onceKey,
+      evidence,
+      eventSeq,
+      at,
+    }));
+  }
+
+  async answers(leadId: string): Promise<AnswerRow[]> {
+    const rows = await this.em().find(
+      Answer,
+      { lead: leadId },
+      { orderBy: { questionId: 'asc' }, disableIdentityMap: true },
+    );
+    return rows.map(
+      ({ questionId, questionText, answer, optionIds, latencyMs, clientTimeTaken, points, answeredAt }) => ({
+        questionId,
+        questionText,
+        answer,
+        optionIds,
+        latencyMs,
+        clientTimeTaken: clientTimeTaken == null ? null : Number(clientTimeTaken),
+        points,
+        answeredAt,
+      }),
+    );
+  }
+
+  /** Ids of open sessions with no visitor activity since `before`. */
+  async idleSessions(states: readonly string[], before: Date, limit: number): Promise<string[]> {
+    const rows = await this.em()
+      .getConnection()
+      .execute<{ id: string }[]>(
+        'select id from leads where state = any(?) and last_activity_at < ? order by last_activity_at limit ?',
+        [states, before, limit],
+      );
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Commits one event's change in one transaction. Throws VersionConflict when the lead moved on,
+   * DuplicateMessage when its client message id is already stored; nothing is written then.
+   */
+  async commit(unit: CommitUnit): Promise<void> {
+    const em = this.em();
+    try {
+      await em.transactional(async (tx) => {
+        await writeUnit(tx as EntityManager, unit);
+      });
+    } catch (err) {
+      if (err instanceof UniqueConstraintViolationException) {
+        if (/client_message_id/.test(err.message)) throw new DuplicateMessage(err.message);
+        throw new VersionConflict(err.message);
+      }
+      throw err;
+    }
+  }
+}
+
+async function writeUnit(tx: EntityManager, unit: CommitUnit): Promise<void> {
+  const leadId = unit.lead.id;
+  if (unit.expectedVersion === null) {
+    await tx.insert(Lead, unit.lead);
+  } else {
+    const { id: _id, ...changes } = unit.lead;
+    const updated = await tx.nativeUpdate(Lead, { id: leadId, version: unit.expectedVersion }, changes);
+    if (updated !== 1)
+      throw new VersionConflict(`lead ${leadId} is no longer at version ${unit.expectedVersion}`);
+  }
+  if (unit.events.length > 0) {
+    await tx.insertMany(
+      SessionEvent,
+      unit.events.map((e) => ({
+        lead: leadId,
+        seq: e.seq,
+        type: e.type,
+        at: e.at,
+        data: e.data,
+        clientMessageId: e.clientMessageId ?? null,
+        result: e.result ?? null,
+      })),
+    );
+  }
+  if (unit.ledger.length > 0) {
+    await tx.insertMany(
+      ScoreEntry,
+      unit.ledger.map((l) => ({ ...l, lead: leadId })),
+    );
+  }
+  if (unit.answers.length > 0) {
+    await tx.upsertMany(
+      Answer,
+      unit.answers.map((a) => ({ ...a, lead: leadId, updatedAt: a.answeredAt })),
+      {
+        onConflictFields: ['lead', 'questionId'],
+        // A later answer replaces the text; what the first answer earned and when it came stay.
+        onConflictMergeFields: ['answer', 'optionIds', 'questionText', 'clientTimeTaken', 'updatedAt'],
+      },
+    );
+  }
+}
+
+function toEventRow(row: {
+  seq: number;
+  type: string;
+  at: Date;
+  data: Record<string, unknown>;
+  clientMessageId?: string | null;
+  result?: Record<string, unknown> | null;
+}): EventRow {
+  return {
+    seq: row.seq,
+    type: row.type,
+    at: row.at,
+    data: row.data,
+    clientMessageId: row.clientMessageId ?? null,
+    result: row.result ?? null,
+  };
+}

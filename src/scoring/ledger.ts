@@ -1,0 +1,106 @@
+import type { BehaviourFact } from '../../machines/types.js';
+import type { Workflow } from '../workflow/schema.js';
+
+/** A row of the score ledger: one award, with the evidence for it. */
+export interface LedgerEntry {
+  behaviour: string;
+  points: number;
+  /** Identifies the award for its once-rule; the ledger never holds the same key twice per lead. */
+  onceKey: string;
+  evidence: Record<string, unknown>;
+  at: number;
+}
+
+type Fact = BehaviourFact & { at: number };
+
+/**
+ * Turns the facts a conversation emitted into ledger entries, applying the workflow's points and
+ * once-rules against the keys already awarded. Pure; `awarded` is not modified.
+ */
+export function scoreFacts(
+  workflow: Workflow,
+  awarded: ReadonlySet<string>,
+  facts: readonly Fact[],
+): LedgerEntry[] {
+  const rules = workflow.scoring;
+  const taken = new Set(awarded);
+  const entries: LedgerEntry[] = [];
+  const award = (behaviour: string, points: number, onceKey: string, at: number, evidence = {}) => {
+    if (taken.has(onceKey)) return;
+    taken.add(onceKey);
+    entries.push({ behaviour, points, onceKey, evidence, at });
+  };
+
+  for (const fact of facts) {
+    switch (fact.behaviour) {
+      case 'session_opened':
+      case 'replied_to_greeting':
+      case 'answered_all_questions':
+      case 'early_dropout':
+      case 'clicked_pricing':
+        award(fact.behaviour, rules[fact.behaviour], fact.behaviour, fact.at);
+        break;
+      case 'shared_contact':
+        award('shared_contact', rules.shared_contact, 'shared_contact', fact.at, {
+          email: fact.email,
+          phone: fact.phone,
+        });
+        break;
+      case 'answered_question': {
+        const q = fact.questionId;
+        // Only the first answer to a question earns anything; a later one only updates the answer.
+        if (taken.has(`answered_question:${q}`)) break;
+        const textLength = fact.text?.trim().length ?? 0;
+        const evidence = { questionId: q, latencyMs: fact.latencyMs };
+        award('answered_question', rules.answered_question, `answered_question:${q}`, fact.at, evidence);
+        if (fact.latencyMs < rules.quick_reply.withinSeconds * 1000) {
+          award('quick_reply', rules.quick_reply.points, `quick_reply:${q}`, fact.at, evidence);
+        }
+        if (fact.optionIds.length === 0 && textLength > rules.detailed_answer.minLength) {
+          award('detailed_answer', rules.detailed_answer.points, `detailed_answer:${q}`, fact.at, {
+            questionId: q,
+            textLength,
+          });
+        }
+        break;
+      }
+      case 'clicked_demo':
+        award('clicked_demo', rules.clicked_demo, 'clicked_demo', fact.at, evidenceOf(fact.targetId));
+        break;
+      case 'clicked_product': {
+        const product = workflow.products.find((p) => p.id === fact.targetId);
+        if (product?.demo) {
+          award('clicked_demo', rules.clicked_demo, 'clicked_demo', fact.at, { targetId: product.id });
+          break;
+        }
+        const key = `clicked_product:${fact.targetId ?? '*'}`;
+        const clicked = [...taken].filter((k) => k.startsWith('clicked_product:')).length;
+        if (taken.has(key) || clicked >= rules.clicked_product.maxProducts) break;
+        award(
+          'clicked_product',
+          product?.points ?? rules.clicked_product.points,
+          key,
+          fact.at,
+          evidenceOf(fact.targetId),
+        );
+        break;
+      }
+      case 'cta_clicked': {
+        const cta = workflow.cta.options.find((c) => c.id === fact.targetId);
+        award(
+          'cta_clicked',
+          cta?.points ?? rules.cta_clicked,
+          'cta_clicked',
+          fact.at,
+          evidenceOf(fact.targetId),
+        );
+        break;
+      }
+    }
+  }
+  return entries;
+}
+
+function evidenceOf(targetId: string | undefined): Record<string, unknown> {
+  return targetId === undefined ? {} : { targetId };
+}

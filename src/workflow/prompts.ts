@@ -1,0 +1,63 @@
+import type { ConversationEmitted } from '../../machines/types.js';
+import type { Workflow } from './schema.js';
+
+export type PromptInput = 'choice' | 'multi_choice' | 'text' | 'contact' | 'cta' | 'none';
+
+/** A bot message as the widget shows it. */
+export interface BotPrompt {
+  step: string;
+  questionId?: number;
+  text: string;
+  input: PromptInput;
+  options?: { id: string; label: string }[];
+}
+
+type PromptFact = Extract<ConversationEmitted, { type: 'prompt' }>;
+
+/** Renders a prompt the machine emitted into the words and options of the workflow. */
+export function renderPrompt(workflow: Workflow, prompt: Pick<PromptFact, 'step' | 'questionId'>): BotPrompt {
+  switch (prompt.step) {
+    case 'greeting':
+      return {
+        step: 'greeting',
+        questionId: workflow.greeting.questionId,
+        text: workflow.greeting.text,
+        input: 'choice',
+        options: workflow.greeting.options.map(({ id, label }) => ({ id, label })),
+      };
+    case 'about':
+      return { step: 'about', text: workflow.greeting.aboutText, input: 'none' };
+    case 'questions': {
+      const q = workflow.questions.find((x) => x.id === prompt.questionId);
+      if (!q) throw new Error(`prompt for unknown question ${prompt.questionId}`);
+      const input: PromptInput =
+        q.type === 'text' ? 'text' : q.type === 'multi_choice' ? 'multi_choice' : 'choice';
+      return {
+        step: q.step,
+        questionId: q.id,
+        text: q.text,
+        input,
+        ...(q.type === 'text' ? {} : { options: q.options.map(({ id, label }) => ({ id, label })) }),
+      };
+    }
+    case 'contact':
+      return {
+        step: 'contact',
+        questionId: workflow.contact.questionId,
+        text: workflow.contact.text,
+        input: 'contact',
+        options: [{ id: 'skip', label: workflow.contact.skipLabel }],
+      };
+    case 'cta':
+      return {
+        step: 'cta',
+        text: workflow.cta.text,
+        input: 'cta',
+        options: workflow.cta.options.map(({ id, title }) => ({ id, label: title })),
+      };
+    case 'completed':
+      return { step: 'completed', text: workflow.completedText, input: 'none' };
+    case 'declined':
+      return { step: 'declined', text: workflow.greeting.declineText, input: 'none' };
+  }
+}

@@ -1,0 +1,179 @@
+import { z } from 'zod';
+
+/**
+ * The workflow: every question, option, branch, point value and threshold of a conversation.
+ * It is data, validated once at start-up; nothing else in the code base holds these facts.
+ */
+
+const id = z
+  .string()
+  .regex(/^[a-z0-9_]+$/, 'lower-case letters, digits and underscores only')
+  .min(1)
+  .max(64);
+
+const text = z.string().trim().min(1).max(4000);
+
+export const optionSchema = z.strictObject({
+  id,
+  label: z.string().trim().min(1).max(200),
+});
+
+export const greetingSchema = z.strictObject({
+  /** Stable question id of the greeting (1 in the seed). */
+  questionId: z.number().int().positive(),
+  text,
+  /** Said when the visitor asks what this is about, before the questions start. */
+  aboutText: text,
+  /** Said when the visitor declines; the conversation then ends as `declined`. */
+  declineText: text,
+  options: z.array(optionSchema.extend({ next: z.enum(['questions', 'about', 'declined']) })).min(1),
+});
+
+export const questionSchema = z.strictObject({
+  /** Stable integer id; the REST API addresses questions by it. */
+  id: z.number().int().positive(),
+  /** Machine-friendly name of the step, e.g. `business_type`. */
+  step: id,
+  text,
+  type: z.enum(['single_choice', 'multi_choice', 'text']),
+  options: z.array(optionSchema).default([]),
+  required: z.boolean().default(true),
+  /** The lead field the answer is copied to. */
+  profileField: z.enum(['business_type', 'location', 'staff_size', 'monthly_sales', 'features_interested']),
+});
+
+export const contactSchema = z.strictObject({
+  questionId: z.number().int().positive(),
+  text,
+  skipLabel: z.string().trim().min(1).max(200),
+});
+
+export const ctaOptionSchema = z.strictObject({
+  id,
+  title: z.string().trim().min(1).max(200),
+  description: z.string().max(1000).default(''),
+  points: z.number().int().min(-1000).max(1000),
+  /** What choosing it does: end the conversation, ask the questions again, or ask for a person. */
+  action: z.enum(['complete', 'restart', 'human_help']),
+});
+
+export const productSchema = z.strictObject({
+  id,
+  title: z.string().trim().min(1).max(200),
+  description: z.string().max(1000).default(''),
+  points: z.number().int().min(-1000).max(1000),
+  /** A click on this item counts as a demo request (`clicked_demo`) instead of a product click. */
+  demo: z.boolean().default(false),
+});
+
+const points = z.number().int().min(-1000).max(1000);
+
+export const scoringSchema = z.strictObject({
+  session_opened: points,
+  replied_to_greeting: points,
+  answered_question: points,
+  quick_reply: z.strictObject({ points, withinSeconds: z.number().positive() }),
+  detailed_answer: z.strictObject({ points, minLength: z.number().int().nonnegative() }),
+  answered_all_questions: points,
+  shared_contact: points,
+  /** `points` applies to a click that names no product; a named product earns its own points. */
+  clicked_product: z.strictObject({ points, maxProducts: z.number().int().nonnegative() }),
+  clicked_demo: points,
+  clicked_pricing: points,
+  /** Points for `cta_clicked` when no CTA is named. */
+  cta_clicked: points,
+  early_dropout: points,
+});
+
+export const thresholdsSchema = z
+  .strictObject({ sql: z.number().int(), mql: z.number().int() })
+  .refine((t) => t.sql > t.mql, { message: 'sql must be greater than mql', path: ['sql'] });
+
+export const experimentSchema = z.strictObject({
+  name: id,
+  kind: z.enum(['greeting_message', 'question_flow', 'cta_presentation']),
+  enabled: z.boolean().default(true),
+  variants: z
+    .array(
+      z.strictObject({
+        id,
+        weight: z.number().positive(),
+        /** greeting_message: `{ text }`; question_flow: `{ order: number[] }`; cta_presentation: `{ order?, labels? }`. */
+        config: z.record(z.string(), z.unknown()).default({}),
+      }),
+    )
+    .min(1),
+});
+
+export const workflowSchema = z
+  .strictObject({
+    name: z.string().min(1).max(200),
+    greeting: greetingSchema,
+    questions: z.array(questionSchema).min(1),
+    contact: contactSchema,
+    cta: z.strictObject({ text, options: z.array(ctaOptionSchema).min(1) }),
+    completedText: text,
+    products: z.array(productSchema),
+    scoring: scoringSchema,
+    thresholds: thresholdsSchema,
+    /** Minutes without visitor activity after which a session is abandoned. */
+    idleMinutes: z.number().positive().default(30),
+    experiments: z.array(experimentSchema).default([]),
+  })
+  .superRefine((wf, ctx) => {
+    const ids = [wf.greeting.questionId, ...wf.questions.map((q) => q.id), wf.contact.questionId];
+    const seen = new Set<number>();
+    ids.forEach((qid) => {
+      if (seen.has(qid))
+        ctx.addIssue({ code: 'custom', message: `question id ${qid} is used twice`, path: ['questions'] });
+      seen.add(qid);
+    });
+    wf.questions.forEach((q, i) => {
+      if (q.type !== 'text' && q.options.length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'a choice question needs options',
+          path: ['questions', i, 'options'],
+        });
+      }
+      unique(
+        q.options.map((o) => o.id),
+        ctx,
+        ['questions', i, 'options'],
+      );
+    });
+    unique(
+      wf.greeting.options.map((o) => o.id),
+      ctx,
+      ['greeting', 'options'],
+    );
+    unique(
+      wf.cta.options.map((o) => o.id),
+      ctx,
+      ['cta', 'options'],
+    );
+    unique(
+      wf.products.map((o) => o.id),
+      ctx,
+      ['products'],
+    );
+    unique(
+      wf.experiments.map((e) => e.name),
+      ctx,
+      ['experiments'],
+    );
+  });
+
+function unique(values: string[], ctx: z.RefinementCtx, path: (string | number)[]): void {
+  const seen = new Set<string>();
+  for (const v of values) {
+    if (seen.has(v)) ctx.addIssue({ code: 'custom', message: `id "${v}" is used twice`, path });
+    seen.add(v);
+  }
+}
+
+export type Workflow = z.infer<typeof workflowSchema>;
+export type WorkflowInput = z.input<typeof workflowSchema>;
+export type Question = Workflow['questions'][number];
+export type CtaOption = Workflow['cta']['options'][number];
+export type Product = Workflow['products'][number];

@@ -1,0 +1,36 @@
+import { type App, type AppOverrides, createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export interface TestApp {
+  app: App;
+  db: TestDatabase;
+  close(): Promise<void>;
+}
+
+/** A server on port 0 against a database of its own, built by the same composition root as production. */
+export async function startTestApp(
+  env: Record<string, string> = {},
+  overrides: AppOverrides = {},
+  db?: TestDatabase,
+): Promise<TestApp> {
+  const database = db ?? (await createTestDatabase());
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    NODE_ENV: 'test',
+    IDLE_SWEEP_SECONDS: '3600',
+    ...env,
+  });
+  const app = await createApp(config, overrides);
+  return {
+    app,
+    db: database,
+    async close() {
+      await app.close();
+      if (!db) await database.drop();
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import type { TestProject } from 'vitest/node';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { openDatabaseUrl } from '../../src/persistence/database.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A PostgreSQL URL tests may create and drop databases through. */
+    pgAdminUrl: string;
+  }
+}
+
+/**
+ * One PostgreSQL for the whole run: `DATABASE_URL` when set (CI points it at the real server),
+ * otherwise an embedded one under ./data/test-postgres. Each test file makes its own database in it.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const config = loadConfig();
+  const logger = createLogger({ logLevel: 'warn', nodeId: 'test' });
+  const database = config.database.url
+    ? await openDatabaseUrl(config, logger)
+    : await openDatabaseUrl(
+        { database: { ...config.database, embeddedDir: './data/test-postgres', embeddedPort: 54339 } },
+        logger,
+      );
+  project.provide('pgAdminUrl', database.url);
+  return () => database.close();
+}

@@ -1,0 +1,255 @@
+import { describe, expect, it } from 'vitest';
+import type { ConversationEvent } from '../../machines/types.js';
+import { loadWorkflow } from '../../src/workflow/load.js';
+import { Simulation } from '../support/simulation.js';
+
+/**
+ * Walks every simple path of the conversation graph (greeting choices, each question, idle at every
+ * point, contact given or skipped, every CTA, a restart, product clicks) and checks the score after
+ * every step against an independent tally of the scoring table.
+ */
+
+const wf = loadWorkflow();
+const QUICK = 10_000;
+const SLOW = 200_000;
+const IDLE = 31 * 60_000;
+const ACTIONS: { action: 'clicked_product' | 'clicked_demo' | 'clicked_pricing'; targetId?: string }[] = [
+  { action: 'clicked_demo' },
+  { action: 'clicked_pricing' },
+  { action: 'clicked_product', targetId: 'billing' },
+  { action: 'clicked_product', targetId: 'inventory' },
+  { action: 'clicked_product', targetId: 'qr_payments' },
+  { action: 'clicked_product', targetId: 'staff_hr' },
+  { action: 'clicked_product', targetId: 'demo' },
+];
+const CTA_POINTS: Record<string, number> = Object.fromEntries(wf.cta.options.map((c) => [c.id, c.points]));
+
+/** The scoring table, written out again independently of src/scoring. */
+class Tally {
+  score = 5;
+  once = new Set<string>(['session_opened']);
+  answered = new Set<number>();
+  everAll = false;
+  products = 0;
+  give(key: string, points: number): void {
+    if (this.once.has(key)) return;
+    this.once.add(key);
+    this.score += points;
+  }
+  answer(q: number, latency: number, text?: string): void {
+    if (!this.once.has(`a${q}`)) {
+      this.give(`a${q}`, 5);
+      if (latency < 120_000) this.give(`quick${q}`, 5);
+      if (text && text.trim().length > 10) this.give(`detail${q}`, 5);
+    }
+    this.answered.add(q);
+    if (this.answered.size === 5) {
+      this.everAll = true;
+      this.give('all', 10);
+    }
+  }
+  action(a: (typeof ACTIONS)[number]): void {
+    if (a.action === 'clicked_demo' || a.targetId === 'demo') this.give('demo', 15);
+    else if (a.action === 'clicked_pricing') this.give('pricing', 10);
+    else if (!this.once.has(`p:${a.targetId}`) && this.products < 3) {
+      this.products += 1;
+      this.give(`p:${a.targetId}`, 5);
+    }
+  }
+}
+
+interface Path {
+  sim: Simulation;
+  tally: Tally;
+  t: number;
+  dropped: boolean;
+  rounds: number;
+  actions: number;
+  labels: string[];
+}
+
+interface Move {
+  label: string;
+  delay: number;
+  event: (at: number) => ConversationEvent;
+  expect: (tally: Tally, latency: number) => void;
+  after?: (p: Path) => void;
+}
+
+function movesFor(p: Path): Move[] {
+  const ctx = p.sim.actor.getSnapshot().context;
+  const step = p.sim.step;
+  const moves: Move[] = [];
+  const next = ctx.questionOrder.find((q) => !ctx.answered.includes(q));
+  const answerMove = (q: number, delay: number): Move => {
+    const question = wf.questions.find((x) => x.id === q)!;
+    const text = question.type === 'text' ? (delay === SLOW ? 'Pune' : 'Mumbai, Maharashtra') : undefined;
+    return {
+      label: `answer${q}${delay === SLOW ? '-slow' : ''}`,
+      delay,
+      event: (at) =>
+        text !== undefined
+          ? { type: 'visitor.answer', at, questionId: q, text }
+          : { type: 'visitor.answer', at, questionId: q, optionIds: [question.options[0]!.id] },
+      expect: (tally, latency) => tally.answer(q, latency, text),
+    };
+  };
+  if (step === 'abandoned') {
+    // Coming back: the visitor answers whatever was pending.
+    const pending = ctx.current ?? next;
+    if (ctx.completedQuestions && ctx.answered.length === 5) {
+      moves.push({
+        label: 'return-skip-contact',
+        delay: QUICK,
+        event: (at) => ({ type: 'visitor.contact', at, skip: true }),
+        expect: () => {},
+      });
+    } else if (pending !== undefined) moves.push(answerMove(pending, QUICK));
+    return moves;
+  }
+  if (!p.dropped && !p.sim.done && p.rounds === 0 && p.actions === 0) {
+    moves.push({
+      label: `idle@${step}`,
+      delay: IDLE,
+      event: (at) => ({ type: 'session.idle', at }),
+      expect: (tally) => {
+        if (!tally.everAll) tally.give('dropout', -10);
+      },
+      after: (q) => (q.dropped = true),
+    });
+  }
+  if (step === 'greeting') {
+    for (const o of wf.greeting.options) {
+      moves.push({
+        label: `greet-${o.id}`,
+        delay: QUICK,
+        event: (at) => ({ type: 'visitor.greeting', at, optionId: o.id }),
+        expect: (tally) => tally.give('greeting', 5),
+      });
+    }
+    if (next !== undefined) moves.push(answerMove(next, QUICK));
+  }
+  if (step === 'questions' && next !== undefined) {
+    moves.push(answerMove(next, QUICK));
+    if (ctx.answered.length === 0) moves.push(answerMove(next, SLOW));
+  }
+  if (step === 'contact') {
+    moves.push({
+      label: 'contact-phone',
+      delay: QUICK,
+      event: (at) => ({ type: 'visitor.contact', at, hasPhone: true }),
+      expect: (tally) => tally.give('contact', 10),
+    });
+    moves.push({
+      label: 'contact-skip',
+      delay: QUICK,
+      event: (at) => ({ type: 'visitor.contact', at, skip: true }),
+      expect: () => {},
+    });
+  }
+  if (step === 'cta') {
+    // Browsing the menu in the first round: each product, the demo and pricing, one click at a time.
+    const action = ACTIONS[p.actions];
+    if (action && p.rounds === 0 && (p.actions > 0 || !p.dropped)) {
+      moves.push({
+        label: `${action.action}:${action.targetId ?? ''}`,
+        delay: QUICK,
+        event: (at) => ({ type: 'visitor.action', at, ...action }),
+        expect: (tally) => tally.action(action),
+        after: (q) => (q.actions += 1),
+      });
+      // Once browsing has started it goes on to the end of the menu before a CTA is picked.
+      if (p.actions > 0) return moves;
+    }
+    for (const c of wf.cta.options) {
+      if (c.action === 'restart' && p.rounds > 0) continue;
+      moves.push({
+        label: `cta-${c.id}`,
+        delay: QUICK,
+        event: (at) => ({ type: 'visitor.cta', at, ctaId: c.id }),
+        expect: (tally) => {
+          tally.give('cta', CTA_POINTS[c.id]!);
+          if (c.action === 'restart') tally.answered.clear();
+        },
+        after: (q) => (q.rounds += c.action === 'restart' ? 1 : 0),
+      });
+    }
+  }
+  return moves;
+}
+
+function replay(labels: string[]): Path {
+  const p: Path = {
+    sim: new Simulation(wf, 0),
+    tally: new Tally(),
+    t: 0,
+    dropped: false,
+    rounds: 0,
+    actions: 0,
+    labels: [],
+  };
+  for (const label of labels) {
+    const move = movesFor(p).find((m) => m.label === label)!;
+    const ctx = p.sim.actor.getSnapshot().context;
+    const q = (move.event(0) as { questionId?: number }).questionId;
+    const since = q !== undefined ? (ctx.askedAt[q] ?? ctx.lastEventAt) : ctx.lastEventAt;
+    p.t += move.delay;
+    expect(p.sim.send(move.event(p.t)), `${[...p.labels, label].join(' → ')}`).toBe(true);
+    move.expect(p.tally, p.t - since);
+    move.after?.(p);
+    p.labels.push(label);
+    expect(p.sim.score, p.labels.join(' → ')).toBe(p.tally.score);
+    expect(p.sim.ledger.reduce((s, e) => s + e.points, 0)).toBe(p.sim.score);
+  }
+  return p;
+}
+
+describe('every path of the conversation graph', () => {
+  it('scores each path as the scoring table says', () => {
+    const finals: Path[] = [];
+    const seenSteps = new Set<string>();
+    const seenMoves = new Set<string>();
+    const walk = (labels: string[]) => {
+      const p = replay(labels);
+      seenSteps.add(p.sim.step);
+      for (const pr of p.sim.prompts) seenSteps.add(`prompt:${pr.step}`);
+      const moves = movesFor(p);
+      if (moves.length === 0) {
+        finals.push(p);
+        return;
+      }
+      for (const m of moves) {
+        seenMoves.add(m.label.replace(/\d/g, '#'));
+        walk([...labels, m.label]);
+      }
+    };
+    walk([]);
+
+    expect(finals.length).toBeGreaterThan(500);
+    for (const step of ['greeting', 'questions', 'contact', 'cta', 'completed', 'declined', 'abandoned']) {
+      expect(seenSteps, step).toContain(step);
+    }
+    expect(seenSteps).toContain('prompt:about');
+    for (const p of finals) {
+      expect(p.sim.done, p.labels.join(' → ')).toBe(true);
+    }
+    // Spot checks of whole paths against hand-computed totals.
+    const total = (labels: string[]) => replay(labels).sim.score;
+    expect(total(['greet-no'])).toBe(10);
+    expect(
+      total([
+        'greet-yes',
+        'answer2',
+        'answer3',
+        'answer4',
+        'answer5',
+        'answer6',
+        'contact-phone',
+        ...ACTIONS.map((a) => `${a.action}:${a.targetId ?? ''}`),
+        'cta-talk_to_sales',
+      ]),
+    ).toBe(5 + 5 + 25 + 25 + 5 + 10 + 10 + 15 + 10 + 15 + 15);
+    // Back after the deadline: the answer is not quick, since latency counts from the visitor's last event.
+    expect(total(['idle@greeting', 'answer2'])).toBe(5 - 10 + 5);
+  });
+});

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import type { BehaviourFact } from '../../machines/types.js';
+import { classify } from '../../src/scoring/classification.js';
+import { scoreFacts } from '../../src/scoring/ledger.js';
+import { loadWorkflow } from '../../src/workflow/load.js';
+
+const wf = loadWorkflow();
+type Fact = BehaviourFact & { at: number };
+const answer = (
+  questionId: number,
+  latencyMs: number,
+  text: string | null = null,
+  optionIds = ['x'],
+): Fact => ({
+  behaviour: 'answered_question',
+  questionId,
+  latencyMs,
+  text,
+  optionIds: text === null ? optionIds : [],
+  at: 1,
+});
+const score = (facts: Fact[], awarded: string[] = []) => scoreFacts(wf, new Set(awarded), facts);
+const points = (facts: Fact[], awarded: string[] = []) =>
+  score(facts, awarded).reduce((s, e) => s + e.points, 0);
+
+describe('scoring rules', () => {
+  it.each([
+    ['session_opened', 5],
+    ['replied_to_greeting', 5],
+    ['answered_all_questions', 10],
+    ['clicked_demo', 15],
+    ['clicked_pricing', 10],
+    ['early_dropout', -10],
+  ] as const)('%s is worth %i, once', (behaviour, value) => {
+    const fact = { behaviour, at: 1 } as Fact;
+    expect(points([fact])).toBe(value);
+    expect(points([fact, fact])).toBe(value);
+    expect(points([fact], [behaviour])).toBe(0);
+  });
+
+  it('answered_question: 5 per question, once per question', () => {
+    expect(points([answer(2, 500_000)])).toBe(5);
+    expect(points([answer(2, 500_000), answer(2, 500_000), answer(3, 500_000)])).toBe(10);
+  });
+
+  it('quick_reply: only under 120 s, measured latency, once per question', () => {
+    expect(points([answer(2, 119_999)])).toBe(10);
+    expect(points([answer(2, 120_000)])).toBe(5);
+    // A quick re-answer after a slow first answer earns nothing.
+    expect(points([answer(2, 130_000), answer(2, 1_000)])).toBe(5);
+  });
+
+  it('detailed_answer: typed text longer than 10 characters (trimmed), never for an option', () => {
+    expect(score([answer(3, 500_000, '  Bengaluru, KA  ')]).map((e) => e.behaviour)).toEqual([
+      'answered_question',
+      'detailed_answer',
+    ]);
+    expect(points([answer(3, 500_000, '   Pune 123   ')])).toBe(5); // 8 characters once trimmed
+    expect(points([answer(3, 500_000, '0123456789')])).toBe(5); // exactly 10 is not longer than 10
+    expect(points([answer(3, 500_000, '01234567890')])).toBe(10);
+    expect(points([answer(2, 500_000)])).toBe(5);
+  });
+
+  it('shared_contact: 10, once', () => {
+    const fact: Fact = { behaviour: 'shared_contact', email: true, phone: false, at: 1 };
+    expect(points([fact, fact])).toBe(10);
+  });
+
+  it('clicked_product: the item points, once per product, at most three products', () => {
+    const click = (targetId: string): Fact => ({ behaviour: 'clicked_product', targetId, at: 1 });
+    expect(points([click('billing'), click('billing')])).toBe(5);
+    expect(points(['billing', 'inventory', 'qr_payments', 'staff_hr'].map(click))).toBe(15);
+    // Without a named product the flat points apply and it counts towards the three.
+    expect(points([{ behaviour: 'clicked_product', at: 1 }])).toBe(5);
+  });
+
+  it('the demo product counts as the one demo request', () => {
+    const demo: Fact = { behaviour: 'clicked_product', targetId: 'demo', at: 1 };
+    const entries = score([demo, { behaviour: 'clicked_demo', at: 2 }]);
+    expect(entries.map((e) => [e.behaviour, e.points])).toEqual([['clicked_demo', 15]]);
+  });
+
+  it('cta_clicked: the CTA points, 15 when none is named, once per session', () => {
+    const cta = (targetId?: string): Fact => ({
+      behaviour: 'cta_clicked',
+      at: 1,
+      ...(targetId ? { targetId } : {}),
+    });
+    expect(points([cta('human_help')])).toBe(10);
+    expect(points([cta('restart_bot')])).toBe(0);
+    expect(points([cta()])).toBe(15);
+    expect(points([cta('talk_to_sales'), cta('start_trial')])).toBe(15);
+  });
+
+  it('does not modify the awarded set it is given', () => {
+    const awarded = new Set<string>();
+    scoreFacts(wf, awarded, [{ behaviour: 'session_opened', at: 1 }]);
+    expect(awarded.size).toBe(0);
+  });
+});
+
+describe('classification', () => {
+  it.each([
+    [0, 'Unqualified'],
+    [29, 'Unqualified'],
+    [30, 'MQL'],
+    [59, 'MQL'],
+    [60, 'SQL'],
+    [200, 'SQL'],
+    [-10, 'Unqualified'],
+  ] as const)('%i → %s', (s, expected) => {
+    expect(classify(s, wf.thresholds)).toBe(expected);
+  });
+});
