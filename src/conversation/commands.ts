@@ -48,16 +48,23 @@ export interface Interpreted {
 export function interpret(
   workflow: Workflow,
   command: VisitorCommand,
-  step: Step,
+  where: { step: Step; question: number | null },
   at: number,
   phoneRegion: string,
 ): Interpreted {
+  const { step } = where;
   switch (command.kind) {
     case 'reply':
+      if (step === 'questions' && where.question !== null) {
+        return interpretAnswer(workflow, where.question, command, at);
+      }
       return interpretReply(workflow, command, step, at);
     case 'answer':
       return interpretAnswer(workflow, command.questionId, { text: command.text }, at);
     case 'contact': {
+      if (command.skip === true && step !== 'contact') {
+        throw new AppError('invalid_state', `Nothing to skip: the conversation is at ${step}.`);
+      }
       const contact = normalizeContact(command, phoneRegion);
       return { events: contactEvents(contact, step, at, command.skip === true), patch: contact };
     }

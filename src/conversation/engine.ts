@@ -222,7 +222,28 @@ export class ConversationEngine {
     command: VisitorCommand,
     clientMessageId?: string,
   ): Promise<EventResult> {
+    const cached = this.cache.has(sessionId);
     const session = await this.load(sessionId);
+    try {
+      return await this.processLoaded(session, command, clientMessageId);
+    } catch (err) {
+      // A refusal computed from a cached actor is only trusted if the cache was current: another
+      // node may have moved the conversation on. Writes are guarded by the version check anyway.
+      if (cached && err instanceof AppError && err.code !== 'unavailable') {
+        const stored = await this.options.store.version(sessionId).catch(() => session.lead.version);
+        if (stored !== session.lead.version)
+          throw new VersionConflict(`session ${sessionId} moved on elsewhere`);
+      }
+      throw err;
+    }
+  }
+
+  private async processLoaded(
+    session: LiveSession,
+    command: VisitorCommand,
+    clientMessageId?: string,
+  ): Promise<EventResult> {
+    const sessionId = session.lead.id;
     if (clientMessageId !== undefined && session.messageIds.has(clientMessageId)) {
       return this.replay(sessionId, command, clientMessageId);
     }
@@ -230,7 +251,8 @@ export class ConversationEngine {
     const finished = isFinished(session.live.actor);
     if (finished && command.kind !== 'profile') throw new AppError('session_closed');
     const at = this.now();
-    const interpreted = interpret(this.workflow, command, step, at, this.phoneRegion);
+    const question = session.live.actor.getSnapshot().context.current;
+    const interpreted = interpret(this.workflow, command, { step, question }, at, this.phoneRegion);
     // An ended conversation still takes profile updates, but nothing more happens in it.
     const events = finished ? [] : interpreted.events;
     for (const event of events) {

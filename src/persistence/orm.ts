@@ -26,6 +26,7 @@ export function ormOptions(clientUrl: string, poolMax = 10): Options {
       allOrNothing: true,
       emit: 'ts',
       snapshot: false,
+      silent: true,
     },
   };
 }

@@ -147,13 +147,20 @@ export class SessionStore {
 
   /** Ids of open sessions with no visitor activity since `before`. */
   async idleSessions(states: readonly string[], before: Date, limit: number): Promise<string[]> {
+    const rows = await this.em().find(
+      Lead,
+      { state: { $in: [...states] }, lastActivityAt: { $lt: before } },
+      { fields: ['id'], orderBy: { lastActivityAt: 'asc' }, limit, disableIdentityMap: true },
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** The lead's stored version, or null when it does not exist. */
+  async version(id: string): Promise<number | null> {
     const rows = await this.em()
       .getConnection()
-      .execute<{ id: string }[]>(
-        'select id from leads where state = any(?) and last_activity_at < ? order by last_activity_at limit ?',
-        [states, before, limit],
-      );
-    return rows.map((r) => r.id);
+      .execute<{ version: number }[]>('select version from leads where id = ?', [id]);
+    return rows[0]?.version ?? null;
   }
 
   /**

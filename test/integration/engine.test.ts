@@ -1,0 +1,287 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CommitQueue } from '../../src/conversation/commit-queue.js';
+import type { EventResult } from '../../src/conversation/engine.js';
+import { AppError } from '../../src/errors.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { type EngineNode, openEngine, TestClock } from '../support/engine.js';
+
+const SECOND = 1000;
+
+/** Everything stored about a lead, to compare before and after. */
+async function footprint(db: TestDatabase, id: string) {
+  const [lead] = await db.query('select score, state, version, last_seq from leads where id = $1', [id]);
+  const [counts] = await db.query(
+    `select (select count(*) from session_events where lead_id = $1)::int as events,
+            (select count(*) from score_entries where lead_id = $1)::int as ledger,
+            (select count(*) from answers where lead_id = $1)::int as answers`,
+    [id],
+  );
+  return { lead, counts };
+}
+
+async function expectError(p: Promise<unknown>, code: string): Promise<AppError> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AppError);
+  expect((err as AppError).code).toBe(code);
+  return err as AppError;
+}
+
+describe('conversation engine on PostgreSQL', () => {
+  let db: TestDatabase;
+  let node: EngineNode;
+  const clock = new TestClock();
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    node = await openEngine(db, clock);
+  });
+  afterAll(async () => {
+    await node?.close();
+    await db?.drop();
+  });
+
+  it('persists a full conversation: ledger, answers, event log and lead agree', async () => {
+    const { engine } = node;
+    const start = await engine.startSession({ utmSource: 'google_ads' });
+    const id = start.sessionId;
+    expect(id).toMatch(/^sess_[0-9a-f]{32}$/);
+    expect(start.score).toBe(5);
+    expect(start.prompts.map((p) => p.step)).toEqual(['greeting']);
+
+    const step = async (command: Parameters<typeof engine.handle>[1], after = 5 * SECOND) => {
+      clock.advance(after);
+      return engine.handle(id, command);
+    };
+    let r: EventResult = await step({ kind: 'reply', optionIds: ['yes'] });
+    expect(r.prompts.map((p) => p.questionId)).toEqual([2]);
+    r = await step({ kind: 'reply', text: 'restaurant / café' });
+    r = await step({ kind: 'answer', questionId: 3, text: 'Koramangala, Bengaluru' });
+    r = await step({ kind: 'reply', optionIds: ['six_to_fifteen'] });
+    r = await step({ kind: 'reply', text: '₹2L – ₹5L' }, 200 * SECOND);
+    r = await step({ kind: 'reply', text: 'QR Payments, inventory' });
+    expect(r.state).toBe('contact');
+    r = await step({ kind: 'contact', name: 'Asha Rao', phone: '98765 43210', email: 'Asha@Example.com' });
+    expect(r.state).toBe('cta');
+    r = await step({ kind: 'action', action: 'clicked_product', targetId: 'demo' });
+    r = await step({ kind: 'reply', text: 'talk to sales rep' });
+    // 5 opened + 5 greeting + 25 answers + 20 quick (one slow) + 5 detailed + 10 all + 10 contact + 15 demo + 15 CTA
+    expect(r.score).toBe(110);
+    expect(r.classification).toBe('SQL');
+    expect(r.state).toBe('completed');
+    expect(r.prompts.map((p) => p.step)).toEqual(['completed']);
+
+    const [lead] = await db.query('select * from leads where id = $1', [id]);
+    expect(lead).toMatchObject({
+      score: 110,
+      classification: 'SQL',
+      state: 'completed',
+      name: 'Asha Rao',
+      email: 'asha@example.com',
+      phone: '+919876543210',
+      business_type: 'Restaurant / Café',
+      location: 'Koramangala, Bengaluru',
+      staff_size: '6–15',
+      monthly_sales: '₹2L – ₹5L',
+      features_interested: ['QR Payments', 'Inventory'],
+      utm_source: 'google_ads',
+    });
+    expect(lead!.completed_at).not.toBeNull();
+    expect(lead!.qualified_at).not.toBeNull();
+    const [sum] = await db.query('select sum(points)::int as total from score_entries where lead_id = $1', [
+      id,
+    ]);
+    expect(sum!.total).toBe(110);
+    const answers = await db.query(
+      'select question_id, answer, points, latency_ms from answers where lead_id = $1 order by question_id',
+      [id],
+    );
+    expect(answers.map((a) => [a.question_id, a.points])).toEqual([
+      [2, 10],
+      [3, 15],
+      [4, 10],
+      [5, 5],
+      [6, 10],
+    ]);
+    expect(answers[3]!.latency_ms).toBe(200_000);
+    const events = await db.query('select seq, type from session_events where lead_id = $1 order by seq', [
+      id,
+    ]);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expect(lead!.last_seq).toBe(events.length);
+    expect(events.filter((e) => e.type === 'visitor.input')).toHaveLength(9);
+
+    await expectError(engine.handle(id, { kind: 'reply', text: 'start free trial' }), 'session_closed');
+    // Profile updates are still taken after the end.
+    const late = await engine.handle(id, {
+      kind: 'profile',
+      profile: { location: 'Indiranagar, Bengaluru' },
+    });
+    expect(late.score).toBe(110);
+  });
+
+  it('a duplicate clientMessageId returns the first result and writes nothing', async () => {
+    const { engine } = node;
+    const { sessionId: id } = await engine.startSession();
+    clock.advance(SECOND);
+    const first = await engine.handle(id, { kind: 'reply', optionIds: ['yes'] }, 'msg-1');
+    const before = await footprint(db, id);
+    clock.advance(SECOND);
+    const again = await engine.handle(id, { kind: 'reply', optionIds: ['yes'] }, 'msg-1');
+    expect(again).toMatchObject({
+      duplicate: true,
+      score: first.score,
+      state: first.state,
+      awarded: first.awarded,
+    });
+    expect(await footprint(db, id)).toEqual(before);
+    // Also after the actor was dropped from memory (another process would start that way).
+    engine.evict(id);
+    expect((await engine.handle(id, { kind: 'reply', optionIds: ['yes'] }, 'msg-1')).duplicate).toBe(true);
+    // The same id with a different payload is refused, not silently accepted.
+    await expectError(engine.handle(id, { kind: 'reply', optionIds: ['no'] }, 'msg-1'), 'duplicate_mismatch');
+    expect(await footprint(db, id)).toEqual(before);
+  });
+
+  it('rejects bad input with a code and leaves no trace', async () => {
+    const { engine } = node;
+    const { sessionId: id } = await engine.startSession();
+    const before = await footprint(db, id);
+    const err = await expectError(
+      engine.handle(id, { kind: 'reply', text: 'maybe later' }),
+      'invalid_option',
+    );
+    expect((err.details as { options: unknown[] }).options).toHaveLength(3);
+    await expectError(engine.handle(id, { kind: 'answer', questionId: 42, text: 'x' }), 'unknown_question');
+    await expectError(engine.handle(id, { kind: 'contact', email: 'not-an-email' }), 'validation_failed');
+    await expectError(engine.handle(id, { kind: 'contact', skip: true }), 'invalid_state');
+    await expectError(
+      engine.handle('sess_00000000000000000000000000000000', { kind: 'reply', text: 'yes' }),
+      'session_not_found',
+    );
+    expect(await footprint(db, id)).toEqual(before);
+  });
+});
+
+describe('failures and reloads', () => {
+  let db: TestDatabase;
+  const clock = new TestClock();
+  let failNext = false;
+  let node: EngineNode;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    // A real failure inside the transaction: after the lead update and the event rows have been
+    // written, one more row carries a NUL byte, which PostgreSQL refuses. Everything must roll back.
+    node = await openEngine(
+      db,
+      clock,
+      (direct): CommitQueue => ({
+        commit(unit) {
+          if (!failNext) return direct.commit(unit);
+          failNext = false;
+          const poisoned = { ...unit.answers[0]!, ...(unit.answers[0] ?? {}), questionText: 'bad\u0000byte' };
+          return direct.commit({ ...unit, answers: [...unit.answers, { ...poisoned, questionId: 99 }] });
+        },
+      }),
+    );
+  });
+  afterAll(async () => {
+    await node?.close();
+    await db?.drop();
+  });
+
+  it('a failed commit leaves nothing behind, answers unavailable, and the next try succeeds', async () => {
+    const { engine } = node;
+    const { sessionId: id } = await engine.startSession();
+    clock.advance(SECOND);
+    await engine.handle(id, { kind: 'reply', optionIds: ['yes'] });
+    const before = await footprint(db, id);
+    failNext = true;
+    clock.advance(SECOND);
+    await expectError(
+      engine.handle(id, { kind: 'reply', optionIds: ['kirana_retail'] }, 'm-2'),
+      'unavailable',
+    );
+    expect(await footprint(db, id)).toEqual(before);
+    // The cached actor was dropped with the failure: the retry starts from what is stored.
+    const retry = await engine.handle(id, { kind: 'reply', optionIds: ['kirana_retail'] }, 'm-2');
+    expect(retry.duplicate).toBeUndefined();
+    expect(retry.awarded.map((a) => a.behavior)).toEqual(['answered_question', 'quick_reply']);
+    expect(retry.score).toBe(20);
+  });
+
+  it('a session reloaded by another process continues exactly where it was', async () => {
+    const { sessionId: id } = await node.engine.startSession();
+    clock.advance(SECOND);
+    await node.engine.handle(id, { kind: 'reply', optionIds: ['yes'] });
+    clock.advance(SECOND);
+    await node.engine.handle(id, { kind: 'reply', optionIds: ['other'] });
+    const other = await openEngine(db, clock);
+    try {
+      const view = await other.engine.view(id);
+      expect(view).toMatchObject({ state: 'questions', score: 20 });
+      expect(view.prompt).toMatchObject({ questionId: 3, input: 'text' });
+      clock.advance(200 * SECOND);
+      const r = await other.engine.handle(id, { kind: 'reply', text: 'Pune' });
+      // Not quick: the question was put 200 s ago, as the first process recorded.
+      expect(r.awarded).toEqual([{ behavior: 'answered_question', points: 5 }]);
+      expect(r.prompts[0]?.questionId).toBe(4);
+      // The first process's cached actor is now stale: its write is refused by the version check,
+      // it reloads, and carries on from the stored state.
+      clock.advance(SECOND);
+      const back = await node.engine.handle(id, { kind: 'reply', optionIds: ['just_me'] });
+      expect(back.score).toBe(35);
+      const [sum] = await db.query('select sum(points)::int as s from score_entries where lead_id = $1', [
+        id,
+      ]);
+      expect(sum!.s).toBe(35);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('a snapshot that no longer fits the machine is rebuilt from the event log', async () => {
+    const { sessionId: id } = await node.engine.startSession();
+    clock.advance(SECOND);
+    await node.engine.handle(id, { kind: 'reply', optionIds: ['about'] });
+    clock.advance(SECOND);
+    await node.engine.handle(id, { kind: 'reply', optionIds: ['wholesale_fmcg'] });
+    clock.advance(SECOND);
+    await node.engine.handle(id, { kind: 'reply', text: 'Surat, Gujarat' });
+    const [good] = await db.query('select snapshot from leads where id = $1', [id]);
+    await db.query(
+      `update leads set snapshot = jsonb_set(snapshot, '{snapshot,value}', '{"active":"qualifying"}') where id = $1`,
+      [id],
+    );
+    node.engine.evict(id);
+    const view = await node.engine.view(id);
+    expect(view.state).toBe('questions');
+    expect(view.prompt.questionId).toBe(4);
+    clock.advance(SECOND);
+    const r = await node.engine.handle(id, { kind: 'reply', optionIds: ['just_me'] });
+    expect(r.prompts[0]?.questionId).toBe(5);
+    const [rebuilt] = await db.query('select snapshot from leads where id = $1', [id]);
+    const context = (s: { snapshot: { snapshot: { context: { answered: number[] } } } }) =>
+      s.snapshot.snapshot.context;
+    expect(context(rebuilt as never).answered).toEqual([2, 3, 4]);
+    expect(context(good as never).answered).toEqual([2, 3]);
+  });
+
+  it('idle sessions are abandoned once, with early_dropout, and can come back', async () => {
+    const { sessionId: id } = await node.engine.startSession();
+    clock.advance(SECOND);
+    await node.engine.handle(id, { kind: 'reply', optionIds: ['yes'] });
+    clock.advance(31 * 60 * SECOND);
+    expect(await node.engine.expireIdle()).toBeGreaterThanOrEqual(1);
+    expect(await node.engine.expireIdle()).toBe(0);
+    const view = await node.engine.view(id);
+    expect(view).toMatchObject({ state: 'abandoned', score: 0 });
+    clock.advance(SECOND);
+    const r = await node.engine.handle(id, { kind: 'reply', optionIds: ['kirana_retail'] });
+    expect(r.state).toBe('questions');
+    expect(r.score).toBe(5);
+  });
+});

@@ -1,0 +1,52 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+import { pino } from 'pino';
+import { type CommitQueue, DirectCommitQueue } from '../../src/conversation/commit-queue.js';
+import { ConversationEngine } from '../../src/conversation/engine.js';
+import { ormOptions } from '../../src/persistence/orm.js';
+import { SessionStore } from '../../src/persistence/session-store.js';
+import { loadWorkflow } from '../../src/workflow/load.js';
+import type { TestDatabase } from './database.js';
+
+/** A controllable clock. */
+export class TestClock {
+  constructor(public t = Date.UTC(2026, 10, 25, 9, 0, 0)) {}
+  now = () => this.t;
+  advance(ms: number): number {
+    this.t += ms;
+    return this.t;
+  }
+}
+
+export interface EngineNode {
+  orm: MikroORM;
+  store: SessionStore;
+  engine: ConversationEngine;
+  close(): Promise<void>;
+}
+
+/** An engine over a migrated test database, as one server process would hold it. */
+export async function openEngine(
+  db: TestDatabase,
+  clock: TestClock,
+  wrapCommits: (direct: CommitQueue, store: SessionStore) => CommitQueue = (d) => d,
+): Promise<EngineNode> {
+  const orm = await MikroORM.init(ormOptions(db.url, 4));
+  await orm.migrator.up();
+  const store = new SessionStore(orm);
+  const engine = new ConversationEngine({
+    workflow: loadWorkflow(),
+    store,
+    commits: wrapCommits(new DirectCommitQueue(store), store),
+    logger: pino({ level: 'silent' }),
+    now: clock.now,
+  });
+  return {
+    orm,
+    store,
+    engine,
+    async close() {
+      await engine.drain();
+      await orm.close();
+    },
+  };
+}
