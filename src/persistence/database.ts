@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { dirname, parse, resolve } from 'node:path';
@@ -16,6 +16,8 @@ export interface DatabaseHandle {
 }
 
 const EMBEDDED_DATABASE = 'lead_capture_bot';
+/** Where the data goes when the configured folder is out of the postgres user's reach. */
+const FALLBACK_ROOT = '/var/lib/lead-capture-bot';
 
 /** `DATABASE_URL` when set; otherwise an embedded PostgreSQL under `EMBEDDED_PG_DIR`, started on demand. */
 export async function openDatabaseUrl(
@@ -26,10 +28,21 @@ export async function openDatabaseUrl(
   return startEmbedded(resolve(config.database.embeddedDir), config.database.embeddedPort, logger);
 }
 
-async function startEmbedded(dir: string, port: number, logger: Logger): Promise<DatabaseHandle> {
+async function startEmbedded(wanted: string, port: number, logger: Logger): Promise<DatabaseHandle> {
   const isRoot = userInfo().uid === 0;
-  await mkdir(dirname(dir), { recursive: true });
-  if (isRoot) assertReachableByPostgresUser(dir);
+  await mkdir(dirname(wanted), { recursive: true });
+  let dir = wanted;
+  const blocked = isRoot ? folderBlockingPostgresUser(wanted) : null;
+  if (blocked) {
+    // Postgres runs as the `postgres` user, which cannot walk into `blocked`; keep the data where it can.
+    const hash = createHash('sha256').update(wanted).digest('hex').slice(0, 12);
+    dir = resolve(FALLBACK_ROOT, hash, 'postgres');
+    await mkdir(dirname(dir), { recursive: true, mode: 0o755 });
+    logger.warn(
+      { wanted, dir, blocked },
+      `the postgres user cannot enter ${blocked}; embedded PostgreSQL keeps its data in ${dir} instead`,
+    );
+  }
   const password = credentials(`${dir}.password`);
   const url = `postgres://postgres:${password}@127.0.0.1:${port}/${EMBEDDED_DATABASE}`;
   const adminUrl = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
@@ -103,18 +116,12 @@ async function ensureDatabase(adminUrl: string): Promise<void> {
 
 /**
  * Running as root, the data folder belongs to the `postgres` user, which must be able to walk every
- * folder above it. Fail early with the fix rather than with initdb's "permission denied".
+ * folder above it. Returns the first folder it cannot enter, or null.
  */
-function assertReachableByPostgresUser(dir: string): void {
+function folderBlockingPostgresUser(dir: string): string | null {
   const root = parse(dir).root;
   for (let d = dirname(dir); ; d = dirname(d)) {
-    accessSync(d, constants.F_OK);
-    if ((statSync(d).mode & 0o001) === 0) {
-      throw new Error(
-        `embedded PostgreSQL runs as the "postgres" user, which cannot enter ${d} (no execute bit for others). ` +
-          `Run "chmod o+x ${d}", set EMBEDDED_PG_DIR to a folder it can reach, or set DATABASE_URL.`,
-      );
-    }
-    if (d === root) break;
+    if ((statSync(d).mode & 0o001) === 0) return d;
+    if (d === root) return null;
   }
 }

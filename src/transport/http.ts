@@ -12,7 +12,6 @@ export function createHttpServer(logger: Logger, health: HealthProbe): FastifyIn
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: 16 * 1024,
-    disableRequestLogging: true,
   });
 
   app.setErrorHandler((err, _req, reply) => {

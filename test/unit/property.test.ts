@@ -1,0 +1,298 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ConversationEvent, VisitorAction } from '../../machines/types.js';
+import { classify } from '../../src/scoring/classification.js';
+import { loadWorkflow } from '../../src/workflow/load.js';
+import { Simulation } from '../support/simulation.js';
+
+/**
+ * Random event sequences through the machine and the scoring rules: whatever a visitor (or an agent,
+ * or the idle sweep) does, in whatever order, the ledger keeps its once-rules and the score and
+ * classification stay consistent with it.
+ */
+
+const wf = loadWorkflow();
+
+const GREETING_IDS = [...wf.greeting.options.map((o) => o.id), 'maybe_later'];
+const CTA_IDS = wf.cta.options.map((c) => c.id);
+const PRODUCT_IDS = wf.products.map((p) => p.id);
+const ALL_OPTION_IDS = [...new Set(wf.questions.flatMap((q) => q.options.map((o) => o.id)))];
+const ACTIONS: VisitorAction[] = ['clicked_product', 'clicked_demo', 'clicked_pricing', 'cta_clicked'];
+const ONCE_PER_SESSION = [
+  'session_opened',
+  'replied_to_greeting',
+  'answered_all_questions',
+  'shared_contact',
+  'clicked_demo',
+  'clicked_pricing',
+  'cta_clicked',
+  'early_dropout',
+];
+const PER_QUESTION = ['answered_question', 'quick_reply', 'detailed_answer'];
+const IDLE_MS = wf.idleMinutes * 60_000;
+
+type Make = (at: number) => ConversationEvent;
+
+const texts = fc.oneof(
+  fc.constantFrom('', '   ', 'Pune', '0123456789', '01234567890', '  Bengaluru, Karnataka  '),
+  fc.string({ maxLength: 10 }),
+  fc.string({ minLength: 11, maxLength: 60 }),
+);
+
+/** An answer that fits the question. */
+function validAnswerTo(q: (typeof wf.questions)[number]): fc.Arbitrary<Make> {
+  if (q.type === 'text') {
+    return fc
+      .oneof(fc.constantFrom('Pune', 'Mumbai, Maharashtra'), fc.string({ minLength: 1, maxLength: 40 }))
+      .filter((t) => t.trim().length > 0)
+      .map((text): Make => (at) => ({ type: 'visitor.answer', at, questionId: q.id, text }));
+  }
+  const ids = q.options.map((o) => o.id);
+  const pick =
+    q.type === 'single_choice'
+      ? fc.constantFrom(...ids).map((id) => [id])
+      : fc.subarray(ids, { minLength: 1 });
+  return pick.map((optionIds): Make => (at) => ({ type: 'visitor.answer', at, questionId: q.id, optionIds }));
+}
+
+const validAnswer: fc.Arbitrary<Make> = fc.constantFrom(...wf.questions).chain(validAnswerTo);
+
+/** Every question answered validly in a random order: gets sequences past the questions often enough. */
+const answerAll: fc.Arbitrary<Make[]> = fc
+  .shuffledSubarray([...wf.questions], { minLength: wf.questions.length })
+  .chain((qs) => fc.tuple(...qs.map(validAnswerTo)));
+
+/** Any answer: question ids 1..8 (1 is the greeting, 7 the contact form, 8 does not exist). */
+const anyAnswer: fc.Arbitrary<Make> = fc
+  .record({
+    questionId: fc.integer({ min: 1, max: 8 }),
+    optionIds: fc.option(fc.array(fc.constantFrom(...ALL_OPTION_IDS, 'bogus_option'), { maxLength: 3 }), {
+      nil: undefined,
+    }),
+    text: fc.option(texts, { nil: undefined }),
+  })
+  .map(({ questionId, optionIds, text }): Make => (at) => {
+    const e: ConversationEvent = { type: 'visitor.answer', at, questionId };
+    if (optionIds !== undefined) e.optionIds = optionIds;
+    if (text !== undefined) e.text = text;
+    return e;
+  });
+
+const maybeBool = fc.option(fc.boolean(), { nil: undefined });
+
+const event: fc.Arbitrary<Make> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc
+      .constantFrom(...GREETING_IDS)
+      .map((optionId): Make => (at) => ({ type: 'visitor.greeting', at, optionId })),
+  },
+  { weight: 8, arbitrary: validAnswer },
+  { weight: 4, arbitrary: anyAnswer },
+  {
+    weight: 3,
+    arbitrary: fc
+      .record({ hasEmail: maybeBool, hasPhone: maybeBool, skip: maybeBool })
+      .map((r): Make => (at) => {
+        const e: ConversationEvent = { type: 'visitor.contact', at };
+        if (r.hasEmail !== undefined) e.hasEmail = r.hasEmail;
+        if (r.hasPhone !== undefined) e.hasPhone = r.hasPhone;
+        if (r.skip !== undefined) e.skip = r.skip;
+        return e;
+      }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc
+      .record({
+        action: fc.constantFrom(...ACTIONS),
+        targetId: fc.option(fc.constantFrom(...PRODUCT_IDS, ...CTA_IDS, 'unknown_target'), { nil: undefined }),
+      })
+      .map(({ action, targetId }): Make => (at) => {
+        const e: ConversationEvent = { type: 'visitor.action', at, action };
+        if (targetId !== undefined) e.targetId = targetId;
+        return e;
+      }),
+  },
+  {
+    // Browsing the product menu, so that the three-product cap is reached now and then.
+    weight: 3,
+    arbitrary: fc
+      .constantFrom(...PRODUCT_IDS)
+      .map((targetId): Make => (at) => ({ type: 'visitor.action', at, action: 'clicked_product', targetId })),
+  },
+  {
+    weight: 3,
+    arbitrary: fc
+      .constantFrom(...CTA_IDS, 'bogus_cta')
+      .map((ctaId): Make => (at) => ({ type: 'visitor.cta', at, ctaId })),
+  },
+  { weight: 1, arbitrary: fc.constant<Make>((at) => ({ type: 'session.idle', at })) },
+  { weight: 1, arbitrary: fc.constant<Make>((at) => ({ type: 'agent.takeover', at, agentId: 'agent-7' })) },
+  { weight: 1, arbitrary: fc.constant<Make>((at) => ({ type: 'agent.release', at })) },
+);
+
+/** Seconds between events, now and then longer than the idle deadline. */
+const delay = fc.oneof(
+  { weight: 9, arbitrary: fc.integer({ min: 0, max: 300_000 }) },
+  { weight: 1, arbitrary: fc.integer({ min: IDLE_MS + 1, max: 4 * IDLE_MS }) },
+);
+
+const MAX_EVENTS = 40;
+
+/** Up to 40 events, each after its own delay; now and then a run of valid answers to every question. */
+const sequence = fc
+  .record({
+    groups: fc.array(
+      fc.oneof(
+        { weight: 15, arbitrary: event.map((make) => [make]) },
+        { weight: 1, arbitrary: answerAll },
+      ),
+      { minLength: 1, maxLength: MAX_EVENTS },
+    ),
+    delays: fc.array(delay, { minLength: MAX_EVENTS, maxLength: MAX_EVENTS }),
+  })
+  .map(({ groups, delays }) =>
+    groups
+      .flat()
+      .slice(0, MAX_EVENTS)
+      .map((make, i) => ({ make, delay: delays[i]! })),
+  );
+
+function count<T>(items: readonly T[], key: (t: T) => string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const item of items) m.set(key(item), (m.get(key(item)) ?? 0) + 1);
+  return m;
+}
+
+function checkInvariants(sim: Simulation, where: string): void {
+  const ledger = sim.ledger;
+  expect(sim.score, where).toBe(ledger.reduce((s, e) => s + e.points, 0));
+
+  const keys = ledger.map((e) => e.onceKey);
+  expect(new Set(keys).size, `${where}: duplicate onceKey in ${keys.join(', ')}`).toBe(keys.length);
+
+  expect(sim.classification, where).toBe(classify(sim.score, wf.thresholds));
+  const expected = sim.score >= 60 ? 'SQL' : sim.score >= 30 ? 'MQL' : 'Unqualified';
+  expect(sim.classification, where).toBe(expected);
+
+  const byBehaviour = count(ledger, (e) => e.behaviour);
+  for (const b of ONCE_PER_SESSION) {
+    expect(byBehaviour.get(b) ?? 0, `${where}: ${b}`).toBeLessThanOrEqual(1);
+  }
+  expect(byBehaviour.get('session_opened'), where).toBe(1);
+  expect(ledger[0]?.behaviour, where).toBe('session_opened');
+
+  const perQuestion = ledger.filter((e) => PER_QUESTION.includes(e.behaviour));
+  for (const e of perQuestion) {
+    // Only the profile questions can be answered; the greeting, the contact form and unknown ids cannot.
+    expect(
+      wf.questions.map((q) => q.id),
+      where,
+    ).toContain(e.evidence.questionId);
+  }
+  for (const [k, n] of count(perQuestion, (e) => `${e.behaviour}:${String(e.evidence.questionId)}`)) {
+    expect(n, `${where}: ${k}`).toBe(1);
+  }
+
+  const products = ledger.filter((e) => e.behaviour === 'clicked_product');
+  expect(products.length, where).toBeLessThanOrEqual(wf.scoring.clicked_product.maxProducts);
+  expect(products.length, where).toBeLessThanOrEqual(3);
+  // The demo item counts as the demo request, never as a product.
+  expect(
+    products.map((e) => e.evidence.targetId),
+    where,
+  ).not.toContain('demo');
+
+  // Event times only increase, so the ledger's never go backwards.
+  for (let i = 1; i < ledger.length; i++) {
+    expect(ledger[i]!.at, `${where}: ledger[${i}].at`).toBeGreaterThanOrEqual(ledger[i - 1]!.at);
+  }
+}
+
+function describeEvent(e: ConversationEvent): string {
+  const { type, at: _at, ...rest } = e;
+  return `${type}${Object.keys(rest).length > 0 ? JSON.stringify(rest) : ''}`;
+}
+
+describe('random conversations (property)', () => {
+  it('keeps the ledger, score and classification consistent after every event', () => {
+    expect(wf.thresholds).toEqual({ sql: 60, mql: 30 });
+    const seen = { done: 0, afterDone: 0, allAnswered: 0, productCap: 0, dropout: 0 };
+
+    fc.assert(
+      fc.property(sequence, (steps) => {
+        const sim = new Simulation();
+        const trail: string[] = [];
+        let t = 0;
+        checkInvariants(sim, 'start');
+        for (const { delay: d, make } of steps) {
+          t += d;
+          const e = make(t);
+          const wasDone = sim.done;
+          const ledgerBefore = sim.ledger.length;
+          const accepted = sim.send(e);
+          trail.push(`${describeEvent(e)}${accepted ? '' : ' (refused)'}`);
+          const where = trail.join(' → ');
+          if (wasDone) {
+            seen.afterDone += 1;
+            // An ended conversation takes nothing more. (agent.release: see the test below.)
+            if (e.type !== 'agent.release') expect(accepted, where).toBe(false);
+            expect(sim.ledger.length, where).toBe(ledgerBefore);
+            expect(sim.done, where).toBe(true);
+          }
+          if (!accepted) expect(sim.ledger.length, where).toBe(ledgerBefore);
+          checkInvariants(sim, where);
+        }
+        if (sim.done) seen.done += 1;
+        const behaviours = sim.behaviours();
+        if (behaviours.includes('answered_all_questions')) seen.allAnswered += 1;
+        if (behaviours.includes('early_dropout')) seen.dropout += 1;
+        if (behaviours.filter((b) => b === 'clicked_product').length === 3) seen.productCap += 1;
+      }),
+      { numRuns: 300 },
+    );
+
+    console.log(seen);
+    // The generator reaches the interesting corners, so the invariants above are not checked vacuously.
+    expect(seen.done).toBeGreaterThan(0);
+    expect(seen.afterDone).toBeGreaterThan(0);
+    expect(seen.allAnswered).toBeGreaterThan(0);
+    expect(seen.dropout).toBeGreaterThan(0);
+    expect(seen.productCap).toBeGreaterThan(0);
+  });
+
+  // BUG (machines/conversation.ts): `agent.release` is handled at the machine's root, so it stays
+  // enabled in the final states `completed` and `declined`. `snapshot.can({ type: 'agent.release' })`
+  // is true for a finished conversation (status 'done'), and Simulation.send reports it as taken,
+  // although the stopped actor ignores it. Every other event is refused once the machine is done.
+  it.fails('refuses agent.release once the conversation has ended', () => {
+    const declined = new Simulation();
+    expect(declined.send({ type: 'visitor.greeting', at: 1_000, optionId: 'no' })).toBe(true);
+
+    const completed = new Simulation();
+    let t = 0;
+    const answers: ConversationEvent[] = wf.questions.map((q) =>
+      q.type === 'text'
+        ? { type: 'visitor.answer', at: 0, questionId: q.id, text: 'Pune' }
+        : { type: 'visitor.answer', at: 0, questionId: q.id, optionIds: [q.options[0]!.id] },
+    );
+    for (const e of [
+      ...answers,
+      { type: 'visitor.contact', at: 0, skip: true },
+      { type: 'visitor.cta', at: 0, ctaId: 'talk_to_sales' },
+    ] as ConversationEvent[]) {
+      t += 1_000;
+      expect(completed.send({ ...e, at: t })).toBe(true);
+    }
+
+    for (const sim of [declined, completed]) {
+      expect(sim.done).toBe(true);
+      const ledger = sim.ledger.length;
+      expect(sim.send({ type: 'session.idle', at: 50_000 })).toBe(false);
+      expect(sim.send({ type: 'agent.takeover', at: 50_000, agentId: 'a' })).toBe(false);
+      expect(sim.send({ type: 'agent.release', at: 50_000 })).toBe(false);
+      expect(sim.ledger.length).toBe(ledger);
+    }
+  });
+});
