@@ -150,9 +150,6 @@ export function createConversationMachine(flow: ConversationFlow) {
       enqueue.emit({ type: 'behaviour', behaviour: 'session_opened', at: context.lastEventAt });
     }),
     initial: 'active',
-    on: {
-      'agent.release': { actions: ['release', 'touch'] },
-    },
     states: {
       active: {
         initial: 'greeting',
@@ -160,6 +157,7 @@ export function createConversationMachine(flow: ConversationFlow) {
           'visitor.contact': { guard: 'contactGiven', actions: ['contact', 'touch'] },
           'visitor.action': { guard: 'validAction', actions: ['action', 'touch'] },
           'agent.takeover': { actions: ['takeover', 'touch'] },
+          'agent.release': { actions: ['release', 'touch'] },
           // The deadline is the server's event, not the visitor's: answer latency keeps counting.
           'session.idle': { target: 'abandoned', actions: ['dropout'] },
         },
@@ -247,6 +245,7 @@ export function createConversationMachine(flow: ConversationFlow) {
       abandoned: {
         // A visitor who comes back picks up where they left off; the event is then handled there.
         on: {
+          'agent.release': { actions: ['release', 'touch'] },
           'visitor.greeting': { target: 'active.hist', actions: [raise(({ event }) => event)] },
           'visitor.answer': { target: 'active.hist', actions: [raise(({ event }) => event)] },
           'visitor.contact': { target: 'active.hist', actions: [raise(({ event }) => event)] },

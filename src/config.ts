@@ -127,15 +127,14 @@ export class ConfigError extends Error {
 export function loadConfig(source: Record<string, string | undefined> = process.env): Readonly<Config> {
   const env = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  const lines = parsed.success ? [] : parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  // Checked on the raw values so it is reported together with any other bad variable.
+  if (env.NODE_ENV === 'production' && !env.SECRET_KEY)
+    lines.push('  SECRET_KEY: required when NODE_ENV=production');
+  if (!parsed.success || lines.length > 0)
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
-  }
   const e = parsed.data;
-  if (e.NODE_ENV === 'production' && !e.SECRET_KEY) {
-    throw new ConfigError('Invalid configuration:\n  SECRET_KEY: required when NODE_ENV=production');
-  }
-  return Object.freeze({
+  return deepFreeze({
     env: e.NODE_ENV,
     port: e.PORT,
     host: e.HOST,
@@ -170,4 +169,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       webhookSecret: e.WEBHOOK_SECRET,
     },
   });
+}
+
+function deepFreeze<T extends object>(value: T): Readonly<T> {
+  for (const v of Object.values(value)) if (v && typeof v === 'object') deepFreeze(v);
+  return Object.freeze(value);
 }

@@ -226,14 +226,7 @@ async function writeUnit(tx: EntityManager, unit: CommitUnit): Promise<void> {
   }
 }
 
-function toEventRow(row: {
-  seq: number;
-  type: string;
-  at: Date;
-  data: Record<string, unknown>;
-  clientMessageId?: string | null;
-  result?: Record<string, unknown> | null;
-}): EventRow {
+function toEventRow(row: EventRow): EventRow {
   return {
     seq: row.seq,
     type: row.type,

@@ -13,6 +13,19 @@ const id = z
 
 const text = z.string().trim().min(1).max(4000);
 
+/** An array of items whose `id`s must be unique; checked on the array itself, so it is reported
+ * alongside problems elsewhere in the workflow. */
+function uniqueById<T extends z.ZodType<{ id: string }>>(item: T) {
+  return z.array(item).superRefine((items, ctx) => {
+    const seen = new Set<string>();
+    items.forEach((it, i) => {
+      if (seen.has(it.id))
+        ctx.addIssue({ code: 'custom', message: `id "${it.id}" is used twice`, path: [i, 'id'] });
+      seen.add(it.id);
+    });
+  });
+}
+
 export const optionSchema = z.strictObject({
   id,
   label: z.string().trim().min(1).max(200),
@@ -29,18 +42,24 @@ export const greetingSchema = z.strictObject({
   options: z.array(optionSchema.extend({ next: z.enum(['questions', 'about', 'declined']) })).min(1),
 });
 
-export const questionSchema = z.strictObject({
-  /** Stable integer id; the REST API addresses questions by it. */
-  id: z.number().int().positive(),
-  /** Machine-friendly name of the step, e.g. `business_type`. */
-  step: id,
-  text,
-  type: z.enum(['single_choice', 'multi_choice', 'text']),
-  options: z.array(optionSchema).default([]),
-  required: z.boolean().default(true),
-  /** The lead field the answer is copied to. */
-  profileField: z.enum(['business_type', 'location', 'staff_size', 'monthly_sales', 'features_interested']),
-});
+export const questionSchema = z
+  .strictObject({
+    /** Stable integer id; the REST API addresses questions by it. */
+    id: z.number().int().positive(),
+    /** Machine-friendly name of the step, e.g. `business_type`. */
+    step: id,
+    text,
+    type: z.enum(['single_choice', 'multi_choice', 'text']),
+    options: uniqueById(optionSchema).default([]),
+    required: z.boolean().default(true),
+    /** The lead field the answer is copied to. */
+    profileField: z.enum(['business_type', 'location', 'staff_size', 'monthly_sales', 'features_interested']),
+  })
+  .superRefine((q, ctx) => {
+    if (q.type !== 'text' && q.options.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'a choice question needs options', path: ['options'] });
+    }
+  });
 
 export const contactSchema = z.strictObject({
   questionId: z.number().int().positive(),
@@ -111,66 +130,32 @@ export const workflowSchema = z
     greeting: greetingSchema,
     questions: z.array(questionSchema).min(1),
     contact: contactSchema,
-    cta: z.strictObject({ text, options: z.array(ctaOptionSchema).min(1) }),
+    cta: z.strictObject({ text, options: uniqueById(ctaOptionSchema).min(1) }),
     completedText: text,
-    products: z.array(productSchema),
+    products: uniqueById(productSchema),
     scoring: scoringSchema,
     thresholds: thresholdsSchema,
     /** Minutes without visitor activity after which a session is abandoned. */
     idleMinutes: z.number().positive().default(30),
-    experiments: z.array(experimentSchema).default([]),
+    experiments: z
+      .array(experimentSchema)
+      .superRefine((list, ctx) => {
+        const names = list.map((e) => e.name);
+        names.forEach((n, i) => {
+          if (names.indexOf(n) !== i)
+            ctx.addIssue({ code: 'custom', message: `"${n}" is used twice`, path: [i, 'name'] });
+        });
+      })
+      .default([]),
   })
   .superRefine((wf, ctx) => {
-    const ids = [wf.greeting.questionId, ...wf.questions.map((q) => q.id), wf.contact.questionId];
     const seen = new Set<number>();
-    ids.forEach((qid) => {
+    for (const qid of [wf.greeting.questionId, ...wf.questions.map((q) => q.id), wf.contact.questionId]) {
       if (seen.has(qid))
         ctx.addIssue({ code: 'custom', message: `question id ${qid} is used twice`, path: ['questions'] });
       seen.add(qid);
-    });
-    wf.questions.forEach((q, i) => {
-      if (q.type !== 'text' && q.options.length === 0) {
-        ctx.addIssue({
-          code: 'custom',
-          message: 'a choice question needs options',
-          path: ['questions', i, 'options'],
-        });
-      }
-      unique(
-        q.options.map((o) => o.id),
-        ctx,
-        ['questions', i, 'options'],
-      );
-    });
-    unique(
-      wf.greeting.options.map((o) => o.id),
-      ctx,
-      ['greeting', 'options'],
-    );
-    unique(
-      wf.cta.options.map((o) => o.id),
-      ctx,
-      ['cta', 'options'],
-    );
-    unique(
-      wf.products.map((o) => o.id),
-      ctx,
-      ['products'],
-    );
-    unique(
-      wf.experiments.map((e) => e.name),
-      ctx,
-      ['experiments'],
-    );
+    }
   });
-
-function unique(values: string[], ctx: z.RefinementCtx, path: (string | number)[]): void {
-  const seen = new Set<string>();
-  for (const v of values) {
-    if (seen.has(v)) ctx.addIssue({ code: 'custom', message: `id "${v}" is used twice`, path });
-    seen.add(v);
-  }
-}
 
 export type Workflow = z.infer<typeof workflowSchema>;
 export type WorkflowInput = z.input<typeof workflowSchema>;

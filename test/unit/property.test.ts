@@ -45,14 +45,20 @@ function validAnswerTo(q: (typeof wf.questions)[number]): fc.Arbitrary<Make> {
     return fc
       .oneof(fc.constantFrom('Pune', 'Mumbai, Maharashtra'), fc.string({ minLength: 1, maxLength: 40 }))
       .filter((t) => t.trim().length > 0)
-      .map((text): Make => (at) => ({ type: 'visitor.answer', at, questionId: q.id, text }));
+      .map(
+        (text): Make =>
+          (at) => ({ type: 'visitor.answer', at, questionId: q.id, text }),
+      );
   }
   const ids = q.options.map((o) => o.id);
   const pick =
     q.type === 'single_choice'
       ? fc.constantFrom(...ids).map((id) => [id])
       : fc.subarray(ids, { minLength: 1 });
-  return pick.map((optionIds): Make => (at) => ({ type: 'visitor.answer', at, questionId: q.id, optionIds }));
+  return pick.map(
+    (optionIds): Make =>
+      (at) => ({ type: 'visitor.answer', at, questionId: q.id, optionIds }),
+  );
 }
 
 const validAnswer: fc.Arbitrary<Make> = fc.constantFrom(...wf.questions).chain(validAnswerTo);
@@ -71,61 +77,78 @@ const anyAnswer: fc.Arbitrary<Make> = fc
     }),
     text: fc.option(texts, { nil: undefined }),
   })
-  .map(({ questionId, optionIds, text }): Make => (at) => {
-    const e: ConversationEvent = { type: 'visitor.answer', at, questionId };
-    if (optionIds !== undefined) e.optionIds = optionIds;
-    if (text !== undefined) e.text = text;
-    return e;
-  });
+  .map(
+    ({ questionId, optionIds, text }): Make =>
+      (at) => {
+        const e: ConversationEvent = { type: 'visitor.answer', at, questionId };
+        if (optionIds !== undefined) e.optionIds = optionIds;
+        if (text !== undefined) e.text = text;
+        return e;
+      },
+  );
 
 const maybeBool = fc.option(fc.boolean(), { nil: undefined });
 
-const event: fc.Arbitrary<Make> = fc.oneof(
-  {
-    weight: 3,
-    arbitrary: fc
-      .constantFrom(...GREETING_IDS)
-      .map((optionId): Make => (at) => ({ type: 'visitor.greeting', at, optionId })),
-  },
-  { weight: 8, arbitrary: validAnswer },
-  { weight: 4, arbitrary: anyAnswer },
-  {
-    weight: 3,
-    arbitrary: fc
-      .record({ hasEmail: maybeBool, hasPhone: maybeBool, skip: maybeBool })
-      .map((r): Make => (at) => {
+/** The contact form: e-mail, phone, both or neither, skipped or not. */
+const contact: fc.Arbitrary<Make> = fc
+  .record({ hasEmail: maybeBool, hasPhone: maybeBool, skip: maybeBool })
+  .map(
+    (r): Make =>
+      (at) => {
         const e: ConversationEvent = { type: 'visitor.contact', at };
         if (r.hasEmail !== undefined) e.hasEmail = r.hasEmail;
         if (r.hasPhone !== undefined) e.hasPhone = r.hasPhone;
         if (r.skip !== undefined) e.skip = r.skip;
         return e;
-      }),
+      },
+  );
+
+const event: fc.Arbitrary<Make> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(...GREETING_IDS).map(
+      (optionId): Make =>
+        (at) => ({ type: 'visitor.greeting', at, optionId }),
+    ),
+  },
+  { weight: 8, arbitrary: validAnswer },
+  { weight: 4, arbitrary: anyAnswer },
+  {
+    weight: 3,
+    arbitrary: contact,
   },
   {
     weight: 4,
     arbitrary: fc
       .record({
         action: fc.constantFrom(...ACTIONS),
-        targetId: fc.option(fc.constantFrom(...PRODUCT_IDS, ...CTA_IDS, 'unknown_target'), { nil: undefined }),
+        targetId: fc.option(fc.constantFrom(...PRODUCT_IDS, ...CTA_IDS, 'unknown_target'), {
+          nil: undefined,
+        }),
       })
-      .map(({ action, targetId }): Make => (at) => {
-        const e: ConversationEvent = { type: 'visitor.action', at, action };
-        if (targetId !== undefined) e.targetId = targetId;
-        return e;
-      }),
+      .map(
+        ({ action, targetId }): Make =>
+          (at) => {
+            const e: ConversationEvent = { type: 'visitor.action', at, action };
+            if (targetId !== undefined) e.targetId = targetId;
+            return e;
+          },
+      ),
   },
   {
     // Browsing the product menu, so that the three-product cap is reached now and then.
     weight: 3,
-    arbitrary: fc
-      .constantFrom(...PRODUCT_IDS)
-      .map((targetId): Make => (at) => ({ type: 'visitor.action', at, action: 'clicked_product', targetId })),
+    arbitrary: fc.constantFrom(...PRODUCT_IDS).map(
+      (targetId): Make =>
+        (at) => ({ type: 'visitor.action', at, action: 'clicked_product', targetId }),
+    ),
   },
   {
     weight: 3,
-    arbitrary: fc
-      .constantFrom(...CTA_IDS, 'bogus_cta')
-      .map((ctaId): Make => (at) => ({ type: 'visitor.cta', at, ctaId })),
+    arbitrary: fc.constantFrom(...CTA_IDS, 'bogus_cta').map(
+      (ctaId): Make =>
+        (at) => ({ type: 'visitor.cta', at, ctaId }),
+    ),
   },
   { weight: 1, arbitrary: fc.constant<Make>((at) => ({ type: 'session.idle', at })) },
   { weight: 1, arbitrary: fc.constant<Make>((at) => ({ type: 'agent.takeover', at, agentId: 'agent-7' })) },
@@ -138,6 +161,21 @@ const delay = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: IDLE_MS + 1, max: 4 * IDLE_MS }) },
 );
 
+/** Several product clicks in a row: reaches the three-product cap. */
+const browse: fc.Arbitrary<Make[]> = fc
+  .shuffledSubarray(PRODUCT_IDS, { minLength: 3, maxLength: 5 })
+  .map((ids) =>
+    ids.map(
+      (targetId): Make =>
+        (at) => ({ type: 'visitor.action', at, action: 'clicked_product', targetId }),
+    ),
+  );
+
+/** The contact form and then a CTA: reaches the end of the conversation. */
+const checkout: fc.Arbitrary<Make[]> = fc
+  .tuple(contact, fc.constantFrom(...CTA_IDS))
+  .map(([form, ctaId]) => [form, (at): ConversationEvent => ({ type: 'visitor.cta', at, ctaId })]);
+
 const MAX_EVENTS = 40;
 
 /** Up to 40 events, each after its own delay; now and then a run of valid answers to every question. */
@@ -147,6 +185,8 @@ const sequence = fc
       fc.oneof(
         { weight: 15, arbitrary: event.map((make) => [make]) },
         { weight: 1, arbitrary: answerAll },
+        { weight: 1, arbitrary: browse },
+        { weight: 1, arbitrary: checkout },
       ),
       { minLength: 1, maxLength: MAX_EVENTS },
     ),
@@ -218,7 +258,7 @@ function describeEvent(e: ConversationEvent): string {
 describe('random conversations (property)', () => {
   it('keeps the ledger, score and classification consistent after every event', () => {
     expect(wf.thresholds).toEqual({ sql: 60, mql: 30 });
-    const seen = { done: 0, afterDone: 0, allAnswered: 0, productCap: 0, dropout: 0 };
+    const seen = { completed: 0, declined: 0, afterDone: 0, allAnswered: 0, productCap: 0, dropout: 0 };
 
     fc.assert(
       fc.property(sequence, (steps) => {
@@ -236,15 +276,16 @@ describe('random conversations (property)', () => {
           const where = trail.join(' → ');
           if (wasDone) {
             seen.afterDone += 1;
-            // An ended conversation takes nothing more. (agent.release: see the test below.)
-            if (e.type !== 'agent.release') expect(accepted, where).toBe(false);
+            // An ended conversation takes nothing more.
+            expect(accepted, where).toBe(false);
             expect(sim.ledger.length, where).toBe(ledgerBefore);
             expect(sim.done, where).toBe(true);
           }
           if (!accepted) expect(sim.ledger.length, where).toBe(ledgerBefore);
           checkInvariants(sim, where);
         }
-        if (sim.done) seen.done += 1;
+        if (sim.step === 'completed') seen.completed += 1;
+        if (sim.step === 'declined') seen.declined += 1;
         const behaviours = sim.behaviours();
         if (behaviours.includes('answered_all_questions')) seen.allAnswered += 1;
         if (behaviours.includes('early_dropout')) seen.dropout += 1;
@@ -253,20 +294,16 @@ describe('random conversations (property)', () => {
       { numRuns: 300 },
     );
 
-    console.log(seen);
     // The generator reaches the interesting corners, so the invariants above are not checked vacuously.
-    expect(seen.done).toBeGreaterThan(0);
+    expect(seen.completed).toBeGreaterThan(0);
+    expect(seen.declined).toBeGreaterThan(0);
     expect(seen.afterDone).toBeGreaterThan(0);
     expect(seen.allAnswered).toBeGreaterThan(0);
     expect(seen.dropout).toBeGreaterThan(0);
     expect(seen.productCap).toBeGreaterThan(0);
   });
 
-  // BUG (machines/conversation.ts): `agent.release` is handled at the machine's root, so it stays
-  // enabled in the final states `completed` and `declined`. `snapshot.can({ type: 'agent.release' })`
-  // is true for a finished conversation (status 'done'), and Simulation.send reports it as taken,
-  // although the stopped actor ignores it. Every other event is refused once the machine is done.
-  it.fails('refuses agent.release once the conversation has ended', () => {
+  it('refuses agent.release once the conversation has ended', () => {
     const declined = new Simulation();
     expect(declined.send({ type: 'visitor.greeting', at: 1_000, optionId: 'no' })).toBe(true);
 
