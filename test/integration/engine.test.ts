@@ -145,6 +145,27 @@ describe('conversation engine on PostgreSQL', () => {
     expect(await footprint(db, id)).toEqual(before);
   });
 
+  it('re-answering updates the stored answer and earns nothing again', async () => {
+    const { engine } = node;
+    const { sessionId: id } = await engine.startSession();
+    clock.advance(SECOND);
+    await engine.handle(id, { kind: 'answer', questionId: 2, text: 'Kirana / Retail Shop', timeTaken: 4.5 });
+    clock.advance(SECOND);
+    const again = await engine.handle(id, {
+      kind: 'answer',
+      questionId: 2,
+      text: 'wholesale / fmcg',
+      timeTaken: 7,
+    });
+    expect(again.awarded).toEqual([]);
+    const rows = await db.query('select answer, points, client_time_taken from answers where lead_id = $1', [
+      id,
+    ]);
+    expect(rows).toEqual([{ answer: 'Wholesale / FMCG', points: 10, client_time_taken: 7 }]);
+    const [lead] = await db.query('select business_type, score from leads where id = $1', [id]);
+    expect(lead).toEqual({ business_type: 'Wholesale / FMCG', score: 15 });
+  });
+
   it('rejects bad input with a code and leaves no trace', async () => {
     const { engine } = node;
     const { sessionId: id } = await engine.startSession();
