@@ -1,13 +1,17 @@
 import { MikroORM } from '@mikro-orm/postgresql';
+import { Server as SocketServer } from 'socket.io';
 import type { Config } from './config.js';
 import { DirectCommitQueue } from './conversation/commit-queue.js';
 import { ConversationEngine } from './conversation/engine.js';
 import { startIdleSweeper } from './conversation/idle-sweeper.js';
 import { createLogger, type Logger } from './logger.js';
+import { Metrics } from './observability/metrics.js';
 import { openDatabaseUrl } from './persistence/database.js';
 import { ormOptions } from './persistence/orm.js';
 import { SessionStore } from './persistence/session-store.js';
-import { createHttpServer } from './transport/http.js';
+import { createHttpServer, originAllowed } from './transport/http.js';
+import { createSchemas } from './transport/schemas.js';
+import { attachChat } from './transport/socket.js';
 import { loadWorkflow } from './workflow/load.js';
 import type { Workflow } from './workflow/schema.js';
 
@@ -53,6 +57,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       if (applied.length > 0) logger.info({ applied: applied.map((m) => m.name) }, 'migrations applied');
     }
     const store = new SessionStore(orm);
+    const metrics = new Metrics();
     const engine = new ConversationEngine({
       workflow,
       store,
@@ -61,17 +66,34 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       phoneRegion: config.phoneDefaultRegion,
       experimentsEnabled: config.abTestingEnabled,
       cacheSize: config.sessionCacheSize,
+      onCommit: (seconds) => metrics.commitLatency.observe(seconds),
       ...(overrides.now ? { now: overrides.now } : {}),
     });
     undo.push(() => engine.drain());
     const sweeper = startIdleSweeper(engine, config.idleSweepSeconds * 1000, logger);
     undo.push(() => sweeper.stop());
 
-    const http = createHttpServer(logger, {
-      database: () => orm.isConnected(),
-      redis: async () => null,
+    const schemas = createSchemas(config.limits);
+    const http = await createHttpServer({
+      config,
+      logger,
+      engine,
+      schemas,
+      metrics,
+      health: { database: () => orm.isConnected(), redis: async () => null },
     });
-    undo.push(() => http.close());
+    const io = new SocketServer(http.server, {
+      maxHttpBufferSize: config.limits.socketMessageBytes,
+      // The `cors` option alone does not stop a cross-origin WebSocket upgrade; allowRequest does.
+      allowRequest: (req, done) => done(null, originAllowed(config.corsOrigins, req.headers.origin)),
+      cors: { origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins },
+    });
+    attachChat(io, { engine, schemas, metrics, logger, limits: config.limits });
+    // Stop accepting and disconnect sockets first; in-flight events still finish (engine.drain below).
+    undo.push(async () => {
+      await io.close();
+      await http.close();
+    });
     await http.listen({ port: config.port, host: config.host });
     const address = http.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

@@ -56,6 +56,16 @@ const envSchema = z.object({
   CORS_ORIGINS: list.default(['*']),
   /** REST requests per minute per IP. */
   RATE_LIMIT_PER_MINUTE: int(1, 1_000_000).default(60),
+  /** Largest accepted REST request body, in bytes. */
+  BODY_LIMIT_BYTES: int(256, 10_485_760).default(16_384),
+  /** Largest accepted socket.io message, in bytes; a larger one closes the connection. */
+  SOCKET_MESSAGE_LIMIT_BYTES: int(256, 10_485_760).default(16_384),
+  /** Longest accepted answer or free text, in characters. */
+  ANSWER_MAX_LENGTH: int(1, 100_000).default(2000),
+  /** Events per second each socket may send (sustained). */
+  SOCKET_EVENTS_PER_SECOND: int(1, 10_000).default(10),
+  /** Events a socket may send in a burst above the sustained rate. */
+  SOCKET_EVENT_BURST: int(1, 100_000).default(30),
   /** Master switch of the workflow's experiments. */
   AB_TESTING_ENABLED: bool.default(true),
   /** Days analytics events are kept. */
@@ -101,6 +111,13 @@ export interface Config {
   secretKey: string;
   corsOrigins: string[];
   rateLimitPerMinute: number;
+  limits: {
+    bodyBytes: number;
+    socketMessageBytes: number;
+    answerLength: number;
+    socketEventsPerSecond: number;
+    socketEventBurst: number;
+  };
   abTestingEnabled: boolean;
   analyticsRetentionDays: number;
   workflowFile?: string;
@@ -152,6 +169,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     secretKey: e.SECRET_KEY ?? randomBytes(32).toString('hex'),
     corsOrigins: e.CORS_ORIGINS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    limits: {
+      bodyBytes: e.BODY_LIMIT_BYTES,
+      socketMessageBytes: e.SOCKET_MESSAGE_LIMIT_BYTES,
+      answerLength: e.ANSWER_MAX_LENGTH,
+      socketEventsPerSecond: e.SOCKET_EVENTS_PER_SECOND,
+      socketEventBurst: e.SOCKET_EVENT_BURST,
+    },
     abTestingEnabled: e.AB_TESTING_ENABLED,
     analyticsRetentionDays: e.ANALYTICS_RETENTION_DAYS,
     workflowFile: e.WORKFLOW_FILE,

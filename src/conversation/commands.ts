@@ -176,3 +176,34 @@ function interpretProfile(profile: ProfileInput, step: Step, at: number, phoneRe
   const hasContact = contact.email !== undefined || contact.phone !== undefined;
   return { events: hasContact ? contactEvents(contact, step, at, false) : [], patch };
 }
+
+const REPORTABLE: readonly VisitorAction[] = [
+  'clicked_product',
+  'clicked_demo',
+  'clicked_pricing',
+  'cta_clicked',
+];
+const DERIVED = [
+  'session_opened',
+  'replied_to_greeting',
+  'answered_question',
+  'quick_reply',
+  'detailed_answer',
+  'answered_all_questions',
+  'shared_contact',
+  'early_dropout',
+];
+
+/** A behaviour a client reports by name (the seed's `/api/behavior`): only what a click can tell. */
+export function reportedAction(action: string): VisitorAction {
+  if ((REPORTABLE as readonly string[]).includes(action)) return action as VisitorAction;
+  if (DERIVED.includes(action)) {
+    throw new AppError('derived_behavior', `${action} is worked out by the server and cannot be reported.`, {
+      reportable: REPORTABLE,
+    });
+  }
+  throw new AppError('validation_failed', `Unknown action "${action}".`, {
+    field: 'action',
+    reportable: REPORTABLE,
+  });
+}

@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import {
   DuplicateMessage,
   type LeadRow,
+  type LedgerRow,
   type SessionStore,
   VersionConflict,
 } from '../persistence/session-store.js';
@@ -33,6 +34,8 @@ export interface EngineOptions {
   cacheSize?: number;
   /** Attempts when the lead changed underneath (another node wrote it). */
   maxConflictRetries?: number;
+  /** Told how long each commit took, in seconds (metrics). */
+  onCommit?: (seconds: number) => void;
 }
 
 export interface EventResult extends EventOutcome {
@@ -47,9 +50,14 @@ export interface SessionView {
   score: number;
   classification: Classification;
   variants: Record<string, string>;
-  /** What the bot is waiting for; sent again when a visitor resumes. */
-  prompt: BotPrompt;
+  /** What the bot is waiting for, as it was last sent; sent again when a visitor resumes. */
+  prompt: PromptMessage;
   lead: LeadRow;
+}
+
+export interface LeadRecord {
+  lead: LeadRow;
+  ledger: LedgerRow[];
 }
 
 export interface StartOptions {
@@ -167,15 +175,28 @@ export class ConversationEngine {
     return this.queue.run(sessionId, async () => {
       const session = await this.load(sessionId);
       const { lead, live } = session;
+      const pending = this.pendingPrompt(live);
+      const last = (await this.options.store.lastEvent(sessionId, 'bot.prompt'))?.data as
+        | PromptMessage
+        | undefined;
+      const same = last && last.step === pending.step && last.questionId === pending.questionId;
       return {
         sessionId,
         state: lead.state as Step,
         score: lead.score,
         classification: lead.classification as Classification,
         variants: lead.variants,
-        prompt: this.pendingPrompt(live),
+        prompt: same ? last : { ...pending, seq: lead.lastSeq, id: `${sessionId}:${lead.lastSeq}` },
         lead,
       };
+    });
+  }
+
+  /** The stored lead with its score ledger, read after any queued event of the session. */
+  record(sessionId: string): Promise<LeadRecord> {
+    return this.queue.run(sessionId, async () => {
+      const { lead } = await this.load(sessionId);
+      return { lead, ledger: await this.options.store.ledger(sessionId) };
     });
   }
 
@@ -311,8 +332,10 @@ export class ConversationEngine {
   }
 
   private async commit(transition: Transition): Promise<void> {
+    const started = performance.now();
     try {
       await this.options.commits.commit(transition.unit);
+      this.options.onCommit?.((performance.now() - started) / 1000);
     } catch (err) {
       if (err instanceof VersionConflict || err instanceof DuplicateMessage || err instanceof AppError)
         throw err;

@@ -99,6 +99,16 @@ export class SessionStore {
     return row ? toEventRow(row) : null;
   }
 
+  /** The last row of a type in the session's log (e.g. the prompt the visitor was last shown). */
+  async lastEvent(leadId: string, type: string): Promise<EventRow | null> {
+    const row = await this.em().findOne(
+      SessionEvent,
+      { lead: leadId, type },
+      { orderBy: { seq: 'desc' }, disableIdentityMap: true },
+    );
+    return row ? toEventRow(row) : null;
+  }
+
   /** The session event log after `sinceSeq`, in order. */
   async eventLog(leadId: string, sinceSeq = 0): Promise<EventRow[]> {
     const rows = await this.em().find(

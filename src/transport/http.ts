@@ -1,34 +1,140 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { toHttpError } from '../errors.js';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import type { Config } from '../config.js';
+import type { ConversationEngine } from '../conversation/engine.js';
+import { AppError, toHttpError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { registerRestRoutes } from './rest.js';
+import { responses, type Schemas } from './schemas.js';
 
 export interface HealthProbe {
   database(): Promise<boolean>;
   redis(): Promise<boolean | null>;
 }
 
-/** The HTTP server: health today; the REST API of the seed mounts here. */
-export function createHttpServer(logger: Logger, health: HealthProbe): FastifyInstance {
+export interface HttpDeps {
+  config: Readonly<Config>;
+  logger: Logger;
+  engine: ConversationEngine;
+  schemas: Schemas;
+  metrics: Metrics;
+  health: HealthProbe;
+}
+
+/** Whether an Origin header may talk to us (REST CORS and the WebSocket handshake alike). */
+export function originAllowed(allowed: readonly string[], origin: string | undefined): boolean {
+  return origin === undefined || allowed.includes('*') || allowed.includes(origin);
+}
+
+/** Turns what Fastify and its plugins throw into our error codes. */
+function asAppError(err: unknown): unknown {
+  if (err instanceof AppError) return err;
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const issues = err.validation.map((v) => ({
+      path: v.instancePath.replace(/^\//, '').replaceAll('/', '.'),
+      message: v.message ?? 'invalid',
+    }));
+    const where = issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; ');
+    return new AppError('validation_failed', `The request is not valid: ${where}`, { issues });
+  }
+  const { statusCode, code } = err as { statusCode?: number; code?: string };
+  if (statusCode === 413 || code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new AppError('payload_too_large');
+  if (statusCode === 415 || code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+    return new AppError('unsupported_media_type');
+  if (statusCode === 400) return new AppError('malformed_request', 'The request body is not valid JSON.');
+  return err;
+}
+
+/** The HTTP server: security headers, CORS, rate limit, OpenAPI, the seed's REST API, health and metrics. */
+export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance> {
+  const { config, logger, metrics, health } = deps;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    bodyLimit: 16 * 1024,
+    bodyLimit: config.limits.bodyBytes,
+    trustProxy: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // Request lines carry client addresses: keep them below info.
+  app.addHook('onRoute', (route) => {
+    route.logLevel ??= 'warn';
   });
 
-  app.setErrorHandler((err, _req, reply) => {
-    const { status, body } = toHttpError(err);
-    if (status >= 500) logger.error({ err }, 'request failed');
+  app.setErrorHandler((error, req, reply) => {
+    const { status, body } = toHttpError(asAppError(error));
+    if (status >= 500) req.log.error({ err: error }, 'request failed');
+    if (status === 429) void reply.header('retry-after', '60');
+    void reply.status(status).send(body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const { status, body } = toHttpError(new AppError('not_found', `No route for ${req.method} ${req.url}.`));
     void reply.status(status).send(body);
   });
 
-  app.get('/health', async (_req, reply) => {
-    const [database, redis] = await Promise.all([health.database(), health.redis()]);
-    const ok = database && redis !== false;
-    return reply.status(ok ? 200 : 503).send({
-      status: ok ? 'healthy' : 'unhealthy',
-      database: database ? 'up' : 'down',
-      redis: redis === null ? 'not_configured' : redis ? 'up' : 'down',
-      timestamp: new Date().toISOString(),
-    });
+  await app.register(helmet, { global: true });
+  await app.register(cors, {
+    origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
+    methods: ['GET', 'POST', 'OPTIONS'],
   });
+  await app.register(rateLimit, {
+    global: true,
+    max: config.rateLimitPerMinute,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_req, ctx) =>
+      new AppError('rate_limited', `Rate limit of ${ctx.max} requests per minute exceeded.`, {
+        limit: ctx.max,
+        window: '1 minute',
+        retryAfterSeconds: Math.ceil(ctx.ttl / 1000),
+      }),
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'lead-capture-bot',
+        description:
+          'Lead-qualification chat server: the REST API (the socket.io protocol is in the README).',
+        version: '0.1.0',
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  const unlimited = { config: { rateLimit: false } } as const;
+  app.get('/openapi.json', { ...unlimited, schema: { hide: true } }, async () => app.swagger());
+
+  app
+    .withTypeProvider()
+    .get(
+      '/health',
+      { ...unlimited, schema: { tags: ['ops'], response: { 200: responses.health, 503: responses.health } } },
+      async (_req, reply) => {
+        const [database, redis] = await Promise.all([health.database().catch(() => false), health.redis()]);
+        const ok = database && redis !== false;
+        return reply.status(ok ? 200 : 503).send({
+          status: ok ? 'healthy' : 'unhealthy',
+          database: database ? 'up' : 'down',
+          redis: redis === null ? 'not_configured' : redis ? 'up' : 'down',
+          timestamp: new Date().toISOString(),
+        });
+      },
+    );
+
+  app.get('/metrics', { ...unlimited, schema: { hide: true } }, async (_req, reply) => {
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  registerRestRoutes(app, deps);
   return app;
 }

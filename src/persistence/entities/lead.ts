@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import type { Classification } from '../../scoring/classification.js';
 
 /**
  * A visitor's session and the lead it qualifies: profile, score, classification and the conversation
@@ -21,7 +22,7 @@ export const Lead = defineEntity({
     utmSource: p.string().length(200).nullable(),
     locale: p.string().length(35).nullable(),
     score: p.integer().default(0),
-    classification: p.string().length(16).default('Unqualified'),
+    classification: p.string().$type<Classification>().length(16).default('Unqualified'),
     state: p.string().length(32).index(),
     /** Experiment name → variant id, fixed at session start. */
     variants: p.json<Record<string, string>>().default('{}'),

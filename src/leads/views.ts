@@ -1,0 +1,101 @@
+import type { LeadRow, LedgerRow } from '../persistence/session-store.js';
+import type { Workflow } from '../workflow/schema.js';
+
+/** The CRM export of one lead: exactly the seed's keys (also the body of CRM webhooks). */
+export function crmExport(lead: LeadRow, assignedTo: string | null = null) {
+  const contact = [lead.email, lead.phone].filter((v): v is string => Boolean(v));
+  return {
+    name: lead.name ?? null,
+    location: lead.location ?? null,
+    business_type: lead.businessType ?? null,
+    staff_size: lead.staffSize ?? null,
+    monthly_sales: lead.monthlySales ?? null,
+    features_interested: lead.featuresInterested,
+    contact_info: contact.length > 0 ? contact.join(' / ') : null,
+    email: lead.email ?? null,
+    phone: lead.phone ?? null,
+    lead_score: lead.score,
+    lead_type: lead.classification,
+    utm_source: lead.utmSource ?? null,
+    session_start_time: lead.createdAt.toISOString(),
+    assigned_to: assignedTo,
+  };
+}
+
+/** The lead's profile and score as the seed's summary shows them. */
+export function leadData(lead: LeadRow) {
+  return {
+    name: lead.name ?? null,
+    email: lead.email ?? null,
+    phone: lead.phone ?? null,
+    business_type: lead.businessType ?? null,
+    location: lead.location ?? null,
+    staff_size: lead.staffSize ?? null,
+    monthly_sales: lead.monthlySales ?? null,
+    features_interested: lead.featuresInterested,
+    lead_score: lead.score,
+    classification: lead.classification,
+  };
+}
+
+/** Points per behaviour, in the order first earned. */
+export function scoreBreakdown(ledger: readonly LedgerRow[]) {
+  const rows = new Map<string, { behavior: string; points: number; count: number }>();
+  for (const e of ledger) {
+    const row = rows.get(e.behavior) ?? { behavior: e.behavior, points: 0, count: 0 };
+    row.points += e.points;
+    row.count += 1;
+    rows.set(e.behavior, row);
+  }
+  return [...rows.values()];
+}
+
+/** The question flow as the seed lists it: greeting, profile questions, contact. */
+export function questionList(workflow: Workflow) {
+  const list = [
+    {
+      id: workflow.greeting.questionId,
+      step: 'greeting',
+      question_text: workflow.greeting.text,
+      question_type: 'single_choice' as const,
+      options: workflow.greeting.options.map((o) => o.label),
+      required: true,
+    },
+    ...workflow.questions.map((q) => ({
+      id: q.id,
+      step: q.step,
+      question_text: q.text,
+      question_type: q.type,
+      options: q.options.map((o) => o.label),
+      required: q.required,
+    })),
+    {
+      id: workflow.contact.questionId,
+      step: 'contact',
+      question_text: workflow.contact.text,
+      question_type: 'contact' as const,
+      options: [],
+      required: false,
+    },
+  ];
+  return list.map((q, i) => ({ ...q, order_index: i + 1 }));
+}
+
+/** The product menu and the CTA options, as the seed shapes them. */
+export function productMenu(workflow: Workflow) {
+  return workflow.products.map(({ id, title, description, points }) => ({
+    id,
+    title,
+    description,
+    score: points,
+  }));
+}
+
+export function ctaOptions(workflow: Workflow) {
+  return workflow.cta.options.map(({ id, title, description, points }) => ({
+    id,
+    title,
+    description,
+    score: points,
+  }));
+}

@@ -1,0 +1,213 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { reportedAction, type VisitorCommand } from '../conversation/commands.js';
+import type { ConversationEngine, EventResult } from '../conversation/engine.js';
+import {
+  crmExport,
+  ctaOptions,
+  leadData,
+  productMenu,
+  questionList,
+  scoreBreakdown,
+} from '../leads/views.js';
+import type { Metrics } from '../observability/metrics.js';
+import { responses, type Schemas } from './schemas.js';
+
+export interface RestDeps {
+  engine: ConversationEngine;
+  schemas: Schemas;
+  metrics: Metrics;
+}
+
+const err = { 400: responses.error, 404: responses.error, 409: responses.error, 422: responses.error };
+
+/**
+ * The seed's REST API, path for path and field for field. Handlers only validate (by schema), call
+ * the engine and shape the answer; errors are shaped by the server's one error handler.
+ */
+export function registerRestRoutes(server: FastifyInstance, { engine, schemas, metrics }: RestDeps): void {
+  const app = server.withTypeProvider<ZodTypeProvider>();
+  const workflow = engine.workflow;
+  const tags = ['visitor'];
+
+  /** An `Idempotency-Key` header plays the part of the socket's clientMessageId. */
+  const idempotencyKey = (req: FastifyRequest) => {
+    const key = req.headers['idempotency-key'];
+    return typeof key === 'string' && key.length > 0 && key.length <= 100 ? key : undefined;
+  };
+  const run = (req: FastifyRequest, type: string, sessionId: string, command: VisitorCommand) =>
+    metrics.track('rest', type, () => engine.handle(sessionId, command, idempotencyKey(req)));
+  const gained = (r: EventResult) => r.awarded.reduce((sum, a) => sum + a.points, 0);
+
+  app.post(
+    '/api/session/start',
+    {
+      schema: {
+        tags,
+        summary: 'Start a session: awards session_opened and returns the greeting',
+        body: schemas.sessionStartBody,
+        response: { 200: responses.sessionStart, 422: responses.error },
+      },
+    },
+    async (req) => {
+      const started = await metrics.track('rest', 'session.start', () =>
+        engine.startSession(req.body?.utm_source ? { utmSource: req.body.utm_source } : {}),
+      );
+      return {
+        session_id: started.sessionId,
+        message: 'Session started',
+        timestamp: new Date().toISOString(),
+        greeting: started.prompts[0]!,
+        variants: started.variants,
+      };
+    },
+  );
+
+  app.get(
+    '/api/questions',
+    { schema: { tags, summary: 'The question flow', response: { 200: responses.questions } } },
+    async () => questionList(workflow),
+  );
+
+  app.post(
+    '/api/answer',
+    {
+      schema: {
+        tags,
+        summary: 'Answer a question by id (1 is the greeting); choices by label, comma-separated for several',
+        body: schemas.answerBody,
+        response: { 200: responses.answer, ...err },
+      },
+    },
+    async (req) => {
+      const { session_id, question_id, answer_text, time_taken } = req.body;
+      const r = await run(req, 'answer', session_id, {
+        kind: 'answer',
+        questionId: question_id,
+        text: answer_text,
+        ...(time_taken === undefined ? {} : { timeTaken: time_taken }),
+      });
+      return {
+        message: r.duplicate ? 'Answer already recorded' : 'Answer recorded',
+        score_earned: gained(r),
+        lead_score: r.score,
+        lead_type: r.classification,
+        next_question: r.prompts.findLast((p) => p.input !== 'none') ?? null,
+      };
+    },
+  );
+
+  app.post(
+    '/api/behavior',
+    {
+      schema: {
+        tags,
+        summary: 'Report a click: clicked_product, clicked_demo, clicked_pricing or cta_clicked',
+        body: schemas.behaviorBody,
+        response: { 200: responses.behavior, ...err },
+      },
+    },
+    async (req) => {
+      const { session_id, action, metadata } = req.body;
+      const targetId = metadata?.target_id;
+      const r = await run(req, 'action', session_id, {
+        kind: 'action',
+        action: reportedAction(action),
+        ...(targetId === undefined ? {} : { targetId }),
+      });
+      return {
+        message: r.duplicate ? 'Behavior already recorded' : 'Behavior recorded',
+        score_change: gained(r),
+        lead_score: r.score,
+        lead_type: r.classification,
+      };
+    },
+  );
+
+  app.post(
+    '/api/lead/profile',
+    {
+      schema: {
+        tags,
+        summary: 'Update profile fields; a valid e-mail or phone awards shared_contact once',
+        body: schemas.profileBody,
+        response: { 200: responses.profile, ...err },
+      },
+    },
+    async (req) => {
+      const r = await run(req, 'profile', req.body.session_id, {
+        kind: 'profile',
+        profile: req.body.profile_data,
+      });
+      return {
+        message: 'Profile updated',
+        score_earned: gained(r),
+        lead_score: r.score,
+        lead_type: r.classification,
+      };
+    },
+  );
+
+  const readLead = { params: schemas.sessionParams };
+
+  app.get(
+    '/api/lead/summary/:session_id',
+    {
+      schema: {
+        tags,
+        summary: 'Profile, score and behaviours',
+        ...readLead,
+        response: { 200: responses.summary, ...err },
+      },
+    },
+    async (req) => {
+      const { lead, ledger } = await engine.record(req.params.session_id);
+      return {
+        session_id: lead.id,
+        lead_data: leadData(lead),
+        behaviors: ledger.map((e) => ({ action: e.behavior, score: e.points, at: e.at.toISOString() })),
+      };
+    },
+  );
+
+  app.get(
+    '/api/lead/export/:session_id',
+    {
+      schema: {
+        tags,
+        summary: 'The lead in CRM format',
+        ...readLead,
+        response: { 200: responses.export, ...err },
+      },
+    },
+    async (req) => crmExport((await engine.record(req.params.session_id)).lead),
+  );
+
+  app.get(
+    '/api/score/:session_id',
+    {
+      schema: {
+        tags,
+        summary: 'Score with its breakdown',
+        ...readLead,
+        response: { 200: responses.score, ...err },
+      },
+    },
+    async (req) => {
+      const { lead, ledger } = await engine.record(req.params.session_id);
+      return { lead_score: lead.score, lead_type: lead.classification, breakdown: scoreBreakdown(ledger) };
+    },
+  );
+
+  app.get(
+    '/api/product-menu',
+    { schema: { tags, summary: 'The product menu', response: { 200: responses.menu } } },
+    async () => productMenu(workflow),
+  );
+
+  app.get(
+    '/api/cta-options',
+    { schema: { tags, summary: 'The call-to-action options', response: { 200: responses.menu } } },
+    async () => ctaOptions(workflow),
+  );
+}

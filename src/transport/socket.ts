@@ -1,0 +1,175 @@
+import type { Server, Socket } from 'socket.io';
+import type { z } from 'zod';
+import type { VisitorCommand } from '../conversation/commands.js';
+import type { ConversationEngine } from '../conversation/engine.js';
+import type { PromptMessage } from '../conversation/transition.js';
+import { AppError, toAck, toWireError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Schemas } from './schemas.js';
+import { TokenBucket } from './token-bucket.js';
+import { parseWith } from './validation.js';
+
+export interface ChatDeps {
+  engine: ConversationEngine;
+  schemas: Schemas;
+  metrics: Metrics;
+  logger: Logger;
+  limits: { socketEventsPerSecond: number; socketEventBurst: number };
+  /** Told when a visitor is typing (agents watch it). */
+  onTyping?: (sessionId: string) => void;
+}
+
+interface ChatData {
+  sessionId: string;
+  hello: {
+    sessionId: string;
+    resumed: boolean;
+    state: string;
+    score: number;
+    classification: string;
+    variants: Record<string, string>;
+  };
+  messages: PromptMessage[];
+}
+
+type Ack = (response: unknown) => void;
+
+/** The room every connection of one session is in: bot messages reach all the visitor's tabs. */
+export const sessionRoom = (sessionId: string) => `session:${sessionId}`;
+
+/**
+ * The `/chat` namespace. The handshake starts or resumes a session; each visitor event is validated,
+ * handed to the engine and acknowledged with the outcome or the error. Nothing here knows the flow.
+ */
+export function attachChat(io: Server, deps: ChatDeps): void {
+  const { engine, schemas, metrics, logger, limits } = deps;
+  const chat = io.of('/chat');
+
+  chat.use(async (socket, next) => {
+    try {
+      const auth = parseWith(schemas.chatAuth, socket.handshake.auth ?? {});
+      socket.data = await openSession(engine, schemas, auth);
+      next();
+    } catch (err) {
+      const wire = toWireError(err);
+      if (wire.code === 'internal') logger.error({ err }, 'chat handshake failed');
+      next(Object.assign(new Error(wire.message), { data: wire }));
+    }
+  });
+
+  chat.on('connection', (socket: Socket) => {
+    const { sessionId, hello, messages } = socket.data as ChatData;
+    const room = sessionRoom(sessionId);
+    const log = logger.child({ sessionId });
+    metrics.connections.inc();
+    socket.on('disconnect', () => metrics.connections.dec());
+    void socket.join(room);
+    socket.emit('session', hello);
+    for (const m of messages) socket.emit('bot:message', m);
+    log.debug({ resumed: hello.resumed }, 'visitor connected');
+
+    const budget = new TokenBucket(limits.socketEventsPerSecond, limits.socketEventBurst);
+    const overBudget = () =>
+      new AppError(
+        'rate_limited',
+        `At most ${limits.socketEventsPerSecond} events per second per connection.`,
+        {
+          limit: limits.socketEventsPerSecond,
+          burst: limits.socketEventBurst,
+        },
+      );
+
+    const on = <S extends z.ZodType<{ clientMessageId: string }>>(
+      event: string,
+      schema: S,
+      toCommand: (payload: z.output<S>) => VisitorCommand,
+    ) => {
+      socket.on(event, async (payload: unknown, ack?: Ack) => {
+        const reply: Ack = typeof ack === 'function' ? ack : () => {};
+        try {
+          if (!budget.take()) throw overBudget();
+          const data = parseWith(schema, payload);
+          const r = await metrics.track('socket', event, () =>
+            engine.handle(sessionId, toCommand(data), data.clientMessageId),
+          );
+          for (const m of r.prompts) chat.to(room).emit('bot:message', m);
+          reply({
+            ok: true,
+            score: r.score,
+            classification: r.classification,
+            state: r.state,
+            awarded: r.awarded,
+            ...(r.duplicate ? { duplicate: true } : {}),
+          });
+        } catch (err) {
+          const response = toAck(err);
+          if (response.error.code === 'internal') log.error({ err, event }, 'visitor event failed');
+          reply(response);
+        }
+      });
+    };
+
+    on('visitor:reply', schemas.visitorReply, ({ text, optionIds }) => ({
+      kind: 'reply',
+      ...(text === undefined ? {} : { text }),
+      ...(optionIds === undefined ? {} : { optionIds }),
+    }));
+    on('visitor:contact', schemas.visitorContact, ({ clientMessageId: _, ...contact }) => ({
+      kind: 'contact',
+      ...contact,
+    }));
+    on('visitor:action', schemas.visitorAction, ({ action, targetId }) => ({
+      kind: 'action',
+      action,
+      ...(targetId === undefined ? {} : { targetId }),
+    }));
+    socket.on('visitor:typing', (payload: unknown) => {
+      if (!budget.take() || !schemas.visitorTyping.safeParse(payload ?? {}).success) return;
+      deps.onTyping?.(sessionId);
+    });
+  });
+}
+
+/** Resumes the session named in the handshake, or starts a new one when it names none we know. */
+async function openSession(
+  engine: ConversationEngine,
+  schemas: Schemas,
+  auth: z.output<Schemas['chatAuth']>,
+): Promise<ChatData> {
+  if (auth.sessionId && schemas.sessionId.safeParse(auth.sessionId).success) {
+    try {
+      const view = await engine.view(auth.sessionId);
+      return {
+        sessionId: view.sessionId,
+        hello: {
+          sessionId: view.sessionId,
+          resumed: true,
+          state: view.state,
+          score: view.score,
+          classification: view.classification,
+          variants: view.variants,
+        },
+        messages: [view.prompt],
+      };
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === 'session_not_found')) throw err;
+    }
+  }
+  const started = await engine.startSession({
+    ...(auth.utmSource ? { utmSource: auth.utmSource } : {}),
+    ...(auth.locale ? { locale: auth.locale } : {}),
+  });
+  return {
+    sessionId: started.sessionId,
+    hello: {
+      sessionId: started.sessionId,
+      resumed: false,
+      state: started.state,
+      score: started.score,
+      classification: started.classification,
+      variants: started.variants,
+    },
+    messages: started.prompts,
+  };
+}
