@@ -1,7 +1,7 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Server as SocketServer } from 'socket.io';
 import type { Config } from './config.js';
-import { DirectCommitQueue } from './conversation/commit-queue.js';
+import { type CommitQueue, DirectCommitQueue } from './conversation/commit-queue.js';
 import { ConversationEngine } from './conversation/engine.js';
 import { startIdleSweeper } from './conversation/idle-sweeper.js';
 import { createLogger, type Logger } from './logger.js';
@@ -14,6 +14,9 @@ import { createSchemas } from './transport/schemas.js';
 import { attachChat } from './transport/socket.js';
 import { loadWorkflow } from './workflow/load.js';
 import type { Workflow } from './workflow/schema.js';
+
+/** How long in-flight requests get to finish on shutdown before their connections are cut. */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 export interface App {
   config: Readonly<Config>;
@@ -32,6 +35,8 @@ export interface AppOverrides {
   /** The clock the engine uses (tests). */
   now?: () => number;
   workflow?: Workflow;
+  /** Wraps the commit queue (tests hold commits back to observe shutdown and failures). */
+  wrapCommits?: (queue: CommitQueue) => CommitQueue;
 }
 
 /**
@@ -61,7 +66,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     const engine = new ConversationEngine({
       workflow,
       store,
-      commits: new DirectCommitQueue(store),
+      commits: (overrides.wrapCommits ?? ((q) => q))(new DirectCommitQueue(store)),
       logger,
       phoneRegion: config.phoneDefaultRegion,
       experimentsEnabled: config.abTestingEnabled,
@@ -89,10 +94,20 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       cors: { origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins },
     });
     attachChat(io, { engine, schemas, metrics, logger, limits: config.limits });
-    // Stop accepting and disconnect sockets first; in-flight events still finish (engine.drain below).
+    // Disconnect the sockets (an upgraded connection would keep the server open), then stop accepting
+    // and let in-flight requests finish; queued events still commit (engine.drain runs after this).
     undo.push(async () => {
-      await io.close();
-      await http.close();
+      for (const name of ['/chat', '/']) io.of(name).disconnectSockets(true);
+      io.engine.close();
+      // A keep-alive connection that goes idle after its last response would hold the close open.
+      const sweep = setInterval(() => http.server.closeIdleConnections(), 50);
+      const deadline = setTimeout(() => http.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+      try {
+        await http.close();
+      } finally {
+        clearInterval(sweep);
+        clearTimeout(deadline);
+      }
     });
     await http.listen({ port: config.port, host: config.host });
     const address = http.server.address();
