@@ -84,6 +84,10 @@ export function interpret(
             : workflow.cta.options.map((c) => ({ id: c.id, label: c.title }));
         resolveOptions(known, { optionIds: [command.targetId] }, false);
       }
+      // Clicking a CTA while the bot offers the CTAs is choosing it (the REST door has no other way).
+      if (command.action === 'cta_clicked' && command.targetId !== undefined && step === 'cta') {
+        return { events: [{ type: 'visitor.cta', at, ctaId: command.targetId }], patch: {} };
+      }
       const event: ConversationEvent = { type: 'visitor.action', at, action: command.action };
       if (command.targetId !== undefined) event.targetId = command.targetId;
       return { events: [event], patch: {} };

@@ -166,6 +166,27 @@ describe('conversation engine on PostgreSQL', () => {
     expect(lead).toEqual({ business_type: 'Wholesale / FMCG', score: 15 });
   });
 
+  it('a CTA click while the CTAs are offered chooses it; elsewhere it only scores', async () => {
+    const { engine } = node;
+    const { sessionId: id } = await engine.startSession();
+    const early = await engine.handle(id, { kind: 'action', action: 'cta_clicked', targetId: 'start_trial' });
+    expect(early).toMatchObject({ state: 'greeting', awarded: [{ behavior: 'cta_clicked', points: 15 }] });
+    for (const q of engine.workflow.questions) {
+      await engine.handle(id, {
+        kind: 'answer',
+        questionId: q.id,
+        text: q.type === 'text' ? 'Pune' : q.options[0]!.label,
+      });
+    }
+    await engine.handle(id, { kind: 'contact', skip: true });
+    const chosen = await engine.handle(id, {
+      kind: 'action',
+      action: 'cta_clicked',
+      targetId: 'talk_to_sales',
+    });
+    expect(chosen).toMatchObject({ state: 'completed', awarded: [] });
+  });
+
   it('rejects bad input with a code and leaves no trace', async () => {
     const { engine } = node;
     const { sessionId: id } = await engine.startSession();
