@@ -48,7 +48,9 @@ export function createConversationMachine(flow: ConversationFlow) {
     },
     actions: {
       /** Runs last in every visitor transition, so latency is measured from the previous event. */
-      touch: assign({ lastEventAt: ({ event }) => event.at }),
+      touch: assign({ lastEventAt: ({ event }) => event.at, resuming: false }),
+      /** Back from idle: the re-entered step must not put its prompt again before handling the event. */
+      resume: assign({ resuming: true }),
       behaviour: enqueueActions(({ event, enqueue }, behaviour: 'replied_to_greeting') => {
         enqueue.emit({ type: 'behaviour', behaviour, at: event.at });
       }),
@@ -75,11 +77,12 @@ export function createConversationMachine(flow: ConversationFlow) {
         // Asking the same question again (a visitor back from idle) keeps the time it was first put.
         const askedAt = context.current === next ? context.askedAt : { ...context.askedAt, [next]: at };
         enqueue.assign({ current: next, askedAt });
-        if (context.handoff === null)
+        if (context.handoff === null && !context.resuming) {
           enqueue.emit({ type: 'prompt', at, step: 'questions', questionId: next });
+        }
       }),
       prompt: enqueueActions(({ context, enqueue }, step: Exclude<Step, 'abandoned' | 'questions'>) => {
-        if (context.handoff === null || step === 'completed' || step === 'declined') {
+        if ((context.handoff === null && !context.resuming) || step === 'completed' || step === 'declined') {
           enqueue.emit({ type: 'prompt', at: context.lastEventAt, step });
         }
       }),
@@ -145,6 +148,7 @@ export function createConversationMachine(flow: ConversationFlow) {
       lastEventAt: input.startedAt,
       humanHelp: false,
       handoff: null,
+      resuming: false,
     }),
     entry: enqueueActions(({ context, enqueue }) => {
       enqueue.emit({ type: 'behaviour', behaviour: 'session_opened', at: context.lastEventAt });
@@ -246,11 +250,11 @@ export function createConversationMachine(flow: ConversationFlow) {
         // A visitor who comes back picks up where they left off; the event is then handled there.
         on: {
           'agent.release': { actions: ['release', 'touch'] },
-          'visitor.greeting': { target: 'active.hist', actions: [raise(({ event }) => event)] },
-          'visitor.answer': { target: 'active.hist', actions: [raise(({ event }) => event)] },
-          'visitor.contact': { target: 'active.hist', actions: [raise(({ event }) => event)] },
-          'visitor.action': { target: 'active.hist', actions: [raise(({ event }) => event)] },
-          'visitor.cta': { target: 'active.hist', actions: [raise(({ event }) => event)] },
+          'visitor.greeting': { target: 'active.hist', actions: ['resume', raise(({ event }) => event)] },
+          'visitor.answer': { target: 'active.hist', actions: ['resume', raise(({ event }) => event)] },
+          'visitor.contact': { target: 'active.hist', actions: ['resume', raise(({ event }) => event)] },
+          'visitor.action': { target: 'active.hist', actions: ['resume', raise(({ event }) => event)] },
+          'visitor.cta': { target: 'active.hist', actions: ['resume', raise(({ event }) => event)] },
         },
       },
       completed: { type: 'final', entry: { type: 'prompt', params: 'completed' } },
@@ -260,7 +264,7 @@ export function createConversationMachine(flow: ConversationFlow) {
 }
 
 /** Bump when a change makes stored snapshots unfit; they are then rebuilt from the event log. */
-export const CONVERSATION_MACHINE_VERSION = 1;
+export const CONVERSATION_MACHINE_VERSION = 2;
 
 export type ConversationMachine = ReturnType<typeof createConversationMachine>;
 export type ConversationSnapshot = SnapshotFrom<ConversationMachine>;

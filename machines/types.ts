@@ -79,4 +79,6 @@ export interface ConversationContext {
   lastEventAt: number;
   humanHelp: boolean;
   handoff: { agentId: string; at: number } | null;
+  /** Set while a visitor back from idle re-enters the step it left; cleared by the next visitor event. */
+  resuming: boolean;
 }

@@ -56,6 +56,21 @@ const envSchema = z.object({
   CORS_ORIGINS: list.default(['*']),
   /** REST requests per minute per IP. */
   RATE_LIMIT_PER_MINUTE: int(1, 1_000_000).default(60),
+  /**
+   * Which proxies to believe about the client address (X-Forwarded-For): `false` (none, the default),
+   * `true` (any), a hop count, or comma-separated addresses / CIDR ranges. Rate limits key on it.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((v): boolean | number | string[] => {
+      if (v === 'true' || v === 'false') return v === 'true';
+      if (/^\d+$/.test(v)) return Number(v);
+      return v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+    }),
   /** Largest accepted REST request body, in bytes. */
   BODY_LIMIT_BYTES: int(256, 10_485_760).default(16_384),
   /** Largest accepted socket.io message, in bytes; a larger one closes the connection. */
@@ -111,6 +126,7 @@ export interface Config {
   secretKey: string;
   corsOrigins: string[];
   rateLimitPerMinute: number;
+  trustProxy: boolean | number | string[];
   limits: {
     bodyBytes: number;
     socketMessageBytes: number;
@@ -169,6 +185,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     secretKey: e.SECRET_KEY ?? randomBytes(32).toString('hex'),
     corsOrigins: e.CORS_ORIGINS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    trustProxy: e.TRUST_PROXY,
     limits: {
       bodyBytes: e.BODY_LIMIT_BYTES,
       socketMessageBytes: e.SOCKET_MESSAGE_LIMIT_BYTES,

@@ -7,6 +7,7 @@ import { planSession } from '../experiments/assignment.js';
 import type { Logger } from '../logger.js';
 import {
   DuplicateMessage,
+  type EventRow,
   type LeadRow,
   type LedgerRow,
   type SessionStore,
@@ -60,6 +61,13 @@ export interface LeadRecord {
   ledger: LedgerRow[];
 }
 
+/** What one committed event added to a session, told to local listeners (transports, the bus). */
+export interface Committed {
+  sessionId: string;
+  events: EventRow[];
+  prompts: PromptMessage[];
+}
+
 export interface StartOptions {
   utmSource?: string;
   locale?: string;
@@ -89,6 +97,7 @@ export class ConversationEngine {
   private readonly phoneRegion: string;
   private readonly cacheSize: number;
   private readonly maxRetries: number;
+  private readonly listeners = new Set<(committed: Committed) => void>();
 
   constructor(private readonly options: EngineOptions) {
     this.workflow = options.workflow;
@@ -175,28 +184,33 @@ export class ConversationEngine {
     return this.queue.run(sessionId, async () => {
       const session = await this.load(sessionId);
       const { lead, live } = session;
-      const pending = this.pendingPrompt(live);
-      const last = (await this.options.store.lastEvent(sessionId, 'bot.prompt'))?.data as
-        | PromptMessage
-        | undefined;
-      const same = last && last.step === pending.step && last.questionId === pending.questionId;
       return {
         sessionId,
         state: lead.state as Step,
         score: lead.score,
         classification: lead.classification as Classification,
         variants: lead.variants,
-        prompt: same ? last : { ...pending, seq: lead.lastSeq, id: `${sessionId}:${lead.lastSeq}` },
+        prompt: await this.resumePrompt(lead, live),
         lead,
       };
     });
+  }
+
+  /** The prompt the session waits on, as it was last sent (same seq), or rendered anew. */
+  private async resumePrompt(lead: LeadRow, live: LiveActor): Promise<PromptMessage> {
+    const pending = this.pendingPrompt(live);
+    const last = (await read(() => this.options.store.lastEvent(lead.id, 'bot.prompt')))?.data as
+      | PromptMessage
+      | undefined;
+    const same = last && last.step === pending.step && last.questionId === pending.questionId;
+    return same ? last : { ...pending, seq: lead.lastSeq, id: `${lead.id}:${lead.lastSeq}` };
   }
 
   /** The stored lead with its score ledger, read after any queued event of the session. */
   record(sessionId: string): Promise<LeadRecord> {
     return this.queue.run(sessionId, async () => {
       const { lead } = await this.load(sessionId);
-      return { lead, ledger: await this.options.store.ledger(sessionId) };
+      return { lead, ledger: await read(() => this.options.store.ledger(sessionId)) };
     });
   }
 
@@ -225,6 +239,12 @@ export class ConversationEngine {
       if (done) expired += 1;
     }
     return expired;
+  }
+
+  /** Calls `listener` after every commit, in commit order per session. Returns the unsubscribe. */
+  onCommitted(listener: (committed: Committed) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Drops a session's actor from memory (the next event reloads it from the database). */
@@ -336,6 +356,18 @@ export class ConversationEngine {
     try {
       await this.options.commits.commit(transition.unit);
       this.options.onCommit?.((performance.now() - started) / 1000);
+      const committed = {
+        sessionId: transition.unit.lead.id,
+        events: transition.unit.events,
+        prompts: transition.prompts,
+      };
+      for (const listener of this.listeners) {
+        try {
+          listener(committed);
+        } catch (err) {
+          this.options.logger.error({ err, sessionId: committed.sessionId }, 'commit listener failed');
+        }
+      }
     } catch (err) {
       if (err instanceof VersionConflict || err instanceof DuplicateMessage || err instanceof AppError)
         throw err;
@@ -371,13 +403,16 @@ export class ConversationEngine {
     command: VisitorCommand,
     clientMessageId: string,
   ): Promise<EventResult> {
-    const stored = await this.options.store.findMessage(sessionId, clientMessageId);
+    const stored = await read(() => this.options.store.findMessage(sessionId, clientMessageId));
     if (!stored?.result) throw new AppError('unavailable', 'The original message could not be read back.');
     const original = (stored.data as { command?: unknown }).command;
     if (!isDeepStrictEqual(original, command)) {
       throw new AppError('duplicate_mismatch', undefined, { clientMessageId });
     }
-    return { sessionId, ...(stored.result as unknown as EventOutcome), prompts: [], duplicate: true };
+    // A retry after a lost response is told again what the bot now waits for.
+    const session = await this.load(sessionId);
+    const prompt = await this.resumePrompt(session.lead, session.live);
+    return { sessionId, ...(stored.result as unknown as EventOutcome), prompts: [prompt], duplicate: true };
   }
 
   private async load(sessionId: string): Promise<LiveSession> {
@@ -387,12 +422,10 @@ export class ConversationEngine {
       this.cache.set(sessionId, cached);
       return cached;
     }
-    const stored = await this.options.store.loadSession(sessionId).catch((err: unknown) => {
-      throw new AppError('unavailable', undefined, undefined, { cause: err });
-    });
+    const stored = await read(() => this.options.store.loadSession(sessionId));
     if (!stored) throw new AppError('session_not_found');
     const { lead } = stored;
-    const log = (await this.options.store.eventLog(sessionId)).filter((e) =>
+    const log = (await read(() => this.options.store.eventLog(sessionId))).filter((e) =>
       Array.isArray(e.data.machineEvents),
     );
     const { live, rebuilt } = restoreConversation(
@@ -440,4 +473,13 @@ export class ConversationEngine {
 
 function describe(event: ConversationEvent): string {
   return event.type.replace('visitor.', '');
+}
+
+/** A database read; any failure of it reaches the caller as `unavailable`. */
+async function read<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw new AppError('unavailable', undefined, undefined, { cause: err });
+  }
 }

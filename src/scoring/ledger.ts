@@ -87,13 +87,9 @@ export function scoreFacts(
       }
       case 'cta_clicked': {
         const cta = workflow.cta.options.find((c) => c.id === fact.targetId);
-        award(
-          'cta_clicked',
-          cta?.points ?? rules.cta_clicked,
-          'cta_clicked',
-          fact.at,
-          evidenceOf(fact.targetId),
-        );
+        const points = cta?.points ?? rules.cta_clicked;
+        // A CTA worth nothing (Restart Bot) is no award and does not use up the once-per-session click.
+        if (points !== 0) award('cta_clicked', points, 'cta_clicked', fact.at, evidenceOf(fact.targetId));
         break;
       }
     }

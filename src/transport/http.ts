@@ -10,6 +10,7 @@ import {
   serializerCompiler,
   validatorCompiler,
 } from 'fastify-type-provider-zod';
+import secureJson from 'secure-json-parse';
 import type { Config } from '../config.js';
 import type { ConversationEngine } from '../conversation/engine.js';
 import { AppError, toHttpError } from '../errors.js';
@@ -62,7 +63,22 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.limits.bodyBytes,
-    trustProxy: true,
+    // Fastify takes a hop count too (proxy-addr); its types leave the number out.
+    trustProxy: config.trustProxy as boolean | string[],
+  });
+  // JSON only: an empty body is no body (POST /api/session/start may have none); anything that is
+  // not JSON is refused with 415 instead of reaching a handler as a string.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    if (body === '') return done(null, undefined);
+    try {
+      done(
+        null,
+        secureJson.parse(body as string, undefined, { protoAction: 'error', constructorAction: 'error' }),
+      );
+    } catch {
+      done(new AppError('malformed_request', 'The request body is not valid JSON.'), undefined);
+    }
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -12,6 +12,7 @@ import {
 } from '../leads/views.js';
 import type { Metrics } from '../observability/metrics.js';
 import { responses, type Schemas } from './schemas.js';
+import { parseWith } from './validation.js';
 
 export interface RestDeps {
   engine: ConversationEngine;
@@ -31,10 +32,8 @@ export function registerRestRoutes(server: FastifyInstance, { engine, schemas, m
   const tags = ['visitor'];
 
   /** An `Idempotency-Key` header plays the part of the socket's clientMessageId. */
-  const idempotencyKey = (req: FastifyRequest) => {
-    const key = req.headers['idempotency-key'];
-    return typeof key === 'string' && key.length > 0 && key.length <= 100 ? key : undefined;
-  };
+  const idempotencyKey = (req: FastifyRequest) =>
+    parseWith(schemas.idempotencyKey, req.headers['idempotency-key'], 'Idempotency-Key');
   const run = (req: FastifyRequest, type: string, sessionId: string, command: VisitorCommand) =>
     metrics.track('rest', type, () => engine.handle(sessionId, command, idempotencyKey(req)));
   const gained = (r: EventResult) => r.awarded.reduce((sum, a) => sum + a.points, 0);

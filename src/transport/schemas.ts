@@ -14,6 +14,7 @@ export function createSchemas(limits: { answerLength: number }) {
     .min(1)
     .max(100)
     .describe('Chosen by the client; a replay with the same id returns the first result.');
+  const idempotencyKey = clientMessageId.optional();
   const answerText = z
     .string()
     .max(limits.answerLength, `at most ${limits.answerLength} characters`)
@@ -89,6 +90,7 @@ export function createSchemas(limits: { answerLength: number }) {
 
   return {
     sessionId,
+    idempotencyKey,
     visitorReply,
     visitorContact,
     visitorAction,

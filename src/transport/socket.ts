@@ -45,6 +45,10 @@ export const sessionRoom = (sessionId: string) => `session:${sessionId}`;
 export function attachChat(io: Server, deps: ChatDeps): void {
   const { engine, schemas, metrics, logger, limits } = deps;
   const chat = io.of('/chat');
+  // Bot messages go to every connection of the session, whichever door the event came in by.
+  engine.onCommitted(({ sessionId, prompts }) => {
+    for (const m of prompts) chat.to(sessionRoom(sessionId)).emit('bot:message', m);
+  });
 
   chat.use(async (socket, next) => {
     try {
@@ -93,7 +97,6 @@ export function attachChat(io: Server, deps: ChatDeps): void {
           const r = await metrics.track('socket', event, () =>
             engine.handle(sessionId, toCommand(data), data.clientMessageId),
           );
-          for (const m of r.prompts) chat.to(room).emit('bot:message', m);
           reply({
             ok: true,
             score: r.score,

@@ -168,7 +168,7 @@ function movesFor(p: Path): Move[] {
         delay: QUICK,
         event: (at) => ({ type: 'visitor.cta', at, ctaId: c.id }),
         expect: (tally) => {
-          tally.give('cta', CTA_POINTS[c.id]!);
+          if (CTA_POINTS[c.id] !== 0) tally.give('cta', CTA_POINTS[c.id]!);
           if (c.action === 'restart') tally.answered.clear();
         },
         after: (q) => (q.rounds += c.action === 'restart' ? 1 : 0),

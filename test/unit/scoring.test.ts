@@ -87,7 +87,9 @@ describe('scoring rules', () => {
       ...(targetId ? { targetId } : {}),
     });
     expect(points([cta('human_help')])).toBe(10);
-    expect(points([cta('restart_bot')])).toBe(0);
+    expect(score([cta('restart_bot')])).toEqual([]);
+    // Restarting does not use up the click: the CTA chosen after the second round still counts.
+    expect(points([cta('restart_bot'), cta('talk_to_sales')])).toBe(15);
     expect(points([cta()])).toBe(15);
     expect(points([cta('talk_to_sales'), cta('start_trial')])).toBe(15);
   });
