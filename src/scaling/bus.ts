@@ -1,0 +1,110 @@
+import { EventEmitter } from 'node:events';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+
+export type BusHandler = (payload: unknown, from: string) => void;
+
+/**
+ * Messages between the parts of the server, and between nodes when there are several. A message
+ * reaches this node's own subscribers once, at once; other nodes get it through Redis.
+ */
+export interface EventBus {
+  readonly nodeId: string;
+  publish(channel: string, payload: unknown): Promise<void>;
+  /** Returns the unsubscribe. */
+  subscribe(channel: string, handler: BusHandler): () => void;
+  close(): Promise<void>;
+}
+
+/** The single-node bus: an in-process emitter. */
+export class LocalEventBus implements EventBus {
+  protected readonly local = new EventEmitter().setMaxListeners(0);
+
+  constructor(readonly nodeId: string) {}
+
+  async publish(channel: string, payload: unknown): Promise<void> {
+    this.deliver(channel, payload, this.nodeId);
+  }
+
+  subscribe(channel: string, handler: BusHandler): () => void {
+    this.local.on(channel, handler);
+    return () => this.local.off(channel, handler);
+  }
+
+  protected deliver(channel: string, payload: unknown, from: string): void {
+    for (const handler of this.local.listeners(channel) as BusHandler[]) {
+      try {
+        handler(payload, from);
+      } catch {
+        // one subscriber's failure is not the publisher's
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.local.removeAllListeners();
+  }
+}
+
+/**
+ * The multi-node bus over Redis pub/sub. Channels live under the key prefix; each message carries
+ * the node id, so a node skips its own echo (it delivered locally already). The subscriber is a
+ * duplicate of the given client; both have error listeners and reconnect on their own.
+ */
+export class RedisEventBus extends LocalEventBus {
+  private readonly sub: Redis;
+  private readonly subscribed = new Set<string>();
+  private closed = false;
+
+  constructor(
+    nodeId: string,
+    private readonly pub: Redis,
+    private readonly prefix: string,
+    logger: Logger,
+  ) {
+    super(nodeId);
+    this.sub = pub.duplicate();
+    this.sub.on('error', (err) => logger.warn({ err: err.message }, 'redis bus subscriber error'));
+    this.sub.on('message', (redisChannel: string, raw: string) => {
+      let message: { from: string; payload: unknown };
+      try {
+        message = JSON.parse(raw);
+      } catch {
+        return;
+      }
+      if (message.from === this.nodeId) return;
+      this.deliver(redisChannel.slice(this.prefix.length + 5), message.payload, message.from);
+    });
+  }
+
+  private key(channel: string): string {
+    return `${this.prefix}:bus:${channel}`;
+  }
+
+  override async publish(channel: string, payload: unknown): Promise<void> {
+    this.deliver(channel, payload, this.nodeId);
+    await this.pub.publish(this.key(channel), JSON.stringify({ from: this.nodeId, payload }));
+  }
+
+  override subscribe(channel: string, handler: BusHandler): () => void {
+    const off = super.subscribe(channel, handler);
+    if (!this.subscribed.has(channel)) {
+      this.subscribed.add(channel);
+      // ioredis re-subscribes by itself after a reconnect.
+      void this.sub.subscribe(this.key(channel)).catch(() => this.subscribed.delete(channel));
+    }
+    return off;
+  }
+
+  /** Resolves once the Redis subscriptions made so far are active. */
+  async ready(): Promise<void> {
+    if (this.subscribed.size > 0) await this.sub.subscribe(...[...this.subscribed].map((c) => this.key(c)));
+  }
+
+  override async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await super.close();
+    this.sub.disconnect();
+  }
+}

@@ -1,0 +1,187 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+
+/** One live session as the registry knows it, across nodes. */
+export interface LiveSession {
+  sessionId: string;
+  /** The node that saw it last. */
+  nodeId: string;
+  /** True while some live node holds at least one connection of it. */
+  connected: boolean;
+  connections: number;
+  lastActivityAt: number;
+}
+
+/**
+ * Which sessions are live, on which node, connected or not, and when they were last active. Nodes
+ * send heartbeats; a node that stops (crash, kill -9) stops counting as connected within `nodeTtlMs`.
+ */
+export interface SessionRegistry {
+  connected(sessionId: string, at: number): Promise<void>;
+  disconnected(sessionId: string, at: number): Promise<void>;
+  touch(sessionId: string, at: number): Promise<void>;
+  list(): Promise<LiveSession[]>;
+  close(): Promise<void>;
+}
+
+interface Entry {
+  connections: number;
+  lastActivityAt: number;
+}
+
+function merge(sessionId: string, rows: { nodeId: string; entry: Entry; alive: boolean }[]): LiveSession {
+  const live = rows.filter((r) => r.alive);
+  const latest = rows.reduce((a, b) => (b.entry.lastActivityAt > a.entry.lastActivityAt ? b : a));
+  const connections = live.reduce((n, r) => n + r.entry.connections, 0);
+  return {
+    sessionId,
+    nodeId: latest.nodeId,
+    connected: connections > 0,
+    connections,
+    lastActivityAt: latest.entry.lastActivityAt,
+  };
+}
+
+/** The single-node registry, in memory. */
+export class LocalSessionRegistry implements SessionRegistry {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly nodeId: string) {}
+
+  private entry(sessionId: string): Entry {
+    let e = this.entries.get(sessionId);
+    if (!e) {
+      e = { connections: 0, lastActivityAt: 0 };
+      this.entries.set(sessionId, e);
+    }
+    return e;
+  }
+
+  async connected(sessionId: string, at: number): Promise<void> {
+    const e = this.entry(sessionId);
+    e.connections += 1;
+    e.lastActivityAt = Math.max(e.lastActivityAt, at);
+  }
+
+  async disconnected(sessionId: string, at: number): Promise<void> {
+    const e = this.entry(sessionId);
+    e.connections = Math.max(0, e.connections - 1);
+    e.lastActivityAt = Math.max(e.lastActivityAt, at);
+  }
+
+  async touch(sessionId: string, at: number): Promise<void> {
+    const e = this.entry(sessionId);
+    e.lastActivityAt = Math.max(e.lastActivityAt, at);
+  }
+
+  async list(): Promise<LiveSession[]> {
+    return [...this.entries].map(([sessionId, entry]) =>
+      merge(sessionId, [{ nodeId: this.nodeId, entry, alive: true }]),
+    );
+  }
+
+  async close(): Promise<void> {}
+}
+
+export interface RedisRegistryOptions {
+  /** How often this node says it is alive. */
+  heartbeatMs?: number;
+  /** How long a node counts as alive after its last heartbeat. */
+  nodeTtlMs?: number;
+}
+
+/**
+ * The multi-node registry: one Redis hash of `sessionId|nodeId` → { connections, lastActivityAt },
+ * and a heartbeat key per node that expires when the node stops.
+ */
+export class RedisSessionRegistry implements SessionRegistry {
+  private readonly hash: string;
+  private readonly timer: NodeJS.Timeout;
+  private readonly nodeTtlMs: number;
+  private closed = false;
+
+  constructor(
+    private readonly nodeId: string,
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly logger: Logger,
+    options: RedisRegistryOptions = {},
+  ) {
+    this.hash = `${prefix}:live`;
+    this.nodeTtlMs = options.nodeTtlMs ?? 5000;
+    const beat = () =>
+      void this.redis
+        .set(this.nodeKey(this.nodeId), String(Date.now()), 'PX', this.nodeTtlMs)
+        .catch((err: Error) => this.logger.warn({ err: err.message }, 'registry heartbeat failed'));
+    beat();
+    this.timer = setInterval(beat, options.heartbeatMs ?? 1000);
+    this.timer.unref();
+  }
+
+  private nodeKey(nodeId: string): string {
+    return `${this.prefix}:node:${nodeId}`;
+  }
+
+  private field(sessionId: string): string {
+    return `${sessionId}|${this.nodeId}`;
+  }
+
+  /** Atomically adjusts this node's entry for a session. */
+  private async update(sessionId: string, delta: number, at: number): Promise<void> {
+    await this.redis.eval(
+      `local raw = redis.call('HGET', KEYS[1], ARGV[1])
+       local e = raw and cjson.decode(raw) or { connections = 0, lastActivityAt = 0 }
+       e.connections = math.max(0, e.connections + tonumber(ARGV[2]))
+       e.lastActivityAt = math.max(e.lastActivityAt, tonumber(ARGV[3]))
+       redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(e))
+       return 1`,
+      1,
+      this.hash,
+      this.field(sessionId),
+      String(delta),
+      String(at),
+    );
+  }
+
+  connected(sessionId: string, at: number): Promise<void> {
+    return this.update(sessionId, 1, at);
+  }
+
+  disconnected(sessionId: string, at: number): Promise<void> {
+    return this.update(sessionId, -1, at);
+  }
+
+  touch(sessionId: string, at: number): Promise<void> {
+    return this.update(sessionId, 0, at);
+  }
+
+  async list(): Promise<LiveSession[]> {
+    const all = await this.redis.hgetall(this.hash);
+    const rows = Object.entries(all).map(([field, raw]) => {
+      const cut = field.lastIndexOf('|');
+      return {
+        sessionId: field.slice(0, cut),
+        nodeId: field.slice(cut + 1),
+        entry: JSON.parse(raw) as Entry,
+      };
+    });
+    const nodes = [...new Set(rows.map((r) => r.nodeId))];
+    const beats = nodes.length > 0 ? await this.redis.mget(...nodes.map((n) => this.nodeKey(n))) : [];
+    const alive = new Set(nodes.filter((_, i) => beats[i] !== null));
+    const bySession = new Map<string, { nodeId: string; entry: Entry; alive: boolean }[]>();
+    for (const r of rows) {
+      const list = bySession.get(r.sessionId) ?? [];
+      list.push({ nodeId: r.nodeId, entry: r.entry, alive: alive.has(r.nodeId) });
+      bySession.set(r.sessionId, list);
+    }
+    return [...bySession].map(([sessionId, list]) => merge(sessionId, list));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    // A clean stop says so at once; a crash is noticed when the heartbeat key expires.
+    await this.redis.del(this.nodeKey(this.nodeId)).catch(() => {});
+  }
+}

@@ -1,0 +1,162 @@
+import type { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type EventBus, LocalEventBus, RedisEventBus } from '../../src/scaling/bus.js';
+import {
+  LocalSessionRegistry,
+  RedisSessionRegistry,
+  type SessionRegistry,
+} from '../../src/scaling/registry.js';
+import { randomPrefix, redisClient } from '../support/redis.js';
+
+const logger = pino({ level: 'silent' });
+const until = async (check: () => boolean | Promise<boolean>, ms = 3000) => {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+/** Builds one node's bus and registry; the Redis kind shares a prefix between nodes of one test. */
+interface Kind {
+  name: string;
+  node(nodeId: string, prefix: string): { bus: EventBus; registry: SessionRegistry; close(): Promise<void> };
+}
+
+const clients: Redis[] = [];
+const closeAll = async (...parts: { close(): Promise<void> }[]) => {
+  for (const p of parts) await p.close();
+};
+const kinds: Kind[] = [
+  {
+    name: 'local',
+    node: (nodeId) => {
+      const bus = new LocalEventBus(nodeId);
+      const registry = new LocalSessionRegistry(nodeId);
+      return { bus, registry, close: () => closeAll(bus, registry) };
+    },
+  },
+  {
+    name: 'redis',
+    node: (nodeId, prefix) => {
+      const client = redisClient();
+      clients.push(client);
+      const bus = new RedisEventBus(nodeId, client, prefix, logger);
+      const registry = new RedisSessionRegistry(nodeId, client, prefix, logger, {
+        heartbeatMs: 100,
+        nodeTtlMs: 400,
+      });
+      return { bus, registry, close: () => closeAll(bus, registry) };
+    },
+  },
+];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.disconnect();
+});
+
+describe.each(kinds)('$name bus and registry (one contract)', (kind) => {
+  it('delivers a message to every subscriber of its channel, once, and not after unsubscribing', async () => {
+    const node = kind.node('n1', randomPrefix());
+    const got: unknown[] = [];
+    const other: unknown[] = [];
+    const off = node.bus.subscribe('session-events', (p) => got.push(p));
+    node.bus.subscribe('session-events', (p) => got.push(p));
+    node.bus.subscribe('elsewhere', (p) => other.push(p));
+    await (node.bus as RedisEventBus).ready?.();
+    await node.bus.publish('session-events', { seq: 1 });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got).toEqual([{ seq: 1 }, { seq: 1 }]);
+    expect(other).toEqual([]);
+    off();
+    await node.bus.publish('session-events', { seq: 2 });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got).toEqual([{ seq: 1 }, { seq: 1 }, { seq: 2 }]);
+    await node.close();
+    await node.close();
+  });
+
+  it('keeps messages of one channel in publish order', async () => {
+    const node = kind.node('n1', randomPrefix());
+    const got: number[] = [];
+    node.bus.subscribe('c', (p) => got.push((p as { seq: number }).seq));
+    for (let seq = 1; seq <= 50; seq++) await node.bus.publish('c', { seq });
+    expect(got).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    await node.close();
+  });
+
+  it('counts connections per session and remembers the last activity', async () => {
+    const node = kind.node('n1', randomPrefix());
+    await node.registry.connected('sess_a', 1000);
+    await node.registry.connected('sess_a', 2000);
+    await node.registry.connected('sess_b', 1500);
+    await node.registry.disconnected('sess_a', 3000);
+    await node.registry.touch('sess_b', 4000);
+    let list = await node.registry.list();
+    const a = list.find((s) => s.sessionId === 'sess_a');
+    const b = list.find((s) => s.sessionId === 'sess_b');
+    expect(a).toMatchObject({ nodeId: 'n1', connected: true, connections: 1, lastActivityAt: 3000 });
+    expect(b).toMatchObject({ connected: true, connections: 1, lastActivityAt: 4000 });
+    await node.registry.disconnected('sess_a', 5000);
+    list = await node.registry.list();
+    expect(list.find((s) => s.sessionId === 'sess_a')).toMatchObject({ connected: false, connections: 0 });
+    // More disconnects than connects never go below zero.
+    await node.registry.disconnected('sess_a', 6000);
+    list = await node.registry.list();
+    expect(list.find((s) => s.sessionId === 'sess_a')).toMatchObject({
+      connections: 0,
+      lastActivityAt: 6000,
+    });
+    await node.close();
+  });
+});
+
+describe('across nodes (redis)', () => {
+  const redis = kinds[1]!;
+
+  it('a message published on one node reaches the others, once, tagged with its node', async () => {
+    const prefix = randomPrefix();
+    const a = redis.node('node-a', prefix);
+    const b = redis.node('node-b', prefix);
+    const stranger = redis.node('node-c', randomPrefix());
+    const onA: unknown[] = [];
+    const onB: [unknown, string][] = [];
+    const onStranger: unknown[] = [];
+    a.bus.subscribe('c', (p) => onA.push(p));
+    b.bus.subscribe('c', (p, from) => onB.push([p, from]));
+    stranger.bus.subscribe('c', (p) => onStranger.push(p));
+    await Promise.all([a, b, stranger].map((n) => (n.bus as RedisEventBus).ready()));
+    await a.bus.publish('c', { seq: 7 });
+    await until(() => onB.length === 1);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(onA).toEqual([{ seq: 7 }]);
+    expect(onB).toEqual([[{ seq: 7 }, 'node-a']]);
+    expect(onStranger).toEqual([]);
+    await Promise.all([a.close(), b.close(), stranger.close()]);
+  });
+
+  it('sees sessions of every node, and a dead node stops counting as connected', async () => {
+    const prefix = randomPrefix();
+    const a = redis.node('node-a', prefix);
+    const b = redis.node('node-b', prefix);
+    await a.registry.connected('sess_x', 1000);
+    await b.registry.connected('sess_x', 2000);
+    await b.registry.connected('sess_y', 2500);
+    const seen = await a.registry.list();
+    expect(seen.find((s) => s.sessionId === 'sess_x')).toMatchObject({
+      connected: true,
+      connections: 2,
+      nodeId: 'node-b',
+    });
+    // node-b stops beating (as after kill -9): within the TTL its sessions are no longer connected.
+    clearInterval((b.registry as unknown as { timer: NodeJS.Timeout }).timer);
+    await until(async () => {
+      const list = await a.registry.list();
+      return list.find((s) => s.sessionId === 'sess_y')?.connected === false;
+    });
+    const after = await a.registry.list();
+    expect(after.find((s) => s.sessionId === 'sess_x')).toMatchObject({ connected: true, connections: 1 });
+    await Promise.all([a.close(), b.close()]);
+  });
+});
