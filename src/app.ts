@@ -1,14 +1,19 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Server as SocketServer } from 'socket.io';
+import { AgentTokens } from './agents/tokens.js';
 import type { Config } from './config.js';
 import { type CommitQueue, DirectCommitQueue } from './conversation/commit-queue.js';
 import { ConversationEngine } from './conversation/engine.js';
+import { type CommittedMessage, SESSION_EVENTS, toEventMessage } from './conversation/events.js';
 import { startIdleSweeper } from './conversation/idle-sweeper.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './observability/metrics.js';
 import { openDatabaseUrl } from './persistence/database.js';
+import { migrate } from './persistence/migrate.js';
 import { ormOptions } from './persistence/orm.js';
 import { SessionStore } from './persistence/session-store.js';
+import { openScaling } from './scaling/scaling.js';
+import { attachAgents } from './transport/agents-socket.js';
 import { createHttpServer, originAllowed } from './transport/http.js';
 import { createSchemas } from './transport/schemas.js';
 import { attachChat } from './transport/socket.js';
@@ -58,9 +63,12 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     const orm = await MikroORM.init(ormOptions(database.url, config.database.poolMax));
     undo.push(() => orm.close());
     if (config.database.migrateOnStart) {
-      const applied = await orm.migrator.up();
-      if (applied.length > 0) logger.info({ applied: applied.map((m) => m.name) }, 'migrations applied');
+      const applied = await migrate(orm, database.url);
+      if (applied.length > 0) logger.info({ applied }, 'migrations applied');
     }
+    // Opened before the engine so that it closes after the engine has drained.
+    const scaling = await openScaling(config, logger);
+    undo.push(() => scaling.close());
     const store = new SessionStore(orm);
     const metrics = new Metrics();
     const engine = new ConversationEngine({
@@ -78,6 +86,20 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     const sweeper = startIdleSweeper(engine, config.idleSweepSeconds * 1000, logger);
     undo.push(() => sweeper.stop());
 
+    // Every committed event goes on the bus: agents on any node watch it.
+    engine.onCommitted(({ sessionId, events }) => {
+      const message: CommittedMessage = {
+        sessionId,
+        events: events.map((e) => toEventMessage(sessionId, e)),
+      };
+      scaling.bus.publish(SESSION_EVENTS, message).catch((err: unknown) => {
+        logger.warn(
+          { err, sessionId },
+          'could not publish session events; watchers will recover them by seq',
+        );
+      });
+    });
+
     const schemas = createSchemas(config.limits);
     const http = await createHttpServer({
       config,
@@ -85,19 +107,30 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       engine,
       schemas,
       metrics,
-      health: { database: () => orm.isConnected(), redis: async () => null },
+      health: { database: () => orm.isConnected(), redis: () => scaling.redisHealthy() },
     });
     const io = new SocketServer(http.server, {
       maxHttpBufferSize: config.limits.socketMessageBytes,
       // The `cors` option alone does not stop a cross-origin WebSocket upgrade; allowRequest does.
       allowRequest: (req, done) => done(null, originAllowed(config.corsOrigins, req.headers.origin)),
       cors: { origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins },
+      // Longer than nginx's read timeout must be; see deploy/nginx.conf.
+      pingInterval: 25_000,
+      pingTimeout: 20_000,
     });
-    attachChat(io, { engine, schemas, metrics, logger, limits: config.limits });
+    if (scaling.adapter) io.adapter(scaling.adapter);
+    attachChat(io, { engine, schemas, metrics, logger, limits: config.limits, registry: scaling.registry });
+    attachAgents(io, {
+      engine,
+      schemas,
+      logger,
+      bus: scaling.bus,
+      tokens: new AgentTokens(config.secretKey),
+    });
     // Disconnect the sockets (an upgraded connection would keep the server open), then stop accepting
     // and let in-flight requests finish; queued events still commit (engine.drain runs after this).
     undo.push(async () => {
-      for (const name of ['/chat', '/']) io.of(name).disconnectSockets(true);
+      for (const name of ['/chat', '/agents', '/']) io.of(name).local.disconnectSockets(true);
       io.engine.close();
       // A keep-alive connection that goes idle after its last response would hold the close open.
       const sweep = setInterval(() => http.server.closeIdleConnections(), 50);

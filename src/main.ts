@@ -5,6 +5,9 @@ import { WorkflowError } from './workflow/load.js';
 /** Starts the server and stops it cleanly on SIGTERM / SIGINT. */
 async function main(): Promise<void> {
   const app = await createApp(loadConfig());
+  // A stray rejection (a Redis command that failed during an outage, say) is logged, not fatal:
+  // every acknowledged event is already committed, and the server must ride out the outage.
+  process.on('unhandledRejection', (err) => app.logger.error({ err }, 'unhandled rejection'));
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -19,6 +19,7 @@ import type { Workflow } from '../workflow/schema.js';
 import { isFinished, type LiveActor, pendingStep, restoreConversation, startConversation } from './actor.js';
 import { interpret, type VisitorCommand } from './commands.js';
 import type { CommitQueue } from './commit-queue.js';
+import { type SessionEventMessage, toEventMessage } from './events.js';
 import { KeyedQueue } from './session-queue.js';
 import { buildTransition, type EventOutcome, type PromptMessage, type Transition } from './transition.js';
 
@@ -204,6 +205,15 @@ export class ConversationEngine {
       | undefined;
     const same = last && last.step === pending.step && last.questionId === pending.questionId;
     return same ? last : { ...pending, seq: lead.lastSeq, id: `${lead.id}:${lead.lastSeq}` };
+  }
+
+  /** The session's event log after `sinceSeq`, read after any queued event of the session. */
+  eventLog(sessionId: string, sinceSeq = 0): Promise<SessionEventMessage[]> {
+    return this.queue.run(sessionId, async () => {
+      await this.load(sessionId);
+      const rows = await read(() => this.options.store.eventLog(sessionId, sinceSeq));
+      return rows.map((row) => toEventMessage(sessionId, row));
+    });
   }
 
   /** The stored lead with its score ledger, read after any queued event of the session. */

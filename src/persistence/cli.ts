@@ -2,6 +2,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { openDatabaseUrl } from './database.js';
+import { migrate } from './migrate.js';
 import { ormOptions } from './orm.js';
 
 /** `db:migrate` applies pending migrations; `db:migration:create [--initial]` writes a new one from the entities. */
@@ -13,8 +14,8 @@ async function main(): Promise<void> {
   const orm = await MikroORM.init(ormOptions(database.url, 1));
   try {
     if (command === 'migrate') {
-      const done = await orm.migrator.up();
-      logger.info({ applied: done.map((m) => m.name) }, `${done.length} migration(s) applied`);
+      const done = await migrate(orm, database.url);
+      logger.info({ applied: done }, `${done.length} migration(s) applied`);
     } else if (command === 'create') {
       const result = await orm.migrator.createMigration(undefined, false, args.includes('--initial'));
       if (!result.fileName) logger.info('no changes: the database already matches the entities');

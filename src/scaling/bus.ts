@@ -4,6 +4,9 @@ import type { Logger } from '../logger.js';
 
 export type BusHandler = (payload: unknown, from: string) => void;
 
+/** Local event name for a resync; not a bus channel (channels cannot contain a space). */
+const RESYNC = 'bus resync';
+
 /**
  * Messages between the parts of the server, and between nodes when there are several. A message
  * reaches this node's own subscribers once, at once; other nodes get it through Redis.
@@ -13,6 +16,11 @@ export interface EventBus {
   publish(channel: string, payload: unknown): Promise<void>;
   /** Returns the unsubscribe. */
   subscribe(channel: string, handler: BusHandler): () => void;
+  /**
+   * Called after the bus was cut off and is back (a Redis restart): messages may have been lost,
+   * so whoever keeps state from them should catch up from the source of truth.
+   */
+  onResync(handler: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -29,6 +37,11 @@ export class LocalEventBus implements EventBus {
   subscribe(channel: string, handler: BusHandler): () => void {
     this.local.on(channel, handler);
     return () => this.local.off(channel, handler);
+  }
+
+  onResync(handler: () => void): () => void {
+    this.local.on(RESYNC, handler);
+    return () => this.local.off(RESYNC, handler);
   }
 
   protected deliver(channel: string, payload: unknown, from: string): void {
@@ -65,6 +78,15 @@ export class RedisEventBus extends LocalEventBus {
     super(nodeId);
     this.sub = pub.duplicate();
     this.sub.on('error', (err) => logger.warn({ err: err.message }, 'redis bus subscriber error'));
+    let readyBefore = false;
+    this.sub.on('ready', () => {
+      if (readyBefore) {
+        logger.info('redis bus subscriber is back; resyncing');
+        // ioredis re-subscribes on reconnect; give it a moment before asking everyone to catch up.
+        setTimeout(() => this.local.emit(RESYNC), 200).unref();
+      }
+      readyBefore = true;
+    });
     this.sub.on('message', (redisChannel: string, raw: string) => {
       let message: { from: string; payload: unknown };
       try {

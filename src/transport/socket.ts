@@ -6,6 +6,7 @@ import type { PromptMessage } from '../conversation/transition.js';
 import { AppError, toAck, toWireError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { SessionRegistry } from '../scaling/registry.js';
 import type { Schemas } from './schemas.js';
 import { TokenBucket } from './token-bucket.js';
 import { parseWith } from './validation.js';
@@ -18,6 +19,8 @@ export interface ChatDeps {
   limits: { socketEventsPerSecond: number; socketEventBurst: number };
   /** Told when a visitor is typing (agents watch it). */
   onTyping?: (sessionId: string) => void;
+  /** Which sessions are live on which node. */
+  registry?: SessionRegistry;
 }
 
 interface ChatData {
@@ -67,7 +70,13 @@ export function attachChat(io: Server, deps: ChatDeps): void {
     const room = sessionRoom(sessionId);
     const log = logger.child({ sessionId });
     metrics.connections.inc();
-    socket.on('disconnect', () => metrics.connections.dec());
+    const registered = deps.registry?.connected(sessionId, Date.now()).catch((err: unknown) => {
+      log.warn({ err }, 'could not register the connection');
+    });
+    socket.on('disconnect', () => {
+      metrics.connections.dec();
+      void registered?.then(() => deps.registry?.disconnected(sessionId, Date.now())).catch(() => {});
+    });
     void socket.join(room);
     socket.emit('session', hello);
     for (const m of messages) socket.emit('bot:message', m);
@@ -94,6 +103,7 @@ export function attachChat(io: Server, deps: ChatDeps): void {
         try {
           if (!budget.take()) throw overBudget();
           const data = parseWith(schema, payload);
+          void deps.registry?.touch(sessionId, Date.now()).catch(() => {});
           const r = await metrics.track('socket', event, () =>
             engine.handle(sessionId, toCommand(data), data.clientMessageId),
           );

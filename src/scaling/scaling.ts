@@ -1,0 +1,74 @@
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { type EventBus, LocalEventBus, RedisEventBus } from './bus.js';
+import { LocalSessionRegistry, RedisSessionRegistry, type SessionRegistry } from './registry.js';
+
+/** What makes one node part of a cluster: the bus, the registry, and socket.io's adapter. */
+export interface Scaling {
+  bus: EventBus;
+  registry: SessionRegistry;
+  /** socket.io's Redis adapter (rooms and broadcasts across nodes); none for a single node. */
+  adapter?: ReturnType<typeof createAdapter>;
+  /** null when there is no Redis. */
+  redisHealthy(): Promise<boolean | null>;
+  close(): Promise<void>;
+}
+
+/** With `REDIS_URL`, the Redis twins; without it, the in-process ones (the embedded default). */
+export async function openScaling(
+  config: Pick<Config, 'redis' | 'nodeId'>,
+  logger: Logger,
+): Promise<Scaling> {
+  const { url, prefix } = config.redis;
+  if (!url) {
+    const bus = new LocalEventBus(config.nodeId);
+    const registry = new LocalSessionRegistry(config.nodeId);
+    return {
+      bus,
+      registry,
+      redisHealthy: async () => null,
+      close: async () => {
+        await bus.close();
+        await registry.close();
+      },
+    };
+  }
+  const client = new Redis(url, { maxRetriesPerRequest: 2, connectTimeout: 5000 });
+  // socket.io's adapter does not handle a failed publish: its clients wait out an outage instead.
+  const patient = { maxRetriesPerRequest: null };
+  const clients = [client, client.duplicate(patient), client.duplicate(patient)];
+  const [, pub, sub] = clients as [Redis, Redis, Redis];
+  for (const [name, c] of [
+    ['main', client],
+    ['adapter-pub', pub],
+    ['adapter-sub', sub],
+  ] as const) {
+    c.on('error', (err: Error) => logger.warn({ redis: name, err: err.message }, 'redis error'));
+  }
+  const bus = new RedisEventBus(config.nodeId, client, prefix, logger);
+  const registry = new RedisSessionRegistry(config.nodeId, client, prefix, logger);
+  let closed = false;
+  return {
+    bus,
+    registry,
+    adapter: createAdapter(pub, sub, { key: `${prefix}#socket.io` }),
+    redisHealthy: async () => {
+      try {
+        return (
+          (await Promise.race([client.ping(), new Promise((r) => setTimeout(r, 1000, 'timeout'))])) === 'PONG'
+        );
+      } catch {
+        return false;
+      }
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await registry.close();
+      await bus.close();
+      for (const c of clients) c.disconnect();
+    },
+  };
+}
