@@ -1,0 +1,125 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { io } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, type NodeProcess, startNode, waitFor } from '../support/cluster.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { randomPrefix, testRedisUrl } from '../support/redis.js';
+
+/** deploy/nginx.conf, pointed at local nodes and a local port. */
+function localConfig(dir: string, port: number, nodes: string[], sticky = true): string {
+  let conf = readFileSync('deploy/nginx.conf', 'utf8')
+    .replace('server app1:5000', `server ${nodes[0]}`)
+    .replace('server app2:5000', `server ${nodes[1]}`)
+    .replace('listen 80;', `listen 127.0.0.1:${port};`)
+    .replace('pid /tmp/nginx.pid;', `pid ${join(dir, 'nginx.pid')};`);
+  if (!sticky) conf = conf.replace(/^\s*hash \$remote_addr consistent;$/m, '');
+  const file = join(dir, sticky ? 'nginx.conf' : 'round-robin.conf');
+  writeFileSync(file, conf);
+  return file;
+}
+
+async function startNginx(dir: string, conf: string, port: number) {
+  const child = spawn(
+    'nginx',
+    ['-p', dir, '-c', conf, '-g', `daemon off; error_log ${join(dir, 'error.log')};`],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  await waitFor(`nginx on ${port}`, () => child.exitCode !== null || undefined, 300).catch(() => undefined);
+  if (child.exitCode !== null) throw new Error(`nginx failed: ${output}`);
+  await waitFor(
+    'nginx answering',
+    async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok,
+  );
+  return {
+    async stop() {
+      child.kill('SIGQUIT');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+/** A visitor over one transport: connects, answers the greeting and one question. */
+async function journey(url: string, transports: ('polling' | 'websocket')[]) {
+  const socket = io(`${url}/chat`, { transports, reconnection: false, forceNew: true, timeout: 5000 });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('session', () => resolve());
+      socket.once('connect_error', reject);
+      socket.once('disconnect', (reason) => reject(new Error(`disconnected: ${reason}`)));
+    });
+    for (const payload of [{ optionIds: ['yes'] }, { optionIds: ['other'] }]) {
+      const ack = await socket
+        .timeout(5000)
+        .emitWithAck('visitor:reply', { clientMessageId: String(Math.random()), ...payload });
+      if (!ack.ok) throw new Error(ack.error.code);
+    }
+    // Let a few long-polling round trips happen before declaring success.
+    await new Promise((r) => setTimeout(r, 300));
+    if (!socket.connected) throw new Error('dropped');
+    return 'ok';
+  } catch (err) {
+    return (err as Error).message;
+  } finally {
+    socket.close();
+  }
+}
+
+describe('two nodes behind nginx with deploy/nginx.conf', () => {
+  let db: TestDatabase;
+  let nodes: NodeProcess[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'lcb-nginx-'));
+  let upstreams: string[];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const env = {
+      DATABASE_URL: db.url,
+      REDIS_URL: testRedisUrl(),
+      REDIS_PREFIX: randomPrefix(),
+      TRUST_PROXY: '1',
+    };
+    nodes = await Promise.all([startNode(env, 'node-a'), startNode(env, 'node-b')]);
+    upstreams = nodes.map((n) => n.url.replace('http://', ''));
+  });
+  afterAll(async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await db?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps long-polling clients on one node and passes WebSocket upgrades', async () => {
+    const port = await freePort();
+    const nginx = await startNginx(dir, localConfig(dir, port, upstreams), port);
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      const results = await Promise.all([
+        ...Array.from({ length: 8 }, () => journey(url, ['polling'])),
+        ...Array.from({ length: 4 }, () => journey(url, ['websocket'])),
+        ...Array.from({ length: 4 }, () => journey(url, ['polling', 'websocket'])),
+      ]);
+      expect(results).toEqual(results.map(() => 'ok'));
+    } finally {
+      await nginx.stop();
+    }
+  });
+
+  it('the same clients fail without the sticky hash (so the test above can tell)', async () => {
+    const port = await freePort();
+    const nginx = await startNginx(dir, localConfig(dir, port, upstreams, false), port);
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () => journey(`http://127.0.0.1:${port}`, ['polling'])),
+      );
+      expect(results.filter((r) => r !== 'ok').length).toBeGreaterThan(0);
+    } finally {
+      await nginx.stop();
+    }
+  });
+});

@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+/** The docker client here has no compose plugin and no engine, so the compose file is checked by parsing. */
+describe('docker-compose.yml', () => {
+  const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as {
+    services: Record<
+      string,
+      {
+        image?: string;
+        build?: string;
+        ports?: string[];
+        volumes?: string[];
+        environment?: Record<string, string>;
+        healthcheck?: { test: string[] };
+        depends_on?: Record<string, { condition: string }>;
+      }
+    >;
+  };
+  const { services } = compose;
+
+  it('has postgres, redis, two app replicas, nginx and a mail catcher, each with a healthcheck', () => {
+    expect(Object.keys(services).sort()).toEqual(['app1', 'app2', 'mailpit', 'nginx', 'postgres', 'redis']);
+    for (const [name, service] of Object.entries(services)) {
+      expect(service.healthcheck?.test.length, name).toBeGreaterThan(0);
+    }
+  });
+
+  it('starts the apps only on healthy dependencies, and nginx only on healthy apps', () => {
+    for (const app of ['app1', 'app2']) {
+      const s = services[app]!;
+      expect(s.build).toBe('.');
+      expect(s.depends_on).toEqual({
+        postgres: { condition: 'service_healthy' },
+        redis: { condition: 'service_healthy' },
+        mailpit: { condition: 'service_healthy' },
+      });
+      expect(s.environment).toMatchObject({
+        DATABASE_URL: expect.stringMatching(/^postgres:\/\/.+@postgres:5432\//),
+        REDIS_URL: 'redis://redis:6379',
+        NODE_ID: app,
+        TRUST_PROXY: '1',
+        SMTP_URL: 'smtp://mailpit:1025',
+      });
+      // Only nginx is published: the apps are reached through it.
+      expect(s.ports).toBeUndefined();
+    }
+    expect(services.nginx!.depends_on).toEqual({
+      app1: { condition: 'service_healthy' },
+      app2: { condition: 'service_healthy' },
+    });
+  });
+
+  it('publishes nginx on 5000 with deploy/nginx.conf, whose upstreams are the two apps', () => {
+    expect(services.nginx!.ports).toEqual(['5000:80']);
+    expect(services.nginx!.volumes).toContain('./deploy/nginx.conf:/etc/nginx/nginx.conf:ro');
+    const nginx = readFileSync('deploy/nginx.conf', 'utf8');
+    expect(nginx).toMatch(/hash \$remote_addr consistent;/);
+    expect(nginx).toMatch(/server app1:5000/);
+    expect(nginx).toMatch(/server app2:5000/);
+    expect(nginx).toMatch(/proxy_set_header Upgrade \$http_upgrade;/);
+    // Read timeout longer than socket.io's ping interval + timeout (45 s).
+    const timeout = Number(/proxy_read_timeout (\d+)s;/.exec(nginx)?.[1]);
+    expect(timeout).toBeGreaterThan(45);
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = readFileSync('Dockerfile', 'utf8');
+  it('is multi-stage, installs production dependencies only, and runs as a non-root user', () => {
+    expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
+    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    expect(dockerfile).toMatch(/^USER node$/m);
+  });
+});
