@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommitQueue } from '../../src/conversation/commit-queue.js';
 import type { EventResult } from '../../src/conversation/engine.js';
 import { AppError } from '../../src/errors.js';
+import { VersionConflict } from '../../src/persistence/session-store.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { type EngineNode, openEngine, TestClock } from '../support/engine.js';
 
@@ -211,6 +212,8 @@ describe('failures and reloads', () => {
   let db: TestDatabase;
   const clock = new TestClock();
   let failNext = false;
+  let conflictAlways = false;
+  let conflicts = 0;
   let node: EngineNode;
 
   beforeAll(async () => {
@@ -222,6 +225,10 @@ describe('failures and reloads', () => {
       clock,
       (direct): CommitQueue => ({
         commit(unit) {
+          if (conflictAlways) {
+            conflicts += 1;
+            return Promise.reject(new VersionConflict('another node keeps writing'));
+          }
           if (!failNext) return direct.commit(unit);
           failNext = false;
           const poisoned = { ...unit.answers[0]!, ...(unit.answers[0] ?? {}), questionText: 'bad\u0000byte' };
@@ -253,6 +260,20 @@ describe('failures and reloads', () => {
     expect(retry.duplicate).toBeUndefined();
     expect(retry.awarded.map((a) => a.behavior)).toEqual(['answered_question', 'quick_reply']);
     expect(retry.score).toBe(20);
+  });
+
+  it('a lead that keeps changing underneath fails with conflict after bounded retries', async () => {
+    const { sessionId: id } = await node.engine.startSession();
+    const before = await footprint(db, id);
+    conflictAlways = true;
+    try {
+      await expectError(node.engine.handle(id, { kind: 'reply', optionIds: ['yes'] }), 'conflict');
+    } finally {
+      conflictAlways = false;
+    }
+    expect(conflicts).toBe(3);
+    expect(await footprint(db, id)).toEqual(before);
+    expect((await node.engine.handle(id, { kind: 'reply', optionIds: ['yes'] })).score).toBe(10);
   });
 
   it('a session reloaded by another process continues exactly where it was', async () => {
