@@ -39,7 +39,8 @@ async function startNginx(dir: string, conf: string, port: number) {
   );
   return {
     async stop() {
-      child.kill('SIGQUIT');
+      // Fast shutdown: a graceful one would wait for held long-polling requests (up to the ping interval).
+      child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     },
   };
