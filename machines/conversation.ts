@@ -249,6 +249,7 @@ export function createConversationMachine(flow: ConversationFlow) {
       abandoned: {
         // A visitor who comes back picks up where they left off; the event is then handled there.
         on: {
+          'agent.takeover': { actions: ['takeover', 'touch'] },
           'agent.release': { actions: ['release', 'touch'] },
           'visitor.greeting': { target: 'active.hist', actions: ['resume', raise(({ event }) => event)] },
           'visitor.answer': { target: 'active.hist', actions: ['resume', raise(({ event }) => event)] },

@@ -1,11 +1,19 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Server as SocketServer } from 'socket.io';
+import { LeadBoard } from './agents/board.js';
 import { AgentTokens } from './agents/tokens.js';
 import type { Config } from './config.js';
 import { type CommitQueue, DirectCommitQueue } from './conversation/commit-queue.js';
 import { ConversationEngine } from './conversation/engine.js';
-import { type CommittedMessage, SESSION_EVENTS, toEventMessage } from './conversation/events.js';
+import {
+  type CommittedMessage,
+  SESSION_EVENTS,
+  toEventMessage,
+  VISITOR_PRESENCE,
+  VISITOR_TYPING,
+} from './conversation/events.js';
 import { startIdleSweeper } from './conversation/idle-sweeper.js';
+import { boardRow } from './leads/views.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './observability/metrics.js';
 import { openDatabaseUrl } from './persistence/database.js';
@@ -87,10 +95,12 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     undo.push(() => sweeper.stop());
 
     // Every committed event goes on the bus: agents on any node watch it.
-    engine.onCommitted(({ sessionId, events }) => {
+    engine.onCommitted(({ sessionId, events, lead, triggers }) => {
       const message: CommittedMessage = {
         sessionId,
         events: events.map((e) => toEventMessage(sessionId, e)),
+        lead: boardRow(lead, false),
+        triggers,
       };
       scaling.bus.publish(SESSION_EVENTS, message).catch((err: unknown) => {
         logger.warn(
@@ -119,14 +129,21 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       pingTimeout: 20_000,
     });
     if (scaling.adapter) io.adapter(scaling.adapter);
-    attachChat(io, { engine, schemas, metrics, logger, limits: config.limits, registry: scaling.registry });
-    attachAgents(io, {
+    const publish = (channel: string) => (sessionId: string) =>
+      void scaling.bus.publish(channel, { sessionId }).catch(() => {});
+    attachChat(io, {
       engine,
       schemas,
+      metrics,
       logger,
-      bus: scaling.bus,
-      tokens: new AgentTokens(config.secretKey),
+      limits: config.limits,
+      registry: scaling.registry,
+      onTyping: publish(VISITOR_TYPING),
+      onPresence: publish(VISITOR_PRESENCE),
     });
+    const board = new LeadBoard(store, scaling.registry);
+    const tokens = new AgentTokens(config.secretKey);
+    attachAgents(io, { engine, board, schemas, logger, bus: scaling.bus, tokens });
     // Disconnect the sockets (an upgraded connection would keep the server open), then stop accepting
     // and let in-flight requests finish; queued events still commit (engine.drain runs after this).
     undo.push(async () => {

@@ -17,11 +17,17 @@ import type { Classification } from '../scoring/classification.js';
 import { type BotPrompt, renderPrompt } from '../workflow/prompts.js';
 import type { Workflow } from '../workflow/schema.js';
 import { isFinished, type LiveActor, pendingStep, restoreConversation, startConversation } from './actor.js';
-import { interpret, type VisitorCommand } from './commands.js';
+import { interpret, type ProfilePatch, type VisitorCommand } from './commands.js';
 import type { CommitQueue } from './commit-queue.js';
 import { type SessionEventMessage, toEventMessage } from './events.js';
 import { KeyedQueue } from './session-queue.js';
-import { buildTransition, type EventOutcome, type PromptMessage, type Transition } from './transition.js';
+import {
+  buildTransition,
+  type EventOutcome,
+  type PromptMessage,
+  type Transition,
+  type Trigger,
+} from './transition.js';
 
 export interface EngineOptions {
   workflow: Workflow;
@@ -67,7 +73,20 @@ export interface Committed {
   sessionId: string;
   events: EventRow[];
   prompts: PromptMessage[];
+  triggers: Trigger[];
+  /** The lead as committed. */
+  lead: LeadRow;
 }
+
+/** Who acts for the sales team. */
+export interface AgentRef {
+  id: string;
+  name: string;
+  role: 'agent' | 'admin';
+}
+
+/** What an agent does to a session. */
+export type AgentAct = { kind: 'takeover' } | { kind: 'release' } | { kind: 'message'; text: string };
 
 export interface StartOptions {
   utmSource?: string;
@@ -139,6 +158,7 @@ export class ConversationEngine {
       lastSeq: 0,
       version: 1,
       humanHelp: false,
+      takenOverBy: null,
       createdAt: date,
       updatedAt: date,
       lastActivityAt: date,
@@ -251,6 +271,59 @@ export class ConversationEngine {
     return expired;
   }
 
+  /**
+   * An agent takes over, writes to the visitor, or releases the session. One agent holds a session at
+   * a time; while held the bot is paused, and the release puts its pending prompt again.
+   */
+  agentAct(
+    sessionId: string,
+    agent: AgentRef,
+    act: AgentAct,
+  ): Promise<EventResult & { takenOverBy: string | null }> {
+    return this.queue.run(sessionId, () =>
+      this.withRetries(sessionId, async () => {
+        const session = await this.load(sessionId);
+        const holder = session.lead.takenOverBy ?? null;
+        const finished = isFinished(session.live.actor);
+        const at = this.now();
+        if (act.kind === 'takeover' && holder !== null && holder !== agent.id) {
+          throw new AppError('conflict', 'Another agent holds this session.', { takenOverBy: holder });
+        }
+        if (
+          act.kind !== 'takeover' &&
+          holder !== agent.id &&
+          !(act.kind === 'release' && agent.role === 'admin')
+        ) {
+          throw new AppError('forbidden', 'Take the session over first.', { takenOverBy: holder });
+        }
+        const machineEvents: ConversationEvent[] =
+          finished || act.kind === 'message'
+            ? []
+            : act.kind === 'takeover'
+              ? [{ type: 'agent.takeover', at, agentId: agent.id }]
+              : [{ type: 'agent.release', at }];
+        const type =
+          act.kind === 'takeover' ? 'agent.joined' : act.kind === 'release' ? 'agent.left' : 'agent.message';
+        const data = {
+          agentId: agent.id,
+          name: agent.name,
+          ...(act.kind === 'message' ? { text: act.text } : {}),
+        };
+        const takenOverBy = act.kind === 'takeover' ? agent.id : act.kind === 'release' ? null : holder;
+        const transition = await this.run(
+          session,
+          machineEvents,
+          { type, data },
+          { takenOverBy },
+          at,
+          false,
+          null,
+        );
+        return { sessionId, ...transition.outcome, prompts: transition.prompts, takenOverBy };
+      }),
+    );
+  }
+
   /** Calls `listener` after every commit, in commit order per session. Returns the unsubscribe. */
   onCommitted(listener: (committed: Committed) => void): () => void {
     this.listeners.add(listener);
@@ -329,7 +402,7 @@ export class ConversationEngine {
     session: LiveSession,
     events: ConversationEvent[],
     input: { type: string; data: Record<string, unknown>; clientMessageId?: string },
-    patch: Record<string, unknown>,
+    patch: ProfilePatch & { takenOverBy?: string | null },
     at: number,
     visitorActivity: boolean,
     clientTimeTaken: number | null,
@@ -366,10 +439,12 @@ export class ConversationEngine {
     try {
       await this.options.commits.commit(transition.unit);
       this.options.onCommit?.((performance.now() - started) / 1000);
-      const committed = {
+      const committed: Committed = {
         sessionId: transition.unit.lead.id,
         events: transition.unit.events,
         prompts: transition.prompts,
+        triggers: transition.triggers,
+        lead: transition.unit.lead,
       };
       for (const listener of this.listeners) {
         try {

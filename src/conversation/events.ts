@@ -1,4 +1,6 @@
+import type { BoardRow } from '../leads/views.js';
 import type { EventRow } from '../persistence/session-store.js';
+import type { Trigger } from './transition.js';
 
 /** The bus channel every committed session event travels on. */
 export const SESSION_EVENTS = 'session-events';
@@ -16,7 +18,14 @@ export interface SessionEventMessage {
 export interface CommittedMessage {
   sessionId: string;
   events: SessionEventMessage[];
+  /** The lead's board row after the commit (connection state as the committing node saw it unknown: false). */
+  lead: BoardRow;
+  triggers: Trigger[];
 }
+
+/** Other bus channels. */
+export const VISITOR_PRESENCE = 'visitor-presence';
+export const VISITOR_TYPING = 'visitor-typing';
 
 export function toEventMessage(sessionId: string, row: EventRow): SessionEventMessage {
   return { sessionId, seq: row.seq, type: row.type, at: row.at.toISOString(), data: row.data };

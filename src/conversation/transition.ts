@@ -24,12 +24,24 @@ export interface EventOutcome {
   awarded: Award[];
 }
 
+/** Moments sales wants to hear of, each at most once per lead (they follow once-rules or first times). */
+export const triggers = ['sql', 'demo_requested', 'contact_shared', 'completed', 'human_help'] as const;
+export type Trigger = (typeof triggers)[number];
+
 export interface Transition {
   unit: CommitUnit;
   outcome: EventOutcome;
   prompts: PromptMessage[];
   ledger: LedgerRow[];
+  /** What this event set off. */
+  triggers: Trigger[];
 }
+
+const TRIGGER_OF: Record<string, Trigger> = {
+  clicked_demo: 'demo_requested',
+  shared_contact: 'contact_shared',
+  answered_all_questions: 'completed',
+};
 
 export interface TransitionInput {
   workflow: Workflow;
@@ -41,7 +53,7 @@ export interface TransitionInput {
   /** The log entry of the input itself (null: nothing to log, as for a brand-new session). */
   input: { type: string; data: Record<string, unknown>; clientMessageId?: string } | null;
   machineEvents: ConversationEvent[];
-  patch: ProfilePatch;
+  patch: ProfilePatch & { takenOverBy?: string | null };
   /** The answer time the client reported (REST `time_taken`), stored apart and never scored. */
   clientTimeTaken: number | null;
   at: number;
@@ -153,11 +165,15 @@ export function buildTransition(t: TransitionInput): Transition {
     completedAt: lead.completedAt ?? (finished ? at : null),
     qualifiedAt: lead.qualifiedAt ?? (classification === 'SQL' ? at : null),
   };
+  const fired: Trigger[] = ledger.flatMap((e) => (TRIGGER_OF[e.behavior] ? [TRIGGER_OF[e.behavior]!] : []));
+  if (!lead.qualifiedAt && next.qualifiedAt) fired.push('sql');
+  if (!lead.humanHelp && next.humanHelp) fired.push('human_help');
   return {
     unit: { lead: next, expectedVersion: t.isNew ? null : lead.version, events, ledger, answers },
     outcome,
     prompts,
     ledger,
+    triggers: fired,
   };
 }
 

@@ -99,3 +99,34 @@ export function ctaOptions(workflow: Workflow) {
     score: points,
   }));
 }
+
+/** One row of the agents' live lead board. */
+export interface BoardRow {
+  sessionId: string;
+  state: string;
+  score: number;
+  classification: string;
+  utmSource: string | null;
+  name: string | null;
+  businessType: string | null;
+  startedAt: string;
+  lastActivityAt: string;
+  connected: boolean;
+  takenOverBy: string | null;
+}
+
+export function boardRow(lead: LeadRow, connected: boolean): BoardRow {
+  return {
+    sessionId: lead.id,
+    state: lead.state,
+    score: lead.score,
+    classification: lead.classification,
+    utmSource: lead.utmSource ?? null,
+    name: lead.name ?? null,
+    businessType: lead.businessType ?? null,
+    startedAt: lead.createdAt.toISOString(),
+    lastActivityAt: lead.lastActivityAt.toISOString(),
+    connected,
+    takenOverBy: lead.takenOverBy ?? null,
+  };
+}

@@ -56,6 +56,23 @@ export class DuplicateMessage extends Error {
   override name = 'DuplicateMessage';
 }
 
+export interface LeadFilter {
+  classification?: string;
+  state?: string;
+  utmSource?: string;
+  /** Created at or after. */
+  from?: Date;
+  /** Created before. */
+  to?: Date;
+  /** Active at or after — or one of `ids` (used together: recent or live). */
+  activeSince?: Date;
+  ids?: string[];
+  sort?: 'score' | 'time';
+  order?: 'asc' | 'desc';
+  limit: number;
+  offset?: number;
+}
+
 export interface StoredSession {
   lead: LeadRow;
   awardedKeys: string[];
@@ -163,6 +180,39 @@ export class SessionStore {
       { fields: ['id'], orderBy: { lastActivityAt: 'asc' }, limit, disableIdentityMap: true },
     );
     return rows.map((r) => r.id);
+  }
+
+  /** Leads by filter, without their actor snapshots, with the total count for paging. */
+  async findLeads(filter: LeadFilter): Promise<{ rows: LeadRow[]; total: number }> {
+    const where: Record<string, unknown> = {};
+    if (filter.classification) where.classification = filter.classification;
+    if (filter.state) where.state = filter.state;
+    if (filter.utmSource) where.utmSource = filter.utmSource;
+    if (filter.from || filter.to) {
+      where.createdAt = {
+        ...(filter.from ? { $gte: filter.from } : {}),
+        ...(filter.to ? { $lt: filter.to } : {}),
+      };
+    }
+    if (filter.activeSince || filter.ids) {
+      where.$or = [
+        ...(filter.activeSince ? [{ lastActivityAt: { $gte: filter.activeSince } }] : []),
+        ...(filter.ids && filter.ids.length > 0 ? [{ id: { $in: filter.ids } }] : []),
+      ];
+    }
+    const order = filter.order ?? 'desc';
+    const orderBy =
+      filter.sort === 'time'
+        ? { createdAt: order, id: order }
+        : { score: order, lastActivityAt: 'desc' as const, id: 'asc' as const };
+    const [rows, total] = await this.em().findAndCount(Lead, where, {
+      exclude: ['snapshot'],
+      orderBy,
+      limit: filter.limit,
+      offset: filter.offset ?? 0,
+      disableIdentityMap: true,
+    });
+    return { rows: rows.map((r) => ({ ...r, snapshot: null }) as LeadRow), total };
   }
 
   /** The lead's stored version, or null when it does not exist. */

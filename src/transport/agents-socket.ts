@@ -1,10 +1,18 @@
-import type { Server, Socket } from 'socket.io';
+import type { Namespace, Server, Socket } from 'socket.io';
 import { z } from 'zod';
+import type { LeadBoard } from '../agents/board.js';
 import type { Agent, AgentTokens } from '../agents/tokens.js';
+import { Watchers } from '../agents/watchers.js';
 import type { ConversationEngine } from '../conversation/engine.js';
-import { type CommittedMessage, SESSION_EVENTS, type SessionEventMessage } from '../conversation/events.js';
+import {
+  type CommittedMessage,
+  SESSION_EVENTS,
+  type SessionEventMessage,
+  VISITOR_PRESENCE,
+  VISITOR_TYPING,
+} from '../conversation/events.js';
 import { toAck, toWireError } from '../errors.js';
-import { leadData, scoreBreakdown } from '../leads/views.js';
+import { type BoardRow, leadData, scoreBreakdown } from '../leads/views.js';
 import type { Logger } from '../logger.js';
 import type { EventBus } from '../scaling/bus.js';
 import type { Schemas } from './schemas.js';
@@ -12,78 +20,77 @@ import { parseWith } from './validation.js';
 
 export interface AgentsDeps {
   engine: ConversationEngine;
+  board: LeadBoard;
   tokens: AgentTokens;
   bus: EventBus;
   schemas: Schemas;
   logger: Logger;
+  /** Board updates of one session are sent at most once per this many ms. */
+  boardIntervalMs?: number;
 }
 
 type Ack = (response: unknown) => void;
-
-/** One agent socket watching one session: events reach it once each, in `seq` order. */
-interface Watcher {
-  socket: Socket;
-  sessionId: string;
-  lastSeq: number;
-  /** Deliveries run one after another, so a gap being filled from the log holds back what follows. */
-  chain: Promise<void>;
-}
+const watchRoom = (sessionId: string) => `watch:${sessionId}`;
 
 /**
- * The `/agents` namespace: agents authenticate with a token at the handshake and watch sessions.
- * Committed events arrive on the bus (from any node) and go to this node's watchers; a watcher that
- * sees a gap in `seq` (a lost bus message, a Redis restart) reads what it missed from the event log.
+ * The `/agents` namespace: agents authenticate with a token at the handshake, see the live board,
+ * get alerts, watch sessions and take them over. Events reach this node on the bus from whichever
+ * node the visitor is on; each node serves its own agent sockets.
  */
 export function attachAgents(io: Server, deps: AgentsDeps): void {
-  const { engine, tokens, bus, schemas, logger } = deps;
+  const { engine, board, tokens, bus, schemas, logger } = deps;
   const nsp = io.of('/agents');
-  const watchers = new Map<string, Set<Watcher>>();
+  const watchers = new Watchers((id, since) => engine.eventLog(id, since), logger);
+  const coalesce = boardCoalescer(nsp, deps.boardIntervalMs ?? 250);
+
+  const sessionOnly = z.strictObject({ sessionId: schemas.sessionId });
   const watchSchema = z.strictObject({
     sessionId: schemas.sessionId,
     sinceSeq: z.number().int().min(0).optional(),
   });
-  const unwatchSchema = z.strictObject({ sessionId: schemas.sessionId });
-
-  const emitInOrder = async (w: Watcher, events: SessionEventMessage[]) => {
-    for (const e of events.sort((a, b) => a.seq - b.seq)) {
-      if (e.seq <= w.lastSeq) continue;
-      if (e.seq > w.lastSeq + 1) {
-        const missed = await engine.eventLog(w.sessionId, w.lastSeq);
-        for (const m of missed) if (m.seq > w.lastSeq && m.seq < e.seq) emit(w, m);
-      }
-      emit(w, e);
-    }
-  };
-  const emit = (w: Watcher, e: SessionEventMessage) => {
-    w.lastSeq = e.seq;
-    w.socket.emit('session:event', e);
-  };
-  const deliver = (w: Watcher, events: SessionEventMessage[]) => {
-    w.chain = w.chain
-      .then(() => emitInOrder(w, events))
-      .catch((err: unknown) =>
-        logger.warn({ err, sessionId: w.sessionId }, 'could not deliver to a watcher'),
-      );
-  };
+  const messageSchema = z.strictObject({
+    sessionId: schemas.sessionId,
+    text: z.string().trim().min(1).max(2000),
+  });
+  const listSchema = z
+    .strictObject({
+      filter: z
+        .strictObject({
+          classification: z.enum(['SQL', 'MQL', 'Unqualified']).optional(),
+          state: z.string().max(32).optional(),
+          connected: z.boolean().optional(),
+          limit: z.number().int().min(1).max(1000).optional(),
+        })
+        .optional(),
+    })
+    .optional();
 
   bus.subscribe(SESSION_EVENTS, (payload) => {
-    const message = payload as CommittedMessage;
-    for (const w of watchers.get(message.sessionId) ?? []) deliver(w, message.events);
-  });
-  // After a bus outage every watcher reads what it may have missed.
-  bus.onResync(() => {
-    for (const set of watchers.values()) {
-      for (const w of set) {
-        w.chain = w.chain
-          .then(async () => {
-            for (const e of await engine.eventLog(w.sessionId, w.lastSeq)) if (e.seq > w.lastSeq) emit(w, e);
-          })
-          .catch((err: unknown) =>
-            logger.warn({ err, sessionId: w.sessionId }, 'could not resync a watcher'),
-          );
-      }
+    const m = payload as CommittedMessage;
+    watchers.deliver(m.sessionId, m.events);
+    if (
+      m.events.some(
+        (e) => e.type === 'score.changed' || e.type === 'state.changed' || e.type.startsWith('agent.'),
+      )
+    ) {
+      coalesce(m.sessionId, async () => ({ ...m.lead, connected: await board.connected(m.sessionId) }));
+    }
+    for (const trigger of m.triggers) {
+      nsp.local.emit('lead:alert', { sessionId: m.sessionId, trigger, lead: m.lead });
     }
   });
+  bus.subscribe(VISITOR_PRESENCE, (payload) => {
+    const { sessionId } = payload as { sessionId: string };
+    coalesce(sessionId, async () => {
+      const [row] = await boardRowsOf(board, sessionId);
+      return row ?? null;
+    });
+  });
+  bus.subscribe(VISITOR_TYPING, (payload) => {
+    const { sessionId } = payload as { sessionId: string };
+    nsp.local.to(watchRoom(sessionId)).emit('session:typing', { sessionId });
+  });
+  bus.onResync(() => watchers.resync());
 
   nsp.use(async (socket, next) => {
     try {
@@ -99,44 +106,60 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
 
   nsp.on('connection', (socket: Socket) => {
     const agent = socket.data.agent as Agent;
-    const mine = new Map<string, Watcher>();
+    const ref = { id: agent.id, name: agent.name, role: agent.role };
+    const stops = new Map<string, () => void>();
     // A token that expires while connected ends the connection.
     const expiry = setTimeout(
       () => {
         socket.emit('auth:expired', { code: 'unauthorized', message: 'The agent token has expired.' });
         socket.disconnect(true);
       },
-      Math.max(0, agent.expiresAt * 1000 - Date.now()),
+      Math.min(2 ** 31 - 1, Math.max(0, agent.expiresAt * 1000 - Date.now())),
     );
-    const stopWatching = (sessionId: string) => {
-      const w = mine.get(sessionId);
-      if (!w) return;
-      mine.delete(sessionId);
-      watchers.get(sessionId)?.delete(w);
-      if (watchers.get(sessionId)?.size === 0) watchers.delete(sessionId);
+    const unwatch = async (sessionId: string) => {
+      stops.get(sessionId)?.();
+      stops.delete(sessionId);
+      await socket.leave(watchRoom(sessionId));
+      await announceViewers(nsp, sessionId);
     };
     socket.on('disconnect', () => {
       clearTimeout(expiry);
-      for (const id of [...mine.keys()]) stopWatching(id);
+      for (const id of [...stops.keys()]) void unwatch(id).catch(() => {});
     });
+
+    const on = <S extends z.ZodType>(
+      event: string,
+      schema: S,
+      handle: (payload: z.output<S>) => Promise<unknown>,
+    ) => {
+      socket.on(event, async (payload: unknown, ack?: Ack) => {
+        const reply: Ack = typeof ack === 'function' ? ack : () => {};
+        try {
+          reply({ ok: true, ...((await handle(parseWith(schema, payload ?? undefined))) as object) });
+        } catch (err) {
+          const response = toAck(err);
+          if (response.error.code === 'internal') logger.error({ err, event }, 'agent event failed');
+          reply(response);
+        }
+      });
+    };
+
+    on('sessions:list', listSchema, async (payload) => ({
+      sessions: await board.list(payload?.filter ?? {}),
+    }));
 
     socket.on('session:watch', async (payload: unknown, ack?: Ack) => {
       const reply: Ack = typeof ack === 'function' ? ack : () => {};
       try {
         const { sessionId, sinceSeq = 0 } = parseWith(watchSchema, payload);
-        stopWatching(sessionId);
-        // Registered before the log is read, so nothing committed meanwhile is missed; live events
-        // queue behind the initial read and skip what it already returned.
-        const w: Watcher = { socket, sessionId, lastSeq: sinceSeq, chain: Promise.resolve() };
-        mine.set(sessionId, w);
-        watchers.set(sessionId, (watchers.get(sessionId) ?? new Set()).add(w));
-        let initial: Promise<void>;
-        w.chain = initial = (async () => {
+        stops.get(sessionId)?.();
+        // Registered before the log is read: nothing committed meanwhile is missed.
+        const watching = watchers.watch(socket, sessionId, sinceSeq, async () => {
           const [{ lead, ledger }, events] = await Promise.all([
             engine.record(sessionId),
             engine.eventLog(sessionId, sinceSeq),
           ]);
-          w.lastSeq = Math.max(sinceSeq, ...events.map((e) => e.seq));
+          const connected = await board.connected(sessionId).catch(() => false);
           reply({
             ok: true,
             lead: {
@@ -145,30 +168,81 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
               utmSource: lead.utmSource ?? null,
               startedAt: lead.createdAt.toISOString(),
               lastActivityAt: lead.lastActivityAt.toISOString(),
+              takenOverBy: lead.takenOverBy ?? null,
+              connected,
               ...leadData(lead),
             },
             breakdown: ledger.map((e) => ({ ...e, at: e.at.toISOString() })),
             summary: scoreBreakdown(ledger),
             events,
           });
-        })();
-        await initial.catch((err: unknown) => {
-          stopWatching(sessionId);
-          throw err;
+          return events;
         });
+        stops.set(sessionId, watching.stop);
+        await watching.ready;
+        await socket.join(watchRoom(sessionId));
+        await announceViewers(nsp, sessionId);
       } catch (err) {
         reply(toAck(err));
       }
     });
 
-    socket.on('session:unwatch', (payload: unknown, ack?: Ack) => {
-      const reply: Ack = typeof ack === 'function' ? ack : () => {};
-      try {
-        stopWatching(parseWith(unwatchSchema, payload).sessionId);
-        reply({ ok: true });
-      } catch (err) {
-        reply(toAck(err));
-      }
+    on('session:unwatch', sessionOnly, async ({ sessionId }) => {
+      await unwatch(sessionId);
+      return {};
+    });
+
+    on('session:takeover', sessionOnly, async ({ sessionId }) => {
+      const r = await engine.agentAct(sessionId, ref, { kind: 'takeover' });
+      return { takenOverBy: r.takenOverBy, state: r.state };
+    });
+    on('session:release', sessionOnly, async ({ sessionId }) => {
+      const r = await engine.agentAct(sessionId, ref, { kind: 'release' });
+      return { takenOverBy: r.takenOverBy, state: r.state };
+    });
+    on('agent:message', messageSchema, async ({ sessionId, text }) => {
+      await engine.agentAct(sessionId, ref, { kind: 'message', text });
+      return {};
     });
   });
 }
+
+async function boardRowsOf(board: LeadBoard, sessionId: string): Promise<BoardRow[]> {
+  return (await board.list({ limit: 1000 })).filter((r) => r.sessionId === sessionId);
+}
+
+/** Tells the watchers of a session who is viewing it (across nodes, through the adapter). */
+async function announceViewers(nsp: Namespace, sessionId: string): Promise<void> {
+  const sockets = await nsp.in(watchRoom(sessionId)).fetchSockets();
+  const seen = new Map<string, { agentId: string; name: string }>();
+  for (const s of sockets) {
+    const a = s.data.agent as Agent | undefined;
+    if (a) seen.set(a.id, { agentId: a.id, name: a.name });
+  }
+  nsp.to(watchRoom(sessionId)).emit('session:viewers', { sessionId, viewers: [...seen.values()] });
+}
+
+/** At most one `board:update` per session per interval, carrying the latest row. */
+function boardCoalescer(nsp: Namespace, intervalMs: number) {
+  const pending = new Map<string, () => Promise<BoardRow | null>>();
+  const timers = new Map<string, NodeJS.Timeout>();
+  return (sessionId: string, row: () => Promise<BoardRow | null>) => {
+    pending.set(sessionId, row);
+    if (timers.has(sessionId)) return;
+    const flush = () => {
+      const next = pending.get(sessionId);
+      pending.delete(sessionId);
+      if (!next) {
+        timers.delete(sessionId);
+        return;
+      }
+      void next()
+        .then((r) => r && nsp.local.emit('board:update', r))
+        .catch(() => {});
+      timers.set(sessionId, setTimeout(flush, intervalMs).unref());
+    };
+    flush();
+  };
+}
+
+export type { SessionEventMessage };

@@ -19,6 +19,8 @@ export interface ChatDeps {
   limits: { socketEventsPerSecond: number; socketEventBurst: number };
   /** Told when a visitor is typing (agents watch it). */
   onTyping?: (sessionId: string) => void;
+  /** Told when a session's connections change (the board shows it). */
+  onPresence?: (sessionId: string) => void;
   /** Which sessions are live on which node. */
   registry?: SessionRegistry;
 }
@@ -48,9 +50,18 @@ export const sessionRoom = (sessionId: string) => `session:${sessionId}`;
 export function attachChat(io: Server, deps: ChatDeps): void {
   const { engine, schemas, metrics, logger, limits } = deps;
   const chat = io.of('/chat');
-  // Bot messages go to every connection of the session, whichever door the event came in by.
-  engine.onCommitted(({ sessionId, prompts }) => {
-    for (const m of prompts) chat.to(sessionRoom(sessionId)).emit('bot:message', m);
+  // Bot and agent messages go to every connection of the session, whichever door or node caused them.
+  engine.onCommitted(({ sessionId, prompts, events }) => {
+    const room = chat.to(sessionRoom(sessionId));
+    for (const e of events) {
+      const agent = e.data as { name?: string; text?: string };
+      const at = e.at.toISOString();
+      if (e.type === 'agent.joined') room.emit('agent:joined', { name: agent.name, at });
+      else if (e.type === 'agent.left') room.emit('agent:left', { name: agent.name, at });
+      else if (e.type === 'agent.message')
+        room.emit('agent:message', { seq: e.seq, name: agent.name, text: agent.text, at });
+    }
+    for (const m of prompts) room.emit('bot:message', m);
   });
 
   chat.use(async (socket, next) => {
@@ -70,12 +81,17 @@ export function attachChat(io: Server, deps: ChatDeps): void {
     const room = sessionRoom(sessionId);
     const log = logger.child({ sessionId });
     metrics.connections.inc();
-    const registered = deps.registry?.connected(sessionId, Date.now()).catch((err: unknown) => {
-      log.warn({ err }, 'could not register the connection');
-    });
+    const registered = (deps.registry?.connected(sessionId, Date.now()) ?? Promise.resolve())
+      .then(() => deps.onPresence?.(sessionId))
+      .catch((err: unknown) => {
+        log.warn({ err }, 'could not register the connection');
+      });
     socket.on('disconnect', () => {
       metrics.connections.dec();
-      void registered?.then(() => deps.registry?.disconnected(sessionId, Date.now())).catch(() => {});
+      void registered
+        .then(() => deps.registry?.disconnected(sessionId, Date.now()))
+        .then(() => deps.onPresence?.(sessionId))
+        .catch(() => {});
     });
     void socket.join(room);
     socket.emit('session', hello);

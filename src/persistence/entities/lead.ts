@@ -33,6 +33,8 @@ export const Lead = defineEntity({
     lastSeq: p.integer().default(0),
     version: p.integer().default(1),
     humanHelp: p.boolean().default(false),
+    /** The agent (token subject) holding the conversation, while one does. */
+    takenOverBy: p.string().length(200).nullable(),
     createdAt: p.datetime().index(),
     updatedAt: p.datetime(),
     lastActivityAt: p.datetime(),

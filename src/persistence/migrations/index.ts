@@ -1,5 +1,6 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261125124107_initial } from './Migration20261125124107_initial.js';
+import { Migration20261125133614_takeover } from './Migration20261125133614_takeover.js';
 
 /**
  * Every migration, in order. `npm run db:migration:create` writes a new file here; add it to the list
@@ -7,4 +8,5 @@ import { Migration20261125124107_initial } from './Migration20261125124107_initi
  */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125124107_initial', class: Migration20261125124107_initial },
+  { name: 'Migration20261125133614_takeover', class: Migration20261125133614_takeover },
 ];

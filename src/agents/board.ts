@@ -1,0 +1,46 @@
+import { type BoardRow, boardRow } from '../leads/views.js';
+import type { LeadFilter, SessionStore } from '../persistence/session-store.js';
+import type { SessionRegistry } from '../scaling/registry.js';
+
+export interface BoardFilter {
+  classification?: string;
+  state?: string;
+  connected?: boolean;
+  limit?: number;
+}
+
+/** How far back "recent" sessions reach on the board. */
+const RECENT_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The live lead board: live sessions of every node (from the registry) and the day's recent ones
+ * (from the database), highest score first.
+ */
+export class LeadBoard {
+  constructor(
+    private readonly store: SessionStore,
+    private readonly registry: SessionRegistry,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async list(filter: BoardFilter = {}): Promise<BoardRow[]> {
+    const live = new Map((await this.registry.list()).map((s) => [s.sessionId, s]));
+    const query: LeadFilter = {
+      activeSince: new Date(this.now() - RECENT_MS),
+      ids: [...live.keys()].filter((id) => id.startsWith('sess_')),
+      sort: 'score',
+      limit: Math.min(filter.limit ?? 200, 1000),
+    };
+    if (filter.classification) query.classification = filter.classification;
+    if (filter.state) query.state = filter.state;
+    const { rows } = await this.store.findLeads(query);
+    return rows
+      .map((lead) => boardRow(lead, live.get(lead.id)?.connected ?? false))
+      .filter((row) => filter.connected === undefined || row.connected === filter.connected);
+  }
+
+  /** Whether a session has a connection on any live node. */
+  async connected(sessionId: string): Promise<boolean> {
+    return (await this.registry.list()).some((s) => s.sessionId === sessionId && s.connected);
+  }
+}
