@@ -1,5 +1,6 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Server as SocketServer } from 'socket.io';
+import { Authenticator } from './agents/auth.js';
 import { LeadBoard } from './agents/board.js';
 import { AgentTokens } from './agents/tokens.js';
 import type { Config } from './config.js';
@@ -111,6 +112,11 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     });
 
     const schemas = createSchemas(config.limits);
+    const tokens = new AgentTokens(config.secretKey);
+    if (!config.secretKeySet) {
+      logger.warn('SECRET_KEY is not set: agent tokens last as long as this process and work on this node only');
+    }
+    const auth = new Authenticator(tokens, config.apiKeys);
     const http = await createHttpServer({
       config,
       logger,
@@ -118,6 +124,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       schemas,
       metrics,
       health: { database: () => orm.isConnected(), redis: () => scaling.redisHealthy() },
+      agents: { auth, tokens, store },
     });
     const io = new SocketServer(http.server, {
       maxHttpBufferSize: config.limits.socketMessageBytes,
@@ -142,7 +149,6 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       onPresence: publish(VISITOR_PRESENCE),
     });
     const board = new LeadBoard(store, scaling.registry);
-    const tokens = new AgentTokens(config.secretKey);
     attachAgents(io, { engine, board, schemas, logger, bus: scaling.bus, tokens });
     // Disconnect the sockets (an upgraded connection would keep the server open), then stop accepting
     // and let in-flight requests finish; queued events still commit (engine.drain runs after this).

@@ -50,6 +50,8 @@ const envSchema = z.object({
   NODE_ID: z.string().min(1).optional(),
   /** Signs agent tokens; required in production. */
   SECRET_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Comma-separated API keys for machine clients (CRM, exports), each at least 16 characters. */
+  API_KEYS: list.pipe(z.array(z.string().min(16, 'each key needs at least 16 characters'))).default([]),
   /** pino level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Comma-separated allowed origins for REST CORS and the WebSocket handshake; `*` allows all. */
@@ -124,6 +126,9 @@ export interface Config {
   };
   redis: { url?: string; prefix: string };
   secretKey: string;
+  /** True when SECRET_KEY was set (tokens survive restarts and work across nodes). */
+  secretKeySet: boolean;
+  apiKeys: string[];
   corsOrigins: string[];
   rateLimitPerMinute: number;
   trustProxy: boolean | number | string[];
@@ -183,6 +188,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     // Outside production a missing key gets a random one: tokens then last as long as the process.
     secretKey: e.SECRET_KEY ?? randomBytes(32).toString('hex'),
+    secretKeySet: e.SECRET_KEY !== undefined,
+    apiKeys: e.API_KEYS,
     corsOrigins: e.CORS_ORIGINS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     trustProxy: e.TRUST_PROXY,

@@ -16,6 +16,7 @@ import type { ConversationEngine } from '../conversation/engine.js';
 import { AppError, toHttpError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { type AgentsRestDeps, registerAgentRoutes } from './agents-rest.js';
 import { registerRestRoutes } from './rest.js';
 import { responses, type Schemas } from './schemas.js';
 
@@ -31,6 +32,7 @@ export interface HttpDeps {
   schemas: Schemas;
   metrics: Metrics;
   health: HealthProbe;
+  agents: AgentsRestDeps;
 }
 
 /** Whether an Origin header may talk to us (REST CORS and the WebSocket handshake alike). */
@@ -122,6 +124,11 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
           'Lead-qualification chat server: the REST API (the socket.io protocol is in the README).',
         version: '0.1.0',
       },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'Agent token or API key' },
+        },
+      },
     },
     transform: jsonSchemaTransform,
   });
@@ -152,5 +159,6 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   });
 
   registerRestRoutes(app, deps);
+  registerAgentRoutes(app, deps.agents);
   return app;
 }

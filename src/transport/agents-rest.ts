@@ -1,0 +1,131 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Authenticator } from '../agents/auth.js';
+import type { AgentTokens } from '../agents/tokens.js';
+import { agentRoles } from '../agents/tokens.js';
+import { crmExport } from '../leads/views.js';
+import type { LeadFilter, LeadRow, SessionStore } from '../persistence/session-store.js';
+import { responses } from './schemas.js';
+
+export interface AgentsRestDeps {
+  auth: Authenticator;
+  tokens: AgentTokens;
+  store: SessionStore;
+}
+
+const classification = z.enum(['SQL', 'MQL', 'Unqualified']);
+const leadsQuery = z.strictObject({
+  classification: classification.optional(),
+  state: z.string().max(32).optional(),
+  utm_source: z.string().max(200).optional(),
+  from: z.iso.datetime({ offset: true }).optional().describe('Created at or after (ISO 8601).'),
+  to: z.iso.datetime({ offset: true }).optional().describe('Created before (ISO 8601).'),
+  page: z.coerce.number().int().min(1).default(1),
+  page_size: z.coerce.number().int().min(1).max(500).default(50),
+  sort: z.enum(['score', 'time']).default('score'),
+  order: z.enum(['asc', 'desc']).default('desc'),
+});
+
+const leadRow = (lead: LeadRow) => ({
+  session_id: lead.id,
+  ...crmExport(lead, lead.takenOverBy ?? null),
+  state: lead.state,
+  last_activity_at: lead.lastActivityAt.toISOString(),
+});
+
+const authErrors = { 401: responses.error, 403: responses.error, 422: responses.error };
+const security = [{ bearer: [] }];
+
+/** REST for agents and machine clients: lead lists and token minting. Every route authenticates. */
+export function registerAgentRoutes(server: FastifyInstance, { auth, tokens, store }: AgentsRestDeps): void {
+  const app = server.withTypeProvider<ZodTypeProvider>();
+  const tags = ['agents'];
+  const filterOf = (q: z.output<typeof leadsQuery>): LeadFilter => ({
+    ...(q.classification ? { classification: q.classification } : {}),
+    ...(q.state ? { state: q.state } : {}),
+    ...(q.utm_source ? { utmSource: q.utm_source } : {}),
+    ...(q.from ? { from: new Date(q.from) } : {}),
+    ...(q.to ? { to: new Date(q.to) } : {}),
+    sort: q.sort,
+    order: q.order,
+    limit: q.page_size,
+    offset: (q.page - 1) * q.page_size,
+  });
+
+  app.get(
+    '/api/leads',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Leads by classification, state, utm_source and date range; paginated; by score or time',
+        querystring: leadsQuery,
+        response: {
+          200: z.object({
+            leads: z.array(z.record(z.string(), z.unknown())),
+            total: z.number(),
+            page: z.number(),
+            page_size: z.number(),
+          }),
+          ...authErrors,
+        },
+      },
+    },
+    async (req) => {
+      await auth.authenticate(req.headers.authorization);
+      const { rows, total } = await store.findLeads(filterOf(req.query));
+      return { leads: rows.map(leadRow), total, page: req.query.page, page_size: req.query.page_size };
+    },
+  );
+
+  app.get(
+    '/api/leads/list',
+    {
+      schema: {
+        tags,
+        security,
+        summary: "The seed's lead list: { leads, count }",
+        querystring: leadsQuery,
+        response: {
+          200: z.object({ leads: z.array(z.record(z.string(), z.unknown())), count: z.number() }),
+          ...authErrors,
+        },
+      },
+    },
+    async (req) => {
+      await auth.authenticate(req.headers.authorization);
+      const { rows, total } = await store.findLeads(filterOf(req.query));
+      return { leads: rows.map(leadRow), count: total };
+    },
+  );
+
+  app.post(
+    '/api/agents/token',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Mint an agent token (admins only)',
+        body: z.strictObject({
+          name: z.string().trim().min(1).max(200),
+          id: z.string().trim().min(1).max(200).optional(),
+          role: z.enum(agentRoles).default('agent'),
+          ttl: z
+            .string()
+            .regex(/^\d+[smhd]$/, 'like 30m, 12h or 7d')
+            .default('12h'),
+        }),
+        response: { 200: z.object({ token: z.string(), expires_at: z.string() }), ...authErrors },
+      },
+    },
+    async (req) => {
+      await auth.admin(req.headers.authorization);
+      const { name, role, ttl } = req.body;
+      const id = req.body.id ?? name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+      const token = await tokens.sign({ id, name, role }, ttl);
+      const agent = await tokens.verify(token);
+      return { token, expires_at: new Date(agent.expiresAt * 1000).toISOString() };
+    },
+  );
+}
