@@ -114,7 +114,9 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     const schemas = createSchemas(config.limits);
     const tokens = new AgentTokens(config.secretKey);
     if (!config.secretKeySet) {
-      logger.warn('SECRET_KEY is not set: agent tokens last as long as this process and work on this node only');
+      logger.warn(
+        'SECRET_KEY is not set: agent tokens last as long as this process and work on this node only',
+      );
     }
     const auth = new Authenticator(tokens, config.apiKeys);
     const http = await createHttpServer({
