@@ -87,6 +87,8 @@ const envSchema = z.object({
   AB_TESTING_ENABLED: bool.default(true),
   /** Days analytics events are kept. */
   ANALYTICS_RETENTION_DAYS: int(1, 36500).default(90),
+  /** Folder of the built web pages and bundles (agent console, widget). */
+  WEB_ROOT: z.string().min(1).default('dist/web'),
   /** A JSON workflow replacing the built-in one. */
   WORKFLOW_FILE: z.string().min(1).optional(),
   /** Region for phone numbers written without a country code (ISO 3166 alpha-2). */
@@ -142,6 +144,7 @@ export interface Config {
   abTestingEnabled: boolean;
   analyticsRetentionDays: number;
   workflowFile?: string;
+  webRoot: string;
   phoneDefaultRegion: string;
   idleSweepSeconds: number;
   sessionCacheSize: number;
@@ -203,6 +206,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     abTestingEnabled: e.AB_TESTING_ENABLED,
     analyticsRetentionDays: e.ANALYTICS_RETENTION_DAYS,
     workflowFile: e.WORKFLOW_FILE,
+    webRoot: e.WEB_ROOT,
     phoneDefaultRegion: e.PHONE_DEFAULT_REGION,
     idleSweepSeconds: e.IDLE_SWEEP_SECONDS,
     sessionCacheSize: e.SESSION_CACHE_SIZE,

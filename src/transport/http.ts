@@ -19,6 +19,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { type AgentsRestDeps, registerAgentRoutes } from './agents-rest.js';
 import { registerRestRoutes } from './rest.js';
 import { responses, type Schemas } from './schemas.js';
+import { registerWebRoutes } from './web.js';
 
 export interface HealthProbe {
   database(): Promise<boolean>;
@@ -158,6 +159,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
+  registerWebRoutes(app, config.webRoot);
   registerRestRoutes(app, deps);
   registerAgentRoutes(app, deps.agents);
   return app;

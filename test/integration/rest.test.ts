@@ -1223,6 +1223,9 @@ describe('REST API', () => {
       expect(routes.sort()).toEqual(
         [
           'GET /health',
+          'GET /api/leads',
+          'GET /api/leads/list',
+          'POST /api/agents/token',
           'POST /api/session/start',
           'GET /api/questions',
           'POST /api/answer',

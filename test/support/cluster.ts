@@ -134,10 +134,14 @@ export function connectSocket(
   return io(`${url}${namespace}`, { auth, transports: ['websocket'], reconnection, forceNew: true });
 }
 
-export async function waitFor<T>(what: string, check: () => T | undefined | false, ms = 10_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  ms = 10_000,
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
-    const v = check();
+    const v = await check();
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));

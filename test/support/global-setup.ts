@@ -2,6 +2,7 @@ import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { openDatabaseUrl } from '../../src/persistence/database.js';
+import { buildWeb } from '../../src/web/build.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -24,5 +25,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         logger,
       );
   project.provide('pgAdminUrl', database.url);
+  // The pages and bundles the server serves (dist/web), built the way `npm run build` builds them.
+  await buildWeb();
   return () => database.close();
 }

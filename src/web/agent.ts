@@ -1,0 +1,233 @@
+import { io, type Socket } from 'socket.io-client';
+
+/**
+ * The agent console: sign in with a token, a live board sorted by score, alerts, and a session view
+ * with the live transcript, the score breakdown with its evidence, the profile, and takeover / send /
+ * release. Text from visitors is only ever set as textContent.
+ */
+
+interface Row {
+  sessionId: string;
+  state: string;
+  score: number;
+  classification: string;
+  utmSource: string | null;
+  name: string | null;
+  businessType: string | null;
+  lastActivityAt: string;
+  connected: boolean;
+  takenOverBy: string | null;
+}
+interface SessionEvent {
+  sessionId: string;
+  seq: number;
+  type: string;
+  at: string;
+  data: Record<string, unknown>;
+}
+interface LedgerRow {
+  behavior: string;
+  points: number;
+  evidence: Record<string, unknown>;
+  at: string;
+}
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const el = <K extends keyof HTMLElementTagNameMap>(tag: K, text = '', className = '') => {
+  const node = document.createElement(tag);
+  node.textContent = text;
+  if (className) node.className = className;
+  return node;
+};
+
+const rows = new Map<string, Row>();
+let socket: Socket | null = null;
+let current: string | null = null;
+
+function renderBoard(): void {
+  const body = $('board-body');
+  const sorted = [...rows.values()].sort(
+    (a, b) => b.score - a.score || b.lastActivityAt.localeCompare(a.lastActivityAt),
+  );
+  body.replaceChildren(
+    ...sorted.map((r) => {
+      const tr = el('tr');
+      tr.dataset.session = r.sessionId;
+      const badge = el('span', r.classification, `badge ${r.classification.toLowerCase()}`);
+      const cells = [
+        el('td', r.name ?? '(anonymous)'),
+        el('td', r.businessType ?? ''),
+        el('td', String(r.score), 'score'),
+        el('td'),
+        el('td', r.state),
+        el('td', r.connected ? 'online' : 'offline', r.connected ? 'online' : 'offline'),
+        el('td', r.takenOverBy ?? ''),
+        el('td', r.utmSource ?? ''),
+      ];
+      cells[3]!.append(badge);
+      tr.append(...cells);
+      tr.addEventListener('click', () => void openSession(r.sessionId));
+      return tr;
+    }),
+  );
+}
+
+function describe(e: SessionEvent): { who: string; text: string } | null {
+  const d = e.data;
+  switch (e.type) {
+    case 'bot.prompt':
+      return { who: 'bot', text: String(d.text ?? '') };
+    case 'visitor.input': {
+      const c = d.command as Record<string, unknown>;
+      const text =
+        c.text ?? (c.optionIds as string[] | undefined)?.join(', ') ?? c.action ?? c.targetId ?? '';
+      const contact = [c.name, c.phone, c.email].filter(Boolean).join(' · ');
+      return { who: 'visitor', text: String(contact || text || c.kind) };
+    }
+    case 'agent.message':
+      return { who: 'agent', text: `${d.name}: ${d.text}` };
+    case 'agent.joined':
+      return { who: 'note', text: `${d.name} took over` };
+    case 'agent.left':
+      return { who: 'note', text: `${d.name} released the session` };
+    case 'score.changed': {
+      const awarded = (d.awarded as { behavior: string; points: number }[]).map(
+        (a) => `${a.behavior} ${a.points > 0 ? '+' : ''}${a.points}`,
+      );
+      return { who: 'score', text: `${awarded.join(', ')} → ${d.score} (${d.classification})` };
+    }
+    case 'state.changed':
+      return { who: 'note', text: `state: ${d.from ?? 'new'} → ${d.to}` };
+    default:
+      return null;
+  }
+}
+
+function appendEvent(e: SessionEvent): void {
+  const line = describe(e);
+  if (!line) return;
+  const item = el('li', line.text, line.who);
+  item.dataset.seq = String(e.seq);
+  $('transcript').append(item);
+  $('transcript').scrollTop = $('transcript').scrollHeight;
+}
+
+function renderLedger(ledger: LedgerRow[]): void {
+  $('ledger').replaceChildren(
+    ...ledger.map((l) => {
+      const evidence = Object.entries(l.evidence)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ');
+      return el(
+        'li',
+        `${l.points > 0 ? '+' : ''}${l.points} ${l.behavior}${evidence ? ` (${evidence})` : ''}`,
+      );
+    }),
+  );
+}
+
+async function openSession(sessionId: string): Promise<void> {
+  if (!socket) return;
+  if (current && current !== sessionId) socket.emit('session:unwatch', { sessionId: current }, () => {});
+  current = sessionId;
+  $('transcript').replaceChildren();
+  $('session').hidden = false;
+  const ack = await socket.emitWithAck('session:watch', { sessionId });
+  if (!ack.ok) return status(ack.error.message);
+  const lead = ack.lead as Record<string, unknown>;
+  $('profile').replaceChildren(
+    ...[
+      'name',
+      'email',
+      'phone',
+      'business_type',
+      'location',
+      'staff_size',
+      'monthly_sales',
+      'lead_score',
+      'classification',
+      'state',
+      'utmSource',
+    ]
+      .filter((k) => lead[k] !== null && lead[k] !== undefined)
+      .map((k) => el('li', `${k}: ${Array.isArray(lead[k]) ? (lead[k] as string[]).join(', ') : lead[k]}`)),
+  );
+  renderLedger(ack.breakdown as LedgerRow[]);
+  for (const e of ack.events as SessionEvent[]) appendEvent(e);
+}
+
+function status(text: string): void {
+  $('status').textContent = text;
+}
+
+async function act(event: string, extra: Record<string, unknown> = {}): Promise<void> {
+  if (!socket || !current) return;
+  const ack = await socket.emitWithAck(event, { sessionId: current, ...extra });
+  status(ack.ok ? '' : ack.error.message);
+}
+
+function connect(token: string): void {
+  socket?.close();
+  socket = io('/agents', { auth: { token } });
+  socket.on('connect', async () => {
+    sessionStorage.setItem('lcb-agent-token', token);
+    $('signin').hidden = true;
+    $('console').hidden = false;
+    status('');
+    const ack = await socket!.emitWithAck('sessions:list', {});
+    if (ack.ok) for (const r of ack.sessions as Row[]) rows.set(r.sessionId, r);
+    renderBoard();
+    if (current) void openSession(current);
+  });
+  socket.on('connect_error', (err: Error & { data?: { message?: string } }) => {
+    status(err.data?.message ?? err.message);
+    $('signin').hidden = false;
+  });
+  socket.on('auth:expired', () => {
+    sessionStorage.removeItem('lcb-agent-token');
+    status('Your token expired; sign in again.');
+  });
+  socket.on('board:update', (r: Row) => {
+    rows.set(r.sessionId, r);
+    renderBoard();
+  });
+  socket.on('lead:alert', (a: { sessionId: string; trigger: string; lead: Row }) => {
+    const item = el('li', `${a.trigger}: ${a.lead.name ?? a.sessionId} (score ${a.lead.score})`);
+    item.addEventListener('click', () => void openSession(a.sessionId));
+    $('alerts').prepend(item);
+  });
+  socket.on('session:event', (e: SessionEvent) => {
+    if (e.sessionId !== current) return;
+    appendEvent(e);
+    if (e.type === 'score.changed') {
+      for (const a of e.data.awarded as { behavior: string; points: number }[]) {
+        $('ledger').append(el('li', `${a.points > 0 ? '+' : ''}${a.points} ${a.behavior}`));
+      }
+    }
+  });
+  socket.on('session:viewers', (v: { sessionId: string; viewers: { name: string }[] }) => {
+    if (v.sessionId === current)
+      $('viewers').textContent = `Viewing: ${v.viewers.map((x) => x.name).join(', ')}`;
+  });
+  socket.on('session:typing', (t: { sessionId: string }) => {
+    if (t.sessionId !== current) return;
+    $('typing').textContent = 'Visitor is typing…';
+    setTimeout(() => ($('typing').textContent = ''), 2000);
+  });
+}
+
+$('signin-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  connect(($('token') as HTMLInputElement).value.trim());
+});
+$('takeover').addEventListener('click', () => void act('session:takeover'));
+$('release').addEventListener('click', () => void act('session:release'));
+$('send-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const field = $('message') as HTMLInputElement;
+  if (!field.value.trim()) return;
+  void act('agent:message', { text: field.value });
+  field.value = '';
+});
+const saved = sessionStorage.getItem('lcb-agent-token');
+if (saved) connect(saved);

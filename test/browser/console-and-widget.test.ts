@@ -1,0 +1,95 @@
+import { mkdirSync } from 'node:fs';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentTokens } from '../../src/agents/tokens.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+
+const SECRET = 'browser-test-secret-0123456789';
+const SHOTS = 'test-results';
+
+/**
+ * A visitor completes a journey in the widget while the agent console, open in a second page, shows
+ * the session rise to SQL live; the agent takes over and the visitor sees the message; a <script>
+ * typed by the visitor shows as text in the console.
+ */
+describe('agent console and chat widget in Chromium', () => {
+  let t: TestApp;
+  let browser: Browser;
+  let token: string;
+
+  beforeAll(async () => {
+    t = await startTestApp({ SECRET_KEY: SECRET });
+    token = await new AgentTokens(SECRET).sign({ id: 'asha', name: 'Asha', role: 'agent' });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    mkdirSync(SHOTS, { recursive: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  async function reply(page: Page, label: string) {
+    await page.locator('.lcb-input button', { hasText: label }).first().click();
+  }
+
+  it('runs the journey, shows it live on the board, and carries agent messages', async () => {
+    const consolePage = await browser.newPage();
+    const alerts: string[] = [];
+    consolePage.on('dialog', (d) => {
+      alerts.push(d.message());
+      void d.dismiss();
+    });
+    await consolePage.goto(`${t.app.url}/agent`);
+    await consolePage.fill('#token', token);
+    await consolePage.click('button[type=submit]');
+    await consolePage.waitForSelector('#console:not([hidden])');
+
+    const visitor = await browser.newPage();
+    await visitor.goto(`${t.app.url}/`);
+    await visitor.click('.lcb-bubble');
+    await reply(visitor, 'Yes, go ahead');
+    await reply(visitor, 'Restaurant / Café');
+    // The location is free text: the visitor types markup, which must stay text everywhere.
+    const payload = '<script>alert("xss")</script><img src=x onerror=alert(1)> Pune';
+    await visitor.fill('.lcb-input input[type=text]', payload);
+    await visitor.locator('.lcb-input button', { hasText: 'Send' }).click();
+    await reply(visitor, '6–15');
+    await reply(visitor, '₹5L+');
+    await visitor.locator('.lcb-input label', { hasText: 'QR Payments' }).locator('input').check();
+    await visitor.locator('.lcb-input label', { hasText: 'Inventory' }).locator('input').check();
+    await visitor.locator('.lcb-input button', { hasText: 'Send' }).click();
+    await visitor.fill('.lcb-input input[name=name]', 'Meera');
+    await visitor.fill('.lcb-input input[name=phone]', '98765 43210');
+    await visitor.locator('.lcb-input button', { hasText: 'Send' }).click();
+    await reply(visitor, 'Talk to Sales Rep');
+    await visitor.waitForSelector('.lcb-bot:has-text("Thank you")');
+
+    // The board shows the session, now SQL, without a reload.
+    const row = consolePage.locator('#board-body tr', { hasText: 'Meera' });
+    await row.locator('.badge.sql').waitFor();
+    expect(Number(await row.locator('td.score').textContent())).toBeGreaterThanOrEqual(60);
+
+    // The session view: the visitor's markup is text, not elements.
+    await row.click();
+    await consolePage.waitForSelector('#transcript li.visitor');
+    await consolePage.locator('#transcript li', { hasText: 'alert("xss")' }).first().waitFor();
+    expect(await consolePage.locator('#transcript script, #transcript img').count()).toBe(0);
+    const shown = await consolePage.locator('#transcript li.visitor').allTextContents();
+    expect(shown.some((s) => s.includes(payload))).toBe(true);
+
+    // Take over and write: the visitor sees it.
+    await consolePage.click('#takeover');
+    await visitor.waitForSelector('.lcb-note:has-text("Asha joined the chat")');
+    await consolePage.fill('#message', 'Hi Meera, Asha from YouShop here!');
+    await consolePage.click('#send-form button[type=submit]');
+    await visitor.waitForSelector('.lcb-agent:has-text("Hi Meera, Asha from YouShop here!")');
+
+    await consolePage.screenshot({ path: `${SHOTS}/agent-console.png`, fullPage: true });
+    await visitor.screenshot({ path: `${SHOTS}/widget.png` });
+    expect(alerts).toEqual([]);
+    expect(await visitor.locator('img[src=x]').count()).toBe(0);
+  });
+});
