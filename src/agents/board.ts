@@ -25,18 +25,27 @@ export class LeadBoard {
 
   async list(filter: BoardFilter = {}): Promise<BoardRow[]> {
     const live = new Map((await this.registry.list()).map((s) => [s.sessionId, s]));
-    const query: LeadFilter = {
-      activeSince: new Date(this.now() - RECENT_MS),
-      ids: [...live.keys()].filter((id) => id.startsWith('sess_')),
-      sort: 'score',
-      limit: Math.min(filter.limit ?? 200, 1000),
-    };
+    const limit = Math.min(filter.limit ?? 200, 1000);
+    const connectedIds = [...live.values()].filter((s) => s.connected).map((s) => s.sessionId);
+    const query: LeadFilter =
+      filter.connected === true
+        ? // Only connected sessions: ask for exactly those, so the limit is filled with matches.
+          { ids: connectedIds, sort: 'score', limit }
+        : {
+            activeSince: new Date(this.now() - RECENT_MS),
+            ids: [...live.keys()].filter((id) => id.startsWith('sess_')),
+            sort: 'score',
+            // Disconnected ones are picked out below, so read enough to fill the limit.
+            limit: filter.connected === false ? 1000 : limit,
+          };
+    if (filter.connected === true && connectedIds.length === 0) return [];
     if (filter.classification) query.classification = filter.classification;
     if (filter.state) query.state = filter.state;
     const { rows } = await this.store.findLeads(query);
     return rows
       .map((lead) => boardRow(lead, live.get(lead.id)?.connected ?? false))
-      .filter((row) => filter.connected === undefined || row.connected === filter.connected);
+      .filter((row) => filter.connected === undefined || row.connected === filter.connected)
+      .slice(0, limit);
   }
 
   /** Whether a session has a connection on any live node. */

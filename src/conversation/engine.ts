@@ -58,8 +58,9 @@ export interface SessionView {
   score: number;
   classification: Classification;
   variants: Record<string, string>;
-  /** What the bot is waiting for, as it was last sent; sent again when a visitor resumes. */
-  prompt: PromptMessage;
+  /** What the bot is waiting for, as it was last sent; sent again when a visitor resumes. Null while
+   * an agent holds the session (the bot is paused). */
+  prompt: PromptMessage | null;
   lead: LeadRow;
 }
 
@@ -211,7 +212,7 @@ export class ConversationEngine {
         score: lead.score,
         classification: lead.classification as Classification,
         variants: lead.variants,
-        prompt: await this.resumePrompt(lead, live),
+        prompt: lead.takenOverBy ? null : await this.resumePrompt(lead, live),
         lead,
       };
     });

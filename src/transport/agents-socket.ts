@@ -16,6 +16,7 @@ import { type BoardRow, leadData, scoreBreakdown } from '../leads/views.js';
 import type { Logger } from '../logger.js';
 import type { EventBus } from '../scaling/bus.js';
 import type { Schemas } from './schemas.js';
+import { ackArgs } from './socket.js';
 import { parseWith } from './validation.js';
 
 export interface AgentsDeps {
@@ -29,7 +30,6 @@ export interface AgentsDeps {
   boardIntervalMs?: number;
 }
 
-type Ack = (response: unknown) => void;
 const watchRoom = (sessionId: string) => `watch:${sessionId}`;
 
 /**
@@ -75,8 +75,15 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
     ) {
       coalesce(m.sessionId, async () => ({ ...m.lead, connected: await board.connected(m.sessionId) }));
     }
-    for (const trigger of m.triggers) {
-      nsp.local.emit('lead:alert', { sessionId: m.sessionId, trigger, lead: m.lead });
+    if (m.triggers.length > 0) {
+      void board
+        .connected(m.sessionId)
+        .catch(() => false)
+        .then((connected) => {
+          for (const trigger of m.triggers) {
+            nsp.local.emit('lead:alert', { sessionId: m.sessionId, trigger, lead: { ...m.lead, connected } });
+          }
+        });
     }
   });
   bus.subscribe(VISITOR_PRESENCE, (payload) => {
@@ -132,8 +139,8 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
       schema: S,
       handle: (payload: z.output<S>) => Promise<unknown>,
     ) => {
-      socket.on(event, async (payload: unknown, ack?: Ack) => {
-        const reply: Ack = typeof ack === 'function' ? ack : () => {};
+      socket.on(event, async (...args: unknown[]) => {
+        const { payload, reply } = ackArgs(args);
         try {
           reply({ ok: true, ...((await handle(parseWith(schema, payload ?? undefined))) as object) });
         } catch (err) {
@@ -148,8 +155,8 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
       sessions: await board.list(payload?.filter ?? {}),
     }));
 
-    socket.on('session:watch', async (payload: unknown, ack?: Ack) => {
-      const reply: Ack = typeof ack === 'function' ? ack : () => {};
+    socket.on('session:watch', async (...args: unknown[]) => {
+      const { payload, reply } = ackArgs(args);
       try {
         const { sessionId, sinceSeq = 0 } = parseWith(watchSchema, payload);
         stops.get(sessionId)?.();

@@ -3,7 +3,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -68,6 +68,8 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
     bodyLimit: config.limits.bodyBytes,
     // Fastify takes a hop count too (proxy-addr); its types leave the number out.
     trustProxy: config.trustProxy as boolean | string[],
+    // Per-request access lines carry client addresses (PII): off. Failures are logged by the handler.
+    logController: new LogController({ disableRequestLogging: true }),
   });
   // JSON only: an empty body is no body (POST /api/session/start may have none); anything that is
   // not JSON is refused with 415 instead of reaching a handler as a string.
@@ -85,10 +87,6 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  // Request lines carry client addresses: keep them below info.
-  app.addHook('onRoute', (route) => {
-    route.logLevel ??= 'warn';
-  });
 
   app.setErrorHandler((error, req, reply) => {
     const { status, body } = toHttpError(asAppError(error));

@@ -40,6 +40,13 @@ interface ChatData {
 
 type Ack = (response: unknown) => void;
 
+/** An event's payload and ack: socket.io puts the ack first when the client sent no payload. */
+export function ackArgs(args: unknown[]): { payload: unknown; reply: Ack } {
+  const last = args.at(-1);
+  const reply = typeof last === 'function' ? (last as Ack) : () => {};
+  return { payload: typeof args[0] === 'function' ? undefined : args[0], reply };
+}
+
 /** The room every connection of one session is in: bot messages reach all the visitor's tabs. */
 export const sessionRoom = (sessionId: string) => `session:${sessionId}`;
 
@@ -114,8 +121,8 @@ export function attachChat(io: Server, deps: ChatDeps): void {
       schema: S,
       toCommand: (payload: z.output<S>) => VisitorCommand,
     ) => {
-      socket.on(event, async (payload: unknown, ack?: Ack) => {
-        const reply: Ack = typeof ack === 'function' ? ack : () => {};
+      socket.on(event, async (...args: unknown[]) => {
+        const { payload, reply } = ackArgs(args);
         try {
           if (!budget.take()) throw overBudget();
           const data = parseWith(schema, payload);
@@ -179,7 +186,7 @@ async function openSession(
           classification: view.classification,
           variants: view.variants,
         },
-        messages: [view.prompt],
+        messages: view.prompt ? [view.prompt] : [],
       };
     } catch (err) {
       if (!(err instanceof AppError && err.code === 'session_not_found')) throw err;

@@ -68,6 +68,6 @@ describe('the embedded default (no DATABASE_URL)', () => {
     app = await createApp(loadConfig(env));
     const view = await app.engine.view(started.sessionId);
     expect(view).toMatchObject({ state: 'questions', score: 20 });
-    expect(view.prompt.questionId).toBe(3);
+    expect(view.prompt?.questionId).toBe(3);
   });
 });

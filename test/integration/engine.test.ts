@@ -322,7 +322,7 @@ describe('failures and reloads', () => {
     node.engine.evict(id);
     const view = await node.engine.view(id);
     expect(view.state).toBe('questions');
-    expect(view.prompt.questionId).toBe(4);
+    expect(view.prompt?.questionId).toBe(4);
     clock.advance(SECOND);
     const r = await node.engine.handle(id, { kind: 'reply', optionIds: ['just_me'] });
     expect(r.prompts[0]?.questionId).toBe(5);
