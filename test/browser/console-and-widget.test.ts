@@ -87,6 +87,24 @@ describe('agent console and chat widget in Chromium', () => {
     await consolePage.click('#send-form button[type=submit]');
     await visitor.waitForSelector('.lcb-agent:has-text("Hi Meera, Asha from YouShop here!")');
 
+    // A reload keeps the session: the widget resumes it instead of starting another (after the agent
+    // released it, the bot's last message is shown again).
+    await consolePage.click('#release');
+    await visitor.waitForSelector('.lcb-note:has-text("Asha left the chat")');
+    const stored = await visitor.evaluate(
+      () => Object.entries(localStorage).find(([k]) => k.startsWith('lcb-session'))?.[1],
+    );
+    expect(stored).toMatch(/^sess_[0-9a-f]{32}$/);
+    await visitor.reload();
+    await visitor.click('.lcb-bubble');
+    await visitor.waitForSelector('.lcb-bot:has-text("Thank you")');
+    expect(
+      await visitor.evaluate(
+        () => Object.entries(localStorage).find(([k]) => k.startsWith('lcb-session'))?.[1],
+      ),
+    ).toBe(stored);
+    expect(await consolePage.locator('#board-body tr').count()).toBe(1);
+
     await consolePage.screenshot({ path: `${SHOTS}/agent-console.png`, fullPage: true });
     await visitor.screenshot({ path: `${SHOTS}/widget.png` });
     expect(alerts).toEqual([]);
