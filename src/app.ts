@@ -16,6 +16,9 @@ import {
 import { startIdleSweeper } from './conversation/idle-sweeper.js';
 import { boardRow } from './leads/views.js';
 import { createLogger, type Logger } from './logger.js';
+import { NOTIFICATIONS_DUE } from './notifications/dispatcher.js';
+import { configuredChannels, createDispatcher, notificationRoutes } from './notifications/notifications.js';
+import { Outbox } from './notifications/outbox.js';
 import { Metrics } from './observability/metrics.js';
 import { openDatabaseUrl } from './persistence/database.js';
 import { migrate } from './persistence/migrate.js';
@@ -80,7 +83,9 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     undo.push(() => scaling.close());
     const store = new SessionStore(orm);
     const metrics = new Metrics();
+    const channels = configuredChannels(config);
     const engine = new ConversationEngine({
+      routeNotifications: notificationRoutes(config, channels),
       workflow,
       store,
       commits: (overrides.wrapCommits ?? ((q) => q))(new DirectCommitQueue(store)),
@@ -97,6 +102,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
 
     // Every committed event goes on the bus: agents on any node watch it.
     engine.onCommitted(({ sessionId, events, lead, triggers }) => {
+      if (triggers.length > 0) wakeDispatchers();
       const message: CommittedMessage = {
         sessionId,
         events: events.map((e) => toEventMessage(sessionId, e)),
@@ -109,6 +115,28 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
           'could not publish session events; watchers will recover them by seq',
         );
       });
+    });
+
+    // The outbox and its dispatcher: rows commit with the events; every node sends what it claims.
+    const outbox = new Outbox(orm);
+    const dispatcher = createDispatcher(config, {
+      outbox,
+      channels,
+      bus: scaling.bus,
+      logger,
+      readLead: async (id) => {
+        const record = await store.leadRecord(id);
+        if (!record) throw new Error(`lead ${id} is gone`);
+        return record;
+      },
+      onOutcome: (channel, outcome) => metrics.notifications.inc({ channel, outcome }),
+    });
+    dispatcher.start();
+    undo.push(() => dispatcher.stop());
+    const wakeDispatchers = () =>
+      void scaling.bus.publish(NOTIFICATIONS_DUE, {}).catch(() => dispatcher.wake());
+    metrics.beforeScrape(async () => {
+      for (const [status, n] of Object.entries(await outbox.counts())) metrics.outbox.set({ status }, n);
     });
 
     const schemas = createSchemas(config.limits);
@@ -127,6 +155,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       metrics,
       health: { database: () => orm.isConnected(), redis: () => scaling.redisHealthy() },
       agents: { auth, tokens, store },
+      notifications: { auth, outbox, engine, schemas, channels: [...channels.keys()], wake: wakeDispatchers },
     });
     const io = new SocketServer(http.server, {
       maxHttpBufferSize: config.limits.socketMessageBytes,

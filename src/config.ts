@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { notificationChannels, triggers } from './conversation/triggers.js';
 
 /**
  * The only reader of the environment. Every variable is parsed here, with its default; a bad value
@@ -100,8 +101,57 @@ const envSchema = z.object({
   IDLE_SWEEP_SECONDS: int(1, 86400).default(60),
   /** Live conversation actors kept in memory per node. */
   SESSION_CACHE_SIZE: int(0, 10_000_000).default(50_000),
-  /** `smtp://user:pass@host:port` for e-mail notifications. */
+  /** `smtp://user:pass@host:port` for e-mail notifications (or the SMTP_HOST… variables). */
   SMTP_URL: optionalUrl,
+  SMTP_HOST: z.string().min(1).optional(),
+  SMTP_PORT: int(1, 65535).optional(),
+  SMTP_USER: z.string().min(1).optional(),
+  SMTP_PASS: z.string().min(1).optional(),
+  /** Where the server is reached from outside; links in notifications point to its agent console. */
+  PUBLIC_URL: optionalUrl,
+  /**
+   * Which triggers go to which channels: `email=sql,human_help;slack=sql,demo_requested`. Channels not
+   * named get the default, `sql` and `human_help`.
+   */
+  NOTIFICATION_ROUTES: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const routes: Record<string, string[]> = {};
+      for (const part of (v ?? '')
+        .split(';')
+        .map((p) => p.trim())
+        .filter(Boolean)) {
+        const [channel, list] = part.split('=');
+        const triggers = (list ?? '')
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean);
+        if (
+          !channel ||
+          !notificationChannels.includes(channel.trim() as never) ||
+          triggers.some((t) => !triggers.includes(t as never))
+        ) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${part}": use channel=trigger,… with channels ${notificationChannels.join('|')} and triggers ${triggers.join('|')}`,
+          });
+          return {};
+        }
+        routes[channel.trim()] = triggers;
+      }
+      return routes;
+    }),
+  /** Attempts per notification before it is dead-lettered. */
+  NOTIFY_MAX_ATTEMPTS: int(1, 100).default(6),
+  /** Timeout of one delivery attempt, in ms. */
+  NOTIFY_TIMEOUT_MS: int(100, 120_000).default(5000),
+  /** First retry delay, in ms; doubles per attempt, with jitter. */
+  NOTIFY_BACKOFF_MS: int(10, 3_600_000).default(2000),
+  /** How often dispatchers look for due notifications without being woken, in seconds. */
+  NOTIFY_POLL_SECONDS: int(1, 3600).default(5),
+  /** How long a claimed notification stays claimed before another node may take it over, in seconds. */
+  NOTIFY_LOCK_SECONDS: int(1, 3600).default(60),
   SENDER_EMAIL: z.email().default('noreply@example.com'),
   SALES_TEAM_EMAILS: list.pipe(z.array(z.email())).default([]),
   SLACK_WEBHOOK_URL: optionalUrl,
@@ -112,6 +162,14 @@ const envSchema = z.object({
 });
 
 export type Env = z.input<typeof envSchema>;
+
+function smtpUrlOf(e: { SMTP_HOST?: string; SMTP_PORT?: number; SMTP_USER?: string; SMTP_PASS?: string }) {
+  if (!e.SMTP_HOST) return undefined;
+  const auth = e.SMTP_USER
+    ? `${encodeURIComponent(e.SMTP_USER)}:${encodeURIComponent(e.SMTP_PASS ?? '')}@`
+    : '';
+  return `smtp://${auth}${e.SMTP_HOST}:${e.SMTP_PORT ?? 587}`;
+}
 
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -148,7 +206,14 @@ export interface Config {
   phoneDefaultRegion: string;
   idleSweepSeconds: number;
   sessionCacheSize: number;
+  publicUrl: string;
   notifications: {
+    routes: Record<string, string[]>;
+    maxAttempts: number;
+    timeoutMs: number;
+    backoffMs: number;
+    pollSeconds: number;
+    lockSeconds: number;
     smtpUrl?: string;
     senderEmail: string;
     salesTeamEmails: string[];
@@ -210,8 +275,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     phoneDefaultRegion: e.PHONE_DEFAULT_REGION,
     idleSweepSeconds: e.IDLE_SWEEP_SECONDS,
     sessionCacheSize: e.SESSION_CACHE_SIZE,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
     notifications: {
-      smtpUrl: e.SMTP_URL,
+      routes: e.NOTIFICATION_ROUTES,
+      maxAttempts: e.NOTIFY_MAX_ATTEMPTS,
+      timeoutMs: e.NOTIFY_TIMEOUT_MS,
+      backoffMs: e.NOTIFY_BACKOFF_MS,
+      pollSeconds: e.NOTIFY_POLL_SECONDS,
+      lockSeconds: e.NOTIFY_LOCK_SECONDS,
+      smtpUrl: e.SMTP_URL ?? smtpUrlOf(e),
       senderEmail: e.SENDER_EMAIL,
       salesTeamEmails: e.SALES_TEAM_EMAILS,
       slackWebhookUrl: e.SLACK_WEBHOOK_URL,

@@ -44,6 +44,8 @@ export interface EngineOptions {
   maxConflictRetries?: number;
   /** Told how long each commit took, in seconds (metrics). */
   onCommit?: (seconds: number) => void;
+  /** The channels a trigger is announced on; their outbox rows commit with the event. */
+  routeNotifications?: (trigger: Trigger) => readonly string[];
 }
 
 export interface EventResult extends EventOutcome {
@@ -436,6 +438,12 @@ export class ConversationEngine {
   }
 
   private async commit(transition: Transition): Promise<void> {
+    const route = this.options.routeNotifications;
+    if (route && transition.triggers.length > 0) {
+      transition.unit.notifications = transition.triggers.flatMap((trigger) =>
+        route(trigger).map((channel) => ({ trigger, channel })),
+      );
+    }
     const started = performance.now();
     try {
       await this.options.commits.commit(transition.unit);

@@ -7,6 +7,9 @@ import { type BotPrompt, renderPrompt } from '../workflow/prompts.js';
 import type { Workflow } from '../workflow/schema.js';
 import { type ConversationActor, currentStep, storeSnapshot } from './actor.js';
 import type { ProfilePatch } from './commands.js';
+import type { Trigger } from './triggers.js';
+
+export type { Trigger };
 
 /** A bot message as sent to the visitor: its place in the session event log and an id. */
 export type PromptMessage = BotPrompt & { seq: number; id: string };
@@ -23,10 +26,6 @@ export interface EventOutcome {
   state: Step;
   awarded: Award[];
 }
-
-/** Moments sales wants to hear of, each at most once per lead (they follow once-rules or first times). */
-export const triggers = ['sql', 'demo_requested', 'contact_shared', 'completed', 'human_help'] as const;
-export type Trigger = (typeof triggers)[number];
 
 export interface Transition {
   unit: CommitUnit;

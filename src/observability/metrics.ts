@@ -28,8 +28,34 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly notifications = new Counter({
+    name: 'lcb_notifications_total',
+    help: 'Notification delivery attempts by channel and outcome (sent, retry, dead)',
+    labelNames: ['channel', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly outbox = new Gauge({
+    name: 'lcb_notifications_outbox',
+    help: 'Notifications in the outbox by status',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'lcb_' });
+  }
+
+  private readonly sources: (() => Promise<void>)[] = [];
+
+  /** Registers work to run before each scrape (gauges read from the database). */
+  beforeScrape(source: () => Promise<void>): void {
+    this.sources.push(source);
+  }
+
+  /** The Prometheus text of this node. */
+  async scrape(): Promise<string> {
+    await Promise.all(this.sources.map((s) => s().catch(() => {})));
+    return this.registry.metrics();
   }
 
   /** Times `work` into the ack histogram and counts its outcome. */

@@ -1,5 +1,5 @@
 import { type EntityManager, type MikroORM, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
-import { Answer, Lead, ScoreEntry, SessionEvent } from './entities/index.js';
+import { Answer, Lead, Notification, ScoreEntry, SessionEvent } from './entities/index.js';
 import type { ILead } from './entities/lead.js';
 
 /** The lead row as the engine holds it (relations excluded). */
@@ -44,6 +44,8 @@ export interface CommitUnit {
   events: EventRow[];
   ledger: LedgerRow[];
   answers: AnswerRow[];
+  /** Outbox rows the event's triggers call for, written in the same transaction. */
+  notifications?: { trigger: string; channel: string }[];
 }
 
 /** The lead changed since it was read: the change was computed from stale state. */
@@ -182,6 +184,13 @@ export class SessionStore {
     return rows.map((r) => r.id);
   }
 
+  /** A lead and its ledger, straight from the database (null when there is no such lead). */
+  async leadRecord(id: string): Promise<{ lead: LeadRow; ledger: LedgerRow[] } | null> {
+    const lead = await this.em().findOne(Lead, { id }, { exclude: ['snapshot'], disableIdentityMap: true });
+    if (!lead) return null;
+    return { lead: { ...lead, snapshot: null } as LeadRow, ledger: await this.ledger(id) };
+  }
+
   /** Leads by filter, without their actor snapshots, with the total count for paging. */
   async findLeads(filter: LeadFilter): Promise<{ rows: LeadRow[]; total: number }> {
     const where: Record<string, unknown> = {};
@@ -272,6 +281,24 @@ async function writeUnit(tx: EntityManager, unit: CommitUnit): Promise<void> {
       ScoreEntry,
       unit.ledger.map((l) => ({ ...l, lead: leadId })),
     );
+  }
+  if (unit.notifications && unit.notifications.length > 0) {
+    await tx
+      .createQueryBuilder(Notification)
+      .insert(
+        unit.notifications.map((n) => ({
+          lead: leadId,
+          trigger: n.trigger,
+          channel: n.channel,
+          status: 'pending' as const,
+          attempts: 0,
+          nextAttemptAt: unit.lead.updatedAt,
+          createdAt: unit.lead.updatedAt,
+        })),
+      )
+      .onConflict(['lead', 'trigger', 'channel'])
+      .ignore()
+      .execute();
   }
   if (unit.answers.length > 0) {
     await tx.upsertMany(

@@ -17,6 +17,7 @@ import { AppError, toHttpError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { type AgentsRestDeps, registerAgentRoutes } from './agents-rest.js';
+import { type NotificationsRestDeps, registerNotificationRoutes } from './notifications-rest.js';
 import { registerRestRoutes } from './rest.js';
 import { responses, type Schemas } from './schemas.js';
 import { registerWebRoutes } from './web.js';
@@ -34,6 +35,7 @@ export interface HttpDeps {
   metrics: Metrics;
   health: HealthProbe;
   agents: AgentsRestDeps;
+  notifications: NotificationsRestDeps;
 }
 
 /** Whether an Origin header may talk to us (REST CORS and the WebSocket handshake alike). */
@@ -154,11 +156,12 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
     );
 
   app.get('/metrics', { ...unlimited, schema: { hide: true } }, async (_req, reply) => {
-    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    return reply.type(metrics.registry.contentType).send(await metrics.scrape());
   });
 
   registerWebRoutes(app, config.webRoot);
   registerRestRoutes(app, deps);
   registerAgentRoutes(app, deps.agents);
+  registerNotificationRoutes(app, deps.notifications);
   return app;
 }

@@ -1,7 +1,8 @@
 import { Answer } from './answer.js';
 import { Lead } from './lead.js';
+import { Notification } from './notification.js';
 import { ScoreEntry } from './score-entry.js';
 import { SessionEvent } from './session-event.js';
 
-export { Answer, Lead, ScoreEntry, SessionEvent };
-export const entities = [Lead, Answer, ScoreEntry, SessionEvent];
+export { Answer, Lead, Notification, ScoreEntry, SessionEvent };
+export const entities = [Lead, Answer, ScoreEntry, SessionEvent, Notification];

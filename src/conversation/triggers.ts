@@ -1,0 +1,7 @@
+/** Moments sales wants to hear of, each at most once per lead (they follow once-rules or first times). */
+export const triggers = ['sql', 'demo_requested', 'contact_shared', 'completed', 'human_help'] as const;
+export type Trigger = (typeof triggers)[number];
+
+/** Where notifications can go. */
+export const notificationChannels = ['email', 'slack', 'discord', 'teams', 'webhook'] as const;
+export type NotificationChannel = (typeof notificationChannels)[number];

@@ -1,0 +1,59 @@
+/** Why a delivery attempt failed, and whether trying again can help. */
+export class DeliveryError extends Error {
+  override name = 'DeliveryError';
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    /** From a 429's Retry-After. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A channel: sends one message or throws a DeliveryError. */
+export interface Channel {
+  readonly name: string;
+  send(message: import('./message.js').NotificationMessage): Promise<void>;
+}
+
+/** Parses Retry-After (seconds or an HTTP date) into ms. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  if (/^\d+$/.test(header.trim())) return Number(header) * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/**
+ * POSTs JSON with a timeout. 2xx is delivered; 429 (with Retry-After), 5xx, timeouts and connection
+ * errors are worth retrying; any other 4xx is permanent.
+ */
+export async function postJson(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    const e = err as Error;
+    const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
+    throw new DeliveryError(
+      timedOut ? `timed out after ${timeoutMs} ms` : `connection failed: ${e.cause ?? e.message}`,
+      true,
+    );
+  }
+  await res.body?.cancel().catch(() => {});
+  if (res.ok) return;
+  if (res.status === 429)
+    throw new DeliveryError('429 Too Many Requests', true, retryAfterMs(res.headers.get('retry-after')));
+  throw new DeliveryError(`HTTP ${res.status}`, res.status >= 500);
+}

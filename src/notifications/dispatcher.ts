@@ -1,0 +1,129 @@
+import type { Logger } from '../logger.js';
+import type { LeadRow, LedgerRow } from '../persistence/session-store.js';
+import type { EventBus } from '../scaling/bus.js';
+import { type Channel, DeliveryError } from './delivery.js';
+import { buildMessage } from './message.js';
+import type { Outbox, OutboxRow } from './outbox.js';
+
+/** The bus channel that wakes dispatchers when the outbox got rows. */
+export const NOTIFICATIONS_DUE = 'notifications-due';
+
+export interface DispatcherOptions {
+  outbox: Outbox;
+  channels: ReadonlyMap<string, Channel>;
+  /** The lead and its ledger as they stand when the message is built. */
+  readLead: (leadId: string) => Promise<{ lead: LeadRow; ledger: LedgerRow[] }>;
+  bus: EventBus;
+  logger: Logger;
+  publicUrl: string;
+  maxAttempts: number;
+  backoffMs: number;
+  lockSeconds: number;
+  pollMs: number;
+  batch?: number;
+  /** Told of every outcome (metrics). */
+  onOutcome?: (channel: string, outcome: 'sent' | 'retry' | 'dead') => void;
+  random?: () => number;
+}
+
+/**
+ * Sends what the outbox holds. Every node runs one; rows are claimed with SKIP LOCKED, so each goes
+ * out once. Woken at once through the bus; polling is the fallback. Retries back off exponentially
+ * with jitter; 429 waits as long as Retry-After says; permanent failures and the last attempt are
+ * dead-lettered.
+ */
+export class Dispatcher {
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly o: DispatcherOptions) {}
+
+  start(): void {
+    this.unsubscribe = this.o.bus.subscribe(NOTIFICATIONS_DUE, () => this.wake());
+    this.timer = setInterval(() => this.wake(), this.o.pollMs);
+    this.timer.unref();
+    this.wake();
+  }
+
+  /** Runs a dispatch round now (or right after the current one). Resolves when the queue is drained. */
+  wake(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.loop().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      for (;;) {
+        if (this.stopped) return;
+        const rows = await this.o.outbox
+          .claim(this.o.batch ?? 20, this.o.lockSeconds)
+          .catch((err: unknown) => {
+            this.o.logger.warn({ err }, 'could not claim notifications');
+            return [];
+          });
+        if (rows.length === 0) break;
+        await Promise.all(rows.map((row) => this.deliver(row)));
+      }
+    } while (this.again);
+  }
+
+  private async deliver(row: OutboxRow): Promise<void> {
+    const log = this.o.logger.child({ sessionId: row.leadId, notification: row.id, channel: row.channel });
+    try {
+      const channel = this.o.channels.get(row.channel);
+      if (!channel) throw new DeliveryError(`channel ${row.channel} is not configured`, false);
+      const { lead, ledger } = await this.o.readLead(row.leadId);
+      await channel.send(buildMessage({ ...row, note: row.note ?? null }, lead, ledger, this.o.publicUrl));
+      await this.o.outbox.sent(row.id);
+      this.o.onOutcome?.(row.channel, 'sent');
+      log.info({ trigger: row.trigger, attempt: row.attempts }, 'notification sent');
+    } catch (err) {
+      const e = err instanceof DeliveryError ? err : new DeliveryError((err as Error).message, true);
+      const retryAt =
+        e.retryable && row.attempts < this.o.maxAttempts
+          ? new Date(Date.now() + this.delay(row.attempts, e))
+          : null;
+      await this.o.outbox.failed(row.id, e.message, retryAt).catch((dbErr: unknown) => {
+        // The claim's lock runs out and another round takes the row again.
+        log.warn({ err: dbErr }, 'could not record a delivery outcome');
+      });
+      this.o.onOutcome?.(row.channel, retryAt ? 'retry' : 'dead');
+      log.warn(
+        { attempt: row.attempts, error: e.message, retryAt },
+        retryAt ? 'notification will be retried' : 'notification dead-lettered',
+      );
+      if (retryAt) this.schedule(retryAt);
+    }
+  }
+
+  /** Exponential backoff with ±50 % jitter; a 429's Retry-After wins. */
+  private delay(attempts: number, e: DeliveryError): number {
+    if (e.retryAfterMs !== undefined) return e.retryAfterMs;
+    const base = this.o.backoffMs * 2 ** Math.max(0, attempts - 1);
+    return Math.round(base * (0.5 + (this.o.random ?? Math.random)()));
+  }
+
+  /** Wakes up when a retry falls due, sooner than the next poll. */
+  private schedule(at: Date): void {
+    const ms = at.getTime() - Date.now();
+    if (ms < this.o.pollMs) setTimeout(() => this.wake(), Math.max(0, ms) + 5).unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.unsubscribe?.();
+    await this.running;
+  }
+}

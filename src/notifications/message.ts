@@ -1,0 +1,77 @@
+import { crmExport, scoreBreakdown } from '../leads/views.js';
+import type { LeadRow, LedgerRow } from '../persistence/session-store.js';
+
+const TITLES: Record<string, string> = {
+  sql: 'SQL lead',
+  demo_requested: 'Demo requested',
+  contact_shared: 'Contact shared',
+  completed: 'Lead completed the questions',
+  human_help: 'Visitor asks for a person',
+};
+
+/** What every channel says about a lead, built once per delivery from the stored lead and ledger. */
+export interface NotificationMessage {
+  /** Unique per notification (webhook-id, idempotency on the receiving side). */
+  id: string;
+  trigger: string;
+  /** "SQL lead: Asha (score 85)". */
+  title: string;
+  profile: [label: string, value: string][];
+  breakdown: { behavior: string; points: number; count: number }[];
+  /** The session in the agent console. */
+  link: string;
+  note: string | null;
+  lead: LeadRow;
+  ledger: LedgerRow[];
+}
+
+export function buildMessage(
+  n: { id: number; trigger: string; note: string | null },
+  lead: LeadRow,
+  ledger: LedgerRow[],
+  publicUrl: string,
+): NotificationMessage {
+  const what = TITLES[n.trigger] ?? 'Lead update';
+  const name = lead.name ?? 'anonymous visitor';
+  const e = crmExport(lead, lead.takenOverBy ?? null);
+  const profile: [string, string][] = [
+    ['Name', e.name ?? '—'],
+    ['Phone', e.phone ?? '—'],
+    ['E-mail', e.email ?? '—'],
+    ['Business', e.business_type ?? '—'],
+    ['Location', e.location ?? '—'],
+    ['Staff', e.staff_size ?? '—'],
+    ['Monthly sales', e.monthly_sales ?? '—'],
+    ['Needs', e.features_interested.join(', ') || '—'],
+    ['Score', `${lead.score} (${lead.classification})`],
+    ['Source', e.utm_source ?? '—'],
+  ];
+  return {
+    id: `msg_${n.id}`,
+    trigger: n.trigger,
+    title: `${what}: ${name} (score ${lead.score})`,
+    profile,
+    breakdown: scoreBreakdown(ledger),
+    link: `${publicUrl}/agent#session=${lead.id}`,
+    note: n.note,
+    lead,
+    ledger,
+  };
+}
+
+/** The message as plain text lines (e-mail text body, chat fallbacks). */
+export function messageText(m: NotificationMessage): string {
+  return [
+    m.title,
+    ...(m.note ? ['', m.note] : []),
+    '',
+    ...m.profile.map(([k, v]) => `${k}: ${v}`),
+    '',
+    'Score breakdown:',
+    ...m.breakdown.map(
+      (b) => `  ${b.points > 0 ? '+' : ''}${b.points}  ${b.behavior}${b.count > 1 ? ` ×${b.count}` : ''}`,
+    ),
+    '',
+    `Open in the console: ${m.link}`,
+  ].join('\n');
+}

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Authenticator } from '../agents/auth.js';
+import type { ConversationEngine } from '../conversation/engine.js';
+import { AppError } from '../errors.js';
+import type { Outbox } from '../notifications/outbox.js';
+import { notificationStatuses } from '../persistence/entities/notification.js';
+import { responses, type Schemas } from './schemas.js';
+
+export interface NotificationsRestDeps {
+  auth: Authenticator;
+  outbox: Outbox;
+  engine: ConversationEngine;
+  schemas: Schemas;
+  /** The channels that are configured. */
+  channels: readonly string[];
+  /** Wakes the dispatchers. */
+  wake: () => void;
+}
+
+const errors = { 401: responses.error, 403: responses.error, 404: responses.error, 422: responses.error };
+const security = [{ bearer: [] }];
+
+/** Seeing and re-driving notifications, and the seed's manual notification endpoints (authenticated). */
+export function registerNotificationRoutes(server: FastifyInstance, d: NotificationsRestDeps): void {
+  const app = server.withTypeProvider<ZodTypeProvider>();
+  const tags = ['notifications'];
+  const note = z.string().trim().min(1).max(2000).optional();
+
+  /** Queues a hand-made notification on the given channels of a lead that must exist. */
+  const enqueue = async (sessionId: string, channels: string[] | undefined, message: string | undefined) => {
+    await d.engine.record(sessionId);
+    const wanted = channels ?? [...d.channels];
+    const unknown = wanted.filter((c) => !d.channels.includes(c));
+    if (unknown.length > 0 || wanted.length === 0) {
+      throw new AppError(
+        'validation_failed',
+        `Not a configured channel: ${unknown.join(', ') || '(none configured)'}.`,
+        {
+          configured: d.channels,
+        },
+      );
+    }
+    const ids = await d.outbox.enqueue(
+      sessionId,
+      `manual:${Date.now().toString(36)}`,
+      wanted,
+      message ?? null,
+    );
+    d.wake();
+    return ids;
+  };
+
+  app.get(
+    '/api/notifications',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Notifications, newest first, by status',
+        querystring: z.strictObject({ status: z.enum(notificationStatuses).optional() }),
+        response: {
+          200: z.object({
+            notifications: z.array(z.record(z.string(), z.unknown())),
+            counts: z.record(z.string(), z.number()),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (req) => {
+      await d.auth.authenticate(req.headers.authorization);
+      const [rows, counts] = await Promise.all([d.outbox.list(req.query.status), d.outbox.counts()]);
+      return {
+        notifications: rows.map((r) => ({
+          id: r.id,
+          session_id: r.leadId,
+          trigger: r.trigger,
+          channel: r.channel,
+          status: r.status,
+          attempts: r.attempts,
+          next_attempt_at: r.nextAttemptAt.toISOString(),
+          last_error: r.lastError ?? null,
+          created_at: r.createdAt.toISOString(),
+          sent_at: r.sentAt ? r.sentAt.toISOString() : null,
+        })),
+        counts,
+      };
+    },
+  );
+
+  app.post(
+    '/api/notifications/:id/retry',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Send a failed or dead-lettered notification again',
+        params: z.strictObject({ id: z.coerce.number().int().positive() }),
+        response: { 200: z.object({ id: z.number(), status: z.literal('pending') }), ...errors },
+      },
+    },
+    async (req) => {
+      await d.auth.authenticate(req.headers.authorization);
+      if (!(await d.outbox.retry(req.params.id)))
+        throw new AppError('not_found', 'No failed notification with this id.');
+      d.wake();
+      return { id: req.params.id, status: 'pending' as const };
+    },
+  );
+
+  app.post(
+    '/api/notifications/send',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Notify the sales team about a lead now',
+        body: z.strictObject({
+          session_id: d.schemas.sessionId,
+          channels: z.array(z.string()).min(1).optional(),
+          message: note,
+        }),
+        response: {
+          200: z.object({ message: z.string(), notification_ids: z.array(z.number()) }),
+          ...errors,
+        },
+      },
+    },
+    async (req) => {
+      await d.auth.authenticate(req.headers.authorization);
+      const ids = await enqueue(req.body.session_id, req.body.channels, req.body.message);
+      return { message: 'Notification queued', notification_ids: ids };
+    },
+  );
+
+  app.post(
+    '/api/lead/notify',
+    {
+      schema: {
+        tags,
+        security,
+        summary: "The seed's manual notification: every configured channel",
+        body: z.strictObject({ session_id: d.schemas.sessionId, message: note }),
+        response: {
+          200: z.object({ message: z.string(), notification_ids: z.array(z.number()) }),
+          ...errors,
+        },
+      },
+    },
+    async (req) => {
+      await d.auth.authenticate(req.headers.authorization);
+      const ids = await enqueue(req.body.session_id, undefined, req.body.message);
+      return { message: 'Sales team notified', notification_ids: ids };
+    },
+  );
+}
