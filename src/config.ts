@@ -123,14 +123,14 @@ const envSchema = z.object({
         .map((p) => p.trim())
         .filter(Boolean)) {
         const [channel, list] = part.split('=');
-        const triggers = (list ?? '')
+        const named = (list ?? '')
           .split(',')
           .map((t) => t.trim())
           .filter(Boolean);
         if (
           !channel ||
           !notificationChannels.includes(channel.trim() as never) ||
-          triggers.some((t) => !triggers.includes(t as never))
+          named.some((t) => !triggers.includes(t as never))
         ) {
           ctx.addIssue({
             code: 'custom',
@@ -138,7 +138,7 @@ const envSchema = z.object({
           });
           return {};
         }
-        routes[channel.trim()] = triggers;
+        routes[channel.trim()] = named;
       }
       return routes;
     }),

@@ -43,12 +43,7 @@ export function registerNotificationRoutes(server: FastifyInstance, d: Notificat
         },
       );
     }
-    const ids = await d.outbox.enqueue(
-      sessionId,
-      `manual:${Date.now().toString(36)}`,
-      wanted,
-      message ?? null,
-    );
+    const ids = await d.outbox.enqueue(sessionId, `manual:${randomUUID()}`, wanted, message ?? null);
     d.wake();
     return ids;
   };

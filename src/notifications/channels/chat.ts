@@ -1,5 +1,5 @@
 import { type Channel, postJson } from '../delivery.js';
-import { messageText, type NotificationMessage } from '../message.js';
+import type { NotificationMessage } from '../message.js';
 
 const fields = (m: NotificationMessage) => m.profile.filter(([, v]) => v !== '—');
 const breakdownLine = (m: NotificationMessage) =>

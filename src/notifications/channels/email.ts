@@ -2,7 +2,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import { type Channel, DeliveryError } from '../delivery.js';
 import { messageText, type NotificationMessage } from '../message.js';
 
-const escape = (s: string) =>
+const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** E-mail to the sales team through SMTP (nodemailer), with text and HTML bodies. */
@@ -32,15 +32,15 @@ export class EmailChannel implements Channel {
 
   async send(m: NotificationMessage): Promise<void> {
     const rows = m.profile
-      .map(([k, v]) => `<tr><th align="left">${escape(k)}</th><td>${escape(v)}</td></tr>`)
+      .map(([k, v]) => `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`)
       .join('');
     const breakdown = m.breakdown
       .map(
         (b) =>
-          `<li>${b.points > 0 ? '+' : ''}${b.points} ${escape(b.behavior)}${b.count > 1 ? ` ×${b.count}` : ''}</li>`,
+          `<li>${b.points > 0 ? '+' : ''}${b.points} ${escapeHtml(b.behavior)}${b.count > 1 ? ` ×${b.count}` : ''}</li>`,
       )
       .join('');
-    const html = `<h2>${escape(m.title)}</h2>${m.note ? `<p>${escape(m.note)}</p>` : ''}<table>${rows}</table><h3>Score breakdown</h3><ul>${breakdown}</ul><p><a href="${escape(m.link)}">Open the session in the agent console</a></p>`;
+    const html = `<h2>${escapeHtml(m.title)}</h2>${m.note ? `<p>${escapeHtml(m.note)}</p>` : ''}<table>${rows}</table><h3>Score breakdown</h3><ul>${breakdown}</ul><p><a href="${escapeHtml(m.link)}">Open the session in the agent console</a></p>`;
     try {
       await this.transport.sendMail({
         from: this.from,
