@@ -14,6 +14,7 @@ import {
   VISITOR_TYPING,
 } from './conversation/events.js';
 import { startIdleSweeper } from './conversation/idle-sweeper.js';
+import { Experiments } from './experiments/service.js';
 import { boardRow } from './leads/views.js';
 import { createLogger, type Logger } from './logger.js';
 import { NOTIFICATIONS_DUE } from './notifications/dispatcher.js';
@@ -156,6 +157,15 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       health: { database: () => orm.isConnected(), redis: () => scaling.redisHealthy() },
       agents: { auth, tokens, store },
       notifications: { auth, outbox, engine, schemas, channels: [...channels.keys()], wake: wakeDispatchers },
+      experiments: {
+        auth,
+        schemas,
+        experiments: new Experiments(workflow, store, {
+          enabled: config.abTestingEnabled,
+          alpha: config.abAlpha,
+          minSample: config.abMinSample,
+        }),
+      },
     });
     const io = new SocketServer(http.server, {
       maxHttpBufferSize: config.limits.socketMessageBytes,

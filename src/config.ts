@@ -86,6 +86,10 @@ const envSchema = z.object({
   SOCKET_EVENT_BURST: int(1, 100_000).default(30),
   /** Master switch of the workflow's experiments. */
   AB_TESTING_ENABLED: bool.default(true),
+  /** Significance level of the A/B z-test. */
+  AB_ALPHA: z.coerce.number().gt(0).lt(1).default(0.05),
+  /** Sessions per variant below which A/B results carry a warning. */
+  AB_MIN_SAMPLE: int(1, 10_000_000).default(100),
   /** Days analytics events are kept. */
   ANALYTICS_RETENTION_DAYS: int(1, 36500).default(90),
   /** Folder of the built web pages and bundles (agent console, widget). */
@@ -200,6 +204,8 @@ export interface Config {
     socketEventBurst: number;
   };
   abTestingEnabled: boolean;
+  abAlpha: number;
+  abMinSample: number;
   analyticsRetentionDays: number;
   workflowFile?: string;
   webRoot: string;
@@ -269,6 +275,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       socketEventBurst: e.SOCKET_EVENT_BURST,
     },
     abTestingEnabled: e.AB_TESTING_ENABLED,
+    abAlpha: e.AB_ALPHA,
+    abMinSample: e.AB_MIN_SAMPLE,
     analyticsRetentionDays: e.ANALYTICS_RETENTION_DAYS,
     workflowFile: e.WORKFLOW_FILE,
     webRoot: e.WEB_ROOT,

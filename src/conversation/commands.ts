@@ -2,6 +2,7 @@ import type { ConversationEvent, Step, VisitorAction } from '../../machines/type
 import { AppError } from '../errors.js';
 import { resolveAnswer, resolveOptions } from '../workflow/answers.js';
 import type { Workflow } from '../workflow/schema.js';
+import { ctaOptionsFor, presentationOf } from '../workflow/variants.js';
 import { type Contact, normalizeContact } from './contact.js';
 
 /** Profile fields a client may set directly (the seed's `profile_data`). */
@@ -48,7 +49,7 @@ export interface Interpreted {
 export function interpret(
   workflow: Workflow,
   command: VisitorCommand,
-  where: { step: Step; question: number | null },
+  where: { step: Step; question: number | null; variants?: Record<string, string> },
   at: number,
   phoneRegion: string,
 ): Interpreted {
@@ -58,7 +59,7 @@ export function interpret(
       if (step === 'questions' && where.question !== null) {
         return interpretAnswer(workflow, where.question, command, at);
       }
-      return interpretReply(workflow, command, step, at);
+      return interpretReply(workflow, command, step, at, where.variants ?? {});
     case 'answer':
       return interpretAnswer(workflow, command.questionId, { text: command.text }, at);
     case 'contact': {
@@ -100,6 +101,7 @@ function interpretReply(
   command: { text?: string; optionIds?: string[] },
   step: Step,
   at: number,
+  variants: Record<string, string>,
 ): Interpreted {
   switch (step) {
     case 'greeting': {
@@ -107,8 +109,11 @@ function interpretReply(
       return { events: [{ type: 'visitor.greeting', at, optionId: optionId! }], patch: {} };
     }
     case 'cta': {
-      const options = workflow.cta.options.map((c) => ({ id: c.id, label: c.title }));
-      const [ctaId] = resolveOptions(options, command, false);
+      // The labels this session was shown (an experiment may rename them); the usual titles work too.
+      const shown = ctaOptionsFor(workflow, presentationOf(workflow, variants));
+      const titles = workflow.cta.options.map((c) => ({ id: c.id, label: c.title }));
+      const extra = titles.filter((t) => !shown.some((o) => o.label === t.label));
+      const [ctaId] = resolveOptions([...shown, ...extra], command, false);
       return { events: [{ type: 'visitor.cta', at, ctaId: ctaId! }], patch: {} };
     }
     case 'contact':

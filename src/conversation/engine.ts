@@ -16,6 +16,7 @@ import {
 import type { Classification } from '../scoring/classification.js';
 import { type BotPrompt, renderPrompt } from '../workflow/prompts.js';
 import type { Workflow } from '../workflow/schema.js';
+import { presentationOf } from '../workflow/variants.js';
 import { isFinished, type LiveActor, pendingStep, restoreConversation, startConversation } from './actor.js';
 import { interpret, type ProfilePatch, type VisitorCommand } from './commands.js';
 import type { CommitQueue } from './commit-queue.js';
@@ -103,6 +104,9 @@ interface LiveSession {
   awarded: Set<string>;
   messageIds: Set<string>;
 }
+
+/** Triggers that count as experiment conversions by themselves. */
+const AUTO_CONVERSIONS: readonly Trigger[] = ['demo_requested', 'contact_shared', 'sql', 'completed'];
 
 const OPEN_STATES: readonly Step[] = ['greeting', 'about', 'questions', 'contact', 'cta'];
 
@@ -222,7 +226,7 @@ export class ConversationEngine {
 
   /** The prompt the session waits on, as it was last sent (same seq), or rendered anew. */
   private async resumePrompt(lead: LeadRow, live: LiveActor): Promise<PromptMessage> {
-    const pending = this.pendingPrompt(live);
+    const pending = this.pendingPrompt(live, lead.variants);
     const last = (await read(() => this.options.store.lastEvent(lead.id, 'bot.prompt')))?.data as
       | PromptMessage
       | undefined;
@@ -379,7 +383,13 @@ export class ConversationEngine {
     if (finished && command.kind !== 'profile') throw new AppError('session_closed');
     const at = this.now();
     const question = session.live.actor.getSnapshot().context.current;
-    const interpreted = interpret(this.workflow, command, { step, question }, at, this.phoneRegion);
+    const interpreted = interpret(
+      this.workflow,
+      command,
+      { step, question, variants: session.lead.variants },
+      at,
+      this.phoneRegion,
+    );
     // An ended conversation still takes profile updates, but nothing more happens in it.
     const events = finished ? [] : interpreted.events;
     for (const event of events) {
@@ -442,6 +452,13 @@ export class ConversationEngine {
     if (route && transition.triggers.length > 0) {
       transition.unit.notifications = transition.triggers.flatMap((trigger) =>
         route(trigger).map((channel) => ({ trigger, channel })),
+      );
+    }
+    // Experiment conversions counted automatically, for every test the lead takes part in.
+    const counted = transition.triggers.filter((t) => AUTO_CONVERSIONS.includes(t));
+    if (counted.length > 0) {
+      transition.unit.conversions = Object.entries(transition.unit.lead.variants).flatMap(
+        ([testName, variant]) => counted.map((conversionType) => ({ testName, variant, conversionType })),
       );
     }
     const started = performance.now();
@@ -552,14 +569,19 @@ export class ConversationEngine {
     }
   }
 
-  private pendingPrompt(live: LiveActor): BotPrompt {
+  private pendingPrompt(live: LiveActor, variants: Record<string, string>): BotPrompt {
+    const presentation = presentationOf(this.workflow, variants);
     const step = pendingStep(live.actor);
     const context = live.actor.getSnapshot().context;
     if (step === 'questions' || step === 'about') {
-      return renderPrompt(this.workflow, {
-        step: 'questions',
-        questionId: context.current ?? context.questionOrder[0]!,
-      });
+      return renderPrompt(
+        this.workflow,
+        {
+          step: 'questions',
+          questionId: context.current ?? context.questionOrder[0]!,
+        },
+        presentation,
+      );
     }
     return renderPrompt(this.workflow, { step: step === 'abandoned' ? 'greeting' : step });
   }

@@ -5,6 +5,7 @@ import { scoreFacts } from '../scoring/ledger.js';
 import { answerText } from '../workflow/answers.js';
 import { type BotPrompt, renderPrompt } from '../workflow/prompts.js';
 import type { Workflow } from '../workflow/schema.js';
+import { presentationOf } from '../workflow/variants.js';
 import { type ConversationActor, currentStep, storeSnapshot } from './actor.js';
 import type { ProfilePatch } from './commands.js';
 import type { Trigger } from './triggers.js';
@@ -131,9 +132,10 @@ export function buildTransition(t: TransitionInput): Transition {
     });
   }
   const prompts: PromptMessage[] = [];
+  const presentation = presentationOf(workflow, lead.variants);
   for (const e of t.emitted) {
     if (e.type !== 'prompt') continue;
-    const prompt = { ...renderPrompt(workflow, e), seq: ++seq, id: `${lead.id}:${seq}` };
+    const prompt = { ...renderPrompt(workflow, e, presentation), seq: ++seq, id: `${lead.id}:${seq}` };
     prompts.push(prompt);
     events.push({ seq: prompt.seq, type: 'bot.prompt', at: new Date(e.at), data: { ...prompt } });
   }

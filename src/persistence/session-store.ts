@@ -1,5 +1,5 @@
 import { type EntityManager, type MikroORM, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
-import { Answer, Lead, Notification, ScoreEntry, SessionEvent } from './entities/index.js';
+import { Answer, Conversion, Lead, Notification, ScoreEntry, SessionEvent } from './entities/index.js';
 import type { ILead } from './entities/lead.js';
 
 /** The lead row as the engine holds it (relations excluded). */
@@ -46,6 +46,8 @@ export interface CommitUnit {
   answers: AnswerRow[];
   /** Outbox rows the event's triggers call for, written in the same transaction. */
   notifications?: { trigger: string; channel: string }[];
+  /** Experiment conversions the event's triggers count (once per lead, test and type). */
+  conversions?: { testName: string; variant: string; conversionType: string }[];
 }
 
 /** The lead changed since it was read: the change was computed from stale state. */
@@ -191,6 +193,41 @@ export class SessionStore {
     return { lead: { ...lead, snapshot: null } as LeadRow, ledger: await this.ledger(id) };
   }
 
+  /** Records a conversion once per lead, test and type; false when it was already there. */
+  async recordConversion(c: {
+    leadId: string;
+    testName: string;
+    variant: string;
+    type: string;
+    value: number | null;
+  }) {
+    const rows = await this.em()
+      .getConnection()
+      .execute<{ id: number }[]>(
+        `insert into experiment_conversions (lead_id, test_name, variant, conversion_type, value, at)
+         values (?, ?, ?, ?, ?, now()) on conflict (lead_id, test_name, conversion_type) do nothing returning id`,
+        [c.leadId, c.testName, c.variant, c.type, c.value],
+      );
+    return rows.length === 1;
+  }
+
+  /** Sessions per variant and conversions per variant and type of one experiment, counted in SQL. */
+  async experimentCounts(testName: string) {
+    const conn = this.em().getConnection();
+    const [sessions, conversions] = await Promise.all([
+      conn.execute<{ variant: string; n: number }[]>(
+        `select variants ->> ? as variant, count(*)::int as n from leads where jsonb_exists(variants, ?) group by 1`,
+        [testName, testName],
+      ),
+      conn.execute<{ variant: string; type: string; n: number }[]>(
+        `select variant, conversion_type as type, count(*)::int as n from experiment_conversions
+          where test_name = ? group by 1, 2`,
+        [testName],
+      ),
+    ]);
+    return { sessions, conversions };
+  }
+
   /** Leads by filter, without their actor snapshots, with the total count for paging. */
   async findLeads(filter: LeadFilter): Promise<{ rows: LeadRow[]; total: number }> {
     const where: Record<string, unknown> = {};
@@ -297,6 +334,14 @@ async function writeUnit(tx: EntityManager, unit: CommitUnit): Promise<void> {
         })),
       )
       .onConflict(['lead', 'trigger', 'channel'])
+      .ignore()
+      .execute();
+  }
+  if (unit.conversions && unit.conversions.length > 0) {
+    await tx
+      .createQueryBuilder(Conversion)
+      .insert(unit.conversions.map((c) => ({ ...c, lead: leadId, value: null, at: unit.lead.updatedAt })))
+      .onConflict(['lead', 'testName', 'conversionType'])
       .ignore()
       .execute();
   }

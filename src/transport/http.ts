@@ -17,6 +17,7 @@ import { AppError, toHttpError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { type AgentsRestDeps, registerAgentRoutes } from './agents-rest.js';
+import { type ExperimentsRestDeps, registerExperimentRoutes } from './experiments-rest.js';
 import { type NotificationsRestDeps, registerNotificationRoutes } from './notifications-rest.js';
 import { registerRestRoutes } from './rest.js';
 import { responses, type Schemas } from './schemas.js';
@@ -36,6 +37,7 @@ export interface HttpDeps {
   health: HealthProbe;
   agents: AgentsRestDeps;
   notifications: NotificationsRestDeps;
+  experiments: ExperimentsRestDeps;
 }
 
 /** Whether an Origin header may talk to us (REST CORS and the WebSocket handshake alike). */
@@ -163,5 +165,6 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   registerRestRoutes(app, deps);
   registerAgentRoutes(app, deps.agents);
   registerNotificationRoutes(app, deps.notifications);
+  registerExperimentRoutes(app, deps.experiments);
   return app;
 }

@@ -1,5 +1,6 @@
 import type { ConversationEmitted } from '../../machines/types.js';
 import type { Workflow } from './schema.js';
+import { ctaOptionsFor, type Presentation } from './variants.js';
 
 export type PromptInput = 'choice' | 'multi_choice' | 'text' | 'contact' | 'cta' | 'none';
 
@@ -15,13 +16,17 @@ export interface BotPrompt {
 type PromptFact = Extract<ConversationEmitted, { type: 'prompt' }>;
 
 /** Renders a prompt the machine emitted into the words and options of the workflow. */
-export function renderPrompt(workflow: Workflow, prompt: Pick<PromptFact, 'step' | 'questionId'>): BotPrompt {
+export function renderPrompt(
+  workflow: Workflow,
+  prompt: Pick<PromptFact, 'step' | 'questionId'>,
+  presentation: Presentation = {},
+): BotPrompt {
   switch (prompt.step) {
     case 'greeting':
       return {
         step: 'greeting',
         questionId: workflow.greeting.questionId,
-        text: workflow.greeting.text,
+        text: presentation.greetingText ?? workflow.greeting.text,
         input: 'choice',
         options: workflow.greeting.options.map(({ id, label }) => ({ id, label })),
       };
@@ -53,7 +58,7 @@ export function renderPrompt(workflow: Workflow, prompt: Pick<PromptFact, 'step'
         step: 'cta',
         text: workflow.cta.text,
         input: 'cta',
-        options: workflow.cta.options.map(({ id, title }) => ({ id, label: title })),
+        options: ctaOptionsFor(workflow, presentation),
       };
     case 'completed':
       return { step: 'completed', text: workflow.completedText, input: 'none' };

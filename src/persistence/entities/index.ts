@@ -1,8 +1,9 @@
 import { Answer } from './answer.js';
+import { Conversion } from './conversion.js';
 import { Lead } from './lead.js';
 import { Notification } from './notification.js';
 import { ScoreEntry } from './score-entry.js';
 import { SessionEvent } from './session-event.js';
 
-export { Answer, Lead, Notification, ScoreEntry, SessionEvent };
-export const entities = [Lead, Answer, ScoreEntry, SessionEvent, Notification];
+export { Answer, Conversion, Lead, Notification, ScoreEntry, SessionEvent };
+export const entities = [Lead, Answer, ScoreEntry, SessionEvent, Notification, Conversion];

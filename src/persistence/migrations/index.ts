@@ -2,6 +2,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261125124107_initial } from './Migration20261125124107_initial.js';
 import { Migration20261125133614_takeover } from './Migration20261125133614_takeover.js';
 import { Migration20261125135213_notifications } from './Migration20261125135213_notifications.js';
+import { Migration20261125135833_conversions } from './Migration20261125135833_conversions.js';
 
 /**
  * Every migration, in order. `npm run db:migration:create` writes a new file here; add it to the list
@@ -11,4 +12,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125124107_initial', class: Migration20261125124107_initial },
   { name: 'Migration20261125133614_takeover', class: Migration20261125133614_takeover },
   { name: 'Migration20261125135213_notifications', class: Migration20261125135213_notifications },
+  { name: 'Migration20261125135833_conversions', class: Migration20261125135833_conversions },
 ];

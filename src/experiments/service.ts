@@ -1,0 +1,108 @@
+import { AppError } from '../errors.js';
+import type { SessionStore } from '../persistence/session-store.js';
+import type { Workflow } from '../workflow/schema.js';
+import { twoProportionZTest, wilson } from './statistics.js';
+
+export const conversionTypes = ['demo_requested', 'contact_shared', 'sql', 'completed'] as const;
+
+export interface ExperimentSettings {
+  enabled: boolean;
+  /** Significance level of the z-test. */
+  alpha: number;
+  /** Below this many sessions a variant's numbers carry a warning. */
+  minSample: number;
+}
+
+/** Experiments of the workflow: a session's variant, conversions, and honest results. */
+export class Experiments {
+  constructor(
+    private readonly workflow: Workflow,
+    private readonly store: SessionStore,
+    private readonly settings: ExperimentSettings,
+  ) {}
+
+  private experiment(testName: string) {
+    const e = this.workflow.experiments.find((x) => x.name === testName);
+    if (!e) {
+      throw new AppError('not_found', `No experiment named "${testName}".`, {
+        experiments: this.workflow.experiments.map((x) => x.name),
+      });
+    }
+    return e;
+  }
+
+  /** The variant assigned at session start (never chosen by the client). */
+  async variant(sessionId: string, testName: string) {
+    const experiment = this.experiment(testName);
+    const record = await this.store.leadRecord(sessionId);
+    if (!record) throw new AppError('session_not_found');
+    const variant = record.lead.variants[testName];
+    if (!variant) {
+      throw new AppError(
+        'not_found',
+        `Session is not in experiment "${testName}" (off, or switched off when it started).`,
+      );
+    }
+    return {
+      test_name: testName,
+      variant,
+      config: experiment.variants.find((v) => v.id === variant)?.config ?? {},
+    };
+  }
+
+  async convert(sessionId: string, testName: string, type: string, value: number | null) {
+    const { variant } = await this.variant(sessionId, testName);
+    const recorded = await this.store.recordConversion({ leadId: sessionId, testName, variant, type, value });
+    return { test_name: testName, variant, conversion_type: type, recorded };
+  }
+
+  /** Per variant: sessions, and per conversion type the rate, its 95 % Wilson interval and a z-test against the control. */
+  async results(testName: string) {
+    const experiment = this.experiment(testName);
+    const { sessions, conversions } = await this.store.experimentCounts(testName);
+    const n = (variant: string) => sessions.find((s) => s.variant === variant)?.n ?? 0;
+    const x = (variant: string, type: string) =>
+      conversions.find((c) => c.variant === variant && c.type === type)?.n ?? 0;
+    const types = [...new Set([...conversionTypes, ...conversions.map((c) => c.type)])];
+    const control = experiment.variants[0]!.id;
+    return {
+      test_name: testName,
+      enabled: this.settings.enabled && experiment.enabled,
+      control,
+      alpha: this.settings.alpha,
+      min_sample: this.settings.minSample,
+      variants: experiment.variants.map((v) => {
+        const sessionsOf = n(v.id);
+        return {
+          variant: v.id,
+          weight: v.weight,
+          sessions: sessionsOf,
+          ...(sessionsOf < this.settings.minSample
+            ? {
+                warning: `Only ${sessionsOf} sessions; at least ${this.settings.minSample} are needed before reading much into this.`,
+              }
+            : {}),
+          conversions: Object.fromEntries(
+            types.map((type) => {
+              const count = x(v.id, type);
+              const ci = wilson(count, sessionsOf);
+              const test =
+                v.id === control ? null : twoProportionZTest(x(control, type), n(control), count, sessionsOf);
+              return [
+                type,
+                {
+                  count,
+                  rate: sessionsOf === 0 ? 0 : count / sessionsOf,
+                  ci_low: ci.low,
+                  ci_high: ci.high,
+                  p_value: test?.pValue ?? null,
+                  significant: test ? test.pValue < this.settings.alpha : false,
+                },
+              ];
+            }),
+          ),
+        };
+      }),
+    };
+  }
+}

@@ -1,0 +1,101 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Authenticator } from '../agents/auth.js';
+import type { Experiments } from '../experiments/service.js';
+import { responses, type Schemas } from './schemas.js';
+
+export interface ExperimentsRestDeps {
+  auth: Authenticator;
+  experiments: Experiments;
+  schemas: Schemas;
+}
+
+const errors = { 401: responses.error, 404: responses.error, 422: responses.error };
+const testName = z
+  .string()
+  .regex(/^[a-z0-9_]+$/)
+  .max(64);
+
+/** The seed's A/B endpoints: a session's variant, conversions, and (authenticated) results. */
+export function registerExperimentRoutes(
+  server: FastifyInstance,
+  { auth, experiments, schemas }: ExperimentsRestDeps,
+): void {
+  const app = server.withTypeProvider<ZodTypeProvider>();
+  const tags = ['experiments'];
+
+  app.post(
+    '/api/ab-test/variant/:test_name',
+    {
+      schema: {
+        tags,
+        summary: "The session's variant (assigned at session start) and its config",
+        params: z.strictObject({ test_name: testName }),
+        body: z.strictObject({ session_id: schemas.sessionId }),
+        response: {
+          200: z.object({
+            test_name: z.string(),
+            variant: z.string(),
+            config: z.record(z.string(), z.unknown()),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (req) => experiments.variant(req.body.session_id, req.params.test_name),
+  );
+
+  app.post(
+    '/api/ab-test/conversion',
+    {
+      schema: {
+        tags,
+        summary: 'Record a conversion; the variant comes from the assignment, not the client',
+        body: z.strictObject({
+          session_id: schemas.sessionId,
+          test_name: testName,
+          conversion_type: z
+            .string()
+            .regex(/^[a-z0-9_]+$/)
+            .max(64),
+          conversion_value: z.number().finite().optional(),
+        }),
+        response: {
+          200: z.object({
+            test_name: z.string(),
+            variant: z.string(),
+            conversion_type: z.string(),
+            recorded: z.boolean(),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (req) =>
+      experiments.convert(
+        req.body.session_id,
+        req.body.test_name,
+        req.body.conversion_type,
+        req.body.conversion_value ?? null,
+      ),
+  );
+
+  app.get(
+    '/api/ab-test/results',
+    {
+      schema: {
+        tags,
+        security: [{ bearer: [] }],
+        summary:
+          'Per variant: sessions, conversion rates with 95 % Wilson intervals, z-test p-values against the control',
+        querystring: z.strictObject({ test_name: testName }),
+        response: { 200: z.record(z.string(), z.unknown()), ...errors },
+      },
+    },
+    async (req) => {
+      await auth.authenticate(req.headers.authorization);
+      return experiments.results(req.query.test_name);
+    },
+  );
+}
