@@ -24,6 +24,7 @@ import { Metrics } from './observability/metrics.js';
 import { openDatabaseUrl } from './persistence/database.js';
 import { migrate } from './persistence/migrate.js';
 import { ormOptions } from './persistence/orm.js';
+import { startRetention } from './persistence/retention.js';
 import { SessionStore } from './persistence/session-store.js';
 import { openScaling } from './scaling/scaling.js';
 import { attachAgents } from './transport/agents-socket.js';
@@ -100,6 +101,8 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     undo.push(() => engine.drain());
     const sweeper = startIdleSweeper(engine, config.idleSweepSeconds * 1000, logger);
     undo.push(() => sweeper.stop());
+    const retention = startRetention(store, config.analyticsRetentionDays, logger);
+    undo.push(() => retention.stop());
 
     // Every committed event goes on the bus: agents on any node watch it.
     engine.onCommitted(({ sessionId, events, lead, triggers }) => {
@@ -155,7 +158,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       schemas,
       metrics,
       health: { database: () => orm.isConnected(), redis: () => scaling.redisHealthy() },
-      agents: { auth, tokens, store },
+      agents: { auth, tokens, store, erase: (id, by) => engine.erase(id, by) },
       notifications: { auth, outbox, engine, schemas, channels: [...channels.keys()], wake: wakeDispatchers },
       experiments: {
         auth,

@@ -166,6 +166,8 @@ export class ConversationEngine {
       version: 1,
       humanHelp: false,
       takenOverBy: null,
+      erasedAt: null,
+      erasedBy: null,
       createdAt: date,
       updatedAt: date,
       lastActivityAt: date,
@@ -329,6 +331,15 @@ export class ConversationEngine {
         return { sessionId, ...transition.outcome, prompts: transition.prompts, takenOverBy };
       }),
     );
+  }
+
+  /** Erases the lead's personal data (see SessionStore.erase); the session can no longer be used. */
+  erase(sessionId: string, by: string): Promise<void> {
+    return this.queue.run(sessionId, async () => {
+      const done = await read(() => this.options.store.erase(sessionId, by, new Date(this.now())));
+      this.evict(sessionId);
+      if (!done) throw new AppError('session_not_found');
+    });
   }
 
   /** Calls `listener` after every commit, in commit order per session. Returns the unsubscribe. */
@@ -534,7 +545,8 @@ export class ConversationEngine {
       return cached;
     }
     const stored = await read(() => this.options.store.loadSession(sessionId));
-    if (!stored) throw new AppError('session_not_found');
+    // An erased lead is a tombstone: there is no conversation left to continue.
+    if (!stored || stored.lead.erasedAt) throw new AppError('session_not_found');
     const { lead } = stored;
     const log = (await read(() => this.options.store.eventLog(sessionId))).filter((e) =>
       Array.isArray(e.data.machineEvents),

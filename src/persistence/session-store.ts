@@ -193,6 +193,92 @@ export class SessionStore {
     return { lead: { ...lead, snapshot: null } as LeadRow, ledger: await this.ledger(id) };
   }
 
+  /**
+   * Erases a lead's personal data everywhere in one transaction: profile fields, answers, the text of
+   * its event log, notification notes and errors. The lead row stays as an anonymous tombstone.
+   */
+  async erase(id: string, by: string, at: Date): Promise<boolean> {
+    return this.em().transactional(async (tx) => {
+      const conn = tx.getConnection();
+      const updated = await tx.nativeUpdate(
+        Lead,
+        { id, erasedAt: null },
+        {
+          name: null,
+          email: null,
+          phone: null,
+          businessType: null,
+          location: null,
+          staffSize: null,
+          monthlySales: null,
+          featuresInterested: [],
+          locale: null,
+          erasedAt: at,
+          erasedBy: by,
+          updatedAt: at,
+        },
+      );
+      if (updated === 0) return false;
+      await conn.execute('delete from answers where lead_id = ?', [id]);
+      // Keep the log's shape (seq, type, time) for counts; drop everything said in it.
+      await conn.execute(
+        `update session_events set data = '{"erased": true}'::jsonb, result = null where lead_id = ?`,
+        [id],
+      );
+      await conn.execute(`update score_entries set evidence = '{}'::jsonb where lead_id = ?`, [id]);
+      await conn.execute('update notifications set note = null, last_error = null where lead_id = ?', [id]);
+      return true;
+    });
+  }
+
+  /** Deletes event-log and answer rows older than `before` (retention); leads stay. */
+  async deleteOlderThan(before: Date): Promise<{ events: number; answers: number }> {
+    const conn = this.em().getConnection();
+    const events = await conn.execute<{ n: number }[]>(
+      'with d as (delete from session_events where at < ? returning 1) select count(*)::int as n from d',
+      [before],
+    );
+    const answers = await conn.execute<{ n: number }[]>(
+      'with d as (delete from answers where answered_at < ? returning 1) select count(*)::int as n from d',
+      [before],
+    );
+    return { events: events[0]?.n ?? 0, answers: answers[0]?.n ?? 0 };
+  }
+
+  /** Leads matching a filter, in pages read one after another (keyset), for exports of any size. */
+  async *streamLeads(
+    filter: Omit<LeadFilter, 'limit' | 'offset' | 'sort' | 'order'>,
+    pageSize = 1000,
+  ): AsyncGenerator<LeadRow> {
+    let after: { createdAt: Date; id: string } | null = null;
+    for (;;) {
+      const where: Record<string, unknown> = { erasedAt: null };
+      if (filter.classification) where.classification = filter.classification;
+      if (filter.state) where.state = filter.state;
+      if (filter.utmSource) where.utmSource = filter.utmSource;
+      const created: Record<string, Date> = {};
+      if (filter.from) created.$gte = filter.from;
+      if (filter.to) created.$lt = filter.to;
+      if (Object.keys(created).length > 0) where.createdAt = created;
+      if (after) {
+        where.$or = [
+          { createdAt: { $gt: after.createdAt } },
+          { createdAt: after.createdAt, id: { $gt: after.id } },
+        ];
+      }
+      const rows = await this.em().find(Lead, where, {
+        exclude: ['snapshot'],
+        orderBy: { createdAt: 'asc', id: 'asc' },
+        limit: pageSize,
+        disableIdentityMap: true,
+      });
+      for (const row of rows) yield { ...row, snapshot: null } as LeadRow;
+      if (rows.length < pageSize) return;
+      const last = rows.at(-1)!;
+      after = { createdAt: last.createdAt, id: last.id };
+    }
+  }
+
   /** Records a conversion once per lead, test and type; false when it was already there. */
   async recordConversion(c: {
     leadId: string;

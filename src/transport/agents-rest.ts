@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { stringify } from 'csv-stringify';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -12,7 +14,28 @@ export interface AgentsRestDeps {
   auth: Authenticator;
   tokens: AgentTokens;
   store: SessionStore;
+  /** Erases a lead (the engine's write path, so a cached conversation is dropped too). */
+  erase: (sessionId: string, by: string) => Promise<void>;
 }
+
+const exportRow = (lead: LeadRow) => ({ session_id: lead.id, ...crmExport(lead, lead.takenOverBy ?? null) });
+const EXPORT_COLUMNS = [
+  'session_id',
+  'name',
+  'location',
+  'business_type',
+  'staff_size',
+  'monthly_sales',
+  'features_interested',
+  'contact_info',
+  'email',
+  'phone',
+  'lead_score',
+  'lead_type',
+  'utm_source',
+  'session_start_time',
+  'assigned_to',
+];
 
 const classification = z.enum(['SQL', 'MQL', 'Unqualified']);
 const leadsQuery = z.strictObject({
@@ -38,7 +61,10 @@ const authErrors = { 401: responses.error, 403: responses.error, 422: responses.
 const security = [{ bearer: [] }];
 
 /** REST for agents and machine clients: lead lists and token minting. Every route authenticates. */
-export function registerAgentRoutes(server: FastifyInstance, { auth, tokens, store }: AgentsRestDeps): void {
+export function registerAgentRoutes(
+  server: FastifyInstance,
+  { auth, tokens, store, erase }: AgentsRestDeps,
+): void {
   const app = server.withTypeProvider<ZodTypeProvider>();
   const tags = ['agents'];
   const filterOf = (q: z.output<typeof leadsQuery>): LeadFilter => ({
@@ -97,6 +123,73 @@ export function registerAgentRoutes(server: FastifyInstance, { auth, tokens, sto
       await auth.authenticate(req.headers.authorization);
       const { rows, total } = await store.findLeads(filterOf(req.query));
       return { leads: rows.map(leadRow), count: total };
+    },
+  );
+
+  app.get(
+    '/api/leads/export',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Every matching lead in CRM format, streamed as CSV or NDJSON',
+        querystring: leadsQuery.omit({ page: true, page_size: true, sort: true, order: true }).extend({
+          format: z.enum(['csv', 'ndjson']).default('csv'),
+        }),
+      },
+    },
+    async (req, reply) => {
+      await auth.authenticate(req.headers.authorization);
+      const { format, ...q } = req.query;
+      const {
+        sort: _s,
+        order: _o,
+        limit: _l,
+        offset: _f,
+        ...filter
+      } = filterOf({ ...q, page: 1, page_size: 1, sort: 'time', order: 'asc' });
+      const rows = Readable.from(
+        (async function* () {
+          for await (const lead of store.streamLeads(filter)) yield exportRow(lead);
+        })(),
+      );
+      const stamp = new Date().toISOString().slice(0, 10);
+      void reply.header('content-disposition', `attachment; filename="leads-${stamp}.${format}"`);
+      if (format === 'ndjson') {
+        const lines = rows.map((r: unknown) => `${JSON.stringify(r)}\n`);
+        return reply.type('application/x-ndjson; charset=utf-8').send(lines);
+      }
+      const csv = rows.pipe(
+        stringify({
+          header: true,
+          columns: EXPORT_COLUMNS,
+          cast: { object: (v) => (Array.isArray(v) ? v.join('; ') : JSON.stringify(v)) },
+        }),
+      );
+      return reply.type('text/csv; charset=utf-8').send(csv);
+    },
+  );
+
+  app.delete(
+    '/api/lead/:session_id',
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Erase a lead's personal data everywhere (an anonymous tombstone stays for counts)",
+        params: z.strictObject({ session_id: z.string().regex(/^sess_[0-9a-f]{32}$/) }),
+        response: {
+          200: z.object({ session_id: z.string(), erased: z.literal(true), erased_by: z.string() }),
+          ...authErrors,
+          404: responses.error,
+        },
+      },
+    },
+    async (req) => {
+      const who = await auth.authenticate(req.headers.authorization);
+      const by = who.kind === 'agent' ? `agent:${who.agent.id}` : `api-key:${who.key + 1}`;
+      await erase(req.params.session_id, by);
+      return { session_id: req.params.session_id, erased: true as const, erased_by: by };
     },
   );
 

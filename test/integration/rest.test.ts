@@ -1233,6 +1233,8 @@ describe('REST API', () => {
           'POST /api/ab-test/variant/{test_name}',
           'POST /api/ab-test/conversion',
           'GET /api/ab-test/results',
+          'GET /api/leads/export',
+          'DELETE /api/lead/{session_id}',
           'POST /api/session/start',
           'GET /api/questions',
           'POST /api/answer',

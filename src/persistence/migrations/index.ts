@@ -3,6 +3,7 @@ import { Migration20261125124107_initial } from './Migration20261125124107_initi
 import { Migration20261125133614_takeover } from './Migration20261125133614_takeover.js';
 import { Migration20261125135213_notifications } from './Migration20261125135213_notifications.js';
 import { Migration20261125135833_conversions } from './Migration20261125135833_conversions.js';
+import { Migration20261125140232_erasure } from './Migration20261125140232_erasure.js';
 
 /**
  * Every migration, in order. `npm run db:migration:create` writes a new file here; add it to the list
@@ -13,4 +14,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125133614_takeover', class: Migration20261125133614_takeover },
   { name: 'Migration20261125135213_notifications', class: Migration20261125135213_notifications },
   { name: 'Migration20261125135833_conversions', class: Migration20261125135833_conversions },
+  { name: 'Migration20261125140232_erasure', class: Migration20261125140232_erasure },
 ];

@@ -1,0 +1,144 @@
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRetention } from '../../src/persistence/retention.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+
+const API_KEY = 'exports-key-0123456789ab';
+const auth = { authorization: `Bearer ${API_KEY}` };
+
+describe('exports, erasure and retention', () => {
+  let t: TestApp;
+  const ids: string[] = [];
+
+  beforeAll(async () => {
+    t = await startTestApp({ API_KEYS: API_KEY });
+    const { engine } = t.app;
+    for (let i = 0; i < 25; i++) {
+      const s = await engine.startSession({ utmSource: i % 5 === 0 ? 'newsletter' : 'google' });
+      ids.push(s.sessionId);
+      await engine.handle(s.sessionId, {
+        kind: 'contact',
+        name: `Lead ${i}, "Quoted"`,
+        email: `lead${i}@example.com`,
+      });
+    }
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('streams every matching lead as CSV (a real CSV, quoted) and as NDJSON', async () => {
+    expect((await fetch(`${t.app.url}/api/leads/export`)).status).toBe(401);
+    const csv = await fetch(`${t.app.url}/api/leads/export?format=csv&utm_source=newsletter`, {
+      headers: auth,
+    });
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    const lines = (await csv.text()).trim().split('\n');
+    expect(lines[0]).toBe(
+      'session_id,name,location,business_type,staff_size,monthly_sales,features_interested,contact_info,email,phone,lead_score,lead_type,utm_source,session_start_time,assigned_to',
+    );
+    expect(lines).toHaveLength(6);
+    expect(lines[1]).toContain('"Lead 0, ""Quoted"""');
+
+    const nd = await fetch(`${t.app.url}/api/leads/export?format=ndjson`, { headers: auth });
+    const rows = (await nd.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { session_id: string; email: string });
+    expect(rows.map((r) => r.session_id).sort()).toEqual([...ids].sort());
+    expect(rows.find((r) => r.session_id === ids[3])?.email).toBe('lead3@example.com');
+  });
+
+  it('erases a lead so that its e-mail is in no table, keeps a tombstone, and records who did it', async () => {
+    const { engine } = t.app;
+    const s = await engine.startSession();
+    const id = s.sessionId;
+    await engine.handle(id, { kind: 'reply', optionIds: ['yes'] });
+    await engine.handle(id, { kind: 'reply', text: 'Kirana / Retail Shop' });
+    await engine.handle(id, { kind: 'reply', text: 'Erase Street, Erasetown' });
+    await engine.handle(id, {
+      kind: 'contact',
+      name: 'Erin Erase',
+      email: 'erase.me@example.com',
+      phone: '98765 00001',
+    });
+    const trace = async () => {
+      const [r] = await t.db.query(
+        `select
+          (select count(*) from leads l where l.id = $1 and row_to_json(l)::text ilike '%erase%')::int as leads,
+          (select count(*) from answers a where a.lead_id = $1 and row_to_json(a)::text ilike '%erase%')::int as answers,
+          (select count(*) from session_events e where e.lead_id = $1 and row_to_json(e)::text ilike '%erase%')::int as events,
+          (select count(*) from score_entries s where s.lead_id = $1 and row_to_json(s)::text ilike '%erase%')::int as ledger,
+          (select count(*) from notifications n where n.lead_id = $1 and row_to_json(n)::text ilike '%erase%')::int as outbox,
+          (select count(*) from session_events e where e.lead_id = $1 and row_to_json(e)::text ilike '%98765%')::int as phone`,
+        [id],
+      );
+      return r;
+    };
+    expect(Object.values((await trace())!).some((n) => (n as number) > 0)).toBe(true);
+
+    expect((await fetch(`${t.app.url}/api/lead/${id}`, { method: 'DELETE' })).status).toBe(401);
+    const res = await fetch(`${t.app.url}/api/lead/${id}`, { method: 'DELETE', headers: auth });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ session_id: id, erased: true, erased_by: 'api-key:1' });
+    // "erased" itself is the tombstone's marker; look for the visitor's words instead.
+    const [after] = await t.db.query(
+      `select
+        (select count(*) from leads l where l.id = $1 and row_to_json(l)::text ~* 'erase\\.me|erin|erasetown|98765')::int as leads,
+        (select count(*) from answers a where a.lead_id = $1)::int as answers,
+        (select count(*) from session_events e where e.lead_id = $1 and row_to_json(e)::text ~* 'erase\\.me|erin|erasetown|98765')::int as events,
+        (select count(*) from session_events e where e.lead_id = $1)::int as tombstone_events,
+        (select erased_by from leads where id = $1) as erased_by`,
+      [id],
+    );
+    expect(after).toMatchObject({ leads: 0, answers: 0, events: 0, erased_by: 'api-key:1' });
+    expect(after!.tombstone_events).toBeGreaterThan(0);
+    const everywhere = await t.db.query(
+      `select 'leads' as t from leads where row_to_json(leads)::text ilike '%erase.me%'
+       union all select 'answers' from answers where row_to_json(answers)::text ilike '%erase.me%'
+       union all select 'events' from session_events where row_to_json(session_events)::text ilike '%erase.me%'
+       union all select 'ledger' from score_entries where row_to_json(score_entries)::text ilike '%erase.me%'
+       union all select 'outbox' from notifications where row_to_json(notifications)::text ilike '%erase.me%'
+       union all select 'conversions' from experiment_conversions where row_to_json(experiment_conversions)::text ilike '%erase.me%'`,
+    );
+    expect(everywhere).toEqual([]);
+    // Nothing more can happen in it, and it is gone from reads.
+    await expect(engine.handle(id, { kind: 'reply', text: 'x' })).rejects.toMatchObject({
+      code: 'session_not_found',
+    });
+    expect((await fetch(`${t.app.url}/api/lead/summary/${id}`)).status).toBe(404);
+    expect((await fetch(`${t.app.url}/api/lead/${id}`, { method: 'DELETE', headers: auth })).status).toBe(
+      404,
+    );
+  });
+
+  it('retention deletes exactly the event-log and answer rows older than the period', async () => {
+    const id = ids[0]!;
+    const now = Date.UTC(2027, 0, 31);
+    // Everything recent (after the cutoff of 2027-01-01), except two rows of one session just before it.
+    await t.db.query(`update session_events set at = '2027-01-01T01:00:00Z'`);
+    await t.db.query(`update answers set answered_at = '2027-01-01T01:00:00Z'`);
+    await t.db.query(
+      `update session_events set at = '2026-12-31T23:00:00Z' where lead_id = $1 and seq <= 2`,
+      [id],
+    );
+    const [{ old }] = (await t.db.query(
+      `select count(*)::int as old from session_events where at < '2027-01-01T00:00:00Z'`,
+    )) as [{ old: number }];
+    const [{ total }] = (await t.db.query('select count(*)::int as total from session_events')) as [
+      { total: number },
+    ];
+    const retention = startRetention(t.app.store, 30, pino({ level: 'silent' }), () => now);
+    const removed = await retention.runOnce();
+    await retention.stop();
+    expect(removed).toEqual({ events: 2, answers: 0 });
+    expect(old).toBe(2);
+    const [{ left }] = (await t.db.query('select count(*)::int as left from session_events')) as [
+      { left: number },
+    ];
+    expect(left).toBe(total - 2);
+    const [{ leads }] = (await t.db.query('select count(*)::int as leads from leads')) as [{ leads: number }];
+    expect(leads).toBe(26);
+  });
+});
