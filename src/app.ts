@@ -3,6 +3,7 @@ import { Server as SocketServer } from 'socket.io';
 import { Authenticator } from './agents/auth.js';
 import { LeadBoard } from './agents/board.js';
 import { AgentTokens } from './agents/tokens.js';
+import { Analytics } from './analytics/analytics.js';
 import type { Config } from './config.js';
 import { type CommitQueue, DirectCommitQueue } from './conversation/commit-queue.js';
 import { ConversationEngine } from './conversation/engine.js';
@@ -160,6 +161,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       health: { database: () => orm.isConnected(), redis: () => scaling.redisHealthy() },
       agents: { auth, tokens, store, erase: (id, by) => engine.erase(id, by) },
       notifications: { auth, outbox, engine, schemas, channels: [...channels.keys()], wake: wakeDispatchers },
+      analytics: { auth, analytics: new Analytics(orm, workflow) },
       experiments: {
         auth,
         schemas,

@@ -11,12 +11,15 @@ import {
   validatorCompiler,
 } from 'fastify-type-provider-zod';
 import secureJson from 'secure-json-parse';
+import type { Authenticator } from '../agents/auth.js';
+import type { Analytics } from '../analytics/analytics.js';
 import type { Config } from '../config.js';
 import type { ConversationEngine } from '../conversation/engine.js';
 import { AppError, toHttpError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { type AgentsRestDeps, registerAgentRoutes } from './agents-rest.js';
+import { registerAnalyticsRoutes } from './analytics-rest.js';
 import { type ExperimentsRestDeps, registerExperimentRoutes } from './experiments-rest.js';
 import { type NotificationsRestDeps, registerNotificationRoutes } from './notifications-rest.js';
 import { registerRestRoutes } from './rest.js';
@@ -38,6 +41,7 @@ export interface HttpDeps {
   agents: AgentsRestDeps;
   notifications: NotificationsRestDeps;
   experiments: ExperimentsRestDeps;
+  analytics: { auth: Authenticator; analytics: Analytics };
 }
 
 /** Whether an Origin header may talk to us (REST CORS and the WebSocket handshake alike). */
@@ -166,5 +170,6 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   registerAgentRoutes(app, deps.agents);
   registerNotificationRoutes(app, deps.notifications);
   registerExperimentRoutes(app, deps.experiments);
+  registerAnalyticsRoutes(app, deps.analytics);
   return app;
 }

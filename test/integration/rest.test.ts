@@ -1235,6 +1235,8 @@ describe('REST API', () => {
           'GET /api/ab-test/results',
           'GET /api/leads/export',
           'DELETE /api/lead/{session_id}',
+          'GET /api/analytics/leads',
+          'GET /api/analytics/enhanced',
           'POST /api/session/start',
           'GET /api/questions',
           'POST /api/answer',

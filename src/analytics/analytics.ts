@@ -1,0 +1,152 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { Workflow } from '../workflow/schema.js';
+
+export interface Range {
+  from: Date;
+  to: Date;
+}
+
+const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
+const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
+
+/** Lead analytics, computed in SQL over a date range of lead creation (nothing is loaded row by row). */
+export class Analytics {
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly workflow: Workflow,
+  ) {}
+
+  private async q<T>(sql: string, params: unknown[]): Promise<T[]> {
+    return (this.orm.em.fork() as EntityManager).getConnection().execute<T[]>(sql, params);
+  }
+
+  async leads(range: Range) {
+    const p = [range.from, range.to];
+    const inRange = 'l.created_at >= ? and l.created_at < ? and l.erased_at is null';
+    const [totals] = await this.q<Record<string, unknown>>(
+      `select count(*) as total,
+              count(*) filter (where classification = 'SQL') as sql,
+              count(*) filter (where classification = 'MQL') as mql,
+              count(*) filter (where classification = 'Unqualified') as unqualified,
+              avg(score) as average_score,
+              count(*) filter (where state = 'completed') as completed
+         from leads l where ${inRange}`,
+      p,
+    );
+    const [latency] = await this.q<Record<string, unknown>>(
+      `select avg(a.latency_ms) as avg from answers a join leads l on l.id = a.lead_id where ${inRange}`,
+      p,
+    );
+    const bySource = await this.q<Record<string, unknown>>(
+      `select coalesce(utm_source, '(none)') as utm_source, count(*) as leads,
+              count(*) filter (where classification = 'SQL') as sql,
+              count(*) filter (where classification = 'MQL') as mql, avg(score) as average_score
+         from leads l where ${inRange} group by 1 order by 2 desc, 1`,
+      p,
+    );
+    const byVariant = await this.q<Record<string, unknown>>(
+      `select v.key as test_name, v.value as variant, count(*) as leads,
+              count(*) filter (where classification = 'SQL') as sql, avg(score) as average_score
+         from leads l, jsonb_each_text(l.variants) v where ${inRange} group by 1, 2 order by 1, 2`,
+      p,
+    );
+    const total = num(totals?.total);
+    const sql = num(totals?.sql);
+    return {
+      total_leads: total,
+      sql_leads: sql,
+      mql_leads: num(totals?.mql),
+      unqualified_leads: num(totals?.unqualified),
+      conversion_rate: ratio(sql, total),
+      average_score: num(totals?.average_score),
+      completion_rate: ratio(num(totals?.completed), total),
+      average_response_time_ms: num(latency?.avg),
+      by_utm_source: bySource.map((r) => ({
+        utm_source: String(r.utm_source),
+        leads: num(r.leads),
+        sql_leads: num(r.sql),
+        mql_leads: num(r.mql),
+        conversion_rate: ratio(num(r.sql), num(r.leads)),
+        average_score: num(r.average_score),
+      })),
+      by_variant: byVariant.map((r) => ({
+        test_name: String(r.test_name),
+        variant: String(r.variant),
+        leads: num(r.leads),
+        sql_leads: num(r.sql),
+        conversion_rate: ratio(num(r.sql), num(r.leads)),
+        average_score: num(r.average_score),
+      })),
+      funnel: await this.funnel(range),
+      from: range.from.toISOString(),
+      to: range.to.toISOString(),
+    };
+  }
+
+  /** Per profile question: sessions it was put to, answered, dropped, and the median answer latency. */
+  async funnel(range: Range) {
+    const p = [range.from, range.to];
+    const inRange = 'l.created_at >= ? and l.created_at < ? and l.erased_at is null';
+    const reached = await this.q<{ q: number; n: unknown }>(
+      `select (e.data ->> 'questionId')::int as q, count(distinct e.lead_id) as n
+         from session_events e join leads l on l.id = e.lead_id
+        where e.type = 'bot.prompt' and jsonb_exists(e.data, 'questionId') and ${inRange} group by 1`,
+      p,
+    );
+    const answered = await this.q<{ q: number; n: unknown; median: unknown }>(
+      `select a.question_id as q, count(*) as n, percentile_cont(0.5) within group (order by a.latency_ms) as median
+         from answers a join leads l on l.id = a.lead_id where ${inRange} group by 1`,
+      p,
+    );
+    const questions = this.workflow.questions.map((q) => ({ id: q.id, step: q.step }));
+    return questions.map(({ id, step }) => {
+      const r = num(reached.find((x) => Number(x.q) === id)?.n);
+      const a = answered.find((x) => Number(x.q) === id);
+      const answeredCount = num(a?.n);
+      return {
+        question_id: id,
+        step,
+        reached: r,
+        answered: answeredCount,
+        dropped: Math.max(0, r - answeredCount),
+        median_answer_latency_ms: a ? num(a.median) : null,
+      };
+    });
+  }
+
+  /** The seed's enhanced analytics: conversion metrics, funnel, channel performance, recent hot leads. */
+  async enhanced(range: Range) {
+    const leads = await this.leads(range);
+    const hot = await this.q<Record<string, unknown>>(
+      `select id, name, business_type, score, classification, utm_source, created_at
+         from leads l where l.created_at >= ? and l.created_at < ? and l.erased_at is null and classification = 'SQL'
+        order by score desc, created_at desc limit 10`,
+      [range.from, range.to],
+    );
+    return {
+      conversion_metrics: {
+        total_leads: leads.total_leads,
+        sql_leads: leads.sql_leads,
+        mql_leads: leads.mql_leads,
+        unqualified_leads: leads.unqualified_leads,
+        conversion_rate: leads.conversion_rate,
+        completion_rate: leads.completion_rate,
+        average_score: leads.average_score,
+        average_response_time_ms: leads.average_response_time_ms,
+      },
+      funnel: leads.funnel,
+      channel_performance: leads.by_utm_source,
+      recent_hot_leads: hot.map((h) => ({
+        session_id: String(h.id),
+        name: (h.name as string | null) ?? null,
+        business_type: (h.business_type as string | null) ?? null,
+        lead_score: num(h.score),
+        lead_type: String(h.classification),
+        utm_source: (h.utm_source as string | null) ?? null,
+        created_at: new Date(h.created_at as string).toISOString(),
+      })),
+      from: leads.from,
+      to: leads.to,
+    };
+  }
+}

@@ -1,0 +1,61 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Authenticator } from '../agents/auth.js';
+import type { Analytics, Range } from '../analytics/analytics.js';
+import { AppError } from '../errors.js';
+import { responses } from './schemas.js';
+
+const rangeQuery = z.strictObject({
+  days: z.coerce.number().int().min(1).max(3650).optional().describe('The last N days (default 30).'),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+});
+
+function rangeOf(q: z.output<typeof rangeQuery>, now = Date.now()): Range {
+  if (q.days !== undefined && (q.from || q.to)) {
+    throw new AppError('validation_failed', 'Give either days or from/to, not both.', {
+      fields: ['days', 'from', 'to'],
+    });
+  }
+  const to = q.to ? new Date(q.to) : new Date(now);
+  const from = q.from ? new Date(q.from) : new Date(to.getTime() - (q.days ?? 30) * 86_400_000);
+  if (from >= to)
+    throw new AppError('validation_failed', 'from must be before to.', { fields: ['from', 'to'] });
+  return { from, to };
+}
+
+/** The seed's analytics endpoints, with real values (authenticated). */
+export function registerAnalyticsRoutes(
+  server: FastifyInstance,
+  d: { auth: Authenticator; analytics: Analytics },
+): void {
+  const app = server.withTypeProvider<ZodTypeProvider>();
+  const schema = (summary: string) => ({
+    tags: ['analytics'],
+    security: [{ bearer: [] }],
+    summary,
+    querystring: rangeQuery,
+    response: { 200: z.record(z.string(), z.unknown()), 401: responses.error, 422: responses.error },
+  });
+  app.get(
+    '/api/analytics/leads',
+    {
+      schema: schema(
+        'Lead totals, classification mix, rates, response time, by source, by variant, per-question funnel',
+      ),
+    },
+    async (req) => {
+      await d.auth.authenticate(req.headers.authorization);
+      return d.analytics.leads(rangeOf(req.query));
+    },
+  );
+  app.get(
+    '/api/analytics/enhanced',
+    { schema: schema('Conversion metrics, funnel, channel performance and recent hot leads') },
+    async (req) => {
+      await d.auth.authenticate(req.headers.authorization);
+      return d.analytics.enhanced(rangeOf(req.query));
+    },
+  );
+}
