@@ -50,6 +50,14 @@ export class Analytics {
          from leads l, jsonb_each_text(l.variants) v where ${inRange} group by 1, 2 order by 1, 2`,
       p,
     );
+    const byDay = await this.q<Record<string, unknown>>(
+      `select to_char(date_trunc('day', l.created_at at time zone 'UTC'), 'YYYY-MM-DD') as day,
+              count(*) filter (where classification = 'SQL') as sql,
+              count(*) filter (where classification = 'MQL') as mql,
+              count(*) filter (where classification = 'Unqualified') as unqualified
+         from leads l where ${inRange} group by 1 order by 1`,
+      p,
+    );
     const total = num(totals?.total);
     const sql = num(totals?.sql);
     return {
@@ -76,6 +84,12 @@ export class Analytics {
         sql_leads: num(r.sql),
         conversion_rate: ratio(num(r.sql), num(r.leads)),
         average_score: num(r.average_score),
+      })),
+      by_day: byDay.map((r) => ({
+        day: String(r.day),
+        sql_leads: num(r.sql),
+        mql_leads: num(r.mql),
+        unqualified_leads: num(r.unqualified),
       })),
       funnel: await this.funnel(range),
       from: range.from.toISOString(),

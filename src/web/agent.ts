@@ -166,6 +166,90 @@ async function act(event: string, extra: Record<string, unknown> = {}): Promise<
   status(ack.ok ? '' : ack.error.message);
 }
 
+interface AnalyticsData {
+  total_leads: number;
+  conversion_rate: number;
+  by_day: { day: string; sql_leads: number; mql_leads: number; unqualified_leads: number }[];
+  funnel: { step: string; reached: number; answered: number }[];
+  by_variant: { test_name: string; variant: string; leads: number; conversion_rate: number }[];
+}
+
+/** One labelled bar made of coloured segments, each a share of `max`. */
+function barRow(
+  label: string,
+  segments: [cls: string, value: number][],
+  max: number,
+  note = '',
+): HTMLElement {
+  const row = el('div', '', 'bar-row');
+  const track = el('div', '', 'bar-track');
+  for (const [cls, value] of segments) {
+    const bar = el('div', '', `bar ${cls}`);
+    bar.style.width = `${max === 0 ? 0 : (100 * value) / max}%`;
+    bar.title = `${cls}: ${value}`;
+    track.append(bar);
+  }
+  row.append(el('span', label, 'label'), track, el('span', note));
+  return row;
+}
+
+function chart(title: string, rows: HTMLElement[]): HTMLElement {
+  const box = el('div', '', 'chart');
+  box.append(el('h3', title), ...(rows.length > 0 ? rows : [el('p', 'No data yet.')]));
+  return box;
+}
+
+/** Funnel, classification mix over time and variant comparison, from the analytics API. */
+async function loadAnalytics(token: string): Promise<void> {
+  const res = await fetch('/api/analytics/leads?days=30', { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) return;
+  const a = (await res.json()) as AnalyticsData;
+  const dayMax = Math.max(0, ...a.by_day.map((d) => d.sql_leads + d.mql_leads + d.unqualified_leads));
+  const reachMax = Math.max(0, ...a.funnel.map((f) => f.reached));
+  $('analytics').replaceChildren(
+    el('p', `${a.total_leads} leads, ${(100 * a.conversion_rate).toFixed(1)} % SQL`),
+    chart(
+      'Funnel (reached / answered)',
+      a.funnel.map((f) =>
+        barRow(
+          f.step,
+          [
+            ['answered', f.answered],
+            ['reached', f.reached - f.answered],
+          ],
+          reachMax,
+          `${f.answered}/${f.reached}`,
+        ),
+      ),
+    ),
+    chart(
+      'Classification by day',
+      a.by_day.map((d) =>
+        barRow(
+          d.day.slice(5),
+          [
+            ['sql', d.sql_leads],
+            ['mql', d.mql_leads],
+            ['unqualified', d.unqualified_leads],
+          ],
+          dayMax,
+        ),
+      ),
+    ),
+    chart(
+      'Variants (SQL rate)',
+      a.by_variant.map((v) =>
+        barRow(
+          `${v.test_name}: ${v.variant}`,
+          [['rate', v.conversion_rate]],
+          1,
+          `${(100 * v.conversion_rate).toFixed(1)} % of ${v.leads}`,
+        ),
+      ),
+    ),
+  );
+}
+
 function connect(token: string): void {
   socket?.close();
   socket = io('/agents', { auth: { token } });
@@ -178,6 +262,7 @@ function connect(token: string): void {
     if (ack.ok) for (const r of ack.sessions as Row[]) rows.set(r.sessionId, r);
     renderBoard();
     if (current) void openSession(current);
+    void loadAnalytics(token);
   });
   socket.on('connect_error', (err: Error & { data?: { message?: string } }) => {
     status(err.data?.message ?? err.message);

@@ -105,6 +105,14 @@ describe('agent console and chat widget in Chromium', () => {
     ).toBe(stored);
     expect(await consolePage.locator('#board-body tr').count()).toBe(1);
 
+    // The analytics charts, from the analytics API (reloaded to include this journey).
+    await consolePage.reload();
+    await consolePage.locator('#analytics .chart h3', { hasText: 'Funnel' }).waitFor();
+    expect(await consolePage.locator('#analytics .chart').count()).toBe(3);
+    expect(
+      await consolePage.locator('#analytics .bar-row', { hasText: 'business_type' }).textContent(),
+    ).toContain('1/1');
+
     await consolePage.screenshot({ path: `${SHOTS}/agent-console.png`, fullPage: true });
     await visitor.screenshot({ path: `${SHOTS}/widget.png` });
     expect(alerts).toEqual([]);
