@@ -124,6 +124,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
 
     // The outbox and its dispatcher: rows commit with the events; every node sends what it claims.
     const outbox = new Outbox(orm);
+    let listeningUrl = `http://localhost:${config.port}`;
     const dispatcher = createDispatcher(config, {
       outbox,
       channels,
@@ -135,6 +136,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
         return record;
       },
       onOutcome: (channel, outcome) => metrics.notifications.inc({ channel, outcome }),
+      publicUrl: () => config.publicUrl ?? listeningUrl,
     });
     dispatcher.start();
     undo.push(() => dispatcher.stop());
@@ -215,6 +217,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     const address = http.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+    listeningUrl = config.host === '0.0.0.0' ? `http://localhost:${port}` : url;
     logger.info({ url, database: database.embedded ? 'embedded' : 'external' }, 'lead-capture-bot listening');
     return { config, logger, workflow, orm, store, engine, url, close };
   } catch (err) {

@@ -212,7 +212,8 @@ export interface Config {
   phoneDefaultRegion: string;
   idleSweepSeconds: number;
   sessionCacheSize: number;
-  publicUrl: string;
+  /** From PUBLIC_URL; unset = the address the server ends up listening on. */
+  publicUrl?: string;
   notifications: {
     routes: Record<string, string[]>;
     maxAttempts: number;
@@ -243,6 +244,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   // Checked on the raw values so it is reported together with any other bad variable.
   if (env.NODE_ENV === 'production' && !env.SECRET_KEY)
     lines.push('  SECRET_KEY: required when NODE_ENV=production');
+  // nodemailer applies the timeout to connecting, the greeting and each read: a delivery can take a
+  // few timeouts. A claim must outlast it, or another node would send the same notification again.
+  if (parsed.success && parsed.data.NOTIFY_LOCK_SECONDS * 1000 < parsed.data.NOTIFY_TIMEOUT_MS * 4 + 1000) {
+    const needed = Math.ceil((parsed.data.NOTIFY_TIMEOUT_MS * 4 + 1000) / 1000);
+    lines.push(`  NOTIFY_LOCK_SECONDS: must be at least 4 × NOTIFY_TIMEOUT_MS + 1 s (${needed} s here)`);
+  }
   if (!parsed.success || lines.length > 0)
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   const e = parsed.data;
@@ -283,7 +290,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     phoneDefaultRegion: e.PHONE_DEFAULT_REGION,
     idleSweepSeconds: e.IDLE_SWEEP_SECONDS,
     sessionCacheSize: e.SESSION_CACHE_SIZE,
-    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
+    publicUrl: e.PUBLIC_URL?.replace(/\/$/, ''),
     notifications: {
       routes: e.NOTIFICATION_ROUTES,
       maxAttempts: e.NOTIFY_MAX_ATTEMPTS,

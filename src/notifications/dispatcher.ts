@@ -15,7 +15,8 @@ export interface DispatcherOptions {
   readLead: (leadId: string) => Promise<{ lead: LeadRow; ledger: LedgerRow[] }>;
   bus: EventBus;
   logger: Logger;
-  publicUrl: string;
+  /** Base of console links (read when a message is built: the listening address is known late). */
+  publicUrl: () => string;
   maxAttempts: number;
   backoffMs: number;
   lockSeconds: number;
@@ -84,8 +85,8 @@ export class Dispatcher {
       const channel = this.o.channels.get(row.channel);
       if (!channel) throw new DeliveryError(`channel ${row.channel} is not configured`, false);
       const { lead, ledger } = await this.o.readLead(row.leadId);
-      await channel.send(buildMessage({ ...row, note: row.note ?? null }, lead, ledger, this.o.publicUrl));
-      await this.o.outbox.sent(row.id);
+      await channel.send(buildMessage({ ...row, note: row.note ?? null }, lead, ledger, this.o.publicUrl()));
+      await this.o.outbox.sent(row);
       this.o.onOutcome?.(row.channel, 'sent');
       log.info({ trigger: row.trigger, attempt: row.attempts }, 'notification sent');
     } catch (err) {
@@ -94,7 +95,7 @@ export class Dispatcher {
         e.retryable && row.attempts < this.o.maxAttempts
           ? new Date(Date.now() + this.delay(row.attempts, e))
           : null;
-      await this.o.outbox.failed(row.id, e.message, retryAt).catch((dbErr: unknown) => {
+      await this.o.outbox.failed(row, e.message, retryAt).catch((dbErr: unknown) => {
         // The claim's lock runs out and another round takes the row again.
         log.warn({ err: dbErr }, 'could not record a delivery outcome');
       });

@@ -7,7 +7,11 @@ const TITLES: Record<string, string> = {
   contact_shared: 'Contact shared',
   completed: 'Lead completed the questions',
   human_help: 'Visitor asks for a person',
+  manual: 'Lead to follow up',
 };
+
+/** Hand-made notifications are stored as `manual:<id>` (unique per request); they all read as `manual`. */
+export const triggerKind = (trigger: string) => (trigger.startsWith('manual:') ? 'manual' : trigger);
 
 /** What every channel says about a lead, built once per delivery from the stored lead and ledger. */
 export interface NotificationMessage {
@@ -31,7 +35,8 @@ export function buildMessage(
   ledger: LedgerRow[],
   publicUrl: string,
 ): NotificationMessage {
-  const what = TITLES[n.trigger] ?? 'Lead update';
+  const kind = triggerKind(n.trigger);
+  const what = TITLES[kind] ?? 'Lead update';
   const name = lead.name ?? 'anonymous visitor';
   const e = crmExport(lead, lead.takenOverBy ?? null);
   const profile: [string, string][] = [
@@ -48,7 +53,7 @@ export function buildMessage(
   ];
   return {
     id: `msg_${n.id}`,
-    trigger: n.trigger,
+    trigger: kind,
     title: `${what}: ${name} (score ${lead.score})`,
     profile,
     breakdown: scoreBreakdown(ledger),

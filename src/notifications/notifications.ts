@@ -38,8 +38,8 @@ export function notificationRoutes(
 }
 
 export function createDispatcher(
-  config: Pick<Config, 'notifications' | 'publicUrl'>,
-  deps: Pick<DispatcherOptions, 'outbox' | 'channels' | 'readLead' | 'onOutcome'> & {
+  config: Pick<Config, 'notifications'>,
+  deps: Pick<DispatcherOptions, 'outbox' | 'channels' | 'readLead' | 'onOutcome' | 'publicUrl'> & {
     bus: EventBus;
     logger: Logger;
   },
@@ -47,7 +47,6 @@ export function createDispatcher(
   const n = config.notifications;
   return new Dispatcher({
     ...deps,
-    publicUrl: config.publicUrl,
     maxAttempts: n.maxAttempts,
     backoffMs: n.backoffMs,
     lockSeconds: n.lockSeconds,

@@ -68,19 +68,27 @@ export class Outbox {
     return rows.map(toRow);
   }
 
-  async sent(id: number): Promise<void> {
+  /**
+   * Records a delivery. Only the claim that is still current may record (its lock time is the token):
+   * a node that took too long cannot overwrite what the node that took over recorded.
+   */
+  async sent(claim: Pick<OutboxRow, 'id' | 'lockedUntil'>): Promise<void> {
     await this.em().nativeUpdate(
       Notification,
-      { id },
+      { id: claim.id, status: 'sending', lockedUntil: claim.lockedUntil ?? null },
       { status: 'sent', sentAt: new Date(), lockedUntil: null, lastError: null },
     );
   }
 
   /** A failed attempt: retried at `retryAt`, or dead-lettered when `retryAt` is null. */
-  async failed(id: number, error: string, retryAt: Date | null): Promise<void> {
+  async failed(
+    claim: Pick<OutboxRow, 'id' | 'lockedUntil'>,
+    error: string,
+    retryAt: Date | null,
+  ): Promise<void> {
     await this.em().nativeUpdate(
       Notification,
-      { id },
+      { id: claim.id, status: 'sending', lockedUntil: claim.lockedUntil ?? null },
       retryAt
         ? { status: 'failed', nextAttemptAt: retryAt, lockedUntil: null, lastError: error }
         : { status: 'dead', lockedUntil: null, lastError: error },

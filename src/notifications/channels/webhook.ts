@@ -32,6 +32,7 @@ export class WebhookChannel implements Channel {
         session_id: m.lead.id,
         ...crmExport(m.lead, m.lead.takenOverBy ?? null),
         trigger: m.trigger,
+        message: m.note,
         score_breakdown: m.breakdown,
         console_url: m.link,
       },
