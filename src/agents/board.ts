@@ -48,6 +48,12 @@ export class LeadBoard {
       .slice(0, limit);
   }
 
+  /** One session's board row (null when there is no such lead). */
+  async row(sessionId: string): Promise<BoardRow | null> {
+    const { rows } = await this.store.findLeads({ ids: [sessionId], limit: 1 });
+    return rows[0] ? boardRow(rows[0], await this.connected(sessionId)) : null;
+  }
+
   /** Whether a session has a connection on any live node. */
   async connected(sessionId: string): Promise<boolean> {
     return (await this.registry.list()).some((s) => s.sessionId === sessionId && s.connected);

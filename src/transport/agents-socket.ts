@@ -65,9 +65,13 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
     })
     .optional();
 
+  /** Board and alert work is only worth doing for agents connected to this node. */
+  const agentsHere = () => nsp.sockets.size > 0;
+
   bus.subscribe(SESSION_EVENTS, (payload) => {
     const m = payload as CommittedMessage;
     watchers.deliver(m.sessionId, m.events);
+    if (!agentsHere()) return;
     if (
       m.events.some(
         (e) => e.type === 'score.changed' || e.type === 'state.changed' || e.type.startsWith('agent.'),
@@ -87,11 +91,9 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
     }
   });
   bus.subscribe(VISITOR_PRESENCE, (payload) => {
+    if (!agentsHere()) return;
     const { sessionId } = payload as { sessionId: string };
-    coalesce(sessionId, async () => {
-      const [row] = await boardRowsOf(board, sessionId);
-      return row ?? null;
-    });
+    coalesce(sessionId, () => board.row(sessionId));
   });
   bus.subscribe(VISITOR_TYPING, (payload) => {
     const { sessionId } = payload as { sessionId: string };
@@ -212,10 +214,6 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
       return {};
     });
   });
-}
-
-async function boardRowsOf(board: LeadBoard, sessionId: string): Promise<BoardRow[]> {
-  return (await board.list({ limit: 1000 })).filter((r) => r.sessionId === sessionId);
 }
 
 /** Tells the watchers of a session who is viewing it (across nodes, through the adapter). */
