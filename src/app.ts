@@ -5,7 +5,7 @@ import { LeadBoard } from './agents/board.js';
 import { AgentTokens } from './agents/tokens.js';
 import { Analytics } from './analytics/analytics.js';
 import type { Config } from './config.js';
-import { type CommitQueue, DirectCommitQueue } from './conversation/commit-queue.js';
+import { type CommitQueue, DirectCommitQueue, GroupCommitQueue } from './conversation/commit-queue.js';
 import { ConversationEngine } from './conversation/engine.js';
 import {
   type CommittedMessage,
@@ -91,7 +91,11 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       routeNotifications: notificationRoutes(config, channels),
       workflow,
       store,
-      commits: (overrides.wrapCommits ?? ((q) => q))(new DirectCommitQueue(store)),
+      commits: (overrides.wrapCommits ?? ((q) => q))(
+        config.commitGroup.ms > 0
+          ? new GroupCommitQueue(store, config.commitGroup.ms, config.commitGroup.max)
+          : new DirectCommitQueue(store),
+      ),
       logger,
       phoneRegion: config.phoneDefaultRegion,
       experimentsEnabled: config.abTestingEnabled,

@@ -103,6 +103,13 @@ const envSchema = z.object({
     .default('IN'),
   /** How often idle sessions are looked for, in seconds. */
   IDLE_SWEEP_SECONDS: int(1, 86400).default(60),
+  /**
+   * Group commit: gather events of many sessions for up to this many ms and commit them in one
+   * transaction (each under its own savepoint). 0 = one transaction per event.
+   */
+  COMMIT_GROUP_MS: int(0, 1000).default(0),
+  /** Most events in one group commit. */
+  COMMIT_GROUP_MAX: int(1, 10_000).default(100),
   /** Live conversation actors kept in memory per node. */
   SESSION_CACHE_SIZE: int(0, 10_000_000).default(50_000),
   /** `smtp://user:pass@host:port` for e-mail notifications (or the SMTP_HOST… variables). */
@@ -212,6 +219,7 @@ export interface Config {
   phoneDefaultRegion: string;
   idleSweepSeconds: number;
   sessionCacheSize: number;
+  commitGroup: { ms: number; max: number };
   /** From PUBLIC_URL; unset = the address the server ends up listening on. */
   publicUrl?: string;
   notifications: {
@@ -290,6 +298,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     phoneDefaultRegion: e.PHONE_DEFAULT_REGION,
     idleSweepSeconds: e.IDLE_SWEEP_SECONDS,
     sessionCacheSize: e.SESSION_CACHE_SIZE,
+    commitGroup: { ms: e.COMMIT_GROUP_MS, max: e.COMMIT_GROUP_MAX },
     publicUrl: e.PUBLIC_URL?.replace(/\/$/, ''),
     notifications: {
       routes: e.NOTIFICATION_ROUTES,

@@ -366,13 +366,40 @@ export class SessionStore {
         await writeUnit(tx as EntityManager, unit);
       });
     } catch (err) {
-      if (err instanceof UniqueConstraintViolationException) {
-        if (/client_message_id/.test(err.message)) throw new DuplicateMessage(err.message);
-        throw new VersionConflict(err.message);
-      }
-      throw err;
+      throw commitError(err);
     }
   }
+
+  /**
+   * Commits many units in one transaction, each under its own savepoint: a unit that fails (a version
+   * conflict, a duplicate) is rolled back alone and the rest commit. Returns, per unit, null or its
+   * error; throws when the transaction itself fails (then nothing of any unit is written).
+   */
+  async commitMany(units: readonly CommitUnit[]): Promise<(Error | null)[]> {
+    const outcomes: (Error | null)[] = [];
+    await this.em().transactional(async (tx) => {
+      for (const unit of units) {
+        try {
+          await (tx as EntityManager).transactional(async (savepoint) =>
+            writeUnit(savepoint as EntityManager, unit),
+          );
+          outcomes.push(null);
+        } catch (err) {
+          outcomes.push(commitError(err));
+        }
+      }
+    });
+    return outcomes;
+  }
+}
+
+/** A unique violation means another writer got there first: a duplicate message or a newer version. */
+function commitError(err: unknown): Error {
+  if (err instanceof UniqueConstraintViolationException) {
+    if (/client_message_id/.test(err.message)) return new DuplicateMessage(err.message);
+    return new VersionConflict(err.message);
+  }
+  return err instanceof Error ? err : new Error(String(err));
 }
 
 async function writeUnit(tx: EntityManager, unit: CommitUnit): Promise<void> {

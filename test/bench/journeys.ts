@@ -125,6 +125,8 @@ async function main() {
     RATE_LIMIT_PER_MINUTE: '1000000',
     SOCKET_EVENTS_PER_SECOND: '1000',
     SOCKET_EVENT_BURST: '1000',
+    // Group commit on or off for the run (see COMMIT_GROUP_MS in the README).
+    COMMIT_GROUP_MS: process.env.COMMIT_GROUP_MS ?? '0',
   });
   try {
     await load(`${server.url}/chat`, Math.min(64, JOURNEYS)); // warm-up
