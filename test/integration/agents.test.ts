@@ -7,6 +7,7 @@ import type { BoardRow } from '../../src/leads/views.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { CLUSTER_SECRET, type NodeProcess, startNode } from '../support/cluster.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { Recorder } from '../support/recorder.js';
 import { randomPrefix, testRedisUrl } from '../support/redis.js';
 
 /**
@@ -81,14 +82,14 @@ afterEach(() => {
 });
 
 /** A socket.io client with everything it received, and waits that fail instead of hanging. */
-class Client {
+class Client extends Recorder {
   readonly events: { event: string; data: unknown; at: number }[] = [];
   connectError: Refusal | undefined;
   disconnectReason: string | undefined;
   private isConnected = false;
-  private waiters: (() => void)[] = [];
 
   constructor(readonly socket: Socket) {
+    super();
     sockets.add(socket);
     socket.onAny((event: string, ...args: unknown[]) =>
       this.record(() => this.events.push({ event, data: args[0], at: Date.now() })),
@@ -108,38 +109,6 @@ class Client {
         this.disconnectReason = reason;
       }),
     );
-  }
-
-  private record(change: () => void): void {
-    change();
-    for (const w of this.waiters.splice(0)) w();
-  }
-
-  /** Resolves with what `probe` returns once it is not undefined; rejects after `timeoutMs`. */
-  until<T>(what: string, probe: () => T | undefined, timeoutMs = WAIT_MS): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const check = () => {
-        let value: T | undefined;
-        try {
-          value = probe();
-        } catch (err) {
-          clearTimeout(timer);
-          reject(err);
-          return;
-        }
-        if (value === undefined) {
-          this.waiters.push(check);
-          return;
-        }
-        clearTimeout(timer);
-        resolve(value);
-      };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== check);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-      }, timeoutMs);
-      check();
-    });
   }
 
   /** Every received `event` whose payload passes `where`, in arrival order. */

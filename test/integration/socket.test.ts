@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { TestClock } from '../support/engine.js';
+import { Recorder } from '../support/recorder.js';
 
 const SECOND = 1000;
 /** How long any single wait may take before the test fails instead of hanging. */
@@ -57,14 +58,14 @@ let nextId = 0;
 const mid = () => `m-${++nextId}`;
 
 /** One socket.io client of the /chat namespace with everything it received. */
-class Chat {
+class Chat extends Recorder {
   readonly sessions: Hello[] = [];
   readonly messages: BotMessage[] = [];
   connectError: (Error & { data?: { code: string; message: string } }) | undefined;
   disconnectReason: string | undefined;
-  private waiters: (() => void)[] = [];
 
   constructor(readonly socket: Socket) {
+    super();
     socket.on('session', (hello: Hello) => this.record(() => this.sessions.push(hello)));
     socket.on('bot:message', (m: BotMessage) => this.record(() => this.messages.push(m)));
     socket.on('connect_error', (err: Error & { data?: { code: string; message: string } }) =>
@@ -77,38 +78,6 @@ class Chat {
         this.disconnectReason = reason;
       }),
     );
-  }
-
-  private record(change: () => void): void {
-    change();
-    for (const w of this.waiters.splice(0)) w();
-  }
-
-  /** Resolves with what `probe` returns once it is not undefined; rejects after `timeoutMs`. */
-  until<T>(what: string, probe: () => T | undefined, timeoutMs = WAIT_MS): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const check = () => {
-        let value: T | undefined;
-        try {
-          value = probe();
-        } catch (err) {
-          clearTimeout(timer);
-          reject(err);
-          return;
-        }
-        if (value === undefined) {
-          this.waiters.push(check);
-          return;
-        }
-        clearTimeout(timer);
-        resolve(value);
-      };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== check);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-      }, timeoutMs);
-      check();
-    });
   }
 
   /** The 'session' event; fails fast if the connection was refused. */
