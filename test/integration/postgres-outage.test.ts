@@ -1,0 +1,98 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pino } from 'pino';
+import { io } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { importEmbeddedPostgres } from '../../src/persistence/database.js';
+
+/**
+ * PostgreSQL stopped for a few seconds under load: events fail with `unavailable` and leave nothing
+ * half written; when it is back the server recovers by itself, without a restart. The database here
+ * is a private embedded PostgreSQL, so stopping it disturbs no other test.
+ */
+describe('a PostgreSQL outage', () => {
+  mkdirSync('data', { recursive: true });
+  const dir = mkdtempSync(resolve('data', 'test-outage-'));
+  chmodSync(dir, 0o755);
+  const port = 56000 + Math.floor(Math.random() * 3000);
+  let pg: InstanceType<Awaited<ReturnType<typeof importEmbeddedPostgres>>>;
+  let app: App;
+
+  beforeAll(async () => {
+    const EmbeddedPostgres = await importEmbeddedPostgres();
+    pg = new EmbeddedPostgres({
+      databaseDir: resolve(dir, 'pg'),
+      port,
+      user: 'postgres',
+      password: 'outage',
+      persistent: true,
+      createPostgresUser: process.getuid?.() === 0,
+      onLog: () => {},
+      onError: () => {},
+    });
+    await pg.initialise();
+    await pg.start();
+    await pg.createDatabase('outage');
+    app = await createApp(
+      loadConfig({
+        DATABASE_URL: `postgres://postgres:outage@127.0.0.1:${port}/outage`,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+        RATE_LIMIT_PER_MINUTE: '100000',
+      }),
+      { logger: pino({ level: 'silent' }) },
+    );
+  });
+  afterAll(async () => {
+    await app?.close();
+    await pg?.stop().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('fails events with unavailable while it is down, writes nothing half, and recovers on its own', async () => {
+    const socket = io(`${app.url}/chat`, { transports: ['websocket'], forceNew: true, reconnection: false });
+    const { sessionId } = await new Promise<{ sessionId: string }>((r) => socket.once('session', r));
+    let n = 0;
+    const send = (payload: Record<string, unknown>) =>
+      socket
+        .timeout(15_000)
+        .emitWithAck('visitor:reply', { clientMessageId: `m${++n}`, ...payload }) as Promise<{
+        ok: boolean;
+        score?: number;
+        error?: { code: string };
+      }>;
+    expect((await send({ optionIds: ['yes'] })).ok).toBe(true);
+
+    await pg.stop();
+    const during = await send({ optionIds: ['other'] });
+    expect(during).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+    const health = await fetch(`${app.url}/health`);
+    expect(health.status).toBe(503);
+
+    await pg.start();
+    // No restart of the server: the pool reconnects by itself.
+    let after: Awaited<ReturnType<typeof send>> = { ok: false };
+    for (let i = 0; i < 20 && !after.ok; i++) {
+      after = await send({ optionIds: ['other'] });
+      if (!after.ok) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(after).toMatchObject({ ok: true, score: 20 });
+    expect((await fetch(`${app.url}/health`)).status).toBe(200);
+    socket.close();
+
+    // What was acknowledged is there once; what failed left nothing.
+    const [lead] = await app.orm.em
+      .fork()
+      .getConnection()
+      .execute<{ score: number; total: number; answers: number }[]>(
+        `select l.score, (select sum(points)::int from score_entries s where s.lead_id = l.id) as total,
+                (select count(*)::int from answers a where a.lead_id = l.id) as answers
+           from leads l where l.id = ?`,
+        [sessionId],
+      );
+    expect(lead).toEqual({ score: 20, total: 20, answers: 1 });
+  });
+});
