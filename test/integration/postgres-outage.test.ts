@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { io } from 'socket.io-client';
@@ -13,8 +14,9 @@ import { importEmbeddedPostgres } from '../../src/persistence/database.js';
  * is a private embedded PostgreSQL, so stopping it disturbs no other test.
  */
 describe('a PostgreSQL outage', () => {
-  mkdirSync('data', { recursive: true });
-  const dir = mkdtempSync(resolve('data', 'test-outage-'));
+  // Under the system's temp folder, which the postgres user can always walk into (PostgreSQL will
+  // not run as root, so the package runs it as that user).
+  const dir = mkdtempSync(resolve(tmpdir(), 'lcb-outage-'));
   chmodSync(dir, 0o755);
   const port = 56000 + Math.floor(Math.random() * 3000);
   let pg: InstanceType<Awaited<ReturnType<typeof importEmbeddedPostgres>>>;
