@@ -22,6 +22,24 @@ export function crmExport(lead: LeadRow, assignedTo: string | null = null) {
   };
 }
 
+/** The CRM export's keys, in the seed's order (CSV columns). */
+export const CRM_FIELDS = [
+  'name',
+  'location',
+  'business_type',
+  'staff_size',
+  'monthly_sales',
+  'features_interested',
+  'contact_info',
+  'email',
+  'phone',
+  'lead_score',
+  'lead_type',
+  'utm_source',
+  'session_start_time',
+  'assigned_to',
+] as const satisfies readonly (keyof ReturnType<typeof crmExport>)[];
+
 /** The lead's profile and score as the seed's summary shows them. */
 export function leadData(lead: LeadRow) {
   return {

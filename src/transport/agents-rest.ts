@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { Authenticator } from '../agents/auth.js';
 import type { AgentTokens } from '../agents/tokens.js';
 import { agentRoles } from '../agents/tokens.js';
-import { crmExport } from '../leads/views.js';
+import { CRM_FIELDS, crmExport } from '../leads/views.js';
 import type { LeadFilter, LeadRow, SessionStore } from '../persistence/session-store.js';
 import { responses } from './schemas.js';
 
@@ -19,23 +19,7 @@ export interface AgentsRestDeps {
 }
 
 const exportRow = (lead: LeadRow) => ({ session_id: lead.id, ...crmExport(lead, lead.takenOverBy ?? null) });
-const EXPORT_COLUMNS = [
-  'session_id',
-  'name',
-  'location',
-  'business_type',
-  'staff_size',
-  'monthly_sales',
-  'features_interested',
-  'contact_info',
-  'email',
-  'phone',
-  'lead_score',
-  'lead_type',
-  'utm_source',
-  'session_start_time',
-  'assigned_to',
-];
+const EXPORT_COLUMNS = ['session_id', ...CRM_FIELDS];
 
 const classification = z.enum(['SQL', 'MQL', 'Unqualified']);
 const leadsQuery = z.strictObject({

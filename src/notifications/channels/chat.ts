@@ -7,16 +7,26 @@ const breakdownLine = (m: NotificationMessage) =>
     .map((b) => `${b.points > 0 ? '+' : ''}${b.points} ${b.behavior}${b.count > 1 ? ` ×${b.count}` : ''}`)
     .join(', ');
 
-/** Slack incoming webhook, Block Kit. */
-export class SlackChannel implements Channel {
-  readonly name = 'slack';
+/** A chat webhook that takes one JSON body per message; subclasses shape the body. */
+abstract class JsonWebhookChannel implements Channel {
+  abstract readonly name: string;
   constructor(
     private readonly url: string,
     private readonly timeoutMs: number,
   ) {}
 
+  protected abstract body(m: NotificationMessage): unknown;
+
   send(m: NotificationMessage): Promise<void> {
-    const body = {
+    return postJson(this.url, JSON.stringify(this.body(m)), {}, this.timeoutMs);
+  }
+}
+
+/** Slack incoming webhook, Block Kit. */
+export class SlackChannel extends JsonWebhookChannel {
+  readonly name = 'slack';
+  protected body(m: NotificationMessage) {
+    return {
       text: m.title,
       blocks: [
         { type: 'header', text: { type: 'plain_text', text: m.title.slice(0, 150) } },
@@ -34,20 +44,14 @@ export class SlackChannel implements Channel {
         },
       ],
     };
-    return postJson(this.url, JSON.stringify(body), {}, this.timeoutMs);
   }
 }
 
 /** Discord webhook, an embed. */
-export class DiscordChannel implements Channel {
+export class DiscordChannel extends JsonWebhookChannel {
   readonly name = 'discord';
-  constructor(
-    private readonly url: string,
-    private readonly timeoutMs: number,
-  ) {}
-
-  send(m: NotificationMessage): Promise<void> {
-    const body = {
+  protected body(m: NotificationMessage) {
+    return {
       content: m.title,
       embeds: [
         {
@@ -59,20 +63,14 @@ export class DiscordChannel implements Channel {
         },
       ],
     };
-    return postJson(this.url, JSON.stringify(body), {}, this.timeoutMs);
   }
 }
 
 /** Microsoft Teams workflow webhook, an Adaptive Card. */
-export class TeamsChannel implements Channel {
+export class TeamsChannel extends JsonWebhookChannel {
   readonly name = 'teams';
-  constructor(
-    private readonly url: string,
-    private readonly timeoutMs: number,
-  ) {}
-
-  send(m: NotificationMessage): Promise<void> {
-    const body = {
+  protected body(m: NotificationMessage) {
+    return {
       type: 'message',
       attachments: [
         {
@@ -92,6 +90,5 @@ export class TeamsChannel implements Channel {
         },
       ],
     };
-    return postJson(this.url, JSON.stringify(body), {}, this.timeoutMs);
   }
 }
