@@ -24,6 +24,7 @@ import { type ExperimentsRestDeps, registerExperimentRoutes } from './experiment
 import { type NotificationsRestDeps, registerNotificationRoutes } from './notifications-rest.js';
 import { registerRestRoutes } from './rest.js';
 import { responses, type Schemas } from './schemas.js';
+import { illFormedText, isWellFormedText } from './validation.js';
 import { registerWebRoutes } from './web.js';
 
 export interface HealthProbe {
@@ -43,6 +44,9 @@ export interface HttpDeps {
   experiments: ExperimentsRestDeps;
   analytics: { auth: Authenticator; analytics: Analytics };
 }
+
+/** Strict UTF-8: a byte sequence that is not UTF-8 is an error, not U+FFFD. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Whether an Origin header may talk to us (REST CORS and the WebSocket handshake alike). */
 export function originAllowed(allowed: readonly string[], origin: string | undefined): boolean {
@@ -80,18 +84,25 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
     logController: new LogController({ disableRequestLogging: true }),
   });
   // JSON only: an empty body is no body (POST /api/session/start may have none); anything that is
-  // not JSON is refused with 415 instead of reaching a handler as a string.
+  // not JSON is refused with 415 instead of reaching a handler as a string. The body is decoded here,
+  // strictly: Fastify's string decoding would turn bytes that are not UTF-8 into U+FFFD and store that.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    if (body === '') return done(null, undefined);
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
+    let text: string;
     try {
-      done(
-        null,
-        secureJson.parse(body as string, undefined, { protoAction: 'error', constructorAction: 'error' }),
-      );
+      text = utf8.decode(body as Buffer);
     } catch {
-      done(new AppError('malformed_request', 'The request body is not valid JSON.'), undefined);
+      return done(new AppError('malformed_request', 'The request body is not valid UTF-8.'), undefined);
     }
+    if (text === '') return done(null, undefined);
+    let value: unknown;
+    try {
+      value = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+    } catch {
+      return done(new AppError('malformed_request', 'The request body is not valid JSON.'), undefined);
+    }
+    if (!isWellFormedText(value)) return done(illFormedText(), undefined);
+    done(null, value);
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
