@@ -29,6 +29,8 @@ import { startRetention } from './persistence/retention.js';
 import { SessionStore } from './persistence/session-store.js';
 import { openScaling } from './scaling/scaling.js';
 import { attachAgents } from './transport/agents-socket.js';
+import { clientAddress, trustProxyFn } from './transport/client-address.js';
+import { ConnectionCap } from './transport/connection-cap.js';
 import { createHttpServer, originAllowed } from './transport/http.js';
 import { createSchemas } from './transport/schemas.js';
 import { attachChat } from './transport/socket.js';
@@ -178,16 +180,25 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
         }),
       },
     });
+    // The client address as REST sees it (the same TRUST_PROXY trust function).
+    const trust = trustProxyFn(config.trustProxy);
+    const cap = new ConnectionCap(config.limits.connectionsPerIp, (req) => clientAddress(req, trust));
     const io = new SocketServer(http.server, {
       maxHttpBufferSize: config.limits.socketMessageBytes,
-      // The `cors` option alone does not stop a cross-origin WebSocket upgrade; allowRequest does.
-      allowRequest: (req, done) => done(null, originAllowed(config.corsOrigins, req.headers.origin)),
+      // Every handshake passes here, and nothing else. The `cors` option alone does not stop a
+      // cross-origin WebSocket upgrade; this does. Then the per-address connection cap.
+      allowRequest: (req, done) => {
+        if (!originAllowed(config.corsOrigins, req.headers.origin)) return done(null, false);
+        const refused = cap.admit(req);
+        done(refused ?? null, refused === undefined);
+      },
       cors: { origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins },
       // Longer than nginx's read timeout must be; see deploy/nginx.conf.
       pingInterval: 25_000,
       pingTimeout: 20_000,
     });
     if (scaling.adapter) io.adapter(scaling.adapter);
+    cap.watch(io.engine);
     const publish = (channel: string) => (sessionId: string) =>
       void scaling.bus.publish(channel, { sessionId }).catch(() => {});
     attachChat(io, {

@@ -84,6 +84,11 @@ const envSchema = z.object({
   SOCKET_EVENTS_PER_SECOND: int(1, 10_000).default(10),
   /** Events a socket may send in a burst above the sustained rate. */
   SOCKET_EVENT_BURST: int(1, 100_000).default(30),
+  /**
+   * Open socket.io connections per client address (TRUST_PROXY decides the address) on each node,
+   * both namespaces together; a handshake over it is refused. 0 = no cap.
+   */
+  MAX_CONNECTIONS_PER_IP: int(0, 1_000_000).default(50),
   /** Master switch of the workflow's experiments. */
   AB_TESTING_ENABLED: bool.default(true),
   /** Significance level of the A/B z-test. */
@@ -209,6 +214,8 @@ export interface Config {
     answerLength: number;
     socketEventsPerSecond: number;
     socketEventBurst: number;
+    /** Open socket.io connections per client address on this node; 0 = no cap. */
+    connectionsPerIp: number;
   };
   abTestingEnabled: boolean;
   abAlpha: number;
@@ -288,6 +295,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       answerLength: e.ANSWER_MAX_LENGTH,
       socketEventsPerSecond: e.SOCKET_EVENTS_PER_SECOND,
       socketEventBurst: e.SOCKET_EVENT_BURST,
+      connectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
     },
     abTestingEnabled: e.AB_TESTING_ENABLED,
     abAlpha: e.AB_ALPHA,

@@ -20,6 +20,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { type AgentsRestDeps, registerAgentRoutes } from './agents-rest.js';
 import { registerAnalyticsRoutes } from './analytics-rest.js';
+import { trustProxyFn } from './client-address.js';
 import { type ExperimentsRestDeps, registerExperimentRoutes } from './experiments-rest.js';
 import { type NotificationsRestDeps, registerNotificationRoutes } from './notifications-rest.js';
 import { registerRestRoutes } from './rest.js';
@@ -78,8 +79,8 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.limits.bodyBytes,
-    // Fastify takes a hop count too (proxy-addr); its types leave the number out.
-    trustProxy: config.trustProxy as boolean | string[],
+    // One trust function for REST and the socket.io handshake (a hop count works: see client-address).
+    trustProxy: trustProxyFn(config.trustProxy),
     // Per-request access lines carry client addresses (PII): off. Failures are logged by the handler.
     logController: new LogController({ disableRequestLogging: true }),
   });

@@ -1,0 +1,235 @@
+import { request } from 'node:http';
+import { io, type Socket } from 'socket.io-client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+/**
+ * MAX_CONNECTIONS_PER_IP over real HTTP and real socket.io clients: handshakes over the cap are
+ * refused with a message naming it, slots come back when connections close (and when a handshake
+ * fails after it was admitted), and the address is the one REST sees under TRUST_PROXY.
+ */
+
+const WAIT_MS = 5000;
+const REFUSAL = 'Too many connections from this address: at most 3 at a time.';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+type Transport = 'websocket' | 'polling';
+/** socket.io-client's connect_error; `body` is the polling handshake's response, read before the client drops it. */
+type ConnectError = Error & { description?: unknown; context?: { responseText?: string }; body?: string };
+
+const clients = new Set<Socket>();
+
+/** A /chat client from `ip` (sent as X-Forwarded-For); resolves once it is in, or with its connect_error. */
+async function open(
+  url: string,
+  ip?: string,
+  transport: Transport = 'websocket',
+): Promise<{ socket: Socket; refused?: ConnectError }> {
+  const socket = io(`${url}/chat`, {
+    transports: [transport],
+    reconnection: false,
+    forceNew: true,
+    ...(ip ? { extraHeaders: { 'x-forwarded-for': ip } } : {}),
+  });
+  clients.add(socket);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('neither session nor connect_error')), WAIT_MS);
+    socket.once('session', () => {
+      clearTimeout(timer);
+      resolve({ socket });
+    });
+    socket.once('connect_error', (err: ConnectError) => {
+      clearTimeout(timer);
+      err.body = err.context?.responseText;
+      resolve({ socket, refused: err });
+    });
+  });
+}
+
+async function accepted(url: string, ip?: string, transport: Transport = 'websocket'): Promise<Socket> {
+  const { socket, refused } = await open(url, ip, transport);
+  expect(refused?.message, 'the connection should have been accepted').toBeUndefined();
+  return socket;
+}
+
+async function refused(url: string, ip?: string, transport: Transport = 'websocket'): Promise<ConnectError> {
+  const { refused } = await open(url, ip, transport);
+  expect(refused, 'the connection should have been refused').toBeDefined();
+  return refused!;
+}
+
+/** A WebSocket handshake by hand, to read what the server answers when it refuses one. */
+function rawUpgrade(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const req = request(`${url}/socket.io/?EIO=4&transport=websocket`, {
+      headers: {
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        ...headers,
+      },
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve({ status: res.statusCode ?? 101, body: '' });
+    });
+    req.on('error', () => resolve({ status: 0, body: '' }));
+    req.end();
+  });
+}
+
+/** Open /chat connections as the server counts them (lcb_socket_connections), once it settles on `want`. */
+async function settle(url: string, want: number): Promise<number> {
+  const gauge = async () => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    return Number(/^lcb_socket_connections (\d+)/m.exec(text)?.[1]);
+  };
+  const deadline = Date.now() + WAIT_MS;
+  let value = await gauge();
+  while (value !== want && Date.now() < deadline) {
+    await sleep(25);
+    value = await gauge();
+  }
+  return value;
+}
+
+afterEach(async () => {
+  for (const socket of clients) socket.close();
+  clients.clear();
+});
+
+describe('MAX_CONNECTIONS_PER_IP', () => {
+  let db: TestDatabase;
+  let behindProxy: TestApp;
+  let direct: TestApp;
+  let uncapped: TestApp;
+
+  const leads = async () => (await db.query('select count(*)::int as n from leads'))[0]!.n as number;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    // One proxy in front (a hop count, as in docker-compose): its X-Forwarded-For entry is the client.
+    behindProxy = await startTestApp(
+      { MAX_CONNECTIONS_PER_IP: '3', TRUST_PROXY: '1', RATE_LIMIT_PER_MINUTE: '2' },
+      {},
+      db,
+    );
+    direct = await startTestApp({ MAX_CONNECTIONS_PER_IP: '2' }, {}, db);
+    uncapped = await startTestApp({ MAX_CONNECTIONS_PER_IP: '0' }, {}, db);
+  });
+  afterAll(async () => {
+    await behindProxy?.close();
+    await direct?.close();
+    await uncapped?.close();
+    await db?.drop();
+  });
+
+  it('refuses the 4th connection from one address naming the limit, lets another address in, and lets one in again when one closes', async () => {
+    const url = behindProxy.app.url;
+    const a = '198.51.100.1';
+    const b = '198.51.100.2';
+    const before = await leads();
+    const first = await accepted(url, a);
+    await accepted(url, a, 'polling');
+    await accepted(url, a);
+    expect(await settle(url, 3)).toBe(3);
+
+    // Over WebSocket and over polling alike, and no session is started for a refused handshake.
+    expect((await refused(url, a)).message).toBe('websocket error');
+    const polling = await refused(url, a, 'polling');
+    expect(polling.description).toBe(403);
+    expect(JSON.parse(polling.body!)).toEqual({ code: 4, message: REFUSAL });
+    const raw = await rawUpgrade(url, { 'x-forwarded-for': a });
+    expect(raw).toEqual({ status: 400, body: REFUSAL });
+    expect(await leads()).toBe(before + 3);
+
+    // Another address is unaffected.
+    await accepted(url, b);
+    await accepted(url, b);
+    expect(await settle(url, 5)).toBe(5);
+
+    // Closing one gives its slot back; the refusals above took none.
+    first.close();
+    expect(await settle(url, 4)).toBe(4);
+    await accepted(url, a);
+    await refused(url, a);
+    await refused(url, a, 'polling');
+    expect(await leads()).toBe(before + 6);
+  });
+
+  it('a polling connection gives its slot back when it closes', async () => {
+    const url = behindProxy.app.url;
+    const ip = '198.51.100.3';
+    expect(await settle(url, 0)).toBe(0);
+    const polls = [
+      await accepted(url, ip, 'polling'),
+      await accepted(url, ip, 'polling'),
+      await accepted(url, ip, 'polling'),
+    ];
+    await refused(url, ip, 'polling');
+    polls[1]!.close();
+    expect(await settle(url, 2)).toBe(2);
+    await accepted(url, ip, 'polling');
+    await refused(url, ip);
+  });
+
+  it('handshakes that fail after they were admitted do not keep a slot', async () => {
+    const url = behindProxy.app.url;
+    const ip = '198.51.100.4';
+    expect(await settle(url, 0)).toBe(0);
+    for (let i = 0; i < 5; i++) {
+      // ws refuses the upgrade (a key that is not one) after allowRequest admitted it.
+      const bad = await rawUpgrade(url, { 'x-forwarded-for': ip, 'sec-websocket-key': 'nope' });
+      expect(bad.status === 400 || bad.status === 0, JSON.stringify(bad)).toBe(true);
+      // engine.io refuses protocol 3 after allowRequest admitted it.
+      const old = await fetch(`${url}/socket.io/?EIO=3&transport=polling`, {
+        headers: { 'x-forwarded-for': ip },
+      });
+      expect(old.status).toBe(400);
+      expect(await old.json()).toMatchObject({ code: 5 });
+    }
+    await sleep(100);
+    await accepted(url, ip);
+    await accepted(url, ip);
+    await accepted(url, ip);
+    expect((await rawUpgrade(url, { 'x-forwarded-for': ip })).body).toBe(REFUSAL);
+  });
+
+  it('REST sees the same client address: the rate limit keys on the X-Forwarded-For entry of the one proxy', async () => {
+    const get = (ip: string) =>
+      fetch(`${behindProxy.app.url}/api/questions`, { headers: { 'x-forwarded-for': ip } });
+    expect((await get('203.0.113.1')).status).toBe(200);
+    expect((await get('203.0.113.1')).status).toBe(200);
+    const limited = await get('203.0.113.1');
+    expect(limited.status).toBe(429);
+    expect(((await limited.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
+    expect((await get('203.0.113.2')).status).toBe(200);
+  });
+
+  it('without a trusted proxy, a forged X-Forwarded-For does not get around the cap', async () => {
+    const url = direct.app.url;
+    await accepted(url, '192.0.2.1');
+    await accepted(url, '192.0.2.2');
+    const err = await refused(url, '192.0.2.3', 'polling');
+    expect(JSON.parse(err.body!).message).toBe(
+      'Too many connections from this address: at most 2 at a time.',
+    );
+    await refused(url);
+  });
+
+  it('0 turns the cap off', async () => {
+    const url = uncapped.app.url;
+    for (let i = 0; i < 6; i++) await accepted(url, undefined, i % 2 ? 'polling' : 'websocket');
+    expect(await settle(url, 6)).toBe(6);
+  });
+});
