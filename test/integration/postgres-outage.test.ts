@@ -7,6 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { importEmbeddedPostgres } from '../../src/persistence/database.js';
+import { waitFor } from '../support/cluster.js';
+import {
+  expectAckedStored,
+  expectSoundDatabase,
+  JOURNEY,
+  JOURNEY_SCORE,
+  sleep,
+  Visitor,
+} from '../support/visitors.js';
 
 /**
  * PostgreSQL stopped for a few seconds under load: events fail with `unavailable` and leave nothing
@@ -96,5 +105,51 @@ describe('a PostgreSQL outage', () => {
         [sessionId],
       );
     expect(lead).toEqual({ score: 20, total: 20, answers: 1 });
+  });
+
+  it('under load: visitors get ok or unavailable, retry with the same ids, and nothing is lost or doubled', async () => {
+    const db = {
+      query: <T>(sql: string, params: unknown[] = []) =>
+        app.orm.em.fork().getConnection().execute<T[]>(sql.replace(/\$\d+/g, '?'), params),
+    };
+    const crowd = Array.from({ length: 8 }, (_, i) => new Visitor(`p${i}`));
+    const walking = crowd.map(async (v) => {
+      for (const [event, payload] of JOURNEY) {
+        await sleep(50 + Math.random() * 150);
+        // Refused with unavailable while PostgreSQL is down: the same clientMessageId again, a bit later.
+        const ack = await v.deliver(event, payload, () => app.url, 45_000, 300);
+        expect(ack, `${v.name} ${event}`).toMatchObject({ ok: true });
+      }
+    });
+    const done = Promise.allSettled(walking);
+    const sent = () => crowd.flatMap((v) => v.sent);
+    await waitFor('load before the outage', () => sent().filter((s) => s.ack?.ok).length >= 16, 30_000);
+    await pg.stop();
+    await waitFor(
+      'refusals during the outage',
+      () => sent().some((s) => s.ack?.error?.code === 'unavailable'),
+      15_000,
+    );
+    await sleep(2000);
+    await pg.start();
+    const results = await done;
+    expect(results.filter((r) => r.status === 'rejected').map((r) => String(r.reason))).toEqual([]);
+    for (const v of crowd) v.close();
+
+    // Each answer was taken or refused as unavailable; nothing else, and no ack was lost.
+    for (const s of sent()) {
+      expect(s.lost, s.clientMessageId).toBeUndefined();
+      if (!s.ack!.ok) expect(s.ack!.error?.code, s.clientMessageId).toBe('unavailable');
+    }
+    await expectAckedStored(db, crowd);
+    const leads = await expectSoundDatabase(db);
+    for (const v of crowd) {
+      expect(leads.find((l) => l.id === v.sessionId)?.score, v.name).toBe(JOURNEY_SCORE);
+      const [row] = await db.query<{ n: number }>(
+        'select count(*)::int as n from session_events where lead_id = $1 and client_message_id is not null',
+        [v.sessionId],
+      );
+      expect(row?.n, v.name).toBe(JOURNEY.length);
+    }
   });
 });
