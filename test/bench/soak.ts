@@ -1,0 +1,296 @@
+/**
+ * Soak benchmark: a steady churn of visitors (connect, a short journey, disconnect) against a real
+ * server process for SOAK_MINUTES, sampling the server every SOAK_SAMPLE_SECONDS: heap after a full GC,
+ * RSS, open file descriptors and PostgreSQL connections. After a warm-up (the first 20 % of the run)
+ * each must grow less than 5 % from the first sample after the warm-up to the last.
+ *   DATABASE_URL=postgres://… SOAK_MINUTES=30 SOAK_RATE=10 npm run bench:soak
+ *
+ * The heap is read without any server code: the server is started with --expose-gc and a preload that,
+ * on SIGUSR2, runs a full GC and writes process.memoryUsage() to stderr on one marked line.
+ * The actor cache is bounded (SESSION_CACHE_SIZE, default here 1000) so it fills during the warm-up and
+ * the measured window shows leaks, not the cache filling up to its production limit.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, totalmem } from 'node:os';
+import pg from 'pg';
+import { io, type Socket } from 'socket.io-client';
+import { loadConfig } from '../../src/config.js';
+
+const MINUTES = Number(process.env.SOAK_MINUTES ?? 30);
+const RATE = Number(process.env.SOAK_RATE ?? 10); // new visitors per second
+const SAMPLE_SECONDS = Number(process.env.SOAK_SAMPLE_SECONDS ?? 30);
+const CACHE_SIZE = process.env.SOAK_SESSION_CACHE_SIZE ?? '1000';
+const MAX_IN_FLIGHT = Number(process.env.SOAK_MAX_IN_FLIGHT ?? Math.max(50, RATE * 20));
+const WARM_UP = 0.2;
+const LIMIT = 0.05;
+const MARK = 'SOAK_MEMORY ';
+
+const STEPS: [string, Record<string, unknown>][] = [
+  ['visitor:reply', { optionIds: ['yes'] }],
+  ['visitor:reply', { optionIds: ['kirana_retail'] }],
+  ['visitor:reply', { text: 'Indore, Madhya Pradesh' }],
+  ['visitor:reply', { optionIds: ['two_to_five'] }],
+  ['visitor:reply', { optionIds: ['50k_2l'] }],
+  ['visitor:reply', { optionIds: ['billing', 'inventory'] }],
+  ['visitor:contact', { name: 'Soak', phone: '98765 43210' }],
+  ['visitor:action', { action: 'clicked_demo' }],
+  ['visitor:reply', { optionIds: ['talk_to_sales'] }],
+];
+
+/** Preloaded into the server: SIGUSR2 → full GC → one line with process.memoryUsage() on stderr. */
+const PROBE = `data:text/javascript,${encodeURIComponent(
+  `process.on('SIGUSR2', () => { globalThis.gc(); process.stderr.write(${JSON.stringify(MARK)} + JSON.stringify(process.memoryUsage()) + '\\n'); });`,
+)}`;
+
+interface Sample {
+  minute: number;
+  heapMb: number;
+  rssMb: number;
+  fds: number;
+  pgConnections: number;
+  visitors: number;
+  events: number;
+  failed: number;
+  /** Visitors in flight when the sample was due (it is taken once they are done). */
+  inFlight: number;
+}
+
+async function startServer(env: Record<string, string>) {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', '--import', PROBE, 'src/main.ts'],
+    {
+      env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let waiting: ((heap: number) => void) | undefined;
+  let errBuffer = '';
+  child.stderr!.on('data', (c: Buffer) => {
+    errBuffer += c.toString();
+    const lines = errBuffer.split('\n');
+    errBuffer = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.startsWith(MARK))
+        waiting?.((JSON.parse(line.slice(MARK.length)) as { heapUsed: number }).heapUsed);
+      else process.stderr.write(`server: ${line}\n`);
+    }
+  });
+  child.stdout!.resume();
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`))),
+  );
+  exited.catch(() => {});
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const ok = await Promise.race([
+      fetch(`${url}/health`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+      exited,
+    ]);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error('server did not become healthy');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const heapAfterGc = () =>
+    new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no memory line from the server')), 30_000);
+      waiting = (heap) => {
+        clearTimeout(timer);
+        waiting = undefined;
+        resolve(heap);
+      };
+      child.kill('SIGUSR2');
+    });
+  return { child, url, heapAfterGc };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0) / 1024;
+}
+
+/** One visitor: connect, the first `steps` events of the journey (each waits for its ack), disconnect. */
+async function visit(url: string, steps: number, counts: { events: number; failed: number }) {
+  let socket: Socket | undefined;
+  try {
+    socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true });
+    await new Promise<void>((resolve, reject) => {
+      socket!.once('session', () => resolve());
+      socket!.once('connect_error', reject);
+    });
+    for (const [event, payload] of STEPS.slice(0, steps)) {
+      const ack = await socket
+        .timeout(30_000)
+        .emitWithAck(event, { clientMessageId: randomBytes(6).toString('hex'), ...payload });
+      if (ack?.ok) counts.events += 1;
+      else counts.failed += 1;
+    }
+  } catch {
+    counts.failed += 1;
+  } finally {
+    socket?.close();
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const growth = (first: number, last: number) => (first === 0 ? (last === 0 ? 0 : 1) : (last - first) / first);
+
+async function main() {
+  const admin = loadConfig().database.url ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `lcb_soak_${randomBytes(4).toString('hex')}`;
+  const c = new pg.Client({ connectionString: admin });
+  await c.connect();
+  await c.query(`create database ${name}`);
+  const dbUrl = Object.assign(new URL(admin), { pathname: `/${name}` }).toString();
+  const server = await startServer({
+    DATABASE_URL: dbUrl,
+    SESSION_CACHE_SIZE: CACHE_SIZE,
+    RATE_LIMIT_PER_MINUTE: '1000000',
+  });
+  const pid = server.child.pid!;
+  const chatUrl = `${server.url}/chat`;
+  const counts = { events: 0, failed: 0 };
+  let visitors = 0;
+  let skipped = 0;
+  const inFlight = new Set<Promise<void>>();
+  const samples: Sample[] = [];
+  const started = Date.now();
+  const end = started + MINUTES * 60_000;
+
+  const sample = async (busy: number) => {
+    const heap = await server.heapAfterGc();
+    const [{ n }] = (
+      await c.query('select count(*)::int as n from pg_stat_activity where datname = $1', [name])
+    ).rows as [{ n: number }];
+    const s: Sample = {
+      minute: (Date.now() - started) / 60_000,
+      heapMb: heap / 2 ** 20,
+      rssMb: rssMb(pid),
+      fds: readdirSync(`/proc/${pid}/fd`).length,
+      pgConnections: n,
+      visitors,
+      events: counts.events,
+      failed: counts.failed,
+      inFlight: busy,
+    };
+    samples.push(s);
+    console.error(JSON.stringify({ sample: s }));
+  };
+
+  try {
+    await sample(0);
+    const spawnEvery = 1000 / RATE;
+    let nextSpawn = Date.now();
+    let nextSample = Date.now() + SAMPLE_SECONDS * 1000;
+    while (Date.now() < end) {
+      const now = Date.now();
+      while (nextSpawn <= now) {
+        nextSpawn += spawnEvery;
+        if (inFlight.size >= MAX_IN_FLIGHT) {
+          skipped += 1;
+          continue;
+        }
+        visitors += 1;
+        const p = visit(chatUrl, 3 + (visitors % (STEPS.length - 2)), counts).finally(() =>
+          inFlight.delete(p),
+        );
+        inFlight.add(p);
+      }
+      if (now >= nextSample) {
+        // Quiesce before each sample: no new visitors until those in flight are done, so every sample
+        // sees the server between conversations (no client sockets, no transactions open).
+        const busy = inFlight.size;
+        await Promise.race([Promise.all(inFlight), sleep(60_000)]);
+        await sample(busy);
+        nextSample = Date.now() + SAMPLE_SECONDS * 1000;
+        nextSpawn = Date.now();
+      }
+      await new Promise((r) => setTimeout(r, Math.max(1, Math.min(nextSpawn, nextSample) - Date.now())));
+    }
+    const busy = inFlight.size;
+    await Promise.all(inFlight);
+    await sample(busy);
+  } finally {
+    server.child.kill('SIGTERM');
+    await new Promise((r) => server.child.once('exit', r));
+    await c.query(`drop database if exists ${name} with (force)`);
+    await c.end();
+  }
+
+  const measured = samples.filter((s) => s.minute >= MINUTES * WARM_UP);
+  const first = measured[0] ?? samples[0]!;
+  const last = samples.at(-1)!;
+  const keys = ['heapMb', 'rssMb', 'fds', 'pgConnections'] as const;
+  const growths = Object.fromEntries(keys.map((k) => [k, growth(first[k], last[k])])) as Record<
+    (typeof keys)[number],
+    number
+  >;
+  const pass = keys.every((k) => growths[k] < LIMIT);
+  console.log(
+    JSON.stringify({
+      scenario: 'soak',
+      minutes: MINUTES,
+      rate: RATE,
+      visitors,
+      skipped,
+      ...counts,
+      first,
+      last,
+      growths,
+      pass,
+    }),
+  );
+  const f = (n: number) => n.toFixed(1);
+  const pct = (n: number) => `${(100 * n).toFixed(1)} %`;
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+  const table = [
+    `## soak (${new Date().toISOString().slice(0, 10)}, ${machine}; ${MINUTES} min, ${RATE} new visitors/s, each 3–9 events then disconnect; SESSION_CACHE_SIZE ${CACHE_SIZE})`,
+    '',
+    `${visitors} visitors, ${counts.events} events acknowledged, ${counts.failed} failed, ${skipped} visitors skipped (over ${MAX_IN_FLIGHT} in flight). Samples every ${SAMPLE_SECONDS} s, each taken once the visitors in flight have finished (new ones wait); growth is from the first sample after the ${WARM_UP * 100} % warm-up (minute ${f(first.minute)}) to the last (minute ${f(last.minute)}).`,
+    '',
+    '| measure | after warm-up | last | growth | pass (< 5 %) |',
+    '|---|---|---|---|---|',
+    `| heap after GC MB | ${f(first.heapMb)} | ${f(last.heapMb)} | ${pct(growths.heapMb)} | ${growths.heapMb < LIMIT ? 'yes' : 'no'} |`,
+    `| RSS MB | ${f(first.rssMb)} | ${f(last.rssMb)} | ${pct(growths.rssMb)} | ${growths.rssMb < LIMIT ? 'yes' : 'no'} |`,
+    `| open file descriptors | ${first.fds} | ${last.fds} | ${pct(growths.fds)} | ${growths.fds < LIMIT ? 'yes' : 'no'} |`,
+    `| PostgreSQL connections | ${first.pgConnections} | ${last.pgConnections} | ${pct(growths.pgConnections)} | ${growths.pgConnections < LIMIT ? 'yes' : 'no'} |`,
+    '',
+    `Overall: ${pass ? 'pass' : 'FAIL'}.`,
+    '',
+  ].join('\n');
+  console.log(table);
+  const all = [
+    '| minute | heap after GC MB | RSS MB | fds | pg connections | visitors | events | failed | in flight when due |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...samples.map(
+      (s) =>
+        `| ${f(s.minute)} | ${f(s.heapMb)} | ${f(s.rssMb)} | ${s.fds} | ${s.pgConnections} | ${s.visitors} | ${s.events} | ${s.failed} | ${s.inFlight} |`,
+    ),
+  ].join('\n');
+  console.log(all);
+  process.exitCode = pass ? 0 : 2;
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
