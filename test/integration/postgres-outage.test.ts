@@ -113,8 +113,12 @@ describe('a PostgreSQL outage', () => {
         app.orm.em.fork().getConnection().execute<T[]>(sql.replace(/\$\d+/g, '?'), params),
     };
     const crowd = Array.from({ length: 8 }, (_, i) => new Visitor(`p${i}`));
+    // The first steps race the stop; from the fifth on, every step is sent once PostgreSQL is down.
+    let markStopped!: () => void;
+    const stopped = new Promise<void>((r) => (markStopped = r));
     const walking = crowd.map(async (v) => {
-      for (const [event, payload] of JOURNEY) {
+      for (const [i, [event, payload]] of JOURNEY.entries()) {
+        if (i === 4) await stopped;
         await sleep(50 + Math.random() * 150);
         // Refused with unavailable while PostgreSQL is down: the same clientMessageId again, a bit later.
         const ack = await v.deliver(event, payload, () => app.url, 45_000, 300);
@@ -125,6 +129,7 @@ describe('a PostgreSQL outage', () => {
     const sent = () => crowd.flatMap((v) => v.sent);
     await waitFor('load before the outage', () => sent().filter((s) => s.ack?.ok).length >= 16, 30_000);
     await pg.stop();
+    markStopped();
     await waitFor(
       'refusals during the outage',
       () => sent().some((s) => s.ack?.error?.code === 'unavailable'),
