@@ -94,8 +94,12 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       workflow,
       store,
       commits: (overrides.wrapCommits ?? ((q) => q))(
-        config.commitGroup.ms > 0
-          ? new GroupCommitQueue(store, config.commitGroup.ms, config.commitGroup.max)
+        config.commitGroup.max > 1
+          ? new GroupCommitQueue(store, {
+              maxWaitMs: config.commitGroup.ms,
+              maxBatch: config.commitGroup.max,
+              writers: config.commitGroup.writers,
+            })
           : new DirectCommitQueue(store),
       ),
       logger,

@@ -109,12 +109,14 @@ const envSchema = z.object({
   /** How often idle sessions are looked for, in seconds. */
   IDLE_SWEEP_SECONDS: int(1, 86400).default(60),
   /**
-   * Group commit: gather events of many sessions for up to this many ms and commit them in one
-   * transaction (each under its own savepoint). 0 = one transaction per event.
+   * Group commit: events of many sessions that arrive while the writers are busy commit together in
+   * one statement. Extra time to gather a batch, in ms (0: a batch leaves as soon as a writer is free).
    */
   COMMIT_GROUP_MS: int(0, 1000).default(0),
-  /** Most events in one group commit. */
+  /** Most events in one group commit; 1 = one transaction per event. */
   COMMIT_GROUP_MAX: int(1, 10_000).default(100),
+  /** Group-commit batches in flight at once (each holds a database connection while it commits). */
+  COMMIT_WRITERS: int(1, 64).default(2),
   /** Live conversation actors kept in memory per node. */
   SESSION_CACHE_SIZE: int(0, 10_000_000).default(50_000),
   /** `smtp://user:pass@host:port` for e-mail notifications (or the SMTP_HOST… variables). */
@@ -226,7 +228,7 @@ export interface Config {
   phoneDefaultRegion: string;
   idleSweepSeconds: number;
   sessionCacheSize: number;
-  commitGroup: { ms: number; max: number };
+  commitGroup: { ms: number; max: number; writers: number };
   /** From PUBLIC_URL; unset = the address the server ends up listening on. */
   publicUrl?: string;
   notifications: {
@@ -306,7 +308,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     phoneDefaultRegion: e.PHONE_DEFAULT_REGION,
     idleSweepSeconds: e.IDLE_SWEEP_SECONDS,
     sessionCacheSize: e.SESSION_CACHE_SIZE,
-    commitGroup: { ms: e.COMMIT_GROUP_MS, max: e.COMMIT_GROUP_MAX },
+    commitGroup: { ms: e.COMMIT_GROUP_MS, max: e.COMMIT_GROUP_MAX, writers: e.COMMIT_WRITERS },
     publicUrl: e.PUBLIC_URL?.replace(/\/$/, ''),
     notifications: {
       routes: e.NOTIFICATION_ROUTES,

@@ -24,46 +24,80 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
+export interface GroupCommitOptions {
+  /** Extra time to gather units before a batch leaves (0: leave as soon as a writer is free). */
+  maxWaitMs: number;
+  /** Most units in one batch. */
+  maxBatch: number;
+  /** Batches in flight at once. */
+  writers: number;
+}
+
 /**
- * Group commit: gathers the units of many sessions for up to `maxWaitMs` (or `maxBatch` units) and
- * commits them in one transaction, each under its own savepoint. Every caller is answered only after
- * that commit; a unit that fails is rolled back alone and only its caller hears of it; if the
- * transaction fails, every unit in it fails and nothing is written.
+ * Group commit: units of many sessions that arrive while the writers are busy gather into one batch,
+ * committed in one transaction (see SessionStore.commitMany). At low load a unit leaves at once (on
+ * the next turn of the event loop, with whatever arrived in the same turn); under load batches grow
+ * by themselves, up to `maxBatch`. Every caller is answered only after its batch committed; a unit
+ * that fails fails alone, and if the whole batch fails every unit in it fails and nothing is written.
  */
 export class GroupCommitQueue implements CommitQueue {
   private pending: Pending[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  private inFlight = 0;
+  private scheduled = false;
+  private gathering: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly store: { commitMany(units: readonly CommitUnit[]): Promise<(Error | null)[]> },
-    private readonly maxWaitMs: number,
-    private readonly maxBatch: number,
+    private readonly options: GroupCommitOptions,
   ) {}
 
   commit(unit: CommitUnit): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ unit, resolve, reject });
-      if (this.pending.length >= this.maxBatch) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.maxWaitMs);
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.pending.length === 0 || this.inFlight >= this.options.writers) return;
+    if (this.options.maxWaitMs > 0 && this.pending.length < this.options.maxBatch) {
+      this.gathering ??= setTimeout(() => {
+        this.gathering = null;
+        this.flush();
+      }, this.options.maxWaitMs);
+      return;
+    }
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
     });
   }
 
   private flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    const batch = this.pending.splice(0, this.maxBatch);
-    if (this.pending.length > 0) this.timer = setTimeout(() => this.flush(), this.maxWaitMs);
+    if (this.gathering) clearTimeout(this.gathering);
+    this.gathering = null;
+    if (this.inFlight >= this.options.writers) return;
+    const batch = this.pending.splice(0, this.options.maxBatch);
     if (batch.length === 0) return;
-    this.store.commitMany(batch.map((p) => p.unit)).then(
-      (outcomes) =>
-        batch.forEach((p, i) => {
-          const err = outcomes[i];
-          if (err) p.reject(err);
-          else p.resolve();
-        }),
-      (err: unknown) => {
-        for (const p of batch) p.reject(err);
-      },
-    );
+    this.inFlight += 1;
+    this.store
+      .commitMany(batch.map((p) => p.unit))
+      .then(
+        (outcomes) =>
+          batch.forEach((p, i) => {
+            const err = outcomes[i];
+            if (err) p.reject(err);
+            else p.resolve();
+          }),
+        (err: unknown) => {
+          for (const p of batch) p.reject(err);
+        },
+      )
+      .finally(() => {
+        this.inFlight -= 1;
+        this.schedule();
+      });
+    this.schedule();
   }
 }

@@ -1,5 +1,6 @@
-import { type EntityManager, type MikroORM, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
-import { Answer, Conversion, Lead, Notification, ScoreEntry, SessionEvent } from './entities/index.js';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { BatchWriter } from './batch-writer.js';
+import { Answer, Lead, ScoreEntry, SessionEvent } from './entities/index.js';
 import type { ILead } from './entities/lead.js';
 
 /** The lead row as the engine holds it (relations excluded). */
@@ -85,7 +86,11 @@ export interface StoredSession {
 
 /** The repository of conversations: the only code that reads or writes their tables. */
 export class SessionStore {
-  constructor(private readonly orm: MikroORM) {}
+  private readonly writer: BatchWriter;
+
+  constructor(private readonly orm: MikroORM) {
+    this.writer = new BatchWriter(orm);
+  }
 
   private em(): EntityManager {
     return this.orm.em.fork() as EntityManager;
@@ -360,114 +365,17 @@ export class SessionStore {
    * DuplicateMessage when its client message id is already stored; nothing is written then.
    */
   async commit(unit: CommitUnit): Promise<void> {
-    const em = this.em();
-    try {
-      await em.transactional(async (tx) => {
-        await writeUnit(tx as EntityManager, unit);
-      });
-    } catch (err) {
-      throw commitError(err);
-    }
+    const [err] = await this.writer.write([unit]);
+    if (err) throw err;
   }
 
   /**
-   * Commits many units in one transaction, each under its own savepoint: a unit that fails (a version
-   * conflict, a duplicate) is rolled back alone and the rest commit. Returns, per unit, null or its
-   * error; throws when the transaction itself fails (then nothing of any unit is written).
+   * Commits many units in one transaction (see BatchWriter): a unit that fails (a version conflict, a
+   * duplicate, a value the database refuses) fails alone and the rest commit. Returns, per unit, null
+   * or its error.
    */
-  async commitMany(units: readonly CommitUnit[]): Promise<(Error | null)[]> {
-    const outcomes: (Error | null)[] = [];
-    await this.em().transactional(async (tx) => {
-      for (const unit of units) {
-        try {
-          await (tx as EntityManager).transactional(async (savepoint) =>
-            writeUnit(savepoint as EntityManager, unit),
-          );
-          outcomes.push(null);
-        } catch (err) {
-          outcomes.push(commitError(err));
-        }
-      }
-    });
-    return outcomes;
-  }
-}
-
-/** A unique violation means another writer got there first: a duplicate message or a newer version. */
-function commitError(err: unknown): Error {
-  if (err instanceof UniqueConstraintViolationException) {
-    if (/client_message_id/.test(err.message)) return new DuplicateMessage(err.message);
-    return new VersionConflict(err.message);
-  }
-  return err instanceof Error ? err : new Error(String(err));
-}
-
-async function writeUnit(tx: EntityManager, unit: CommitUnit): Promise<void> {
-  const leadId = unit.lead.id;
-  if (unit.expectedVersion === null) {
-    await tx.insert(Lead, unit.lead);
-  } else {
-    const { id: _id, ...changes } = unit.lead;
-    const updated = await tx.nativeUpdate(Lead, { id: leadId, version: unit.expectedVersion }, changes);
-    if (updated !== 1)
-      throw new VersionConflict(`lead ${leadId} is no longer at version ${unit.expectedVersion}`);
-  }
-  if (unit.events.length > 0) {
-    await tx.insertMany(
-      SessionEvent,
-      unit.events.map((e) => ({
-        lead: leadId,
-        seq: e.seq,
-        type: e.type,
-        at: e.at,
-        data: e.data,
-        clientMessageId: e.clientMessageId ?? null,
-        result: e.result ?? null,
-      })),
-    );
-  }
-  if (unit.ledger.length > 0) {
-    await tx.insertMany(
-      ScoreEntry,
-      unit.ledger.map((l) => ({ ...l, lead: leadId })),
-    );
-  }
-  if (unit.notifications && unit.notifications.length > 0) {
-    await tx
-      .createQueryBuilder(Notification)
-      .insert(
-        unit.notifications.map((n) => ({
-          lead: leadId,
-          trigger: n.trigger,
-          channel: n.channel,
-          status: 'pending' as const,
-          attempts: 0,
-          nextAttemptAt: unit.lead.updatedAt,
-          createdAt: unit.lead.updatedAt,
-        })),
-      )
-      .onConflict(['lead', 'trigger', 'channel'])
-      .ignore()
-      .execute();
-  }
-  if (unit.conversions && unit.conversions.length > 0) {
-    await tx
-      .createQueryBuilder(Conversion)
-      .insert(unit.conversions.map((c) => ({ ...c, lead: leadId, value: null, at: unit.lead.updatedAt })))
-      .onConflict(['lead', 'testName', 'conversionType'])
-      .ignore()
-      .execute();
-  }
-  if (unit.answers.length > 0) {
-    await tx.upsertMany(
-      Answer,
-      unit.answers.map((a) => ({ ...a, lead: leadId, updatedAt: a.answeredAt })),
-      {
-        onConflictFields: ['lead', 'questionId'],
-        // A later answer replaces the text; what the first answer earned and when it came stay.
-        onConflictMergeFields: ['answer', 'optionIds', 'questionText', 'clientTimeTaken', 'updatedAt'],
-      },
-    );
+  commitMany(units: readonly CommitUnit[]): Promise<(Error | null)[]> {
+    return this.writer.write(units);
   }
 }
 

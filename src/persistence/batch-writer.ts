@@ -1,0 +1,218 @@
+import type { EntityMetadata, EntityProperty, MikroORM } from '@mikro-orm/postgresql';
+import { Answer, Conversion, Lead, Notification, ScoreEntry, SessionEvent } from './entities/index.js';
+import { type CommitUnit, DuplicateMessage, VersionConflict } from './session-store.js';
+
+/** The part of a `pg` client the writer uses. */
+interface PgClient {
+  query(q: { name?: string; text: string; values?: unknown[] }): Promise<{ rows: { id: string }[] }>;
+  /** Set by knex's pool on a broken connection; a disposed connection is destroyed on release. */
+  __knex__disposed?: unknown;
+}
+
+interface Pool {
+  acquireConnection(): Promise<PgClient>;
+  releaseConnection(c: PgClient): Promise<void> | void;
+}
+
+/** The rows of one table in the batch statement: a JSON array, expanded by `jsonb_to_recordset`. */
+interface Part {
+  /** Property name → column name, in the order the rows carry them. */
+  columns: [prop: string, field: string][];
+}
+
+/**
+ * Writes many commit units with ONE statement: the rows of each table, for the whole batch, go as one
+ * JSON array parameter expanded by `jsonb_to_recordset`, and data-modifying CTEs write every table.
+ * A single statement is atomic by itself, costs one round trip, and its text is prepared once per
+ * connection; it is built from the entity metadata, so the entities stay the one description of the
+ * tables.
+ *
+ * A unit whose lead moved on (its version check fails) writes nothing and gets a VersionConflict;
+ * any other failure (a duplicate message, a value the database refuses) fails the statement, and
+ * each unit is then written alone, so one bad event fails only its own caller.
+ */
+export class BatchWriter {
+  private readonly statement: string;
+  private readonly parts: Part[] = [];
+
+  constructor(private readonly orm: MikroORM) {
+    const meta = (entity: { meta: { className: string } }) => orm.getMetadata().get(entity.meta.className);
+    // Each table's rows are parameter $n of the statement, in the order the parts are added.
+    const param = (props: ColumnProp[]) => {
+      this.parts.push({ columns: props.map((p) => [p.name, field(p)]) });
+      return `jsonb_to_recordset($${this.parts.length}::jsonb) as v(${props
+        .map((p) => `${q(field(p))} ${p.columnTypes![0]}`)
+        .join(', ')})`;
+    };
+    const insert = (m: EntityMetadata, props: ColumnProp[], tail = '', where = '') => {
+      const columns = props.map((p) => q(field(p))).join(', ');
+      return `insert into ${q(m.tableName)} (${columns}) select ${columns} from ${param(props)} ${where} ${tail}`;
+    };
+    const ofWrittenLeads = 'where v.lead_id = any(array(select id from written))';
+    const children = (m: EntityMetadata, tail = '', only?: string[]) =>
+      insert(
+        m,
+        scalarProps(m).filter((p) => !p.primary && (!only || only.includes(p.name))),
+        tail,
+        ofWrittenLeads,
+      );
+
+    const lead = meta(Lead);
+    const leadProps = scalarProps(lead);
+    // The version the change was computed from travels with the row; a lead that moved on is skipped.
+    const expected: ColumnProp = {
+      name: 'expectedVersion',
+      fieldNames: ['expected_version'],
+      columnTypes: ['int'],
+    };
+    const set = leadProps
+      .filter((p) => !p.primary)
+      .map((p) => `${q(field(p))} = v.${q(field(p))}`)
+      .join(', ');
+    const answer = meta(Answer);
+    // A later answer replaces the text; what the first answer earned and when it came stay.
+    const merged = ['answer', 'optionIds', 'questionText', 'clientTimeTaken', 'updatedAt']
+      .map((name) => q(field(answer.properties[name as keyof typeof answer.properties] as EntityProperty)))
+      .map((f) => `${f} = excluded.${f}`)
+      .join(', ');
+    this.statement = [
+      `with created as (${insert(lead, leadProps, 'on conflict (id) do nothing returning id')}),`,
+      `changed as (update ${q(lead.tableName)} l set ${set} from ${param([...leadProps, expected])}`,
+      '  where l.id = v.id and l.version = v.expected_version returning l.id),',
+      'written as (select id from created union all select id from changed),',
+      `events as (${children(meta(SessionEvent))}),`,
+      `ledger as (${children(meta(ScoreEntry))}),`,
+      `notifications as (${children(
+        meta(Notification),
+        'on conflict (lead_id, trigger, channel) do nothing',
+        ['lead', 'trigger', 'channel', 'status', 'attempts', 'nextAttemptAt', 'createdAt'],
+      )}),`,
+      `conversions as (${children(meta(Conversion), 'on conflict (lead_id, test_name, conversion_type) do nothing')}),`,
+      `answers as (${children(answer, `on conflict (lead_id, question_id) do update set ${merged}`)})`,
+      'select id from written',
+    ].join('\n');
+  }
+
+  /**
+   * Commits the units; returns, per unit, null or its error. Units of the same lead in one call are
+   * written in order, in separate rounds.
+   */
+  async write(units: readonly CommitUnit[]): Promise<(Error | null)[]> {
+    const outcomes: (Error | null)[] = new Array(units.length).fill(null);
+    for (const round of rounds(units)) {
+      const batch = round.map((i) => units[i]!);
+      let results: (Error | null)[];
+      try {
+        results = await this.execute(batch);
+      } catch (err) {
+        if (batch.length === 1) results = [commitError(err)];
+        else {
+          // Something in the batch was refused: find out which, one unit at a time.
+          results = [];
+          for (const unit of batch) {
+            results.push(await this.execute([unit]).then((r) => r[0]!, commitError));
+          }
+        }
+      }
+      round.forEach((i, k) => {
+        outcomes[i] = results[k]!;
+      });
+    }
+    return outcomes;
+  }
+
+  private async execute(units: readonly CommitUnit[]): Promise<(Error | null)[]> {
+    const each = <T>(pick: (u: CommitUnit) => T[] | undefined) => units.flatMap((u) => pick(u) ?? []);
+    const rows: Record<string, unknown>[][] = [
+      units.filter((u) => u.expectedVersion === null).map((u) => u.lead),
+      units
+        .filter((u) => u.expectedVersion !== null)
+        .map((u) => ({ ...u.lead, expectedVersion: u.expectedVersion })),
+      each((u) => u.events.map((e) => ({ ...e, lead: u.lead.id }))),
+      each((u) => u.ledger.map((l) => ({ ...l, lead: u.lead.id }))),
+      each((u) =>
+        u.notifications?.map((n) => ({
+          ...n,
+          lead: u.lead.id,
+          status: 'pending',
+          attempts: 0,
+          nextAttemptAt: u.lead.updatedAt,
+          createdAt: u.lead.updatedAt,
+        })),
+      ),
+      each((u) => u.conversions?.map((c) => ({ ...c, lead: u.lead.id, value: null, at: u.lead.updatedAt }))),
+      each((u) => u.answers.map((a) => ({ ...a, lead: u.lead.id, updatedAt: a.answeredAt }))),
+    ];
+    const values = this.parts.map((part, i) => JSON.stringify(rows[i]!.map((row) => record(part, row))));
+    const written = new Set((await this.query(values)).map((r) => r.id));
+    return units.map((u) =>
+      written.has(u.lead.id)
+        ? null
+        : new VersionConflict(
+            u.expectedVersion === null
+              ? `lead ${u.lead.id} already exists`
+              : `lead ${u.lead.id} is no longer at version ${u.expectedVersion}`,
+          ),
+    );
+  }
+
+  private async query(values: string[]): Promise<{ id: string }[]> {
+    const pool = this.orm.em.getConnection().getKnex().client as Pool;
+    const client = await pool.acquireConnection();
+    try {
+      return (await client.query({ name: 'lcb_commit_batch', text: this.statement, values })).rows;
+    } catch (err) {
+      // A failure of the connection itself (no SQLSTATE): do not hand it back to the pool.
+      if (!(err as { code?: string }).code) client.__knex__disposed ??= err;
+      throw err;
+    } finally {
+      await pool.releaseConnection(client);
+    }
+  }
+}
+
+function record(part: Part, row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [prop, column] of part.columns) out[column] = row[prop] ?? null;
+  return out;
+}
+
+/** Maps a database error of one unit to what the engine understands. */
+export function commitError(err: unknown): Error {
+  const e = err as { code?: string; constraint?: string; message?: string };
+  if (e.code === '23505') {
+    // A unique violation means another writer got there first: a duplicate message or a newer version.
+    if (/client_message_id/.test(e.constraint ?? e.message ?? ''))
+      return new DuplicateMessage(String(e.message));
+    return new VersionConflict(String(e.message));
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** Splits unit indexes into rounds in which no lead appears twice (normally a single round). */
+function rounds(units: readonly CommitUnit[]): number[][] {
+  const out: number[][] = [];
+  const seen: Set<string>[] = [];
+  units.forEach((u, i) => {
+    let r = 0;
+    while (seen[r]?.has(u.lead.id)) r++;
+    if (r === seen.length) {
+      seen.push(new Set());
+      out.push([]);
+    }
+    seen[r]!.add(u.lead.id);
+    out[r]!.push(i);
+  });
+  return out;
+}
+
+type ColumnProp = Pick<EntityProperty, 'name' | 'fieldNames'> & Partial<Pick<EntityProperty, 'columnTypes'>>;
+
+function scalarProps(meta: EntityMetadata): EntityProperty[] {
+  return meta.props.filter((p) => p.persist !== false && (p.kind === 'scalar' || p.kind === 'm:1'));
+}
+
+const field = (p: ColumnProp) => p.fieldNames[0]!;
+
+/** A quoted identifier. */
+const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
