@@ -45,39 +45,6 @@ describe('group commit', () => {
     }
   });
 
-  it('a unit that fails is rolled back alone; its neighbours in the batch commit', async () => {
-    // Capture two ready units instead of committing them.
-    const captured: CommitUnit[] = [];
-    const capture = await openEngine(
-      db,
-      clock,
-      (): CommitQueue => ({
-        commit: async (unit) => {
-          captured.push(unit);
-          throw new Error('captured');
-        },
-      }),
-    );
-    const a = await node.engine.startSession();
-    const b = await node.engine.startSession();
-    await capture.engine.handle(a.sessionId, { kind: 'reply', optionIds: ['yes'] }).catch(() => {});
-    await capture.engine.handle(b.sessionId, { kind: 'reply', optionIds: ['yes'] }).catch(() => {});
-    await capture.close();
-    expect(captured).toHaveLength(2);
-    const stale = { ...captured[1]!, expectedVersion: 999 };
-    const outcomes = await node.store.commitMany([captured[0]!, stale]);
-    expect(outcomes[0]).toBeNull();
-    expect(outcomes[1]).toBeInstanceOf(VersionConflict);
-    const [ra] = await db.query('select score, version from leads where id = $1', [a.sessionId]);
-    const [rb] = await db.query('select score, version from leads where id = $1', [b.sessionId]);
-    expect(ra).toEqual({ score: 10, version: 2 });
-    expect(rb).toEqual({ score: 5, version: 1 });
-    const [{ n }] = (await db.query('select count(*)::int as n from session_events where lead_id = $1', [
-      b.sessionId,
-    ])) as [{ n: number }];
-    expect(n).toBe(4);
-  });
-
   /** Two or more units computed but not committed: one event of each of `count` new sessions. */
   async function readyUnits(count: number): Promise<{ units: CommitUnit[]; ids: string[] }> {
     const units: CommitUnit[] = [];
@@ -108,6 +75,19 @@ describe('group commit', () => {
         { n: number },
       ]
     )[0].n;
+
+  it('a unit whose lead moved on is skipped alone; its neighbours in the batch commit', async () => {
+    const { units, ids } = await readyUnits(2);
+    const stale = { ...units[1]!, expectedVersion: 999 };
+    const outcomes = await node.store.commitMany([units[0]!, stale]);
+    expect(outcomes[0]).toBeNull();
+    expect(outcomes[1]).toBeInstanceOf(VersionConflict);
+    const [ra] = await db.query('select score, version from leads where id = $1', [ids[0]]);
+    const [rb] = await db.query('select score, version from leads where id = $1', [ids[1]]);
+    expect(ra).toEqual({ score: 10, version: 2 });
+    expect(rb).toEqual({ score: 5, version: 1 });
+    expect(await storedEvents(ids[1]!)).toBe(4);
+  });
 
   it('a unit the database refuses (a NUL byte) fails alone; its neighbours in the same batch commit', async () => {
     const { units, ids } = await readyUnits(3);
