@@ -99,6 +99,15 @@ export class RedisSessionRegistry implements SessionRegistry {
   private readonly timer: NodeJS.Timeout;
   private readonly nodeTtlMs: number;
   private closed = false;
+  /** This node's sessions with open connections: the truth its fields in Redis are written from. */
+  private readonly mine = new Map<string, Entry>();
+  private readonly onReady = () => {
+    if (this.mine.size === 0) return;
+    this.resync().then(
+      () => this.logger.info({ sessions: this.mine.size }, 'registry written again after Redis reconnected'),
+      (err: Error) => this.logger.warn({ err: err.message }, 'registry resync failed'),
+    );
+  };
 
   constructor(
     private readonly nodeId: string,
@@ -116,6 +125,7 @@ export class RedisSessionRegistry implements SessionRegistry {
     beat();
     this.timer = setInterval(beat, options.heartbeatMs ?? 1000);
     this.timer.unref();
+    this.redis.on('ready', this.onReady);
   }
 
   private nodeKey(nodeId: string): string {
@@ -126,21 +136,25 @@ export class RedisSessionRegistry implements SessionRegistry {
     return `${sessionId}|${this.nodeId}`;
   }
 
-  /** Atomically adjusts this node's entry for a session. */
+  /**
+   * Adjusts this node's entry for a session. Only this node writes its own fields, so the value
+   * written is the node's own count (kept in memory), not an increment: a write lost in a Redis
+   * outage, or a Redis that came back empty, is put right by the next write or by `resync`.
+   */
   private async update(sessionId: string, delta: number, at: number): Promise<void> {
-    await this.redis.eval(
-      `local raw = redis.call('HGET', KEYS[1], ARGV[1])
-       local e = raw and cjson.decode(raw) or { connections = 0, lastActivityAt = 0 }
-       e.connections = math.max(0, e.connections + tonumber(ARGV[2]))
-       e.lastActivityAt = math.max(e.lastActivityAt, tonumber(ARGV[3]))
-       redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(e))
-       return 1`,
-      1,
-      this.hash,
-      this.field(sessionId),
-      String(delta),
-      String(at),
-    );
+    const e = this.mine.get(sessionId) ?? { connections: 0, lastActivityAt: 0 };
+    e.connections = Math.max(0, e.connections + delta);
+    e.lastActivityAt = Math.max(e.lastActivityAt, at);
+    if (e.connections > 0) this.mine.set(sessionId, e);
+    else this.mine.delete(sessionId);
+    await this.redis.hset(this.hash, this.field(sessionId), JSON.stringify(e));
+  }
+
+  /** Writes every connected session of this node again (after Redis reconnects, maybe without its data). */
+  private async resync(): Promise<void> {
+    const fields = [...this.mine].flatMap(([id, e]) => [this.field(id), JSON.stringify(e)]);
+    for (let i = 0; i < fields.length; i += 2000)
+      await this.redis.hset(this.hash, ...fields.slice(i, i + 2000));
   }
 
   connected(sessionId: string, at: number): Promise<void> {
@@ -181,6 +195,7 @@ export class RedisSessionRegistry implements SessionRegistry {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    this.redis.off('ready', this.onReady);
     // A clean stop says so at once; a crash is noticed when the heartbeat key expires.
     await this.redis.del(this.nodeKey(this.nodeId)).catch(() => {});
   }

@@ -196,6 +196,27 @@ describe('Redis stopped for several seconds under load', () => {
           20_000,
         );
 
+      // The agents' board knows again who is connected, although Redis came back empty: the crowd and
+      // the newcomer, who connected while Redis was down.
+      const agent = connectSocket(b.url, '/agents', { token: await agentToken() });
+      sockets.push(agent);
+      await new Promise<void>((resolve) => agent.once('connect', () => resolve()));
+      const online = async () => {
+        const list = await agent
+          .timeout(10_000)
+          .emitWithAck('sessions:list', { filter: { connected: true } });
+        return new Set((list.sessions as { sessionId: string }[]).map((row) => row.sessionId));
+      };
+      const everyone = visitors.map((v) => v.sessionId!);
+      await waitFor(
+        'every connected visitor on the board',
+        async () => {
+          const ids = await online();
+          return everyone.every((id) => ids.has(id));
+        },
+        15_000,
+      );
+
       // After the outage: the rest of every journey; the watchers see each gap and read what they missed.
       await Promise.all([...crowd.map((v) => steps(v, 6, JOURNEY.length, 50)), steps(newcomer, 3, 9, 50)]);
       for (const [i, v] of watched.entries()) {
