@@ -283,7 +283,7 @@ describe('SIGTERM under load', () => {
     expect(crashLines(n.logs)).toEqual([]);
 
     const sent = visitors.flatMap((v) => v.sent);
-    expect(sentBefore).toBeGreaterThan(100);
+    expect(sentBefore).toBeGreaterThanOrEqual(100);
     // Every event got its acknowledgement (ok) or was cut off by a disconnect; none was refused.
     for (const s of sent) {
       if (s.ack) expect(s.ack, s.clientMessageId).toMatchObject({ ok: true });
