@@ -5,13 +5,12 @@
  *   DATABASE_URL=postgres://… npm run bench   (a database it may create and drop databases in)
  */
 import { randomBytes } from 'node:crypto';
-import { appendFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import pg from 'pg';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { adminUrl, machine, report, runMain, table, today } from './support.js';
 
-const admin = loadConfig().database.url ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const admin = adminUrl();
 const name = `lcb_bench_${randomBytes(4).toString('hex')}`;
 
 async function sql(url: string, text: string, params: unknown[] = []) {
@@ -81,30 +80,42 @@ async function main() {
     await seed(90_000);
     const large = await measure(app.url, key);
     const ratio = large.rssGrowthMb / Math.max(1, small.rssGrowthMb);
-    const row = { scenario: 'export', baseline10k: small, run100k: large, rssGrowthRatio: ratio };
-    console.log(JSON.stringify(row));
-    const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
-    const table = [
-      '',
-      `## export (${new Date().toISOString().slice(0, 10)}, ${machine})`,
-      '',
-      '| leads | rows | MB sent | seconds | peak RSS growth MB | peak heap growth MB | heap kept after GC MB |',
-      '|---|---|---|---|---|---|---|',
-      `| 10k (baseline) | ${small.rows} | ${(small.bytes / 2 ** 20).toFixed(1)} | ${small.seconds.toFixed(2)} | ${small.rssGrowthMb.toFixed(1)} | ${small.heapGrowthMb.toFixed(1)} | ${small.heapRetainedMb.toFixed(1)} |`,
-      `| 100k | ${large.rows} | ${(large.bytes / 2 ** 20).toFixed(1)} | ${large.seconds.toFixed(2)} | ${large.rssGrowthMb.toFixed(1)} | ${large.heapGrowthMb.toFixed(1)} | ${large.heapRetainedMb.toFixed(1)} |`,
-      '',
-      `100k/10k peak RSS growth ratio: ${ratio.toFixed(2)} (10× the rows; ≈ 1 means memory does not grow with the export).`,
-      '',
-    ].join('\n');
-    console.log(table);
-    if (process.env.BENCH_WRITE_RESULTS) appendFileSync('test/bench/RESULTS.md', table);
+    const mb = (n: number) => (n / 2 ** 20).toFixed(1);
+    const line = (name: string, r: typeof small) => [
+      name,
+      r.rows,
+      mb(r.bytes),
+      r.seconds.toFixed(2),
+      r.rssGrowthMb.toFixed(1),
+      r.heapGrowthMb.toFixed(1),
+      r.heapRetainedMb.toFixed(1),
+    ];
+    report(
+      'export',
+      { baseline10k: small, run100k: large, rssGrowthRatio: ratio },
+      [
+        `## export (${today()}, ${machine()})`,
+        '',
+        table(
+          [
+            'leads',
+            'rows',
+            'MB sent',
+            'seconds',
+            'peak RSS growth MB',
+            'peak heap growth MB',
+            'heap kept after GC MB',
+          ],
+          [line('10k (baseline)', small), line('100k', large)],
+        ),
+        '',
+        `100k/10k peak RSS growth ratio: ${ratio.toFixed(2)} (10× the rows; ≈ 1 means memory does not grow with the export).`,
+      ].join('\n'),
+    );
   } finally {
     await app.close();
     await sql(admin, `drop database if exists ${name} with (force)`);
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runMain(main);

@@ -1,0 +1,131 @@
+/**
+ * The visitor's journey (greeting, five answers, contact, demo, CTA) on both doors, run by N concurrent
+ * visitors: over the socket (9 acknowledged events after the handshake that starts the session) and over
+ * REST (10 requests, starting the session included).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Socket } from 'socket.io-client';
+import { connect, latencySummary } from './support.js';
+
+/** The socket journey: event and payload of each step after the handshake. */
+export const SOCKET_STEPS: [string, Record<string, unknown>][] = [
+  ['visitor:reply', { optionIds: ['yes'] }],
+  ['visitor:reply', { optionIds: ['kirana_retail'] }],
+  ['visitor:reply', { text: 'Indore, Madhya Pradesh' }],
+  ['visitor:reply', { optionIds: ['two_to_five'] }],
+  ['visitor:reply', { optionIds: ['50k_2l'] }],
+  ['visitor:reply', { optionIds: ['billing', 'inventory'] }],
+  ['visitor:contact', { name: 'Bench', phone: '98765 43210' }],
+  ['visitor:action', { action: 'clicked_demo' }],
+  ['visitor:reply', { optionIds: ['talk_to_sales'] }],
+];
+
+/** The same journey over REST (the seed's endpoints), after POST /api/session/start. */
+export const REST_STEPS: [string, (sessionId: string) => Record<string, unknown>][] = [
+  ['/api/answer', (s) => ({ session_id: s, question_id: 1, answer_text: 'Yes, go ahead' })],
+  ['/api/answer', (s) => ({ session_id: s, question_id: 2, answer_text: 'Kirana / Retail Shop' })],
+  ['/api/answer', (s) => ({ session_id: s, question_id: 3, answer_text: 'Indore, Madhya Pradesh' })],
+  ['/api/answer', (s) => ({ session_id: s, question_id: 4, answer_text: '2–5' })],
+  ['/api/answer', (s) => ({ session_id: s, question_id: 5, answer_text: '₹50K – ₹2L' })],
+  ['/api/answer', (s) => ({ session_id: s, question_id: 6, answer_text: 'Billing / Invoicing, Inventory' })],
+  ['/api/lead/profile', (s) => ({ session_id: s, profile_data: { name: 'Bench', phone: '98765 43210' } })],
+  ['/api/behavior', (s) => ({ session_id: s, action: 'clicked_demo' })],
+  [
+    '/api/behavior',
+    (s) => ({ session_id: s, action: 'cta_clicked', metadata: { target_id: 'talk_to_sales' } }),
+  ],
+];
+
+export interface LoadResult {
+  journeys: number;
+  seconds: number;
+  journeysPerSecond: number;
+  /** Acknowledged events (socket) or answered requests (REST) per second. */
+  eventsPerSecond: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  failed: number;
+}
+
+/** Runs `total` journeys, `concurrency` at a time, each worker one visitor after another. */
+async function run(
+  total: number,
+  concurrency: number,
+  journey: (time: (work: () => Promise<boolean>) => Promise<void>) => Promise<void>,
+): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let next = 0;
+  let failed = 0;
+  const time = async (work: () => Promise<boolean>) => {
+    const t0 = performance.now();
+    const ok = await work().catch(() => false);
+    latencies.push(performance.now() - t0);
+    if (!ok) failed += 1;
+  };
+  const started = performance.now();
+  const worker = async () => {
+    while (next < total) {
+      next += 1;
+      await journey(time);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  const count = latencies.length;
+  return {
+    journeys: total,
+    seconds,
+    journeysPerSecond: total / seconds,
+    eventsPerSecond: count / seconds,
+    ...latencySummary(latencies),
+    failed,
+  };
+}
+
+/** Socket journeys against `url` (a server's `/chat`, or a bare socket.io server); every emit waits for its ack. */
+export function socketJourneys(url: string, total: number, concurrency: number): Promise<LoadResult> {
+  return run(total, concurrency, async (time) => {
+    const socket: Socket = await connect(url);
+    for (const [event, payload] of SOCKET_STEPS)
+      await time(async () => {
+        const ack = await socket
+          .timeout(30_000)
+          .emitWithAck(event, { clientMessageId: randomBytes(6).toString('hex'), ...payload });
+        return ack?.ok === true;
+      });
+    socket.close();
+  });
+}
+
+/** A JSON POST through Node's fetch (undici; its global agent keeps connections alive). */
+async function postJson(url: string, body: unknown): Promise<{ status: number; json: unknown }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: await res.json() };
+}
+
+/** REST journeys: start a session, then every step, each request waiting for its answer. */
+export function restJourneys(base: string, total: number, concurrency: number) {
+  return run(total, concurrency, async (time) => {
+    let sessionId = '';
+    await time(async () => {
+      const r = await postJson(`${base}/api/session/start`, { utm_source: 'bench' });
+      sessionId = (r.json as { session_id?: string }).session_id ?? '';
+      return r.status === 200 && sessionId !== '';
+    });
+    for (const [path, body] of REST_STEPS)
+      await time(async () => (await postJson(`${base}${path}`, body(sessionId))).status === 200);
+  });
+}
+
+/** The HTTP ceiling: the same number of JSON POSTs against a server that only answers `{ ok: true }`. */
+export function bareRequests(base: string, total: number, concurrency: number) {
+  return run(total, concurrency, async (time) => {
+    for (let i = 0; i <= REST_STEPS.length; i++)
+      await time(async () => (await postJson(`${base}/echo`, { session_id: 'x', i })).status === 200);
+  });
+}
