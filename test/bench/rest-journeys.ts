@@ -1,0 +1,82 @@
+/**
+ * REST journeys: the socket journey through the seed's REST endpoints (start, six answers, profile,
+ * demo, CTA = 10 requests), N concurrent visitors on keep-alive connections, against a real server
+ * process. Baseline in the same run: a bare Fastify server answering the same number of JSON POSTs
+ * (the HTTP ceiling).
+ *   npm run bench -- rest-journeys     (BENCH_REST_VISITORS, BENCH_REST_JOURNEYS)
+ */
+import {
+  bareServer,
+  envNumber,
+  f1,
+  machine,
+  pct,
+  report,
+  runMain,
+  table,
+  today,
+  usage,
+  withDatabase,
+  withServer,
+} from './support.js';
+import { bareRequests, type LoadResult, REST_STEPS, restJourneys } from './visitors.js';
+
+const VISITORS = envNumber('BENCH_REST_VISITORS', 64);
+const JOURNEYS = envNumber('BENCH_REST_JOURNEYS', 640);
+/** The issue's target: 5× the seed's ~30 journeys/s. */
+const TARGET = 150;
+
+const row = (name: string, r: LoadResult) => [
+  name,
+  f1(r.journeysPerSecond),
+  f1(r.eventsPerSecond),
+  f1(r.p50),
+  f1(r.p95),
+  f1(r.p99),
+  r.failed,
+];
+
+runMain(async () => {
+  const bare = await bareServer('http');
+  await bareRequests(bare.url, Math.min(64, JOURNEYS), VISITORS); // warm-up
+  const ceiling = await bareRequests(bare.url, JOURNEYS, VISITORS);
+  await bare.close();
+
+  await withDatabase((dbUrl) =>
+    withServer({ DATABASE_URL: dbUrl }, async (server) => {
+      await restJourneys(server.url, Math.min(64, JOURNEYS), VISITORS); // warm-up
+      const before = usage(server.child.pid!);
+      const run = await restJourneys(server.url, JOURNEYS, VISITORS);
+      const after = usage(server.child.pid!);
+      const cpu = (after.cpu - before.cpu) / run.seconds;
+      const ratioToCeiling = run.eventsPerSecond / ceiling.eventsPerSecond;
+      const ofTarget = run.journeysPerSecond / TARGET;
+      report(
+        'rest-journeys',
+        {
+          visitors: VISITORS,
+          ceiling,
+          run,
+          serverCpuCores: cpu,
+          serverRssMb: after.rssMb,
+          ratioToCeiling,
+          ofTarget,
+        },
+        [
+          `## rest-journeys (${today()}, ${machine()}; ${VISITORS} concurrent visitors on keep-alive connections, ${JOURNEYS} journeys of ${REST_STEPS.length + 1} requests)`,
+          '',
+          table(
+            ['run', 'journeys/s', 'requests/s', 'p50 ms', 'p95 ms', 'p99 ms', 'failed'],
+            [
+              row('bare Fastify, JSON answer only (ceiling)', ceiling),
+              row('lead-capture-bot REST, committed before answer', run),
+            ],
+          ),
+          '',
+          `Server: ${cpu.toFixed(2)} CPU cores busy, ${f1(after.rssMb)} MB RSS. Requests/s against the ceiling: ${pct(ratioToCeiling)}. ` +
+            `Journeys/s against the target of ${TARGET}: ${pct(ofTarget)}.`,
+        ].join('\n'),
+      );
+    }),
+  );
+});
