@@ -29,6 +29,36 @@ interface Entry {
   lastActivityAt: number;
 }
 
+/**
+ * How long a session without connections stays listed, by its last activity. Beyond that the registry
+ * forgets it, so it holds the sessions of the last minutes, not every session since start; the board's
+ * day of recent leads comes from the database.
+ */
+export const DEFAULT_RETAIN_MS = 60_000;
+
+/**
+ * Decides when to forget: at most once per retention period, on the clock of the activity times the
+ * registry is given (so it follows the callers' clock, and tests with small times never sweep).
+ */
+class Forgetting {
+  private latest = 0;
+  private sweptAt = 0;
+  constructor(readonly retainMs: number) {}
+
+  /** The cut-off when a sweep is due now, else undefined. */
+  due(at: number): number | undefined {
+    this.latest = Math.max(this.latest, at);
+    if (this.latest - this.sweptAt < this.retainMs) return undefined;
+    this.sweptAt = this.latest;
+    return this.latest - this.retainMs;
+  }
+
+  /** Activity before this is old enough to forget (undefined while nothing has been seen). */
+  cutoff(): number | undefined {
+    return this.latest > 0 ? this.latest - this.retainMs : undefined;
+  }
+}
+
 function merge(sessionId: string, rows: { nodeId: string; entry: Entry; alive: boolean }[]): LiveSession {
   const live = rows.filter((r) => r.alive);
   const latest = rows.reduce((a, b) => (b.entry.lastActivityAt > a.entry.lastActivityAt ? b : a));
@@ -45,8 +75,22 @@ function merge(sessionId: string, rows: { nodeId: string; entry: Entry; alive: b
 /** The single-node registry, in memory. */
 export class LocalSessionRegistry implements SessionRegistry {
   private readonly entries = new Map<string, Entry>();
+  private readonly forgetting: Forgetting;
 
-  constructor(private readonly nodeId: string) {}
+  constructor(
+    private readonly nodeId: string,
+    retainMs = DEFAULT_RETAIN_MS,
+  ) {
+    this.forgetting = new Forgetting(retainMs);
+  }
+
+  /** Forgets sessions without connections whose last activity is older than the retention. */
+  private sweep(at: number): void {
+    const before = this.forgetting.due(at);
+    if (before === undefined) return;
+    for (const [id, e] of this.entries)
+      if (e.connections === 0 && e.lastActivityAt < before) this.entries.delete(id);
+  }
 
   private entry(sessionId: string): Entry {
     let e = this.entries.get(sessionId);
@@ -61,17 +105,20 @@ export class LocalSessionRegistry implements SessionRegistry {
     const e = this.entry(sessionId);
     e.connections += 1;
     e.lastActivityAt = Math.max(e.lastActivityAt, at);
+    this.sweep(at);
   }
 
   async disconnected(sessionId: string, at: number): Promise<void> {
     const e = this.entry(sessionId);
     e.connections = Math.max(0, e.connections - 1);
     e.lastActivityAt = Math.max(e.lastActivityAt, at);
+    this.sweep(at);
   }
 
   async touch(sessionId: string, at: number): Promise<void> {
     const e = this.entry(sessionId);
     e.lastActivityAt = Math.max(e.lastActivityAt, at);
+    this.sweep(at);
   }
 
   async list(): Promise<LiveSession[]> {
@@ -88,6 +135,8 @@ export interface RedisRegistryOptions {
   heartbeatMs?: number;
   /** How long a node counts as alive after its last heartbeat. */
   nodeTtlMs?: number;
+  /** How long a session without connections stays listed (DEFAULT_RETAIN_MS). */
+  retainMs?: number;
 }
 
 /**
@@ -101,6 +150,9 @@ export class RedisSessionRegistry implements SessionRegistry {
   private closed = false;
   /** This node's sessions with open connections: the truth its fields in Redis are written from. */
   private readonly mine = new Map<string, Entry>();
+  /** This node's fields without connections, by last activity: deleted once older than the retention. */
+  private readonly idle = new Map<string, number>();
+  private readonly forgetting: Forgetting;
   private readonly onReady = () => {
     if (this.mine.size === 0) return;
     this.resync().then(
@@ -118,6 +170,7 @@ export class RedisSessionRegistry implements SessionRegistry {
   ) {
     this.hash = `${prefix}:live`;
     this.nodeTtlMs = options.nodeTtlMs ?? 5000;
+    this.forgetting = new Forgetting(options.retainMs ?? DEFAULT_RETAIN_MS);
     const beat = () =>
       void this.redis
         .set(this.nodeKey(this.nodeId), String(Date.now()), 'PX', this.nodeTtlMs)
@@ -145,9 +198,29 @@ export class RedisSessionRegistry implements SessionRegistry {
     const e = this.mine.get(sessionId) ?? { connections: 0, lastActivityAt: 0 };
     e.connections = Math.max(0, e.connections + delta);
     e.lastActivityAt = Math.max(e.lastActivityAt, at);
-    if (e.connections > 0) this.mine.set(sessionId, e);
-    else this.mine.delete(sessionId);
-    await this.redis.hset(this.hash, this.field(sessionId), JSON.stringify(e));
+    if (e.connections > 0) {
+      this.mine.set(sessionId, e);
+      this.idle.delete(sessionId);
+    } else {
+      this.mine.delete(sessionId);
+      this.idle.set(sessionId, e.lastActivityAt);
+    }
+    const written = this.redis.hset(this.hash, this.field(sessionId), JSON.stringify(e));
+    this.sweep(at);
+    await written;
+  }
+
+  /** Deletes this node's fields of sessions without connections whose last activity is old enough. */
+  private sweep(at: number): void {
+    const before = this.forgetting.due(at);
+    if (before === undefined) return;
+    const old = [...this.idle].filter(([, last]) => last < before).map(([id]) => id);
+    for (const id of old) this.idle.delete(id);
+    for (let i = 0; i < old.length; i += 2000) {
+      this.redis
+        .hdel(this.hash, ...old.slice(i, i + 2000).map((id) => this.field(id)))
+        .catch((err: Error) => this.logger.warn({ err: err.message }, 'registry sweep failed'));
+    }
   }
 
   /** Writes every connected session of this node again (after Redis reconnects, maybe without its data). */
@@ -182,6 +255,16 @@ export class RedisSessionRegistry implements SessionRegistry {
     const nodes = [...new Set(rows.map((r) => r.nodeId))];
     const beats = nodes.length > 0 ? await this.redis.mget(...nodes.map((n) => this.nodeKey(n))) : [];
     const alive = new Set(nodes.filter((_, i) => beats[i] !== null));
+    // A dead node cannot sweep its own fields: whoever lists forgets them once they are old enough.
+    const cutoff = this.forgetting.cutoff();
+    const orphans = rows.filter(
+      (r) => !alive.has(r.nodeId) && cutoff !== undefined && r.entry.lastActivityAt < cutoff,
+    );
+    if (orphans.length > 0) {
+      this.redis
+        .hdel(this.hash, ...orphans.map((r) => `${r.sessionId}|${r.nodeId}`))
+        .catch((err: Error) => this.logger.warn({ err: err.message }, 'registry sweep failed'));
+    }
     const bySession = new Map<string, { nodeId: string; entry: Entry; alive: boolean }[]>();
     for (const r of rows) {
       const list = bySession.get(r.sessionId) ?? [];

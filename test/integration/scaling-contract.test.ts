@@ -21,7 +21,11 @@ const until = async (check: () => boolean | Promise<boolean>, ms = 3000) => {
 /** Builds one node's bus and registry; the Redis kind shares a prefix between nodes of one test. */
 interface Kind {
   name: string;
-  node(nodeId: string, prefix: string): { bus: EventBus; registry: SessionRegistry; close(): Promise<void> };
+  node(
+    nodeId: string,
+    prefix: string,
+    retainMs?: number,
+  ): { bus: EventBus; registry: SessionRegistry; close(): Promise<void> };
 }
 
 const clients: Redis[] = [];
@@ -31,21 +35,22 @@ const closeAll = async (...parts: { close(): Promise<void> }[]) => {
 const kinds: Kind[] = [
   {
     name: 'local',
-    node: (nodeId) => {
+    node: (nodeId, _prefix, retainMs) => {
       const bus = new LocalEventBus(nodeId);
-      const registry = new LocalSessionRegistry(nodeId);
+      const registry = new LocalSessionRegistry(nodeId, retainMs);
       return { bus, registry, close: () => closeAll(bus, registry) };
     },
   },
   {
     name: 'redis',
-    node: (nodeId, prefix) => {
+    node: (nodeId, prefix, retainMs) => {
       const client = redisClient();
       clients.push(client);
       const bus = new RedisEventBus(nodeId, client, prefix, logger);
       const registry = new RedisSessionRegistry(nodeId, client, prefix, logger, {
         heartbeatMs: 100,
         nodeTtlMs: 400,
+        ...(retainMs === undefined ? {} : { retainMs }),
       });
       return { bus, registry, close: () => closeAll(bus, registry) };
     },
@@ -112,6 +117,31 @@ describe.each(kinds)('$name bus and registry (one contract)', (kind) => {
   });
 });
 
+describe.each(kinds)('$name registry retention', (kind) => {
+  it('forgets a session without connections once its last activity is older than the retention', async () => {
+    const node = kind.node('n1', randomPrefix(), 10_000);
+    await node.registry.connected('sess_gone', 1000);
+    await node.registry.disconnected('sess_gone', 2000);
+    await node.registry.connected('sess_staying', 1500);
+    await node.registry.connected('sess_recent', 9000);
+    await node.registry.disconnected('sess_recent', 9500);
+    expect((await node.registry.list()).map((s) => s.sessionId).sort()).toEqual([
+      'sess_gone',
+      'sess_recent',
+      'sess_staying',
+    ]);
+    // Activity at 15 s: what has had no connection since before 5 s is forgotten; a connected one stays.
+    await node.registry.touch('sess_staying', 15_000);
+    const list = await node.registry.list();
+    expect(list.map((s) => s.sessionId).sort()).toEqual(['sess_recent', 'sess_staying']);
+    expect(list.find((s) => s.sessionId === 'sess_staying')).toMatchObject({
+      connected: true,
+      connections: 1,
+    });
+    await node.close();
+  });
+});
+
 describe('across nodes (redis)', () => {
   const redis = kinds[1]!;
 
@@ -157,6 +187,22 @@ describe('across nodes (redis)', () => {
     });
     const after = await a.registry.list();
     expect(after.find((s) => s.sessionId === 'sess_x')).toMatchObject({ connected: true, connections: 1 });
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it("forgets a dead node's sessions once they are older than the retention", async () => {
+    const prefix = randomPrefix();
+    const a = redis.node('node-a', prefix, 10_000);
+    const b = redis.node('node-b', prefix, 10_000);
+    await b.registry.connected('sess_orphan', 1000);
+    await a.registry.connected('sess_here', 2000);
+    clearInterval((b.registry as unknown as { timer: NodeJS.Timeout }).timer);
+    await until(
+      async () => (await a.registry.list()).find((s) => s.sessionId === 'sess_orphan')?.connected === false,
+    );
+    await a.registry.touch('sess_here', 20_000);
+    await a.registry.list(); // the listing that notices the orphan and forgets it
+    expect((await a.registry.list()).map((s) => s.sessionId)).toEqual(['sess_here']);
     await Promise.all([a.close(), b.close()]);
   });
 });
