@@ -49,28 +49,33 @@ export function startConversation(machine: ConversationMachine, input: Conversat
 }
 
 /**
- * Restores a conversation from its stored snapshot; when the snapshot no longer fits the machine
- * (another version, a state that was removed), rebuilds it by replaying the machine events of the log.
- * `rebuilt` tells which happened.
+ * Restores a conversation from its stored snapshot; null when the snapshot no longer fits the machine
+ * (another version, a state that was removed) — then `rebuildConversation` replays the log.
  */
 export function restoreConversation(
   machine: ConversationMachine,
   input: ConversationInput,
   stored: unknown,
-  replay: () => ConversationEvent[],
-): { live: LiveActor; rebuilt: boolean } {
+): LiveActor | null {
   const s = stored as StoredSnapshot | null;
-  if (s && s.v === CONVERSATION_MACHINE_VERSION) {
-    try {
-      return { live: start(machine, input, s.snapshot), rebuilt: false };
-    } catch {
-      // fall through to the rebuild
-    }
+  if (!s || s.v !== CONVERSATION_MACHINE_VERSION) return null;
+  try {
+    return start(machine, input, s.snapshot);
+  } catch {
+    return null;
   }
+}
+
+/** Rebuilds a conversation by replaying the machine events of its log. */
+export function rebuildConversation(
+  machine: ConversationMachine,
+  input: ConversationInput,
+  events: readonly ConversationEvent[],
+): LiveActor {
   const live = start(machine, input);
-  for (const event of replay()) live.actor.send(event);
+  for (const event of events) live.actor.send(event);
   live.drain();
-  return { live, rebuilt: true };
+  return live;
 }
 
 export function storeSnapshot(actor: ConversationActor): StoredSnapshot {

@@ -17,7 +17,14 @@ import type { Classification } from '../scoring/classification.js';
 import { type BotPrompt, renderPrompt } from '../workflow/prompts.js';
 import type { Workflow } from '../workflow/schema.js';
 import { presentationOf } from '../workflow/variants.js';
-import { isFinished, type LiveActor, pendingStep, restoreConversation, startConversation } from './actor.js';
+import {
+  isFinished,
+  type LiveActor,
+  pendingStep,
+  rebuildConversation,
+  restoreConversation,
+  startConversation,
+} from './actor.js';
 import { interpret, type ProfilePatch, type VisitorCommand } from './commands.js';
 import type { CommitQueue } from './commit-queue.js';
 import { type SessionEventMessage, toEventMessage } from './events.js';
@@ -501,7 +508,7 @@ export class ConversationEngine {
   private applied(session: LiveSession, transition: Transition, clientMessageId?: string): LiveSession {
     for (const entry of transition.ledger) session.awarded.add(entry.onceKey);
     if (clientMessageId !== undefined) session.messageIds.add(clientMessageId);
-    session.lead = transition.unit.lead;
+    session.lead = { ...transition.unit.lead, snapshot: null };
     return session;
   }
 
@@ -547,21 +554,24 @@ export class ConversationEngine {
     const stored = await read(() => this.options.store.loadSession(sessionId));
     // An erased lead is a tombstone: there is no conversation left to continue.
     if (!stored || stored.lead.erasedAt) throw new AppError('session_not_found');
-    const { lead } = stored;
-    const log = (await read(() => this.options.store.eventLog(sessionId))).filter((e) =>
-      Array.isArray(e.data.machineEvents),
-    );
-    const { live, rebuilt } = restoreConversation(
-      this.machine,
-      { questionOrder: lead.questionOrder, startedAt: lead.createdAt.getTime() },
-      lead.snapshot,
-      () => log.flatMap((e) => e.data.machineEvents as ConversationEvent[]),
-    );
-    if (rebuilt)
+    // The snapshot lives on in the actor; the row in memory does not keep a second copy.
+    const lead = { ...stored.lead, snapshot: null };
+    const input = { questionOrder: lead.questionOrder, startedAt: lead.createdAt.getTime() };
+    let live = restoreConversation(this.machine, input, stored.lead.snapshot);
+    if (!live) {
+      const log = await read(() => this.options.store.eventLog(sessionId));
+      live = rebuildConversation(
+        this.machine,
+        input,
+        log.flatMap((e) =>
+          Array.isArray(e.data.machineEvents) ? (e.data.machineEvents as ConversationEvent[]) : [],
+        ),
+      );
       this.options.logger.warn(
         { sessionId },
         'stored snapshot did not fit the machine; rebuilt from the event log',
       );
+    }
     const session: LiveSession = {
       lead,
       live,
