@@ -92,6 +92,18 @@ async function redisRoundTrip() {
   return { ...latencySummary(rtt.filter((x) => !Number.isNaN(x))), lost };
 }
 
+/** Deletes what the nodes left under their prefix (the live-session registry's hash, say). */
+async function dropKeys(prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl());
+  redis.on('error', () => {});
+  try {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    await redis.quit();
+  }
+}
+
 interface Sample {
   emit: number;
   ack?: number;
@@ -103,11 +115,8 @@ runMain(async () => {
   const baseline = await redisRoundTrip();
 
   await withDatabase(async (dbUrl) => {
-    const env = {
-      DATABASE_URL: dbUrl,
-      REDIS_URL: redisUrl(),
-      REDIS_PREFIX: `lcbbench${randomBytes(4).toString('hex')}`,
-    };
+    const prefix = `lcbbench${randomBytes(4).toString('hex')}`;
+    const env = { DATABASE_URL: dbUrl, REDIS_URL: redisUrl(), REDIS_PREFIX: prefix };
     const a = await startServer(env, 'bench-node-a');
     const b = await startServer(env, 'bench-node-b').catch(async (err: unknown) => {
       await a.stop();
@@ -164,7 +173,7 @@ runMain(async () => {
 
       // The steady drive: session after session, the journey's next step each time.
       const samples: Sample[] = [];
-      const cpuBefore = [usage(a.child.pid!).cpu, usage(b.child.pid!).cpu];
+      const cpuBefore = [usage(a.child.pid!).cpu, usage(b.child.pid!).cpu, usage(process.pid).cpu];
       const seconds = await paced(EVENTS, RATE, async (i) => {
         const s = sessions[i % sessions.length]!;
         const [event, payload] = SOCKET_STEPS[s.step++]!;
@@ -178,7 +187,7 @@ runMain(async () => {
         sample.ack = performance.now();
         sample.ok = ack?.ok === true;
       });
-      const cpuAfter = [usage(a.child.pid!).cpu, usage(b.child.pid!).cpu];
+      const cpuAfter = [usage(a.child.pid!).cpu, usage(b.child.pid!).cpu, usage(process.pid).cpu];
       const end = performance.now() + 5000;
       while (samples.some((s) => s.ok && s.agent === undefined) && performance.now() < end) await sleep(50);
 
@@ -239,13 +248,14 @@ runMain(async () => {
           ),
           '',
           `${samples.length - failed} of ${samples.length} events acked, ${missing} never reached an agent, ${watchFailed} watches refused; ` +
-            `${SESSIONS} watches took ${f1(watchSeconds)} s. Servers busy: A ${cpu[0]!.toFixed(2)}, B ${cpu[1]!.toFixed(2)} CPU cores. ` +
+            `${SESSIONS} watches took ${f1(watchSeconds)} s. CPU cores busy: node A ${cpu[0]!.toFixed(2)}, node B ${cpu[1]!.toFixed(2)}, this load generator ${cpu[2]!.toFixed(2)}. ` +
             `Target: agent p99 < ${TARGET_P99} ms (ack → agent here: ${f1(ackToAgent.p99)} ms; negative values: the agent had it before the visitor's ack).`,
         ].join('\n'),
       );
     } finally {
       for (const s of sockets) s.close();
       await Promise.all([a.stop(), b.stop()]);
+      await dropKeys(prefix);
     }
   });
 });
