@@ -55,7 +55,7 @@ export class LeadBoard {
   }
 
   /** Whether a session has a connection on any live node. */
-  async connected(sessionId: string): Promise<boolean> {
-    return (await this.registry.list()).some((s) => s.sessionId === sessionId && s.connected);
+  connected(sessionId: string): Promise<boolean> {
+    return this.registry.isConnected(sessionId);
   }
 }

@@ -21,6 +21,8 @@ export interface SessionRegistry {
   disconnected(sessionId: string, at: number): Promise<void>;
   touch(sessionId: string, at: number): Promise<void>;
   list(): Promise<LiveSession[]>;
+  /** Whether one session has a connection on a live node (without listing them all). */
+  isConnected(sessionId: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -127,6 +129,10 @@ export class LocalSessionRegistry implements SessionRegistry {
     );
   }
 
+  async isConnected(sessionId: string): Promise<boolean> {
+    return (this.entries.get(sessionId)?.connections ?? 0) > 0;
+  }
+
   async close(): Promise<void> {}
 }
 
@@ -153,6 +159,8 @@ export class RedisSessionRegistry implements SessionRegistry {
   /** This node's fields without connections, by last activity: deleted once older than the retention. */
   private readonly idle = new Map<string, number>();
   private readonly forgetting: Forgetting;
+  private readonly heartbeatMs: number;
+  private nodes: { at: number; ids: string[] } | null = null;
   private readonly onReady = () => {
     if (this.mine.size === 0) return;
     this.resync().then(
@@ -176,13 +184,30 @@ export class RedisSessionRegistry implements SessionRegistry {
         .set(this.nodeKey(this.nodeId), String(Date.now()), 'PX', this.nodeTtlMs)
         .catch((err: Error) => this.logger.warn({ err: err.message }, 'registry heartbeat failed'));
     beat();
-    this.timer = setInterval(beat, options.heartbeatMs ?? 1000);
+    this.heartbeatMs = options.heartbeatMs ?? 1000;
+    this.timer = setInterval(beat, this.heartbeatMs);
     this.timer.unref();
     this.redis.on('ready', this.onReady);
   }
 
   private nodeKey(nodeId: string): string {
     return `${this.prefix}:node:${nodeId}`;
+  }
+
+  /** The nodes with a live heartbeat, read again at most once per heartbeat period. */
+  private async liveNodes(): Promise<string[]> {
+    const now = Date.now();
+    if (this.nodes && now - this.nodes.at < this.heartbeatMs) return this.nodes.ids;
+    const ids: string[] = [];
+    const pattern = this.nodeKey('*');
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 200);
+      for (const key of keys) ids.push(key.slice(pattern.length - 1));
+      cursor = next;
+    } while (cursor !== '0');
+    this.nodes = { at: now, ids };
+    return ids;
   }
 
   private field(sessionId: string): string {
@@ -272,6 +297,14 @@ export class RedisSessionRegistry implements SessionRegistry {
       bySession.set(r.sessionId, list);
     }
     return [...bySession].map(([sessionId, list]) => merge(sessionId, list));
+  }
+
+  async isConnected(sessionId: string): Promise<boolean> {
+    if ((this.mine.get(sessionId)?.connections ?? 0) > 0) return true;
+    const nodes = (await this.liveNodes()).filter((n) => n !== this.nodeId);
+    if (nodes.length === 0) return false;
+    const raw = await this.redis.hmget(this.hash, ...nodes.map((n) => `${sessionId}|${n}`));
+    return raw.some((r) => r !== null && (JSON.parse(r) as Entry).connections > 0);
   }
 
   async close(): Promise<void> {

@@ -103,9 +103,13 @@ describe.each(kinds)('$name bus and registry (one contract)', (kind) => {
     const b = list.find((s) => s.sessionId === 'sess_b');
     expect(a).toMatchObject({ nodeId: 'n1', connected: true, connections: 1, lastActivityAt: 3000 });
     expect(b).toMatchObject({ connected: true, connections: 1, lastActivityAt: 4000 });
+    expect(await node.registry.isConnected('sess_a')).toBe(true);
     await node.registry.disconnected('sess_a', 5000);
     list = await node.registry.list();
     expect(list.find((s) => s.sessionId === 'sess_a')).toMatchObject({ connected: false, connections: 0 });
+    expect(await node.registry.isConnected('sess_a')).toBe(false);
+    expect(await node.registry.isConnected('sess_b')).toBe(true);
+    expect(await node.registry.isConnected('sess_unknown')).toBe(false);
     // More disconnects than connects never go below zero.
     await node.registry.disconnected('sess_a', 6000);
     list = await node.registry.list();
@@ -179,6 +183,7 @@ describe('across nodes (redis)', () => {
       connections: 2,
       nodeId: 'node-b',
     });
+    expect(await a.registry.isConnected('sess_y')).toBe(true);
     // node-b stops beating (as after kill -9): within the TTL its sessions are no longer connected.
     clearInterval((b.registry as unknown as { timer: NodeJS.Timeout }).timer);
     await until(async () => {
@@ -187,6 +192,8 @@ describe('across nodes (redis)', () => {
     });
     const after = await a.registry.list();
     expect(after.find((s) => s.sessionId === 'sess_x')).toMatchObject({ connected: true, connections: 1 });
+    await until(async () => !(await a.registry.isConnected('sess_y')));
+    expect(await a.registry.isConnected('sess_x')).toBe(true);
     await Promise.all([a.close(), b.close()]);
   });
 
