@@ -243,11 +243,17 @@ export class ConversationEngine {
     return same ? last : { ...pending, seq: lead.lastSeq, id: `${lead.id}:${lead.lastSeq}` };
   }
 
-  /** The session's event log after `sinceSeq`, read after any queued event of the session. */
+  /**
+   * The session's event log after `sinceSeq`, read after any queued event of the session. A session
+   * that is not in memory here (an agent on another node than the visitor) is read without loading
+   * its actor.
+   */
   eventLog(sessionId: string, sinceSeq = 0): Promise<SessionEventMessage[]> {
     return this.queue.run(sessionId, async () => {
-      await this.load(sessionId);
-      const rows = await read(() => this.options.store.eventLog(sessionId, sinceSeq));
+      const [rows] = await Promise.all([
+        read(() => this.options.store.eventLog(sessionId, sinceSeq)),
+        this.cache.has(sessionId) ? undefined : this.mustExist(sessionId),
+      ]);
       return rows.map((row) => toEventMessage(sessionId, row));
     });
   }
@@ -255,9 +261,18 @@ export class ConversationEngine {
   /** The stored lead with its score ledger, read after any queued event of the session. */
   record(sessionId: string): Promise<LeadRecord> {
     return this.queue.run(sessionId, async () => {
-      const { lead } = await this.load(sessionId);
-      return { lead, ledger: await read(() => this.options.store.ledger(sessionId)) };
+      const cached = this.cache.get(sessionId);
+      if (cached)
+        return { lead: cached.lead, ledger: await read(() => this.options.store.ledger(sessionId)) };
+      const stored = await read(() => this.options.store.leadRecord(sessionId));
+      if (!stored || stored.lead.erasedAt) throw new AppError('session_not_found');
+      return stored;
     });
+  }
+
+  private async mustExist(sessionId: string): Promise<void> {
+    const stored = await read(() => this.options.store.version(sessionId, { erased: false }));
+    if (stored === null) throw new AppError('session_not_found');
   }
 
   /** Marks sessions idle past the workflow's deadline as abandoned (early_dropout). Returns how many. */

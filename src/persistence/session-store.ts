@@ -352,11 +352,14 @@ export class SessionStore {
     return { rows: rows.map((r) => ({ ...r, snapshot: null }) as LeadRow), total };
   }
 
-  /** The lead's stored version, or null when it does not exist. */
-  async version(id: string): Promise<number | null> {
+  /** The lead's stored version, or null when it does not exist (or, with `erased: false`, is erased). */
+  async version(id: string, options: { erased?: false } = {}): Promise<number | null> {
     const rows = await this.em()
       .getConnection()
-      .execute<{ version: number }[]>('select version from leads where id = ?', [id]);
+      .execute<{ version: number }[]>(
+        `select version from leads where id = ?${options.erased === false ? ' and erased_at is null' : ''}`,
+        [id],
+      );
     return rows[0]?.version ?? null;
   }
 
