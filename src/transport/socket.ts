@@ -85,13 +85,14 @@ export function attachChat(io: Server, deps: ChatDeps): void {
 
   chat.on('connection', (socket: Socket) => {
     const { sessionId, hello, messages } = socket.data as ChatData;
+    // What a connection keeps for its lifetime is only its session id (10,000 idle visitors add up).
+    socket.data = { sessionId };
     const room = sessionRoom(sessionId);
-    const log = logger.child({ sessionId });
     metrics.connections.inc();
     const registered = (deps.registry?.connected(sessionId, Date.now()) ?? Promise.resolve())
       .then(() => deps.onPresence?.(sessionId))
       .catch((err: unknown) => {
-        log.warn({ err }, 'could not register the connection');
+        logger.warn({ sessionId, err }, 'could not register the connection');
       });
     socket.on('disconnect', () => {
       metrics.connections.dec();
@@ -103,7 +104,7 @@ export function attachChat(io: Server, deps: ChatDeps): void {
     void socket.join(room);
     socket.emit('session', hello);
     for (const m of messages) socket.emit('bot:message', m);
-    log.debug({ resumed: hello.resumed }, 'visitor connected');
+    logger.debug({ sessionId, resumed: hello.resumed }, 'visitor connected');
 
     const budget = new TokenBucket(limits.socketEventsPerSecond, limits.socketEventBurst);
     const overBudget = () =>
@@ -140,7 +141,7 @@ export function attachChat(io: Server, deps: ChatDeps): void {
           });
         } catch (err) {
           const response = toAck(err);
-          if (response.error.code === 'internal') log.error({ err, event }, 'visitor event failed');
+          if (response.error.code === 'internal') logger.error({ sessionId, err, event }, 'visitor event failed');
           reply(response);
         }
       });
