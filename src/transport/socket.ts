@@ -141,7 +141,8 @@ export function attachChat(io: Server, deps: ChatDeps): void {
           });
         } catch (err) {
           const response = toAck(err);
-          if (response.error.code === 'internal') logger.error({ sessionId, err, event }, 'visitor event failed');
+          if (response.error.code === 'internal')
+            logger.error({ sessionId, err, event }, 'visitor event failed');
           reply(response);
         }
       });
