@@ -18,6 +18,7 @@ import { cpus, totalmem } from 'node:os';
 import pg from 'pg';
 import { io, type Socket } from 'socket.io-client';
 import { loadConfig } from '../../src/config.js';
+import { JOURNEY } from '../support/journey.js';
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 30);
 const RATE = Number(process.env.SOAK_RATE ?? 10); // new visitors per second
@@ -29,17 +30,7 @@ const WINDOW = 3;
 const LIMIT = 0.05;
 const MARK = 'SOAK_MEMORY ';
 
-const STEPS: [string, Record<string, unknown>][] = [
-  ['visitor:reply', { optionIds: ['yes'] }],
-  ['visitor:reply', { optionIds: ['kirana_retail'] }],
-  ['visitor:reply', { text: 'Indore, Madhya Pradesh' }],
-  ['visitor:reply', { optionIds: ['two_to_five'] }],
-  ['visitor:reply', { optionIds: ['50k_2l'] }],
-  ['visitor:reply', { optionIds: ['billing', 'inventory'] }],
-  ['visitor:contact', { name: 'Soak', phone: '98765 43210' }],
-  ['visitor:action', { action: 'clicked_demo' }],
-  ['visitor:reply', { optionIds: ['talk_to_sales'] }],
-];
+const STEPS = JOURNEY;
 
 /** Preloaded into the server: SIGUSR2 → full GC → one line with process.memoryUsage() on stderr. */
 const PROBE = `data:text/javascript,${encodeURIComponent(

@@ -6,20 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import type { Socket } from 'socket.io-client';
+import { JOURNEY } from '../support/journey.js';
 import { connect, latencySummary } from './support.js';
 
 /** The socket journey: event and payload of each step after the handshake. */
-export const SOCKET_STEPS: [string, Record<string, unknown>][] = [
-  ['visitor:reply', { optionIds: ['yes'] }],
-  ['visitor:reply', { optionIds: ['kirana_retail'] }],
-  ['visitor:reply', { text: 'Indore, Madhya Pradesh' }],
-  ['visitor:reply', { optionIds: ['two_to_five'] }],
-  ['visitor:reply', { optionIds: ['50k_2l'] }],
-  ['visitor:reply', { optionIds: ['billing', 'inventory'] }],
-  ['visitor:contact', { name: 'Bench', phone: '98765 43210' }],
-  ['visitor:action', { action: 'clicked_demo' }],
-  ['visitor:reply', { optionIds: ['talk_to_sales'] }],
-];
+export const SOCKET_STEPS = JOURNEY;
 
 /** The same journey over REST (the seed's endpoints), after POST /api/session/start. */
 export const REST_STEPS: [string, (sessionId: string) => Record<string, unknown>][] = [

@@ -11,6 +11,7 @@ import {
   waitFor,
 } from '../support/cluster.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { JOURNEY } from '../support/journey.js';
 import { randomPrefix, testRedisUrl } from '../support/redis.js';
 
 /** Two or three real server processes on one database and one Redis. */
@@ -62,17 +63,7 @@ async function watcher(url: string, sessionId: string, sinceSeq = 0) {
   return { socket, events, watch };
 }
 
-const answers: [string, Record<string, unknown>][] = [
-  ['visitor:reply', { optionIds: ['yes'] }],
-  ['visitor:reply', { optionIds: ['kirana_retail'] }],
-  ['visitor:reply', { text: 'Indore, Madhya Pradesh' }],
-  ['visitor:reply', { optionIds: ['two_to_five'] }],
-  ['visitor:reply', { optionIds: ['50k_2l'] }],
-  ['visitor:reply', { optionIds: ['billing', 'inventory'] }],
-  ['visitor:contact', { name: 'Ravi', phone: '98765 43210' }],
-  ['visitor:action', { action: 'clicked_demo' }],
-  ['visitor:reply', { optionIds: ['talk_to_sales'] }],
-];
+const answers = JOURNEY;
 // 5 opened + 5 greeting + 25 answers + 25 quick + 5 detailed + 10 all + 10 contact + 15 demo + 15 CTA
 const FINAL_SCORE = 115;
 
