@@ -1,4 +1,5 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../../src/app.js';
@@ -44,10 +45,12 @@ describe('the embedded default (no DATABASE_URL)', () => {
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
     EMBEDDED_PG_DIR: resolve(dir, 'pg'),
-    EMBEDDED_PG_PORT: String(55000 + Math.floor(Math.random() * 4000)),
+    EMBEDDED_PG_PORT: '',
   };
 
   beforeAll(async () => {
+    // A port that is free now (a random one can be taken by some outgoing connection's local port).
+    env.EMBEDDED_PG_PORT = String(await freePort());
     app = await createApp(loadConfig(env));
   });
   afterAll(async () => {
@@ -71,3 +74,14 @@ describe('the embedded default (no DATABASE_URL)', () => {
     expect(view.prompt?.questionId).toBe(3);
   });
 });
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
