@@ -217,9 +217,13 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     });
     const board = new LeadBoard(store, scaling.registry);
     attachAgents(io, { engine, board, schemas, logger, bus: scaling.bus, tokens });
-    // Disconnect the sockets (an upgraded connection would keep the server open), then stop accepting
-    // and let in-flight requests finish; queued events still commit (engine.drain runs after this).
+    // Stop taking events and let the queued ones commit and answer their callers while the sockets are
+    // still open; then disconnect the sockets (an upgraded connection would keep the server open), stop
+    // accepting connections and let in-flight requests finish.
     undo.push(async () => {
+      await engine.stopAccepting();
+      // The acknowledgements of the last events go out before the sockets close.
+      await new Promise((resolve) => setImmediate(resolve));
       for (const name of ['/chat', '/agents', '/']) io.of(name).local.disconnectSockets(true);
       io.engine.close();
       // A keep-alive connection that goes idle after its last response would hold the close open.

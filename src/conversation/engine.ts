@@ -132,6 +132,7 @@ export class ConversationEngine {
   private readonly cacheSize: number;
   private readonly maxRetries: number;
   private readonly listeners = new Set<(committed: Committed) => void>();
+  private accepting = true;
 
   constructor(private readonly options: EngineOptions) {
     this.workflow = options.workflow;
@@ -143,10 +144,17 @@ export class ConversationEngine {
   }
 
   /** Opens a new session: awards session_opened and puts the greeting. */
-  async startSession(
-    options: StartOptions = {},
-  ): Promise<EventResult & { variants: Record<string, string> }> {
+  startSession(options: StartOptions = {}): Promise<EventResult & { variants: Record<string, string> }> {
+    if (!this.accepting) return Promise.reject(shuttingDown());
     const id = `sess_${randomBytes(16).toString('hex')}`;
+    // Queued like any event of the session, so that a graceful shutdown waits for it too.
+    return this.queue.run(id, () => this.open(id, options));
+  }
+
+  private async open(
+    id: string,
+    options: StartOptions,
+  ): Promise<EventResult & { variants: Record<string, string> }> {
     const at = this.now();
     const plan = planSession(this.workflow, id, this.options.experimentsEnabled ?? true);
     const live = startConversation(this.machine, { questionOrder: plan.questionOrder, startedAt: at });
@@ -211,6 +219,7 @@ export class ConversationEngine {
 
   /** Handles one visitor command. `clientMessageId` makes it idempotent. */
   handle(sessionId: string, command: VisitorCommand, clientMessageId?: string): Promise<EventResult> {
+    if (!this.accepting) return Promise.reject(shuttingDown());
     return this.queue.run(sessionId, () =>
       this.withRetries(sessionId, () => this.process(sessionId, command, clientMessageId)),
     );
@@ -311,6 +320,7 @@ export class ConversationEngine {
     agent: AgentRef,
     act: AgentAct,
   ): Promise<EventResult & { takenOverBy: string | null }> {
+    if (!this.accepting) return Promise.reject(shuttingDown());
     return this.queue.run(sessionId, () =>
       this.withRetries(sessionId, async () => {
         const session = await this.load(sessionId);
@@ -378,6 +388,15 @@ export class ConversationEngine {
 
   /** Waits for every queued event to finish; used by graceful shutdown. */
   async drain(): Promise<void> {
+    await this.queue.drain();
+  }
+
+  /**
+   * Graceful shutdown, first step: from now on new sessions and events are refused (`unavailable`, so
+   * a client retries elsewhere), and what is already queued commits and is answered.
+   */
+  async stopAccepting(): Promise<void> {
+    this.accepting = false;
     await this.queue.drain();
   }
 
@@ -622,6 +641,10 @@ export class ConversationEngine {
     }
     return renderPrompt(this.workflow, { step: step === 'abandoned' ? 'greeting' : step });
   }
+}
+
+function shuttingDown(): AppError {
+  return new AppError('unavailable', 'This server is shutting down; try again.');
 }
 
 function describe(event: ConversationEvent): string {
