@@ -177,6 +177,14 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
     return reply.type(metrics.registry.contentType).send(await metrics.scrape());
   });
 
+  // A route that declares `security` checks the credential before anything else about the request:
+  // without one, a caller learns nothing (not even what the body should look like). The handlers still
+  // ask for the role they need.
+  app.addHook('preValidation', async (req) => {
+    const schema = req.routeOptions.schema as { security?: unknown[] } | undefined;
+    if (schema?.security?.length) await deps.analytics.auth.authenticate(req.headers.authorization);
+  });
+
   registerWebRoutes(app, config.webRoot);
   registerRestRoutes(app, deps);
   registerAgentRoutes(app, deps.agents);

@@ -1,0 +1,163 @@
+import { io, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentTokens } from '../../src/agents/tokens.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+
+/**
+ * Who may call what, over every route the OpenAPI document lists: the public ones are exactly the
+ * visitor's (scoped by its session id) and the catalogue; every other route refuses a request without
+ * credentials, with a wrong API key, with a token signed by another key, and with a visitor's session id
+ * offered as a credential — before it reads or writes anything. A visitor's socket acts on its own
+ * session only.
+ */
+
+const SECRET = 'access-test-secret-0123456789abcdef';
+const API_KEY = 'access-test-api-key-0123456789';
+
+/** Routes anyone may call: the seed's visitor API, its catalogue and the health probe. */
+const PUBLIC = [
+  'GET /health',
+  'POST /api/session/start',
+  'GET /api/questions',
+  'POST /api/answer',
+  'POST /api/behavior',
+  'POST /api/lead/profile',
+  'GET /api/lead/summary/{session_id}',
+  'GET /api/lead/export/{session_id}',
+  'GET /api/score/{session_id}',
+  'GET /api/product-menu',
+  'GET /api/cta-options',
+  'POST /api/ab-test/variant/{test_name}',
+  'POST /api/ab-test/conversion',
+];
+
+describe('access control on every route', () => {
+  let t: TestApp;
+  let operations: { method: string; path: string; secured: boolean }[];
+  let visitor: string;
+  let other: string;
+
+  const counts = async () =>
+    (
+      await t.db.query(
+        `select (select count(*) from leads)::int as leads, (select count(*) from session_events)::int as events,
+                (select count(*) from notifications)::int as notifications,
+                (select count(*) from leads where erased_at is not null)::int as erased`,
+      )
+    )[0];
+
+  beforeAll(async () => {
+    t = await startTestApp({ SECRET_KEY: SECRET, API_KEYS: API_KEY, WEBHOOK_URL: 'http://127.0.0.1:9/' });
+    const doc = (await (await fetch(`${t.app.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { security?: unknown[] }>>;
+    };
+    operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({
+        method: method.toUpperCase(),
+        path,
+        secured: (op.security?.length ?? 0) > 0,
+      })),
+    );
+    visitor = (await t.app.engine.startSession()).sessionId;
+    other = (await t.app.engine.startSession()).sessionId;
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('the routes without credentials are exactly the public list', () => {
+    const open = operations.filter((o) => !o.secured).map((o) => `${o.method} ${o.path}`);
+    expect(open.sort()).toEqual([...PUBLIC].sort());
+    expect(operations.filter((o) => o.secured).length).toBeGreaterThanOrEqual(12);
+  });
+
+  it('every secured route refuses a missing, wrong or forged credential with 401, and nothing changes', async () => {
+    const forged = await new AgentTokens('another-secret-0123456789abcdef').sign({
+      id: 'mallory',
+      name: 'Mallory',
+      role: 'admin',
+    });
+    const before = await counts();
+    const credentials: [string, Record<string, string>][] = [
+      ['none', {}],
+      ['wrong API key', { authorization: `Bearer ${API_KEY}-wrong` }],
+      ['API key in the wrong scheme', { authorization: `Basic ${API_KEY}` }],
+      ['token signed by another key', { authorization: `Bearer ${forged}` }],
+      ["a visitor's session id", { authorization: `Bearer ${visitor}` }],
+    ];
+    let checked = 0;
+    for (const op of operations.filter((o) => o.secured)) {
+      const url = `${t.app.url}${op.path
+        .replace('{session_id}', other)
+        .replace('{id}', '1')
+        .replace('{test_name}', 'welcome_message')}`;
+      for (const [what, headers] of credentials) {
+        const res = await fetch(url, {
+          method: op.method,
+          headers: { ...headers, ...(op.method === 'GET' ? {} : { 'content-type': 'application/json' }) },
+          ...(op.method === 'GET'
+            ? {}
+            : { body: JSON.stringify({ session_id: other, channels: ['webhook'] }) }),
+        });
+        const body = (await res.json()) as { error?: { code: string } };
+        expect(res.status, `${op.method} ${op.path} with ${what}`).toBe(401);
+        expect(body.error?.code, `${op.method} ${op.path} with ${what}`).toBe('unauthorized');
+        checked += 1;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(60);
+    expect(await counts()).toEqual(before);
+  });
+
+  it('a visitor socket acts on its own session only, whatever session id its messages carry', async () => {
+    const socket: Socket = io(`${t.app.url}/chat`, {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      auth: { sessionId: visitor },
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('session', () => resolve());
+        socket.once('connect_error', reject);
+      });
+      const [otherBefore] = await t.db.query('select version, score from leads where id = $1', [other]);
+      const ack = await socket
+        .timeout(5000)
+        .emitWithAck('visitor:reply', { clientMessageId: 'x-1', optionIds: ['yes'], sessionId: other });
+      expect(ack).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
+      const fine = await socket
+        .timeout(5000)
+        .emitWithAck('visitor:reply', { clientMessageId: 'x-2', optionIds: ['yes'] });
+      expect(fine).toMatchObject({ ok: true, score: 10 });
+      const [mine] = await t.db.query('select score from leads where id = $1', [visitor]);
+      expect(mine).toEqual({ score: 10 });
+      const [otherAfter] = await t.db.query('select version, score from leads where id = $1', [other]);
+      expect(otherAfter).toEqual(otherBefore);
+    } finally {
+      socket.close();
+    }
+  });
+
+  it("the agents' namespace does not take a visitor's session id, or a forged token, as a credential", async () => {
+    const forged = await new AgentTokens('another-secret-0123456789abcdef').sign({
+      id: 'mallory',
+      name: 'Mallory',
+      role: 'admin',
+    });
+    for (const token of [visitor, forged, API_KEY]) {
+      const socket = io(`${t.app.url}/agents`, {
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+        auth: { token },
+      });
+      const err = await new Promise<Error & { data?: { code?: string } }>((resolve, reject) => {
+        socket.once('connect', () => reject(new Error('connected')));
+        socket.once('connect_error', resolve);
+      });
+      socket.close();
+      expect(err.data?.code).toBe('unauthorized');
+    }
+  });
+});
