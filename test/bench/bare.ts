@@ -6,6 +6,8 @@
  *   node --import tsx test/bench/bare.ts socket.io|http|redis-relay
  */
 import { createServer } from 'node:http';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
@@ -41,9 +43,14 @@ async function listen(): Promise<{ url: string; close(): Promise<void> }> {
 
 const server = await listen();
 console.log(JSON.stringify({ url: server.url }));
-// The idle scenario asks for the heap over IPC (the real server has it in /metrics).
+// The idle scenario asks for the heap after a full GC over IPC (the real server answers SIGUSR2 through
+// the preloaded MEMORY_PROBE of support.ts; this process reads no stdin and keeps stderr for errors).
+setFlagsFromString('--expose_gc');
+const gc = runInNewContext('gc') as () => void;
 process.on('message', (m) => {
-  if (m === 'memory') process.send?.(process.memoryUsage());
+  if (m !== 'memory') return;
+  gc();
+  process.send?.(process.memoryUsage());
 });
 process.on('SIGTERM', () => {
   void server.close().finally(() => process.exit(0));

@@ -1,6 +1,6 @@
 /**
  * Idle visitors: N connected visitors on websocket, each with a live session (the handshake starts the
- * session and its actor), held open from 2–4 client processes. Server RSS (/proc) and heap (/metrics)
+ * session and its actor), held open from 2–4 client processes. Server RSS (/proc) and heap after a full GC
  * before and after, per visitor. Baseline in the same run: the same N connections to a bare socket.io
  * server (the transport's own cost per connection).
  *   npm run bench -- idle     (BENCH_IDLE_VISITORS, BENCH_IDLE_PROCESSES)
@@ -10,7 +10,9 @@ import {
   bareServer,
   envNumber,
   f1,
+  MEMORY_PROBE,
   machine,
+  memoryAfterGc,
   report,
   runMain,
   scrape,
@@ -98,24 +100,24 @@ runMain(async () => {
   };
 
   const server = await withDatabase((dbUrl) =>
-    withServer({ DATABASE_URL: dbUrl }, async (s) => {
+    // The probe reads the heap after a full GC (RSS stays what /proc says).
+    withServer({ DATABASE_URL: dbUrl, NODE_OPTIONS: `--import=${MEMORY_PROBE}` }, async (s) => {
       await sleep(SETTLE_MS);
-      const before = await scrape(s.url);
+      // RSS first, then the heap after GC: the same order as for the bare server above.
       const rssBefore = usage(s.child.pid!).rssMb * 2 ** 20;
+      const heapBefore = (await memoryAfterGc(s.child)).heapUsed;
       const run = await connectAll(`${s.url}/chat`);
       await sleep(SETTLE_MS);
       const after = await scrape(s.url);
       const rssAfter = usage(s.child.pid!).rssMb * 2 ** 20;
+      const heapAfter = (await memoryAfterGc(s.child)).heapUsed;
       await closeAll(run.children);
       return {
         ...run.ready,
         connections: after.lcb_socket_connections ?? 0,
         rssMbAfter: rssAfter / 2 ** 20,
         rssKbPerVisitor: kb(rssAfter - rssBefore, run.ready.ready),
-        heapKbPerVisitor: kb(
-          (after.lcb_nodejs_heap_size_used_bytes ?? 0) - (before.lcb_nodejs_heap_size_used_bytes ?? 0),
-          run.ready.ready,
-        ),
+        heapKbPerVisitor: kb(heapAfter - heapBefore, run.ready.ready),
       };
     }),
   );
@@ -150,7 +152,7 @@ runMain(async () => {
           'server says connected',
           'handshakes/s',
           'RSS KB per visitor',
-          'heap KB per visitor',
+          'heap KB per visitor after GC',
         ],
         [
           row('bare socket.io (transport only)', transport, '—'),

@@ -19,6 +19,7 @@ import pg from 'pg';
 import { io, type Socket } from 'socket.io-client';
 import { loadConfig } from '../../src/config.js';
 import { JOURNEY } from '../support/journey.js';
+import { MEMORY_MARK, MEMORY_PROBE } from './support.js';
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 30);
 const RATE = Number(process.env.SOAK_RATE ?? 10); // new visitors per second
@@ -28,14 +29,12 @@ const MAX_IN_FLIGHT = Number(process.env.SOAK_MAX_IN_FLIGHT ?? Math.max(50, RATE
 const WARM_UP = 0.2;
 const WINDOW = 3;
 const LIMIT = 0.05;
-const MARK = 'SOAK_MEMORY ';
+const MARK = MEMORY_MARK;
 
 const STEPS = JOURNEY;
 
-/** Preloaded into the server: SIGUSR2 → full GC → one line with process.memoryUsage() on stderr. */
-const PROBE = `data:text/javascript,${encodeURIComponent(
-  `process.on('SIGUSR2', () => { globalThis.gc(); process.stderr.write(${JSON.stringify(MARK)} + JSON.stringify(process.memoryUsage()) + '\\n'); });`,
-)}`;
+/** Preloaded into the server: SIGUSR2 → full GC → one marked line with process.memoryUsage() on stderr. */
+const PROBE = MEMORY_PROBE;
 
 interface Sample {
   minute: number;

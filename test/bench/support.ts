@@ -234,3 +234,48 @@ export function runMain(main: () => Promise<void>): void {
     },
   );
 }
+
+/** Where the memory probe writes: one line on stderr starting with this mark. */
+export const MEMORY_MARK = 'BENCH_MEMORY ';
+
+/**
+ * A module preloaded into a server (`--import`, or NODE_OPTIONS) without any server code: on SIGUSR2
+ * it runs a full GC and writes `process.memoryUsage()` on one marked stderr line. It gets at `gc` by
+ * itself, so the server needs no `--expose-gc`.
+ */
+export const MEMORY_PROBE = `data:text/javascript,${encodeURIComponent(
+  [
+    "import v8 from 'node:v8';",
+    "import vm from 'node:vm';",
+    "v8.setFlagsFromString('--expose_gc');",
+    "const gc = vm.runInNewContext('gc');",
+    "process.on('SIGUSR2', () => {",
+    '  gc();',
+    `  process.stderr.write(${JSON.stringify(MEMORY_MARK)} + JSON.stringify(process.memoryUsage()) + '\\n');`,
+    '});',
+  ].join('\n'),
+)}`;
+
+/** Asks a process started with MEMORY_PROBE for its memory after a full GC. */
+export function memoryAfterGc(child: ChildProcess, timeoutMs = 30_000): Promise<NodeJS.MemoryUsage> {
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    const onData = (c: Buffer) => {
+      buffer += c.toString();
+      const line = buffer.split('\n').find((l) => l.startsWith(MEMORY_MARK));
+      if (!line) return;
+      done();
+      resolve(JSON.parse(line.slice(MEMORY_MARK.length)) as NodeJS.MemoryUsage);
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error('no memory line from the process'));
+    }, timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      child.stderr!.off('data', onData);
+    };
+    child.stderr!.on('data', onData);
+    child.kill('SIGUSR2');
+  });
+}
