@@ -1,4 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
+import type { SessionEventMessage } from '../conversation/events.js';
+import type { BoardRow } from '../leads/views.js';
 
 /**
  * The agent console: sign in with a token, a live board sorted by score, alerts, and a session view
@@ -6,25 +8,9 @@ import { io, type Socket } from 'socket.io-client';
  * release. Text from visitors is only ever set as textContent.
  */
 
-interface Row {
-  sessionId: string;
-  state: string;
-  score: number;
-  classification: string;
-  utmSource: string | null;
-  name: string | null;
-  businessType: string | null;
-  lastActivityAt: string;
-  connected: boolean;
-  takenOverBy: string | null;
-}
-interface SessionEvent {
-  sessionId: string;
-  seq: number;
-  type: string;
-  at: string;
-  data: Record<string, unknown>;
-}
+/** The board and the session view show what the server sends: its own types, erased when bundled. */
+type Row = BoardRow;
+type SessionEvent = SessionEventMessage;
 interface LedgerRow {
   behavior: string;
   points: number;

@@ -13,11 +13,11 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import pg from 'pg';
 import { io, type Socket } from 'socket.io-client';
 import { loadConfig } from '../../src/config.js';
+import { freePort } from '../support/cluster.js';
 import { JOURNEY } from '../support/journey.js';
 import { MEMORY_MARK, MEMORY_PROBE } from './support.js';
 
@@ -101,17 +101,6 @@ async function startServer(env: Record<string, string>) {
       child.kill('SIGUSR2');
     });
   return { child, url, heapAfterGc };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function rssMb(pid: number): number {

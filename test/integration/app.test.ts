@@ -1,10 +1,10 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { freePort } from '../support/cluster.js';
 
 describe('the server on an external PostgreSQL (DATABASE_URL)', () => {
   let t: TestApp;
@@ -74,14 +74,3 @@ describe('the embedded default (no DATABASE_URL)', () => {
     expect(view.prompt?.questionId).toBe(3);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
