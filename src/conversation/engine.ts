@@ -145,10 +145,9 @@ export class ConversationEngine {
 
   /** Opens a new session: awards session_opened and puts the greeting. */
   startSession(options: StartOptions = {}): Promise<EventResult & { variants: Record<string, string> }> {
-    if (!this.accepting) return Promise.reject(shuttingDown());
     const id = `sess_${randomBytes(16).toString('hex')}`;
     // Queued like any event of the session, so that a graceful shutdown waits for it too.
-    return this.queue.run(id, () => this.open(id, options));
+    return this.admit(id, () => this.open(id, options));
   }
 
   private async open(
@@ -219,8 +218,7 @@ export class ConversationEngine {
 
   /** Handles one visitor command. `clientMessageId` makes it idempotent. */
   handle(sessionId: string, command: VisitorCommand, clientMessageId?: string): Promise<EventResult> {
-    if (!this.accepting) return Promise.reject(shuttingDown());
-    return this.queue.run(sessionId, () =>
+    return this.admit(sessionId, () =>
       this.withRetries(sessionId, () => this.process(sessionId, command, clientMessageId)),
     );
   }
@@ -320,8 +318,7 @@ export class ConversationEngine {
     agent: AgentRef,
     act: AgentAct,
   ): Promise<EventResult & { takenOverBy: string | null }> {
-    if (!this.accepting) return Promise.reject(shuttingDown());
-    return this.queue.run(sessionId, () =>
+    return this.admit(sessionId, () =>
       this.withRetries(sessionId, async () => {
         const session = await this.load(sessionId);
         const holder = session.lead.takenOverBy ?? null;
@@ -398,6 +395,13 @@ export class ConversationEngine {
   async stopAccepting(): Promise<void> {
     this.accepting = false;
     await this.queue.drain();
+  }
+
+  /** Queues a change to a session, unless the engine has stopped taking them. */
+  private admit<T>(sessionId: string, work: () => Promise<T>): Promise<T> {
+    if (!this.accepting)
+      return Promise.reject(new AppError('unavailable', 'This server is shutting down; try again.'));
+    return this.queue.run(sessionId, work);
   }
 
   private async process(
@@ -641,10 +645,6 @@ export class ConversationEngine {
     }
     return renderPrompt(this.workflow, { step: step === 'abandoned' ? 'greeting' : step });
   }
-}
-
-function shuttingDown(): AppError {
-  return new AppError('unavailable', 'This server is shutting down; try again.');
 }
 
 function describe(event: ConversationEvent): string {
