@@ -167,6 +167,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     const http = await createHttpServer({
       config,
       logger,
+      auth,
       engine,
       schemas,
       metrics,

@@ -36,6 +36,8 @@ export interface HealthProbe {
 export interface HttpDeps {
   config: Readonly<Config>;
   logger: Logger;
+  /** Checks the credential of every route that declares `security`. */
+  auth: Authenticator;
   engine: ConversationEngine;
   schemas: Schemas;
   metrics: Metrics;
@@ -182,7 +184,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   // ask for the role they need.
   app.addHook('preValidation', async (req) => {
     const schema = req.routeOptions.schema as { security?: unknown[] } | undefined;
-    if (schema?.security?.length) await deps.analytics.auth.authenticate(req.headers.authorization);
+    if (schema?.security?.length) await deps.auth.authenticate(req.headers.authorization);
   });
 
   registerWebRoutes(app, config.webRoot);
