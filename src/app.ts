@@ -116,8 +116,9 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     undo.push(() => retention.stop());
 
     // Every committed event goes on the bus: agents on any node watch it.
-    engine.onCommitted(({ sessionId, events, lead, triggers }) => {
-      if (triggers.length > 0) wakeDispatchers();
+    engine.onCommitted(({ sessionId, events, lead, triggers, notifications }) => {
+      // Only rows in the outbox are worth a claim: a trigger no channel is routed for queued nothing.
+      if (notifications > 0) wakeDispatchers();
       const message: CommittedMessage = {
         sessionId,
         events: events.map((e) => toEventMessage(sessionId, e)),

@@ -85,6 +85,8 @@ export interface Committed {
   events: EventRow[];
   prompts: PromptMessage[];
   triggers: Trigger[];
+  /** Notification rows queued in the outbox with the event (routed triggers × channels). */
+  notifications: number;
   /** The lead as committed. */
   lead: LeadRow;
 }
@@ -526,6 +528,7 @@ export class ConversationEngine {
         events: transition.unit.events,
         prompts: transition.prompts,
         triggers: transition.triggers,
+        notifications: transition.unit.notifications?.length ?? 0,
         lead: transition.unit.lead,
       };
       for (const listener of this.listeners) {

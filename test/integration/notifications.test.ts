@@ -966,6 +966,52 @@ describe('delivery failures, dead letters, REST and metrics', () => {
 
 // ---------------------------------------------------------------------------------------------------
 
+describe('waking the dispatcher', () => {
+  /** Counts every UPDATE statement on the outbox (a claim is one), rows or none, in `outbox_updates`. */
+  const countUpdates = async (db: TestDatabase) => {
+    await db.query('create table outbox_updates (at timestamptz not null default now())');
+    await db.query(
+      'create function count_outbox_update() returns trigger language plpgsql as ' +
+        '$$ begin insert into outbox_updates default values; return null; end $$',
+    );
+    await db.query(
+      'create trigger count_outbox_update after update on notifications ' +
+        'for each statement execute function count_outbox_update()',
+    );
+    return async () =>
+      ((await db.query('select count(*)::int as n from outbox_updates')) as { n: number }[])[0]!.n;
+  };
+
+  it('a commit that queued notifications wakes the dispatcher at once, without waiting for the poll', async () => {
+    const receiver = await new Receiver().start();
+    // An hour between polls: only the wake after the commit can send it within the test.
+    const t = await startTestApp({ WEBHOOK_URL: `${receiver.url}/crm`, NOTIFY_POLL_SECONDS: '3600' });
+    try {
+      const { sessionId } = await t.app.engine.startSession({});
+      await answerAll(t.app.engine, sessionId);
+      await waitFor('the webhook', () => receiver.of(sessionId).length > 0, 5000);
+    } finally {
+      await t.close();
+      await receiver.close();
+    }
+  });
+
+  it('a trigger no channel is routed for queues nothing and claims nothing', async () => {
+    const t = await startTestApp({ NOTIFY_POLL_SECONDS: '3600' });
+    try {
+      const updates = await countUpdates(t.db);
+      const { sessionId } = await t.app.engine.startSession({});
+      const sql = await answerAll(t.app.engine, sessionId);
+      expect(sql.classification).toBe('SQL');
+      await sleep(500);
+      expect(await updates()).toBe(0);
+      expect(await t.db.query('select count(*)::int as n from notifications')).toEqual([{ n: 0 }]);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('a claim outlived by a slow delivery', () => {
   it('a receiver slower than the lock (but within the timeout) still gets the lead once, or the configuration is refused', async () => {
     const receiver = await new Receiver().start();
