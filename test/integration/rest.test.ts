@@ -1199,7 +1199,9 @@ describe('REST API', () => {
 
   describe('headers, documents and operations', () => {
     it('sets security headers on answers and on errors, and allows any origin by default', async () => {
-      for (const r of [await get('/api/questions'), await get('/api/nope'), await get('/health')]) {
+      const refused = await post('/api/answer', { session_id: 'nope' });
+      expect(refused.status).toBe(422);
+      for (const r of [await get('/api/questions'), await get('/api/nope'), await get('/health'), refused]) {
         expect(r.headers.get('x-content-type-options')).toBe('nosniff');
         expect(r.headers.get('x-frame-options')).toBe('SAMEORIGIN');
         expect(r.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
