@@ -7,6 +7,9 @@
  */
 import {
   bareServer,
+  budgetLine,
+  cpuPerEvent,
+  cpuSnapshot,
   envNumber,
   f1,
   machine,
@@ -36,18 +39,25 @@ const row = (name: string, r: LoadResult) => [
   r.failed,
 ];
 
+/** Acknowledged events of a run. */
+const events = (r: LoadResult) => Math.round(r.eventsPerSecond * r.seconds);
+
 runMain(async () => {
   const bare = await bareServer('socket.io');
+  const bareBefore = cpuSnapshot([bare.pid]);
   const ceiling = await socketJourneys(`${bare.url}/chat`, JOURNEYS, VISITORS);
+  const bareBudget = cpuPerEvent(bareBefore, cpuSnapshot([bare.pid]), events(ceiling));
   await bare.close();
 
   await withDatabase((dbUrl) =>
     withServer({ DATABASE_URL: dbUrl }, async (server) => {
       await socketJourneys(`${server.url}/chat`, Math.min(64, JOURNEYS), VISITORS); // warm-up
-      const before = usage(server.child.pid!);
+      const before = cpuSnapshot([server.child.pid!]);
       const run = await socketJourneys(`${server.url}/chat`, JOURNEYS, VISITORS);
-      const after = usage(server.child.pid!);
-      const cpu = (after.cpu - before.cpu) / run.seconds;
+      const after = cpuSnapshot([server.child.pid!]);
+      const budget = cpuPerEvent(before, after, events(run));
+      const cpu = (after.server - before.server) / run.seconds;
+      const rssMb = usage(server.child.pid!).rssMb;
       const ratioToCeiling = run.eventsPerSecond / ceiling.eventsPerSecond;
       const ofTarget = {
         journeys: run.journeysPerSecond / TARGET.journeysPerSecond,
@@ -60,7 +70,9 @@ runMain(async () => {
           ceiling,
           run,
           serverCpuCores: cpu,
-          serverRssMb: after.rssMb,
+          serverRssMb: rssMb,
+          cpuBudget: budget,
+          ceilingCpuBudget: bareBudget,
           ratioToCeiling,
           ofTarget,
         },
@@ -75,9 +87,15 @@ runMain(async () => {
             ],
           ),
           '',
-          `Server: ${cpu.toFixed(2)} CPU cores busy, ${f1(after.rssMb)} MB RSS. Events/s against the ceiling: ${pct(ratioToCeiling)}.`,
+          `Server: ${cpu.toFixed(2)} CPU cores busy, ${f1(rssMb)} MB RSS. Events/s against the ceiling: ${pct(ratioToCeiling)}.`,
           `Against the targets (${TARGET.journeysPerSecond} journeys/s, ${TARGET.eventsPerSecond} events/s, p99 < ${TARGET.p99} ms): ` +
             `${pct(ofTarget.journeys)} of the journeys, ${pct(ofTarget.events)} of the events, p99 ${f1(run.p99)} ms.`,
+          '',
+          "Where the CPU goes, per acknowledged event (each journey's connection and session start included; every",
+          'PostgreSQL and Redis process of the machine counted):',
+          '',
+          `- lead-capture-bot: ${budgetLine(budget)}`,
+          `- bare socket.io: ${budgetLine(bareBudget)}`,
         ].join('\n'),
       );
     }),

@@ -7,6 +7,9 @@
  */
 import {
   bareServer,
+  budgetLine,
+  cpuPerEvent,
+  cpuSnapshot,
   envNumber,
   f1,
   machine,
@@ -36,19 +39,26 @@ const row = (name: string, r: LoadResult) => [
   r.failed,
 ];
 
+/** Answered requests of a run. */
+const requests = (r: LoadResult) => Math.round(r.eventsPerSecond * r.seconds);
+
 runMain(async () => {
   const bare = await bareServer('http');
   await bareRequests(bare.url, Math.min(64, JOURNEYS), VISITORS); // warm-up
+  const bareBefore = cpuSnapshot([bare.pid]);
   const ceiling = await bareRequests(bare.url, JOURNEYS, VISITORS);
+  const bareBudget = cpuPerEvent(bareBefore, cpuSnapshot([bare.pid]), requests(ceiling));
   await bare.close();
 
   await withDatabase((dbUrl) =>
     withServer({ DATABASE_URL: dbUrl }, async (server) => {
       await restJourneys(server.url, Math.min(64, JOURNEYS), VISITORS); // warm-up
-      const before = usage(server.child.pid!);
+      const before = cpuSnapshot([server.child.pid!]);
       const run = await restJourneys(server.url, JOURNEYS, VISITORS);
-      const after = usage(server.child.pid!);
-      const cpu = (after.cpu - before.cpu) / run.seconds;
+      const after = cpuSnapshot([server.child.pid!]);
+      const budget = cpuPerEvent(before, after, requests(run));
+      const cpu = (after.server - before.server) / run.seconds;
+      const rssMb = usage(server.child.pid!).rssMb;
       const ratioToCeiling = run.eventsPerSecond / ceiling.eventsPerSecond;
       const ofTarget = run.journeysPerSecond / TARGET;
       report(
@@ -58,7 +68,9 @@ runMain(async () => {
           ceiling,
           run,
           serverCpuCores: cpu,
-          serverRssMb: after.rssMb,
+          serverRssMb: rssMb,
+          cpuBudget: budget,
+          ceilingCpuBudget: bareBudget,
           ratioToCeiling,
           ofTarget,
         },
@@ -73,8 +85,13 @@ runMain(async () => {
             ],
           ),
           '',
-          `Server: ${cpu.toFixed(2)} CPU cores busy, ${f1(after.rssMb)} MB RSS. Requests/s against the ceiling: ${pct(ratioToCeiling)}. ` +
+          `Server: ${cpu.toFixed(2)} CPU cores busy, ${f1(rssMb)} MB RSS. Requests/s against the ceiling: ${pct(ratioToCeiling)}. ` +
             `Journeys/s against the target of ${TARGET}: ${pct(ofTarget)}.`,
+          '',
+          'Where the CPU goes, per answered request (every PostgreSQL and Redis process of the machine counted):',
+          '',
+          `- lead-capture-bot: ${budgetLine(budget, 'request')}`,
+          `- bare Fastify: ${budgetLine(bareBudget, 'request')}`,
         ].join('\n'),
       );
     }),

@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import pg from 'pg';
 import { io, type Socket } from 'socket.io-client';
@@ -43,12 +43,83 @@ export function startServer(env: Record<string, string>, nodeId?: string): Promi
   return startNode({ ...LOOSE_LIMITS, ...passed, ...env }, nodeId);
 }
 
+/** The command name and the fields after it of a process's /proc stat line; null once it is gone. */
+function readStat(pid: number | string): { comm: string; fields: string[] } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = stat.lastIndexOf(')');
+    return { comm: stat.slice(stat.indexOf('(') + 1, close), fields: stat.slice(close + 2).split(' ') };
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds (user + system) of a process's stat fields. */
+const cpuOf = (fields: string[]) => (Number(fields[11]) + Number(fields[12])) / 100;
+
 /** CPU seconds and RSS of a process, from /proc. */
 export function usage(pid: number): { cpu: number; rssMb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  const ticks = Number(stat[11]) + Number(stat[12]);
-  const rssPages = Number(stat[21]);
-  return { cpu: ticks / 100, rssMb: (rssPages * 4096) / 2 ** 20 };
+  const stat = readStat(pid);
+  if (!stat) throw new Error(`process ${pid} is gone`);
+  return { cpu: cpuOf(stat.fields), rssMb: (Number(stat.fields[21]) * 4096) / 2 ** 20 };
+}
+
+/** CPU seconds used so far by each part of a run on this machine. */
+export interface CpuSnapshot {
+  /** The server processes under test. */
+  server: number;
+  /** Every PostgreSQL process (backends, WAL writer, checkpointer …). */
+  postgres: number;
+  /** Every Redis server process. */
+  redis: number;
+  /** This process: the load generator. */
+  load: number;
+}
+
+/** What every part of the run has used so far: read before and after a run, see `cpuPerEvent`. */
+export function cpuSnapshot(serverPids: number[]): CpuSnapshot {
+  const snap: CpuSnapshot = { server: 0, postgres: 0, redis: 0, load: 0 };
+  for (const pid of serverPids) {
+    const stat = readStat(pid);
+    if (stat) snap.server += cpuOf(stat.fields);
+  }
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readStat(entry);
+    if (stat?.comm === 'postgres') snap.postgres += cpuOf(stat.fields);
+    else if (stat?.comm === 'redis-server') snap.redis += cpuOf(stat.fields);
+  }
+  const own = process.cpuUsage();
+  snap.load = (own.user + own.system) / 1e6;
+  return snap;
+}
+
+/** CPU milliseconds per event of each part between two snapshots, their total, and what the machine's cores allow at that cost. */
+export function cpuPerEvent(before: CpuSnapshot, after: CpuSnapshot, events: number) {
+  const per = (k: keyof CpuSnapshot) => (1000 * (after[k] - before[k])) / events;
+  const ms = { server: per('server'), postgres: per('postgres'), redis: per('redis'), load: per('load') };
+  const total = ms.server + ms.postgres + ms.redis + ms.load;
+  return {
+    ms,
+    total,
+    /** Events/s if every core did nothing but this run's work at this cost. */
+    machineBound: (1000 * cpus().length) / total,
+    /** The same without the load generator (the visitors' browsers are elsewhere in production). */
+    boundWithoutLoad: (1000 * cpus().length) / (total - ms.load),
+    /** Events/s one server process allows: its JavaScript runs on one thread. */
+    oneProcessBound: 1000 / ms.server,
+  };
+}
+
+/** The CPU budget as one line of a section. */
+export function budgetLine(b: ReturnType<typeof cpuPerEvent>, unit = 'event'): string {
+  const f3 = (n: number) => n.toFixed(3);
+  return (
+    `CPU ms per ${unit}: server ${f3(b.ms.server)}, PostgreSQL ${f3(b.ms.postgres)}, Redis ${f3(b.ms.redis)}, ` +
+    `load generator ${f3(b.ms.load)}; total ${f3(b.total)}. At that cost the ${cpus().length} cores allow at most ` +
+    `${b.machineBound.toFixed(0)} ${unit}s/s (${b.boundWithoutLoad.toFixed(0)} without the load generator), ` +
+    `and one server process ${b.oneProcessBound.toFixed(0)}.`
+  );
 }
 
 /** Prometheus gauges of a server (its default process metrics carry the `lcb_` prefix). */
