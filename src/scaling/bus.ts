@@ -76,7 +76,7 @@ export class RedisEventBus extends LocalEventBus {
     logger: Logger,
   ) {
     super(nodeId);
-    this.sub = pub.duplicate();
+    this.sub = pub.duplicate({ enableAutoPipelining: false });
     this.sub.on('error', (err) => logger.warn({ err: err.message }, 'redis bus subscriber error'));
     let readyBefore = false;
     this.sub.on('ready', () => {
@@ -87,7 +87,10 @@ export class RedisEventBus extends LocalEventBus {
       }
       readyBefore = true;
     });
+    // This node's own messages come back too; `publish` writes `from` first, so they are known unparsed.
+    const echo = `{"from":${JSON.stringify(nodeId)},`;
     this.sub.on('message', (redisChannel: string, raw: string) => {
+      if (raw.startsWith(echo)) return;
       let message: { from: string; payload: unknown };
       try {
         message = JSON.parse(raw);
