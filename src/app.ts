@@ -214,6 +214,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       logger,
       limits: config.limits,
       registry: scaling.registry,
+      clustered: scaling.adapter !== undefined,
       onTyping: publish(VISITOR_TYPING),
       onPresence: publish(VISITOR_PRESENCE),
     });

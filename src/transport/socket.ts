@@ -23,6 +23,8 @@ export interface ChatDeps {
   onPresence?: (sessionId: string) => void;
   /** Which sessions are live on which node. */
   registry?: SessionRegistry;
+  /** Other nodes share the rooms (the Redis adapter); without them, a room with no local socket is empty. */
+  clustered?: boolean;
 }
 
 interface ChatData {
@@ -59,6 +61,8 @@ export function attachChat(io: Server, deps: ChatDeps): void {
   const chat = io.of('/chat');
   // Bot and agent messages go to every connection of the session, whichever door or node caused them.
   engine.onCommitted(({ sessionId, prompts, events }) => {
+    // Nobody to tell (a REST visitor, or one who left): skip encoding packets for an empty room.
+    if (!deps.clustered && !chat.adapter.rooms.has(sessionRoom(sessionId))) return;
     const room = chat.to(sessionRoom(sessionId));
     for (const e of events) {
       const agent = e.data as { name?: string; text?: string };
