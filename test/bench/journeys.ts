@@ -1,10 +1,15 @@
 /**
  * Journeys benchmark: N concurrent visitors each run a whole journey over the socket (greeting, five
- * answers, contact, demo, CTA = 9 acknowledged events, each committed before its ack) against a real
- * server process; the load runs in this process. Its baseline in the same run is the bare socket.io
+ * answers, contact, demo, CTA = 9 acknowledged events, each committed before its ack) against real
+ * server processes; the load runs in this process. Its baseline in the same run is the bare socket.io
  * server that only acknowledges (the transport ceiling, shared with the ceilings scenario).
+ *
+ * The server runs three ways: one process on its own (in-process adapter, the no-Redis default), one
+ * process with Redis (the production setup of a cluster node) and two processes with Redis on this same
+ * machine, the visitors spread over them. Each run reports where the machine's CPU went per event.
  *   npm run bench -- journeys     (BENCH_VISITORS, BENCH_JOURNEYS; COMMIT_GROUP_MS and the like reach the server)
  */
+import { randomBytes } from 'node:crypto';
 import {
   bareServer,
   budgetLine,
@@ -13,14 +18,16 @@ import {
   envNumber,
   f1,
   machine,
+  type NodeProcess,
   pct,
+  redisUrl,
   report,
   runMain,
+  startServer,
   table,
   today,
   usage,
   withDatabase,
-  withServer,
 } from './support.js';
 import { type LoadResult, SOCKET_STEPS, socketJourneys } from './visitors.js';
 
@@ -42,62 +49,103 @@ const row = (name: string, r: LoadResult) => [
 /** Acknowledged events of a run. */
 const events = (r: LoadResult) => Math.round(r.eventsPerSecond * r.seconds);
 
+/** One measured run against some server processes: the load, and the CPU every part spent. */
+async function measure(urls: string[], pids: number[]) {
+  const chat = urls.map((u) => `${u}/chat`);
+  const before = cpuSnapshot(pids);
+  const run = await socketJourneys(chat, JOURNEYS, VISITORS);
+  const after = cpuSnapshot(pids);
+  return {
+    run,
+    budget: cpuPerEvent(before, after, events(run)),
+    serverCpuCores: (after.server - before.server) / run.seconds,
+    serverRssMb: pids.reduce((sum, pid) => sum + usage(pid).rssMb, 0),
+  };
+}
+
+/** `count` server processes on a database of their own (with Redis when `redis`), warmed up, then measured. */
+function serverRun(count: number, redis: boolean) {
+  return withDatabase(async (dbUrl) => {
+    const env: Record<string, string> = { DATABASE_URL: dbUrl };
+    if (redis)
+      Object.assign(env, {
+        REDIS_URL: redisUrl(),
+        REDIS_PREFIX: `lcbbench${randomBytes(4).toString('hex')}`,
+      });
+    const nodes: NodeProcess[] = [];
+    try {
+      for (let i = 0; i < count; i++) nodes.push(await startServer(env, `bench-node-${i}`));
+      const urls = nodes.map((n) => n.url);
+      await socketJourneys(
+        urls.map((u) => `${u}/chat`),
+        Math.min(64 * count, JOURNEYS),
+        VISITORS,
+      ); // warm-up
+      return await measure(
+        urls,
+        nodes.map((n) => n.child.pid!),
+      );
+    } finally {
+      await Promise.all(nodes.map((n) => n.stop()));
+    }
+  });
+}
+
 runMain(async () => {
   const bare = await bareServer('socket.io');
-  const bareBefore = cpuSnapshot([bare.pid]);
-  const ceiling = await socketJourneys(`${bare.url}/chat`, JOURNEYS, VISITORS);
-  const bareBudget = cpuPerEvent(bareBefore, cpuSnapshot([bare.pid]), events(ceiling));
+  const ceiling = await measure([bare.url], [bare.pid]);
   await bare.close();
 
-  await withDatabase((dbUrl) =>
-    withServer({ DATABASE_URL: dbUrl }, async (server) => {
-      await socketJourneys(`${server.url}/chat`, Math.min(64, JOURNEYS), VISITORS); // warm-up
-      const before = cpuSnapshot([server.child.pid!]);
-      const run = await socketJourneys(`${server.url}/chat`, JOURNEYS, VISITORS);
-      const after = cpuSnapshot([server.child.pid!]);
-      const budget = cpuPerEvent(before, after, events(run));
-      const cpu = (after.server - before.server) / run.seconds;
-      const rssMb = usage(server.child.pid!).rssMb;
-      const ratioToCeiling = run.eventsPerSecond / ceiling.eventsPerSecond;
-      const ofTarget = {
-        journeys: run.journeysPerSecond / TARGET.journeysPerSecond,
-        events: run.eventsPerSecond / TARGET.eventsPerSecond,
-      };
-      report(
-        'journeys',
-        {
-          visitors: VISITORS,
-          ceiling,
-          run,
-          serverCpuCores: cpu,
-          serverRssMb: rssMb,
-          cpuBudget: budget,
-          ceilingCpuBudget: bareBudget,
-          ratioToCeiling,
-          ofTarget,
-        },
+  const single = await serverRun(1, false);
+  const withRedis = await serverRun(1, true);
+  const two = await serverRun(2, true);
+  const runs = [
+    { name: 'lead-capture-bot, committed before ack', ...single },
+    { name: 'the same with Redis (cluster node)', ...withRedis },
+    { name: 'two processes with Redis, visitors split', ...two },
+  ];
+  const best = runs.reduce((a, b) => (b.run.eventsPerSecond > a.run.eventsPerSecond ? b : a));
+  const ratioToCeiling = single.run.eventsPerSecond / ceiling.run.eventsPerSecond;
+  const ofTarget = {
+    journeys: best.run.journeysPerSecond / TARGET.journeysPerSecond,
+    events: best.run.eventsPerSecond / TARGET.eventsPerSecond,
+  };
+  report(
+    'journeys',
+    {
+      visitors: VISITORS,
+      ceiling: ceiling.run,
+      ceilingCpuBudget: ceiling.budget,
+      run: single.run,
+      serverCpuCores: single.serverCpuCores,
+      serverRssMb: single.serverRssMb,
+      cpuBudget: single.budget,
+      withRedis,
+      twoProcesses: two,
+      ratioToCeiling,
+      ofTarget,
+    },
+    [
+      `## journeys (${today()}, ${machine()}; ${VISITORS} concurrent visitors, ${JOURNEYS} journeys of ${SOCKET_STEPS.length} events)`,
+      '',
+      table(
+        ['run', 'journeys/s', 'events/s', 'ack p50 ms', 'p95 ms', 'p99 ms', 'failed', 'server cores'],
         [
-          `## journeys (${today()}, ${machine()}; ${VISITORS} concurrent visitors, ${JOURNEYS} journeys of ${SOCKET_STEPS.length} events)`,
-          '',
-          table(
-            ['run', 'journeys/s', 'events/s', 'ack p50 ms', 'p95 ms', 'p99 ms', 'failed'],
-            [
-              row('bare socket.io, ack only (ceiling)', ceiling),
-              row('lead-capture-bot, committed before ack', run),
-            ],
-          ),
-          '',
-          `Server: ${cpu.toFixed(2)} CPU cores busy, ${f1(rssMb)} MB RSS. Events/s against the ceiling: ${pct(ratioToCeiling)}.`,
-          `Against the targets (${TARGET.journeysPerSecond} journeys/s, ${TARGET.eventsPerSecond} events/s, p99 < ${TARGET.p99} ms): ` +
-            `${pct(ofTarget.journeys)} of the journeys, ${pct(ofTarget.events)} of the events, p99 ${f1(run.p99)} ms.`,
-          '',
-          "Where the CPU goes, per acknowledged event (each journey's connection and session start included; every",
-          'PostgreSQL and Redis process of the machine counted):',
-          '',
-          `- lead-capture-bot: ${budgetLine(budget)}`,
-          `- bare socket.io: ${budgetLine(bareBudget)}`,
-        ].join('\n'),
-      );
-    }),
+          [...row('bare socket.io, ack only (ceiling)', ceiling.run), ceiling.serverCpuCores.toFixed(2)],
+          ...runs.map((r) => [...row(r.name, r.run), r.serverCpuCores.toFixed(2)]),
+        ],
+      ),
+      '',
+      `Server RSS: ${f1(single.serverRssMb)} MB. Events/s against the ceiling (one process, no Redis): ${pct(ratioToCeiling)}; ` +
+        `two processes against one, both with Redis: ${(two.run.eventsPerSecond / withRedis.run.eventsPerSecond).toFixed(2)}×.`,
+      `Against the targets (${TARGET.journeysPerSecond} journeys/s, ${TARGET.eventsPerSecond} events/s, p99 < ${TARGET.p99} ms), best run: ` +
+        `${pct(ofTarget.journeys)} of the journeys, ${pct(ofTarget.events)} of the events, p99 ${f1(best.run.p99)} ms.`,
+      '',
+      "Where the CPU goes, per acknowledged event (each journey's connection and session start included; every",
+      'PostgreSQL and Redis process of the machine counted):',
+      '',
+      `- bare socket.io: ${budgetLine(ceiling.budget)}`,
+      ...runs.map((r) => `- ${r.name}: ${budgetLine(r.budget)}`),
+    ].join('\n'),
   );
 });

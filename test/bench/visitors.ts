@@ -75,10 +75,20 @@ async function run(
   };
 }
 
-/** Socket journeys against `url` (a server's `/chat`, or a bare socket.io server); every emit waits for its ack. */
-export function socketJourneys(url: string, total: number, concurrency: number): Promise<LoadResult> {
+/**
+ * Socket journeys against `url` (a server's `/chat`, or a bare socket.io server); every emit waits for
+ * its ack. Several urls (nodes of one cluster) take the journeys in turn, as a sticky load balancer
+ * would spread the visitors.
+ */
+export function socketJourneys(
+  url: string | string[],
+  total: number,
+  concurrency: number,
+): Promise<LoadResult> {
+  const urls = [url].flat();
+  let started = 0;
   return run(total, concurrency, async (time) => {
-    const socket: Socket = await connect(url);
+    const socket: Socket = await connect(urls[started++ % urls.length]!);
     for (const [event, payload] of SOCKET_STEPS)
       await time(async () => {
         const ack = await socket
