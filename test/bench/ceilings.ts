@@ -3,13 +3,17 @@
  * In the same run: the journeys themselves (socket, committed before ack), the transport ceiling (the
  * same number of acked emits against a bare socket.io server that only acks) and the storage ceiling
  * (the rows those journeys wrote — leads, session_events, score_entries, answers, every lead update —
- * written again with raw multi-row `pg` statements in batches of 100).
+ * written again with raw multi-row `pg` statements in batches of 100, with the CPU PostgreSQL spent on
+ * them). The transport is also measured on connections kept open, with one and with many emits in
+ * flight: what socket.io allows when visitors neither connect per journey nor wait for each ack.
  *   npm run bench -- ceilings     (BENCH_VISITORS, BENCH_JOURNEYS, BENCH_STORAGE_BATCH, BENCH_STORAGE_CONNECTIONS)
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import {
   bareServer,
+  cpuPerEvent,
+  cpuSnapshot,
   envNumber,
   f1,
   machine,
@@ -21,7 +25,7 @@ import {
   withDatabase,
   withServer,
 } from './support.js';
-import { SOCKET_STEPS, socketJourneys } from './visitors.js';
+import { pipelinedEmits, SOCKET_STEPS, socketJourneys } from './visitors.js';
 
 const VISITORS = envNumber('BENCH_VISITORS', 64);
 const JOURNEYS = envNumber('BENCH_JOURNEYS', 640);
@@ -151,6 +155,10 @@ async function storageCeiling(dbUrl: string) {
 runMain(async () => {
   const bare = await bareServer('socket.io');
   const socket = await socketJourneys(`${bare.url}/chat`, JOURNEYS, VISITORS);
+  // The same transport without a connection per journey, and then with emits pipelined.
+  const emits = JOURNEYS * SOCKET_STEPS.length;
+  const kept = await pipelinedEmits(`${bare.url}/chat`, VISITORS, 1, emits);
+  const pipelined = await pipelinedEmits(`${bare.url}/chat`, 16, 32, emits * 4);
   await bare.close();
 
   await withDatabase(async (dbUrl) => {
@@ -159,8 +167,10 @@ runMain(async () => {
       return socketJourneys(`${server.url}/chat`, JOURNEYS, VISITORS);
     });
     // The server is stopped: the storage ceiling has the database to itself.
+    const cpuBefore = cpuSnapshot([]);
     const storage = await storageCeiling(dbUrl);
     const rowsPerEvent = storage.rows / (storage.journeys * SOCKET_STEPS.length);
+    const storageCpu = cpuPerEvent(cpuBefore, cpuSnapshot([]), storage.journeys * SOCKET_STEPS.length);
     const storageEventsPerSecond = storage.rowsPerSecond / rowsPerEvent;
     const ratio = {
       socket: journeys.eventsPerSecond / socket.eventsPerSecond,
@@ -168,7 +178,18 @@ runMain(async () => {
     };
     report(
       'ceilings',
-      { visitors: VISITORS, journeys, socket, storage, rowsPerEvent, storageEventsPerSecond, ratio },
+      {
+        visitors: VISITORS,
+        journeys,
+        socket,
+        kept,
+        pipelined,
+        storage,
+        storageCpu,
+        rowsPerEvent,
+        storageEventsPerSecond,
+        ratio,
+      },
       [
         `## ceilings (${today()}, ${machine()}; ${VISITORS} concurrent visitors, ${JOURNEYS} journeys of ${SOCKET_STEPS.length} events; storage: batches of ${BATCH} rows on ${CONNECTIONS} connections)`,
         '',
@@ -192,6 +213,22 @@ runMain(async () => {
               pct(ratio.socket),
             ],
             [
+              `transport, ${kept.clients} connections kept open, 1 emit in flight each`,
+              f1(kept.emitsPerSecond),
+              '',
+              '',
+              '',
+              pct(journeys.eventsPerSecond / kept.emitsPerSecond),
+            ],
+            [
+              `transport, ${pipelined.clients} connections, ${pipelined.inFlight} emits in flight each`,
+              f1(pipelined.emitsPerSecond),
+              '',
+              '',
+              '',
+              pct(journeys.eventsPerSecond / pipelined.emitsPerSecond),
+            ],
+            [
               'storage: the same rows by raw multi-row inserts',
               f1(storageEventsPerSecond),
               f1(storage.rowsPerSecond),
@@ -209,6 +246,9 @@ runMain(async () => {
           .join(
             ', ',
           )}; ${f1(rowsPerEvent)} rows per acked event. The storage ceiling's events/s is its rows/s over that.`,
+        `Writing them that way cost PostgreSQL ${storageCpu.ms.postgres.toFixed(3)} ms of CPU per event (this load generator ` +
+          `${storageCpu.ms.load.toFixed(3)} ms): at 3000 events/s, ${((3000 * storageCpu.ms.postgres) / 1000).toFixed(2)} cores for the database alone.`,
+        'The transport rows without a journey use the same bare server: the journeys open a connection per visitor and wait for each ack.',
       ].join('\n'),
     );
   });

@@ -100,6 +100,35 @@ export function socketJourneys(
   });
 }
 
+/**
+ * The transport on connections kept open: `clients` sockets, each with `inFlight` emits outstanding,
+ * `total` acknowledged emits of the journey's steps in turn. No connection per journey, no waiting for
+ * one ack before the next emit: what socket.io itself allows, as opposed to what a visitor's journey does.
+ */
+export async function pipelinedEmits(url: string, clients: number, inFlight: number, total: number) {
+  const sockets = await Promise.all(Array.from({ length: clients }, () => connect(url)));
+  let sent = 0;
+  let failed = 0;
+  const started = performance.now();
+  await Promise.all(
+    sockets.flatMap((socket) =>
+      Array.from({ length: inFlight }, async () => {
+        while (sent < total) {
+          const [event, payload] = SOCKET_STEPS[sent++ % SOCKET_STEPS.length]!;
+          const ack = await socket
+            .timeout(30_000)
+            .emitWithAck(event, { clientMessageId: 'pipelined', ...payload })
+            .catch(() => null);
+          if (ack?.ok !== true) failed += 1;
+        }
+      }),
+    ),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  for (const socket of sockets) socket.close();
+  return { clients, inFlight, emits: total, seconds, emitsPerSecond: total / seconds, failed };
+}
+
 /** Keep-alive connections for the REST load: node:http costs the load generator far less than fetch. */
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
