@@ -248,7 +248,7 @@ runMain(async () => {
           )}; ${f1(rowsPerEvent)} rows per acked event. The storage ceiling's events/s is its rows/s over that.`,
         `Writing them that way cost PostgreSQL ${storageCpu.ms.postgres.toFixed(3)} ms of CPU per event (this load generator ` +
           `${storageCpu.ms.load.toFixed(3)} ms): at 3000 events/s, ${((3000 * storageCpu.ms.postgres) / 1000).toFixed(2)} cores for the database alone.`,
-        'The transport rows without a journey use the same bare server: the journeys open a connection per visitor and wait for each ack.',
+        `The transport rows without a journey use the same bare server (failed acks: ${kept.failed} kept open, ${pipelined.failed} pipelined): the journeys open a connection per visitor and wait for each ack.`,
       ].join('\n'),
     );
   });
