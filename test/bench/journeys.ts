@@ -46,9 +46,6 @@ const row = (name: string, r: LoadResult) => [
   r.failed,
 ];
 
-/** Acknowledged events of a run. */
-const events = (r: LoadResult) => Math.round(r.eventsPerSecond * r.seconds);
-
 /** One measured run against some server processes: the load, and the CPU every part spent. */
 async function measure(urls: string[], pids: number[]) {
   const chat = urls.map((u) => `${u}/chat`);
@@ -57,7 +54,7 @@ async function measure(urls: string[], pids: number[]) {
   const after = cpuSnapshot(pids);
   return {
     run,
-    budget: cpuPerEvent(before, after, events(run)),
+    budget: cpuPerEvent(before, after, run.events),
     serverCpuCores: (after.server - before.server) / run.seconds,
     serverRssMb: pids.reduce((sum, pid) => sum + usage(pid).rssMb, 0),
   };

@@ -39,15 +39,12 @@ const row = (name: string, r: LoadResult) => [
   r.failed,
 ];
 
-/** Answered requests of a run. */
-const requests = (r: LoadResult) => Math.round(r.eventsPerSecond * r.seconds);
-
 runMain(async () => {
   const bare = await bareServer('http');
   await bareRequests(bare.url, Math.min(64, JOURNEYS), VISITORS); // warm-up
   const bareBefore = cpuSnapshot([bare.pid]);
   const ceiling = await bareRequests(bare.url, JOURNEYS, VISITORS);
-  const bareBudget = cpuPerEvent(bareBefore, cpuSnapshot([bare.pid]), requests(ceiling));
+  const bareBudget = cpuPerEvent(bareBefore, cpuSnapshot([bare.pid]), ceiling.events);
   await bare.close();
 
   await withDatabase((dbUrl) =>
@@ -56,7 +53,7 @@ runMain(async () => {
       const before = cpuSnapshot([server.child.pid!]);
       const run = await restJourneys(server.url, JOURNEYS, VISITORS);
       const after = cpuSnapshot([server.child.pid!]);
-      const budget = cpuPerEvent(before, after, requests(run));
+      const budget = cpuPerEvent(before, after, run.events);
       const cpu = (after.server - before.server) / run.seconds;
       const rssMb = usage(server.child.pid!).rssMb;
       const ratioToCeiling = run.eventsPerSecond / ceiling.eventsPerSecond;

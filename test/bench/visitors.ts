@@ -31,6 +31,8 @@ export const REST_STEPS: [string, (sessionId: string) => Record<string, unknown>
 export interface LoadResult {
   journeys: number;
   seconds: number;
+  /** Acknowledged events (socket) or answered requests (REST). */
+  events: number;
   journeysPerSecond: number;
   /** Acknowledged events (socket) or answered requests (REST) per second. */
   eventsPerSecond: number;
@@ -68,6 +70,7 @@ async function run(
   return {
     journeys: total,
     seconds,
+    events: count,
     journeysPerSecond: total / seconds,
     eventsPerSecond: count / seconds,
     ...latencySummary(latencies),
