@@ -106,10 +106,18 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       phoneRegion: config.phoneDefaultRegion,
       experimentsEnabled: config.abTestingEnabled,
       cacheSize: config.sessionCacheSize,
+      coherence: config.sessionCacheCoherence,
       onCommit: (seconds) => metrics.commitLatency.observe(seconds),
       ...(overrides.now ? { now: overrides.now } : {}),
     });
     undo.push(() => engine.drain());
+    // Another node's commit or erase makes this node's copy of the session stale; a bus that was cut
+    // off may have lost such messages, so then nothing cached is trusted.
+    scaling.bus.subscribe(SESSION_EVENTS, (payload, from) => {
+      const { sessionId, version } = payload as CommittedMessage;
+      if (from !== scaling.bus.nodeId) engine.forgetOlder(sessionId, version);
+    });
+    scaling.bus.onResync(() => engine.forgetAll());
     const sweeper = startIdleSweeper(engine, config.idleSweepSeconds * 1000, logger);
     undo.push(() => sweeper.stop());
     const retention = startRetention(store, config.analyticsRetentionDays, logger);
@@ -123,6 +131,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
         sessionId,
         events: events.map((e) => toEventMessage(sessionId, e)),
         lead: boardRow(lead, false),
+        version: lead.version,
         triggers,
       };
       scaling.bus.publish(SESSION_EVENTS, message).catch((err: unknown) => {

@@ -119,6 +119,12 @@ const envSchema = z.object({
   COMMIT_WRITERS: int(1, 64).default(2),
   /** Live conversation actors kept in memory per node. */
   SESSION_CACHE_SIZE: int(0, 10_000_000).default(50_000),
+  /**
+   * How a node's cached sessions stay true to the store when other nodes write them: `bus` (another
+   * node's commit or erase evicts the copy; a resume reads the stored version), `read` (also a version
+   * read before every event on a cached session), `off` (single node only; for measuring the others).
+   */
+  SESSION_CACHE_COHERENCE: z.enum(['bus', 'read', 'off']).default('bus'),
   /** `smtp://user:pass@host:port` for e-mail notifications (or the SMTP_HOST… variables). */
   SMTP_URL: optionalUrl,
   SMTP_HOST: z.string().min(1).optional(),
@@ -228,6 +234,7 @@ export interface Config {
   phoneDefaultRegion: string;
   idleSweepSeconds: number;
   sessionCacheSize: number;
+  sessionCacheCoherence: z.infer<typeof envSchema>['SESSION_CACHE_COHERENCE'];
   commitGroup: { ms: number; max: number; writers: number };
   /** From PUBLIC_URL; unset = the address the server ends up listening on. */
   publicUrl?: string;
@@ -308,6 +315,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     phoneDefaultRegion: e.PHONE_DEFAULT_REGION,
     idleSweepSeconds: e.IDLE_SWEEP_SECONDS,
     sessionCacheSize: e.SESSION_CACHE_SIZE,
+    sessionCacheCoherence: e.SESSION_CACHE_COHERENCE,
     commitGroup: { ms: e.COMMIT_GROUP_MS, max: e.COMMIT_GROUP_MAX, writers: e.COMMIT_WRITERS },
     publicUrl: e.PUBLIC_URL?.replace(/\/$/, ''),
     notifications: {

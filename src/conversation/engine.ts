@@ -28,6 +28,7 @@ import {
 import { interpret, type ProfilePatch, type VisitorCommand } from './commands.js';
 import type { CommitQueue } from './commit-queue.js';
 import { type SessionEventMessage, toEventMessage } from './events.js';
+import { type CacheCoherence, type LiveSession, SessionCache } from './session-cache.js';
 import { KeyedQueue } from './session-queue.js';
 import {
   buildTransition,
@@ -48,6 +49,8 @@ export interface EngineOptions {
   experimentsEnabled?: boolean;
   /** Live actors kept in memory; the least recently used are evicted beyond it. */
   cacheSize?: number;
+  /** How cached sessions are kept true to the store when other nodes write too (default `bus`). */
+  coherence?: CacheCoherence;
   /** Attempts when the lead changed underneath (another node wrote it). */
   maxConflictRetries?: number;
   /** Told how long each commit took, in seconds (metrics). */
@@ -106,18 +109,19 @@ export interface StartOptions {
   locale?: string;
 }
 
-/** A session in memory: its actor, its last committed lead row, and the once-keys already awarded. */
-interface LiveSession {
-  lead: LeadRow;
-  live: LiveActor;
-  awarded: Set<string>;
-  messageIds: Set<string>;
-}
-
 /** Triggers that count as experiment conversions by themselves. */
 const AUTO_CONVERSIONS: readonly Trigger[] = ['demo_requested', 'contact_shared', 'sql', 'completed'];
 
 const OPEN_STATES: readonly Step[] = ['greeting', 'about', 'questions', 'contact', 'cta'];
+
+/** Refusals of a visitor event that depend on where the conversation stands. */
+const STATE_REFUSALS: readonly string[] = [
+  'invalid_option',
+  'invalid_state',
+  'unknown_question',
+  'validation_failed',
+  'conflict',
+];
 
 /**
  * The conversation engine: the one write path for every visitor event, whatever door it came in by.
@@ -128,10 +132,10 @@ export class ConversationEngine {
   readonly workflow: Workflow;
   private readonly machine: ConversationMachine;
   private readonly queue = new KeyedQueue();
-  private readonly cache = new Map<string, LiveSession>();
+  private readonly cache: SessionCache;
+  private readonly coherence: CacheCoherence;
   private readonly now: () => number;
   private readonly phoneRegion: string;
-  private readonly cacheSize: number;
   private readonly maxRetries: number;
   private readonly listeners = new Set<(committed: Committed) => void>();
   private accepting = true;
@@ -141,7 +145,8 @@ export class ConversationEngine {
     this.machine = createConversationMachine(options.workflow);
     this.now = options.now ?? Date.now;
     this.phoneRegion = options.phoneRegion ?? 'IN';
-    this.cacheSize = options.cacheSize ?? 50_000;
+    this.cache = new SessionCache(options.cacheSize ?? 50_000);
+    this.coherence = options.coherence ?? 'bus';
     this.maxRetries = options.maxConflictRetries ?? 3;
   }
 
@@ -220,15 +225,44 @@ export class ConversationEngine {
 
   /** Handles one visitor command. `clientMessageId` makes it idempotent. */
   handle(sessionId: string, command: VisitorCommand, clientMessageId?: string): Promise<EventResult> {
-    return this.admit(sessionId, () =>
-      this.withRetries(sessionId, () => this.process(sessionId, command, clientMessageId)),
-    );
+    return this.admit(sessionId, async () => {
+      let raced = false;
+      try {
+        return await this.withRetries(
+          sessionId,
+          () => this.process(sessionId, command, clientMessageId),
+          () => {
+            raced = true;
+          },
+        );
+      } catch (err) {
+        // Another writer moved the conversation on, and this event no longer fits it: the visitor is
+        // told what it waits on now, so a client that showed the older prompt is not left without one.
+        if (raced && err instanceof AppError && STATE_REFUSALS.includes(err.code))
+          throw await this.withPrompt(sessionId, err);
+        throw err;
+      }
+    });
+  }
+
+  /** The refusal with the prompt the session now waits on in its details (none while held or ended). */
+  private async withPrompt(sessionId: string, err: AppError): Promise<AppError> {
+    try {
+      const session = await this.load(sessionId);
+      if (session.lead.takenOverBy || isFinished(session.live.actor)) return err;
+      const prompt = await this.resumePrompt(session.lead, session.live);
+      const details = typeof err.details === 'object' && err.details !== null ? err.details : {};
+      return new AppError(err.code, err.message, { ...details, prompt }, { cause: err.cause });
+    } catch {
+      return err;
+    }
   }
 
   /** The session as it stands, with the prompt it waits on. */
   view(sessionId: string): Promise<SessionView> {
     return this.queue.run(sessionId, async () => {
-      const session = await this.load(sessionId);
+      // A resume is answered from what is stored, never from a copy another node has overtaken.
+      const session = await this.load(sessionId, this.coherence !== 'off');
       const { lead, live } = session;
       return {
         sessionId,
@@ -253,15 +287,14 @@ export class ConversationEngine {
   }
 
   /**
-   * The session's event log after `sinceSeq`, read after any queued event of the session. A session
-   * that is not in memory here (an agent on another node than the visitor) is read without loading
-   * its actor.
+   * The session's event log after `sinceSeq`, read after any queued event of the session, without
+   * loading its actor (an agent may watch from another node than the visitor's).
    */
   eventLog(sessionId: string, sinceSeq = 0): Promise<SessionEventMessage[]> {
     return this.queue.run(sessionId, async () => {
       const [rows] = await Promise.all([
         read(() => this.options.store.eventLog(sessionId, sinceSeq)),
-        this.cache.has(sessionId) ? undefined : this.mustExist(sessionId),
+        this.mustExist(sessionId),
       ]);
       return rows.map((row) => toEventMessage(sessionId, row));
     });
@@ -270,9 +303,6 @@ export class ConversationEngine {
   /** The stored lead with its score ledger, read after any queued event of the session. */
   record(sessionId: string): Promise<LeadRecord> {
     return this.queue.run(sessionId, async () => {
-      const cached = this.cache.get(sessionId);
-      if (cached)
-        return { lead: cached.lead, ledger: await read(() => this.options.store.ledger(sessionId)) };
       const stored = await read(() => this.options.store.leadRecord(sessionId));
       if (!stored || stored.lead.erasedAt) throw new AppError('session_not_found');
       return stored;
@@ -364,12 +394,24 @@ export class ConversationEngine {
     );
   }
 
-  /** Erases the lead's personal data (see SessionStore.erase); the session can no longer be used. */
+  /**
+   * Erases the lead's personal data and closes its session (see SessionStore.erase): the version moves
+   * on, so no copy of the session anywhere can write again, and the erase is told like a commit (its
+   * `lead.erased` event), so other nodes drop their copies and watchers see it.
+   */
   erase(sessionId: string, by: string): Promise<void> {
     return this.queue.run(sessionId, async () => {
-      const done = await read(() => this.options.store.erase(sessionId, by, new Date(this.now())));
+      const erased = await read(() => this.options.store.erase(sessionId, by, new Date(this.now())));
       this.evict(sessionId);
-      if (!done) throw new AppError('session_not_found');
+      if (!erased) throw new AppError('session_not_found');
+      this.tell({
+        sessionId,
+        events: [erased.event],
+        prompts: [],
+        triggers: [],
+        notifications: 0,
+        lead: erased.lead,
+      });
     });
   }
 
@@ -379,10 +421,31 @@ export class ConversationEngine {
     return () => this.listeners.delete(listener);
   }
 
+  /** Whether this node holds the session in memory. */
+  isCached(sessionId: string): boolean {
+    return this.cache.has(sessionId);
+  }
+
   /** Drops a session's actor from memory (the next event reloads it from the database). */
   evict(sessionId: string): void {
-    this.cache.get(sessionId)?.live.actor.stop();
-    this.cache.delete(sessionId);
+    this.cache.evict(sessionId);
+  }
+
+  /**
+   * Another node committed `version` of a session (or erased it): a copy here that is older is dropped,
+   * after any event of the session under way here (whose commit then fails its version check and is
+   * computed again from the store).
+   */
+  forgetOlder(sessionId: string, version: number): void {
+    if (this.coherence === 'off' || !this.cache.isOlderThan(sessionId, version)) return;
+    void this.queue.run(sessionId, async () => {
+      if (this.cache.isOlderThan(sessionId, version)) this.evict(sessionId);
+    });
+  }
+
+  /** Messages from other nodes may have been lost (the bus was cut off): no copy here is trusted. */
+  forgetAll(): void {
+    if (this.coherence !== 'off') this.cache.clear();
   }
 
   /** Waits for every queued event to finish; used by graceful shutdown. */
@@ -412,7 +475,7 @@ export class ConversationEngine {
     clientMessageId?: string,
   ): Promise<EventResult> {
     const cached = this.cache.has(sessionId);
-    const session = await this.load(sessionId);
+    const session = await this.load(sessionId, this.coherence === 'read');
     try {
       return await this.processLoaded(session, command, clientMessageId);
     } catch (err) {
@@ -523,26 +586,29 @@ export class ConversationEngine {
     try {
       await this.options.commits.commit(transition.unit);
       this.options.onCommit?.((performance.now() - started) / 1000);
-      const committed: Committed = {
+      this.tell({
         sessionId: transition.unit.lead.id,
         events: transition.unit.events,
         prompts: transition.prompts,
         triggers: transition.triggers,
         notifications: transition.unit.notifications?.length ?? 0,
         lead: transition.unit.lead,
-      };
-      for (const listener of this.listeners) {
-        try {
-          listener(committed);
-        } catch (err) {
-          this.options.logger.error({ err, sessionId: committed.sessionId }, 'commit listener failed');
-        }
-      }
+      });
     } catch (err) {
       if (err instanceof VersionConflict || err instanceof DuplicateMessage || err instanceof AppError)
         throw err;
       this.options.logger.error({ err, sessionId: transition.unit.lead.id }, 'commit failed');
       throw new AppError('unavailable', undefined, undefined, { cause: err });
+    }
+  }
+
+  private tell(committed: Committed): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(committed);
+      } catch (err) {
+        this.options.logger.error({ err, sessionId: committed.sessionId }, 'commit listener failed');
+      }
     }
   }
 
@@ -554,13 +620,18 @@ export class ConversationEngine {
   }
 
   /** Runs `attempt`, reloading and retrying when another writer got there first. */
-  private async withRetries<T>(sessionId: string, attempt: () => Promise<T>): Promise<T> {
+  private async withRetries<T>(
+    sessionId: string,
+    attempt: () => Promise<T>,
+    onConflict?: () => void,
+  ): Promise<T> {
     for (let i = 0; ; i++) {
       try {
         return await attempt();
       } catch (err) {
         // Another node wrote first (or stored this very message): reload, then the retry sees it.
         if (!(err instanceof VersionConflict || err instanceof DuplicateMessage)) throw err;
+        onConflict?.();
         this.evict(sessionId);
         if (i + 1 >= this.maxRetries) throw new AppError('conflict', undefined, undefined, { cause: err });
         this.options.logger.debug({ sessionId, attempt: i + 1 }, 'version conflict; reloading');
@@ -585,12 +656,15 @@ export class ConversationEngine {
     return { sessionId, ...(stored.result as unknown as EventOutcome), prompts: [prompt], duplicate: true };
   }
 
-  private async load(sessionId: string): Promise<LiveSession> {
+  /** The session from memory, or from the store; with `verify`, a copy is used only if still current. */
+  private async load(sessionId: string, verify = false): Promise<LiveSession> {
     const cached = this.cache.get(sessionId);
     if (cached) {
-      this.cache.delete(sessionId);
-      this.cache.set(sessionId, cached);
-      return cached;
+      if (!verify) return cached;
+      const version = await read(() => this.options.store.version(sessionId, { erased: false }));
+      if (version === cached.lead.version) return cached;
+      this.evict(sessionId);
+      if (version === null) throw new AppError('session_not_found');
     }
     const stored = await read(() => this.options.store.loadSession(sessionId));
     // An erased lead is a tombstone: there is no conversation left to continue.
@@ -624,12 +698,7 @@ export class ConversationEngine {
   }
 
   private remember(sessionId: string, session: LiveSession): void {
-    this.cache.delete(sessionId);
     this.cache.set(sessionId, session);
-    while (this.cache.size > this.cacheSize) {
-      const oldest = this.cache.keys().next().value as string;
-      this.evict(oldest);
-    }
   }
 
   private pendingPrompt(live: LiveActor, variants: Record<string, string>): BotPrompt {

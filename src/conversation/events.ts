@@ -20,6 +20,8 @@ export interface CommittedMessage {
   events: SessionEventMessage[];
   /** The lead's board row after the commit (connection state as the committing node saw it unknown: false). */
   lead: BoardRow;
+  /** The lead's version after the commit: a node holding an older copy of the session drops it. */
+  version: number;
   triggers: Trigger[];
 }
 

@@ -35,7 +35,7 @@ export class Experiments {
   async variant(sessionId: string, testName: string) {
     const experiment = this.experiment(testName);
     const record = await this.store.leadRecord(sessionId);
-    if (!record) throw new AppError('session_not_found');
+    if (!record || record.lead.erasedAt) throw new AppError('session_not_found');
     const variant = record.lead.variants[testName];
     if (!variant) {
       throw new AppError(

@@ -78,7 +78,8 @@ export class BatchWriter {
     this.statement = [
       `with created as (${insert(lead, leadProps, 'on conflict (id) do nothing returning id')}),`,
       `changed as (update ${q(lead.tableName)} l set ${set} from ${param([...leadProps, expected])}`,
-      '  where l.id = v.id and l.version = v.expected_version returning l.id),',
+      // An erased lead is never written again, whatever version a stale copy of it names.
+      '  where l.id = v.id and l.version = v.expected_version and l.erased_at is null returning l.id),',
       'written as (select id from created union all select id from changed),',
       `events as (${children(meta(SessionEvent))}),`,
       `ledger as (${children(meta(ScoreEntry))}),`,

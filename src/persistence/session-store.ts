@@ -185,7 +185,7 @@ export class SessionStore {
   async idleSessions(states: readonly string[], before: Date, limit: number): Promise<string[]> {
     const rows = await this.em().find(
       Lead,
-      { state: { $in: [...states] }, lastActivityAt: { $lt: before } },
+      { state: { $in: [...states] }, lastActivityAt: { $lt: before }, erasedAt: null },
       { fields: ['id'], orderBy: { lastActivityAt: 'asc' }, limit, disableIdentityMap: true },
     );
     return rows.map((r) => r.id);
@@ -199,31 +199,24 @@ export class SessionStore {
   }
 
   /**
-   * Erases a lead's personal data everywhere in one transaction: profile fields, answers, the text of
-   * its event log, notification notes and errors. The lead row stays as an anonymous tombstone.
+   * Erases a lead's personal data everywhere in one transaction: profile fields, the actor snapshot,
+   * answers, the text of its event log, notification notes and errors. The lead row stays as an
+   * anonymous tombstone, closed (state `erased`) at a new version, so a write computed from any earlier
+   * copy of it is refused by the version check; `lead.erased` ends its log. Null when there is no such
+   * lead, or it was erased already.
    */
-  async erase(id: string, by: string, at: Date): Promise<boolean> {
+  async erase(id: string, by: string, at: Date): Promise<{ lead: LeadRow; event: EventRow } | null> {
     return this.em().transactional(async (tx) => {
       const conn = tx.getConnection();
-      const updated = await tx.nativeUpdate(
-        Lead,
-        { id, erasedAt: null },
-        {
-          name: null,
-          email: null,
-          phone: null,
-          businessType: null,
-          location: null,
-          staffSize: null,
-          monthlySales: null,
-          featuresInterested: [],
-          locale: null,
-          erasedAt: at,
-          erasedBy: by,
-          updatedAt: at,
-        },
+      const [erased] = await conn.execute<{ seq: number }[]>(
+        `update leads set name = null, email = null, phone = null, business_type = null, location = null,
+           staff_size = null, monthly_sales = null, features_interested = '[]', locale = null,
+           snapshot = 'null', state = 'erased', taken_over_by = null, version = version + 1,
+           last_seq = last_seq + 1, erased_at = ?, erased_by = ?, updated_at = ?
+         where id = ? and erased_at is null returning last_seq as seq`,
+        [at, by, at, id],
       );
-      if (updated === 0) return false;
+      if (!erased) return null;
       await conn.execute('delete from answers where lead_id = ?', [id]);
       // Keep the log's shape (seq, type, time) for counts; drop everything said in it.
       await conn.execute(
@@ -232,7 +225,16 @@ export class SessionStore {
       );
       await conn.execute(`update score_entries set evidence = '{}'::jsonb where lead_id = ?`, [id]);
       await conn.execute('update notifications set note = null, last_error = null where lead_id = ?', [id]);
-      return true;
+      const event: EventRow = { seq: erased.seq, type: 'lead.erased', at, data: { by } };
+      await conn.execute('insert into session_events (lead_id, seq, type, at, data) values (?, ?, ?, ?, ?)', [
+        id,
+        event.seq,
+        event.type,
+        at,
+        JSON.stringify(event.data),
+      ]);
+      const lead = await tx.findOne(Lead, { id }, { exclude: ['snapshot'], disableIdentityMap: true });
+      return { lead: { ...lead!, snapshot: null } as LeadRow, event };
     });
   }
 
@@ -296,8 +298,9 @@ export class SessionStore {
       .getConnection()
       .execute<{ id: number }[]>(
         `insert into experiment_conversions (lead_id, test_name, variant, conversion_type, value, at)
-         values (?, ?, ?, ?, ?, now()) on conflict (lead_id, test_name, conversion_type) do nothing returning id`,
-        [c.leadId, c.testName, c.variant, c.type, c.value],
+         select ?, ?, ?, ?, ?, now() where exists (select 1 from leads where id = ? and erased_at is null)
+         on conflict (lead_id, test_name, conversion_type) do nothing returning id`,
+        [c.leadId, c.testName, c.variant, c.type, c.value, c.leadId],
       );
     return rows.length === 1;
   }

@@ -86,10 +86,19 @@ async function send(event: string, payload: Record<string, unknown>, echo?: stri
     .timeout(10_000)
     .emitWithAck(event, { clientMessageId: messageId(), ...payload })
     .catch(() => null);
-  if (!ack?.ok) say(ack?.error?.message ?? 'Could not send; please try again.', 'note');
+  if (ack?.ok) return;
+  say(ack?.error?.message ?? 'Could not send; please try again.', 'note');
+  // Never leave the visitor without a way to answer: the prompt the conversation waits on now when the
+  // refusal names it (another tab or node moved it on), else the one shown before.
+  const waiting = ack?.error?.details?.prompt as BotMessage | undefined;
+  if (waiting) show(waiting);
+  else if (current) render(current);
 }
 
+let current: BotMessage | null = null;
+
 function render(m: BotMessage) {
+  current = m;
   input.replaceChildren();
   const options = m.options ?? [];
   if (m.input === 'choice' || m.input === 'cta') {
@@ -164,15 +173,14 @@ function render(m: BotMessage) {
 socket.on('session', (s: { sessionId: string; resumed: boolean }) => {
   localStorage.setItem(STORAGE_KEY, s.sessionId);
 });
-socket.on('bot:message', (m: BotMessage) => {
-  if (seen.has(m.id)) {
-    render(m);
-    return;
+function show(m: BotMessage) {
+  if (!seen.has(m.id)) {
+    seen.add(m.id);
+    say(m.text, 'bot');
   }
-  seen.add(m.id);
-  say(m.text, 'bot');
   render(m);
-});
+}
+socket.on('bot:message', show);
 socket.on('agent:joined', (a: { name: string }) => say(`${a.name} joined the chat`, 'note'));
 socket.on('agent:left', (a: { name: string }) => say(`${a.name} left the chat`, 'note'));
 socket.on('agent:message', (m: { name: string; text: string }) => say(`${m.name}: ${m.text}`, 'agent'));

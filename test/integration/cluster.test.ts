@@ -12,6 +12,7 @@ import {
 } from '../support/cluster.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { JOURNEY } from '../support/journey.js';
+import { startTestApp, type TestApp } from '../support/app.js';
 import { randomPrefix, testRedisUrl } from '../support/redis.js';
 
 /** Two or three real server processes on one database and one Redis. */
@@ -32,8 +33,17 @@ afterEach(() => {
   for (const s of sockets.splice(0)) s.close();
 });
 
+interface Prompt {
+  seq: number;
+  step: string;
+  questionId?: number;
+  options?: { id: string; label: string }[];
+}
+
 async function visitor(url: string, sessionId?: string) {
   const socket = track(connectSocket(url, '/chat', sessionId ? { sessionId } : {}));
+  const prompts: Prompt[] = [];
+  socket.on('bot:message', (m: Prompt) => prompts.push(m));
   const hello = await new Promise<{ sessionId: string; state: string; score: number; resumed: boolean }>(
     (resolve, reject) => {
       socket.once('session', resolve);
@@ -43,7 +53,25 @@ async function visitor(url: string, sessionId?: string) {
   let n = 0;
   const send = async (event: string, payload: Record<string, unknown>): Promise<Ack> =>
     socket.timeout(10_000).emitWithAck(event, { clientMessageId: `m${++n}-${Date.now()}`, ...payload });
-  return { socket, hello, send };
+  return { socket, hello, send, prompts };
+}
+
+/** The stored lead row of a session, as every node should serve it. */
+async function storedLead(db: TestDatabase, sessionId: string) {
+  const [row] = await db.query(
+    'select score, state, version, name, email, erased_at from leads where id = $1',
+    [sessionId],
+  );
+  return row!;
+}
+
+async function post(url: string, path: string, body: unknown) {
+  const res = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
 async function watcher(url: string, sessionId: string, sinceSeq = 0) {
@@ -133,6 +161,102 @@ describe('a cluster of nodes on one Redis', () => {
     await ledgerIsSound(db, id, FINAL_SCORE);
   });
 
+  it('a visitor who bounces A → B → A resumes on A where B left the conversation, and goes on', async () => {
+    const first = await visitor(a.url);
+    const id = first.hello.sessionId;
+    for (const [event, payload] of answers.slice(0, 2))
+      expect((await first.send(event, payload)).ok).toBe(true);
+    first.socket.close();
+
+    const onB = await visitor(b.url, id);
+    const onBAck = await onB.send(...answers[2]!);
+    expect(onBAck.ok).toBe(true);
+    await waitFor('the next prompt on B', () => onB.prompts.at(-1)!.seq > onB.prompts[0]!.seq);
+    const waiting = onB.prompts.at(-1)!;
+    onB.socket.close();
+
+    // Node A still holds the session as it was before B moved it on.
+    const back = await visitor(a.url, id);
+    expect(back.hello).toMatchObject({ resumed: true, score: onBAck.score, state: onBAck.state });
+    await waitFor('the resumed prompt on A', () => back.prompts.length > 0);
+    expect(back.prompts).toEqual([waiting]);
+    const next = await back.send(...answers[3]!);
+    expect(next).toMatchObject({ ok: true, score: onBAck.score! + 10 });
+    expect(await storedLead(db, id)).toMatchObject({ score: onBAck.score! + 10 });
+  });
+
+  it('a REST answer on A after socket answers on B is taken against the stored conversation', async () => {
+    const first = await visitor(a.url);
+    const id = first.hello.sessionId;
+    for (const [event, payload] of answers.slice(0, 2))
+      expect((await first.send(event, payload)).ok).toBe(true);
+    first.socket.close();
+    const onB = await visitor(b.url, id);
+    expect((await onB.send(...answers[2]!)).ok).toBe(true);
+    await waitFor('the next prompt on B', () => onB.prompts.at(-1)!.seq > onB.prompts[0]!.seq);
+    const waiting = onB.prompts.at(-1)!;
+    onB.socket.close();
+
+    const r = await post(a.url, '/api/answer', {
+      session_id: id,
+      question_id: waiting.questionId,
+      answer_text: waiting.options![0]!.label,
+    });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ lead_score: (await storedLead(db, id)).score });
+  });
+
+  it('a visitor on A whose question was answered through B is shown the next one; a late reply is refused', async () => {
+    const first = await visitor(a.url);
+    const id = first.hello.sessionId;
+    expect((await first.send(...answers[0]!)).ok).toBe(true);
+    await waitFor('the first question', () => first.prompts.length > 1);
+    const question = first.prompts.at(-1)!;
+    // A REST client answers the same question through B first.
+    const onB = await post(b.url, '/api/answer', {
+      session_id: id,
+      question_id: question.questionId,
+      answer_text: question.options![0]!.label,
+    });
+    expect(onB.status).toBe(200);
+    const now = onB.body.next_question as Prompt;
+    await waitFor('the next question on A', () => first.prompts.at(-1)!.questionId === now.questionId);
+    expect(first.prompts.at(-1)).toEqual(now);
+    // A reply to the question B answered is refused against the stored conversation, and stores nothing.
+    const late = await first.send('visitor:reply', { optionIds: [question.options![1]!.id] });
+    expect(late).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
+    expect(await storedLead(db, id)).toMatchObject({ score: onB.body.lead_score });
+  });
+
+  it('an erase through B sticks: A refuses the next events at both doors and writes no personal data back', async () => {
+    const v = await visitor(a.url);
+    const id = v.hello.sessionId;
+    expect((await v.send(...answers[0]!)).ok).toBe(true);
+    const profile = { session_id: id, profile_data: { name: 'Erin Erase', email: 'erin@example.com' } };
+    expect((await post(a.url, '/api/lead/profile', profile)).status).toBe(200);
+
+    const erased = await fetch(`${b.url}/api/lead/${id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${await agentToken()}` },
+    });
+    expect(erased.status).toBe(200);
+
+    const again = await post(a.url, '/api/lead/profile', {
+      ...profile,
+      profile_data: { name: 'Erin Again', email: 'again@example.com' },
+    });
+    expect(again).toMatchObject({ status: 404, body: { error: { code: 'session_not_found' } } });
+    const ack = await v.send(...answers[1]!);
+    expect(ack).toMatchObject({ ok: false, error: { code: 'session_not_found' } });
+    expect(await storedLead(db, id)).toMatchObject({ name: null, email: null, state: 'erased' });
+    expect((await storedLead(db, id)).erased_at).not.toBeNull();
+    const [{ n }] = (await db.query(
+      "select count(*)::int as n from session_events where lead_id = $1 and data::text ~* 'erin|again'",
+      [id],
+    )) as [{ n: number }];
+    expect(n).toBe(0);
+  });
+
   it('after kill -9 of node A every acknowledged event is stored, and the visitor finishes on B', async () => {
     const c = await startNode(env, 'node-c');
     const first = await visitor(c.url);
@@ -197,5 +321,35 @@ describe('a Redis restart', () => {
     expect(b.child.exitCode).toBeNull();
     expect([...a.logs, ...b.logs].filter((l) => /unhandled rejection|uncaught/i.test(l))).toEqual([]);
     await waitFor('node B sees Redis again', async () => (await health(b.url)).redis === 'up' || undefined);
+  });
+});
+
+describe('two nodes in one process (their caches looked into)', () => {
+  let a: TestApp;
+  let b: TestApp;
+
+  beforeAll(async () => {
+    const env = { REDIS_URL: testRedisUrl(), REDIS_PREFIX: randomPrefix() };
+    a = await startTestApp({ ...env, NODE_ID: 'node-a' });
+    b = await startTestApp({ ...env, NODE_ID: 'node-b' }, {}, a.db);
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  it("a commit or an erase on one node drops the other node's older copy of the session", async () => {
+    const first = await a.app.engine.startSession();
+    const id = first.sessionId;
+    await a.app.engine.handle(id, { kind: 'reply', optionIds: ['yes'] });
+    await b.app.engine.view(id);
+    expect(a.app.engine.isCached(id) && b.app.engine.isCached(id)).toBe(true);
+    await b.app.engine.handle(id, { kind: 'reply', optionIds: ['kirana_retail'] });
+    await waitFor('A drops its copy', () => !a.app.engine.isCached(id));
+    expect(b.app.engine.isCached(id)).toBe(true);
+
+    await a.app.engine.view(id);
+    await b.app.engine.erase(id, 'api-key:1');
+    await waitFor('A drops its copy of the erased session', () => !a.app.engine.isCached(id));
   });
 });

@@ -306,6 +306,89 @@ describe('failures and reloads', () => {
     }
   });
 
+  it('a resume is answered from the stored session, not from a copy another process overtook', async () => {
+    const { sessionId: id } = await node.engine.startSession();
+    clock.advance(SECOND);
+    await node.engine.handle(id, { kind: 'reply', optionIds: ['yes'] });
+    const other = await openEngine(db, clock);
+    try {
+      clock.advance(SECOND);
+      await other.engine.handle(id, { kind: 'reply', optionIds: ['kirana_retail'] });
+      const view = await node.engine.view(id);
+      expect(view).toMatchObject({ state: 'questions', score: 20 });
+      expect(view.prompt).toMatchObject({ questionId: 3 });
+      expect((await node.engine.record(id)).lead.score).toBe(20);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('an event that loses a race and no longer fits is refused with the prompt the session waits on', async () => {
+    const { sessionId: id } = await node.engine.startSession();
+    clock.advance(SECOND);
+    await node.engine.handle(id, { kind: 'reply', optionIds: ['yes'] });
+    const other = await openEngine(db, clock);
+    try {
+      clock.advance(SECOND);
+      await other.engine.handle(id, { kind: 'reply', optionIds: ['kirana_retail'] });
+      // This process still holds question 2: its answer commits against a version that moved on, is
+      // computed again from the store (question 3 wants text), and is refused there.
+      clock.advance(SECOND);
+      const refused = await expectError(
+        node.engine.handle(id, { kind: 'reply', optionIds: ['restaurant_cafe'] }),
+        'validation_failed',
+      );
+      expect((refused.details as { prompt: unknown }).prompt).toMatchObject({ questionId: 3 });
+      expect((await footprint(db, id)).lead).toMatchObject({ score: 20 });
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('an erase by another process sticks: a stale copy cannot write the lead again', async () => {
+    const { sessionId: id } = await node.engine.startSession();
+    clock.advance(SECOND);
+    await node.engine.handle(id, { kind: 'profile', profile: { name: 'Erin', email: 'erin@example.com' } });
+    const other = await openEngine(db, clock);
+    try {
+      await other.engine.erase(id, 'api-key:1');
+    } finally {
+      await other.close();
+    }
+    clock.advance(SECOND);
+    await expectError(
+      node.engine.handle(id, { kind: 'profile', profile: { name: 'Erin', email: 'erin@example.com' } }),
+      'session_not_found',
+    );
+    await expectError(node.engine.handle(id, { kind: 'reply', optionIds: ['yes'] }), 'session_not_found');
+    const [row] = await db.query('select name, email, state, erased_at from leads where id = $1', [id]);
+    expect(row).toMatchObject({ name: null, email: null, state: 'erased' });
+    expect(row!.erased_at).not.toBeNull();
+    await expectError(node.engine.view(id), 'session_not_found');
+    await expectError(node.engine.record(id), 'session_not_found');
+  });
+
+  it('erased leads never keep an idle session from expiring', async () => {
+    const erased: string[] = [];
+    for (let i = 0; i < 600; i++) erased.push((await node.engine.startSession()).sessionId);
+    for (const id of erased) await node.engine.erase(id, 'api-key:1');
+    const { sessionId: id } = await node.engine.startSession();
+    clock.advance(31 * 60 * SECOND);
+    let expired = 0;
+    // What the sweeper does, a batch at a time, until nothing is left (at most 10 batches).
+    for (let i = 0; i < 10; i++) {
+      const n = await node.engine.expireIdle(500);
+      expired += n;
+      if (n === 0) break;
+    }
+    expect((await node.engine.view(id)).state).toBe('abandoned');
+    const [{ n }] = (await db.query(
+      "select count(*)::int as n from leads where erased_at is not null and state <> 'erased'",
+    )) as [{ n: number }];
+    expect(n).toBe(0);
+    expect(expired).toBeGreaterThanOrEqual(1);
+  });
+
   it('a snapshot that no longer fits the machine is rebuilt from the event log', async () => {
     const { sessionId: id } = await node.engine.startSession();
     clock.advance(SECOND);

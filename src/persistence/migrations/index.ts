@@ -4,6 +4,7 @@ import { Migration20261125133614_takeover } from './Migration20261125133614_take
 import { Migration20261125135213_notifications } from './Migration20261125135213_notifications.js';
 import { Migration20261125135833_conversions } from './Migration20261125135833_conversions.js';
 import { Migration20261125140232_erasure } from './Migration20261125140232_erasure.js';
+import { Migration20261130013000_erased_closed } from './Migration20261130013000_erased_closed.js';
 
 /**
  * Every migration, in order. `npm run db:migration:create` writes a new file here; add it to the list
@@ -15,4 +16,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125135213_notifications', class: Migration20261125135213_notifications },
   { name: 'Migration20261125135833_conversions', class: Migration20261125135833_conversions },
   { name: 'Migration20261125140232_erasure', class: Migration20261125140232_erasure },
+  { name: 'Migration20261130013000_erased_closed', class: Migration20261130013000_erased_closed },
 ];
