@@ -1,6 +1,7 @@
 import type { Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionEventMessage } from '../../src/conversation/events.js';
+import { startTestApp, type TestApp } from '../support/app.js';
 import {
   agentToken,
   connectSocket,
@@ -12,7 +13,6 @@ import {
 } from '../support/cluster.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { JOURNEY } from '../support/journey.js';
-import { startTestApp, type TestApp } from '../support/app.js';
 import { randomPrefix, testRedisUrl } from '../support/redis.js';
 
 /** Two or three real server processes on one database and one Redis. */
