@@ -6,7 +6,8 @@
  *
  * The server runs three ways: one process on its own (in-process adapter, the no-Redis default), one
  * process with Redis (the production setup of a cluster node) and two processes with Redis on this same
- * machine, the visitors spread over them. Each run reports where the machine's CPU went per event.
+ * machine, the visitors spread over them; the two processes also run with the cache coherence off and
+ * with a version read before every event. Each run reports where the machine's CPU went per event.
  *   npm run bench -- journeys     (BENCH_VISITORS, BENCH_JOURNEYS; COMMIT_GROUP_MS and the like reach the server)
  */
 import { randomBytes } from 'node:crypto';
@@ -60,10 +61,13 @@ async function measure(urls: string[], pids: number[]) {
   };
 }
 
-/** `count` server processes on a database of their own (with Redis when `redis`), warmed up, then measured. */
-function serverRun(count: number, redis: boolean) {
+/**
+ * `count` server processes on a database of their own (with Redis when `redis`, and `extra` in their
+ * environment), warmed up, then measured.
+ */
+function serverRun(count: number, redis: boolean, extra: Record<string, string> = {}) {
   return withDatabase(async (dbUrl) => {
-    const env: Record<string, string> = { DATABASE_URL: dbUrl };
+    const env: Record<string, string> = { DATABASE_URL: dbUrl, ...extra };
     if (redis)
       Object.assign(env, {
         REDIS_URL: redisUrl(),
@@ -96,11 +100,21 @@ runMain(async () => {
   const single = await serverRun(1, false);
   const withRedis = await serverRun(1, true);
   const two = await serverRun(2, true);
+  // What keeping the nodes' caches coherent costs: the default (bus eviction, resume check) and a
+  // version read before every event, against neither.
+  const incoherent = await serverRun(2, true, { SESSION_CACHE_COHERENCE: 'off' });
+  const readEvery = await serverRun(2, true, { SESSION_CACHE_COHERENCE: 'read' });
   const runs = [
     { name: 'lead-capture-bot, committed before ack', ...single },
     { name: 'the same with Redis (cluster node)', ...withRedis },
     { name: 'two processes with Redis, visitors split', ...two },
+    { name: 'the same, cache coherence off', ...incoherent },
+    { name: 'the same, stored version read before every event', ...readEvery },
   ];
+  const coherence = {
+    bus: two.run.eventsPerSecond / incoherent.run.eventsPerSecond,
+    read: readEvery.run.eventsPerSecond / incoherent.run.eventsPerSecond,
+  };
   const best = runs.reduce((a, b) => (b.run.eventsPerSecond > a.run.eventsPerSecond ? b : a));
   const ratioToCeiling = single.run.eventsPerSecond / ceiling.run.eventsPerSecond;
   const ofTarget = {
@@ -119,6 +133,7 @@ runMain(async () => {
       cpuBudget: single.budget,
       withRedis,
       twoProcesses: two,
+      coherence,
       ratioToCeiling,
       ofTarget,
     },
@@ -135,6 +150,8 @@ runMain(async () => {
       '',
       `Server RSS: ${f1(single.serverRssMb)} MB. Events/s against the ceiling (one process, no Redis): ${pct(ratioToCeiling)}; ` +
         `two processes against one, both with Redis: ${(two.run.eventsPerSecond / withRedis.run.eventsPerSecond).toFixed(2)}×.`,
+      `Cache coherence on two processes, events/s against the run without it: the default (bus eviction and a ` +
+        `version check on resume) ${coherence.bus.toFixed(2)}×, a version read before every event ${coherence.read.toFixed(2)}×.`,
       `Against the targets (${TARGET.journeysPerSecond} journeys/s, ${TARGET.eventsPerSecond} events/s, p99 < ${TARGET.p99} ms), best run: ` +
         `${pct(ofTarget.journeys)} of the journeys, ${pct(ofTarget.events)} of the events, p99 ${f1(best.run.p99)} ms.`,
       '',
