@@ -147,6 +147,31 @@ describe('experiments', () => {
     expect((await post('/api/ab-test/variant/nope', { session_id: s.sessionId })).status).toBe(404);
   });
 
+  it('an erased lead takes no conversion and has no variant any more', async () => {
+    const { engine } = t.app;
+    const s = await engine.startSession();
+    await engine.erase(s.sessionId, 'api-key:1');
+    const post = async (path: string, body: unknown) => {
+      const res = await fetch(`${t.app.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as { error?: { code: string } } };
+    };
+    const conversion = { session_id: s.sessionId, test_name: 'greeting_test', conversion_type: 'signed_up' };
+    expect(await post('/api/ab-test/conversion', conversion)).toMatchObject({
+      status: 404,
+      body: { error: { code: 'session_not_found' } },
+    });
+    expect(await post('/api/ab-test/variant/greeting_test', { session_id: s.sessionId })).toMatchObject({
+      status: 404,
+      body: { error: { code: 'session_not_found' } },
+    });
+    const rows = await t.db.query('select 1 from experiment_conversions where lead_id = $1', [s.sessionId]);
+    expect(rows).toEqual([]);
+  });
+
   it('reports rates, Wilson intervals and z-test p-values equal to hand-computed ones', async () => {
     // A seeded data set: control 1000 sessions / 200 SQL, friendly 1000 / 250 SQL, plus the sessions above.
     await t.db.query('delete from experiment_conversions');

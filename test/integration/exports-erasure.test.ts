@@ -111,6 +111,16 @@ describe('exports, erasure and retention', () => {
     expect((await fetch(`${t.app.url}/api/lead/${id}`, { method: 'DELETE', headers: auth })).status).toBe(
       404,
     );
+    // Nor can a conversion be recorded for it.
+    expect(
+      await t.app.store.recordConversion({
+        leadId: id,
+        testName: 'greeting_message',
+        variant: 'A',
+        type: 'demo_requested',
+        value: null,
+      }),
+    ).toBe(false);
   });
 
   it('retention deletes exactly the event-log and answer rows older than the period', async () => {
