@@ -4,124 +4,31 @@ import { type ConversationMachine, createConversationMachine } from '../../machi
 import type { ConversationEvent, Step } from '../../machines/types.js';
 import { AppError } from '../errors.js';
 import { planSession } from '../experiments/assignment.js';
-import type { Logger } from '../logger.js';
-import {
-  DuplicateMessage,
-  type EventRow,
-  type LeadRow,
-  type LedgerRow,
-  type SessionStore,
-  VersionConflict,
-} from '../persistence/session-store.js';
+import { VersionConflict } from '../persistence/session-store.js';
 import type { Classification } from '../scoring/classification.js';
-import { type BotPrompt, renderPrompt } from '../workflow/prompts.js';
 import type { Workflow } from '../workflow/schema.js';
-import { presentationOf } from '../workflow/variants.js';
-import {
-  isFinished,
-  type LiveActor,
-  pendingStep,
-  rebuildConversation,
-  restoreConversation,
-  startConversation,
-} from './actor.js';
-import { interpret, type ProfilePatch, type VisitorCommand } from './commands.js';
-import type { CommitQueue } from './commit-queue.js';
+import { isFinished, pendingStep, startConversation } from './actor.js';
+import { planAgentAct } from './agent-acts.js';
+import { interpret, type VisitorCommand } from './commands.js';
 import { type SessionEventMessage, toEventMessage } from './events.js';
-import { type CacheCoherence, type LiveSession, SessionCache } from './session-cache.js';
+import { type CacheCoherence, type LiveSession, LiveSessions, read } from './live-sessions.js';
+import { newLead } from './new-lead.js';
+import { isStateRefusal, resumePrompt, withPrompt } from './prompting.js';
 import { KeyedQueue } from './session-queue.js';
-import {
-  buildTransition,
-  type EventOutcome,
-  type PromptMessage,
-  type Transition,
-  type Trigger,
-} from './transition.js';
-
-export interface EngineOptions {
-  workflow: Workflow;
-  store: SessionStore;
-  commits: CommitQueue;
-  logger: Logger;
-  /** The server's clock; tests inject their own. */
-  now?: () => number;
-  phoneRegion?: string;
-  experimentsEnabled?: boolean;
-  /** Live actors kept in memory; the least recently used are evicted beyond it. */
-  cacheSize?: number;
-  /** How cached sessions are kept true to the store when other nodes write too (default `bus`). */
-  coherence?: CacheCoherence;
-  /** Attempts when the lead changed underneath (another node wrote it). */
-  maxConflictRetries?: number;
-  /** Told how long each commit took, in seconds (metrics). */
-  onCommit?: (seconds: number) => void;
-  /** The channels a trigger is announced on; their outbox rows commit with the event. */
-  routeNotifications?: (trigger: Trigger) => readonly string[];
-}
-
-export interface EventResult extends EventOutcome {
-  sessionId: string;
-  prompts: PromptMessage[];
-  duplicate?: true;
-}
-
-export interface SessionView {
-  sessionId: string;
-  state: Step;
-  score: number;
-  classification: Classification;
-  variants: Record<string, string>;
-  /** What the bot is waiting for, as it was last sent; sent again when a visitor resumes. Null while
-   * an agent holds the session (the bot is paused). */
-  prompt: PromptMessage | null;
-  lead: LeadRow;
-}
-
-export interface LeadRecord {
-  lead: LeadRow;
-  ledger: LedgerRow[];
-}
-
-/** What one committed event added to a session, told to local listeners (transports, the bus). */
-export interface Committed {
-  sessionId: string;
-  events: EventRow[];
-  prompts: PromptMessage[];
-  triggers: Trigger[];
-  /** Notification rows queued in the outbox with the event (routed triggers × channels). */
-  notifications: number;
-  /** The lead as committed. */
-  lead: LeadRow;
-}
-
-/** Who acts for the sales team. */
-export interface AgentRef {
-  id: string;
-  name: string;
-  role: 'agent' | 'admin';
-}
-
-/** What an agent does to a session. */
-export type AgentAct = { kind: 'takeover' } | { kind: 'release' } | { kind: 'message'; text: string };
-
-export interface StartOptions {
-  utmSource?: string;
-  locale?: string;
-}
-
-/** Triggers that count as experiment conversions by themselves. */
-const AUTO_CONVERSIONS: readonly Trigger[] = ['demo_requested', 'contact_shared', 'sql', 'completed'];
+import type { EventOutcome } from './transition.js';
+import type {
+  AgentAct,
+  AgentRef,
+  Committed,
+  EngineOptions,
+  EventResult,
+  LeadRecord,
+  SessionView,
+  StartOptions,
+} from './types.js';
+import { WritePath } from './write-path.js';
 
 const OPEN_STATES: readonly Step[] = ['greeting', 'about', 'questions', 'contact', 'cta'];
-
-/** Refusals of a visitor event that depend on where the conversation stands. */
-const STATE_REFUSALS: readonly string[] = [
-  'invalid_option',
-  'invalid_state',
-  'unknown_question',
-  'validation_failed',
-  'conflict',
-];
 
 /**
  * The conversation engine: the one write path for every visitor event, whatever door it came in by.
@@ -132,12 +39,11 @@ export class ConversationEngine {
   readonly workflow: Workflow;
   private readonly machine: ConversationMachine;
   private readonly queue = new KeyedQueue();
-  private readonly cache: SessionCache;
+  private readonly sessions: LiveSessions;
   private readonly coherence: CacheCoherence;
   private readonly now: () => number;
   private readonly phoneRegion: string;
-  private readonly maxRetries: number;
-  private readonly listeners = new Set<(committed: Committed) => void>();
+  private readonly writes: WritePath;
   private accepting = true;
 
   constructor(private readonly options: EngineOptions) {
@@ -145,82 +51,53 @@ export class ConversationEngine {
     this.machine = createConversationMachine(options.workflow);
     this.now = options.now ?? Date.now;
     this.phoneRegion = options.phoneRegion ?? 'IN';
-    this.cache = new SessionCache(options.cacheSize ?? 50_000);
+    this.sessions = new LiveSessions(
+      this.machine,
+      options.store,
+      options.logger,
+      options.cacheSize ?? 50_000,
+    );
     this.coherence = options.coherence ?? 'bus';
-    this.maxRetries = options.maxConflictRetries ?? 3;
+    this.writes = new WritePath({
+      workflow: this.workflow,
+      sessions: this.sessions,
+      commits: options.commits,
+      logger: options.logger,
+      maxRetries: options.maxConflictRetries ?? 3,
+      ...(options.onCommit ? { onCommit: options.onCommit } : {}),
+      ...(options.routeNotifications ? { routeNotifications: options.routeNotifications } : {}),
+    });
   }
 
   /** Opens a new session: awards session_opened and puts the greeting. */
   startSession(options: StartOptions = {}): Promise<EventResult & { variants: Record<string, string> }> {
     const id = `sess_${randomBytes(16).toString('hex')}`;
     // Queued like any event of the session, so that a graceful shutdown waits for it too.
-    return this.admit(id, () => this.open(id, options));
-  }
-
-  private async open(
-    id: string,
-    options: StartOptions,
-  ): Promise<EventResult & { variants: Record<string, string> }> {
-    const at = this.now();
-    const plan = planSession(this.workflow, id, this.options.experimentsEnabled ?? true);
-    const live = startConversation(this.machine, { questionOrder: plan.questionOrder, startedAt: at });
-    const date = new Date(at);
-    const lead: LeadRow = {
-      id,
-      name: null,
-      email: null,
-      phone: null,
-      businessType: null,
-      location: null,
-      staffSize: null,
-      monthlySales: null,
-      featuresInterested: [],
-      utmSource: options.utmSource ?? null,
-      locale: options.locale ?? null,
-      score: 0,
-      classification: 'Unqualified',
-      state: 'greeting',
-      variants: plan.variants,
-      questionOrder: plan.questionOrder,
-      snapshot: null,
-      lastSeq: 0,
-      version: 1,
-      humanHelp: false,
-      takenOverBy: null,
-      erasedAt: null,
-      erasedBy: null,
-      createdAt: date,
-      updatedAt: date,
-      lastActivityAt: date,
-      completedAt: null,
-      qualifiedAt: null,
-    };
-    const session: LiveSession = { lead, live, awarded: new Set(), messageIds: new Set() };
-    const transition = buildTransition({
-      workflow: this.workflow,
-      lead,
-      actor: live.actor,
-      awarded: session.awarded,
-      emitted: live.drain(),
-      input: {
-        type: 'session.started',
-        data: {
-          utmSource: lead.utmSource,
-          locale: lead.locale,
-          variants: plan.variants,
-          questionOrder: plan.questionOrder,
+    return this.admit(id, async () => {
+      const at = this.now();
+      const plan = planSession(this.workflow, id, this.options.experimentsEnabled ?? true);
+      const session: LiveSession = {
+        lead: newLead(id, options, plan, at),
+        live: startConversation(this.machine, { questionOrder: plan.questionOrder, startedAt: at }),
+        awarded: new Set(),
+        messageIds: new Set(),
+      };
+      const { utmSource, locale } = session.lead;
+      const transition = await this.writes.run(
+        session,
+        {
+          events: [],
+          input: {
+            type: 'session.started',
+            data: { utmSource, locale, variants: plan.variants, questionOrder: plan.questionOrder },
+          },
+          at,
+          visitorActivity: true,
         },
-      },
-      machineEvents: [],
-      patch: {},
-      clientTimeTaken: null,
-      at,
-      visitorActivity: true,
-      isNew: true,
+        true,
+      );
+      return { sessionId: id, ...transition.outcome, prompts: transition.prompts, variants: plan.variants };
     });
-    await this.commit(transition);
-    this.remember(id, this.applied(session, transition));
-    return { sessionId: id, ...transition.outcome, prompts: transition.prompts, variants: plan.variants };
   }
 
   /** Handles one visitor command. `clientMessageId` makes it idempotent. */
@@ -228,7 +105,7 @@ export class ConversationEngine {
     return this.admit(sessionId, async () => {
       let raced = false;
       try {
-        return await this.withRetries(
+        return await this.writes.withRetries(
           sessionId,
           () => this.process(sessionId, command, clientMessageId),
           () => {
@@ -238,52 +115,30 @@ export class ConversationEngine {
       } catch (err) {
         // Another writer moved the conversation on, and this event no longer fits it: the visitor is
         // told what it waits on now, so a client that showed the older prompt is not left without one.
-        if (raced && err instanceof AppError && STATE_REFUSALS.includes(err.code))
-          throw await this.withPrompt(sessionId, err);
-        throw err;
+        if (!raced || !isStateRefusal(err)) throw err;
+        const session = await this.sessions.load(sessionId).catch(() => null);
+        throw session
+          ? await withPrompt(err, this.workflow, this.options.store, session).catch(() => err)
+          : err;
       }
     });
-  }
-
-  /** The refusal with the prompt the session now waits on in its details (none while held or ended). */
-  private async withPrompt(sessionId: string, err: AppError): Promise<AppError> {
-    try {
-      const session = await this.load(sessionId);
-      if (session.lead.takenOverBy || isFinished(session.live.actor)) return err;
-      const prompt = await this.resumePrompt(session.lead, session.live);
-      const details = typeof err.details === 'object' && err.details !== null ? err.details : {};
-      return new AppError(err.code, err.message, { ...details, prompt }, { cause: err.cause });
-    } catch {
-      return err;
-    }
   }
 
   /** The session as it stands, with the prompt it waits on. */
   view(sessionId: string): Promise<SessionView> {
     return this.queue.run(sessionId, async () => {
       // A resume is answered from what is stored, never from a copy another node has overtaken.
-      const session = await this.load(sessionId, this.coherence !== 'off');
-      const { lead, live } = session;
+      const { lead, live } = await this.sessions.load(sessionId, this.coherence !== 'off');
       return {
         sessionId,
         state: lead.state as Step,
         score: lead.score,
         classification: lead.classification as Classification,
         variants: lead.variants,
-        prompt: lead.takenOverBy ? null : await this.resumePrompt(lead, live),
+        prompt: lead.takenOverBy ? null : await resumePrompt(this.workflow, this.options.store, lead, live),
         lead,
       };
     });
-  }
-
-  /** The prompt the session waits on, as it was last sent (same seq), or rendered anew. */
-  private async resumePrompt(lead: LeadRow, live: LiveActor): Promise<PromptMessage> {
-    const pending = this.pendingPrompt(live, lead.variants);
-    const last = (await read(() => this.options.store.lastEvent(lead.id, 'bot.prompt')))?.data as
-      | PromptMessage
-      | undefined;
-    const same = last && last.step === pending.step && last.questionId === pending.questionId;
-    return same ? last : { ...pending, seq: lead.lastSeq, id: `${lead.id}:${lead.lastSeq}` };
   }
 
   /**
@@ -292,10 +147,11 @@ export class ConversationEngine {
    */
   eventLog(sessionId: string, sinceSeq = 0): Promise<SessionEventMessage[]> {
     return this.queue.run(sessionId, async () => {
-      const [rows] = await Promise.all([
+      const [rows, version] = await Promise.all([
         read(() => this.options.store.eventLog(sessionId, sinceSeq)),
-        this.mustExist(sessionId),
+        read(() => this.options.store.version(sessionId, { erased: false })),
       ]);
+      if (version === null) throw new AppError('session_not_found');
       return rows.map((row) => toEventMessage(sessionId, row));
     });
   }
@@ -309,11 +165,6 @@ export class ConversationEngine {
     });
   }
 
-  private async mustExist(sessionId: string): Promise<void> {
-    const stored = await read(() => this.options.store.version(sessionId, { erased: false }));
-    if (stored === null) throw new AppError('session_not_found');
-  }
-
   /** Marks sessions idle past the workflow's deadline as abandoned (early_dropout). Returns how many. */
   async expireIdle(limit = 500): Promise<number> {
     const cutoff = new Date(this.now() - this.workflow.idleMinutes * 60_000);
@@ -322,13 +173,18 @@ export class ConversationEngine {
     for (const id of ids) {
       const done = await this.queue
         .run(id, () =>
-          this.withRetries(id, async () => {
-            const session = await this.load(id);
+          this.writes.withRetries(id, async () => {
+            const session = await this.sessions.load(id);
             if (session.lead.lastActivityAt >= cutoff || !OPEN_STATES.includes(session.lead.state as Step))
               return false;
             const at = this.now();
-            const event: ConversationEvent = { type: 'session.idle', at };
-            await this.run(session, [event], { type: 'session.idle', data: {} }, {}, at, false, null);
+            const events: ConversationEvent[] = [{ type: 'session.idle', at }];
+            await this.writes.run(session, {
+              events,
+              input: { type: 'session.idle', data: {} },
+              at,
+              visitorActivity: false,
+            });
             return true;
           }),
         )
@@ -342,8 +198,8 @@ export class ConversationEngine {
   }
 
   /**
-   * An agent takes over, writes to the visitor, or releases the session. One agent holds a session at
-   * a time; while held the bot is paused, and the release puts its pending prompt again.
+   * An agent takes over, writes to the visitor, or releases the session (the rules: agent-acts.ts);
+   * the release puts the bot's pending prompt again.
    */
   agentAct(
     sessionId: string,
@@ -351,45 +207,29 @@ export class ConversationEngine {
     act: AgentAct,
   ): Promise<EventResult & { takenOverBy: string | null }> {
     return this.admit(sessionId, () =>
-      this.withRetries(sessionId, async () => {
-        const session = await this.load(sessionId);
-        const holder = session.lead.takenOverBy ?? null;
-        const finished = isFinished(session.live.actor);
+      this.writes.withRetries(sessionId, async () => {
+        const session = await this.sessions.load(sessionId);
         const at = this.now();
-        if (act.kind === 'takeover' && holder !== null && holder !== agent.id) {
-          throw new AppError('conflict', 'Another agent holds this session.', { takenOverBy: holder });
-        }
-        if (
-          act.kind !== 'takeover' &&
-          holder !== agent.id &&
-          !(act.kind === 'release' && agent.role === 'admin')
-        ) {
-          throw new AppError('forbidden', 'Take the session over first.', { takenOverBy: holder });
-        }
-        const machineEvents: ConversationEvent[] =
-          finished || act.kind === 'message'
-            ? []
-            : act.kind === 'takeover'
-              ? [{ type: 'agent.takeover', at, agentId: agent.id }]
-              : [{ type: 'agent.release', at }];
-        const type =
-          act.kind === 'takeover' ? 'agent.joined' : act.kind === 'release' ? 'agent.left' : 'agent.message';
-        const data = {
-          agentId: agent.id,
-          name: agent.name,
-          ...(act.kind === 'message' ? { text: act.text } : {}),
-        };
-        const takenOverBy = act.kind === 'takeover' ? agent.id : act.kind === 'release' ? null : holder;
-        const transition = await this.run(
-          session,
-          machineEvents,
-          { type, data },
-          { takenOverBy },
+        const plan = planAgentAct(
+          session.lead.takenOverBy ?? null,
+          agent,
+          act,
+          isFinished(session.live.actor),
           at,
-          false,
-          null,
         );
-        return { sessionId, ...transition.outcome, prompts: transition.prompts, takenOverBy };
+        const transition = await this.writes.run(session, {
+          events: plan.machineEvents,
+          input: plan.input,
+          patch: { takenOverBy: plan.takenOverBy },
+          at,
+          visitorActivity: false,
+        });
+        return {
+          sessionId,
+          ...transition.outcome,
+          prompts: transition.prompts,
+          takenOverBy: plan.takenOverBy,
+        };
       }),
     );
   }
@@ -402,9 +242,9 @@ export class ConversationEngine {
   erase(sessionId: string, by: string): Promise<void> {
     return this.queue.run(sessionId, async () => {
       const erased = await read(() => this.options.store.erase(sessionId, by, new Date(this.now())));
-      this.evict(sessionId);
+      this.sessions.evict(sessionId);
       if (!erased) throw new AppError('session_not_found');
-      this.tell({
+      this.writes.tell({
         sessionId,
         events: [erased.event],
         prompts: [],
@@ -417,18 +257,17 @@ export class ConversationEngine {
 
   /** Calls `listener` after every commit, in commit order per session. Returns the unsubscribe. */
   onCommitted(listener: (committed: Committed) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.writes.onCommitted(listener);
   }
 
   /** Whether this node holds the session in memory. */
   isCached(sessionId: string): boolean {
-    return this.cache.has(sessionId);
+    return this.sessions.has(sessionId);
   }
 
   /** Drops a session's actor from memory (the next event reloads it from the database). */
   evict(sessionId: string): void {
-    this.cache.evict(sessionId);
+    this.sessions.evict(sessionId);
   }
 
   /**
@@ -437,15 +276,15 @@ export class ConversationEngine {
    * computed again from the store).
    */
   forgetOlder(sessionId: string, version: number): void {
-    if (this.coherence === 'off' || !this.cache.isOlderThan(sessionId, version)) return;
+    if (this.coherence === 'off' || !this.sessions.isOlderThan(sessionId, version)) return;
     void this.queue.run(sessionId, async () => {
-      if (this.cache.isOlderThan(sessionId, version)) this.evict(sessionId);
+      if (this.sessions.isOlderThan(sessionId, version)) this.sessions.evict(sessionId);
     });
   }
 
   /** Messages from other nodes may have been lost (the bus was cut off): no copy here is trusted. */
   forgetAll(): void {
-    if (this.coherence !== 'off') this.cache.clear();
+    if (this.coherence !== 'off') this.sessions.clear();
   }
 
   /** Waits for every queued event to finish; used by graceful shutdown. */
@@ -474,8 +313,8 @@ export class ConversationEngine {
     command: VisitorCommand,
     clientMessageId?: string,
   ): Promise<EventResult> {
-    const cached = this.cache.has(sessionId);
-    const session = await this.load(sessionId, this.coherence === 'read');
+    const cached = this.sessions.has(sessionId);
+    const session = await this.sessions.load(sessionId, this.coherence === 'read');
     try {
       return await this.processLoaded(session, command, clientMessageId);
     } catch (err) {
@@ -517,126 +356,19 @@ export class ConversationEngine {
       if (!session.live.actor.getSnapshot().can(event)) {
         throw new AppError(
           'invalid_state',
-          `The conversation is at ${step} and cannot take this ${describe(event)}.`,
+          `The conversation is at ${step} and cannot take this ${event.type.replace('visitor.', '')}.`,
         );
       }
     }
-    const input = {
-      type: 'visitor.input',
-      data: { command },
-      ...(clientMessageId ? { clientMessageId } : {}),
-    };
-    const timeTaken = command.kind === 'answer' ? (command.timeTaken ?? null) : null;
-    const transition = await this.run(session, events, input, interpreted.patch, at, true, timeTaken);
+    const transition = await this.writes.run(session, {
+      events,
+      input: { type: 'visitor.input', data: { command }, ...(clientMessageId ? { clientMessageId } : {}) },
+      patch: interpreted.patch,
+      at,
+      visitorActivity: true,
+      clientTimeTaken: command.kind === 'answer' ? (command.timeTaken ?? null) : null,
+    });
     return { sessionId, ...transition.outcome, prompts: transition.prompts };
-  }
-
-  /** Sends events to the actor, commits their effect, and only then updates memory. */
-  private async run(
-    session: LiveSession,
-    events: ConversationEvent[],
-    input: { type: string; data: Record<string, unknown>; clientMessageId?: string },
-    patch: ProfilePatch & { takenOverBy?: string | null },
-    at: number,
-    visitorActivity: boolean,
-    clientTimeTaken: number | null,
-  ): Promise<Transition> {
-    const id = session.lead.id;
-    try {
-      for (const event of events) session.live.actor.send(event);
-      const transition = buildTransition({
-        workflow: this.workflow,
-        lead: session.lead,
-        actor: session.live.actor,
-        awarded: session.awarded,
-        emitted: session.live.drain(),
-        input,
-        machineEvents: events,
-        patch,
-        clientTimeTaken,
-        at,
-        visitorActivity,
-        isNew: false,
-      });
-      await this.commit(transition);
-      this.remember(id, this.applied(session, transition, input.clientMessageId));
-      return transition;
-    } catch (err) {
-      // The actor has moved ahead of what is stored: never let it act again.
-      this.evict(id);
-      throw err;
-    }
-  }
-
-  private async commit(transition: Transition): Promise<void> {
-    const route = this.options.routeNotifications;
-    if (route && transition.triggers.length > 0) {
-      transition.unit.notifications = transition.triggers.flatMap((trigger) =>
-        route(trigger).map((channel) => ({ trigger, channel })),
-      );
-    }
-    // Experiment conversions counted automatically, for every test the lead takes part in.
-    const counted = transition.triggers.filter((t) => AUTO_CONVERSIONS.includes(t));
-    if (counted.length > 0) {
-      transition.unit.conversions = Object.entries(transition.unit.lead.variants).flatMap(
-        ([testName, variant]) => counted.map((conversionType) => ({ testName, variant, conversionType })),
-      );
-    }
-    const started = performance.now();
-    try {
-      await this.options.commits.commit(transition.unit);
-      this.options.onCommit?.((performance.now() - started) / 1000);
-      this.tell({
-        sessionId: transition.unit.lead.id,
-        events: transition.unit.events,
-        prompts: transition.prompts,
-        triggers: transition.triggers,
-        notifications: transition.unit.notifications?.length ?? 0,
-        lead: transition.unit.lead,
-      });
-    } catch (err) {
-      if (err instanceof VersionConflict || err instanceof DuplicateMessage || err instanceof AppError)
-        throw err;
-      this.options.logger.error({ err, sessionId: transition.unit.lead.id }, 'commit failed');
-      throw new AppError('unavailable', undefined, undefined, { cause: err });
-    }
-  }
-
-  private tell(committed: Committed): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(committed);
-      } catch (err) {
-        this.options.logger.error({ err, sessionId: committed.sessionId }, 'commit listener failed');
-      }
-    }
-  }
-
-  private applied(session: LiveSession, transition: Transition, clientMessageId?: string): LiveSession {
-    for (const entry of transition.ledger) session.awarded.add(entry.onceKey);
-    if (clientMessageId !== undefined) session.messageIds.add(clientMessageId);
-    session.lead = { ...transition.unit.lead, snapshot: null };
-    return session;
-  }
-
-  /** Runs `attempt`, reloading and retrying when another writer got there first. */
-  private async withRetries<T>(
-    sessionId: string,
-    attempt: () => Promise<T>,
-    onConflict?: () => void,
-  ): Promise<T> {
-    for (let i = 0; ; i++) {
-      try {
-        return await attempt();
-      } catch (err) {
-        // Another node wrote first (or stored this very message): reload, then the retry sees it.
-        if (!(err instanceof VersionConflict || err instanceof DuplicateMessage)) throw err;
-        onConflict?.();
-        this.evict(sessionId);
-        if (i + 1 >= this.maxRetries) throw new AppError('conflict', undefined, undefined, { cause: err });
-        this.options.logger.debug({ sessionId, attempt: i + 1 }, 'version conflict; reloading');
-      }
-    }
   }
 
   private async replay(
@@ -651,83 +383,8 @@ export class ConversationEngine {
       throw new AppError('duplicate_mismatch', undefined, { clientMessageId });
     }
     // A retry after a lost response is told again what the bot now waits for.
-    const session = await this.load(sessionId);
-    const prompt = await this.resumePrompt(session.lead, session.live);
+    const { lead, live } = await this.sessions.load(sessionId);
+    const prompt = await resumePrompt(this.workflow, this.options.store, lead, live);
     return { sessionId, ...(stored.result as unknown as EventOutcome), prompts: [prompt], duplicate: true };
-  }
-
-  /** The session from memory, or from the store; with `verify`, a copy is used only if still current. */
-  private async load(sessionId: string, verify = false): Promise<LiveSession> {
-    const cached = this.cache.get(sessionId);
-    if (cached) {
-      if (!verify) return cached;
-      const version = await read(() => this.options.store.version(sessionId, { erased: false }));
-      if (version === cached.lead.version) return cached;
-      this.evict(sessionId);
-      if (version === null) throw new AppError('session_not_found');
-    }
-    const stored = await read(() => this.options.store.loadSession(sessionId));
-    // An erased lead is a tombstone: there is no conversation left to continue.
-    if (!stored || stored.lead.erasedAt) throw new AppError('session_not_found');
-    // The snapshot lives on in the actor; the row in memory does not keep a second copy.
-    const lead = { ...stored.lead, snapshot: null };
-    const input = { questionOrder: lead.questionOrder, startedAt: lead.createdAt.getTime() };
-    let live = restoreConversation(this.machine, input, stored.lead.snapshot);
-    if (!live) {
-      const log = await read(() => this.options.store.eventLog(sessionId));
-      live = rebuildConversation(
-        this.machine,
-        input,
-        log.flatMap((e) =>
-          Array.isArray(e.data.machineEvents) ? (e.data.machineEvents as ConversationEvent[]) : [],
-        ),
-      );
-      this.options.logger.warn(
-        { sessionId },
-        'stored snapshot did not fit the machine; rebuilt from the event log',
-      );
-    }
-    const session: LiveSession = {
-      lead,
-      live,
-      awarded: new Set(stored.awardedKeys),
-      messageIds: new Set(stored.clientMessageIds),
-    };
-    this.remember(sessionId, session);
-    return session;
-  }
-
-  private remember(sessionId: string, session: LiveSession): void {
-    this.cache.set(sessionId, session);
-  }
-
-  private pendingPrompt(live: LiveActor, variants: Record<string, string>): BotPrompt {
-    const presentation = presentationOf(this.workflow, variants);
-    const step = pendingStep(live.actor);
-    const context = live.actor.getSnapshot().context;
-    if (step === 'questions' || step === 'about') {
-      return renderPrompt(
-        this.workflow,
-        {
-          step: 'questions',
-          questionId: context.current ?? context.questionOrder[0]!,
-        },
-        presentation,
-      );
-    }
-    return renderPrompt(this.workflow, { step: step === 'abandoned' ? 'greeting' : step });
-  }
-}
-
-function describe(event: ConversationEvent): string {
-  return event.type.replace('visitor.', '');
-}
-
-/** A database read; any failure of it reaches the caller as `unavailable`. */
-async function read<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    throw new AppError('unavailable', undefined, undefined, { cause: err });
   }
 }

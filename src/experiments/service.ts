@@ -1,9 +1,8 @@
+import { conversionTriggers } from '../conversation/triggers.js';
 import { AppError } from '../errors.js';
 import type { SessionStore } from '../persistence/session-store.js';
 import type { Workflow } from '../workflow/schema.js';
 import { twoProportionZTest, wilson } from './statistics.js';
-
-export const conversionTypes = ['demo_requested', 'contact_shared', 'sql', 'completed'] as const;
 
 export interface ExperimentSettings {
   enabled: boolean;
@@ -63,7 +62,7 @@ export class Experiments {
     const n = (variant: string) => sessions.find((s) => s.variant === variant)?.n ?? 0;
     const x = (variant: string, type: string) =>
       conversions.find((c) => c.variant === variant && c.type === type)?.n ?? 0;
-    const types = [...new Set([...conversionTypes, ...conversions.map((c) => c.type)])];
+    const types = [...new Set([...conversionTriggers, ...conversions.map((c) => c.type)])];
     const control = experiment.variants[0]!.id;
     return {
       test_name: testName,

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { reportedAction, type VisitorCommand } from '../conversation/commands.js';
-import type { ConversationEngine, EventResult } from '../conversation/engine.js';
+import type { ConversationEngine } from '../conversation/engine.js';
+import type { EventResult } from '../conversation/types.js';
 import {
   crmExport,
   ctaOptions,

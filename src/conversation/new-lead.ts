@@ -1,0 +1,38 @@
+import type { SessionPlan } from '../experiments/assignment.js';
+import type { LeadRow } from '../persistence/session-store.js';
+import type { StartOptions } from './types.js';
+
+/** The lead row of a session that has just opened: nothing known yet but where it came from. */
+export function newLead(id: string, options: StartOptions, plan: SessionPlan, at: number): LeadRow {
+  const date = new Date(at);
+  return {
+    id,
+    name: null,
+    email: null,
+    phone: null,
+    businessType: null,
+    location: null,
+    staffSize: null,
+    monthlySales: null,
+    featuresInterested: [],
+    utmSource: options.utmSource ?? null,
+    locale: options.locale ?? null,
+    score: 0,
+    classification: 'Unqualified',
+    state: 'greeting',
+    variants: plan.variants,
+    questionOrder: plan.questionOrder,
+    snapshot: null,
+    lastSeq: 0,
+    version: 1,
+    humanHelp: false,
+    takenOverBy: null,
+    erasedAt: null,
+    erasedBy: null,
+    createdAt: date,
+    updatedAt: date,
+    lastActivityAt: date,
+    completedAt: null,
+    qualifiedAt: null,
+  };
+}

@@ -1,0 +1,64 @@
+import { AppError, type ErrorCode } from '../errors.js';
+import type { LeadRow, SessionStore } from '../persistence/session-store.js';
+import { type BotPrompt, renderPrompt } from '../workflow/prompts.js';
+import type { Workflow } from '../workflow/schema.js';
+import { presentationOf } from '../workflow/variants.js';
+import { isFinished, type LiveActor, pendingStep } from './actor.js';
+import { read } from './live-sessions.js';
+import type { PromptMessage } from './transition.js';
+
+/** What the bot waits for in a session, rendered with the session's experiment variants. */
+function pendingPrompt(workflow: Workflow, live: LiveActor, variants: Record<string, string>): BotPrompt {
+  const step = pendingStep(live.actor);
+  const context = live.actor.getSnapshot().context;
+  if (step === 'questions' || step === 'about') {
+    return renderPrompt(
+      workflow,
+      { step: 'questions', questionId: context.current ?? context.questionOrder[0]! },
+      presentationOf(workflow, variants),
+    );
+  }
+  return renderPrompt(workflow, { step: step === 'abandoned' ? 'greeting' : step });
+}
+
+/** The prompt the session waits on, as it was last sent (same seq), or rendered anew. */
+export async function resumePrompt(
+  workflow: Workflow,
+  store: SessionStore,
+  lead: LeadRow,
+  live: LiveActor,
+): Promise<PromptMessage> {
+  const pending = pendingPrompt(workflow, live, lead.variants);
+  const last = (await read(() => store.lastEvent(lead.id, 'bot.prompt')))?.data as PromptMessage | undefined;
+  const same = last && last.step === pending.step && last.questionId === pending.questionId;
+  return same ? last : { ...pending, seq: lead.lastSeq, id: `${lead.id}:${lead.lastSeq}` };
+}
+
+/** Refusals of a visitor event that depend on where the conversation stands. */
+const STATE_REFUSALS: readonly ErrorCode[] = [
+  'invalid_option',
+  'invalid_state',
+  'unknown_question',
+  'validation_failed',
+  'conflict',
+];
+
+export function isStateRefusal(err: unknown): err is AppError {
+  return err instanceof AppError && STATE_REFUSALS.includes(err.code);
+}
+
+/**
+ * The refusal with the prompt the session waits on in its details (`details.prompt`), so a client that
+ * showed an older prompt is not left without one; as it was while an agent holds it or once it ended.
+ */
+export async function withPrompt(
+  err: AppError,
+  workflow: Workflow,
+  store: SessionStore,
+  session: { lead: LeadRow; live: LiveActor },
+): Promise<AppError> {
+  if (session.lead.takenOverBy || isFinished(session.live.actor)) return err;
+  const prompt = await resumePrompt(workflow, store, session.lead, session.live);
+  const details = typeof err.details === 'object' && err.details !== null ? err.details : {};
+  return new AppError(err.code, err.message, { ...details, prompt }, { cause: err.cause });
+}

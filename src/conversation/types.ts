@@ -1,0 +1,80 @@
+import type { Step } from '../../machines/types.js';
+import type { Logger } from '../logger.js';
+import type { EventRow, LeadRow, LedgerRow, SessionStore } from '../persistence/session-store.js';
+import type { Classification } from '../scoring/classification.js';
+import type { Workflow } from '../workflow/schema.js';
+import type { CommitQueue } from './commit-queue.js';
+import type { CacheCoherence } from './live-sessions.js';
+import type { EventOutcome, PromptMessage, Trigger } from './transition.js';
+
+/** What the caller of an event is told. */
+export interface EventResult extends EventOutcome {
+  sessionId: string;
+  prompts: PromptMessage[];
+  duplicate?: true;
+}
+
+export interface SessionView {
+  sessionId: string;
+  state: Step;
+  score: number;
+  classification: Classification;
+  variants: Record<string, string>;
+  /** What the bot is waiting for, as it was last sent; sent again when a visitor resumes. Null while
+   * an agent holds the session (the bot is paused). */
+  prompt: PromptMessage | null;
+  lead: LeadRow;
+}
+
+export interface LeadRecord {
+  lead: LeadRow;
+  ledger: LedgerRow[];
+}
+
+/** What one committed event added to a session, told to local listeners (transports, the bus). */
+export interface Committed {
+  sessionId: string;
+  events: EventRow[];
+  prompts: PromptMessage[];
+  triggers: Trigger[];
+  /** Notification rows queued in the outbox with the event (routed triggers × channels). */
+  notifications: number;
+  /** The lead as committed. */
+  lead: LeadRow;
+}
+
+/** Who acts for the sales team. */
+export interface AgentRef {
+  id: string;
+  name: string;
+  role: 'agent' | 'admin';
+}
+
+/** What an agent does to a session. */
+export type AgentAct = { kind: 'takeover' } | { kind: 'release' } | { kind: 'message'; text: string };
+
+export interface StartOptions {
+  utmSource?: string;
+  locale?: string;
+}
+
+export interface EngineOptions {
+  workflow: Workflow;
+  store: SessionStore;
+  commits: CommitQueue;
+  logger: Logger;
+  /** The server's clock; tests inject their own. */
+  now?: () => number;
+  phoneRegion?: string;
+  experimentsEnabled?: boolean;
+  /** Live actors kept in memory; the least recently used are evicted beyond it. */
+  cacheSize?: number;
+  /** How cached sessions are kept true to the store when other nodes write too (default `bus`). */
+  coherence?: CacheCoherence;
+  /** Attempts when the lead changed underneath (another node wrote it). */
+  maxConflictRetries?: number;
+  /** Told how long each commit took, in seconds (metrics). */
+  onCommit?: (seconds: number) => void;
+  /** The channels a trigger is announced on; their outbox rows commit with the event. */
+  routeNotifications?: (trigger: Trigger) => readonly string[];
+}

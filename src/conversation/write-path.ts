@@ -1,0 +1,133 @@
+import type { ConversationEvent } from '../../machines/types.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { DuplicateMessage, VersionConflict } from '../persistence/session-store.js';
+import type { Workflow } from '../workflow/schema.js';
+import type { ProfilePatch } from './commands.js';
+import type { CommitQueue } from './commit-queue.js';
+import { queueEffects } from './effects.js';
+import type { LiveSession, LiveSessions } from './live-sessions.js';
+import { buildTransition, type Transition, type Trigger } from './transition.js';
+import type { Committed } from './types.js';
+
+/** One change to a session: what the machine is sent, what the log records, what else changes. */
+export interface Change {
+  events: ConversationEvent[];
+  input: { type: string; data: Record<string, unknown>; clientMessageId?: string };
+  patch?: ProfilePatch & { takenOverBy?: string | null };
+  at: number;
+  /** Whether it counts as the visitor's activity (not an agent's or the clock's). */
+  visitorActivity: boolean;
+  clientTimeTaken?: number | null;
+}
+
+export interface WritePathOptions {
+  workflow: Workflow;
+  sessions: LiveSessions;
+  commits: CommitQueue;
+  logger: Logger;
+  /** Attempts when the lead changed underneath (another node wrote it). */
+  maxRetries: number;
+  /** Told how long each commit took, in seconds (metrics). */
+  onCommit?: (seconds: number) => void;
+  /** The channels a trigger is announced on; their outbox rows commit with the event. */
+  routeNotifications?: (trigger: Trigger) => readonly string[];
+}
+
+/**
+ * The one write path: a change is sent to the session's actor, everything it caused is committed in one
+ * transaction (guarded by the lead's version), and only then is memory updated and are listeners told.
+ * The caller runs one change of a session at a time.
+ */
+export class WritePath {
+  private readonly listeners = new Set<(committed: Committed) => void>();
+
+  constructor(private readonly o: WritePathOptions) {}
+
+  /** Calls `listener` after every commit, in commit order per session. Returns the unsubscribe. */
+  onCommitted(listener: (committed: Committed) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Tells every listener of a commit (or of an erase, which commits outside this path). */
+  tell(committed: Committed): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(committed);
+      } catch (err) {
+        this.o.logger.error({ err, sessionId: committed.sessionId }, 'commit listener failed');
+      }
+    }
+  }
+
+  /** Sends the change's events to the actor, commits their effect, and only then updates memory. */
+  async run(session: LiveSession, change: Change, isNew = false): Promise<Transition> {
+    const id = session.lead.id;
+    try {
+      for (const event of change.events) session.live.actor.send(event);
+      const transition = buildTransition({
+        workflow: this.o.workflow,
+        lead: session.lead,
+        actor: session.live.actor,
+        awarded: session.awarded,
+        emitted: session.live.drain(),
+        input: change.input,
+        machineEvents: change.events,
+        patch: change.patch ?? {},
+        clientTimeTaken: change.clientTimeTaken ?? null,
+        at: change.at,
+        visitorActivity: change.visitorActivity,
+        isNew,
+      });
+      await this.commit(transition);
+      for (const entry of transition.ledger) session.awarded.add(entry.onceKey);
+      if (change.input.clientMessageId !== undefined) session.messageIds.add(change.input.clientMessageId);
+      session.lead = { ...transition.unit.lead, snapshot: null };
+      this.o.sessions.remember(id, session);
+      return transition;
+    } catch (err) {
+      // The actor has moved ahead of what is stored: never let it act again.
+      this.o.sessions.evict(id);
+      throw err;
+    }
+  }
+
+  /** Runs `attempt`, reloading and retrying when another writer got there first. */
+  async withRetries<T>(sessionId: string, attempt: () => Promise<T>, onConflict?: () => void): Promise<T> {
+    for (let i = 0; ; i++) {
+      try {
+        return await attempt();
+      } catch (err) {
+        // Another node wrote first (or stored this very message): reload, then the retry sees it.
+        if (!(err instanceof VersionConflict || err instanceof DuplicateMessage)) throw err;
+        onConflict?.();
+        this.o.sessions.evict(sessionId);
+        if (i + 1 >= this.o.maxRetries) throw new AppError('conflict', undefined, undefined, { cause: err });
+        this.o.logger.debug({ sessionId, attempt: i + 1 }, 'version conflict; reloading');
+      }
+    }
+  }
+
+  private async commit(transition: Transition): Promise<void> {
+    queueEffects(transition.unit, transition.triggers, this.o.routeNotifications);
+    const started = performance.now();
+    try {
+      await this.o.commits.commit(transition.unit);
+      this.o.onCommit?.((performance.now() - started) / 1000);
+      this.tell({
+        sessionId: transition.unit.lead.id,
+        events: transition.unit.events,
+        prompts: transition.prompts,
+        triggers: transition.triggers,
+        notifications: transition.unit.notifications?.length ?? 0,
+        lead: transition.unit.lead,
+      });
+    } catch (err) {
+      if (err instanceof VersionConflict || err instanceof DuplicateMessage || err instanceof AppError)
+        throw err;
+      this.o.logger.error({ err, sessionId: transition.unit.lead.id }, 'commit failed');
+      throw new AppError('unavailable', undefined, undefined, { cause: err });
+    }
+  }
+}
