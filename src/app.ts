@@ -31,6 +31,7 @@ import { openScaling } from './scaling/scaling.js';
 import { attachAgents } from './transport/agents-socket.js';
 import { clientAddress, trustProxyFn } from './transport/client-address.js';
 import { ConnectionCap } from './transport/connection-cap.js';
+import { EngineConnections } from './transport/engine-connections.js';
 import { createHttpServer, originAllowed } from './transport/http.js';
 import { createSchemas } from './transport/schemas.js';
 import { attachChat } from './transport/socket.js';
@@ -39,6 +40,8 @@ import type { Workflow } from './workflow/schema.js';
 
 /** How long in-flight requests get to finish on shutdown before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
+/** How long, on shutdown, polling clients get to collect their last acknowledgements. */
+const FLUSH_GRACE_MS = 2_000;
 
 export interface App {
   config: Readonly<Config>;
@@ -214,6 +217,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     });
     if (scaling.adapter) io.adapter(scaling.adapter);
     cap.watch(io.engine);
+    const connections = new EngineConnections(io.engine);
     const publish = (channel: string) => (sessionId: string) =>
       void scaling.bus.publish(channel, { sessionId }).catch(() => {});
     attachChat(io, {
@@ -237,6 +241,8 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       // The acknowledgements of the last events go out before the sockets close.
       await new Promise((resolve) => setImmediate(resolve));
       for (const name of ['/chat', '/agents', '/']) io.of(name).local.disconnectSockets(true);
+      // A polling client collects those (and the goodbye) with its next request: wait for it.
+      await connections.closeFlushed(FLUSH_GRACE_MS);
       io.engine.close();
       // A keep-alive connection that goes idle after its last response would hold the close open.
       const sweep = setInterval(() => http.server.closeIdleConnections(), 50);

@@ -1,4 +1,6 @@
 import type { EntityMetadata, EntityProperty, MikroORM } from '@mikro-orm/postgresql';
+import { AppError } from '../errors.js';
+import { unstorableTextAt, unstorableTextMessage } from '../text.js';
 import { Answer, Conversion, Lead, Notification, ScoreEntry, SessionEvent } from './entities/index.js';
 import { type CommitUnit, DuplicateMessage, VersionConflict } from './session-store.js';
 
@@ -27,9 +29,10 @@ interface Part {
  * connection; it is built from the entity metadata, so the entities stay the one description of the
  * tables.
  *
- * A unit whose lead moved on (its version check fails) writes nothing and gets a VersionConflict;
- * any other failure (a duplicate message, a value the database refuses) fails the statement, and
- * each unit is then written alone, so one bad event fails only its own caller.
+ * A unit whose lead moved on (its version check fails) writes nothing and gets a VersionConflict.
+ * Text the database cannot store fails its unit before anything is sent; any other refusal (a
+ * duplicate message, a value too long) fails the statement, and the writer finds the unit to blame
+ * (see `settle`), so one bad event fails only its own caller and costs few extra statements.
  */
 export class BatchWriter {
   private readonly statement: string;
@@ -101,20 +104,7 @@ export class BatchWriter {
   async write(units: readonly CommitUnit[]): Promise<(Error | null)[]> {
     const outcomes: (Error | null)[] = new Array(units.length).fill(null);
     for (const round of rounds(units)) {
-      const batch = round.map((i) => units[i]!);
-      let results: (Error | null)[];
-      try {
-        results = await this.execute(batch);
-      } catch (err) {
-        if (batch.length === 1) results = [commitError(err)];
-        else {
-          // Something in the batch was refused: find out which, one unit at a time.
-          results = [];
-          for (const unit of batch) {
-            results.push(await this.execute([unit]).then((r) => r[0]!, commitError));
-          }
-        }
-      }
+      const results = await this.settle(round.map((i) => units[i]!));
       round.forEach((i, k) => {
         outcomes[i] = results[k]!;
       });
@@ -122,7 +112,46 @@ export class BatchWriter {
     return outcomes;
   }
 
-  private async execute(units: readonly CommitUnit[]): Promise<(Error | null)[]> {
+  /**
+   * Writes the units (of distinct leads) and works out each one's outcome. A unit with text the
+   * database would refuse fails with `validation_failed` and is not sent. When the statement fails,
+   * the unit its error names (a key violation names the lead) fails alone and the others go again in
+   * one statement; an error that names none splits the batch in halves, so one bad unit among n costs
+   * about 2·log2(n) statements instead of n. A failure of the database rather than of the rows (a lost
+   * connection, a shutdown, exhausted resources) fails every unit at once: repeating it unit by unit
+   * would only repeat it.
+   */
+  private async settle(batch: readonly CommitUnit[]): Promise<(Error | null)[]> {
+    const values = this.values(batch);
+    // The JSON text shows cheaply whether any string may hold NUL or a lone surrogate (a backslash
+    // typed before "u0000" looks the same); only then is each unit walked to find which.
+    if (values.some((v) => mayBeUnstorable.test(v))) {
+      const refused = batch.map(unstorable);
+      if (refused.some((r) => r !== null)) {
+        const rest = batch.filter((_, i) => refused[i] === null);
+        const results = rest.length > 0 ? await this.settle(rest) : [];
+        let k = 0;
+        return refused.map((r) => r ?? results[k++]!);
+      }
+    }
+    try {
+      return await this.execute(batch, values);
+    } catch (err) {
+      if (batch.length === 1) return [commitError(err)];
+      if (!aboutTheRows(err)) return batch.map(() => commitError(err));
+      const culprit = namedUnit(err, batch);
+      if (culprit >= 0) {
+        const results = await this.settle(batch.filter((_, i) => i !== culprit));
+        results.splice(culprit, 0, commitError(err));
+        return results;
+      }
+      const half = Math.ceil(batch.length / 2);
+      return [...(await this.settle(batch.slice(0, half))), ...(await this.settle(batch.slice(half)))];
+    }
+  }
+
+  /** The statement's parameters: each table's rows of the units, as one JSON array. */
+  private values(units: readonly CommitUnit[]): string[] {
     const each = <T>(pick: (u: CommitUnit) => T[] | undefined) => units.flatMap((u) => pick(u) ?? []);
     const rows: Record<string, unknown>[][] = [
       units.filter((u) => u.expectedVersion === null).map((u) => u.lead),
@@ -144,7 +173,10 @@ export class BatchWriter {
       each((u) => u.conversions?.map((c) => ({ ...c, lead: u.lead.id, value: null, at: u.lead.updatedAt }))),
       each((u) => u.answers.map((a) => ({ ...a, lead: u.lead.id, updatedAt: a.answeredAt }))),
     ];
-    const values = this.parts.map((part, i) => JSON.stringify(rows[i]!.map((row) => record(part, row))));
+    return this.parts.map((part, i) => JSON.stringify(rows[i]!.map((row) => record(part, row))));
+  }
+
+  private async execute(units: readonly CommitUnit[], values: string[]): Promise<(Error | null)[]> {
     const written = new Set((await this.query(values)).map((r) => r.id));
     return units.map((u) =>
       written.has(u.lead.id)
@@ -192,6 +224,43 @@ export function commitError(err: unknown): Error {
     return new VersionConflict(String(e.message));
   }
   return err instanceof Error ? err : new Error(String(err));
+}
+
+/** NUL or a lone surrogate as JSON.stringify spells them (or a typed backslash before such letters). */
+const mayBeUnstorable = /\\u(?:0000|d[89a-f])/;
+
+/** The refusal of a unit with text PostgreSQL cannot store (NUL, a lone surrogate), or null. */
+function unstorable(unit: CommitUnit): AppError | null {
+  const path = unstorableTextAt(unit);
+  if (path === null) return null;
+  return new AppError(
+    'validation_failed',
+    `The text at ${path} cannot be stored: ${unstorableTextMessage}.`,
+    {
+      issues: [{ path, message: unstorableTextMessage }],
+    },
+  );
+}
+
+/**
+ * Whether a failed statement may be the fault of some unit's rows (a constraint, a value out of
+ * range) rather than of the database: no SQLSTATE is a lost connection; classes 08, 53, 57, 58 and XX
+ * are the connection, resources, an operator (shutdown, cancel) and the server itself.
+ */
+function aboutTheRows(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && !/^(08|53|57|58|XX)/.test(code);
+}
+
+/**
+ * The unit a key violation names, or -1: the detail spells the key (`Key (lead_id, client_message_id)=
+ * (sess_…, m-1) already exists.`), and every key of the tables written with a lead starts with its id.
+ */
+function namedUnit(err: unknown, batch: readonly CommitUnit[]): number {
+  const detail = (err as { detail?: unknown }).detail;
+  const key = typeof detail === 'string' ? /^Key \(lead_id(?:, [^)]*)?\)=\((.*)\) /s.exec(detail) : null;
+  if (!key) return -1;
+  return batch.findIndex((u) => key[1] === u.lead.id || key[1]!.startsWith(`${u.lead.id}, `));
 }
 
 /** Splits unit indexes into rounds in which no lead appears twice (normally a single round). */

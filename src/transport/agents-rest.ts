@@ -8,7 +8,7 @@ import type { AgentTokens } from '../agents/tokens.js';
 import { agentRoles } from '../agents/tokens.js';
 import { CRM_FIELDS, crmExport } from '../leads/views.js';
 import type { LeadFilter, LeadRow, SessionStore } from '../persistence/session-store.js';
-import { responses } from './schemas.js';
+import { responses, text } from './schemas.js';
 
 export interface AgentsRestDeps {
   auth: Authenticator;
@@ -24,8 +24,8 @@ const EXPORT_COLUMNS = ['session_id', ...CRM_FIELDS];
 const classification = z.enum(['SQL', 'MQL', 'Unqualified']);
 const leadsQuery = z.strictObject({
   classification: classification.optional(),
-  state: z.string().max(32).optional(),
-  utm_source: z.string().max(200).optional(),
+  state: text().max(32).optional(),
+  utm_source: text().max(200).optional(),
   from: z.iso.datetime({ offset: true }).optional().describe('Created at or after (ISO 8601).'),
   to: z.iso.datetime({ offset: true }).optional().describe('Created before (ISO 8601).'),
   page: z.coerce.number().int().min(1).default(1),
@@ -185,8 +185,8 @@ export function registerAgentRoutes(
         security,
         summary: 'Mint an agent token (admins only)',
         body: z.strictObject({
-          name: z.string().trim().min(1).max(200),
-          id: z.string().trim().min(1).max(200).optional(),
+          name: text().trim().min(1).max(200),
+          id: text().trim().min(1).max(200).optional(),
           role: z.enum(agentRoles).default('agent'),
           ttl: z
             .string()

@@ -15,7 +15,7 @@ import { toAck, toWireError } from '../errors.js';
 import { type BoardRow, leadData, scoreBreakdown } from '../leads/views.js';
 import type { Logger } from '../logger.js';
 import type { EventBus } from '../scaling/bus.js';
-import type { Schemas } from './schemas.js';
+import { type Schemas, text } from './schemas.js';
 import { ackArgs } from './socket.js';
 import { parseWith } from './validation.js';
 
@@ -50,14 +50,14 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
   });
   const messageSchema = z.strictObject({
     sessionId: schemas.sessionId,
-    text: z.string().trim().min(1).max(2000),
+    text: text().trim().min(1).max(2000),
   });
   const listSchema = z
     .strictObject({
       filter: z
         .strictObject({
           classification: z.enum(['SQL', 'MQL', 'Unqualified']).optional(),
-          state: z.string().max(32).optional(),
+          state: text().max(32).optional(),
           connected: z.boolean().optional(),
           limit: z.number().int().min(1).max(1000).optional(),
         })

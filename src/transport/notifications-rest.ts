@@ -7,7 +7,7 @@ import type { ConversationEngine } from '../conversation/engine.js';
 import { AppError } from '../errors.js';
 import type { Outbox } from '../notifications/outbox.js';
 import { notificationStatuses } from '../persistence/entities/notification.js';
-import { responses, type Schemas } from './schemas.js';
+import { responses, type Schemas, text } from './schemas.js';
 
 export interface NotificationsRestDeps {
   auth: Authenticator;
@@ -27,7 +27,7 @@ const security = [{ bearer: [] }];
 export function registerNotificationRoutes(server: FastifyInstance, d: NotificationsRestDeps): void {
   const app = server.withTypeProvider<ZodTypeProvider>();
   const tags = ['notifications'];
-  const note = z.string().trim().min(1).max(2000).optional();
+  const note = text().trim().min(1).max(2000).optional();
 
   /** Queues a hand-made notification on the given channels of a lead that must exist. */
   const enqueue = async (sessionId: string, channels: string[] | undefined, message: string | undefined) => {
@@ -115,7 +115,7 @@ export function registerNotificationRoutes(server: FastifyInstance, d: Notificat
         summary: 'Notify the sales team about a lead now',
         body: z.strictObject({
           session_id: d.schemas.sessionId,
-          channels: z.array(z.string()).min(1).optional(),
+          channels: z.array(text()).min(1).optional(),
           message: note,
         }),
         response: {

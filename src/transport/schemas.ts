@@ -1,26 +1,31 @@
 import { z } from 'zod';
+import { isStorableText, unstorableTextMessage } from '../text.js';
+
+/**
+ * A string PostgreSQL can store: every string of every payload is one, so text with U+0000 (which
+ * PostgreSQL refuses in text and jsonb) is a `validation_failed` naming its field at both doors,
+ * instead of a database error later.
+ */
+export const text = () => z.string().refine(isStorableText, unstorableTextMessage);
 
 /**
  * One schema per payload, for both doors (REST and socket) and the OpenAPI document. Unknown fields
  * are rejected. Built from the configured limits.
  */
 export function createSchemas(limits: { answerLength: number }) {
-  const sessionId = z
-    .string()
+  const sessionId = text()
     .regex(/^sess_[0-9a-f]{32}$/, 'a session id looks like sess_ followed by 32 hex digits')
     .describe('The session id returned when the session started (also its secret).');
-  const clientMessageId = z
-    .string()
+  const clientMessageId = text()
     .min(1)
     .max(100)
     .describe('Chosen by the client; a replay with the same id returns the first result.');
   const idempotencyKey = clientMessageId.optional();
-  const answerText = z
-    .string()
+  const answerText = text()
     .max(limits.answerLength, `at most ${limits.answerLength} characters`)
     .refine((s) => s.trim().length > 0, 'must not be empty');
-  const shortText = (max: number) => z.string().trim().min(1).max(max);
-  const optionId = z.string().min(1).max(64);
+  const shortText = (max: number) => text().trim().min(1).max(max);
+  const optionId = text().min(1).max(64);
 
   const visitorReply = z
     .strictObject({
@@ -34,9 +39,9 @@ export function createSchemas(limits: { answerLength: number }) {
     });
 
   const contactFields = {
-    name: z.string().max(200).optional(),
-    email: z.string().max(320).optional(),
-    phone: z.string().max(40).optional(),
+    name: text().max(200).optional(),
+    email: text().max(320).optional(),
+    phone: text().max(40).optional(),
   };
 
   const visitorContact = z.strictObject({ clientMessageId, ...contactFields, skip: z.boolean().optional() });
@@ -48,7 +53,7 @@ export function createSchemas(limits: { answerLength: number }) {
   });
 
   const chatAuth = z.strictObject({
-    sessionId: z.string().max(100).optional(),
+    sessionId: text().max(100).optional(),
     utmSource: shortText(200).optional(),
     locale: shortText(35).optional(),
   });
@@ -69,7 +74,7 @@ export function createSchemas(limits: { answerLength: number }) {
 
   const behaviorBody = z.strictObject({
     session_id: sessionId,
-    action: z.string().min(1).max(64),
+    action: text().min(1).max(64),
     metadata: z
       .strictObject({ target_id: optionId.optional() })
       .optional()

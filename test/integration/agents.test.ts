@@ -586,6 +586,8 @@ describe('/agents on one server', () => {
       await bala.fails('agent:message', { sessionId: id, text: 'me too' }, 'forbidden');
       await bala.fails('session:release', { sessionId: id }, 'forbidden');
       await asha.fails('agent:message', { sessionId: id, text: '   ' }, 'validation_failed');
+      const nul = await asha.fails('agent:message', { sessionId: id, text: 'Hi\u0000' }, 'validation_failed');
+      expect(nul.details).toMatchObject({ issues: [{ path: 'text' }] });
       expect((await leadRow(t.db, id)).taken_over_by).toBe('agent-1');
       await sleep(200);
       expect(v.prompts(), 'no bot message while held').toHaveLength(promptsBefore);

@@ -678,6 +678,80 @@ describe('socket: refused with the exact code in the ack, nothing written', () =
   });
 });
 
+describe('text PostgreSQL cannot store (U+0000) is refused at both doors with the field, nothing written', () => {
+  const restCases: [label: string, path: string, body: (f: Fixtures) => Body, field: string][] = [
+    [
+      'a profile name',
+      '/api/lead/profile',
+      (f) => ({ session_id: f.questions, profile_data: { name: 'Ravi\u0000Kumar' } }),
+      'profile_data.name',
+    ],
+    [
+      'a profile interest',
+      '/api/lead/profile',
+      (f) => ({ session_id: f.questions, profile_data: { features_interested: ['Billing', 'POS\u0000'] } }),
+      'profile_data.features_interested.1',
+    ],
+    [
+      'an answer',
+      '/api/answer',
+      (f) => ({ session_id: f.questions, question_id: 3, answer_text: 'Pune\u0000' }),
+      'answer_text',
+    ],
+    ['a utm_source', '/api/session/start', () => ({ utm_source: '\u0000google' }), 'utm_source'],
+  ];
+  it.each(restCases)('REST: %s → 422 validation_failed at its path', async (_label, path, body, field) => {
+    const before = await everything();
+    const r = await send('POST', path, body(fx));
+    expect({ status: r.status, code: r.body?.error?.code }, r.text).toEqual({
+      status: 422,
+      code: 'validation_failed',
+    });
+    expect(r.body.error.details.issues).toContainEqual({ path: field, message: expect.any(String) });
+    expect(await everything()).toEqual(before);
+  });
+
+  const socketCases: [label: string, at: keyof Fixtures, event: string, payload: unknown, field: string][] = [
+    [
+      'a contact name',
+      'questions',
+      'visitor:contact',
+      { clientMessageId: 'nul-1', name: 'Ravi\u0000' },
+      'name',
+    ],
+    ['a reply text', 'questions', 'visitor:reply', { clientMessageId: 'nul-2', text: 'Pune\u0000' }, 'text'],
+    [
+      'a clientMessageId',
+      'greeting',
+      'visitor:reply',
+      { clientMessageId: 'nul\u0000', optionIds: ['yes'] },
+      'clientMessageId',
+    ],
+    [
+      'an option id',
+      'greeting',
+      'visitor:reply',
+      { clientMessageId: 'nul-3', optionIds: ['yes\u0000'] },
+      'optionIds.0',
+    ],
+  ];
+  it.each(socketCases)(
+    'socket: %s → ack validation_failed at its path',
+    async (_label, at, event, payload, field) => {
+      const socket = await chat(fx[at]);
+      const before = await everything();
+      const ack = await emit(socket, event, payload);
+      expect(ack).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
+      const { error } = ack as { ok: false; error: WireError };
+      expect((error.details as { issues: unknown[] }).issues).toContainEqual({
+        path: field,
+        message: expect.any(String),
+      });
+      expect(await everything()).toEqual(before);
+    },
+  );
+});
+
 describe('hostile and unusual text is stored and read back byte for byte', () => {
   const texts: [label: string, text: string][] = [
     ['SQL injection', "Robert'); DROP TABLE leads; --"],

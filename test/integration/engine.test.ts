@@ -219,7 +219,8 @@ describe('failures and reloads', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     // A real failure inside the transaction: after the lead update and the event rows have been
-    // written, one more row carries a NUL byte, which PostgreSQL refuses. Everything must roll back.
+    // written, one more row carries an integer out of range, which PostgreSQL refuses. Everything
+    // must roll back.
     node = await openEngine(
       db,
       clock,
@@ -231,7 +232,7 @@ describe('failures and reloads', () => {
           }
           if (!failNext) return direct.commit(unit);
           failNext = false;
-          const poisoned = { ...unit.answers[0]!, ...(unit.answers[0] ?? {}), questionText: 'bad\u0000byte' };
+          const poisoned = { ...unit.answers[0]!, ...(unit.answers[0] ?? {}), latencyMs: 2 ** 40 };
           return direct.commit({ ...unit, answers: [...unit.answers, { ...poisoned, questionId: 99 }] });
         },
       }),

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CommitQueue, GroupCommitQueue } from '../../src/conversation/commit-queue.js';
+import { AppError } from '../../src/errors.js';
 import { type CommitUnit, DuplicateMessage, VersionConflict } from '../../src/persistence/session-store.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { type EngineNode, openEngine, TestClock } from '../support/engine.js';
@@ -89,34 +90,126 @@ describe('group commit', () => {
     expect(await storedEvents(ids[1]!)).toBe(4);
   });
 
-  it('a unit the database refuses (a NUL byte) fails alone; its neighbours in the same batch commit', async () => {
-    const { units, ids } = await readyUnits(3);
-    const bad = structuredClone(units[1]!);
-    bad.events[0]!.data = { ...bad.events[0]!.data, text: 'a\u0000b' };
-    const outcomes = await node.store.commitMany([units[0]!, bad, units[2]!]);
-    expect(outcomes[0]).toBeNull();
-    expect(outcomes[1]).toBeInstanceOf(Error);
-    expect(outcomes[1]).not.toBeInstanceOf(VersionConflict);
-    expect(outcomes[2]).toBeNull();
-    const rows = await db.query('select id, version from leads where id = any($1) order by id', [ids]);
-    const version = Object.fromEntries(rows.map((r) => [r.id, r.version]));
-    expect([version[ids[0]!], version[ids[1]!], version[ids[2]!]]).toEqual([2, 1, 2]);
-    expect(await storedEvents(ids[1]!)).toBe(4);
-  });
+  /**
+   * Runs `run` and counts the statements the node's store sent meanwhile: each pooled connection's
+   * `query` is wrapped for the time of the count (the real query still runs).
+   */
+  async function countStatements<T>(run: () => Promise<T>): Promise<{ result: T; statements: number }> {
+    type Client = { query(...args: unknown[]): unknown };
+    const pool = node.orm.em.getConnection().getKnex().client as { acquireConnection(): Promise<Client> };
+    const acquire = pool.acquireConnection;
+    const wrapped = new Set<Client>();
+    let statements = 0;
+    pool.acquireConnection = async function (this: unknown) {
+      const client = await acquire.call(this);
+      if (!wrapped.has(client)) {
+        wrapped.add(client);
+        const query = client.query;
+        client.query = (...args: unknown[]) => {
+          statements++;
+          return query.apply(client, args);
+        };
+      }
+      return client;
+    };
+    try {
+      return { result: await run(), statements };
+    } finally {
+      pool.acquireConnection = acquire;
+      for (const client of wrapped) Reflect.deleteProperty(client, 'query');
+    }
+  }
 
-  it('a message id already stored is a DuplicateMessage for its unit only', async () => {
-    const { units, ids } = await readyUnits(2);
+  it.each([
+    [
+      'a NUL in an event (jsonb)',
+      (u: CommitUnit) => (u.events[0]!.data = { ...u.events[0]!.data, text: 'a\u0000b' }),
+    ],
+    ['a NUL in the lead name (text)', (u: CommitUnit) => (u.lead.name = 'Ravi\u0000')],
+    [
+      'a lone surrogate in a message id (text)',
+      (u: CommitUnit) => (u.events[0]!.clientMessageId = 'm-\ud800'),
+    ],
+  ])(
+    '1 unit with text PostgreSQL refuses (%s) among 99 good: the 99 commit in one statement, the bad one gets validation_failed',
+    async (_label, poison) => {
+      const { units, ids } = await readyUnits(100);
+      const bad = 37;
+      const batch = units.map((u, i) => (i === bad ? structuredClone(u) : u));
+      poison(batch[bad]!);
+      const { result: outcomes, statements } = await countStatements(() => node.store.commitMany(batch));
+      expect(statements).toBeLessThanOrEqual(2);
+      outcomes.forEach((o, i) => {
+        if (i !== bad) expect(o, `unit ${i}`).toBeNull();
+      });
+      expect(outcomes[bad]).toBeInstanceOf(AppError);
+      expect(outcomes[bad]).toMatchObject({ code: 'validation_failed', status: 422 });
+      const rows = await db.query('select id, version from leads where id = any($1)', [ids]);
+      const version = Object.fromEntries(rows.map((r) => [r.id, r.version]));
+      expect(ids.map((id) => version[id])).toEqual(ids.map((_, i) => (i === bad ? 1 : 2)));
+      expect(await storedEvents(ids[bad]!)).toBe(4);
+    },
+  );
+
+  it('a message id already stored is a DuplicateMessage for its unit only; the 49 others commit in one more statement', async () => {
+    const { units, ids } = await readyUnits(50);
     expect(await node.store.commitMany([units[0]!])).toEqual([null]);
     // The same message again, computed from the version it had before: stale and a duplicate.
     const again = { ...units[0]!, expectedVersion: 2, lead: { ...units[0]!.lead, version: 3 } };
     again.events = again.events.map((e) => ({ ...e, seq: e.seq + 10 }));
     // (Its ledger rows would collide too, as another kind of conflict; leave them out.)
     again.ledger = [];
-    const outcomes = await node.store.commitMany([again, units[1]!]);
-    expect(outcomes[0]).toBeInstanceOf(DuplicateMessage);
-    expect(outcomes[1]).toBeNull();
-    const [a] = await db.query('select version from leads where id = $1', [ids[0]]);
-    expect(a).toEqual({ version: 2 });
+    const { result: outcomes, statements } = await countStatements(() =>
+      node.store.commitMany([...units.slice(1, 20), again, ...units.slice(20)]),
+    );
+    expect(outcomes[19]).toBeInstanceOf(DuplicateMessage);
+    expect(outcomes.filter((o) => o !== null)).toHaveLength(1);
+    expect(statements).toBe(2);
+    const rows = await db.query('select id, version from leads where id = any($1)', [ids]);
+    expect(rows.every((r) => r.version === 2)).toBe(true);
+  });
+
+  it('a refusal that names no unit is found by halving: its neighbours commit, in a few statements', async () => {
+    await db.query(`create function lcb_test_refuse() returns trigger language plpgsql as
+      $$ begin raise exception 'refused by the test'; end $$`);
+    await db.query(`create trigger lcb_test_refuse before insert on session_events for each row
+      when (new.client_message_id = 'refuse me') execute function lcb_test_refuse()`);
+    try {
+      const { units, ids } = await readyUnits(64);
+      const bad = 45;
+      const batch = units.map((u, i) => (i === bad ? structuredClone(u) : u));
+      batch[bad]!.events[0]!.clientMessageId = 'refuse me';
+      const { result: outcomes, statements } = await countStatements(() => node.store.commitMany(batch));
+      expect(outcomes[bad]).toBeInstanceOf(Error);
+      expect(outcomes[bad]).not.toBeInstanceOf(AppError);
+      expect(outcomes.filter((o) => o !== null)).toHaveLength(1);
+      // The whole batch, then both halves at each of the six levels down to the bad unit.
+      expect(statements).toBeLessThanOrEqual(1 + 2 * 6);
+      const rows = await db.query('select id, version from leads where id = any($1)', [ids]);
+      const version = Object.fromEntries(rows.map((r) => [r.id, r.version]));
+      expect(ids.map((id) => version[id])).toEqual(ids.map((_, i) => (i === bad ? 1 : 2)));
+    } finally {
+      await db.query('drop trigger lcb_test_refuse on session_events; drop function lcb_test_refuse()');
+    }
+  });
+
+  it('a failure of the database itself (here: disk full) fails the whole batch at once, without repeating it', async () => {
+    await db.query(`create function lcb_test_full() returns trigger language plpgsql as
+      $$ begin raise exception 'disk full (test)' using errcode = '53100'; end $$`);
+    await db.query(`create trigger lcb_test_full before insert on session_events for each row
+      when (new.client_message_id = 'disk full') execute function lcb_test_full()`);
+    try {
+      const { units, ids } = await readyUnits(10);
+      const batch = units.map((u, i) => (i === 3 ? structuredClone(u) : u));
+      batch[3]!.events[0]!.clientMessageId = 'disk full';
+      const { result: outcomes, statements } = await countStatements(() => node.store.commitMany(batch));
+      expect(statements).toBe(1);
+      expect(outcomes.every((o) => (o as { code?: string } | null)?.code === '53100')).toBe(true);
+      const rows = await db.query('select version from leads where id = any($1)', [ids]);
+      expect(rows.map((r) => r.version)).toEqual(ids.map(() => 1));
+    } finally {
+      await db.query('drop trigger lcb_test_full on session_events; drop function lcb_test_full()');
+    }
   });
 
   it('with no gathering wait, events that arrive while the writer is busy leave together', async () => {

@@ -130,9 +130,13 @@ export function connectSocket(
   namespace: string,
   auth: Record<string, unknown> = {},
   reconnection = false,
+  transports: Transports = ['websocket'],
 ): Socket {
-  return io(`${url}${namespace}`, { auth, transports: ['websocket'], reconnection, forceNew: true });
+  return io(`${url}${namespace}`, { auth, transports, reconnection, forceNew: true });
 }
+
+/** The socket.io transports a test client may use: WebSocket only, or HTTP long-polling only. */
+export type Transports = ['websocket'] | ['polling'];
 
 export async function waitFor<T>(
   what: string,

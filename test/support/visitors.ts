@@ -1,6 +1,6 @@
 import type { Socket } from 'socket.io-client';
 import { expect } from 'vitest';
-import { connectSocket } from './cluster.js';
+import { connectSocket, type Transports } from './cluster.js';
 import type { TestDatabase } from './database.js';
 
 /**
@@ -47,7 +47,10 @@ export class Visitor {
   readonly disconnects: string[] = [];
   private next = 0;
 
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    private readonly transports: Transports = ['websocket'],
+  ) {}
 
   get connected(): boolean {
     return this.socket?.connected === true;
@@ -56,7 +59,8 @@ export class Visitor {
   /** Connects to `url`, resuming the session if it has one. Rejects on connect_error or a timeout. */
   async connect(url: string): Promise<{ sessionId: string; resumed: boolean; state: string; score: number }> {
     this.socket?.close();
-    const socket = connectSocket(url, '/chat', this.sessionId ? { sessionId: this.sessionId } : {});
+    const auth = this.sessionId ? { sessionId: this.sessionId } : {};
+    const socket = connectSocket(url, '/chat', auth, false, this.transports);
     this.socket = socket;
     this.url = url;
     socket.on('disconnect', (reason) => this.disconnects.push(reason));
