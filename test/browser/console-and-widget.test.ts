@@ -3,6 +3,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentTokens } from '../../src/agents/tokens.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { requireProgram } from '../support/requirements.js';
 
 const SECRET = 'browser-test-secret-0123456789';
 const SHOTS = 'test-results';
@@ -18,6 +19,8 @@ describe('agent console and chat widget in Chromium', () => {
   let token: string;
 
   beforeAll(async () => {
+    // Debian's Chromium, never a downloaded browser.
+    requireProgram('/usr/bin/chromium', 'chromium');
     t = await startTestApp({ SECRET_KEY: SECRET });
     token = await new AgentTokens(SECRET).sign({ id: 'asha', name: 'Asha', role: 'agent' });
     browser = await chromium.launch({

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type NodeProcess, startNode, waitFor } from '../support/cluster.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { randomPrefix, testRedisUrl } from '../support/redis.js';
+import { requireProgram } from '../support/requirements.js';
 
 /** deploy/nginx.conf, pointed at local nodes and a local port. */
 function localConfig(dir: string, port: number, nodes: string[], sticky = true): string {
@@ -79,6 +80,7 @@ describe('two nodes behind nginx with deploy/nginx.conf', () => {
   let upstreams: string[];
 
   beforeAll(async () => {
+    requireProgram('nginx', 'nginx-light');
     db = await createTestDatabase();
     const env = {
       DATABASE_URL: db.url,

