@@ -1066,6 +1066,64 @@ describe('delivery failures, dead letters, REST and metrics', () => {
 
 // ---------------------------------------------------------------------------------------------------
 
+describe('redirects are not followed', () => {
+  const MAX_ATTEMPTS = 2;
+  let t: TestApp;
+  /** Where the redirects point: it must never hear of a lead. */
+  const target = new Receiver();
+  const crmHop = new Receiver();
+  const slackHop = new Receiver();
+
+  beforeAll(async () => {
+    await Promise.all([target.start(), crmHop.start(), slackHop.start()]);
+    // A 307 would replay the POST with its body at the new address; a 302 would turn it into a GET.
+    crmHop.fallback = { status: 307, headers: { location: `${target.url}/caught/crm` } };
+    slackHop.fallback = { status: 302, headers: { location: `${target.url}/caught/slack` } };
+    t = await startTestApp({
+      WEBHOOK_URL: `${crmHop.url}/crm`,
+      SLACK_WEBHOOK_URL: `${slackHop.url}/slack`,
+      NOTIFY_BACKOFF_MS: '50',
+      NOTIFY_POLL_SECONDS: '1',
+      NOTIFY_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await Promise.all([target.close(), crmHop.close(), slackHop.close()]);
+  });
+
+  it('a 307 (webhook) or 302 (chat) is a failed delivery, retried and then dead-lettered; the target hears nothing', async () => {
+    const { sessionId } = await t.app.engine.startSession({});
+    await answerAll(t.app.engine, sessionId);
+    const rows = await settled(t.db, sessionId, 2);
+    expect(rows.map((r) => r.channel).sort()).toEqual(['slack', 'webhook']);
+    for (const r of rows) {
+      const status = r.channel === 'slack' ? 302 : 307;
+      expect(r, r.channel).toMatchObject({ status: 'dead', attempts: MAX_ATTEMPTS });
+      expect(r.last_error).toBe(
+        `HTTP ${status} redirect to ${target.url}/caught/${r.channel === 'slack' ? 'slack' : 'crm'} not followed: configure the final URL`,
+      );
+    }
+    expect(crmHop.of(sessionId).map((h) => h.reply)).toEqual([307, 307]);
+    expect(slackHop.of(sessionId).map((h) => h.reply)).toEqual([302, 302]);
+    await sleep(300);
+    expect(target.hits).toEqual([]);
+  });
+
+  it('a 301 is permanent: dead after one attempt', async () => {
+    crmHop.fallback = { status: 301, headers: { location: `${target.url}/caught/moved` } };
+    const { sessionId } = await t.app.engine.startSession({});
+    await answerAll(t.app.engine, sessionId);
+    const rows = await settled(t.db, sessionId, 2);
+    const webhook = rows.find((r) => r.channel === 'webhook')!;
+    expect(webhook).toMatchObject({ status: 'dead', attempts: 1 });
+    expect(webhook.last_error).toMatch(/^HTTP 301 redirect to .*\/caught\/moved not followed/);
+    expect(crmHop.of(sessionId).map((h) => h.reply)).toEqual([301]);
+    await sleep(300);
+    expect(target.hits).toEqual([]);
+  });
+});
+
 describe('waking the dispatcher', () => {
   /** Counts every UPDATE statement on the outbox (a claim is one), rows or none, in `outbox_updates`. */
   const countUpdates = async (db: TestDatabase) => {
