@@ -796,6 +796,8 @@ describe('delivery failures, dead letters, REST and metrics', () => {
       NOTIFY_POLL_SECONDS: '1',
       NOTIFY_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
       NOTIFY_LOCK_SECONDS: '5',
+      // Metrics on a listener of their own (loopback), as a Prometheus next to the node would scrape.
+      METRICS_PORT: '0',
     });
   });
   afterAll(async () => {
@@ -873,7 +875,10 @@ describe('delivery failures, dead letters, REST and metrics', () => {
   it('/metrics counts outcomes by channel and the outbox by status, as the table tells', async () => {
     const rows = await t.db.query<NotificationRow>('select * from notifications');
     expect(rows.every((r) => r.status === 'sent' || r.status === 'dead')).toBe(true);
-    const res = await fetch(`${t.app.url}/metrics`);
+    // Not on the public port; on the metrics listener without a token (none is configured).
+    expect((await fetch(`${t.app.url}/metrics`)).status).toBe(404);
+    expect(t.app.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const res = await fetch(`${t.app.metricsUrl}/metrics`);
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text).toContain('# TYPE lcb_notifications_total counter');
