@@ -33,6 +33,7 @@ import { clientAddress, trustProxyFn } from './transport/client-address.js';
 import { ConnectionCap } from './transport/connection-cap.js';
 import { EngineConnections } from './transport/engine-connections.js';
 import { createHttpServer, originAllowed } from './transport/http.js';
+import { startMetricsServer } from './transport/metrics.js';
 import { createSchemas } from './transport/schemas.js';
 import { attachChat } from './transport/socket.js';
 import { loadWorkflow } from './workflow/load.js';
@@ -52,6 +53,8 @@ export interface App {
   engine: ConversationEngine;
   /** Where the server listens, e.g. http://127.0.0.1:5000. */
   url: string;
+  /** Where the METRICS_PORT listener serves /metrics, when there is one. */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -259,8 +262,27 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
     listeningUrl = config.host === '0.0.0.0' ? `http://localhost:${port}` : url;
-    logger.info({ url, database: database.embedded ? 'embedded' : 'external' }, 'lead-capture-bot listening');
-    return { config, logger, workflow, orm, store, engine, url, close };
+    let metricsUrl: string | undefined;
+    if (config.metrics.port !== undefined) {
+      const listener = await startMetricsServer(config, metrics);
+      undo.push(listener.close);
+      metricsUrl = listener.url;
+    }
+    logger.info(
+      { url, metricsUrl, database: database.embedded ? 'embedded' : 'external' },
+      'lead-capture-bot listening',
+    );
+    return {
+      config,
+      logger,
+      workflow,
+      orm,
+      store,
+      engine,
+      url,
+      ...(metricsUrl ? { metricsUrl } : {}),
+      close,
+    };
   } catch (err) {
     await close();
     throw err;

@@ -183,6 +183,18 @@ const envSchema = z.object({
   TEAMS_WEBHOOK_URL: optionalUrl,
   WEBHOOK_URL: optionalUrl,
   WEBHOOK_SECRET: z.string().min(1).optional(),
+  /**
+   * Bearer token Prometheus sends for `/metrics` (`authorization: { credentials: … }` in its scrape
+   * config). Without it and without METRICS_PORT, `/metrics` is not served.
+   */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * Serve `/metrics` on this port (on METRICS_HOST) instead of the main one; the main port then has no
+   * `/metrics`. METRICS_TOKEN, if set, is required there too.
+   */
+  METRICS_PORT: int(0, 65535).optional(),
+  /** Address of the METRICS_PORT listener; loopback unless Prometheus scrapes from another host. */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -254,6 +266,8 @@ export interface Config {
     webhookUrl?: string;
     webhookSecret?: string;
   };
+  /** Who may read `/metrics`, and where it is served (see METRICS_TOKEN, METRICS_PORT). */
+  metrics: { token?: string; port?: number; host: string };
 }
 
 export class ConfigError extends Error {
@@ -274,6 +288,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     const needed = Math.ceil((parsed.data.NOTIFY_TIMEOUT_MS * 4 + 1000) / 1000);
     lines.push(`  NOTIFY_LOCK_SECONDS: must be at least 4 × NOTIFY_TIMEOUT_MS + 1 s (${needed} s here)`);
   }
+  if (parsed.success && parsed.data.METRICS_PORT && parsed.data.METRICS_PORT === parsed.data.PORT)
+    lines.push('  METRICS_PORT: must differ from PORT (leave it unset to serve /metrics on PORT)');
   if (!parsed.success || lines.length > 0)
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   const e = parsed.data;
@@ -334,6 +350,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       webhookUrl: e.WEBHOOK_URL,
       webhookSecret: e.WEBHOOK_SECRET,
     },
+    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
   });
 }
 

@@ -27,7 +27,9 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
 
 /**
  * POSTs JSON with a timeout. 2xx is delivered; 429 (with Retry-After), 5xx, timeouts and connection
- * errors are worth retrying; any other 4xx is permanent.
+ * errors are worth retrying; any other 4xx is permanent. Redirects are not followed: a 3xx could send
+ * the lead (a 307/308 replays the body) to an address nobody configured, so it is a failed delivery —
+ * permanent for 301 and 308 (moved for good: the URL must be changed), retried like a 5xx otherwise.
  */
 export async function postJson(
   url: string,
@@ -41,6 +43,7 @@ export async function postJson(
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
       body,
+      redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
@@ -53,6 +56,13 @@ export async function postJson(
   }
   await res.body?.cancel().catch(() => {});
   if (res.ok) return;
+  if (res.status >= 300 && res.status < 400) {
+    const to = res.headers.get('location')?.slice(0, 200);
+    throw new DeliveryError(
+      `HTTP ${res.status} redirect${to ? ` to ${to}` : ''} not followed: configure the final URL`,
+      res.status !== 301 && res.status !== 308,
+    );
+  }
   if (res.status === 429)
     throw new DeliveryError('429 Too Many Requests', true, retryAfterMs(res.headers.get('retry-after')));
   throw new DeliveryError(`HTTP ${res.status}`, res.status >= 500);

@@ -20,6 +20,8 @@ export interface NotificationMessage {
   trigger: string;
   /** "SQL lead: Asha (score 85)". */
   title: string;
+  /** The parts of the title, so a chat channel can escape the visitor's name alone (`titleWith`). */
+  headline: { what: string; name: string; score: number };
   profile: [label: string, value: string][];
   breakdown: { behavior: string; points: number; count: number }[];
   /** The session in the agent console. */
@@ -55,6 +57,7 @@ export function buildMessage(
     id: `msg_${n.id}`,
     trigger: kind,
     title: `${what}: ${name} (score ${lead.score})`,
+    headline: { what, name, score: lead.score },
     profile,
     breakdown: scoreBreakdown(ledger),
     link: `${publicUrl}/agent#session=${lead.id}`,
@@ -62,6 +65,12 @@ export function buildMessage(
     lead,
     ledger,
   };
+}
+
+/** The title with the visitor's name passed through `esc` (chat channels escape it for their markup). */
+export function titleWith(m: Pick<NotificationMessage, 'headline'>, esc: (s: string) => string): string {
+  const { what, name, score } = m.headline;
+  return `${what}: ${esc(name)} (score ${score})`;
 }
 
 /** The message as plain text lines (e-mail text body, chat fallbacks). */

@@ -1,12 +1,12 @@
 import { Readable } from 'node:stream';
-import { stringify } from 'csv-stringify';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Authenticator } from '../agents/auth.js';
 import type { AgentTokens } from '../agents/tokens.js';
 import { agentRoles } from '../agents/tokens.js';
-import { CRM_FIELDS, crmExport } from '../leads/views.js';
+import { leadsCsv } from '../leads/csv.js';
+import { crmExport } from '../leads/views.js';
 import type { LeadFilter, LeadRow, SessionStore } from '../persistence/session-store.js';
 import { responses, text } from './schemas.js';
 
@@ -19,7 +19,6 @@ export interface AgentsRestDeps {
 }
 
 const exportRow = (lead: LeadRow) => ({ session_id: lead.id, ...crmExport(lead, lead.takenOverBy ?? null) });
-const EXPORT_COLUMNS = ['session_id', ...CRM_FIELDS];
 
 const classification = z.enum(['SQL', 'MQL', 'Unqualified']);
 const leadsQuery = z.strictObject({
@@ -143,14 +142,7 @@ export function registerAgentRoutes(
         const lines = rows.map((r: unknown) => `${JSON.stringify(r)}\n`);
         return reply.type('application/x-ndjson; charset=utf-8').send(lines);
       }
-      const csv = rows.pipe(
-        stringify({
-          header: true,
-          columns: EXPORT_COLUMNS,
-          cast: { object: (v) => (Array.isArray(v) ? v.join('; ') : JSON.stringify(v)) },
-        }),
-      );
-      return reply.type('text/csv; charset=utf-8').send(csv);
+      return reply.type('text/csv; charset=utf-8').send(rows.pipe(leadsCsv()));
     },
   );
 

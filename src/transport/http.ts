@@ -23,6 +23,7 @@ import { type AgentsRestDeps, registerAgentRoutes } from './agents-rest.js';
 import { registerAnalyticsRoutes } from './analytics-rest.js';
 import { trustProxyFn } from './client-address.js';
 import { type ExperimentsRestDeps, registerExperimentRoutes } from './experiments-rest.js';
+import { registerMetricsRoute } from './metrics.js';
 import { type NotificationsRestDeps, registerNotificationRoutes } from './notifications-rest.js';
 import { registerRestRoutes } from './rest.js';
 import { responses, type Schemas } from './schemas.js';
@@ -181,9 +182,9 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
       },
     );
 
-  app.get('/metrics', { ...unlimited, schema: { hide: true } }, async (_req, reply) => {
-    return reply.type(metrics.registry.contentType).send(await metrics.scrape());
-  });
+  // Not public: only with METRICS_TOKEN, and only when METRICS_PORT does not give it a listener of its own.
+  if (config.metrics.token !== undefined && config.metrics.port === undefined)
+    registerMetricsRoute(app, metrics, config.metrics.token);
 
   // A route that declares `security` checks the credential before anything else about the request:
   // without one, a caller learns nothing (not even what the body should look like). The handlers still

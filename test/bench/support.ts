@@ -26,6 +26,8 @@ export const LOOSE_LIMITS: Record<string, string> = {
   SOCKET_EVENT_BURST: '1000',
   // Every load generator connects from 127.0.0.1: no per-address connection cap.
   MAX_CONNECTIONS_PER_IP: '0',
+  // /metrics is served only with a token; `scrape` sends it.
+  METRICS_TOKEN: 'bench-metrics-token-0123456789',
 };
 
 /** Server settings a run may set from its own environment (write-path tuning), passed on as they are. */
@@ -124,7 +126,11 @@ export function budgetLine(b: ReturnType<typeof cpuPerEvent>, unit = 'event'): s
 
 /** Prometheus gauges of a server (its default process metrics carry the `lcb_` prefix). */
 export async function scrape(url: string): Promise<Record<string, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const res = await fetch(`${url}/metrics`, {
+    headers: { authorization: `Bearer ${LOOSE_LIMITS.METRICS_TOKEN}` },
+  });
+  if (!res.ok) throw new Error(`GET /metrics answered ${res.status}`);
+  const text = await res.text();
   const out: Record<string, number> = {};
   for (const line of text.split('\n')) {
     const m = /^([a-z_:]+)(?:\{[^}]*\})? (\S+)$/.exec(line);

@@ -109,6 +109,22 @@ describe('access control on every route', () => {
     expect(await counts()).toEqual(before);
   });
 
+  it('/metrics is not served without METRICS_TOKEN or METRICS_PORT, whatever credential is offered', async () => {
+    const admin = await new AgentTokens(SECRET).sign({ id: 'root', name: 'Root', role: 'admin' });
+    const offers: Record<string, string>[] = [
+      {},
+      { authorization: `Bearer ${API_KEY}` },
+      { authorization: `Bearer ${admin}` },
+    ];
+    for (const headers of offers) {
+      const res = await fetch(`${t.app.url}/metrics`, { headers });
+      expect(res.status).toBe(404);
+      expect(await res.text()).not.toContain('lcb_');
+    }
+    // /health stays public.
+    expect((await fetch(`${t.app.url}/health`)).status).toBe(200);
+  });
+
   it('a visitor socket acts on its own session only, whatever session id its messages carry', async () => {
     const socket: Socket = io(`${t.app.url}/chat`, {
       transports: ['websocket'],
@@ -159,5 +175,52 @@ describe('access control on every route', () => {
       socket.close();
       expect(err.data?.code).toBe('unauthorized');
     }
+  });
+});
+
+describe('who may read /metrics', () => {
+  const TOKEN = 'metrics-token-for-prometheus-0123';
+  let onMain: TestApp;
+  let ownPort: TestApp;
+  const scrape = (url: string, headers: Record<string, string> = {}) => fetch(`${url}/metrics`, { headers });
+
+  beforeAll(async () => {
+    onMain = await startTestApp({ API_KEYS: API_KEY, METRICS_TOKEN: TOKEN });
+    ownPort = await startTestApp({ METRICS_TOKEN: TOKEN, METRICS_PORT: '0' }, {}, onMain.db);
+  });
+  afterAll(async () => {
+    await ownPort?.close();
+    await onMain?.close();
+  });
+
+  it('with METRICS_TOKEN: 401 without the bearer token (or with an API key), 200 with it', async () => {
+    const refused: Record<string, string>[] = [
+      {},
+      { authorization: `Bearer ${TOKEN}x` },
+      { authorization: `Bearer ${API_KEY}` },
+      { authorization: `Basic ${TOKEN}` },
+      { authorization: TOKEN },
+    ];
+    for (const headers of refused) {
+      const res = await scrape(onMain.app.url, headers);
+      expect(res.status, JSON.stringify(headers)).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+    }
+    const res = await scrape(onMain.app.url, { authorization: `Bearer ${TOKEN}` });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/^# TYPE lcb_events_total counter$/m);
+  });
+
+  it('with METRICS_PORT: not on the public port; on its own loopback listener, which serves nothing else', async () => {
+    expect(ownPort.app.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await scrape(ownPort.app.url, { authorization: `Bearer ${TOKEN}` })).status).toBe(404);
+    const metricsUrl = ownPort.app.metricsUrl!;
+    expect((await scrape(metricsUrl)).status).toBe(401);
+    const res = await scrape(metricsUrl, { authorization: `Bearer ${TOKEN}` });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('lcb_socket_connections');
+    for (const path of ['/health', '/api/questions', '/openapi.json'])
+      expect((await fetch(`${metricsUrl}${path}`)).status, path).toBe(404);
   });
 });

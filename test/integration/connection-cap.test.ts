@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { METRICS_TOKEN, scrapeMetrics, startTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 /**
@@ -108,7 +108,7 @@ function rawUpgrade(url: string, headers: Record<string, string>): Promise<{ sta
 /** Open /chat connections as the server counts them (lcb_socket_connections), once it settles on `want`. */
 async function settle(url: string, want: number): Promise<number> {
   const gauge = async () => {
-    const text = await (await fetch(`${url}/metrics`)).text();
+    const text = await scrapeMetrics(url);
     return Number(/^lcb_socket_connections (\d+)/m.exec(text)?.[1]);
   };
   const deadline = Date.now() + WAIT_MS;
@@ -137,12 +137,12 @@ describe('MAX_CONNECTIONS_PER_IP', () => {
     db = await createTestDatabase();
     // One proxy in front (a hop count, as in docker-compose): its X-Forwarded-For entry is the client.
     behindProxy = await startTestApp(
-      { MAX_CONNECTIONS_PER_IP: '3', TRUST_PROXY: '1', RATE_LIMIT_PER_MINUTE: '2' },
+      { MAX_CONNECTIONS_PER_IP: '3', TRUST_PROXY: '1', RATE_LIMIT_PER_MINUTE: '2', METRICS_TOKEN },
       {},
       db,
     );
-    direct = await startTestApp({ MAX_CONNECTIONS_PER_IP: '2' }, {}, db);
-    uncapped = await startTestApp({ MAX_CONNECTIONS_PER_IP: '0' }, {}, db);
+    direct = await startTestApp({ MAX_CONNECTIONS_PER_IP: '2', METRICS_TOKEN }, {}, db);
+    uncapped = await startTestApp({ MAX_CONNECTIONS_PER_IP: '0', METRICS_TOKEN }, {}, db);
   });
   afterAll(async () => {
     await behindProxy?.close();

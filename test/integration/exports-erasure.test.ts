@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRetention } from '../../src/persistence/retention.js';
@@ -150,5 +151,89 @@ describe('exports, erasure and retention', () => {
     expect(left).toBe(total - 2);
     const [{ leads }] = (await t.db.query('select count(*)::int as leads from leads')) as [{ leads: number }];
     expect(leads).toBe(26);
+  });
+
+  it('a CSV export opened in a spreadsheet runs no visitor-written formula; phone numbers stay usable', async () => {
+    const post = async (path: string, body: unknown) => {
+      const res = await fetch(`${t.app.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(res.status, path).toBe(200);
+      return (await res.json()) as { session_id: string };
+    };
+    // Through the visitor's own REST doors, as an attacker would.
+    const evil = (await post('/api/session/start', { utm_source: '=1+1' })).session_id;
+    await post('/api/lead/profile', {
+      session_id: evil,
+      profile_data: {
+        name: '=HYPERLINK("http://evil.example","x")',
+        email: '-2+3@example.com',
+        phone: '+91 98765 43210',
+        location: '@SUM(1,1)',
+        business_type: '-1+1',
+        staff_size: '+1+1',
+        monthly_sales: '＝1+1',
+        features_interested: ['+cmd|calc', 'Billing'],
+      },
+    });
+    const phoneOnly = (await post('/api/session/start', { utm_source: '=1+1' })).session_id;
+    await post('/api/lead/profile', {
+      session_id: phoneOnly,
+      profile_data: { name: 'Priya', phone: '98765 43211' },
+    });
+
+    const res = await fetch(
+      `${t.app.url}/api/leads/export?format=csv&utm_source=${encodeURIComponent('=1+1')}`,
+      {
+        headers: auth,
+      },
+    );
+    expect(res.status).toBe(200);
+    const records = parse(await res.text(), { columns: true }) as Record<string, string>[];
+    expect(records.map((r) => r.session_id).sort()).toEqual([evil, phoneOnly].sort());
+    const row = records.find((r) => r.session_id === evil)!;
+    expect(row).toMatchObject({
+      name: `'=HYPERLINK("http://evil.example","x")`,
+      utm_source: "'=1+1",
+      email: "'-2+3@example.com",
+      location: "'@SUM(1,1)",
+      business_type: "'-1+1",
+      staff_size: "'+1+1",
+      monthly_sales: "'＝1+1",
+      features_interested: "'+cmd|calc; Billing",
+      contact_info: "'-2+3@example.com / +919876543210",
+      // An E.164 number is no formula: the phone column keeps it as the CRM expects it.
+      phone: '+919876543210',
+    });
+    expect(records.find((r) => r.session_id === phoneOnly)).toMatchObject({
+      name: 'Priya',
+      phone: '+919876543211',
+      contact_info: '+919876543211',
+    });
+    // No other cell starts like a formula.
+    for (const r of records)
+      for (const [column, value] of Object.entries(r)) {
+        if (column === 'phone' || (column === 'contact_info' && /^\+\d+$/.test(value))) continue;
+        expect(value, column).not.toMatch(/^[=+\-@\t\r＝＋－＠]/);
+      }
+
+    // NDJSON is data, not a sheet: the values as the visitor gave them.
+    const nd = await fetch(
+      `${t.app.url}/api/leads/export?format=ndjson&utm_source=${encodeURIComponent('=1+1')}`,
+      {
+        headers: auth,
+      },
+    );
+    const json = (await nd.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(json.find((r) => r.session_id === evil)).toMatchObject({
+      name: '=HYPERLINK("http://evil.example","x")',
+      utm_source: '=1+1',
+      phone: '+919876543210',
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
@@ -47,6 +48,18 @@ async function startNginx(dir: string, conf: string, port: number) {
   };
 }
 
+/** The status nginx answers to a GET whose request line carries `path` exactly as written. */
+function rawGet(port: number, path: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /** A visitor over one transport: connects, answers the greeting and one question. */
 async function journey(url: string, transports: ('polling' | 'websocket')[]) {
   const socket = io(`${url}/chat`, { transports, reconnection: false, forceNew: true, timeout: 5000 });
@@ -73,6 +86,8 @@ async function journey(url: string, transports: ('polling' | 'websocket')[]) {
   }
 }
 
+const SCRAPE_TOKEN = 'nginx-test-metrics-token-0123';
+
 describe('two nodes behind nginx with deploy/nginx.conf', () => {
   let db: TestDatabase;
   let nodes: NodeProcess[] = [];
@@ -87,6 +102,7 @@ describe('two nodes behind nginx with deploy/nginx.conf', () => {
       REDIS_URL: testRedisUrl(),
       REDIS_PREFIX: randomPrefix(),
       TRUST_PROXY: '1',
+      METRICS_TOKEN: SCRAPE_TOKEN,
     };
     nodes = await Promise.all([startNode(env, 'node-a'), startNode(env, 'node-b')]);
     upstreams = nodes.map((n) => n.url.replace('http://', ''));
@@ -108,6 +124,32 @@ describe('two nodes behind nginx with deploy/nginx.conf', () => {
         ...Array.from({ length: 4 }, () => journey(url, ['polling', 'websocket'])),
       ]);
       expect(results).toEqual(results.map(() => 'ok'));
+    } finally {
+      await nginx.stop();
+    }
+  });
+
+  it('refuses /metrics however it is spelled, even with the token; a node itself serves it to Prometheus', async () => {
+    const port = await freePort();
+    const nginx = await startNginx(dir, localConfig(dir, port, upstreams), port);
+    try {
+      const auth = { authorization: `Bearer ${SCRAPE_TOKEN}` };
+      // Sent as raw request lines: fetch would normalise some of these paths itself.
+      for (const path of [
+        '/metrics',
+        '/metrics/',
+        '//metrics',
+        '/%6Detrics',
+        '/METRICS',
+        '/./metrics',
+        '/x/../metrics',
+        '/metrics?x=1',
+      ]) {
+        const status = await rawGet(port, path, auth);
+        expect(status, path).toBe(403);
+      }
+      expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+      expect((await fetch(`${nodes[0]!.url}/metrics`, { headers: auth })).status).toBe(200);
     } finally {
       await nginx.stop();
     }

@@ -441,8 +441,12 @@ describe('notifications on every channel', () => {
       const fields = blocks.find((b) => b.type === 'section' && b.fields)?.fields as Json[];
       expect(fields.length).toBeGreaterThan(0);
       expect(fields.length).toBeLessThanOrEqual(10);
-      expect(fields).toContainEqual({ type: 'mrkdwn', text: '*Name*\nAsha Rao' });
-      expect(fields).toContainEqual({ type: 'mrkdwn', text: '*Business*\nRestaurant / Café' });
+      expect(fields).toContainEqual({ type: 'mrkdwn', text: '*Name*\nAsha Rao', verbatim: true });
+      expect(fields).toContainEqual({
+        type: 'mrkdwn',
+        text: '*Business*\nRestaurant / Café',
+        verbatim: true,
+      });
       const actions = blocks.find((b) => b.type === 'actions');
       expect(actions.elements[0]).toMatchObject({ type: 'button', url: link() });
     }
@@ -459,7 +463,8 @@ describe('notifications on every channel', () => {
       expect(embed).toMatchObject({ title: h.json.content, url: link() });
       expect(embed.fields).toContainEqual(expect.objectContaining({ name: 'Name', value: 'Asha Rao' }));
       expect(embed.fields).toContainEqual(
-        expect.objectContaining({ name: 'Location', value: 'Koramangala <Bengaluru> & Co' }),
+        // Discord's markdown escape: the brackets are shown, not read as a tag.
+        expect.objectContaining({ name: 'Location', value: 'Koramangala \\<Bengaluru\\> & Co' }),
       );
       expect(embed.fields.length).toBeLessThanOrEqual(25);
     }
@@ -652,6 +657,99 @@ describe('notifications on every channel', () => {
       'SQL lead: Ravi Kumar (score 75)',
     ]);
   });
+
+  it('visitor text in Slack, Discord and Teams pings nobody, links nowhere and formats nothing', async () => {
+    const { engine } = t.app;
+    const id = (await engine.startSession({ utmSource: '@here' })).sessionId;
+    const name = '<!channel> @everyone *bold* <https://evil.example|click>';
+    const place = '[click](https://evil.example) _it_ ~gone~ `code` <@U024BE7LH> @here';
+    await engine.handle(id, { kind: 'profile', profile: { name } });
+    await answerAll(engine, id, place);
+    await settled(t.db, id, 6);
+    const ZW = '\u200B';
+    const pings = /@(everyone|here|channel)/;
+    const bareUrl = /https?:\/\//;
+
+    // Slack: & < > as entities, so no <!channel>, <@U…> or <url|label> is parsed; formatting characters
+    // between zero-width spaces in mrkdwn; bare mentions and addresses broken; mrkdwn objects verbatim.
+    const [s] = slack.of(id);
+    expect(s).toBeDefined();
+    const textObjects = (v: unknown): { type: string; text: string; verbatim?: boolean }[] =>
+      Array.isArray(v)
+        ? v.flatMap(textObjects)
+        : v && typeof v === 'object'
+          ? [
+              ...((v as Json).type === 'plain_text' || (v as Json).type === 'mrkdwn' ? [v as Json] : []),
+              ...Object.values(v).flatMap(textObjects),
+            ]
+          : [];
+    const slackTexts = [{ type: 'mrkdwn', text: s!.json.text as string }, ...textObjects(s!.json.blocks)];
+    expect(slackTexts.length).toBeGreaterThan(10);
+    for (const x of slackTexts) {
+      expect(x.text).not.toMatch(/[<>]/);
+      expect(x.text).not.toMatch(pings);
+      expect(x.text).not.toMatch(bareUrl);
+      if (x.type === 'mrkdwn') expect(x.text).not.toMatch(/\*bold\*|_it_|~gone~|`code`/);
+    }
+    for (const x of textObjects(s!.json.blocks).filter((o) => o.type === 'mrkdwn'))
+      expect(x.verbatim, x.text).toBe(true);
+    expect(s!.json.text).toBe(
+      `SQL lead: &lt;!channel&gt; @${ZW}everyone ${ZW}*${ZW}bold${ZW}*${ZW} &lt;https:${ZW}//evil.example|click&gt; (score 75)`,
+    );
+    expect(s!.json.blocks[0].text.text).toBe(
+      `SQL lead: &lt;!channel&gt; @${ZW}everyone *bold* &lt;https:${ZW}//evil.example|click&gt; (score 75)`,
+    );
+    const location = textObjects(s!.json.blocks).find((o) => o.text.startsWith('*Location*\n'))!;
+    // Without the zero-width spaces it reads as the visitor wrote it, with Slack's three entities.
+    expect(location.text.replaceAll(ZW, '')).toBe(
+      '*Location*\n[click](https://evil.example) _it_ ~gone~ `code` &lt;@U024BE7LH&gt; @here',
+    );
+
+    // Discord: markdown escaped with backslashes, and the payload allows no mention at all.
+    const [d] = discord.of(id);
+    expect(d).toBeDefined();
+    expect(d!.json.allowed_mentions).toEqual({ parse: [] });
+    const escapedName = `\\<!channel\\> @${ZW}everyone \\*bold\\* \\<https\\://evil.example\\|click\\>`;
+    expect(d!.json.content).toBe(`SQL lead: ${escapedName} (score 75)`);
+    expect(d!.json.embeds[0].title).toBe(`SQL lead: ${escapedName} (score 75)`);
+    const embedFields: { name: string; value: string }[] = d!.json.embeds[0].fields;
+    expect(embedFields.find((f) => f.name === 'Location')?.value).toBe(
+      `\\[click\\](https\\://evil.example) \\_it\\_ \\~gone\\~ \\\`code\\\` \\<@U024BE7LH\\> @${ZW}here`,
+    );
+    expect(embedFields.find((f) => f.name === 'Source')?.value).toBe(`@${ZW}here`);
+    for (const f of embedFields) {
+      // Every markdown character is escaped (nothing else in these values starts a backslash).
+      expect(f.value, f.name).not.toMatch(/(^|[^\\])[<>[\]*_~`|:]/);
+      expect(f.value, f.name).not.toMatch(pings);
+      expect(f.value, f.name).not.toMatch(bareUrl);
+    }
+
+    // Teams: markdown escaped with backslashes; <at> tags, links and broadcast words inert.
+    const [m] = teams.of(id);
+    expect(m).toBeDefined();
+    const card = m!.json.attachments[0].content;
+    expect(card.body[0].text).toBe(
+      `SQL lead: \\<!channel\\> @${ZW}everyone \\*bold\\* \\<https:${ZW}//evil.example|click\\> (score 75)`,
+    );
+    const facts: { title: string; value: string }[] = card.body.find((b: Json) => b.type === 'FactSet').facts;
+    expect(facts.find((f) => f.title === 'Location')?.value).toBe(
+      `\\[click\\](https:${ZW}//evil.example) \\_it\\_ \\~gone\\~ \\\`code\\\` \\<@U024BE7LH\\> @${ZW}here`,
+    );
+    for (const f of facts) {
+      expect(f.value, f.title).not.toMatch(/(^|[^\\])[<>[\]*_~`]/);
+      expect(f.value, f.title).not.toMatch(pings);
+      expect(f.value, f.title).not.toMatch(bareUrl);
+    }
+
+    // E-mail escapes for HTML, and the CRM webhook is data: both carry the name as given.
+    expect(crm.of(id).find((h) => h.json.type === 'lead.sql')?.json.data).toMatchObject({
+      name,
+      location: place,
+    });
+    const mail = smtp.mails.find((x) => x.session === id)!;
+    expect(mail.parsed.subject).toBe(`SQL lead: ${name} (score 75)`);
+    expect(mail.parsed.html).not.toContain('<!channel>');
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------
@@ -698,6 +796,8 @@ describe('delivery failures, dead letters, REST and metrics', () => {
       NOTIFY_POLL_SECONDS: '1',
       NOTIFY_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
       NOTIFY_LOCK_SECONDS: '5',
+      // Metrics on a listener of their own (loopback), as a Prometheus next to the node would scrape.
+      METRICS_PORT: '0',
     });
   });
   afterAll(async () => {
@@ -775,7 +875,10 @@ describe('delivery failures, dead letters, REST and metrics', () => {
   it('/metrics counts outcomes by channel and the outbox by status, as the table tells', async () => {
     const rows = await t.db.query<NotificationRow>('select * from notifications');
     expect(rows.every((r) => r.status === 'sent' || r.status === 'dead')).toBe(true);
-    const res = await fetch(`${t.app.url}/metrics`);
+    // Not on the public port; on the metrics listener without a token (none is configured).
+    expect((await fetch(`${t.app.url}/metrics`)).status).toBe(404);
+    expect(t.app.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const res = await fetch(`${t.app.metricsUrl}/metrics`);
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text).toContain('# TYPE lcb_notifications_total counter');
@@ -967,6 +1070,64 @@ describe('delivery failures, dead letters, REST and metrics', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------
+
+describe('redirects are not followed', () => {
+  const MAX_ATTEMPTS = 2;
+  let t: TestApp;
+  /** Where the redirects point: it must never hear of a lead. */
+  const target = new Receiver();
+  const crmHop = new Receiver();
+  const slackHop = new Receiver();
+
+  beforeAll(async () => {
+    await Promise.all([target.start(), crmHop.start(), slackHop.start()]);
+    // A 307 would replay the POST with its body at the new address; a 302 would turn it into a GET.
+    crmHop.fallback = { status: 307, headers: { location: `${target.url}/caught/crm` } };
+    slackHop.fallback = { status: 302, headers: { location: `${target.url}/caught/slack` } };
+    t = await startTestApp({
+      WEBHOOK_URL: `${crmHop.url}/crm`,
+      SLACK_WEBHOOK_URL: `${slackHop.url}/slack`,
+      NOTIFY_BACKOFF_MS: '50',
+      NOTIFY_POLL_SECONDS: '1',
+      NOTIFY_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await Promise.all([target.close(), crmHop.close(), slackHop.close()]);
+  });
+
+  it('a 307 (webhook) or 302 (chat) is a failed delivery, retried and then dead-lettered; the target hears nothing', async () => {
+    const { sessionId } = await t.app.engine.startSession({});
+    await answerAll(t.app.engine, sessionId);
+    const rows = await settled(t.db, sessionId, 2);
+    expect(rows.map((r) => r.channel).sort()).toEqual(['slack', 'webhook']);
+    for (const r of rows) {
+      const status = r.channel === 'slack' ? 302 : 307;
+      expect(r, r.channel).toMatchObject({ status: 'dead', attempts: MAX_ATTEMPTS });
+      expect(r.last_error).toBe(
+        `HTTP ${status} redirect to ${target.url}/caught/${r.channel === 'slack' ? 'slack' : 'crm'} not followed: configure the final URL`,
+      );
+    }
+    expect(crmHop.of(sessionId).map((h) => h.reply)).toEqual([307, 307]);
+    expect(slackHop.of(sessionId).map((h) => h.reply)).toEqual([302, 302]);
+    await sleep(300);
+    expect(target.hits).toEqual([]);
+  });
+
+  it('a 301 is permanent: dead after one attempt', async () => {
+    crmHop.fallback = { status: 301, headers: { location: `${target.url}/caught/moved` } };
+    const { sessionId } = await t.app.engine.startSession({});
+    await answerAll(t.app.engine, sessionId);
+    const rows = await settled(t.db, sessionId, 2);
+    const webhook = rows.find((r) => r.channel === 'webhook')!;
+    expect(webhook).toMatchObject({ status: 'dead', attempts: 1 });
+    expect(webhook.last_error).toMatch(/^HTTP 301 redirect to .*\/caught\/moved not followed/);
+    expect(crmHop.of(sessionId).map((h) => h.reply)).toEqual([301]);
+    await sleep(300);
+    expect(target.hits).toEqual([]);
+  });
+});
 
 describe('waking the dispatcher', () => {
   /** Counts every UPDATE statement on the outbox (a claim is one), rows or none, in `outbox_updates`. */

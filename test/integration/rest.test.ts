@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultWorkflow } from '../../src/workflow/default.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { METRICS_TOKEN, startTestApp, type TestApp } from '../support/app.js';
 import { TestClock } from '../support/engine.js';
 
 /**
@@ -181,7 +181,7 @@ describe('REST API', () => {
   };
 
   beforeAll(async () => {
-    t = await startTestApp({ RATE_LIMIT_PER_MINUTE: '100000' }, { now: clock.now });
+    t = await startTestApp({ RATE_LIMIT_PER_MINUTE: '100000', METRICS_TOKEN }, { now: clock.now });
     base = t.app.url;
   });
   afterAll(async () => {
@@ -1274,7 +1274,7 @@ describe('REST API', () => {
         return line ? Number(line.split(' ')[1]) : 0;
       };
       const read = async () => {
-        const r = await get<string>('/metrics');
+        const r = await get<string>('/metrics', { authorization: `Bearer ${METRICS_TOKEN}` });
         expect(r.status).toBe(200);
         expect(r.headers.get('content-type')).toMatch(/^text\/plain/);
         return r.body;
@@ -1318,7 +1318,7 @@ describe('REST API', () => {
   describe('rate limit (RATE_LIMIT_PER_MINUTE=5)', () => {
     let limited: TestApp;
     beforeAll(async () => {
-      limited = await startTestApp({ RATE_LIMIT_PER_MINUTE: '5' }, {}, t.db);
+      limited = await startTestApp({ RATE_LIMIT_PER_MINUTE: '5', METRICS_TOKEN }, {}, t.db);
     });
     afterAll(async () => {
       await limited?.close();
@@ -1359,7 +1359,8 @@ describe('REST API', () => {
       const health = await send<Record<string, string>>(url, 'GET', '/health');
       expect(health.status).toBe(200);
       expect(health.body).toMatchObject({ status: 'healthy', database: 'up' });
-      expect((await send(url, 'GET', '/metrics')).status).toBe(200);
+      const scrape = { authorization: `Bearer ${METRICS_TOKEN}` };
+      expect((await send(url, 'GET', '/metrics', undefined, scrape)).status).toBe(200);
       expect((await send(url, 'GET', '/openapi.json')).status).toBe(200);
       // Another server's limit is its own.
       expect((await get('/api/questions')).status).toBe(200);

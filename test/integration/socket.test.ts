@@ -1,6 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { METRICS_TOKEN, scrapeMetrics, startTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { TestClock } from '../support/engine.js';
 import { Recorder } from '../support/recorder.js';
@@ -340,7 +340,7 @@ describe('the /chat namespace', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp({}, { now: clock.now });
+    t = await startTestApp({ METRICS_TOKEN }, { now: clock.now });
   });
   afterAll(async () => {
     await t?.close();
@@ -835,7 +835,7 @@ describe('the /chat namespace', () => {
 
   describe('metrics', () => {
     const gauge = async () => {
-      const text = await (await fetch(`${t.app.url}/metrics`)).text();
+      const text = await scrapeMetrics(t.app.url);
       const m = /^lcb_socket_connections (\d+)/m.exec(text);
       expect(m, 'lcb_socket_connections in /metrics').not.toBeNull();
       return Number(m![1]);

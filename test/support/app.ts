@@ -34,3 +34,13 @@ export async function startTestApp(
     },
   };
 }
+
+/** The METRICS_TOKEN of the test servers that read their metrics (`/metrics` is not public). */
+export const METRICS_TOKEN = 'test-metrics-token-0123456789';
+
+/** The Prometheus text of a server started with METRICS_TOKEN (fails on any other answer). */
+export async function scrapeMetrics(url: string): Promise<string> {
+  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}: ${await res.text()}`);
+  return res.text();
+}

@@ -37,6 +37,8 @@ describe('loadConfig', () => {
     expect(c.workflowFile).toBeUndefined();
     expect(c.notifications.salesTeamEmails).toEqual([]);
     expect(c.notifications.senderEmail).toBe('noreply@example.com');
+    // /metrics is not served until a token or a port of its own is given.
+    expect(c.metrics).toEqual({ token: undefined, port: undefined, host: '127.0.0.1' });
     // Outside production a missing key is generated.
     expect(c.secretKey).toMatch(/^[0-9a-f]{64}$/);
     expect(c.nodeId.length).toBeGreaterThan(0);
@@ -92,8 +94,20 @@ describe('loadConfig', () => {
     ['DB_MIGRATE_ON_START', 'maybe'],
     ['SMTP_URL', 'not a url'],
     ['SECRET_KEY', 'short'],
+    ['METRICS_TOKEN', 'short'],
+    ['METRICS_PORT', '70000'],
   ])('rejects %s=%s naming it', (name, value) => {
     expect(configError({ [name]: value }).message).toContain(`${name}: `);
+  });
+
+  it('takes the metrics token and listener, and refuses a metrics port that is the main port', () => {
+    const c = loadConfig({
+      METRICS_TOKEN: 'prometheus-scrape-token',
+      METRICS_PORT: '9464',
+      METRICS_HOST: '0.0.0.0',
+    });
+    expect(c.metrics).toEqual({ token: 'prometheus-scrape-token', port: 9464, host: '0.0.0.0' });
+    expect(configError({ PORT: '5000', METRICS_PORT: '5000' }).message).toContain('METRICS_PORT: ');
   });
 
   it('requires SECRET_KEY in production', () => {

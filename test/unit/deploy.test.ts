@@ -10,7 +10,7 @@ describe('docker-compose.yml', () => {
       {
         image?: string;
         build?: string;
-        ports?: string[];
+        ports?: (string | { published?: string | number; host_ip?: string })[];
         volumes?: string[];
         environment?: Record<string, string>;
         healthcheck?: { test: string[] };
@@ -42,6 +42,9 @@ describe('docker-compose.yml', () => {
         NODE_ID: app,
         TRUST_PROXY: '1',
         SMTP_URL: 'smtp://mailpit:1025',
+        // Empty (unset) unless the operator gives one: /metrics is then not served at all.
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's interpolation, not JavaScript's
+        METRICS_TOKEN: '${METRICS_TOKEN:-}',
       });
       // Only nginx is published: the apps are reached through it.
       expect(s.ports).toBeUndefined();
@@ -63,6 +66,43 @@ describe('docker-compose.yml', () => {
     // Read timeout longer than socket.io's ping interval + timeout (45 s).
     const timeout = Number(/proxy_read_timeout (\d+)s;/.exec(nginx)?.[1]);
     expect(timeout).toBeGreaterThan(45);
+  });
+});
+
+describe('what the deployment exposes', () => {
+  const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as {
+    services: Record<string, { ports?: (string | { published?: string | number; host_ip?: string })[] }>;
+  };
+  /** A published port's host address: `127.0.0.1:8025:8025` → 127.0.0.1, `8025:8025` → all interfaces. */
+  const hostIp = (p: string | { host_ip?: string }) => {
+    if (typeof p !== 'string') return p.host_ip ?? '0.0.0.0';
+    const parts = p.split(':');
+    return parts.length >= 3
+      ? parts
+          .slice(0, -2)
+          .join(':')
+          .replace(/^\[|\]$/g, '')
+      : '0.0.0.0';
+  };
+
+  it('publishes nothing on all interfaces but nginx; PostgreSQL, Redis and the apps are not published', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      for (const port of service.ports ?? []) {
+        if (name === 'nginx') continue;
+        expect(['127.0.0.1', '::1'], `${name} publishes ${JSON.stringify(port)}`).toContain(hostIp(port));
+      }
+    }
+    for (const name of ['postgres', 'redis', 'app1', 'app2'])
+      expect(compose.services[name]!.ports, name).toBeUndefined();
+    expect(compose.services.mailpit!.ports).toEqual(['127.0.0.1:8025:8025']);
+  });
+
+  it('nginx refuses /metrics (matched case-insensitively on the normalised path) before proxying', () => {
+    const nginx = readFileSync('deploy/nginx.conf', 'utf8');
+    const block = /location ~\* \^\/metrics \{([^}]*)\}/.exec(nginx);
+    expect(block, 'a location for /metrics').not.toBeNull();
+    expect(block![1]).toMatch(/^\s*deny all;\s*$/);
+    expect(block![1]).not.toContain('proxy_pass');
   });
 });
 

@@ -1,5 +1,6 @@
 import { type Channel, postJson } from '../delivery.js';
-import type { NotificationMessage } from '../message.js';
+import { type NotificationMessage, titleWith } from '../message.js';
+import { discordMarkdown, slackMrkdwn, slackPlain, teamsMarkdown, within } from './escape.js';
 
 const fields = (m: NotificationMessage) => m.profile.filter(([, v]) => v !== '—');
 const breakdownLine = (m: NotificationMessage) =>
@@ -22,22 +23,37 @@ abstract class JsonWebhookChannel implements Channel {
   }
 }
 
-/** Slack incoming webhook, Block Kit. */
+/**
+ * Slack incoming webhook, Block Kit. Every text that is not ours is escaped (`escape.ts`), and mrkdwn
+ * objects are `verbatim`, so Slack does not turn bare names and addresses into mentions or links either.
+ */
 export class SlackChannel extends JsonWebhookChannel {
   readonly name = 'slack';
   protected body(m: NotificationMessage) {
     return {
-      text: m.title,
+      text: titleWith(m, slackMrkdwn),
       blocks: [
-        { type: 'header', text: { type: 'plain_text', text: m.title.slice(0, 150) } },
-        ...(m.note ? [{ type: 'section', text: { type: 'plain_text', text: m.note } }] : []),
+        {
+          type: 'header',
+          text: { type: 'plain_text', text: titleWith(m, (name) => within(name, slackPlain, 100)) },
+        },
+        ...(m.note
+          ? [{ type: 'section', text: { type: 'plain_text', text: within(m.note, slackPlain, 3000) } }]
+          : []),
         {
           type: 'section',
           fields: fields(m)
-            .map(([k, v]) => ({ type: 'mrkdwn', text: `*${k}*\n${v}` }))
+            .map(([k, v]) => ({
+              type: 'mrkdwn',
+              text: `*${k}*\n${within(v, slackMrkdwn, 1900)}`,
+              verbatim: true,
+            }))
             .slice(0, 10),
         },
-        { type: 'context', elements: [{ type: 'mrkdwn', text: `Score: ${breakdownLine(m)}` }] },
+        {
+          type: 'context',
+          elements: [{ type: 'mrkdwn', text: `Score: ${slackMrkdwn(breakdownLine(m))}`, verbatim: true }],
+        },
         {
           type: 'actions',
           elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open in console' }, url: m.link }],
@@ -47,26 +63,34 @@ export class SlackChannel extends JsonWebhookChannel {
   }
 }
 
-/** Discord webhook, an embed. */
+/**
+ * Discord webhook, an embed. Text that is not ours is markdown-escaped, and `allowed_mentions` with an
+ * empty `parse` tells Discord to ping nobody, whatever the text says.
+ */
 export class DiscordChannel extends JsonWebhookChannel {
   readonly name = 'discord';
   protected body(m: NotificationMessage) {
     return {
-      content: m.title,
+      content: titleWith(m, discordMarkdown),
+      allowed_mentions: { parse: [] },
       embeds: [
         {
-          title: m.title.slice(0, 256),
+          title: titleWith(m, (name) => within(name, discordMarkdown, 200)),
           url: m.link,
-          description: m.note ?? `Score: ${breakdownLine(m)}`.slice(0, 4000),
+          description: within(m.note ?? `Score: ${breakdownLine(m)}`, discordMarkdown, 4000),
           color: m.trigger === 'sql' ? 0x16a34a : 0x1f6feb,
-          fields: fields(m).map(([name, value]) => ({ name, value: value.slice(0, 1024), inline: true })),
+          fields: fields(m).map(([name, value]) => ({
+            name,
+            value: within(value, discordMarkdown, 1024),
+            inline: true,
+          })),
         },
       ],
     };
   }
 }
 
-/** Microsoft Teams workflow webhook, an Adaptive Card. */
+/** Microsoft Teams workflow webhook, an Adaptive Card; text that is not ours is markdown-escaped. */
 export class TeamsChannel extends JsonWebhookChannel {
   readonly name = 'teams';
   protected body(m: NotificationMessage) {
@@ -80,10 +104,24 @@ export class TeamsChannel extends JsonWebhookChannel {
             type: 'AdaptiveCard',
             version: '1.4',
             body: [
-              { type: 'TextBlock', size: 'Medium', weight: 'Bolder', text: m.title, wrap: true },
-              ...(m.note ? [{ type: 'TextBlock', text: m.note, wrap: true }] : []),
-              { type: 'FactSet', facts: fields(m).map(([title, value]) => ({ title, value })) },
-              { type: 'TextBlock', text: `Score: ${breakdownLine(m)}`, wrap: true, isSubtle: true },
+              {
+                type: 'TextBlock',
+                size: 'Medium',
+                weight: 'Bolder',
+                text: titleWith(m, teamsMarkdown),
+                wrap: true,
+              },
+              ...(m.note ? [{ type: 'TextBlock', text: teamsMarkdown(m.note), wrap: true }] : []),
+              {
+                type: 'FactSet',
+                facts: fields(m).map(([title, value]) => ({ title, value: teamsMarkdown(value) })),
+              },
+              {
+                type: 'TextBlock',
+                text: `Score: ${teamsMarkdown(breakdownLine(m))}`,
+                wrap: true,
+                isSubtle: true,
+              },
             ],
             actions: [{ type: 'Action.OpenUrl', title: 'Open in console', url: m.link }],
           },

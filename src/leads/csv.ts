@@ -1,0 +1,36 @@
+import { type Stringifier, stringify } from 'csv-stringify';
+import { CRM_FIELDS } from './views.js';
+
+/** The columns of the lead export: the session id, then the CRM export's keys. */
+const EXPORT_COLUMNS = ['session_id', ...CRM_FIELDS];
+
+/** A phone number as the contact step stores it: E.164, `+` and 7–15 digits, nothing else. */
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/** Columns whose whole value may be the phone number (`contact_info` is the phone alone without e-mail). */
+const PHONE_COLUMNS = new Set(['phone', 'contact_info']);
+
+/**
+ * The CSV of the lead export, safe to open in a spreadsheet. Excel, LibreOffice and Google Sheets run a
+ * cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return (or their full-width forms) as a
+ * formula, so a visitor calling themselves `=HYPERLINK(…)` would reach whoever opens the export. Every
+ * such text cell gets a leading `'`, which spreadsheets read as "this is text" (csv-stringify's
+ * `escape_formulas`). One exception keeps phone numbers usable: in the phone columns a cell that is
+ * exactly an E.164 number stays as it is — `+` and digits are no formula (at worst a spreadsheet shows a
+ * number), and a CRM importer gets the phone number itself rather than `'+91…`.
+ */
+export function leadsCsv(): Stringifier {
+  return stringify({
+    header: true,
+    columns: EXPORT_COLUMNS,
+    escape_formulas: true,
+    cast: {
+      string: (value, { column }) =>
+        typeof column === 'string' && PHONE_COLUMNS.has(column) && E164.test(value)
+          ? { value, escape_formulas: false }
+          : value,
+      // Arrays (features) as one cell; the result is escaped like any other text.
+      object: (value) => (Array.isArray(value) ? value.join('; ') : JSON.stringify(value)),
+    },
+  });
+}
