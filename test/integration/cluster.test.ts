@@ -56,6 +56,25 @@ async function visitor(url: string, sessionId?: string) {
   return { socket, hello, send, prompts };
 }
 
+/** A visitor who runs the journey's first `steps` events on `url`, then leaves: the session id. */
+async function leftAfter(url: string, steps: number): Promise<string> {
+  const v = await visitor(url);
+  for (const [event, payload] of answers.slice(0, steps))
+    expect((await v.send(event, payload)).ok).toBe(true);
+  v.socket.close();
+  return v.hello.sessionId;
+}
+
+/** The visitor resumes on `url`, runs the journey's event `step` and leaves: its ack and the prompt after it. */
+async function oneStepOn(url: string, sessionId: string, step: number) {
+  const v = await visitor(url, sessionId);
+  const ack = await v.send(...answers[step]!);
+  expect(ack.ok).toBe(true);
+  await waitFor('the next prompt', () => v.prompts.at(-1)!.seq > v.prompts[0]!.seq);
+  v.socket.close();
+  return { ack, waiting: v.prompts.at(-1)! };
+}
+
 /** The stored lead row of a session, as every node should serve it. */
 async function storedLead(db: TestDatabase, sessionId: string) {
   const [row] = await db.query(
@@ -144,12 +163,7 @@ describe('a cluster of nodes on one Redis', () => {
   });
 
   it('a visitor who leaves node A finishes on node B with one ledger', async () => {
-    const first = await visitor(a.url);
-    const id = first.hello.sessionId;
-    for (const [event, payload] of answers.slice(0, 4))
-      expect((await first.send(event, payload)).ok).toBe(true);
-    first.socket.close();
-
+    const id = await leftAfter(a.url, 4);
     const again = await visitor(b.url, id);
     expect(again.hello).toMatchObject({ sessionId: id, resumed: true, state: 'questions', score: 45 });
     let last: Ack = { ok: false };
@@ -162,18 +176,8 @@ describe('a cluster of nodes on one Redis', () => {
   });
 
   it('a visitor who bounces A → B → A resumes on A where B left the conversation, and goes on', async () => {
-    const first = await visitor(a.url);
-    const id = first.hello.sessionId;
-    for (const [event, payload] of answers.slice(0, 2))
-      expect((await first.send(event, payload)).ok).toBe(true);
-    first.socket.close();
-
-    const onB = await visitor(b.url, id);
-    const onBAck = await onB.send(...answers[2]!);
-    expect(onBAck.ok).toBe(true);
-    await waitFor('the next prompt on B', () => onB.prompts.at(-1)!.seq > onB.prompts[0]!.seq);
-    const waiting = onB.prompts.at(-1)!;
-    onB.socket.close();
+    const id = await leftAfter(a.url, 2);
+    const { ack: onBAck, waiting } = await oneStepOn(b.url, id, 2);
 
     // Node A still holds the session as it was before B moved it on.
     const back = await visitor(a.url, id);
@@ -186,16 +190,8 @@ describe('a cluster of nodes on one Redis', () => {
   });
 
   it('a REST answer on A after socket answers on B is taken against the stored conversation', async () => {
-    const first = await visitor(a.url);
-    const id = first.hello.sessionId;
-    for (const [event, payload] of answers.slice(0, 2))
-      expect((await first.send(event, payload)).ok).toBe(true);
-    first.socket.close();
-    const onB = await visitor(b.url, id);
-    expect((await onB.send(...answers[2]!)).ok).toBe(true);
-    await waitFor('the next prompt on B', () => onB.prompts.at(-1)!.seq > onB.prompts[0]!.seq);
-    const waiting = onB.prompts.at(-1)!;
-    onB.socket.close();
+    const id = await leftAfter(a.url, 2);
+    const { waiting } = await oneStepOn(b.url, id, 2);
 
     const r = await post(a.url, '/api/answer', {
       session_id: id,

@@ -307,14 +307,20 @@ describe('failures and reloads', () => {
     }
   });
 
-  it('a resume is answered from the stored session, not from a copy another process overtook', async () => {
+  /** A session this process holds at question 2, which another process has answered since (score 20). */
+  async function overtaken() {
     const { sessionId: id } = await node.engine.startSession();
     clock.advance(SECOND);
     await node.engine.handle(id, { kind: 'reply', optionIds: ['yes'] });
     const other = await openEngine(db, clock);
+    clock.advance(SECOND);
+    await other.engine.handle(id, { kind: 'reply', optionIds: ['kirana_retail'] });
+    return { id, other };
+  }
+
+  it('a resume is answered from the stored session, not from a copy another process overtook', async () => {
+    const { id, other } = await overtaken();
     try {
-      clock.advance(SECOND);
-      await other.engine.handle(id, { kind: 'reply', optionIds: ['kirana_retail'] });
       const view = await node.engine.view(id);
       expect(view).toMatchObject({ state: 'questions', score: 20 });
       expect(view.prompt).toMatchObject({ questionId: 3 });
@@ -325,13 +331,8 @@ describe('failures and reloads', () => {
   });
 
   it('an event that loses a race and no longer fits is refused with the prompt the session waits on', async () => {
-    const { sessionId: id } = await node.engine.startSession();
-    clock.advance(SECOND);
-    await node.engine.handle(id, { kind: 'reply', optionIds: ['yes'] });
-    const other = await openEngine(db, clock);
+    const { id, other } = await overtaken();
     try {
-      clock.advance(SECOND);
-      await other.engine.handle(id, { kind: 'reply', optionIds: ['kirana_retail'] });
       // This process still holds question 2: its answer commits against a version that moved on, is
       // computed again from the store (question 3 wants text), and is refused there.
       clock.advance(SECOND);
