@@ -42,7 +42,7 @@ export interface WritePathOptions {
 export class WritePath {
   private readonly listeners = new Set<(committed: Committed) => void>();
 
-  constructor(private readonly o: WritePathOptions) {}
+  constructor(private readonly options: WritePathOptions) {}
 
   /** Calls `listener` after every commit, in commit order per session. Returns the unsubscribe. */
   onCommitted(listener: (committed: Committed) => void): () => void {
@@ -56,7 +56,7 @@ export class WritePath {
       try {
         listener(committed);
       } catch (err) {
-        this.o.logger.error({ err, sessionId: committed.sessionId }, 'commit listener failed');
+        this.options.logger.error({ err, sessionId: committed.sessionId }, 'commit listener failed');
       }
     }
   }
@@ -67,7 +67,7 @@ export class WritePath {
     try {
       for (const event of change.events) session.live.actor.send(event);
       const transition = buildTransition({
-        workflow: this.o.workflow,
+        workflow: this.options.workflow,
         lead: session.lead,
         actor: session.live.actor,
         awarded: session.awarded,
@@ -84,11 +84,11 @@ export class WritePath {
       for (const entry of transition.ledger) session.awarded.add(entry.onceKey);
       if (change.input.clientMessageId !== undefined) session.messageIds.add(change.input.clientMessageId);
       session.lead = { ...transition.unit.lead, snapshot: null };
-      this.o.sessions.remember(id, session);
+      this.options.sessions.remember(id, session);
       return transition;
     } catch (err) {
       // The actor has moved ahead of what is stored: never let it act again.
-      this.o.sessions.evict(id);
+      this.options.sessions.evict(id);
       throw err;
     }
   }
@@ -102,19 +102,19 @@ export class WritePath {
         // Another node wrote first (or stored this very message): reload, then the retry sees it.
         if (!(err instanceof VersionConflict || err instanceof DuplicateMessage)) throw err;
         onConflict?.();
-        this.o.sessions.evict(sessionId);
-        if (i + 1 >= this.o.maxRetries) throw new AppError('conflict', undefined, undefined, { cause: err });
-        this.o.logger.debug({ sessionId, attempt: i + 1 }, 'version conflict; reloading');
+        this.options.sessions.evict(sessionId);
+        if (i + 1 >= this.options.maxRetries) throw new AppError('conflict', undefined, undefined, { cause: err });
+        this.options.logger.debug({ sessionId, attempt: i + 1 }, 'version conflict; reloading');
       }
     }
   }
 
   private async commit(transition: Transition): Promise<void> {
-    queueEffects(transition.unit, transition.triggers, this.o.routeNotifications);
+    queueEffects(transition.unit, transition.triggers, this.options.routeNotifications);
     const started = performance.now();
     try {
-      await this.o.commits.commit(transition.unit);
-      this.o.onCommit?.((performance.now() - started) / 1000);
+      await this.options.commits.commit(transition.unit);
+      this.options.onCommit?.((performance.now() - started) / 1000);
       this.tell({
         sessionId: transition.unit.lead.id,
         events: transition.unit.events,
@@ -126,7 +126,7 @@ export class WritePath {
     } catch (err) {
       if (err instanceof VersionConflict || err instanceof DuplicateMessage || err instanceof AppError)
         throw err;
-      this.o.logger.error({ err, sessionId: transition.unit.lead.id }, 'commit failed');
+      this.options.logger.error({ err, sessionId: transition.unit.lead.id }, 'commit failed');
       throw new AppError('unavailable', undefined, undefined, { cause: err });
     }
   }
