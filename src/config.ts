@@ -57,8 +57,13 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Comma-separated allowed origins for REST CORS and the WebSocket handshake; `*` allows all. */
   CORS_ORIGINS: list.default(['*']),
-  /** REST requests per minute per IP. */
+  /** REST requests per minute per client address; with REDIS_URL counted across all nodes. */
   RATE_LIMIT_PER_MINUTE: int(1, 1_000_000).default(60),
+  /**
+   * New sessions per minute per client address, REST and socket together (a resumed session is not
+   * new); with REDIS_URL counted across all nodes. 0 = no budget.
+   */
+  SESSION_STARTS_PER_MINUTE: int(0, 1_000_000).default(20),
   /**
    * Which proxies to believe about the client address (X-Forwarded-For): `false` (none, the default),
    * `true` (any), a hop count, or comma-separated addresses / CIDR ranges. Rate limits key on it.
@@ -218,6 +223,8 @@ export interface Config {
     socketEventBurst: number;
     /** Open socket.io connections per client address on this node; 0 = no cap. */
     connectionsPerIp: number;
+    /** New sessions per client address per minute, both doors together; 0 = no budget. */
+    sessionStartsPerMinute: number;
   };
   abTestingEnabled: boolean;
   abAlpha: number;
@@ -298,6 +305,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       socketEventsPerSecond: e.SOCKET_EVENTS_PER_SECOND,
       socketEventBurst: e.SOCKET_EVENT_BURST,
       connectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
+      sessionStartsPerMinute: e.SESSION_STARTS_PER_MINUTE,
     },
     abTestingEnabled: e.AB_TESTING_ENABLED,
     abAlpha: e.AB_ALPHA,

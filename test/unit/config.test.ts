@@ -18,6 +18,7 @@ describe('loadConfig', () => {
     expect(c.port).toBe(5000);
     expect(c.host).toBe('0.0.0.0');
     expect(c.rateLimitPerMinute).toBe(60);
+    expect(c.limits.sessionStartsPerMinute).toBe(20);
     expect(c.phoneDefaultRegion).toBe('IN');
     expect(c.corsOrigins).toEqual(['*']);
     expect(c.database.url).toBeUndefined();
@@ -53,6 +54,7 @@ describe('loadConfig', () => {
       AB_TESTING_ENABLED: 'no',
       PHONE_DEFAULT_REGION: 'US',
       NODE_ID: 'node-1',
+      SESSION_STARTS_PER_MINUTE: '0',
     });
     expect(c.port).toBe(8080);
     expect(c.database.url).toBe('postgresql://u:p@db:5432/leads');
@@ -63,6 +65,7 @@ describe('loadConfig', () => {
     expect(c.abTestingEnabled).toBe(false);
     expect(c.phoneDefaultRegion).toBe('US');
     expect(c.nodeId).toBe('node-1');
+    expect(c.limits.sessionStartsPerMinute).toBe(0);
   });
 
   it('names every bad variable at once', () => {
@@ -92,6 +95,7 @@ describe('loadConfig', () => {
     ['DB_MIGRATE_ON_START', 'maybe'],
     ['SMTP_URL', 'not a url'],
     ['SECRET_KEY', 'short'],
+    ['SESSION_STARTS_PER_MINUTE', '-1'],
   ])('rejects %s=%s naming it', (name, value) => {
     expect(configError({ [name]: value }).message).toContain(`${name}: `);
   });
