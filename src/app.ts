@@ -226,7 +226,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       onPresence: publish(VISITOR_PRESENCE),
     });
     const board = new LeadBoard(store, scaling.registry);
-    attachAgents(io, { engine, board, schemas, logger, bus: scaling.bus, tokens });
+    attachAgents(io, { engine, board, schemas, logger, bus: scaling.bus, tokens, limits: config.limits });
     // Stop taking events and let the queued ones commit and answer their callers while the sockets are
     // still open; then disconnect the sockets (an upgraded connection would keep the server open), stop
     // accepting connections and let in-flight requests finish.

@@ -85,7 +85,7 @@ const envSchema = z.object({
   SOCKET_MESSAGE_LIMIT_BYTES: int(256, 10_485_760).default(16_384),
   /** Longest accepted answer or free text, in characters. */
   ANSWER_MAX_LENGTH: int(1, 100_000).default(2000),
-  /** Events per second each socket may send (sustained). */
+  /** Events per second each socket (`/chat` and `/agents`) may send (sustained). */
   SOCKET_EVENTS_PER_SECOND: int(1, 10_000).default(10),
   /** Events a socket may send in a burst above the sustained rate. */
   SOCKET_EVENT_BURST: int(1, 100_000).default(30),
