@@ -8,7 +8,7 @@ import type { AgentTokens } from '../agents/tokens.js';
 import { agentRoles } from '../agents/tokens.js';
 import { CRM_FIELDS, crmExport } from '../leads/views.js';
 import type { LeadFilter, LeadRow, SessionStore } from '../persistence/session-store.js';
-import { responses } from './schemas.js';
+import { listBounds, pageNumber, pageSize, responses } from './schemas.js';
 
 export interface AgentsRestDeps {
   auth: Authenticator;
@@ -22,17 +22,25 @@ const exportRow = (lead: LeadRow) => ({ session_id: lead.id, ...crmExport(lead, 
 const EXPORT_COLUMNS = ['session_id', ...CRM_FIELDS];
 
 const classification = z.enum(['SQL', 'MQL', 'Unqualified']);
-const leadsQuery = z.strictObject({
+const leadsFilter = z.strictObject({
   classification: classification.optional(),
   state: z.string().max(32).optional(),
   utm_source: z.string().max(200).optional(),
   from: z.iso.datetime({ offset: true }).optional().describe('Created at or after (ISO 8601).'),
   to: z.iso.datetime({ offset: true }).optional().describe('Created before (ISO 8601).'),
-  page: z.coerce.number().int().min(1).default(1),
-  page_size: z.coerce.number().int().min(1).max(500).default(50),
-  sort: z.enum(['score', 'time']).default('score'),
-  order: z.enum(['asc', 'desc']).default('desc'),
 });
+const leadsQuery = leadsFilter
+  .extend({
+    page: pageNumber.default(1),
+    page_size: pageSize.default(50),
+    sort: z.enum(['score', 'time']).default('score'),
+    order: z.enum(['asc', 'desc']).default('desc'),
+  })
+  // The database reads and drops every row it skips: a deep page costs as much as reading them all.
+  .refine((q) => (q.page - 1) * q.page_size <= listBounds.maxOffset, {
+    path: ['page'],
+    message: `at most ${listBounds.maxOffset} leads may be skipped ((page - 1) × page_size); narrow the filter or stream /api/leads/export`,
+  });
 
 const leadRow = (lead: LeadRow) => ({
   session_id: lead.id,
@@ -117,9 +125,7 @@ export function registerAgentRoutes(
         tags,
         security,
         summary: 'Every matching lead in CRM format, streamed as CSV or NDJSON',
-        querystring: leadsQuery.omit({ page: true, page_size: true, sort: true, order: true }).extend({
-          format: z.enum(['csv', 'ndjson']).default('csv'),
-        }),
+        querystring: leadsFilter.extend({ format: z.enum(['csv', 'ndjson']).default('csv') }),
       },
     },
     async (req, reply) => {

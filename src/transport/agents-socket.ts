@@ -15,7 +15,7 @@ import { AppError, toAck, toWireError } from '../errors.js';
 import { type BoardRow, leadData, scoreBreakdown } from '../leads/views.js';
 import type { Logger } from '../logger.js';
 import type { EventBus } from '../scaling/bus.js';
-import type { Schemas } from './schemas.js';
+import { listLimit, type Schemas, seqCursor } from './schemas.js';
 import { ackArgs } from './socket.js';
 import { TokenBucket } from './token-bucket.js';
 import { parseWith } from './validation.js';
@@ -49,7 +49,7 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
   const sessionOnly = z.strictObject({ sessionId: schemas.sessionId });
   const watchSchema = z.strictObject({
     sessionId: schemas.sessionId,
-    sinceSeq: z.number().int().min(0).optional(),
+    sinceSeq: seqCursor.optional(),
   });
   const messageSchema = z.strictObject({
     sessionId: schemas.sessionId,
@@ -62,7 +62,7 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
           classification: z.enum(['SQL', 'MQL', 'Unqualified']).optional(),
           state: z.string().max(32).optional(),
           connected: z.boolean().optional(),
-          limit: z.number().int().min(1).max(1000).optional(),
+          limit: listLimit.optional(),
         })
         .optional(),
     })

@@ -510,6 +510,17 @@ describe('/agents on one server', () => {
       );
     });
 
+    it('refuses a sinceSeq or a list limit out of bounds with validation_failed naming the field', async () => {
+      const a = await agent(url);
+      const v = await visitor(url);
+      // Past what the log's integer column holds: a 422, not a database error.
+      const seq = await a.fails('session:watch', { sessionId: v.id, sinceSeq: 2 ** 31 }, 'validation_failed');
+      expect(seq.details).toMatchObject({ issues: [{ path: 'sinceSeq' }] });
+      const limit = await a.fails('sessions:list', { filter: { limit: 1001 } }, 'validation_failed');
+      expect(limit.details).toMatchObject({ issues: [{ path: 'filter.limit' }] });
+      await a.ok('session:watch', { sessionId: v.id, sinceSeq: 2 ** 31 - 1 });
+    });
+
     it("relays the visitor's typing to the session's watchers only", async () => {
       const v = await visitor(url);
       const other = await visitor(url);
