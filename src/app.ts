@@ -160,7 +160,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     });
 
     const schemas = createSchemas(config.limits);
-    const tokens = new AgentTokens(config.secretKey);
+    const tokens = new AgentTokens(config.secretKey, config.agentTokenMaxTtl);
     if (!config.secretKeySet) {
       logger.warn(
         'SECRET_KEY is not set: agent tokens last as long as this process and work on this node only',

@@ -20,6 +20,24 @@ const list = z.string().transform((v) =>
 );
 const optionalUrl = z.url().optional();
 
+const DURATION_UNITS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+/** Seconds in a duration written like `30m`, `12h`, `7d` or a bare number of seconds; NaN otherwise. */
+export function durationSeconds(text: string): number {
+  const m = /^(\d{1,9})([smhd]?)$/.exec(text);
+  if (!m) return Number.NaN;
+  return Number(m[1]) * DURATION_UNITS[(m[2] || 's') as keyof typeof DURATION_UNITS];
+}
+const duration = (min: number, max: number) =>
+  z
+    .string()
+    .transform((v) => durationSeconds(v))
+    .pipe(
+      z
+        .number({ message: 'a duration like 30m, 12h, 7d or seconds' })
+        .min(min, `at least ${min} seconds`)
+        .max(max, `at most ${max} seconds`),
+    );
+
 const envSchema = z.object({
   /** `development`, `production` or `test`. */
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -51,6 +69,11 @@ const envSchema = z.object({
   NODE_ID: z.string().min(1).optional(),
   /** Signs agent tokens; required in production. */
   SECRET_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * Longest lifetime of an agent token (`30m`, `24h`, `7d` or seconds): longer ones are not minted (CLI
+   * and API) and not accepted.
+   */
+  AGENT_TOKEN_MAX_TTL: duration(60, 365 * 86_400).default(24 * 3600),
   /** Comma-separated API keys for machine clients (CRM, exports), each at least 16 characters. */
   API_KEYS: list.pipe(z.array(z.string().min(16, 'each key needs at least 16 characters'))).default([]),
   /** pino level. */
@@ -211,6 +234,8 @@ export interface Config {
   secretKey: string;
   /** True when SECRET_KEY was set (tokens survive restarts and work across nodes). */
   secretKeySet: boolean;
+  /** Longest lifetime of an agent token, in seconds. */
+  agentTokenMaxTtl: number;
   apiKeys: string[];
   corsOrigins: string[];
   rateLimitPerMinute: number;
@@ -294,6 +319,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     // Outside production a missing key gets a random one: tokens then last as long as the process.
     secretKey: e.SECRET_KEY ?? randomBytes(32).toString('hex'),
     secretKeySet: e.SECRET_KEY !== undefined,
+    agentTokenMaxTtl: e.AGENT_TOKEN_MAX_TTL,
     apiKeys: e.API_KEYS,
     corsOrigins: e.CORS_ORIGINS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,

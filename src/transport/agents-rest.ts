@@ -197,6 +197,10 @@ export function registerAgentRoutes(
           ttl: z
             .string()
             .regex(/^\d+[smhd]$/, 'like 30m, 12h or 7d')
+            .superRefine((ttl, ctx) => {
+              const problem = /^\d+[smhd]$/.test(ttl) ? tokens.ttlProblem(ttl) : undefined;
+              if (problem) ctx.addIssue({ code: 'custom', message: problem });
+            })
             .default('12h'),
         }),
         response: { 200: z.object({ token: z.string(), expires_at: z.string() }), ...authErrors },
