@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Server as SocketServer } from 'socket.io';
 import { Authenticator } from './agents/auth.js';
@@ -27,6 +28,7 @@ import { migrate } from './persistence/migrate.js';
 import { ormOptions } from './persistence/orm.js';
 import { startRetention } from './persistence/retention.js';
 import { SessionStore } from './persistence/session-store.js';
+import { AddressLimits } from './scaling/limits.js';
 import { openScaling } from './scaling/scaling.js';
 import { attachAgents } from './transport/agents-socket.js';
 import { clientAddress, trustProxyFn } from './transport/client-address.js';
@@ -173,13 +175,15 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     });
 
     const schemas = createSchemas(config.limits);
-    const tokens = new AgentTokens(config.secretKey);
+    const tokens = new AgentTokens(config.secretKey, config.agentTokenMaxTtl);
     if (!config.secretKeySet) {
       logger.warn(
         'SECRET_KEY is not set: agent tokens last as long as this process and work on this node only',
       );
     }
     const auth = new Authenticator(tokens, config.apiKeys);
+    // Per client address, on this node or (with Redis) across all of them.
+    const limits = new AddressLimits(config, scaling.rateLimits);
     const http = await createHttpServer({
       config,
       logger,
@@ -187,6 +191,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       engine,
       schemas,
       metrics,
+      limits,
       health: { database: () => orm.isConnected(), redis: () => scaling.redisHealthy() },
       agents: { auth, tokens, store, erase: (id, by) => engine.erase(id, by) },
       notifications: { auth, outbox, engine, schemas, channels: [...channels.keys()], wake: wakeDispatchers },
@@ -203,7 +208,8 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     });
     // The client address as REST sees it (the same TRUST_PROXY trust function).
     const trust = trustProxyFn(config.trustProxy);
-    const cap = new ConnectionCap(config.limits.connectionsPerIp, (req) => clientAddress(req, trust));
+    const addressOf = (req: IncomingMessage) => clientAddress(req, trust);
+    const cap = new ConnectionCap(config.limits.connectionsPerIp, addressOf);
     const io = new SocketServer(http.server, {
       maxHttpBufferSize: config.limits.socketMessageBytes,
       // Every handshake passes here, and nothing else. The `cors` option alone does not stop a
@@ -229,13 +235,14 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       metrics,
       logger,
       limits: config.limits,
+      startSession: (req) => limits.sessionStart(addressOf(req)),
       registry: scaling.registry,
       clustered: scaling.adapter !== undefined,
       onTyping: publish(VISITOR_TYPING),
       onPresence: publish(VISITOR_PRESENCE),
     });
     const board = new LeadBoard(store, scaling.registry);
-    attachAgents(io, { engine, board, schemas, logger, bus: scaling.bus, tokens });
+    attachAgents(io, { engine, board, schemas, logger, bus: scaling.bus, tokens, limits: config.limits });
     // Stop taking events and let the queued ones commit and answer their callers while the sockets are
     // still open; then disconnect the sockets (an upgraded connection would keep the server open), stop
     // accepting connections and let in-flight requests finish.

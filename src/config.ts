@@ -20,6 +20,24 @@ const list = z.string().transform((v) =>
 );
 const optionalUrl = z.url().optional();
 
+const DURATION_UNITS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+/** Seconds in a duration written like `30m`, `12h`, `7d` or a bare number of seconds; NaN otherwise. */
+export function durationSeconds(text: string): number {
+  const m = /^(\d{1,9})([smhd]?)$/.exec(text);
+  if (!m) return Number.NaN;
+  return Number(m[1]) * DURATION_UNITS[(m[2] || 's') as keyof typeof DURATION_UNITS];
+}
+const duration = (min: number, max: number) =>
+  z
+    .string()
+    .transform((v) => durationSeconds(v))
+    .pipe(
+      z
+        .number({ message: 'a duration like 30m, 12h, 7d or seconds' })
+        .min(min, `at least ${min} seconds`)
+        .max(max, `at most ${max} seconds`),
+    );
+
 const envSchema = z.object({
   /** `development`, `production` or `test`. */
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -51,14 +69,24 @@ const envSchema = z.object({
   NODE_ID: z.string().min(1).optional(),
   /** Signs agent tokens; required in production. */
   SECRET_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * Longest lifetime of an agent token (`30m`, `24h`, `7d` or seconds): longer ones are not minted (CLI
+   * and API) and not accepted.
+   */
+  AGENT_TOKEN_MAX_TTL: duration(60, 365 * 86_400).default(24 * 3600),
   /** Comma-separated API keys for machine clients (CRM, exports), each at least 16 characters. */
   API_KEYS: list.pipe(z.array(z.string().min(16, 'each key needs at least 16 characters'))).default([]),
   /** pino level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Comma-separated allowed origins for REST CORS and the WebSocket handshake; `*` allows all. */
   CORS_ORIGINS: list.default(['*']),
-  /** REST requests per minute per IP. */
+  /** REST requests per minute per client address; with REDIS_URL counted across all nodes. */
   RATE_LIMIT_PER_MINUTE: int(1, 1_000_000).default(60),
+  /**
+   * New sessions per minute per client address, REST and socket together (a resumed session is not
+   * new); with REDIS_URL counted across all nodes. 0 = no budget.
+   */
+  SESSION_STARTS_PER_MINUTE: int(0, 1_000_000).default(20),
   /**
    * Which proxies to believe about the client address (X-Forwarded-For): `false` (none, the default),
    * `true` (any), a hop count, or comma-separated addresses / CIDR ranges. Rate limits key on it.
@@ -80,7 +108,7 @@ const envSchema = z.object({
   SOCKET_MESSAGE_LIMIT_BYTES: int(256, 10_485_760).default(16_384),
   /** Longest accepted answer or free text, in characters. */
   ANSWER_MAX_LENGTH: int(1, 100_000).default(2000),
-  /** Events per second each socket may send (sustained). */
+  /** Events per second each socket (`/chat` and `/agents`) may send (sustained). */
   SOCKET_EVENTS_PER_SECOND: int(1, 10_000).default(10),
   /** Events a socket may send in a burst above the sustained rate. */
   SOCKET_EVENT_BURST: int(1, 100_000).default(30),
@@ -224,6 +252,8 @@ export interface Config {
   secretKey: string;
   /** True when SECRET_KEY was set (tokens survive restarts and work across nodes). */
   secretKeySet: boolean;
+  /** Longest lifetime of an agent token, in seconds. */
+  agentTokenMaxTtl: number;
   apiKeys: string[];
   corsOrigins: string[];
   rateLimitPerMinute: number;
@@ -236,6 +266,8 @@ export interface Config {
     socketEventBurst: number;
     /** Open socket.io connections per client address on this node; 0 = no cap. */
     connectionsPerIp: number;
+    /** New sessions per client address per minute, both doors together; 0 = no budget. */
+    sessionStartsPerMinute: number;
   };
   abTestingEnabled: boolean;
   abAlpha: number;
@@ -310,6 +342,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     // Outside production a missing key gets a random one: tokens then last as long as the process.
     secretKey: e.SECRET_KEY ?? randomBytes(32).toString('hex'),
     secretKeySet: e.SECRET_KEY !== undefined,
+    agentTokenMaxTtl: e.AGENT_TOKEN_MAX_TTL,
     apiKeys: e.API_KEYS,
     corsOrigins: e.CORS_ORIGINS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
@@ -321,6 +354,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       socketEventsPerSecond: e.SOCKET_EVENTS_PER_SECOND,
       socketEventBurst: e.SOCKET_EVENT_BURST,
       connectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
+      sessionStartsPerMinute: e.SESSION_STARTS_PER_MINUTE,
     },
     abTestingEnabled: e.AB_TESTING_ENABLED,
     abAlpha: e.AB_ALPHA,

@@ -20,6 +20,10 @@ export const errorCodes = {
     message: 'This clientMessageId was already used for a different message.',
   },
   conflict: { status: 409, message: 'The session changed concurrently; try again.' },
+  already_connected: {
+    status: 409,
+    message: 'This connection already has a /chat socket; open another connection for another one.',
+  },
   payload_too_large: { status: 413, message: 'The request is too large.' },
   unsupported_media_type: { status: 415, message: 'Send application/json.' },
   rate_limited: { status: 429, message: 'Too many requests.' },

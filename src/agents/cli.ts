@@ -18,12 +18,11 @@ async function main(): Promise<void> {
   if (!values.name) throw new Error('Give --name "Agent Name".');
   const role = values.role as (typeof agentRoles)[number];
   if (!agentRoles.includes(role)) throw new Error(`--role must be one of ${agentRoles.join(', ')}.`);
-  if (!/^\d+[smhd]?$/.test(values.ttl!)) throw new Error('--ttl like 30m, 12h, 7d or seconds.');
-  const ttl = /^\d+$/.test(values.ttl!) ? Number(values.ttl) : values.ttl!;
+  const tokens = new AgentTokens(config.secretKey, config.agentTokenMaxTtl);
+  const problem = tokens.ttlProblem(values.ttl!);
+  if (problem) throw new Error(`--ttl: ${problem}.`);
   const id = values.id ?? values.name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
-  process.stdout.write(
-    `${await new AgentTokens(config.secretKey).sign({ id, name: values.name, role }, ttl)}\n`,
-  );
+  process.stdout.write(`${await tokens.sign({ id, name: values.name, role }, values.ttl!)}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -103,7 +103,8 @@ export class WritePath {
         if (!(err instanceof VersionConflict || err instanceof DuplicateMessage)) throw err;
         onConflict?.();
         this.options.sessions.evict(sessionId);
-        if (i + 1 >= this.options.maxRetries) throw new AppError('conflict', undefined, undefined, { cause: err });
+        if (i + 1 >= this.options.maxRetries)
+          throw new AppError('conflict', undefined, undefined, { cause: err });
         this.options.logger.debug({ sessionId, attempt: i + 1 }, 'version conflict; reloading');
       }
     }

@@ -3,12 +3,15 @@ import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { type EventBus, LocalEventBus, RedisEventBus } from './bus.js';
+import { localRateLimits, type RateLimits, redisRateLimits } from './limits.js';
 import { LocalSessionRegistry, RedisSessionRegistry, type SessionRegistry } from './registry.js';
 
-/** What makes one node part of a cluster: the bus, the registry, and socket.io's adapter. */
+/** What makes one node part of a cluster: the bus, the registry, rate limits and socket.io's adapter. */
 export interface Scaling {
   bus: EventBus;
   registry: SessionRegistry;
+  /** Rate limits counted on this node alone, or in Redis for every node. */
+  rateLimits: RateLimits;
   /** socket.io's Redis adapter (rooms and broadcasts across nodes); none for a single node. */
   adapter?: ReturnType<typeof createAdapter>;
   /** null when there is no Redis. */
@@ -28,6 +31,7 @@ export async function openScaling(
     return {
       bus,
       registry,
+      rateLimits: localRateLimits,
       redisHealthy: async () => null,
       close: async () => {
         await bus.close();
@@ -63,6 +67,7 @@ export async function openScaling(
   return {
     bus,
     registry,
+    rateLimits: redisRateLimits(client, prefix),
     adapter: createAdapter(pub, sub, { key: `${prefix}#socket.io` }),
     redisHealthy: async () => {
       try {

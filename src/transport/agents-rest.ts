@@ -8,7 +8,7 @@ import { agentRoles } from '../agents/tokens.js';
 import { leadsCsv } from '../leads/csv.js';
 import { crmExport } from '../leads/views.js';
 import type { LeadFilter, LeadRow, SessionStore } from '../persistence/session-store.js';
-import { responses, text } from './schemas.js';
+import { listBounds, pageNumber, pageSize, responses, text } from './schemas.js';
 
 export interface AgentsRestDeps {
   auth: Authenticator;
@@ -21,17 +21,25 @@ export interface AgentsRestDeps {
 const exportRow = (lead: LeadRow) => ({ session_id: lead.id, ...crmExport(lead, lead.takenOverBy ?? null) });
 
 const classification = z.enum(['SQL', 'MQL', 'Unqualified']);
-const leadsQuery = z.strictObject({
+const leadsFilter = z.strictObject({
   classification: classification.optional(),
   state: text().max(32).optional(),
   utm_source: text().max(200).optional(),
   from: z.iso.datetime({ offset: true }).optional().describe('Created at or after (ISO 8601).'),
   to: z.iso.datetime({ offset: true }).optional().describe('Created before (ISO 8601).'),
-  page: z.coerce.number().int().min(1).default(1),
-  page_size: z.coerce.number().int().min(1).max(500).default(50),
-  sort: z.enum(['score', 'time']).default('score'),
-  order: z.enum(['asc', 'desc']).default('desc'),
 });
+const leadsQuery = leadsFilter
+  .extend({
+    page: pageNumber.default(1),
+    page_size: pageSize.default(50),
+    sort: z.enum(['score', 'time']).default('score'),
+    order: z.enum(['asc', 'desc']).default('desc'),
+  })
+  // The database reads and drops every row it skips: a deep page costs as much as reading them all.
+  .refine((q) => (q.page - 1) * q.page_size <= listBounds.maxOffset, {
+    path: ['page'],
+    message: `at most ${listBounds.maxOffset} leads may be skipped ((page - 1) × page_size); narrow the filter or stream /api/leads/export`,
+  });
 
 const leadRow = (lead: LeadRow) => ({
   session_id: lead.id,
@@ -116,9 +124,7 @@ export function registerAgentRoutes(
         tags,
         security,
         summary: 'Every matching lead in CRM format, streamed as CSV or NDJSON',
-        querystring: leadsQuery.omit({ page: true, page_size: true, sort: true, order: true }).extend({
-          format: z.enum(['csv', 'ndjson']).default('csv'),
-        }),
+        querystring: leadsFilter.extend({ format: z.enum(['csv', 'ndjson']).default('csv') }),
       },
     },
     async (req, reply) => {
@@ -183,6 +189,10 @@ export function registerAgentRoutes(
           ttl: z
             .string()
             .regex(/^\d+[smhd]$/, 'like 30m, 12h or 7d')
+            .superRefine((ttl, ctx) => {
+              const problem = /^\d+[smhd]$/.test(ttl) ? tokens.ttlProblem(ttl) : undefined;
+              if (problem) ctx.addIssue({ code: 'custom', message: problem });
+            })
             .default('12h'),
         }),
         response: { 200: z.object({ token: z.string(), expires_at: z.string() }), ...authErrors },

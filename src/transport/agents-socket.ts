@@ -11,12 +11,13 @@ import {
   VISITOR_PRESENCE,
   VISITOR_TYPING,
 } from '../conversation/events.js';
-import { toAck, toWireError } from '../errors.js';
+import { AppError, toAck, toWireError } from '../errors.js';
 import { type BoardRow, leadData, scoreBreakdown } from '../leads/views.js';
 import type { Logger } from '../logger.js';
 import type { EventBus } from '../scaling/bus.js';
-import { type Schemas, text } from './schemas.js';
+import { listLimit, type Schemas, seqCursor, text } from './schemas.js';
 import { ackArgs } from './socket.js';
+import { TokenBucket } from './token-bucket.js';
 import { parseWith } from './validation.js';
 
 export interface AgentsDeps {
@@ -26,6 +27,8 @@ export interface AgentsDeps {
   bus: EventBus;
   schemas: Schemas;
   logger: Logger;
+  /** Each agent socket's event budget (SOCKET_EVENTS_PER_SECOND, SOCKET_EVENT_BURST), as on `/chat`. */
+  limits: { socketEventsPerSecond: number; socketEventBurst: number };
   /** Board updates of one session are sent at most once per this many ms. */
   boardIntervalMs?: number;
 }
@@ -38,7 +41,7 @@ const watchRoom = (sessionId: string) => `watch:${sessionId}`;
  * node the visitor is on; each node serves its own agent sockets.
  */
 export function attachAgents(io: Server, deps: AgentsDeps): void {
-  const { engine, board, tokens, bus, schemas, logger } = deps;
+  const { engine, board, tokens, bus, schemas, logger, limits } = deps;
   const nsp = io.of('/agents');
   const watchers = new Watchers((id, since) => engine.eventLog(id, since), logger);
   const coalesce = boardCoalescer(nsp, deps.boardIntervalMs ?? 250);
@@ -46,7 +49,7 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
   const sessionOnly = z.strictObject({ sessionId: schemas.sessionId });
   const watchSchema = z.strictObject({
     sessionId: schemas.sessionId,
-    sinceSeq: z.number().int().min(0).optional(),
+    sinceSeq: seqCursor.optional(),
   });
   const messageSchema = z.strictObject({
     sessionId: schemas.sessionId,
@@ -59,7 +62,7 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
           classification: z.enum(['SQL', 'MQL', 'Unqualified']).optional(),
           state: text().max(32).optional(),
           connected: z.boolean().optional(),
-          limit: z.number().int().min(1).max(1000).optional(),
+          limit: listLimit.optional(),
         })
         .optional(),
     })
@@ -134,6 +137,28 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
     socket.on('disconnect', () => {
       clearTimeout(expiry);
       for (const id of [...stops.keys()]) void unwatch(id).catch(() => {});
+    });
+
+    // Every event, whatever its name, spends from the socket's budget before any handler runs: a list
+    // or a watch costs database reads, and a token is no licence to ask for them without end.
+    const budget = new TokenBucket(limits.socketEventsPerSecond, limits.socketEventBurst);
+    socket.use((packet, next) => {
+      if (budget.take()) return next();
+      const ack = packet.at(-1);
+      if (typeof ack === 'function') {
+        ack(
+          toAck(
+            new AppError(
+              'rate_limited',
+              `At most ${limits.socketEventsPerSecond} events per second per connection.`,
+              {
+                limit: limits.socketEventsPerSecond,
+                burst: limits.socketEventBurst,
+              },
+            ),
+          ),
+        );
+      }
     });
 
     const on = <S extends z.ZodType>(

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from '@fastify/cors';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
@@ -19,6 +18,7 @@ import type { ConversationEngine } from '../conversation/engine.js';
 import { AppError, toHttpError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { type AddressLimits, requestRefusal } from '../scaling/limits.js';
 import { type AgentsRestDeps, registerAgentRoutes } from './agents-rest.js';
 import { registerAnalyticsRoutes } from './analytics-rest.js';
 import { trustProxyFn } from './client-address.js';
@@ -43,6 +43,8 @@ export interface HttpDeps {
   engine: ConversationEngine;
   schemas: Schemas;
   metrics: Metrics;
+  /** RATE_LIMIT_PER_MINUTE and SESSION_STARTS_PER_MINUTE per client address. */
+  limits: AddressLimits;
   health: HealthProbe;
   agents: AgentsRestDeps;
   notifications: NotificationsRestDeps;
@@ -56,6 +58,13 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** Whether an Origin header may talk to us (REST CORS and the WebSocket handshake alike). */
 export function originAllowed(allowed: readonly string[], origin: string | undefined): boolean {
   return origin === undefined || allowed.includes('*') || allowed.includes(origin);
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** `false`: requests to the route do not count against RATE_LIMIT_PER_MINUTE. */
+    rateLimit?: false;
+  }
 }
 
 /** Turns what Fastify and its plugins throw into our error codes. */
@@ -115,7 +124,10 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   app.setErrorHandler((error, req, reply) => {
     const { status, body } = toHttpError(asAppError(error));
     if (status >= 500) req.log.error({ err: error }, 'request failed');
-    if (status === 429) void reply.header('retry-after', '60');
+    if (status === 429) {
+      const wait = (body.error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+      void reply.header('retry-after', String(wait ?? 60));
+    }
     void reply.status(status).send(body);
   });
   app.setNotFoundHandler((req, reply) => {
@@ -133,16 +145,17 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
     origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
     methods: ['GET', 'POST', 'OPTIONS'],
   });
-  await app.register(rateLimit, {
-    global: true,
-    max: config.rateLimitPerMinute,
-    timeWindow: 60_000,
-    errorResponseBuilder: (_req, ctx) =>
-      new AppError('rate_limited', `Rate limit of ${ctx.max} requests per minute exceeded.`, {
-        limit: ctx.max,
-        window: '1 minute',
-        retryAfterSeconds: Math.ceil(ctx.ttl / 1000),
-      }),
+  // Before anything else reads the request (a refused request is not parsed); with Redis the count is
+  // shared by every node, so N nodes do not allow N × the limit.
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.routeOptions.config.rateLimit === false) return;
+    const verdict = await deps.limits.requests.take(req.ip);
+    void reply.headers({
+      'x-ratelimit-limit': verdict.limit,
+      'x-ratelimit-remaining': verdict.remaining,
+      'x-ratelimit-reset': verdict.retryAfterSeconds,
+    });
+    if (!verdict.allowed) throw requestRefusal(verdict);
   });
   await app.register(swagger, {
     openapi: {

@@ -12,6 +12,7 @@ import {
   scoreBreakdown,
 } from '../leads/views.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { AddressLimits } from '../scaling/limits.js';
 import { responses, type Schemas } from './schemas.js';
 import { parseWith } from './validation.js';
 
@@ -19,6 +20,7 @@ export interface RestDeps {
   engine: ConversationEngine;
   schemas: Schemas;
   metrics: Metrics;
+  limits: Pick<AddressLimits, 'sessionStart'>;
 }
 
 const err = { 400: responses.error, 404: responses.error, 409: responses.error, 422: responses.error };
@@ -27,7 +29,10 @@ const err = { 400: responses.error, 404: responses.error, 409: responses.error, 
  * The seed's REST API, path for path and field for field. Handlers only validate (by schema), call
  * the engine and shape the answer; errors are shaped by the server's one error handler.
  */
-export function registerRestRoutes(server: FastifyInstance, { engine, schemas, metrics }: RestDeps): void {
+export function registerRestRoutes(
+  server: FastifyInstance,
+  { engine, schemas, metrics, limits }: RestDeps,
+): void {
   const app = server.withTypeProvider<ZodTypeProvider>();
   const workflow = engine.workflow;
   const tags = ['visitor'];
@@ -46,10 +51,12 @@ export function registerRestRoutes(server: FastifyInstance, { engine, schemas, m
         tags,
         summary: 'Start a session: awards session_opened and returns the greeting',
         body: schemas.sessionStartBody,
-        response: { 200: responses.sessionStart, 422: responses.error },
+        response: { 200: responses.sessionStart, 422: responses.error, 429: responses.error },
       },
     },
     async (req) => {
+      // SESSION_STARTS_PER_MINUTE: the same budget of the same address as a socket handshake's.
+      await limits.sessionStart(req.ip);
       const started = await metrics.track('rest', 'session.start', () =>
         engine.startSession(req.body?.utm_source ? { utmSource: req.body.utm_source } : {}),
       );

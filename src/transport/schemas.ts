@@ -111,6 +111,27 @@ export function createSchemas(limits: { answerLength: number }) {
 
 export type Schemas = ReturnType<typeof createSchemas>;
 
+/**
+ * Bounds of every page, list and cursor a client chooses (zod's `int()` alone allows up to 2^53). The
+ * database reads and drops every row an offset skips, so an unbounded page is a full scan on demand.
+ */
+export const listBounds = {
+  maxPage: 10_000,
+  maxPageSize: 500,
+  /** Most rows a page may skip, (page - 1) × page size. */
+  maxOffset: 100_000,
+  maxLimit: 1000,
+  maxSeq: 2 ** 31 - 1,
+} as const;
+/** A 1-based page of a REST list (query string). */
+export const pageNumber = z.coerce.number().int().min(1).max(listBounds.maxPage);
+/** Rows per page of a REST list (query string). */
+export const pageSize = z.coerce.number().int().min(1).max(listBounds.maxPageSize);
+/** Most rows a socket list may ask for. */
+export const listLimit = z.number().int().min(1).max(listBounds.maxLimit);
+/** A place in a session's event log (its events are numbered from 1 in an integer column). */
+export const seqCursor = z.number().int().min(0).max(listBounds.maxSeq);
+
 const option = z.object({ id: z.string(), label: z.string() });
 
 /** A bot message (socket `bot:message`, REST greeting). */

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { VisitorCommand } from '../conversation/commands.js';
@@ -17,6 +18,8 @@ export interface ChatDeps {
   metrics: Metrics;
   logger: Logger;
   limits: { socketEventsPerSecond: number; socketEventBurst: number };
+  /** Asked before a handshake starts a new session (not a resume): SESSION_STARTS_PER_MINUTE. */
+  startSession?: (req: IncomingMessage) => Promise<void>;
   /** Told when a visitor is typing (agents watch it). */
   onTyping?: (sessionId: string) => void;
   /** Told when a session's connections change (the board shows it). */
@@ -75,15 +78,33 @@ export function attachChat(io: Server, deps: ChatDeps): void {
     for (const m of prompts) room.emit('bot:message', m);
   });
 
+  // One /chat socket per engine.io connection. socket.io runs this middleware for every CONNECT packet
+  // that arrives while an earlier one is still waiting in it, so one connection could otherwise start a
+  // session per packet. The claim is checked and taken before the first await: CONNECTs that arrive
+  // together cannot race past it. It is given back when the socket leaves or its handshake fails.
+  const claimed = new WeakMap<object, string>();
+  const refuse = (next: (err: Error) => void, err: unknown) => {
+    const wire = toWireError(err);
+    next(Object.assign(new Error(wire.message), { data: wire }));
+  };
   chat.use(async (socket, next) => {
+    const conn = socket.conn;
+    if (claimed.has(conn)) return refuse(next, new AppError('already_connected'));
+    claimed.set(conn, socket.id);
+    const release = () => {
+      if (claimed.get(conn) === socket.id) claimed.delete(conn);
+    };
+    socket.once('disconnect', release);
     try {
       const auth = parseWith(schemas.chatAuth, socket.handshake.auth ?? {});
-      socket.data = await openSession(engine, schemas, auth);
+      socket.data = await openSession(engine, schemas, auth, () =>
+        deps.startSession ? deps.startSession(socket.request) : Promise.resolve(),
+      );
       next();
     } catch (err) {
-      const wire = toWireError(err);
-      if (wire.code === 'internal') logger.error({ err }, 'chat handshake failed');
-      next(Object.assign(new Error(wire.message), { data: wire }));
+      release();
+      if (toWireError(err).code === 'internal') logger.error({ err }, 'chat handshake failed');
+      refuse(next, err);
     }
   });
 
@@ -178,6 +199,7 @@ async function openSession(
   engine: ConversationEngine,
   schemas: Schemas,
   auth: z.output<Schemas['chatAuth']>,
+  beforeStart: () => Promise<void>,
 ): Promise<ChatData> {
   if (auth.sessionId && schemas.sessionId.safeParse(auth.sessionId).success) {
     try {
@@ -198,6 +220,7 @@ async function openSession(
       if (!(err instanceof AppError && err.code === 'session_not_found')) throw err;
     }
   }
+  await beforeStart();
   const started = await engine.startSession({
     ...(auth.utmSource ? { utmSource: auth.utmSource } : {}),
     ...(auth.locale ? { locale: auth.locale } : {}),

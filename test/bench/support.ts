@@ -24,10 +24,11 @@ export const LOOSE_LIMITS: Record<string, string> = {
   RATE_LIMIT_PER_MINUTE: '1000000',
   SOCKET_EVENTS_PER_SECOND: '1000',
   SOCKET_EVENT_BURST: '1000',
-  // Every load generator connects from 127.0.0.1: no per-address connection cap.
+  // Every load generator connects from 127.0.0.1: no per-address connection cap or session budget.
   MAX_CONNECTIONS_PER_IP: '0',
   // /metrics is served only with a token; `scrape` sends it.
   METRICS_TOKEN: 'bench-metrics-token-0123456789',
+  SESSION_STARTS_PER_MINUTE: '0',
 };
 
 /** Server settings a run may set from its own environment (write-path tuning), passed on as they are. */

@@ -132,6 +132,35 @@ describe('REST for agents and machines', () => {
     expect(agent).toMatchObject({ id: 'meera', name: 'Meera', role: 'agent' });
     expect(Date.parse(expires_at) - Date.now()).toBeGreaterThan(7000_000);
   });
+
+  it('mints no token that outlives AGENT_TOKEN_MAX_TTL (24 h by default), and accepts none', async () => {
+    const mint = (ttl: string) =>
+      fetch(`${t.app.url}/api/agents/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+        body: JSON.stringify({ name: 'Meera', ttl }),
+      });
+    for (const ttl of ['25h', '2d', '1441m', '86401s']) {
+      const r = await mint(ttl);
+      expect(r.status, ttl).toBe(422);
+      const { error } = (await r.json()) as { error: { code: string; details: { issues: unknown[] } } };
+      expect(error.code).toBe('validation_failed');
+      expect(error.details.issues).toEqual([{ path: 'ttl', message: 'at most 24h (AGENT_TOKEN_MAX_TTL)' }]);
+    }
+    const day = await mint('24h');
+    expect(day.status).toBe(200);
+    const { expires_at } = (await day.json()) as { expires_at: string };
+    expect(Date.parse(expires_at) - Date.now()).toBeGreaterThan(24 * 3600_000 - 60_000);
+
+    // A longer one signed with the same key elsewhere is refused, however it was minted.
+    const long = await new AgentTokens(SECRET, 30 * 86_400).sign(
+      { id: 'x', name: 'X', role: 'admin' },
+      '30d',
+    );
+    const r = await get('/api/leads', `Bearer ${long}`);
+    expect(r.status).toBe(401);
+    expect(r.body.error).toMatchObject({ code: 'unauthorized', details: { reason: 'invalid' } });
+  });
 });
 
 describe('npm run agent:token', () => {
@@ -149,5 +178,22 @@ describe('npm run agent:token', () => {
     }).catch((e: { code: number; stderr: string }) => e);
     expect((failed as { code: number }).code).toBe(1);
     expect((failed as { stderr: string }).stderr).toMatch(/SECRET_KEY/);
+  });
+
+  it('refuses a --ttl over AGENT_TOKEN_MAX_TTL, and mints up to it', async () => {
+    const env = { PATH: process.env.PATH ?? '', SECRET_KEY: SECRET };
+    const cli = (ttl: string, extra: Record<string, string> = {}) =>
+      run(process.execPath, ['--import', 'tsx', 'src/agents/cli.ts', '--name', 'Asha', '--ttl', ttl], {
+        env: { ...env, ...extra },
+      });
+    const refused = (await cli('2d').catch((e: { code: number; stderr: string }) => e)) as {
+      code: number;
+      stderr: string;
+    };
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim()).toBe('--ttl: at most 24h (AGENT_TOKEN_MAX_TTL).');
+    const { stdout } = await cli('2d', { AGENT_TOKEN_MAX_TTL: '7d' });
+    const agent = await new AgentTokens(SECRET, 7 * 86_400).verify(stdout.trim());
+    expect(agent.expiresAt - Date.now() / 1000).toBeGreaterThan(2 * 86_400 - 60);
   });
 });

@@ -510,6 +510,17 @@ describe('/agents on one server', () => {
       );
     });
 
+    it('refuses a sinceSeq or a list limit out of bounds with validation_failed naming the field', async () => {
+      const a = await agent(url);
+      const v = await visitor(url);
+      // Past what the log's integer column holds: a 422, not a database error.
+      const seq = await a.fails('session:watch', { sessionId: v.id, sinceSeq: 2 ** 31 }, 'validation_failed');
+      expect(seq.details).toMatchObject({ issues: [{ path: 'sinceSeq' }] });
+      const limit = await a.fails('sessions:list', { filter: { limit: 1001 } }, 'validation_failed');
+      expect(limit.details).toMatchObject({ issues: [{ path: 'filter.limit' }] });
+      await a.ok('session:watch', { sessionId: v.id, sinceSeq: 2 ** 31 - 1 });
+    });
+
     it("relays the visitor's typing to the session's watchers only", async () => {
       const v = await visitor(url);
       const other = await visitor(url);
@@ -787,6 +798,43 @@ describe('/agents on one server', () => {
       }>;
       expect(listed.ok).toBe(true);
     });
+  });
+});
+
+describe('/agents event budget (SOCKET_EVENTS_PER_SECOND=2, SOCKET_EVENT_BURST=3)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ SECRET_KEY: SECRET, SOCKET_EVENTS_PER_SECOND: '2', SOCKET_EVENT_BURST: '3' });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('events beyond the burst are rate_limited, whatever the event; the budget is per socket and refills', async () => {
+    const a = await agent(t.app.url);
+    const v = await visitor(t.app.url);
+    const acks = await Promise.all([
+      ...Array.from({ length: 6 }, () => a.ack('sessions:list', {})),
+      ...Array.from({ length: 4 }, () => a.ack('session:watch', { sessionId: v.id })),
+    ]);
+    const limited = acks.filter((r): r is { ok: false; error: WireError } => !r.ok);
+    expect(acks.length - limited.length).toBeGreaterThanOrEqual(3);
+    expect(acks.length - limited.length).toBeLessThanOrEqual(4);
+    for (const r of limited) {
+      expect(r.error).toEqual({
+        code: 'rate_limited',
+        message: 'At most 2 events per second per connection.',
+        details: { limit: 2, burst: 3 },
+      });
+    }
+    // The watches at the end were refused before they read anything.
+    expect(acks.slice(6).every((r) => !r.ok)).toBe(true);
+
+    // Another agent connection has a budget of its own.
+    await (await agent(t.app.url, BALA)).ok('sessions:list', {});
+    // Half a second refills one event at 2 per second.
+    await sleep(600);
+    await a.ok('session:watch', { sessionId: v.id });
   });
 });
 

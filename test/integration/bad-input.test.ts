@@ -10,6 +10,7 @@ import { startTestApp, type TestApp } from '../support/app.js';
  */
 
 const WAIT_MS = 5000;
+const API_KEY = 'bad-input-api-key-0123456789';
 const UNKNOWN_SESSION = `sess_${'0123456789abcdef'.repeat(2)}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -111,6 +112,7 @@ beforeAll(async () => {
     RATE_LIMIT_PER_MINUTE: '1000000',
     SOCKET_EVENTS_PER_SECOND: '10000',
     SOCKET_EVENT_BURST: '10000',
+    API_KEYS: API_KEY,
   });
   const start = async () => (await send('POST', '/api/session/start', {})).body.session_id as string;
   fx.greeting = await start();
@@ -455,6 +457,85 @@ describe('REST: refused with the exact code, nothing written', () => {
       fx.questions,
     ]);
     expect(row!.answer).toBe(long);
+  });
+});
+
+describe('REST: every number a client picks in a query or path is bounded', () => {
+  interface Param {
+    name: string;
+    in: string;
+    schema?: { type?: string; minimum?: number; maximum?: number };
+  }
+  /** Every integer or number parameter of every route in the OpenAPI document (page, page_size, ids…). */
+  let numeric: { method: string; path: string; param: Param }[] = [];
+  const label = (n: (typeof numeric)[number]) => `${n.method} ${n.path} ${n.param.name}`;
+
+  beforeAll(async () => {
+    const doc = (await send('GET', '/openapi.json')).body as {
+      paths: Record<string, Record<string, { parameters?: Param[] }>>;
+    };
+    numeric = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).flatMap(([method, op]) =>
+        (op.parameters ?? [])
+          .filter((p) => p.schema?.type === 'integer' || p.schema?.type === 'number')
+          .map((param) => ({ method: method.toUpperCase(), path, param })),
+      ),
+    );
+  });
+
+  it('the lead lists page by them, and every one declares its bounds', () => {
+    expect(numeric.map(label)).toEqual(
+      expect.arrayContaining([
+        'GET /api/leads page',
+        'GET /api/leads page_size',
+        'GET /api/leads/list page',
+        'GET /api/leads/list page_size',
+      ]),
+    );
+    for (const n of numeric) {
+      expect(n.param.schema?.minimum, label(n)).toBeDefined();
+      expect(n.param.schema?.maximum, label(n)).toBeDefined();
+      // Paging bounds of our own, not just what a number can hold.
+      if (/^(page|page_size|limit|offset)$/.test(n.param.name))
+        expect(n.param.schema!.maximum, label(n)).toBeLessThanOrEqual(10_000);
+    }
+  });
+
+  it('a page that would skip more than 100,000 leads → 422 on page; the deepest one allowed is served', async () => {
+    const auth = { authorization: `Bearer ${API_KEY}` };
+    for (const path of ['/api/leads', '/api/leads/list']) {
+      const deep = await send('GET', `${path}?page=202&page_size=500`, undefined, auth);
+      expect(deep.status, deep.text).toBe(422);
+      expect(deep.body.error.details.issues).toEqual([
+        { path: 'page', message: expect.stringContaining('/api/leads/export') },
+      ]);
+      const deepest = await send('GET', `${path}?page=201&page_size=500`, undefined, auth);
+      expect(deepest.status, deepest.text).toBe(200);
+      expect(deepest.body.leads).toEqual([]);
+    }
+  });
+
+  it('a value past either bound → 422 validation_failed naming the field, nothing written', async () => {
+    const before = await everything();
+    for (const n of numeric) {
+      const { minimum = 0, maximum = 0 } = n.param.schema ?? {};
+      for (const value of [maximum + 1, 2 ** 53, '1e300', minimum - 1]) {
+        const path =
+          n.param.in === 'path'
+            ? n.path.replace(`{${n.param.name}}`, String(value))
+            : `${n.path}?${n.param.name}=${value}`;
+        const r = await send(n.method, path, undefined, { authorization: `Bearer ${API_KEY}` });
+        const what = `${label(n)}=${value}`;
+        expect({ status: r.status, code: r.body?.error?.code }, `${what}: ${r.text}`).toEqual({
+          status: 422,
+          code: 'validation_failed',
+        });
+        expect(r.body.error.details.issues, what).toContainEqual(
+          expect.objectContaining({ path: n.param.name }),
+        );
+      }
+    }
+    expect(await everything()).toEqual(before);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { Socket } from 'socket.io-client';
+import { io, type Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionEventMessage } from '../../src/conversation/events.js';
 import { startTestApp, type TestApp } from '../support/app.js';
@@ -268,6 +268,87 @@ describe('a cluster of nodes on one Redis', () => {
     expect(again.hello).toMatchObject({ resumed: true, score: acked.at(-1)!.score });
     for (const [event, payload] of answers.slice(5)) expect((await again.send(event, payload)).ok).toBe(true);
     await ledgerIsSound(db, id, FINAL_SCORE);
+  });
+});
+
+describe('limits per client address, counted across nodes on one Redis', () => {
+  let db: TestDatabase;
+  let a: NodeProcess;
+  let b: NodeProcess;
+  const leads = async () => (await db.query('select count(*)::int as n from leads'))[0]!.n as number;
+  const rest = (node: NodeProcess, ip: string, method = 'GET', path = '/api/questions') =>
+    fetch(`${node.url}${path}`, {
+      method,
+      headers: {
+        'x-forwarded-for': ip,
+        ...(method === 'POST' ? { 'content-type': 'application/json' } : {}),
+      },
+      ...(method === 'POST' ? { body: '{}' } : {}),
+    });
+  /** A /chat handshake from `ip`: the session it started, or the refusal's data. */
+  const handshake = (node: NodeProcess, ip: string) => {
+    const socket = track(
+      io(`${node.url}/chat`, {
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+        extraHeaders: { 'x-forwarded-for': ip },
+      }),
+    );
+    return new Promise<{ sessionId?: string; refused?: { code: string; details?: unknown } }>((resolve) => {
+      socket.once('session', (s: { sessionId: string }) => resolve({ sessionId: s.sessionId }));
+      socket.once('connect_error', (err: Error & { data?: { code: string } }) =>
+        resolve({ refused: err.data }),
+      );
+    });
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const env = {
+      DATABASE_URL: db.url,
+      REDIS_URL: testRedisUrl(),
+      REDIS_PREFIX: randomPrefix(),
+      // The test is the proxy: each case speaks for addresses of its own.
+      TRUST_PROXY: '1',
+      RATE_LIMIT_PER_MINUTE: '4',
+      SESSION_STARTS_PER_MINUTE: '3',
+    };
+    [a, b] = await Promise.all([startNode(env, 'node-a'), startNode(env, 'node-b')]);
+  });
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await db?.drop();
+  });
+
+  it('RATE_LIMIT_PER_MINUTE holds for the cluster: 4 requests over two nodes, then 429 on both', async () => {
+    const ip = '203.0.113.30';
+    const statuses = [];
+    for (const node of [a, b, a, b]) statuses.push((await rest(node, ip)).status);
+    expect(statuses).toEqual([200, 200, 200, 200]);
+    for (const node of [a, b]) {
+      const r = await rest(node, ip);
+      expect(r.status).toBe(429);
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
+    }
+    expect((await rest(b, '203.0.113.31')).status).toBe(200);
+  });
+
+  it('SESSION_STARTS_PER_MINUTE holds for the cluster and both doors: 3 new sessions, then refused on both', async () => {
+    const ip = '203.0.113.40';
+    const before = await leads();
+    expect((await rest(a, ip, 'POST', '/api/session/start')).status).toBe(200);
+    expect((await handshake(b, ip)).sessionId).toMatch(/^sess_/);
+    expect((await rest(b, ip, 'POST', '/api/session/start')).status).toBe(200);
+    const refused = await handshake(a, ip);
+    expect(refused.refused).toMatchObject({
+      code: 'rate_limited',
+      details: { limit: 3, window: '1 minute' },
+    });
+    const r = await rest(b, ip, 'POST', '/api/session/start');
+    expect(r.status).toBe(429);
+    expect(await leads()).toBe(before + 3);
+    expect((await handshake(b, '203.0.113.41')).sessionId).toMatch(/^sess_/);
   });
 });
 

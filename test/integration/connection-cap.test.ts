@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { io, type Socket } from 'socket.io-client';
+import { io, Manager, type Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { METRICS_TOKEN, scrapeMetrics, startTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -7,7 +7,9 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 /**
  * MAX_CONNECTIONS_PER_IP over real HTTP and real socket.io clients: handshakes over the cap are
  * refused with a message naming it, slots come back when connections close (and when a handshake
- * fails after it was admitted), and the address is the one REST sees under TRUST_PROXY.
+ * fails after it was admitted), and the address is the one REST sees under TRUST_PROXY. One engine.io
+ * connection holds one /chat socket at most, and SESSION_STARTS_PER_MINUTE is one budget per address for
+ * both doors.
  */
 
 const WAIT_MS = 5000;
@@ -103,6 +105,41 @@ function rawUpgrade(url: string, headers: Record<string, string>): Promise<{ sta
     req.on('error', () => resolve({ status: 0, body: '' }));
     req.end();
   });
+}
+
+/**
+ * One engine.io connection over WebSocket that speaks socket.io packets by hand (socket.io-client keeps
+ * one socket per namespace and would never send a second CONNECT): `send('0/chat,{}')` is a CONNECT.
+ * `received` holds every socket.io packet the server sent, as text.
+ */
+async function rawConnection(url: string, ip?: string) {
+  const manager = new Manager(url, {
+    transports: ['websocket'],
+    reconnection: false,
+    autoConnect: false,
+    ...(ip ? { extraHeaders: { 'x-forwarded-for': ip } } : {}),
+  });
+  await new Promise<void>((resolve, reject) => manager.open((err) => (err ? reject(err) : resolve())));
+  const received: string[] = [];
+  manager.engine.on('message', (data) => received.push(String(data)));
+  const packets = (prefix: string) =>
+    received.filter((m) => m.startsWith(prefix)).map((m) => JSON.parse(m.slice(prefix.length)) as unknown);
+  return {
+    received,
+    send: (packet: string) => manager.engine.send(packet),
+    /** /chat CONNECT answers: sockets made, and CONNECT_ERRORs. */
+    connected: () => packets('0/chat,'),
+    refusals: () => packets('4/chat,') as { message: string; data: { code: string; message: string } }[],
+    close: () => manager.engine.close(),
+  };
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
 }
 
 /** Open /chat connections as the server counts them (lcb_socket_connections), once it settles on `want`. */
@@ -248,5 +285,142 @@ describe('MAX_CONNECTIONS_PER_IP', () => {
     const url = uncapped.app.url;
     for (let i = 0; i < 6; i++) await accepted(url, undefined, i % 2 ? 'polling' : 'websocket');
     expect(await settle(url, 6)).toBe(6);
+  });
+});
+
+describe('one /chat socket per engine.io connection', () => {
+  let t: TestApp;
+  const leads = async () => (await t.db.query('select count(*)::int as n from leads'))[0]!.n as number;
+  const raws: { close(): void }[] = [];
+
+  beforeAll(async () => {
+    // No other limit in the way: only the one-socket rule stands between 300 CONNECTs and 300 sessions.
+    t = await startTestApp({ MAX_CONNECTIONS_PER_IP: '0', SESSION_STARTS_PER_MINUTE: '0' });
+  });
+  afterEach(() => {
+    for (const r of raws.splice(0)) r.close();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('300 CONNECT packets for /chat on one connection make one socket and start one session', async () => {
+    const before = await leads();
+    const raw = await rawConnection(t.app.url);
+    raws.push(raw);
+    // All at once: the first is still waiting for its session when the others arrive.
+    for (let i = 0; i < 300; i++) raw.send('0/chat,{}');
+    await until('an answer to every CONNECT', () => raw.connected().length + raw.refusals().length >= 300);
+    expect(raw.connected()).toHaveLength(1);
+    const refusals = raw.refusals();
+    expect(refusals).toHaveLength(299);
+    expect(new Set(refusals.map((r) => r.data.code))).toEqual(new Set(['already_connected']));
+    expect(refusals[0]!.message).toBe(refusals[0]!.data.message);
+    await sleep(200);
+    expect(await leads()).toBe(before + 1);
+
+    // The connection's socket works, and once it leaves the connection may open /chat again.
+    expect(raw.received.filter((m) => m.startsWith('2/chat,["session"'))).toHaveLength(1);
+    raw.send('1/chat,');
+    await sleep(100);
+    raw.send('0/chat,{}');
+    await until('a second socket', () => raw.connected().length === 2);
+    expect(raw.refusals()).toHaveLength(299);
+    expect(await leads()).toBe(before + 2);
+  });
+
+  it('a handshake that fails gives the connection back: a valid CONNECT after it is let in', async () => {
+    const raw = await rawConnection(t.app.url);
+    raws.push(raw);
+    raw.send('0/chat,{"unknown":1}');
+    await until('the refusal', () => raw.refusals().length === 1);
+    expect(raw.refusals()[0]!.data.code).toBe('validation_failed');
+    raw.send('0/chat,{}');
+    await until('a socket', () => raw.connected().length === 1);
+  });
+
+  it('two socket.io clients sharing one connection keep one /chat socket (socket.io-client reuses it)', async () => {
+    const manager = new Manager(t.app.url, { transports: ['websocket'], reconnection: false });
+    const first = manager.socket('/chat');
+    const second = manager.socket('/chat');
+    expect(second).toBe(first);
+    first.connect();
+    await new Promise((r) => first.once('session', r));
+    first.close();
+    manager.engine.close();
+  });
+});
+
+describe('SESSION_STARTS_PER_MINUTE: one budget per client address for REST and socket', () => {
+  let t: TestApp;
+  const leads = async () => (await t.db.query('select count(*)::int as n from leads'))[0]!.n as number;
+  const start = (ip: string) =>
+    fetch(`${t.app.url}/api/session/start`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+      body: '{}',
+    });
+
+  beforeAll(async () => {
+    t = await startTestApp({ SESSION_STARTS_PER_MINUTE: '3', TRUST_PROXY: '1' });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('the 4th new session of an address in a minute is refused at either door; resumes and other addresses are not', async () => {
+    const a = '198.51.100.20';
+    const before = await leads();
+    expect((await start(a)).status).toBe(200);
+    await accepted(t.app.url, a);
+    expect((await start(a)).status).toBe(200);
+    expect(await leads()).toBe(before + 3);
+
+    // Over budget at both doors, with the limit and when to try again.
+    const rest = await start(a);
+    expect(rest.status).toBe(429);
+    const { error } = (await rest.json()) as {
+      error: { code: string; message: string; details: { retryAfterSeconds: number } };
+    };
+    expect(error).toEqual({
+      code: 'rate_limited',
+      message: expect.stringMatching(
+        /^At most 3 new sessions per minute from one address; try again in \d+ s\.$/,
+      ),
+      details: { limit: 3, window: '1 minute', retryAfterSeconds: expect.any(Number) },
+    });
+    expect(error.details.retryAfterSeconds).toBeGreaterThan(0);
+    expect(error.details.retryAfterSeconds).toBeLessThanOrEqual(60);
+    expect(rest.headers.get('retry-after')).toBe(String(error.details.retryAfterSeconds));
+    const refusedSocket = await refused(t.app.url, a);
+    expect((refusedSocket as ConnectError & { data?: unknown }).data).toEqual({
+      code: 'rate_limited',
+      message: expect.stringMatching(/^At most 3 new sessions per minute from one address/),
+      details: { limit: 3, window: '1 minute', retryAfterSeconds: expect.any(Number) },
+    });
+    expect(await leads()).toBe(before + 3);
+
+    // A session that exists is resumed, not started: the budget does not apply.
+    const [last] = (await t.db.query('select id from leads order by created_at desc limit 1')) as {
+      id: string;
+    }[];
+    const resumed = io(`${t.app.url}/chat`, {
+      auth: { sessionId: last!.id },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      extraHeaders: { 'x-forwarded-for': a },
+    });
+    clients.add(resumed);
+    const hello = await new Promise<{ resumed: boolean }>((resolve, reject) => {
+      resumed.once('session', resolve);
+      resumed.once('connect_error', reject);
+    });
+    expect(hello.resumed).toBe(true);
+
+    // Another address has a budget of its own.
+    expect((await start('198.51.100.21')).status).toBe(200);
+    await accepted(t.app.url, '198.51.100.21');
+    expect(await leads()).toBe(before + 5);
   });
 });

@@ -1,7 +1,9 @@
 import type { Redis } from 'ioredis';
+import { Redis as RedisClient } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type EventBus, LocalEventBus, RedisEventBus } from '../../src/scaling/bus.js';
+import { localRateLimits, type RateLimits, redisRateLimits } from '../../src/scaling/limits.js';
 import {
   LocalSessionRegistry,
   RedisSessionRegistry,
@@ -146,7 +148,71 @@ describe.each(kinds)('$name registry retention', (kind) => {
   });
 });
 
+/** Rate limits of one kind; the Redis kind shares a prefix between the nodes of one test. */
+const limitKinds: { name: string; node(prefix: string): RateLimits }[] = [
+  { name: 'local', node: () => localRateLimits },
+  {
+    name: 'redis',
+    node: (prefix) => {
+      const client = redisClient();
+      clients.push(client);
+      return redisRateLimits(client, prefix);
+    },
+  },
+];
+
+describe.each(limitKinds)('$name rate limit (one contract)', (kind) => {
+  it('allows `points` takes per key in a window, then refuses with the time left; keys are apart', async () => {
+    const limit = kind.node(randomPrefix())({ name: 'test', points: 3, seconds: 60 });
+    const verdicts = [];
+    for (let i = 0; i < 4; i++) verdicts.push(await limit.take('198.51.100.1'));
+    expect(verdicts.map((v) => [v.allowed, v.remaining])).toEqual([
+      [true, 2],
+      [true, 1],
+      [true, 0],
+      [false, 0],
+    ]);
+    for (const v of verdicts) {
+      expect(v.limit).toBe(3);
+      expect(v.retryAfterSeconds).toBeGreaterThan(58);
+      expect(v.retryAfterSeconds).toBeLessThanOrEqual(60);
+    }
+    expect(await limit.take('198.51.100.2')).toMatchObject({ allowed: true, remaining: 2 });
+  });
+
+  it('starts again when the window ends', async () => {
+    const limit = kind.node(randomPrefix())({ name: 'test', points: 1, seconds: 1 });
+    expect((await limit.take('k')).allowed).toBe(true);
+    expect((await limit.take('k')).allowed).toBe(false);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await limit.take('k')).allowed).toBe(true);
+  });
+});
+
 describe('across nodes (redis)', () => {
+  it('rate limits on one prefix count together; while Redis is unreachable each counts alone, at once', async () => {
+    const prefix = randomPrefix();
+    const nodes = [redisClient(), redisClient()];
+    clients.push(...nodes);
+    // Until a client is ready its node counts alone (see below): wait for both.
+    await Promise.all(nodes.map((c) => c.ping()));
+    const [one, two] = nodes.map((c) => redisRateLimits(c, prefix)({ name: 'rest', points: 2, seconds: 60 }));
+    expect((await one!.take('ip')).allowed).toBe(true);
+    expect((await two!.take('ip')).allowed).toBe(true);
+    expect((await one!.take('ip')).allowed).toBe(false);
+    expect((await two!.take('ip')).allowed).toBe(false);
+
+    // Nothing listens on port 1: the client never becomes ready.
+    const down = new RedisClient('redis://127.0.0.1:1', { maxRetriesPerRequest: null, lazyConnect: false });
+    down.on('error', () => {});
+    clients.push(down);
+    const alone = redisRateLimits(down, prefix)({ name: 'rest', points: 2, seconds: 60 });
+    const started = Date.now();
+    const verdicts = [await alone.take('ip'), await alone.take('ip'), await alone.take('ip')];
+    expect(Date.now() - started).toBeLessThan(200);
+    expect(verdicts.map((v) => v.allowed)).toEqual([true, true, false]);
+  });
+
   const redis = kinds[1]!;
 
   it('a message published on one node reaches the others, once, tagged with its node', async () => {

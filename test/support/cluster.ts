@@ -32,6 +32,8 @@ export async function startNode(
       NODE_ID: nodeId,
       SECRET_KEY: CLUSTER_SECRET,
       IDLE_SWEEP_SECONDS: '3600',
+      // Every client of a test is 127.0.0.1 (see test/support/app.ts).
+      SESSION_STARTS_PER_MINUTE: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

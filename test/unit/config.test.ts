@@ -18,6 +18,8 @@ describe('loadConfig', () => {
     expect(c.port).toBe(5000);
     expect(c.host).toBe('0.0.0.0');
     expect(c.rateLimitPerMinute).toBe(60);
+    expect(c.limits.sessionStartsPerMinute).toBe(20);
+    expect(c.agentTokenMaxTtl).toBe(24 * 3600);
     expect(c.phoneDefaultRegion).toBe('IN');
     expect(c.corsOrigins).toEqual(['*']);
     expect(c.database.url).toBeUndefined();
@@ -55,6 +57,8 @@ describe('loadConfig', () => {
       AB_TESTING_ENABLED: 'no',
       PHONE_DEFAULT_REGION: 'US',
       NODE_ID: 'node-1',
+      SESSION_STARTS_PER_MINUTE: '0',
+      AGENT_TOKEN_MAX_TTL: '7d',
     });
     expect(c.port).toBe(8080);
     expect(c.database.url).toBe('postgresql://u:p@db:5432/leads');
@@ -65,6 +69,10 @@ describe('loadConfig', () => {
     expect(c.abTestingEnabled).toBe(false);
     expect(c.phoneDefaultRegion).toBe('US');
     expect(c.nodeId).toBe('node-1');
+    expect(c.limits.sessionStartsPerMinute).toBe(0);
+    expect(c.agentTokenMaxTtl).toBe(7 * 86_400);
+    expect(loadConfig({ AGENT_TOKEN_MAX_TTL: '90m' }).agentTokenMaxTtl).toBe(5400);
+    expect(loadConfig({ AGENT_TOKEN_MAX_TTL: '3600' }).agentTokenMaxTtl).toBe(3600);
   });
 
   it('names every bad variable at once', () => {
@@ -96,6 +104,10 @@ describe('loadConfig', () => {
     ['SECRET_KEY', 'short'],
     ['METRICS_TOKEN', 'short'],
     ['METRICS_PORT', '70000'],
+    ['SESSION_STARTS_PER_MINUTE', '-1'],
+    ['AGENT_TOKEN_MAX_TTL', '2w'],
+    ['AGENT_TOKEN_MAX_TTL', '30'],
+    ['AGENT_TOKEN_MAX_TTL', '400d'],
   ])('rejects %s=%s naming it', (name, value) => {
     expect(configError({ [name]: value }).message).toContain(`${name}: `);
   });
