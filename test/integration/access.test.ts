@@ -47,7 +47,13 @@ describe('access control on every route', () => {
     )[0];
 
   beforeAll(async () => {
-    t = await startTestApp({ SECRET_KEY: SECRET, API_KEYS: API_KEY, WEBHOOK_URL: 'http://127.0.0.1:9/' });
+    // Every route with five credentials is more requests than a minute's default budget of one address.
+    t = await startTestApp({
+      SECRET_KEY: SECRET,
+      API_KEYS: API_KEY,
+      WEBHOOK_URL: 'http://127.0.0.1:9/',
+      RATE_LIMIT_PER_MINUTE: '100000',
+    });
     const doc = (await (await fetch(`${t.app.url}/openapi.json`)).json()) as {
       paths: Record<string, Record<string, { security?: unknown[] }>>;
     };
