@@ -1,4 +1,4 @@
-import { assign, enqueueActions, raise, type SnapshotFrom, setup } from 'xstate';
+import { assertEvent, assign, enqueueActions, raise, type SnapshotFrom, setup } from 'xstate';
 import { checkAnswer, nextUnanswered } from './guards.js';
 import type {
   ConversationContext,
@@ -9,12 +9,10 @@ import type {
   Step,
 } from './types.js';
 
-type Ev<T extends ConversationEvent['type']> = Extract<ConversationEvent, { type: T }>;
-
 /**
  * One conversation: greeting → (about) → questions → contact → cta → completed, or declined, or
  * abandoned when the server reports the idle deadline. Pure: time arrives on each event, and what
- * happened leaves as emitted `behaviour` and `prompt` events for the engine to score, store and send.
+ * happened leaves as emitted `behavior` and `prompt` events for the engine to score, store and send.
  */
 export function createConversationMachine(flow: ConversationFlow) {
   const greetingOption = (id: string) => flow.greeting.options.find((o) => o.id === id);
@@ -28,46 +26,53 @@ export function createConversationMachine(flow: ConversationFlow) {
       emitted: {} as ConversationEmitted,
     },
     guards: {
-      greetingIs: ({ event }, next: 'questions' | 'about' | 'declined') =>
-        greetingOption((event as Ev<'visitor.greeting'>).optionId)?.next === next,
-      validAnswer: ({ context, event }) => checkAnswer(flow, context, event as Ev<'visitor.answer'>) === null,
+      greetingIs: ({ event }, next: 'questions' | 'about' | 'declined') => {
+        assertEvent(event, 'visitor.greeting');
+        return greetingOption(event.optionId)?.next === next;
+      },
+      validAnswer: ({ context, event }) => {
+        assertEvent(event, 'visitor.answer');
+        return checkAnswer(flow, context, event) === null;
+      },
       allAnswered: ({ context }) => nextUnanswered(context) === null,
       contactGiven: ({ event }) => {
-        const e = event as Ev<'visitor.contact'>;
-        return Boolean(e.hasEmail || e.hasPhone);
+        assertEvent(event, 'visitor.contact');
+        return Boolean(event.hasEmail || event.hasPhone);
       },
       validAction: ({ event }) => {
-        const e = event as Ev<'visitor.action'>;
-        if (e.targetId === undefined) return true;
-        if (e.action === 'clicked_product') return flow.products.some((p) => p.id === e.targetId);
-        if (e.action === 'cta_clicked') return ctaOption(e.targetId) !== undefined;
+        assertEvent(event, 'visitor.action');
+        if (event.targetId === undefined) return true;
+        if (event.action === 'clicked_product') return flow.products.some((p) => p.id === event.targetId);
+        if (event.action === 'cta_clicked') return ctaOption(event.targetId) !== undefined;
         return false;
       },
-      ctaIs: ({ event }, action: 'complete' | 'restart' | 'human_help') =>
-        ctaOption((event as Ev<'visitor.cta'>).ctaId)?.action === action,
+      ctaIs: ({ event }, action: 'complete' | 'restart' | 'human_help') => {
+        assertEvent(event, 'visitor.cta');
+        return ctaOption(event.ctaId)?.action === action;
+      },
     },
     actions: {
       /** Runs last in every visitor transition, so latency is measured from the previous event. */
       touch: assign({ lastEventAt: ({ event }) => event.at, resuming: false }),
       /** Back from idle: the re-entered step must not put its prompt again before handling the event. */
       resume: assign({ resuming: true }),
-      behaviour: enqueueActions(({ event, enqueue }, behaviour: 'replied_to_greeting') => {
-        enqueue.emit({ type: 'behaviour', behaviour, at: event.at });
+      behavior: enqueueActions(({ event, enqueue }, behavior: 'replied_to_greeting') => {
+        enqueue.emit({ type: 'behavior', behavior, at: event.at });
       }),
       recordAnswer: enqueueActions(({ context, event, enqueue }) => {
-        const e = event as Ev<'visitor.answer'>;
-        const since = context.askedAt[e.questionId] ?? context.lastEventAt;
+        assertEvent(event, 'visitor.answer');
+        const since = context.askedAt[event.questionId] ?? context.lastEventAt;
         enqueue.emit({
-          type: 'behaviour',
-          behaviour: 'answered_question',
-          at: e.at,
-          questionId: e.questionId,
-          optionIds: e.optionIds ?? [],
-          text: e.text ?? null,
-          latencyMs: Math.max(0, e.at - since),
+          type: 'behavior',
+          behavior: 'answered_question',
+          at: event.at,
+          questionId: event.questionId,
+          optionIds: event.optionIds ?? [],
+          text: event.text ?? null,
+          latencyMs: Math.max(0, event.at - since),
         });
-        if (!context.answered.includes(e.questionId)) {
-          enqueue.assign({ answered: [...context.answered, e.questionId] });
+        if (!context.answered.includes(event.questionId)) {
+          enqueue.assign({ answered: [...context.answered, event.questionId] });
         }
       }),
       askNext: enqueueActions(({ context, enqueue }) => {
@@ -88,43 +93,43 @@ export function createConversationMachine(flow: ConversationFlow) {
       }),
       allAnswered: enqueueActions(({ context, enqueue }) => {
         enqueue.assign({ completedQuestions: true, current: null });
-        enqueue.emit({ type: 'behaviour', behaviour: 'answered_all_questions', at: context.lastEventAt });
+        enqueue.emit({ type: 'behavior', behavior: 'answered_all_questions', at: context.lastEventAt });
       }),
       contact: enqueueActions(({ event, enqueue }) => {
-        const e = event as Ev<'visitor.contact'>;
-        if (e.hasEmail || e.hasPhone) {
+        assertEvent(event, 'visitor.contact');
+        if (event.hasEmail || event.hasPhone) {
           enqueue.emit({
-            type: 'behaviour',
-            behaviour: 'shared_contact',
-            at: e.at,
-            email: Boolean(e.hasEmail),
-            phone: Boolean(e.hasPhone),
+            type: 'behavior',
+            behavior: 'shared_contact',
+            at: event.at,
+            email: Boolean(event.hasEmail),
+            phone: Boolean(event.hasPhone),
           });
         }
       }),
       action: enqueueActions(({ event, enqueue }) => {
-        const e = event as Ev<'visitor.action'>;
+        assertEvent(event, 'visitor.action');
         enqueue.emit({
-          type: 'behaviour',
-          behaviour: e.action,
-          at: e.at,
-          ...(e.targetId === undefined ? {} : { targetId: e.targetId }),
+          type: 'behavior',
+          behavior: event.action,
+          at: event.at,
+          ...(event.targetId === undefined ? {} : { targetId: event.targetId }),
         });
       }),
       ctaChosen: enqueueActions(({ event, enqueue }) => {
-        const e = event as Ev<'visitor.cta'>;
-        enqueue.emit({ type: 'behaviour', behaviour: 'cta_clicked', at: e.at, targetId: e.ctaId });
+        assertEvent(event, 'visitor.cta');
+        enqueue.emit({ type: 'behavior', behavior: 'cta_clicked', at: event.at, targetId: event.ctaId });
       }),
       restart: assign({ answered: [], current: null }),
       humanHelp: assign({ humanHelp: true }),
       dropout: enqueueActions(({ context, event, enqueue }) => {
         if (!context.completedQuestions)
-          enqueue.emit({ type: 'behaviour', behaviour: 'early_dropout', at: event.at });
+          enqueue.emit({ type: 'behavior', behavior: 'early_dropout', at: event.at });
       }),
       takeover: assign({
         handoff: ({ event }) => {
-          const e = event as Ev<'agent.takeover'>;
-          return { agentId: e.agentId, at: e.at };
+          assertEvent(event, 'agent.takeover');
+          return { agentId: event.agentId, at: event.at };
         },
       }),
       release: assign({ handoff: null }),
@@ -151,7 +156,7 @@ export function createConversationMachine(flow: ConversationFlow) {
       resuming: false,
     }),
     entry: enqueueActions(({ context, enqueue }) => {
-      enqueue.emit({ type: 'behaviour', behaviour: 'session_opened', at: context.lastEventAt });
+      enqueue.emit({ type: 'behavior', behavior: 'session_opened', at: context.lastEventAt });
     }),
     initial: 'active',
     states: {
@@ -174,17 +179,17 @@ export function createConversationMachine(flow: ConversationFlow) {
                 {
                   guard: { type: 'greetingIs', params: 'questions' },
                   target: 'questions',
-                  actions: [{ type: 'behaviour', params: 'replied_to_greeting' }, 'touch'],
+                  actions: [{ type: 'behavior', params: 'replied_to_greeting' }, 'touch'],
                 },
                 {
                   guard: { type: 'greetingIs', params: 'about' },
                   target: 'about',
-                  actions: [{ type: 'behaviour', params: 'replied_to_greeting' }, 'touch'],
+                  actions: [{ type: 'behavior', params: 'replied_to_greeting' }, 'touch'],
                 },
                 {
                   guard: { type: 'greetingIs', params: 'declined' },
                   target: '#conversation.declined',
-                  actions: [{ type: 'behaviour', params: 'replied_to_greeting' }, 'touch'],
+                  actions: [{ type: 'behavior', params: 'replied_to_greeting' }, 'touch'],
                 },
               ],
               'visitor.answer': {

@@ -47,24 +47,24 @@ export type ConversationEvent =
   | { type: 'agent.takeover'; at: number; agentId: string }
   | { type: 'agent.release'; at: number };
 
-export type BehaviourFact =
-  | { behaviour: 'session_opened' | 'replied_to_greeting' | 'answered_all_questions' | 'early_dropout' }
-  | { behaviour: 'shared_contact'; email: boolean; phone: boolean }
+export type BehaviorFact =
+  | { behavior: 'session_opened' | 'replied_to_greeting' | 'answered_all_questions' | 'early_dropout' }
+  | { behavior: 'shared_contact'; email: boolean; phone: boolean }
   | {
-      behaviour: 'answered_question';
+      behavior: 'answered_question';
       questionId: number;
       optionIds: string[];
       text: string | null;
       /** Server-measured time from the question being put (or the previous event) to the answer. */
       latencyMs: number;
     }
-  | { behaviour: 'clicked_product' | 'clicked_demo' | 'clicked_pricing' | 'cta_clicked'; targetId?: string };
+  | { behavior: 'clicked_product' | 'clicked_demo' | 'clicked_pricing' | 'cta_clicked'; targetId?: string };
 
-export type BehaviourName = BehaviourFact['behaviour'];
+export type BehaviorName = BehaviorFact['behavior'];
 
 /** What the machine emits: scored facts and the bot's prompts, as data. */
 export type ConversationEmitted =
-  | ({ type: 'behaviour'; at: number } & BehaviourFact)
+  | ({ type: 'behavior'; at: number } & BehaviorFact)
   | { type: 'prompt'; at: number; step: Exclude<Step, 'abandoned'>; questionId?: number };
 
 export interface ConversationContext {

@@ -11,7 +11,7 @@ export const errorCodes = {
   unknown_question: { status: 422, message: 'No such question.' },
   derived_behavior: {
     status: 422,
-    message: 'This behaviour is derived by the server and cannot be reported.',
+    message: 'This behavior is derived by the server and cannot be reported.',
   },
   invalid_state: { status: 409, message: 'The conversation is not waiting for this.' },
   session_closed: { status: 409, message: 'The conversation has ended.' },

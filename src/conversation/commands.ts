@@ -203,7 +203,7 @@ const DERIVED = [
   'early_dropout',
 ];
 
-/** A behaviour a client reports by name (the seed's `/api/behavior`): only what a click can tell. */
+/** A behavior a client reports by name (the seed's `/api/behavior`): only what a click can tell. */
 export function reportedAction(action: string): VisitorAction {
   if ((REPORTABLE as readonly string[]).includes(action)) return action as VisitorAction;
   if (DERIVED.includes(action)) {

@@ -1,4 +1,4 @@
-import type { BehaviourFact, ConversationEmitted, ConversationEvent, Step } from '../../machines/types.js';
+import type { BehaviorFact, ConversationEmitted, ConversationEvent, Step } from '../../machines/types.js';
 import type { AnswerRow, CommitUnit, EventRow, LeadRow, LedgerRow } from '../persistence/session-store.js';
 import { type Classification, classify } from '../scoring/classification.js';
 import { scoreFacts } from '../scoring/ledger.js';
@@ -78,7 +78,7 @@ export function buildTransition(t: TransitionInput): Transition {
   const { workflow, lead } = t;
   const at = new Date(t.at);
   const facts = t.emitted.filter(
-    (e): e is Extract<ConversationEmitted, { type: 'behaviour' }> => e.type === 'behaviour',
+    (e): e is Extract<ConversationEmitted, { type: 'behavior' }> => e.type === 'behavior',
   );
   const entries = scoreFacts(workflow, t.awarded, facts);
   let seq = lead.lastSeq;
@@ -86,7 +86,7 @@ export function buildTransition(t: TransitionInput): Transition {
   const inputSeq = t.input ? ++seq : 0;
 
   const ledger: LedgerRow[] = entries.map((e) => ({
-    behavior: e.behaviour,
+    behavior: e.behavior,
     points: e.points,
     onceKey: e.onceKey,
     evidence: e.evidence,
@@ -143,7 +143,7 @@ export function buildTransition(t: TransitionInput): Transition {
   const answers: AnswerRow[] = [];
   const profile: ProfilePatch = { ...t.patch };
   for (const fact of facts) {
-    if (fact.behaviour !== 'answered_question') continue;
+    if (fact.behavior !== 'answered_question') continue;
     const row = answerRow(workflow, fact, entries, t.clientTimeTaken);
     if (!row) continue;
     answers.push(row.answer);
@@ -180,7 +180,7 @@ export function buildTransition(t: TransitionInput): Transition {
 
 function answerRow(
   workflow: Workflow,
-  fact: Extract<BehaviourFact, { behaviour: 'answered_question' }> & { at: number },
+  fact: Extract<BehaviorFact, { behavior: 'answered_question' }> & { at: number },
   entries: { evidence: Record<string, unknown>; points: number }[],
   clientTimeTaken: number | null,
 ) {

@@ -56,7 +56,7 @@ export function leadData(lead: LeadRow) {
   };
 }
 
-/** Points per behaviour, in the order first earned. */
+/** Points per behavior, in the order first earned. */
 export function scoreBreakdown(ledger: readonly LedgerRow[]) {
   const rows = new Map<string, { behavior: string; points: number; count: number }>();
   for (const e of ledger) {

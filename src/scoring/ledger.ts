@@ -1,9 +1,9 @@
-import type { BehaviourFact } from '../../machines/types.js';
+import type { BehaviorFact } from '../../machines/types.js';
 import type { Workflow } from '../workflow/schema.js';
 
 /** A row of the score ledger: one award, with the evidence for it. */
 export interface LedgerEntry {
-  behaviour: string;
+  behavior: string;
   points: number;
   /** Identifies the award for its once-rule; the ledger never holds the same key twice per lead. */
   onceKey: string;
@@ -11,7 +11,7 @@ export interface LedgerEntry {
   at: number;
 }
 
-type Fact = BehaviourFact & { at: number };
+type Fact = BehaviorFact & { at: number };
 
 /**
  * Turns the facts a conversation emitted into ledger entries, applying the workflow's points and
@@ -25,20 +25,20 @@ export function scoreFacts(
   const rules = workflow.scoring;
   const taken = new Set(awarded);
   const entries: LedgerEntry[] = [];
-  const award = (behaviour: string, points: number, onceKey: string, at: number, evidence = {}) => {
+  const award = (behavior: string, points: number, onceKey: string, at: number, evidence = {}) => {
     if (taken.has(onceKey)) return;
     taken.add(onceKey);
-    entries.push({ behaviour, points, onceKey, evidence, at });
+    entries.push({ behavior, points, onceKey, evidence, at });
   };
 
   for (const fact of facts) {
-    switch (fact.behaviour) {
+    switch (fact.behavior) {
       case 'session_opened':
       case 'replied_to_greeting':
       case 'answered_all_questions':
       case 'early_dropout':
       case 'clicked_pricing':
-        award(fact.behaviour, rules[fact.behaviour], fact.behaviour, fact.at);
+        award(fact.behavior, rules[fact.behavior], fact.behavior, fact.at);
         break;
       case 'shared_contact':
         award('shared_contact', rules.shared_contact, 'shared_contact', fact.at, {

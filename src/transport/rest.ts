@@ -162,7 +162,7 @@ export function registerRestRoutes(
     {
       schema: {
         tags,
-        summary: 'Profile, score and behaviours',
+        summary: 'Profile, score and behaviors',
         ...readLead,
         response: { 200: responses.summary, ...err },
       },

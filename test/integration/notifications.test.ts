@@ -255,7 +255,7 @@ async function settled(db: TestDatabase, lead: string, expected: number, trigger
   );
 }
 
-/** The score breakdown as the ledger holds it now: points per behaviour, in the order first earned. */
+/** The score breakdown as the ledger holds it now: points per behavior, in the order first earned. */
 async function breakdownOf(db: TestDatabase, lead: string) {
   const entries = await db.query<{ behavior: string; points: number }>(
     'select behavior, points from score_entries where lead_id = $1 order by id',

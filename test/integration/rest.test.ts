@@ -1094,7 +1094,7 @@ describe('REST API', () => {
       });
     });
 
-    it('422 derived_behavior for behaviours only the server works out', async () => {
+    it('422 derived_behavior for behaviors only the server works out', async () => {
       const id = await start();
       for (const action of ['quick_reply', 'session_opened', 'answered_all_questions', 'early_dropout']) {
         expectError(await behavior(id, action), 422, 'derived_behavior', {

@@ -39,7 +39,7 @@ export class Simulation {
   private collect(): void {
     const batch = this.emitted.splice(0);
     const facts = batch.filter(
-      (e): e is Extract<ConversationEmitted, { type: 'behaviour' }> => e.type === 'behaviour',
+      (e): e is Extract<ConversationEmitted, { type: 'behavior' }> => e.type === 'behavior',
     );
     for (const entry of scoreFacts(this.workflow, this.awarded, facts)) {
       this.awarded.add(entry.onceKey);
@@ -64,7 +64,7 @@ export class Simulation {
     return this.actor.getSnapshot().status === 'done';
   }
 
-  behaviours(): string[] {
-    return this.ledger.map((e) => e.behaviour);
+  behaviors(): string[] {
+    return this.ledger.map((e) => e.behavior);
   }
 }

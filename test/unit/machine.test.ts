@@ -90,7 +90,7 @@ describe('conversation machine', () => {
     s.send({ type: 'visitor.cta', at: 4, ctaId: 'human_help' });
     expect(s.step).toBe('completed');
     expect(s.actor.getSnapshot().context.humanHelp).toBe(true);
-    expect(s.ledger.at(-1)).toMatchObject({ behaviour: 'cta_clicked', points: 10 });
+    expect(s.ledger.at(-1)).toMatchObject({ behavior: 'cta_clicked', points: 10 });
   });
 
   it('a persisted snapshot restores to the same conversation', () => {

@@ -216,14 +216,14 @@ function checkInvariants(sim: Simulation, where: string): void {
   const expected = sim.score >= 60 ? 'SQL' : sim.score >= 30 ? 'MQL' : 'Unqualified';
   expect(sim.classification, where).toBe(expected);
 
-  const byBehaviour = count(ledger, (e) => e.behaviour);
+  const byBehavior = count(ledger, (e) => e.behavior);
   for (const b of ONCE_PER_SESSION) {
-    expect(byBehaviour.get(b) ?? 0, `${where}: ${b}`).toBeLessThanOrEqual(1);
+    expect(byBehavior.get(b) ?? 0, `${where}: ${b}`).toBeLessThanOrEqual(1);
   }
-  expect(byBehaviour.get('session_opened'), where).toBe(1);
-  expect(ledger[0]?.behaviour, where).toBe('session_opened');
+  expect(byBehavior.get('session_opened'), where).toBe(1);
+  expect(ledger[0]?.behavior, where).toBe('session_opened');
 
-  const perQuestion = ledger.filter((e) => PER_QUESTION.includes(e.behaviour));
+  const perQuestion = ledger.filter((e) => PER_QUESTION.includes(e.behavior));
   for (const e of perQuestion) {
     // Only the profile questions can be answered; the greeting, the contact form and unknown ids cannot.
     expect(
@@ -231,11 +231,11 @@ function checkInvariants(sim: Simulation, where: string): void {
       where,
     ).toContain(e.evidence.questionId);
   }
-  for (const [k, n] of count(perQuestion, (e) => `${e.behaviour}:${String(e.evidence.questionId)}`)) {
+  for (const [k, n] of count(perQuestion, (e) => `${e.behavior}:${String(e.evidence.questionId)}`)) {
     expect(n, `${where}: ${k}`).toBe(1);
   }
 
-  const products = ledger.filter((e) => e.behaviour === 'clicked_product');
+  const products = ledger.filter((e) => e.behavior === 'clicked_product');
   expect(products.length, where).toBeLessThanOrEqual(wf.scoring.clicked_product.maxProducts);
   expect(products.length, where).toBeLessThanOrEqual(3);
   // The demo item counts as the demo request, never as a product.
@@ -286,10 +286,10 @@ describe('random conversations (property)', () => {
         }
         if (sim.step === 'completed') seen.completed += 1;
         if (sim.step === 'declined') seen.declined += 1;
-        const behaviours = sim.behaviours();
-        if (behaviours.includes('answered_all_questions')) seen.allAnswered += 1;
-        if (behaviours.includes('early_dropout')) seen.dropout += 1;
-        if (behaviours.filter((b) => b === 'clicked_product').length === 3) seen.productCap += 1;
+        const behaviors = sim.behaviors();
+        if (behaviors.includes('answered_all_questions')) seen.allAnswered += 1;
+        if (behaviors.includes('early_dropout')) seen.dropout += 1;
+        if (behaviors.filter((b) => b === 'clicked_product').length === 3) seen.productCap += 1;
       }),
       { numRuns: 300 },
     );

@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import type { BehaviourFact } from '../../machines/types.js';
+import type { BehaviorFact } from '../../machines/types.js';
 import { classify } from '../../src/scoring/classification.js';
 import { scoreFacts } from '../../src/scoring/ledger.js';
 import { loadWorkflow } from '../../src/workflow/load.js';
 
 const wf = loadWorkflow();
-type Fact = BehaviourFact & { at: number };
+type Fact = BehaviorFact & { at: number };
 const answer = (
   questionId: number,
   latencyMs: number,
   text: string | null = null,
   optionIds = ['x'],
 ): Fact => ({
-  behaviour: 'answered_question',
+  behavior: 'answered_question',
   questionId,
   latencyMs,
   text,
@@ -31,11 +31,11 @@ describe('scoring rules', () => {
     ['clicked_demo', 15],
     ['clicked_pricing', 10],
     ['early_dropout', -10],
-  ] as const)('%s is worth %i, once', (behaviour, value) => {
-    const fact = { behaviour, at: 1 } as Fact;
+  ] as const)('%s is worth %i, once', (behavior, value) => {
+    const fact = { behavior, at: 1 } as Fact;
     expect(points([fact])).toBe(value);
     expect(points([fact, fact])).toBe(value);
-    expect(points([fact], [behaviour])).toBe(0);
+    expect(points([fact], [behavior])).toBe(0);
   });
 
   it('answered_question: 5 per question, once per question', () => {
@@ -51,7 +51,7 @@ describe('scoring rules', () => {
   });
 
   it('detailed_answer: typed text longer than 10 characters (trimmed), never for an option', () => {
-    expect(score([answer(3, 500_000, '  Bengaluru, KA  ')]).map((e) => e.behaviour)).toEqual([
+    expect(score([answer(3, 500_000, '  Bengaluru, KA  ')]).map((e) => e.behavior)).toEqual([
       'answered_question',
       'detailed_answer',
     ]);
@@ -62,27 +62,27 @@ describe('scoring rules', () => {
   });
 
   it('shared_contact: 10, once', () => {
-    const fact: Fact = { behaviour: 'shared_contact', email: true, phone: false, at: 1 };
+    const fact: Fact = { behavior: 'shared_contact', email: true, phone: false, at: 1 };
     expect(points([fact, fact])).toBe(10);
   });
 
   it('clicked_product: the item points, once per product, at most three products', () => {
-    const click = (targetId: string): Fact => ({ behaviour: 'clicked_product', targetId, at: 1 });
+    const click = (targetId: string): Fact => ({ behavior: 'clicked_product', targetId, at: 1 });
     expect(points([click('billing'), click('billing')])).toBe(5);
     expect(points(['billing', 'inventory', 'qr_payments', 'staff_hr'].map(click))).toBe(15);
     // Without a named product the flat points apply and it counts towards the three.
-    expect(points([{ behaviour: 'clicked_product', at: 1 }])).toBe(5);
+    expect(points([{ behavior: 'clicked_product', at: 1 }])).toBe(5);
   });
 
   it('the demo product counts as the one demo request', () => {
-    const demo: Fact = { behaviour: 'clicked_product', targetId: 'demo', at: 1 };
-    const entries = score([demo, { behaviour: 'clicked_demo', at: 2 }]);
-    expect(entries.map((e) => [e.behaviour, e.points])).toEqual([['clicked_demo', 15]]);
+    const demo: Fact = { behavior: 'clicked_product', targetId: 'demo', at: 1 };
+    const entries = score([demo, { behavior: 'clicked_demo', at: 2 }]);
+    expect(entries.map((e) => [e.behavior, e.points])).toEqual([['clicked_demo', 15]]);
   });
 
   it('cta_clicked: the CTA points, 15 when none is named, once per session', () => {
     const cta = (targetId?: string): Fact => ({
-      behaviour: 'cta_clicked',
+      behavior: 'cta_clicked',
       at: 1,
       ...(targetId ? { targetId } : {}),
     });
@@ -96,7 +96,7 @@ describe('scoring rules', () => {
 
   it('does not modify the awarded set it is given', () => {
     const awarded = new Set<string>();
-    scoreFacts(wf, awarded, [{ behaviour: 'session_opened', at: 1 }]);
+    scoreFacts(wf, awarded, [{ behavior: 'session_opened', at: 1 }]);
     expect(awarded.size).toBe(0);
   });
 });

@@ -22,7 +22,7 @@ describe('the seed example', () => {
     t += 10_000;
     expect(s.send({ type: 'visitor.action', at: t, action: 'clicked_demo' })).toBe(true);
 
-    const tally = (b: string) => s.ledger.filter((e) => e.behaviour === b).reduce((n, e) => n + e.points, 0);
+    const tally = (b: string) => s.ledger.filter((e) => e.behavior === b).reduce((n, e) => n + e.points, 0);
     expect(tally('session_opened')).toBe(5);
     expect(tally('answered_question')).toBe(25);
     expect(tally('answered_all_questions')).toBe(10);
