@@ -1,5 +1,6 @@
 import { type BoardRow, boardRow } from '../leads/views.js';
-import type { LeadFilter, SessionStore } from '../persistence/session-store.js';
+import type { LeadFilter } from '../persistence/rows.js';
+import type { SessionStore } from '../persistence/session-store.js';
 import type { SessionRegistry } from '../scaling/registry.js';
 
 export interface BoardFilter {

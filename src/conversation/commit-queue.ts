@@ -1,4 +1,4 @@
-import type { CommitUnit } from '../persistence/session-store.js';
+import type { CommitUnit } from '../persistence/rows.js';
 
 /**
  * Where the engine hands a finished event for durable storage. The promise settles only when the

@@ -1,4 +1,4 @@
-import type { CommitUnit } from '../persistence/session-store.js';
+import type { CommitUnit } from '../persistence/rows.js';
 import { conversionTriggers, type Trigger } from './triggers.js';
 
 const counted: readonly Trigger[] = conversionTriggers;

@@ -4,7 +4,7 @@ import { type ConversationMachine, createConversationMachine } from '../../machi
 import type { ConversationEvent, Step } from '../../machines/types.js';
 import { AppError } from '../errors.js';
 import { planSession } from '../experiments/assignment.js';
-import { VersionConflict } from '../persistence/session-store.js';
+import { VersionConflict } from '../persistence/rows.js';
 import type { Classification } from '../scoring/classification.js';
 import type { Workflow } from '../workflow/schema.js';
 import { isFinished, pendingStep, startConversation } from './actor.js';

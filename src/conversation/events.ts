@@ -1,5 +1,5 @@
 import type { BoardRow } from '../leads/views.js';
-import type { EventRow } from '../persistence/session-store.js';
+import type { EventRow } from '../persistence/rows.js';
 import type { Trigger } from './transition.js';
 
 /** The bus channel every committed session event travels on. */

@@ -3,7 +3,8 @@ import type { ConversationMachine } from '../../machines/conversation.js';
 import type { ConversationEvent } from '../../machines/types.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { LeadRow, SessionStore } from '../persistence/session-store.js';
+import type { LeadRow } from '../persistence/rows.js';
+import type { SessionStore } from '../persistence/session-store.js';
 import { type LiveActor, rebuildConversation, restoreConversation } from './actor.js';
 
 /** A session in memory: its actor, its last committed lead row, and the once-keys already awarded. */

@@ -1,5 +1,5 @@
 import type { SessionPlan } from '../experiments/assignment.js';
-import type { LeadRow } from '../persistence/session-store.js';
+import type { LeadRow } from '../persistence/rows.js';
 import type { StartOptions } from './types.js';
 
 /** The lead row of a session that has just opened: nothing known yet but where it came from. */

@@ -1,5 +1,6 @@
 import { AppError, type ErrorCode } from '../errors.js';
-import type { LeadRow, SessionStore } from '../persistence/session-store.js';
+import type { LeadRow } from '../persistence/rows.js';
+import type { SessionStore } from '../persistence/session-store.js';
 import { type BotPrompt, renderPrompt } from '../workflow/prompts.js';
 import type { Workflow } from '../workflow/schema.js';
 import { presentationOf } from '../workflow/variants.js';

@@ -1,5 +1,5 @@
 import type { BehaviorFact, ConversationEmitted, ConversationEvent, Step } from '../../machines/types.js';
-import type { AnswerRow, CommitUnit, EventRow, LeadRow, LedgerRow } from '../persistence/session-store.js';
+import type { AnswerRow, CommitUnit, EventRow, LeadRow, LedgerRow } from '../persistence/rows.js';
 import { type Classification, classify } from '../scoring/classification.js';
 import { scoreFacts } from '../scoring/ledger.js';
 import { answerText } from '../workflow/answers.js';

@@ -1,6 +1,7 @@
 import type { Step } from '../../machines/types.js';
 import type { Logger } from '../logger.js';
-import type { EventRow, LeadRow, LedgerRow, SessionStore } from '../persistence/session-store.js';
+import type { EventRow, LeadRow, LedgerRow } from '../persistence/rows.js';
+import type { SessionStore } from '../persistence/session-store.js';
 import type { Classification } from '../scoring/classification.js';
 import type { Workflow } from '../workflow/schema.js';
 import type { CommitQueue } from './commit-queue.js';

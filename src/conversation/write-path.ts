@@ -1,7 +1,7 @@
 import type { ConversationEvent } from '../../machines/types.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { DuplicateMessage, VersionConflict } from '../persistence/session-store.js';
+import { DuplicateMessage, VersionConflict } from '../persistence/rows.js';
 import type { Workflow } from '../workflow/schema.js';
 import type { ProfilePatch } from './commands.js';
 import type { CommitQueue } from './commit-queue.js';

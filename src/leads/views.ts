@@ -1,4 +1,4 @@
-import type { LeadRow, LedgerRow } from '../persistence/session-store.js';
+import type { LeadRow, LedgerRow } from '../persistence/rows.js';
 import type { Workflow } from '../workflow/schema.js';
 
 /** The CRM export of one lead: exactly the seed's keys (also the body of CRM webhooks). */

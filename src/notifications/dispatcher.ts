@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import type { LeadRow, LedgerRow } from '../persistence/session-store.js';
+import type { LeadRow, LedgerRow } from '../persistence/rows.js';
 import type { EventBus } from '../scaling/bus.js';
 import { type Channel, DeliveryError } from './delivery.js';
 import { buildMessage } from './message.js';

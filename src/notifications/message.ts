@@ -1,5 +1,5 @@
 import { crmExport, scoreBreakdown } from '../leads/views.js';
-import type { LeadRow, LedgerRow } from '../persistence/session-store.js';
+import type { LeadRow, LedgerRow } from '../persistence/rows.js';
 
 const TITLES: Record<string, string> = {
   sql: 'SQL lead',

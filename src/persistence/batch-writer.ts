@@ -2,7 +2,7 @@ import type { EntityMetadata, EntityProperty, MikroORM } from '@mikro-orm/postgr
 import { AppError } from '../errors.js';
 import { unstorableTextAt, unstorableTextMessage } from '../text.js';
 import { Answer, Conversion, Lead, Notification, ScoreEntry, SessionEvent } from './entities/index.js';
-import { type CommitUnit, DuplicateMessage, VersionConflict } from './session-store.js';
+import { type CommitUnit, DuplicateMessage, VersionConflict } from './rows.js';
 
 /** The part of a `pg` client the writer uses. */
 interface PgClient {

@@ -7,7 +7,8 @@ import type { AgentTokens } from '../agents/tokens.js';
 import { agentRoles } from '../agents/tokens.js';
 import { leadsCsv } from '../leads/csv.js';
 import { crmExport } from '../leads/views.js';
-import type { LeadFilter, LeadRow, SessionStore } from '../persistence/session-store.js';
+import type { LeadFilter, LeadRow } from '../persistence/rows.js';
+import type { SessionStore } from '../persistence/session-store.js';
 import { listBounds, pageNumber, pageSize, responses, text } from './schemas.js';
 
 export interface AgentsRestDeps {

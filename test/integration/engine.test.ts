@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommitQueue } from '../../src/conversation/commit-queue.js';
 import type { EventResult } from '../../src/conversation/types.js';
 import { AppError } from '../../src/errors.js';
-import { VersionConflict } from '../../src/persistence/session-store.js';
+import { VersionConflict } from '../../src/persistence/rows.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { type EngineNode, openEngine, TestClock } from '../support/engine.js';
 

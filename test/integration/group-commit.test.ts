@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CommitQueue, GroupCommitQueue } from '../../src/conversation/commit-queue.js';
 import { AppError } from '../../src/errors.js';
-import { type CommitUnit, DuplicateMessage, VersionConflict } from '../../src/persistence/session-store.js';
+import { type CommitUnit, DuplicateMessage, VersionConflict } from '../../src/persistence/rows.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { type EngineNode, openEngine, TestClock } from '../support/engine.js';
 
