@@ -29,8 +29,4 @@ export class KeyedQueue {
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
-
-  get size(): number {
-    return this.inFlight;
-  }
 }

@@ -1,15 +1,7 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { BatchWriter } from './batch-writer.js';
-import { Answer, Lead, ScoreEntry, SessionEvent } from './entities/index.js';
-import type {
-  AnswerRow,
-  CommitUnit,
-  EventRow,
-  LeadFilter,
-  LeadRow,
-  LedgerRow,
-  StoredSession,
-} from './rows.js';
+import { Lead, ScoreEntry, SessionEvent } from './entities/index.js';
+import type { CommitUnit, EventRow, LeadFilter, LeadRow, LedgerRow, StoredSession } from './rows.js';
 
 /** The repository of conversations: the only code that reads or writes their tables. */
 export class SessionStore {
@@ -86,26 +78,6 @@ export class SessionStore {
       eventSeq,
       at,
     }));
-  }
-
-  async answers(leadId: string): Promise<AnswerRow[]> {
-    const rows = await this.em().find(
-      Answer,
-      { lead: leadId },
-      { orderBy: { questionId: 'asc' }, disableIdentityMap: true },
-    );
-    return rows.map(
-      ({ questionId, questionText, answer, optionIds, latencyMs, clientTimeTaken, points, answeredAt }) => ({
-        questionId,
-        questionText,
-        answer,
-        optionIds,
-        latencyMs,
-        clientTimeTaken: clientTimeTaken == null ? null : Number(clientTimeTaken),
-        points,
-        answeredAt,
-      }),
-    );
   }
 
   /** Ids of open sessions with no visitor activity since `before`. */
