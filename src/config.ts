@@ -225,8 +225,6 @@ const envSchema = z.object({
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 });
 
-export type Env = z.input<typeof envSchema>;
-
 function smtpUrlOf(e: { SMTP_HOST?: string; SMTP_PORT?: number; SMTP_USER?: string; SMTP_PASS?: string }) {
   if (!e.SMTP_HOST) return undefined;
   const auth = e.SMTP_USER

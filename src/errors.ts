@@ -2,7 +2,7 @@
  * The one table of error codes. Every failure that reaches a client is an AppError with one of these
  * codes; `toHttpError` and `toAck` are the only places that shape it for the wire.
  */
-export const errorCodes = {
+const errorCodes = {
   validation_failed: { status: 422, message: 'The request is not valid.' },
   malformed_request: { status: 400, message: 'The request could not be parsed.' },
   session_not_found: { status: 404, message: 'No session with this id.' },

@@ -127,7 +127,7 @@ function interpretReply(
 }
 
 /** An answer to a question addressed by id: the greeting (REST question 1) or a profile question. */
-export function interpretAnswer(
+function interpretAnswer(
   workflow: Workflow,
   questionId: number,
   raw: { text?: string; optionIds?: string[] },

@@ -4,7 +4,6 @@ export type Trigger = (typeof triggers)[number];
 
 /** Where notifications can go. */
 export const notificationChannels = ['email', 'slack', 'discord', 'teams', 'webhook'] as const;
-export type NotificationChannel = (typeof notificationChannels)[number];
 
 /** Triggers that count as experiment conversions by themselves, for every test the lead takes part in. */
 export const conversionTriggers = [

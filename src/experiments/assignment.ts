@@ -9,7 +9,7 @@ export interface SessionPlan {
 }
 
 /** A number in [0, 1) that depends only on the session id and the experiment name. */
-export function stableFraction(sessionId: string, experiment: string): number {
+function stableFraction(sessionId: string, experiment: string): number {
   const digest = createHash('sha256').update(`${sessionId}:${experiment}`).digest();
   return digest.readUIntBE(0, 6) / 2 ** 48;
 }

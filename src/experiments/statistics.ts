@@ -1,7 +1,7 @@
 /** Statistics for A/B results: Wilson score intervals and the two-proportion z-test. Pure. */
 
 /** z for a two-sided 95 % interval. */
-export const Z95 = 1.959963984540054;
+const Z95 = 1.959963984540054;
 
 /** The standard normal CDF, via erf (Abramowitz & Stegun 7.1.26, absolute error < 1.5e-7). */
 export function normalCdf(x: number): number {

@@ -11,7 +11,7 @@ const TITLES: Record<string, string> = {
 };
 
 /** Hand-made notifications are stored as `manual:<id>` (unique per request); they all read as `manual`. */
-export const triggerKind = (trigger: string) => (trigger.startsWith('manual:') ? 'manual' : trigger);
+const triggerKind = (trigger: string) => (trigger.startsWith('manual:') ? 'manual' : trigger);
 
 /** What every channel says about a lead, built once per delivery from the stored lead and ledger. */
 export interface NotificationMessage {

@@ -215,7 +215,7 @@ function record(part: Part, row: Record<string, unknown>): Record<string, unknow
 }
 
 /** Maps a database error of one unit to what the engine understands. */
-export function commitError(err: unknown): Error {
+function commitError(err: unknown): Error {
   const e = err as { code?: string; constraint?: string; message?: string };
   if (e.code === '23505') {
     // A unique violation means another writer got there first: a duplicate message or a newer version.

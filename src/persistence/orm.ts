@@ -3,7 +3,7 @@ import { type Options, PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { entities } from './entities/index.js';
 import { migrationsList } from './migrations/index.js';
 
-export const migrationsFolder = 'src/persistence/migrations';
+const migrationsFolder = 'src/persistence/migrations';
 
 /** MikroORM options for a database URL; the same for the server, the CLI and the tests. */
 export function ormOptions(clientUrl: string, poolMax = 10): Options {

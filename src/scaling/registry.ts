@@ -36,7 +36,7 @@ interface Entry {
  * forgets it, so it holds the sessions of the last minutes, not every session since start; the board's
  * day of recent leads comes from the database.
  */
-export const DEFAULT_RETAIN_MS = 60_000;
+const DEFAULT_RETAIN_MS = 60_000;
 
 /**
  * Decides when to forget: at most once per retention period, on the clock of the activity times the

@@ -1,6 +1,6 @@
 import type { Workflow } from '../workflow/schema.js';
 
-export const classifications = ['SQL', 'MQL', 'Unqualified'] as const;
+const classifications = ['SQL', 'MQL', 'Unqualified'] as const;
 export type Classification = (typeof classifications)[number];
 
 /** SQL at or above the SQL threshold, MQL at or above the MQL threshold, Unqualified below. */

@@ -26,12 +26,12 @@ function uniqueById<T extends z.ZodType<{ id: string }>>(item: T) {
   });
 }
 
-export const optionSchema = z.strictObject({
+const optionSchema = z.strictObject({
   id,
   label: z.string().trim().min(1).max(200),
 });
 
-export const greetingSchema = z.strictObject({
+const greetingSchema = z.strictObject({
   /** Stable question id of the greeting (1 in the seed). */
   questionId: z.number().int().positive(),
   text,
@@ -42,7 +42,7 @@ export const greetingSchema = z.strictObject({
   options: z.array(optionSchema.extend({ next: z.enum(['questions', 'about', 'declined']) })).min(1),
 });
 
-export const questionSchema = z
+const questionSchema = z
   .strictObject({
     /** Stable integer id; the REST API addresses questions by it. */
     id: z.number().int().positive(),
@@ -61,13 +61,13 @@ export const questionSchema = z
     }
   });
 
-export const contactSchema = z.strictObject({
+const contactSchema = z.strictObject({
   questionId: z.number().int().positive(),
   text,
   skipLabel: z.string().trim().min(1).max(200),
 });
 
-export const ctaOptionSchema = z.strictObject({
+const ctaOptionSchema = z.strictObject({
   id,
   title: z.string().trim().min(1).max(200),
   description: z.string().max(1000).default(''),
@@ -76,7 +76,7 @@ export const ctaOptionSchema = z.strictObject({
   action: z.enum(['complete', 'restart', 'human_help']),
 });
 
-export const productSchema = z.strictObject({
+const productSchema = z.strictObject({
   id,
   title: z.string().trim().min(1).max(200),
   description: z.string().max(1000).default(''),
@@ -87,7 +87,7 @@ export const productSchema = z.strictObject({
 
 const points = z.number().int().min(-1000).max(1000);
 
-export const scoringSchema = z.strictObject({
+const scoringSchema = z.strictObject({
   session_opened: points,
   replied_to_greeting: points,
   answered_question: points,
@@ -104,11 +104,11 @@ export const scoringSchema = z.strictObject({
   early_dropout: points,
 });
 
-export const thresholdsSchema = z
+const thresholdsSchema = z
   .strictObject({ sql: z.number().int(), mql: z.number().int() })
   .refine((t) => t.sql > t.mql, { message: 'sql must be greater than mql', path: ['sql'] });
 
-export const experimentSchema = z.strictObject({
+const experimentSchema = z.strictObject({
   name: id,
   kind: z.enum(['greeting_message', 'question_flow', 'cta_presentation']),
   enabled: z.boolean().default(true),
@@ -160,5 +160,3 @@ export const workflowSchema = z
 export type Workflow = z.infer<typeof workflowSchema>;
 export type WorkflowInput = z.input<typeof workflowSchema>;
 export type Question = Workflow['questions'][number];
-export type CtaOption = Workflow['cta']['options'][number];
-export type Product = Workflow['products'][number];

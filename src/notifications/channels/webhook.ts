@@ -4,7 +4,7 @@ import { type Channel, postJson } from '../delivery.js';
 import type { NotificationMessage } from '../message.js';
 
 /** The secret's bytes: a `whsec_` secret is base64 (Standard Webhooks); anything else is used as text. */
-export function secretBytes(secret: string): Buffer {
+function secretBytes(secret: string): Buffer {
   return secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret, 'utf8');
 }
 

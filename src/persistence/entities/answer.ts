@@ -1,4 +1,4 @@
-import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { defineEntity, p } from '@mikro-orm/core';
 import { Lead } from './lead.js';
 
 /** A lead's answer to one question; a later answer to the same question replaces it. */
@@ -23,5 +23,3 @@ export const Answer = defineEntity({
   },
   uniques: [{ properties: ['lead', 'questionId'] }],
 });
-
-export type IAnswer = InferEntity<typeof Answer>;

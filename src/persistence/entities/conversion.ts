@@ -1,4 +1,4 @@
-import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { defineEntity, p } from '@mikro-orm/core';
 import { Lead } from './lead.js';
 
 /** A conversion of a lead in an experiment, counted for the variant the lead was assigned. */
@@ -17,5 +17,3 @@ export const Conversion = defineEntity({
   uniques: [{ properties: ['lead', 'testName', 'conversionType'] }],
   indexes: [{ properties: ['testName', 'variant'] }],
 });
-
-export type IConversion = InferEntity<typeof Conversion>;

@@ -1,4 +1,4 @@
-import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { defineEntity, p } from '@mikro-orm/core';
 import { Lead } from './lead.js';
 
 /** One row of the score ledger; a lead's score is always the sum of its rows. */
@@ -19,5 +19,3 @@ export const ScoreEntry = defineEntity({
   },
   uniques: [{ properties: ['lead', 'onceKey'] }],
 });
-
-export type IScoreEntry = InferEntity<typeof ScoreEntry>;

@@ -1,4 +1,4 @@
-import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { defineEntity, p } from '@mikro-orm/core';
 import { Lead } from './lead.js';
 
 /**
@@ -22,5 +22,3 @@ export const SessionEvent = defineEntity({
   },
   uniques: [{ properties: ['lead', 'seq'] }, { properties: ['lead', 'clientMessageId'] }],
 });
-
-export type ISessionEvent = InferEntity<typeof SessionEvent>;
