@@ -24,9 +24,11 @@ import { configuredChannels, createDispatcher, notificationRoutes } from './noti
 import { Outbox } from './notifications/outbox.js';
 import { Metrics } from './observability/metrics.js';
 import { openDatabaseUrl } from './persistence/database.js';
+import { ExperimentStore } from './persistence/experiment-store.js';
+import { LeadQueries } from './persistence/lead-queries.js';
 import { migrate } from './persistence/migrate.js';
 import { ormOptions } from './persistence/orm.js';
-import { startRetention } from './persistence/retention.js';
+import { RetentionStore, startRetention } from './persistence/retention.js';
 import { SessionStore } from './persistence/session-store.js';
 import { AddressLimits } from './scaling/limits.js';
 import { openScaling } from './scaling/scaling.js';
@@ -51,13 +53,25 @@ export interface App {
   logger: Logger;
   workflow: Workflow;
   orm: MikroORM;
-  store: SessionStore;
+  stores: Stores;
   engine: ConversationEngine;
   /** Where the server listens, e.g. http://127.0.0.1:5000. */
   url: string;
   /** Where the METRICS_PORT listener serves /metrics, when there is one. */
   metricsUrl?: string;
   close(): Promise<void>;
+}
+
+/** The repositories over the database, each handed only to the callers that need it. */
+export interface Stores {
+  /** The engine's: sessions, their logs, commits, erasure (and the lead record notifications read). */
+  sessions: SessionStore;
+  /** The lead board's, the lead lists' and the exports'. */
+  leads: LeadQueries;
+  /** The experiments' conversions and counts. */
+  experiments: ExperimentStore;
+  /** What retention deletes. */
+  retention: RetentionStore;
 }
 
 export interface AppOverrides {
@@ -94,21 +108,26 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     // Opened before the engine so that it closes after the engine has drained.
     const scaling = await openScaling(config, logger);
     undo.push(() => scaling.close());
-    const store = new SessionStore(orm);
+    const stores: Stores = {
+      sessions: new SessionStore(orm),
+      leads: new LeadQueries(orm),
+      experiments: new ExperimentStore(orm),
+      retention: new RetentionStore(orm),
+    };
     const metrics = new Metrics();
     const channels = configuredChannels(config);
     const engine = new ConversationEngine({
       routeNotifications: notificationRoutes(config, channels),
       workflow,
-      store,
+      store: stores.sessions,
       commits: (overrides.wrapCommits ?? ((q) => q))(
         config.commitGroup.max > 1
-          ? new GroupCommitQueue(store, {
+          ? new GroupCommitQueue(stores.sessions, {
               maxWaitMs: config.commitGroup.ms,
               maxBatch: config.commitGroup.max,
               writers: config.commitGroup.writers,
             })
-          : new DirectCommitQueue(store),
+          : new DirectCommitQueue(stores.sessions),
       ),
       logger,
       phoneRegion: config.phoneDefaultRegion,
@@ -128,7 +147,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     scaling.bus.onResync(() => engine.forgetAll());
     const sweeper = startIdleSweeper(engine, config.idleSweepSeconds * 1000, logger);
     undo.push(() => sweeper.stop());
-    const retention = startRetention(store, config.analyticsRetentionDays, logger);
+    const retention = startRetention(stores.retention, config.analyticsRetentionDays, logger);
     undo.push(() => retention.stop());
 
     // Every committed event goes on the bus: agents on any node watch it.
@@ -159,7 +178,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       bus: scaling.bus,
       logger,
       readLead: async (id) => {
-        const record = await store.leadRecord(id);
+        const record = await stores.sessions.leadRecord(id);
         if (!record) throw new Error(`lead ${id} is gone`);
         return record;
       },
@@ -193,13 +212,13 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       metrics,
       limits,
       health: { database: () => orm.isConnected(), redis: () => scaling.redisHealthy() },
-      agents: { auth, tokens, store, erase: (id, by) => engine.erase(id, by) },
+      agents: { auth, tokens, store: stores.leads, erase: (id, by) => engine.erase(id, by) },
       notifications: { auth, outbox, engine, schemas, channels: [...channels.keys()], wake: wakeDispatchers },
       analytics: { auth, analytics: new Analytics(orm, workflow) },
       experiments: {
         auth,
         schemas,
-        experiments: new Experiments(workflow, store, {
+        experiments: new Experiments(workflow, stores.sessions, stores.experiments, {
           enabled: config.abTestingEnabled,
           alpha: config.abAlpha,
           minSample: config.abMinSample,
@@ -241,7 +260,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       onTyping: publish(VISITOR_TYPING),
       onPresence: publish(VISITOR_PRESENCE),
     });
-    const board = new LeadBoard(store, scaling.registry);
+    const board = new LeadBoard(stores.leads, scaling.registry);
     attachAgents(io, { engine, board, schemas, logger, bus: scaling.bus, tokens, limits: config.limits });
     // Stop taking events and let the queued ones commit and answer their callers while the sockets are
     // still open; then disconnect the sockets (an upgraded connection would keep the server open), stop
@@ -284,7 +303,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       logger,
       workflow,
       orm,
-      store,
+      stores,
       engine,
       url,
       ...(metricsUrl ? { metricsUrl } : {}),

@@ -1,6 +1,6 @@
 import { type BoardRow, boardRow } from '../leads/views.js';
+import type { LeadQueries } from '../persistence/lead-queries.js';
 import type { LeadFilter } from '../persistence/rows.js';
-import type { SessionStore } from '../persistence/session-store.js';
 import type { SessionRegistry } from '../scaling/registry.js';
 
 export interface BoardFilter {
@@ -19,7 +19,7 @@ const RECENT_MS = 24 * 60 * 60 * 1000;
  */
 export class LeadBoard {
   constructor(
-    private readonly store: SessionStore,
+    private readonly leads: Pick<LeadQueries, 'findLeads'>,
     private readonly registry: SessionRegistry,
     private readonly now: () => number = Date.now,
   ) {}
@@ -42,7 +42,7 @@ export class LeadBoard {
     if (filter.connected === true && connectedIds.length === 0) return [];
     if (filter.classification) query.classification = filter.classification;
     if (filter.state) query.state = filter.state;
-    const { rows } = await this.store.findLeads(query);
+    const { rows } = await this.leads.findLeads(query);
     return rows
       .map((lead) => boardRow(lead, live.get(lead.id)?.connected ?? false))
       .filter((row) => filter.connected === undefined || row.connected === filter.connected)
@@ -51,7 +51,7 @@ export class LeadBoard {
 
   /** One session's board row (null when there is no such lead). */
   async row(sessionId: string): Promise<BoardRow | null> {
-    const { rows } = await this.store.findLeads({ ids: [sessionId], limit: 1 });
+    const { rows } = await this.leads.findLeads({ ids: [sessionId], limit: 1 });
     return rows[0] ? boardRow(rows[0], await this.connected(sessionId)) : null;
   }
 

@@ -1,5 +1,6 @@
 import { conversionTriggers } from '../conversation/triggers.js';
 import { AppError } from '../errors.js';
+import type { ExperimentStore } from '../persistence/experiment-store.js';
 import type { SessionStore } from '../persistence/session-store.js';
 import type { Workflow } from '../workflow/schema.js';
 import { twoProportionZTest, wilson } from './statistics.js';
@@ -16,7 +17,8 @@ export interface ExperimentSettings {
 export class Experiments {
   constructor(
     private readonly workflow: Workflow,
-    private readonly store: SessionStore,
+    private readonly leads: Pick<SessionStore, 'leadRecord'>,
+    private readonly store: ExperimentStore,
     private readonly settings: ExperimentSettings,
   ) {}
 
@@ -33,7 +35,7 @@ export class Experiments {
   /** The variant assigned at session start (never chosen by the client). */
   async variant(sessionId: string, testName: string) {
     const experiment = this.experiment(testName);
-    const record = await this.store.leadRecord(sessionId);
+    const record = await this.leads.leadRecord(sessionId);
     if (!record || record.lead.erasedAt) throw new AppError('session_not_found');
     const variant = record.lead.variants[testName];
     if (!variant) {

@@ -1,14 +1,33 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from '../logger.js';
-import type { SessionStore } from './session-store.js';
 
 const HOUR = 3_600_000;
+
+/** What retention removes: the old rows of the event log and the answers (leads stay until erased). */
+export class RetentionStore {
+  constructor(private readonly orm: MikroORM) {}
+
+  /** Deletes event-log and answer rows older than `before`; leads stay. */
+  async deleteOlderThan(before: Date): Promise<{ events: number; answers: number }> {
+    const conn = (this.orm.em.fork() as EntityManager).getConnection();
+    const events = await conn.execute<{ n: number }[]>(
+      'with d as (delete from session_events where at < ? returning 1) select count(*)::int as n from d',
+      [before],
+    );
+    const answers = await conn.execute<{ n: number }[]>(
+      'with d as (delete from answers where answered_at < ? returning 1) select count(*)::int as n from d',
+      [before],
+    );
+    return { events: events[0]?.n ?? 0, answers: answers[0]?.n ?? 0 };
+  }
+}
 
 /**
  * Deletes event-log and answer rows older than the retention period, once an hour (and at start).
  * Aggregates keep working on what remains; leads stay until erased.
  */
 export function startRetention(
-  store: Pick<SessionStore, 'deleteOlderThan'>,
+  store: Pick<RetentionStore, 'deleteOlderThan'>,
   days: number,
   logger: Logger,
   now: () => number = Date.now,

@@ -1,9 +1,13 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { BatchWriter } from './batch-writer.js';
 import { Lead, ScoreEntry, SessionEvent } from './entities/index.js';
-import type { CommitUnit, EventRow, LeadFilter, LeadRow, LedgerRow, StoredSession } from './rows.js';
+import type { CommitUnit, EventRow, LeadRow, LedgerRow, StoredSession } from './rows.js';
 
-/** The repository of conversations: the only code that reads or writes their tables. */
+/**
+ * The conversations as the engine reads and writes them: a session to resume, its log and ledger, its
+ * version, the idle ones, the commit of an event's change, and erasure. Lead lists and exports read
+ * through LeadQueries, experiments through ExperimentStore, retention through RetentionStore.
+ */
 export class SessionStore {
   private readonly writer: BatchWriter;
 
@@ -64,7 +68,7 @@ export class SessionStore {
     return rows.map(toEventRow);
   }
 
-  async ledger(leadId: string): Promise<LedgerRow[]> {
+  private async ledger(leadId: string): Promise<LedgerRow[]> {
     const rows = await this.em().find(
       ScoreEntry,
       { lead: leadId },
@@ -135,123 +139,6 @@ export class SessionStore {
       const lead = await tx.findOne(Lead, { id }, { exclude: ['snapshot'], disableIdentityMap: true });
       return { lead: { ...lead!, snapshot: null } as LeadRow, event };
     });
-  }
-
-  /** Deletes event-log and answer rows older than `before` (retention); leads stay. */
-  async deleteOlderThan(before: Date): Promise<{ events: number; answers: number }> {
-    const conn = this.em().getConnection();
-    const events = await conn.execute<{ n: number }[]>(
-      'with d as (delete from session_events where at < ? returning 1) select count(*)::int as n from d',
-      [before],
-    );
-    const answers = await conn.execute<{ n: number }[]>(
-      'with d as (delete from answers where answered_at < ? returning 1) select count(*)::int as n from d',
-      [before],
-    );
-    return { events: events[0]?.n ?? 0, answers: answers[0]?.n ?? 0 };
-  }
-
-  /** Leads matching a filter, in pages read one after another (keyset), for exports of any size. */
-  async *streamLeads(
-    filter: Omit<LeadFilter, 'limit' | 'offset' | 'sort' | 'order'>,
-    pageSize = 1000,
-  ): AsyncGenerator<LeadRow> {
-    let after: { createdAt: Date; id: string } | null = null;
-    for (;;) {
-      const where: Record<string, unknown> = { erasedAt: null };
-      if (filter.classification) where.classification = filter.classification;
-      if (filter.state) where.state = filter.state;
-      if (filter.utmSource) where.utmSource = filter.utmSource;
-      const created: Record<string, Date> = {};
-      if (filter.from) created.$gte = filter.from;
-      if (filter.to) created.$lt = filter.to;
-      if (Object.keys(created).length > 0) where.createdAt = created;
-      if (after) {
-        where.$or = [
-          { createdAt: { $gt: after.createdAt } },
-          { createdAt: after.createdAt, id: { $gt: after.id } },
-        ];
-      }
-      const rows = await this.em().find(Lead, where, {
-        exclude: ['snapshot'],
-        orderBy: { createdAt: 'asc', id: 'asc' },
-        limit: pageSize,
-        disableIdentityMap: true,
-      });
-      for (const row of rows) yield { ...row, snapshot: null } as LeadRow;
-      if (rows.length < pageSize) return;
-      const last = rows.at(-1)!;
-      after = { createdAt: last.createdAt, id: last.id };
-    }
-  }
-
-  /** Records a conversion once per lead, test and type; false when it was already there. */
-  async recordConversion(c: {
-    leadId: string;
-    testName: string;
-    variant: string;
-    type: string;
-    value: number | null;
-  }) {
-    const rows = await this.em()
-      .getConnection()
-      .execute<{ id: number }[]>(
-        `insert into experiment_conversions (lead_id, test_name, variant, conversion_type, value, at)
-         select ?, ?, ?, ?, ?, now() where exists (select 1 from leads where id = ? and erased_at is null)
-         on conflict (lead_id, test_name, conversion_type) do nothing returning id`,
-        [c.leadId, c.testName, c.variant, c.type, c.value, c.leadId],
-      );
-    return rows.length === 1;
-  }
-
-  /** Sessions per variant and conversions per variant and type of one experiment, counted in SQL. */
-  async experimentCounts(testName: string) {
-    const conn = this.em().getConnection();
-    const [sessions, conversions] = await Promise.all([
-      conn.execute<{ variant: string; n: number }[]>(
-        `select variants ->> ? as variant, count(*)::int as n from leads where jsonb_exists(variants, ?) group by 1`,
-        [testName, testName],
-      ),
-      conn.execute<{ variant: string; type: string; n: number }[]>(
-        `select variant, conversion_type as type, count(*)::int as n from experiment_conversions
-          where test_name = ? group by 1, 2`,
-        [testName],
-      ),
-    ]);
-    return { sessions, conversions };
-  }
-
-  /** Leads by filter, without their actor snapshots, with the total count for paging. */
-  async findLeads(filter: LeadFilter): Promise<{ rows: LeadRow[]; total: number }> {
-    const where: Record<string, unknown> = {};
-    if (filter.classification) where.classification = filter.classification;
-    if (filter.state) where.state = filter.state;
-    if (filter.utmSource) where.utmSource = filter.utmSource;
-    if (filter.from || filter.to) {
-      where.createdAt = {
-        ...(filter.from ? { $gte: filter.from } : {}),
-        ...(filter.to ? { $lt: filter.to } : {}),
-      };
-    }
-    if (filter.activeSince || filter.ids) {
-      where.$or = [
-        ...(filter.activeSince ? [{ lastActivityAt: { $gte: filter.activeSince } }] : []),
-        ...(filter.ids && filter.ids.length > 0 ? [{ id: { $in: filter.ids } }] : []),
-      ];
-    }
-    const order = filter.order ?? 'desc';
-    const orderBy =
-      filter.sort === 'time'
-        ? { createdAt: order, id: order }
-        : { score: order, lastActivityAt: 'desc' as const, id: 'asc' as const };
-    const [rows, total] = await this.em().findAndCount(Lead, where, {
-      exclude: ['snapshot'],
-      orderBy,
-      limit: filter.limit,
-      offset: filter.offset ?? 0,
-      disableIdentityMap: true,
-    });
-    return { rows: rows.map((r) => ({ ...r, snapshot: null }) as LeadRow), total };
   }
 
   /** The lead's stored version, or null when it does not exist (or, with `erased: false`, is erased). */

@@ -7,14 +7,14 @@ import type { AgentTokens } from '../agents/tokens.js';
 import { agentRoles } from '../agents/tokens.js';
 import { leadsCsv } from '../leads/csv.js';
 import { crmExport } from '../leads/views.js';
+import type { LeadQueries } from '../persistence/lead-queries.js';
 import type { LeadFilter, LeadRow } from '../persistence/rows.js';
-import type { SessionStore } from '../persistence/session-store.js';
 import { listBounds, pageNumber, pageSize, responses, text } from './schemas.js';
 
 export interface AgentsRestDeps {
   auth: Authenticator;
   tokens: AgentTokens;
-  store: SessionStore;
+  store: LeadQueries;
   /** Erases a lead (the engine's write path, so a cached conversation is dropped too). */
   erase: (sessionId: string, by: string) => Promise<void>;
 }

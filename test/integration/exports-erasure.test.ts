@@ -114,7 +114,7 @@ describe('exports, erasure and retention', () => {
     );
     // Nor can a conversion be recorded for it.
     expect(
-      await t.app.store.recordConversion({
+      await t.app.stores.experiments.recordConversion({
         leadId: id,
         testName: 'greeting_message',
         variant: 'A',
@@ -140,7 +140,7 @@ describe('exports, erasure and retention', () => {
     const [{ total }] = (await t.db.query('select count(*)::int as total from session_events')) as [
       { total: number },
     ];
-    const retention = startRetention(t.app.store, 30, pino({ level: 'silent' }), () => now);
+    const retention = startRetention(t.app.stores.retention, 30, pino({ level: 'silent' }), () => now);
     const removed = await retention.runOnce();
     await retention.stop();
     expect(removed).toEqual({ events: 2, answers: 0 });

@@ -1,0 +1,79 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { Lead } from './entities/index.js';
+import type { LeadFilter, LeadRow } from './rows.js';
+
+/** Leads as the board, the lead lists and the exports read them: without their actor snapshots. */
+export class LeadQueries {
+  constructor(private readonly orm: MikroORM) {}
+
+  private em(): EntityManager {
+    return this.orm.em.fork() as EntityManager;
+  }
+
+  /** Leads by filter, without their actor snapshots, with the total count for paging. */
+  async findLeads(filter: LeadFilter): Promise<{ rows: LeadRow[]; total: number }> {
+    const where: Record<string, unknown> = {};
+    if (filter.classification) where.classification = filter.classification;
+    if (filter.state) where.state = filter.state;
+    if (filter.utmSource) where.utmSource = filter.utmSource;
+    if (filter.from || filter.to) {
+      where.createdAt = {
+        ...(filter.from ? { $gte: filter.from } : {}),
+        ...(filter.to ? { $lt: filter.to } : {}),
+      };
+    }
+    if (filter.activeSince || filter.ids) {
+      where.$or = [
+        ...(filter.activeSince ? [{ lastActivityAt: { $gte: filter.activeSince } }] : []),
+        ...(filter.ids && filter.ids.length > 0 ? [{ id: { $in: filter.ids } }] : []),
+      ];
+    }
+    const order = filter.order ?? 'desc';
+    const orderBy =
+      filter.sort === 'time'
+        ? { createdAt: order, id: order }
+        : { score: order, lastActivityAt: 'desc' as const, id: 'asc' as const };
+    const [rows, total] = await this.em().findAndCount(Lead, where, {
+      exclude: ['snapshot'],
+      orderBy,
+      limit: filter.limit,
+      offset: filter.offset ?? 0,
+      disableIdentityMap: true,
+    });
+    return { rows: rows.map((r) => ({ ...r, snapshot: null }) as LeadRow), total };
+  }
+
+  /** Leads matching a filter, in pages read one after another (keyset), for exports of any size. */
+  async *streamLeads(
+    filter: Omit<LeadFilter, 'limit' | 'offset' | 'sort' | 'order'>,
+    pageSize = 1000,
+  ): AsyncGenerator<LeadRow> {
+    let after: { createdAt: Date; id: string } | null = null;
+    for (;;) {
+      const where: Record<string, unknown> = { erasedAt: null };
+      if (filter.classification) where.classification = filter.classification;
+      if (filter.state) where.state = filter.state;
+      if (filter.utmSource) where.utmSource = filter.utmSource;
+      const created: Record<string, Date> = {};
+      if (filter.from) created.$gte = filter.from;
+      if (filter.to) created.$lt = filter.to;
+      if (Object.keys(created).length > 0) where.createdAt = created;
+      if (after) {
+        where.$or = [
+          { createdAt: { $gt: after.createdAt } },
+          { createdAt: after.createdAt, id: { $gt: after.id } },
+        ];
+      }
+      const rows = await this.em().find(Lead, where, {
+        exclude: ['snapshot'],
+        orderBy: { createdAt: 'asc', id: 'asc' },
+        limit: pageSize,
+        disableIdentityMap: true,
+      });
+      for (const row of rows) yield { ...row, snapshot: null } as LeadRow;
+      if (rows.length < pageSize) return;
+      const last = rows.at(-1)!;
+      after = { createdAt: last.createdAt, id: last.id };
+    }
+  }
+}
