@@ -1,26 +1,10 @@
 import type { EntityMetadata, EntityProperty, MikroORM } from '@mikro-orm/postgresql';
 import { AppError } from '../errors.js';
 import { unstorableTextAt, unstorableTextMessage } from '../text.js';
-import { Answer, Conversion, Lead, Notification, ScoreEntry, SessionEvent } from './entities/index.js';
+import { Answer, Lead, Notification, ScoreEntry, SessionEvent } from './entities/index.js';
+import { insertConversions } from './experiment-store.js';
+import { type ColumnProp, field, q, Recordsets, runPrepared, scalarProps } from './recordsets.js';
 import { type CommitUnit, DuplicateMessage, VersionConflict } from './rows.js';
-
-/** The part of a `pg` client the writer uses. */
-interface PgClient {
-  query(q: { name?: string; text: string; values?: unknown[] }): Promise<{ rows: { id: string }[] }>;
-  /** Set by knex's pool on a broken connection; a disposed connection is destroyed on release. */
-  __knex__disposed?: unknown;
-}
-
-interface Pool {
-  acquireConnection(): Promise<PgClient>;
-  releaseConnection(c: PgClient): Promise<void> | void;
-}
-
-/** The rows of one table in the batch statement: a JSON array, expanded by `jsonb_to_recordset`. */
-interface Part {
-  /** Property name → column name, in the order the rows carry them. */
-  columns: [prop: string, field: string][];
-}
 
 /**
  * Writes many commit units with ONE statement: the rows of each table, for the whole batch, go as one
@@ -36,24 +20,14 @@ interface Part {
  */
 export class BatchWriter {
   private readonly statement: string;
-  private readonly parts: Part[] = [];
+  private readonly sets = new Recordsets();
 
   constructor(private readonly orm: MikroORM) {
     const meta = (entity: { meta: { className: string } }) => orm.getMetadata().get(entity.meta.className);
-    // Each table's rows are parameter $n of the statement, in the order the parts are added.
-    const param = (props: ColumnProp[]) => {
-      this.parts.push({ columns: props.map((p) => [p.name, field(p)]) });
-      return `jsonb_to_recordset($${this.parts.length}::jsonb) as v(${props
-        .map((p) => `${q(field(p))} ${p.columnTypes![0]}`)
-        .join(', ')})`;
-    };
-    const insert = (m: EntityMetadata, props: ColumnProp[], tail = '', where = '') => {
-      const columns = props.map((p) => q(field(p))).join(', ');
-      return `insert into ${q(m.tableName)} (${columns}) select ${columns} from ${param(props)} ${where} ${tail}`;
-    };
+    // Each table's rows are parameter $n of the statement, in the order the CTEs below name them.
     const ofWrittenLeads = 'where v.lead_id = any(array(select id from written))';
     const children = (m: EntityMetadata, tail = '', only?: string[]) =>
-      insert(
+      this.sets.insert(
         m,
         scalarProps(m).filter((p) => !p.primary && (!only || only.includes(p.name))),
         tail,
@@ -79,8 +53,8 @@ export class BatchWriter {
       .map((f) => `${f} = excluded.${f}`)
       .join(', ');
     this.statement = [
-      `with created as (${insert(lead, leadProps, 'on conflict (id) do nothing returning id')}),`,
-      `changed as (update ${q(lead.tableName)} l set ${set} from ${param([...leadProps, expected])}`,
+      `with created as (${this.sets.insert(lead, leadProps, 'on conflict (id) do nothing returning id')}),`,
+      `changed as (update ${q(lead.tableName)} l set ${set} from ${this.sets.source([...leadProps, expected])}`,
       // An erased lead is never written again, whatever version a stale copy of it names.
       '  where l.id = v.id and l.version = v.expected_version and l.erased_at is null returning l.id),',
       'written as (select id from created union all select id from changed),',
@@ -91,7 +65,7 @@ export class BatchWriter {
         'on conflict (lead_id, trigger, channel) do nothing',
         ['lead', 'trigger', 'channel', 'status', 'attempts', 'nextAttemptAt', 'createdAt'],
       )}),`,
-      `conversions as (${children(meta(Conversion), 'on conflict (lead_id, test_name, conversion_type) do nothing')}),`,
+      `conversions as (${insertConversions(orm, this.sets, ofWrittenLeads)}),`,
       `answers as (${children(answer, `on conflict (lead_id, question_id) do update set ${merged}`)})`,
       'select id from written',
     ].join('\n');
@@ -153,7 +127,7 @@ export class BatchWriter {
   /** The statement's parameters: each table's rows of the units, as one JSON array. */
   private values(units: readonly CommitUnit[]): string[] {
     const each = <T>(pick: (u: CommitUnit) => T[] | undefined) => units.flatMap((u) => pick(u) ?? []);
-    const rows: Record<string, unknown>[][] = [
+    return this.sets.values([
       units.filter((u) => u.expectedVersion === null).map((u) => u.lead),
       units
         .filter((u) => u.expectedVersion !== null)
@@ -172,8 +146,7 @@ export class BatchWriter {
       ),
       each((u) => u.conversions?.map((c) => ({ ...c, lead: u.lead.id, value: null, at: u.lead.updatedAt }))),
       each((u) => u.answers.map((a) => ({ ...a, lead: u.lead.id, updatedAt: a.answeredAt }))),
-    ];
-    return this.parts.map((part, i) => JSON.stringify(rows[i]!.map((row) => record(part, row))));
+    ]);
   }
 
   private async execute(units: readonly CommitUnit[], values: string[]): Promise<(Error | null)[]> {
@@ -189,29 +162,9 @@ export class BatchWriter {
     );
   }
 
-  private async query(values: string[]): Promise<{ id: string }[]> {
-    const pool = this.orm.em.getConnection().getKnex().client as Pool;
-    const client = await pool.acquireConnection();
-    try {
-      return (await client.query({ name: 'lcb_commit_batch', text: this.statement, values })).rows;
-    } catch (err) {
-      // A failure of the connection itself (no SQLSTATE): do not hand it back to the pool.
-      if (!(err as { code?: string }).code) client.__knex__disposed ??= err;
-      throw err;
-    } finally {
-      await pool.releaseConnection(client);
-    }
+  private query(values: string[]): Promise<{ id: string }[]> {
+    return runPrepared(this.orm, 'lcb_commit_batch', this.statement, values);
   }
-}
-
-function record(part: Part, row: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [prop, column] of part.columns) {
-    const value = row[prop] ?? null;
-    // Dates by hand: JSON.stringify calling Date#toJSON on each costs more than the rest of the row.
-    out[column] = value instanceof Date ? value.toISOString() : value;
-  }
-  return out;
 }
 
 /** Maps a database error of one unit to what the engine understands. */
@@ -279,14 +232,3 @@ function rounds(units: readonly CommitUnit[]): number[][] {
   });
   return out;
 }
-
-type ColumnProp = Pick<EntityProperty, 'name' | 'fieldNames'> & Partial<Pick<EntityProperty, 'columnTypes'>>;
-
-function scalarProps(meta: EntityMetadata): EntityProperty[] {
-  return meta.props.filter((p) => p.persist !== false && (p.kind === 'scalar' || p.kind === 'm:1'));
-}
-
-const field = (p: ColumnProp) => p.fieldNames[0]!;
-
-/** A quoted identifier. */
-const q = (name: string) => `"${name.replace(/"/g, '""')}"`;

@@ -1,8 +1,37 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { Conversion } from './entities/index.js';
+import { Recordsets, runPrepared, scalarProps } from './recordsets.js';
+
+/**
+ * The one way rows go into `experiment_conversions`, whoever records them (the batch writer, for the
+ * conversions an event's triggers count; `recordConversion`, for one reported through the API): every
+ * column of the entity, from the next parameter of `sets`, filtered by `where`; once per lead, test and
+ * type, so a conversion already there stays and the new one is not recorded.
+ */
+export function insertConversions(orm: MikroORM, sets: Recordsets, where: string, returning = ''): string {
+  const m = orm.getMetadata().get(Conversion.meta.className);
+  return sets.insert(
+    m,
+    scalarProps(m).filter((p) => !p.primary),
+    `on conflict (lead_id, test_name, conversion_type) do nothing ${returning}`,
+    where,
+  );
+}
 
 /** The experiments' conversions and the counts their results are computed from. */
 export class ExperimentStore {
-  constructor(private readonly orm: MikroORM) {}
+  private readonly sets = new Recordsets();
+  private readonly record: string;
+
+  constructor(private readonly orm: MikroORM) {
+    // An erased lead (or none at all) converts no more.
+    this.record = insertConversions(
+      orm,
+      this.sets,
+      'where exists (select 1 from leads l where l.id = v.lead_id and l.erased_at is null)',
+      'returning id',
+    );
+  }
 
   private em(): EntityManager {
     return this.orm.em.fork() as EntityManager;
@@ -16,14 +45,15 @@ export class ExperimentStore {
     type: string;
     value: number | null;
   }): Promise<boolean> {
-    const rows = await this.em()
-      .getConnection()
-      .execute<{ id: number }[]>(
-        `insert into experiment_conversions (lead_id, test_name, variant, conversion_type, value, at)
-         select ?, ?, ?, ?, ?, now() where exists (select 1 from leads where id = ? and erased_at is null)
-         on conflict (lead_id, test_name, conversion_type) do nothing returning id`,
-        [c.leadId, c.testName, c.variant, c.type, c.value, c.leadId],
-      );
+    const row = {
+      lead: c.leadId,
+      testName: c.testName,
+      variant: c.variant,
+      conversionType: c.type,
+      value: c.value,
+      at: new Date(),
+    };
+    const rows = await runPrepared(this.orm, 'lcb_record_conversion', this.record, this.sets.values([[row]]));
     return rows.length === 1;
   }
 
