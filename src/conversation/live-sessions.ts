@@ -45,7 +45,7 @@ export class LiveSessions {
 
   constructor(
     private readonly machine: ConversationMachine,
-    private readonly store: SessionStore,
+    private readonly store: Pick<SessionStore, 'version' | 'loadSession' | 'eventLog'>,
     private readonly logger: Logger,
     max: number,
   ) {

@@ -25,7 +25,7 @@ function pendingPrompt(workflow: Workflow, live: LiveActor, variants: Record<str
 /** The prompt the session waits on, as it was last sent (same seq), or rendered anew. */
 export async function resumePrompt(
   workflow: Workflow,
-  store: SessionStore,
+  store: Pick<SessionStore, 'lastEvent'>,
   lead: LeadRow,
   live: LiveActor,
 ): Promise<PromptMessage> {
@@ -55,7 +55,7 @@ export function isStateRefusal(err: unknown): err is AppError {
 export async function withPrompt(
   err: AppError,
   workflow: Workflow,
-  store: SessionStore,
+  store: Pick<SessionStore, 'lastEvent'>,
   session: { lead: LeadRow; live: LiveActor },
 ): Promise<AppError> {
   if (session.lead.takenOverBy || isFinished(session.live.actor)) return err;
