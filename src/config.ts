@@ -5,7 +5,7 @@ import { notificationChannels, triggers } from './conversation/triggers.js';
 
 /**
  * The only reader of the environment. Every variable is parsed here, with its default; a bad value
- * stops start-up with a message naming each bad variable. The README's configuration table mirrors it.
+ * stops start-up with a message naming each bad variable. docs/configuration.md mirrors it.
  */
 
 const bool = z

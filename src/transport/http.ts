@@ -162,7 +162,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
       info: {
         title: 'lead-capture-bot',
         description:
-          'Lead-qualification chat server: the REST API (the socket.io protocol is in the README).',
+          'Lead-qualification chat server: the REST API (the socket.io protocol is in docs/socket-protocol.md).',
         version: '0.1.0',
       },
       components: {
