@@ -6,7 +6,7 @@ import type { Authenticator } from '../agents/auth.js';
 import type { ConversationEngine } from '../conversation/engine.js';
 import { AppError } from '../errors.js';
 import type { Outbox } from '../notifications/outbox.js';
-import { notificationStatuses } from '../persistence/entities/notification.js';
+import { notificationStatuses } from '../notifications/status.js';
 import { responses, type Schemas, text } from './schemas.js';
 
 export interface NotificationsRestDeps {
