@@ -22,6 +22,18 @@ export function crmExport(lead: LeadRow, assignedTo: string | null = null) {
   };
 }
 
+/** A lead in a bulk export: its session id, then its CRM export with the agent who took it over. */
+export function crmExportRow(lead: LeadRow) {
+  return { session_id: lead.id, ...crmExport(lead, lead.takenOverBy ?? null) };
+}
+export type CrmExportRow = ReturnType<typeof crmExportRow>;
+
+/** A lead in the agents' lead lists: its bulk export row, its state and when it was last active. */
+export function leadListRow(lead: LeadRow) {
+  return { ...crmExportRow(lead), state: lead.state, last_activity_at: lead.lastActivityAt.toISOString() };
+}
+export type LeadListRow = ReturnType<typeof leadListRow>;
+
 /** The CRM export's keys, in the seed's order (CSV columns). */
 export const CRM_FIELDS = [
   'name',

@@ -6,20 +6,16 @@ import type { Authenticator } from '../agents/auth.js';
 import type { AgentTokens } from '../agents/tokens.js';
 import { agentRoles } from '../agents/tokens.js';
 import { leadsCsv } from '../leads/csv.js';
-import { crmExport } from '../leads/views.js';
-import type { LeadQueries } from '../persistence/lead-queries.js';
-import type { LeadFilter, LeadRow } from '../persistence/rows.js';
+import type { LeadPageRequest, LeadSelection, Leads } from '../leads/service.js';
 import { listBounds, pageNumber, pageSize, responses, text } from './schemas.js';
 
 export interface AgentsRestDeps {
   auth: Authenticator;
   tokens: AgentTokens;
-  store: LeadQueries;
+  leads: Leads;
   /** Erases a lead (the engine's write path, so a cached conversation is dropped too). */
   erase: (sessionId: string, by: string) => Promise<void>;
 }
-
-const exportRow = (lead: LeadRow) => ({ session_id: lead.id, ...crmExport(lead, lead.takenOverBy ?? null) });
 
 const classification = z.enum(['SQL', 'MQL', 'Unqualified']);
 const leadsFilter = z.strictObject({
@@ -42,11 +38,19 @@ const leadsQuery = leadsFilter
     message: `at most ${listBounds.maxOffset} leads may be skipped ((page - 1) × page_size); narrow the filter or stream /api/leads/export`,
   });
 
-const leadRow = (lead: LeadRow) => ({
-  session_id: lead.id,
-  ...crmExport(lead, lead.takenOverBy ?? null),
-  state: lead.state,
-  last_activity_at: lead.lastActivityAt.toISOString(),
+const selectionOf = (q: z.output<typeof leadsFilter>): LeadSelection => ({
+  classification: q.classification,
+  state: q.state,
+  utmSource: q.utm_source,
+  from: q.from ? new Date(q.from) : undefined,
+  to: q.to ? new Date(q.to) : undefined,
+});
+const pageOf = (q: z.output<typeof leadsQuery>): LeadPageRequest => ({
+  ...selectionOf(q),
+  sort: q.sort,
+  order: q.order,
+  page: q.page,
+  pageSize: q.page_size,
 });
 
 const authErrors = { 401: responses.error, 403: responses.error, 422: responses.error };
@@ -55,21 +59,10 @@ const security = [{ bearer: [] }];
 /** REST for agents and machine clients: lead lists and token minting. Every route authenticates. */
 export function registerAgentRoutes(
   server: FastifyInstance,
-  { auth, tokens, store, erase }: AgentsRestDeps,
+  { auth, tokens, leads, erase }: AgentsRestDeps,
 ): void {
   const app = server.withTypeProvider<ZodTypeProvider>();
   const tags = ['agents'];
-  const filterOf = (q: z.output<typeof leadsQuery>): LeadFilter => ({
-    ...(q.classification ? { classification: q.classification } : {}),
-    ...(q.state ? { state: q.state } : {}),
-    ...(q.utm_source ? { utmSource: q.utm_source } : {}),
-    ...(q.from ? { from: new Date(q.from) } : {}),
-    ...(q.to ? { to: new Date(q.to) } : {}),
-    sort: q.sort,
-    order: q.order,
-    limit: q.page_size,
-    offset: (q.page - 1) * q.page_size,
-  });
 
   app.get(
     '/api/leads',
@@ -92,8 +85,8 @@ export function registerAgentRoutes(
     },
     async (req) => {
       await auth.authenticate(req.headers.authorization);
-      const { rows, total } = await store.findLeads(filterOf(req.query));
-      return { leads: rows.map(leadRow), total, page: req.query.page, page_size: req.query.page_size };
+      const page = await leads.page(pageOf(req.query));
+      return { ...page, page: req.query.page, page_size: req.query.page_size };
     },
   );
 
@@ -113,8 +106,8 @@ export function registerAgentRoutes(
     },
     async (req) => {
       await auth.authenticate(req.headers.authorization);
-      const { rows, total } = await store.findLeads(filterOf(req.query));
-      return { leads: rows.map(leadRow), count: total };
+      const { leads: rows, total } = await leads.page(pageOf(req.query));
+      return { leads: rows, count: total };
     },
   );
 
@@ -131,18 +124,7 @@ export function registerAgentRoutes(
     async (req, reply) => {
       await auth.authenticate(req.headers.authorization);
       const { format, ...q } = req.query;
-      const {
-        sort: _s,
-        order: _o,
-        limit: _l,
-        offset: _f,
-        ...filter
-      } = filterOf({ ...q, page: 1, page_size: 1, sort: 'time', order: 'asc' });
-      const rows = Readable.from(
-        (async function* () {
-          for await (const lead of store.streamLeads(filter)) yield exportRow(lead);
-        })(),
-      );
+      const rows = Readable.from(leads.export(selectionOf(q)));
       const stamp = new Date().toISOString().slice(0, 10);
       void reply.header('content-disposition', `attachment; filename="leads-${stamp}.${format}"`);
       if (format === 'ndjson') {
