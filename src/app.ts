@@ -213,11 +213,10 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       metrics,
       limits,
       health: { database: () => orm.isConnected(), redis: () => scaling.redisHealthy() },
-      agents: { auth, tokens, leads: new Leads(stores.leads), erase: (id, by) => engine.erase(id, by) },
-      notifications: { auth, outbox, engine, schemas, channels: [...channels.keys()], wake: wakeDispatchers },
-      analytics: { auth, analytics: new Analytics(orm, workflow) },
+      agents: { tokens, leads: new Leads(stores.leads), erase: (id, by) => engine.erase(id, by) },
+      notifications: { outbox, engine, schemas, channels: [...channels.keys()], wake: wakeDispatchers },
+      analytics: { analytics: new Analytics(orm, workflow) },
       experiments: {
-        auth,
         schemas,
         experiments: new Experiments(workflow, stores.sessions, stores.experiments, {
           enabled: config.abTestingEnabled,

@@ -2,15 +2,15 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Authenticator } from '../agents/auth.js';
+import { adminOf, principalName } from '../agents/auth.js';
 import type { AgentTokens } from '../agents/tokens.js';
 import { agentRoles } from '../agents/tokens.js';
 import { leadsCsv } from '../leads/csv.js';
 import type { LeadPageRequest, LeadSelection, Leads } from '../leads/service.js';
+import { principalOf } from './principal.js';
 import { listBounds, pageNumber, pageSize, responses, text } from './schemas.js';
 
 export interface AgentsRestDeps {
-  auth: Authenticator;
   tokens: AgentTokens;
   leads: Leads;
   /** Erases a lead (the engine's write path, so a cached conversation is dropped too). */
@@ -57,10 +57,7 @@ const authErrors = { 401: responses.error, 403: responses.error, 422: responses.
 const security = [{ bearer: [] }];
 
 /** REST for agents and machine clients: lead lists and token minting. Every route authenticates. */
-export function registerAgentRoutes(
-  server: FastifyInstance,
-  { auth, tokens, leads, erase }: AgentsRestDeps,
-): void {
+export function registerAgentRoutes(server: FastifyInstance, { tokens, leads, erase }: AgentsRestDeps): void {
   const app = server.withTypeProvider<ZodTypeProvider>();
   const tags = ['agents'];
 
@@ -84,7 +81,6 @@ export function registerAgentRoutes(
       },
     },
     async (req) => {
-      await auth.authenticate(req.headers.authorization);
       const page = await leads.page(pageOf(req.query));
       return { ...page, page: req.query.page, page_size: req.query.page_size };
     },
@@ -105,7 +101,6 @@ export function registerAgentRoutes(
       },
     },
     async (req) => {
-      await auth.authenticate(req.headers.authorization);
       const { leads: rows, total } = await leads.page(pageOf(req.query));
       return { leads: rows, count: total };
     },
@@ -122,7 +117,6 @@ export function registerAgentRoutes(
       },
     },
     async (req, reply) => {
-      await auth.authenticate(req.headers.authorization);
       const { format, ...q } = req.query;
       const rows = Readable.from(leads.export(selectionOf(q)));
       const stamp = new Date().toISOString().slice(0, 10);
@@ -151,8 +145,7 @@ export function registerAgentRoutes(
       },
     },
     async (req) => {
-      const who = await auth.authenticate(req.headers.authorization);
-      const by = who.kind === 'agent' ? `agent:${who.agent.id}` : `api-key:${who.key + 1}`;
+      const by = principalName(principalOf(req));
       await erase(req.params.session_id, by);
       return { session_id: req.params.session_id, erased: true as const, erased_by: by };
     },
@@ -182,7 +175,7 @@ export function registerAgentRoutes(
       },
     },
     async (req) => {
-      await auth.admin(req.headers.authorization);
+      adminOf(principalOf(req));
       const { name, role, ttl } = req.body;
       const id = req.body.id ?? name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
       const token = await tokens.sign({ id, name, role }, ttl);
