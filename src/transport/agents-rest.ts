@@ -8,7 +8,16 @@ import { agentRoles } from '../agents/tokens.js';
 import { leadsCsv } from '../leads/csv.js';
 import type { LeadPageRequest, LeadSelection, Leads } from '../leads/service.js';
 import { principalOf } from './principal.js';
-import { listBounds, pageNumber, pageSize, responses, text } from './schemas.js';
+import {
+  bearerAuth,
+  classification,
+  errorResponses,
+  listBounds,
+  pageNumber,
+  pageSize,
+  sessionParams,
+  text,
+} from './schemas.js';
 
 export interface AgentsRestDeps {
   tokens: AgentTokens;
@@ -17,7 +26,6 @@ export interface AgentsRestDeps {
   erase: (sessionId: string, by: string) => Promise<void>;
 }
 
-const classification = z.enum(['SQL', 'MQL', 'Unqualified']);
 const leadsFilter = z.strictObject({
   classification: classification.optional(),
   state: text().max(32).optional(),
@@ -53,8 +61,7 @@ const pageOf = (q: z.output<typeof leadsQuery>): LeadPageRequest => ({
   pageSize: q.page_size,
 });
 
-const authErrors = { 401: responses.error, 403: responses.error, 422: responses.error };
-const security = [{ bearer: [] }];
+const authErrors = errorResponses(401, 403, 422);
 
 /** REST for agents and machine clients: lead lists and token minting. Every route authenticates. */
 export function registerAgentRoutes(server: FastifyInstance, { tokens, leads, erase }: AgentsRestDeps): void {
@@ -66,7 +73,7 @@ export function registerAgentRoutes(server: FastifyInstance, { tokens, leads, er
     {
       schema: {
         tags,
-        security,
+        security: bearerAuth,
         summary: 'Leads by classification, state, utm_source and date range; paginated; by score or time',
         querystring: leadsQuery,
         response: {
@@ -91,7 +98,7 @@ export function registerAgentRoutes(server: FastifyInstance, { tokens, leads, er
     {
       schema: {
         tags,
-        security,
+        security: bearerAuth,
         summary: "The seed's lead list: { leads, count }",
         querystring: leadsQuery,
         response: {
@@ -111,7 +118,7 @@ export function registerAgentRoutes(server: FastifyInstance, { tokens, leads, er
     {
       schema: {
         tags,
-        security,
+        security: bearerAuth,
         summary: 'Every matching lead in CRM format, streamed as CSV or NDJSON',
         querystring: leadsFilter.extend({ format: z.enum(['csv', 'ndjson']).default('csv') }),
       },
@@ -134,13 +141,12 @@ export function registerAgentRoutes(server: FastifyInstance, { tokens, leads, er
     {
       schema: {
         tags,
-        security,
+        security: bearerAuth,
         summary: "Erase a lead's personal data everywhere (an anonymous tombstone stays for counts)",
-        params: z.strictObject({ session_id: z.string().regex(/^sess_[0-9a-f]{32}$/) }),
+        params: sessionParams,
         response: {
           200: z.object({ session_id: z.string(), erased: z.literal(true), erased_by: z.string() }),
-          ...authErrors,
-          404: responses.error,
+          ...errorResponses(401, 403, 404, 422),
         },
       },
     },
@@ -156,7 +162,7 @@ export function registerAgentRoutes(server: FastifyInstance, { tokens, leads, er
     {
       schema: {
         tags,
-        security,
+        security: bearerAuth,
         summary: 'Mint an agent token (admins only)',
         body: z.strictObject({
           name: text().trim().min(1).max(200),

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Analytics, Range } from '../analytics/analytics.js';
 import { AppError } from '../errors.js';
-import { responses } from './schemas.js';
+import { bearerAuth, errorResponses } from './schemas.js';
 
 const rangeQuery = z.strictObject({
   days: z.coerce.number().int().min(1).max(3650).optional().describe('The last N days (default 30).'),
@@ -33,10 +33,10 @@ export function registerAnalyticsRoutes(server: FastifyInstance, { analytics }: 
   const app = server.withTypeProvider<ZodTypeProvider>();
   const schema = (summary: string) => ({
     tags: ['analytics'],
-    security: [{ bearer: [] }],
+    security: bearerAuth,
     summary,
     querystring: rangeQuery,
-    response: { 200: z.record(z.string(), z.unknown()), 401: responses.error, 422: responses.error },
+    response: { 200: z.record(z.string(), z.unknown()), ...errorResponses(401, 422) },
   });
   app.get(
     '/api/analytics/leads',

@@ -2,14 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Experiments } from '../experiments/service.js';
-import { responses, type Schemas } from './schemas.js';
+import { bearerAuth, errorResponses, type Schemas } from './schemas.js';
 
 export interface ExperimentsRestDeps {
   experiments: Experiments;
   schemas: Schemas;
 }
 
-const errors = { 401: responses.error, 404: responses.error, 422: responses.error };
+const errors = errorResponses(401, 404, 422);
 const testName = z
   .string()
   .regex(/^[a-z0-9_]+$/)
@@ -84,7 +84,7 @@ export function registerExperimentRoutes(
     {
       schema: {
         tags,
-        security: [{ bearer: [] }],
+        security: bearerAuth,
         summary:
           'Per variant: sessions, conversion rates with 95 % Wilson intervals, z-test p-values against the control',
         querystring: z.strictObject({ test_name: testName }),

@@ -6,7 +6,7 @@ import type { ConversationEngine } from '../conversation/engine.js';
 import { AppError } from '../errors.js';
 import type { Outbox } from '../notifications/outbox.js';
 import { notificationStatuses } from '../notifications/status.js';
-import { responses, type Schemas, text } from './schemas.js';
+import { bearerAuth, errorResponses, type Schemas, text } from './schemas.js';
 
 export interface NotificationsRestDeps {
   outbox: Outbox;
@@ -18,8 +18,7 @@ export interface NotificationsRestDeps {
   wake: () => void;
 }
 
-const errors = { 401: responses.error, 403: responses.error, 404: responses.error, 422: responses.error };
-const security = [{ bearer: [] }];
+const errors = errorResponses(401, 403, 404, 422);
 
 /** Seeing and re-driving notifications, and the seed's manual notification endpoints (authenticated). */
 export function registerNotificationRoutes(server: FastifyInstance, d: NotificationsRestDeps): void {
@@ -51,7 +50,7 @@ export function registerNotificationRoutes(server: FastifyInstance, d: Notificat
     {
       schema: {
         tags,
-        security,
+        security: bearerAuth,
         summary: 'Notifications, newest first, by status',
         querystring: z.strictObject({ status: z.enum(notificationStatuses).optional() }),
         response: {
@@ -88,7 +87,7 @@ export function registerNotificationRoutes(server: FastifyInstance, d: Notificat
     {
       schema: {
         tags,
-        security,
+        security: bearerAuth,
         summary: 'Send a failed or dead-lettered notification again',
         params: z.strictObject({ id: z.coerce.number().int().positive() }),
         response: { 200: z.object({ id: z.number(), status: z.literal('pending') }), ...errors },
@@ -107,7 +106,7 @@ export function registerNotificationRoutes(server: FastifyInstance, d: Notificat
     {
       schema: {
         tags,
-        security,
+        security: bearerAuth,
         summary: 'Notify the sales team about a lead now',
         body: z.strictObject({
           session_id: d.schemas.sessionId,
@@ -131,7 +130,7 @@ export function registerNotificationRoutes(server: FastifyInstance, d: Notificat
     {
       schema: {
         tags,
-        security,
+        security: bearerAuth,
         summary: "The seed's manual notification: every configured channel",
         body: z.strictObject({ session_id: d.schemas.sessionId, message: note }),
         response: {

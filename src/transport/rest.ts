@@ -13,7 +13,7 @@ import {
 } from '../leads/views.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { AddressLimits } from '../scaling/limits.js';
-import { responses, type Schemas } from './schemas.js';
+import { errorResponses, responses, type Schemas } from './schemas.js';
 import { parseWith } from './validation.js';
 
 export interface RestDeps {
@@ -23,7 +23,7 @@ export interface RestDeps {
   limits: Pick<AddressLimits, 'sessionStart'>;
 }
 
-const err = { 400: responses.error, 404: responses.error, 409: responses.error, 422: responses.error };
+const err = errorResponses(400, 404, 409, 422);
 
 /**
  * The seed's REST API, path for path and field for field. Handlers only validate (by schema), call
@@ -51,7 +51,7 @@ export function registerRestRoutes(
         tags,
         summary: 'Start a session: awards session_opened and returns the greeting',
         body: schemas.sessionStartBody,
-        response: { 200: responses.sessionStart, 422: responses.error, 429: responses.error },
+        response: { 200: responses.sessionStart, ...errorResponses(422, 429) },
       },
     },
     async (req) => {
