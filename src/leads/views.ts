@@ -111,23 +111,9 @@ export function questionList(workflow: Workflow) {
   return list.map((q, i) => ({ ...q, order_index: i + 1 }));
 }
 
-/** The product menu and the CTA options, as the seed shapes them. */
-export function productMenu(workflow: Workflow) {
-  return workflow.products.map(({ id, title, description, points }) => ({
-    id,
-    title,
-    description,
-    score: points,
-  }));
-}
-
-export function ctaOptions(workflow: Workflow) {
-  return workflow.cta.options.map(({ id, title, description, points }) => ({
-    id,
-    title,
-    description,
-    score: points,
-  }));
+/** A menu as the seed shapes it (the product menu, the CTA options): each item's points are its `score`. */
+export function menu(items: readonly { id: string; title: string; description: string; points: number }[]) {
+  return items.map(({ id, title, description, points }) => ({ id, title, description, score: points }));
 }
 
 /** One row of the agents' live lead board. */

@@ -3,14 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { reportedAction, type VisitorCommand } from '../conversation/commands.js';
 import type { ConversationEngine } from '../conversation/engine.js';
 import type { EventResult } from '../conversation/types.js';
-import {
-  crmExport,
-  ctaOptions,
-  leadData,
-  productMenu,
-  questionList,
-  scoreBreakdown,
-} from '../leads/views.js';
+import { crmExport, leadData, menu, questionList, scoreBreakdown } from '../leads/views.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { AddressLimits } from '../scaling/limits.js';
 import { errorResponses, responses, type Schemas } from './schemas.js';
@@ -206,15 +199,8 @@ export function registerRestRoutes(
     },
   );
 
-  app.get(
-    '/api/product-menu',
-    { schema: { tags, summary: 'The product menu', response: { 200: responses.menu } } },
-    async () => productMenu(workflow),
-  );
-
-  app.get(
-    '/api/cta-options',
-    { schema: { tags, summary: 'The call-to-action options', response: { 200: responses.menu } } },
-    async () => ctaOptions(workflow),
-  );
+  const menuRoute = (url: string, summary: string, items: Parameters<typeof menu>[0]) =>
+    app.get(url, { schema: { tags, summary, response: { 200: responses.menu } } }, async () => menu(items));
+  menuRoute('/api/product-menu', 'The product menu', workflow.products);
+  menuRoute('/api/cta-options', 'The call-to-action options', workflow.cta.options);
 }
