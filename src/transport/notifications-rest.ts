@@ -21,27 +21,28 @@ export interface NotificationsRestDeps {
 const errors = errorResponses(401, 403, 404, 422);
 
 /** Seeing and re-driving notifications, and the seed's manual notification endpoints (authenticated). */
-export function registerNotificationRoutes(server: FastifyInstance, d: NotificationsRestDeps): void {
+export function registerNotificationRoutes(
+  server: FastifyInstance,
+  { outbox, engine, schemas, channels: configured, wake }: NotificationsRestDeps,
+): void {
   const app = server.withTypeProvider<ZodTypeProvider>();
   const tags = ['notifications'];
   const note = text().trim().min(1).max(2000).optional();
 
   /** Queues a hand-made notification on the given channels of a lead that must exist. */
   const enqueue = async (sessionId: string, channels: string[] | undefined, message: string | undefined) => {
-    await d.engine.record(sessionId);
-    const wanted = channels ?? [...d.channels];
-    const unknown = wanted.filter((c) => !d.channels.includes(c));
+    await engine.record(sessionId);
+    const wanted = channels ?? [...configured];
+    const unknown = wanted.filter((c) => !configured.includes(c));
     if (unknown.length > 0 || wanted.length === 0) {
       throw new AppError(
         'validation_failed',
         `Not a configured channel: ${unknown.join(', ') || '(none configured)'}.`,
-        {
-          configured: d.channels,
-        },
+        { configured },
       );
     }
-    const ids = await d.outbox.enqueue(sessionId, `manual:${randomUUID()}`, wanted, message ?? null);
-    d.wake();
+    const ids = await outbox.enqueue(sessionId, `manual:${randomUUID()}`, wanted, message ?? null);
+    wake();
     return ids;
   };
 
@@ -63,7 +64,7 @@ export function registerNotificationRoutes(server: FastifyInstance, d: Notificat
       },
     },
     async (req) => {
-      const [rows, counts] = await Promise.all([d.outbox.list(req.query.status), d.outbox.counts()]);
+      const [rows, counts] = await Promise.all([outbox.list(req.query.status), outbox.counts()]);
       return {
         notifications: rows.map((r) => ({
           id: r.id,
@@ -94,9 +95,9 @@ export function registerNotificationRoutes(server: FastifyInstance, d: Notificat
       },
     },
     async (req) => {
-      if (!(await d.outbox.retry(req.params.id)))
+      if (!(await outbox.retry(req.params.id)))
         throw new AppError('not_found', 'No failed notification with this id.');
-      d.wake();
+      wake();
       return { id: req.params.id, status: 'pending' as const };
     },
   );
@@ -109,7 +110,7 @@ export function registerNotificationRoutes(server: FastifyInstance, d: Notificat
         security: bearerAuth,
         summary: 'Notify the sales team about a lead now',
         body: z.strictObject({
-          session_id: d.schemas.sessionId,
+          session_id: schemas.sessionId,
           channels: z.array(text()).min(1).optional(),
           message: note,
         }),
@@ -132,7 +133,7 @@ export function registerNotificationRoutes(server: FastifyInstance, d: Notificat
         tags,
         security: bearerAuth,
         summary: "The seed's manual notification: every configured channel",
-        body: z.strictObject({ session_id: d.schemas.sessionId, message: note }),
+        body: z.strictObject({ session_id: schemas.sessionId, message: note }),
         response: {
           200: z.object({ message: z.string(), notification_ids: z.array(z.number()) }),
           ...errors,
