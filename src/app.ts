@@ -17,6 +17,7 @@ import {
 } from './conversation/events.js';
 import { startIdleSweeper } from './conversation/idle-sweeper.js';
 import { Experiments } from './experiments/service.js';
+import { Leads } from './leads/service.js';
 import { boardRow } from './leads/views.js';
 import { createLogger, type Logger } from './logger.js';
 import { NOTIFICATIONS_DUE } from './notifications/dispatcher.js';
@@ -212,11 +213,10 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       metrics,
       limits,
       health: { database: () => orm.isConnected(), redis: () => scaling.redisHealthy() },
-      agents: { auth, tokens, store: stores.leads, erase: (id, by) => engine.erase(id, by) },
-      notifications: { auth, outbox, engine, schemas, channels: [...channels.keys()], wake: wakeDispatchers },
-      analytics: { auth, analytics: new Analytics(orm, workflow) },
+      agents: { tokens, leads: new Leads(stores.leads), erase: (id, by) => engine.erase(id, by) },
+      notifications: { outbox, engine, schemas, channels: [...channels.keys()], wake: wakeDispatchers },
+      analytics: { analytics: new Analytics(orm, workflow) },
       experiments: {
-        auth,
         schemas,
         experiments: new Experiments(workflow, stores.sessions, stores.experiments, {
           enabled: config.abTestingEnabled,

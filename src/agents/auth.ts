@@ -34,12 +34,16 @@ export class Authenticator {
     // Not a key: it must be a valid agent token (verified in constant time by HMAC comparison).
     return { kind: 'agent', agent: await this.tokens.verify(credential) };
   }
+}
 
-  /** Only admins (not plain agents, not machine keys). */
-  async admin(authorization: string | undefined): Promise<Agent> {
-    const p = await this.authenticate(authorization);
-    if (p.kind !== 'agent' || p.agent.role !== 'admin')
-      throw new AppError('forbidden', 'Only an admin may do this.');
-    return p.agent;
-  }
+/** Only admins (not plain agents, not machine keys). */
+export function adminOf(principal: Principal): Agent {
+  if (principal.kind !== 'agent' || principal.agent.role !== 'admin')
+    throw new AppError('forbidden', 'Only an admin may do this.');
+  return principal.agent;
+}
+
+/** How records name a principal (who erased a lead): `agent:<id>`, or `api-key:<n>` counting API_KEYS from 1. */
+export function principalName(principal: Principal): string {
+  return principal.kind === 'agent' ? `agent:${principal.agent.id}` : `api-key:${principal.key + 1}`;
 }

@@ -22,6 +22,18 @@ export function crmExport(lead: LeadRow, assignedTo: string | null = null) {
   };
 }
 
+/** A lead in a bulk export: its session id, then its CRM export with the agent who took it over. */
+export function crmExportRow(lead: LeadRow) {
+  return { session_id: lead.id, ...crmExport(lead, lead.takenOverBy ?? null) };
+}
+export type CrmExportRow = ReturnType<typeof crmExportRow>;
+
+/** A lead in the agents' lead lists: its bulk export row, its state and when it was last active. */
+export function leadListRow(lead: LeadRow) {
+  return { ...crmExportRow(lead), state: lead.state, last_activity_at: lead.lastActivityAt.toISOString() };
+}
+export type LeadListRow = ReturnType<typeof leadListRow>;
+
 /** The CRM export's keys, in the seed's order (CSV columns). */
 export const CRM_FIELDS = [
   'name',
@@ -99,23 +111,9 @@ export function questionList(workflow: Workflow) {
   return list.map((q, i) => ({ ...q, order_index: i + 1 }));
 }
 
-/** The product menu and the CTA options, as the seed shapes them. */
-export function productMenu(workflow: Workflow) {
-  return workflow.products.map(({ id, title, description, points }) => ({
-    id,
-    title,
-    description,
-    score: points,
-  }));
-}
-
-export function ctaOptions(workflow: Workflow) {
-  return workflow.cta.options.map(({ id, title, description, points }) => ({
-    id,
-    title,
-    description,
-    score: points,
-  }));
+/** A menu as the seed shapes it (the product menu, the CTA options): each item's points are its `score`. */
+export function menu(items: readonly { id: string; title: string; description: string; points: number }[]) {
+  return items.map(({ id, title, description, points }) => ({ id, title, description, score: points }));
 }
 
 /** One row of the agents' live lead board. */

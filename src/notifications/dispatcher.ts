@@ -40,11 +40,11 @@ export class Dispatcher {
   private again = false;
   private stopped = false;
 
-  constructor(private readonly o: DispatcherOptions) {}
+  constructor(private readonly options: DispatcherOptions) {}
 
   start(): void {
-    this.unsubscribe = this.o.bus.subscribe(NOTIFICATIONS_DUE, () => this.wake());
-    this.timer = setInterval(() => this.wake(), this.o.pollMs);
+    this.unsubscribe = this.options.bus.subscribe(NOTIFICATIONS_DUE, () => this.wake());
+    this.timer = setInterval(() => this.wake(), this.options.pollMs);
     this.timer.unref();
     this.wake();
   }
@@ -67,10 +67,10 @@ export class Dispatcher {
       this.again = false;
       for (;;) {
         if (this.stopped) return;
-        const rows = await this.o.outbox
-          .claim(this.o.batch ?? 20, this.o.lockSeconds)
+        const rows = await this.options.outbox
+          .claim(this.options.batch ?? 20, this.options.lockSeconds)
           .catch((err: unknown) => {
-            this.o.logger.warn({ err }, 'could not claim notifications');
+            this.options.logger.warn({ err }, 'could not claim notifications');
             return [];
           });
         if (rows.length === 0) break;
@@ -80,26 +80,32 @@ export class Dispatcher {
   }
 
   private async deliver(row: OutboxRow): Promise<void> {
-    const log = this.o.logger.child({ sessionId: row.leadId, notification: row.id, channel: row.channel });
+    const log = this.options.logger.child({
+      sessionId: row.leadId,
+      notification: row.id,
+      channel: row.channel,
+    });
     try {
-      const channel = this.o.channels.get(row.channel);
+      const channel = this.options.channels.get(row.channel);
       if (!channel) throw new DeliveryError(`channel ${row.channel} is not configured`, false);
-      const { lead, ledger } = await this.o.readLead(row.leadId);
-      await channel.send(buildMessage({ ...row, note: row.note ?? null }, lead, ledger, this.o.publicUrl()));
-      await this.o.outbox.sent(row);
-      this.o.onOutcome?.(row.channel, 'sent');
+      const { lead, ledger } = await this.options.readLead(row.leadId);
+      await channel.send(
+        buildMessage({ ...row, note: row.note ?? null }, lead, ledger, this.options.publicUrl()),
+      );
+      await this.options.outbox.sent(row);
+      this.options.onOutcome?.(row.channel, 'sent');
       log.info({ trigger: row.trigger, attempt: row.attempts }, 'notification sent');
     } catch (err) {
       const e = err instanceof DeliveryError ? err : new DeliveryError((err as Error).message, true);
       const retryAt =
-        e.retryable && row.attempts < this.o.maxAttempts
+        e.retryable && row.attempts < this.options.maxAttempts
           ? new Date(Date.now() + this.delay(row.attempts, e))
           : null;
-      await this.o.outbox.failed(row, e.message, retryAt).catch((dbErr: unknown) => {
+      await this.options.outbox.failed(row, e.message, retryAt).catch((dbErr: unknown) => {
         // The claim's lock runs out and another round takes the row again.
         log.warn({ err: dbErr }, 'could not record a delivery outcome');
       });
-      this.o.onOutcome?.(row.channel, retryAt ? 'retry' : 'dead');
+      this.options.onOutcome?.(row.channel, retryAt ? 'retry' : 'dead');
       log.warn(
         { attempt: row.attempts, error: e.message, retryAt },
         retryAt ? 'notification will be retried' : 'notification dead-lettered',
@@ -111,14 +117,14 @@ export class Dispatcher {
   /** Exponential backoff with ±50 % jitter; a 429's Retry-After wins. */
   private delay(attempts: number, e: DeliveryError): number {
     if (e.retryAfterMs !== undefined) return e.retryAfterMs;
-    const base = this.o.backoffMs * 2 ** Math.max(0, attempts - 1);
-    return Math.round(base * (0.5 + (this.o.random ?? Math.random)()));
+    const base = this.options.backoffMs * 2 ** Math.max(0, attempts - 1);
+    return Math.round(base * (0.5 + (this.options.random ?? Math.random)()));
   }
 
   /** Wakes up when a retry falls due, sooner than the next poll. */
   private schedule(at: Date): void {
     const ms = at.getTime() - Date.now();
-    if (ms < this.o.pollMs) setTimeout(() => this.wake(), Math.max(0, ms) + 5).unref();
+    if (ms < this.options.pollMs) setTimeout(() => this.wake(), Math.max(0, ms) + 5).unref();
   }
 
   async stop(): Promise<void> {

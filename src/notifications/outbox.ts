@@ -1,9 +1,6 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import {
-  type INotification,
-  Notification,
-  type NotificationStatus,
-} from '../persistence/entities/notification.js';
+import { type INotification, Notification } from '../persistence/entities/notification.js';
+import type { NotificationStatus } from './status.js';
 
 export type OutboxRow = Omit<INotification, 'lead'> & { leadId: string };
 

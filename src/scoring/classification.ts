@@ -1,6 +1,7 @@
 import type { Workflow } from '../workflow/schema.js';
 
-const classifications = ['SQL', 'MQL', 'Unqualified'] as const;
+/** How qualified a lead is, best first. */
+export const classifications = ['SQL', 'MQL', 'Unqualified'] as const;
 export type Classification = (typeof classifications)[number];
 
 /** SQL at or above the SQL threshold, MQL at or above the MQL threshold, Unqualified below. */

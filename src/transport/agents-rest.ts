@@ -2,26 +2,30 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Authenticator } from '../agents/auth.js';
+import { adminOf, principalName } from '../agents/auth.js';
 import type { AgentTokens } from '../agents/tokens.js';
 import { agentRoles } from '../agents/tokens.js';
 import { leadsCsv } from '../leads/csv.js';
-import { crmExport } from '../leads/views.js';
-import type { LeadQueries } from '../persistence/lead-queries.js';
-import type { LeadFilter, LeadRow } from '../persistence/rows.js';
-import { listBounds, pageNumber, pageSize, responses, text } from './schemas.js';
+import type { LeadPageRequest, LeadSelection, Leads } from '../leads/service.js';
+import { principalOf } from './principal.js';
+import {
+  bearerAuth,
+  classification,
+  errorResponses,
+  listBounds,
+  pageNumber,
+  pageSize,
+  sessionParams,
+  text,
+} from './schemas.js';
 
 export interface AgentsRestDeps {
-  auth: Authenticator;
   tokens: AgentTokens;
-  store: LeadQueries;
+  leads: Leads;
   /** Erases a lead (the engine's write path, so a cached conversation is dropped too). */
   erase: (sessionId: string, by: string) => Promise<void>;
 }
 
-const exportRow = (lead: LeadRow) => ({ session_id: lead.id, ...crmExport(lead, lead.takenOverBy ?? null) });
-
-const classification = z.enum(['SQL', 'MQL', 'Unqualified']);
 const leadsFilter = z.strictObject({
   classification: classification.optional(),
   state: text().max(32).optional(),
@@ -42,41 +46,34 @@ const leadsQuery = leadsFilter
     message: `at most ${listBounds.maxOffset} leads may be skipped ((page - 1) × page_size); narrow the filter or stream /api/leads/export`,
   });
 
-const leadRow = (lead: LeadRow) => ({
-  session_id: lead.id,
-  ...crmExport(lead, lead.takenOverBy ?? null),
-  state: lead.state,
-  last_activity_at: lead.lastActivityAt.toISOString(),
+const selectionOf = (q: z.output<typeof leadsFilter>): LeadSelection => ({
+  classification: q.classification,
+  state: q.state,
+  utmSource: q.utm_source,
+  from: q.from ? new Date(q.from) : undefined,
+  to: q.to ? new Date(q.to) : undefined,
+});
+const pageOf = (q: z.output<typeof leadsQuery>): LeadPageRequest => ({
+  ...selectionOf(q),
+  sort: q.sort,
+  order: q.order,
+  page: q.page,
+  pageSize: q.page_size,
 });
 
-const authErrors = { 401: responses.error, 403: responses.error, 422: responses.error };
-const security = [{ bearer: [] }];
+const authErrors = errorResponses(401, 403, 422);
 
 /** REST for agents and machine clients: lead lists and token minting. Every route authenticates. */
-export function registerAgentRoutes(
-  server: FastifyInstance,
-  { auth, tokens, store, erase }: AgentsRestDeps,
-): void {
+export function registerAgentRoutes(server: FastifyInstance, { tokens, leads, erase }: AgentsRestDeps): void {
   const app = server.withTypeProvider<ZodTypeProvider>();
   const tags = ['agents'];
-  const filterOf = (q: z.output<typeof leadsQuery>): LeadFilter => ({
-    ...(q.classification ? { classification: q.classification } : {}),
-    ...(q.state ? { state: q.state } : {}),
-    ...(q.utm_source ? { utmSource: q.utm_source } : {}),
-    ...(q.from ? { from: new Date(q.from) } : {}),
-    ...(q.to ? { to: new Date(q.to) } : {}),
-    sort: q.sort,
-    order: q.order,
-    limit: q.page_size,
-    offset: (q.page - 1) * q.page_size,
-  });
 
   app.get(
     '/api/leads',
     {
       schema: {
         tags,
-        security,
+        security: bearerAuth,
         summary: 'Leads by classification, state, utm_source and date range; paginated; by score or time',
         querystring: leadsQuery,
         response: {
@@ -91,9 +88,8 @@ export function registerAgentRoutes(
       },
     },
     async (req) => {
-      await auth.authenticate(req.headers.authorization);
-      const { rows, total } = await store.findLeads(filterOf(req.query));
-      return { leads: rows.map(leadRow), total, page: req.query.page, page_size: req.query.page_size };
+      const page = await leads.page(pageOf(req.query));
+      return { ...page, page: req.query.page, page_size: req.query.page_size };
     },
   );
 
@@ -102,7 +98,7 @@ export function registerAgentRoutes(
     {
       schema: {
         tags,
-        security,
+        security: bearerAuth,
         summary: "The seed's lead list: { leads, count }",
         querystring: leadsQuery,
         response: {
@@ -112,9 +108,8 @@ export function registerAgentRoutes(
       },
     },
     async (req) => {
-      await auth.authenticate(req.headers.authorization);
-      const { rows, total } = await store.findLeads(filterOf(req.query));
-      return { leads: rows.map(leadRow), count: total };
+      const { leads: rows, total } = await leads.page(pageOf(req.query));
+      return { leads: rows, count: total };
     },
   );
 
@@ -123,26 +118,14 @@ export function registerAgentRoutes(
     {
       schema: {
         tags,
-        security,
+        security: bearerAuth,
         summary: 'Every matching lead in CRM format, streamed as CSV or NDJSON',
         querystring: leadsFilter.extend({ format: z.enum(['csv', 'ndjson']).default('csv') }),
       },
     },
     async (req, reply) => {
-      await auth.authenticate(req.headers.authorization);
       const { format, ...q } = req.query;
-      const {
-        sort: _s,
-        order: _o,
-        limit: _l,
-        offset: _f,
-        ...filter
-      } = filterOf({ ...q, page: 1, page_size: 1, sort: 'time', order: 'asc' });
-      const rows = Readable.from(
-        (async function* () {
-          for await (const lead of store.streamLeads(filter)) yield exportRow(lead);
-        })(),
-      );
+      const rows = Readable.from(leads.export(selectionOf(q)));
       const stamp = new Date().toISOString().slice(0, 10);
       void reply.header('content-disposition', `attachment; filename="leads-${stamp}.${format}"`);
       if (format === 'ndjson') {
@@ -158,19 +141,17 @@ export function registerAgentRoutes(
     {
       schema: {
         tags,
-        security,
+        security: bearerAuth,
         summary: "Erase a lead's personal data everywhere (an anonymous tombstone stays for counts)",
-        params: z.strictObject({ session_id: z.string().regex(/^sess_[0-9a-f]{32}$/) }),
+        params: sessionParams,
         response: {
           200: z.object({ session_id: z.string(), erased: z.literal(true), erased_by: z.string() }),
-          ...authErrors,
-          404: responses.error,
+          ...errorResponses(401, 403, 404, 422),
         },
       },
     },
     async (req) => {
-      const who = await auth.authenticate(req.headers.authorization);
-      const by = who.kind === 'agent' ? `agent:${who.agent.id}` : `api-key:${who.key + 1}`;
+      const by = principalName(principalOf(req));
       await erase(req.params.session_id, by);
       return { session_id: req.params.session_id, erased: true as const, erased_by: by };
     },
@@ -181,7 +162,7 @@ export function registerAgentRoutes(
     {
       schema: {
         tags,
-        security,
+        security: bearerAuth,
         summary: 'Mint an agent token (admins only)',
         body: z.strictObject({
           name: text().trim().min(1).max(200),
@@ -200,7 +181,7 @@ export function registerAgentRoutes(
       },
     },
     async (req) => {
-      await auth.admin(req.headers.authorization);
+      adminOf(principalOf(req));
       const { name, role, ttl } = req.body;
       const id = req.body.id ?? name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
       const token = await tokens.sign({ id, name, role }, ttl);

@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Authenticator } from '../agents/auth.js';
 import type { Analytics, Range } from '../analytics/analytics.js';
 import { AppError } from '../errors.js';
-import { responses } from './schemas.js';
+import { bearerAuth, errorResponses } from './schemas.js';
 
 const rangeQuery = z.strictObject({
   days: z.coerce.number().int().min(1).max(3650).optional().describe('The last N days (default 30).'),
@@ -25,18 +24,19 @@ function rangeOf(q: z.output<typeof rangeQuery>, now = Date.now()): Range {
   return { from, to };
 }
 
+export interface AnalyticsRestDeps {
+  analytics: Analytics;
+}
+
 /** The seed's analytics endpoints, with real values (authenticated). */
-export function registerAnalyticsRoutes(
-  server: FastifyInstance,
-  d: { auth: Authenticator; analytics: Analytics },
-): void {
+export function registerAnalyticsRoutes(server: FastifyInstance, { analytics }: AnalyticsRestDeps): void {
   const app = server.withTypeProvider<ZodTypeProvider>();
   const schema = (summary: string) => ({
     tags: ['analytics'],
-    security: [{ bearer: [] }],
+    security: bearerAuth,
     summary,
     querystring: rangeQuery,
-    response: { 200: z.record(z.string(), z.unknown()), 401: responses.error, 422: responses.error },
+    response: { 200: z.record(z.string(), z.unknown()), ...errorResponses(401, 422) },
   });
   app.get(
     '/api/analytics/leads',
@@ -45,17 +45,11 @@ export function registerAnalyticsRoutes(
         'Lead totals, classification mix, rates, response time, by source, by variant, per-question funnel',
       ),
     },
-    async (req) => {
-      await d.auth.authenticate(req.headers.authorization);
-      return d.analytics.leads(rangeOf(req.query));
-    },
+    async (req) => analytics.leads(rangeOf(req.query)),
   );
   app.get(
     '/api/analytics/enhanced',
     { schema: schema('Conversion metrics, funnel, channel performance and recent hot leads') },
-    async (req) => {
-      await d.auth.authenticate(req.headers.authorization);
-      return d.analytics.enhanced(rangeOf(req.query));
-    },
+    async (req) => analytics.enhanced(rangeOf(req.query)),
   );
 }

@@ -1,17 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Authenticator } from '../agents/auth.js';
 import type { Experiments } from '../experiments/service.js';
-import { responses, type Schemas } from './schemas.js';
+import { bearerAuth, errorResponses, type Schemas } from './schemas.js';
 
 export interface ExperimentsRestDeps {
-  auth: Authenticator;
   experiments: Experiments;
   schemas: Schemas;
 }
 
-const errors = { 401: responses.error, 404: responses.error, 422: responses.error };
+const errors = errorResponses(401, 404, 422);
 const testName = z
   .string()
   .regex(/^[a-z0-9_]+$/)
@@ -20,7 +18,7 @@ const testName = z
 /** The seed's A/B endpoints: a session's variant, conversions, and (authenticated) results. */
 export function registerExperimentRoutes(
   server: FastifyInstance,
-  { auth, experiments, schemas }: ExperimentsRestDeps,
+  { experiments, schemas }: ExperimentsRestDeps,
 ): void {
   const app = server.withTypeProvider<ZodTypeProvider>();
   const tags = ['experiments'];
@@ -86,16 +84,13 @@ export function registerExperimentRoutes(
     {
       schema: {
         tags,
-        security: [{ bearer: [] }],
+        security: bearerAuth,
         summary:
           'Per variant: sessions, conversion rates with 95 % Wilson intervals, z-test p-values against the control',
         querystring: z.strictObject({ test_name: testName }),
         response: { 200: z.record(z.string(), z.unknown()), ...errors },
       },
     },
-    async (req) => {
-      await auth.authenticate(req.headers.authorization);
-      return experiments.results(req.query.test_name);
-    },
+    async (req) => experiments.results(req.query.test_name),
   );
 }

@@ -12,7 +12,6 @@ import {
 import helmet from 'helmet';
 import secureJson from 'secure-json-parse';
 import type { Authenticator } from '../agents/auth.js';
-import type { Analytics } from '../analytics/analytics.js';
 import type { Config } from '../config.js';
 import type { ConversationEngine } from '../conversation/engine.js';
 import { AppError, toHttpError } from '../errors.js';
@@ -20,11 +19,12 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { type AddressLimits, requestRefusal } from '../scaling/limits.js';
 import { type AgentsRestDeps, registerAgentRoutes } from './agents-rest.js';
-import { registerAnalyticsRoutes } from './analytics-rest.js';
+import { type AnalyticsRestDeps, registerAnalyticsRoutes } from './analytics-rest.js';
 import { trustProxyFn } from './client-address.js';
 import { type ExperimentsRestDeps, registerExperimentRoutes } from './experiments-rest.js';
 import { registerMetricsRoute } from './metrics.js';
 import { type NotificationsRestDeps, registerNotificationRoutes } from './notifications-rest.js';
+import { authenticateSecuredRoutes } from './principal.js';
 import { registerRestRoutes } from './rest.js';
 import { responses, type Schemas } from './schemas.js';
 import { illFormedText, isWellFormedText } from './validation.js';
@@ -38,7 +38,7 @@ export interface HealthProbe {
 export interface HttpDeps {
   config: Readonly<Config>;
   logger: Logger;
-  /** Checks the credential of every route that declares `security`. */
+  /** Checks the credential of every route that declares `security` (the one authentication hook). */
   auth: Authenticator;
   engine: ConversationEngine;
   schemas: Schemas;
@@ -49,7 +49,7 @@ export interface HttpDeps {
   agents: AgentsRestDeps;
   notifications: NotificationsRestDeps;
   experiments: ExperimentsRestDeps;
-  analytics: { auth: Authenticator; analytics: Analytics };
+  analytics: AnalyticsRestDeps;
 }
 
 /** Strict UTF-8: a byte sequence that is not UTF-8 is an error, not U+FFFD. */
@@ -199,13 +199,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   if (config.metrics.token !== undefined && config.metrics.port === undefined)
     registerMetricsRoute(app, metrics, config.metrics.token);
 
-  // A route that declares `security` checks the credential before anything else about the request:
-  // without one, a caller learns nothing (not even what the body should look like). The handlers still
-  // ask for the role they need.
-  app.addHook('preValidation', async (req) => {
-    const schema = req.routeOptions.schema as { security?: unknown[] } | undefined;
-    if (schema?.security?.length) await deps.auth.authenticate(req.headers.authorization);
-  });
+  authenticateSecuredRoutes(app, deps.auth);
 
   registerWebRoutes(app, config.webRoot);
   registerRestRoutes(app, deps);

@@ -2,15 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Authenticator } from '../agents/auth.js';
 import type { ConversationEngine } from '../conversation/engine.js';
 import { AppError } from '../errors.js';
 import type { Outbox } from '../notifications/outbox.js';
-import { notificationStatuses } from '../persistence/entities/notification.js';
-import { responses, type Schemas, text } from './schemas.js';
+import { notificationStatuses } from '../notifications/status.js';
+import { bearerAuth, errorResponses, type Schemas, text } from './schemas.js';
 
 export interface NotificationsRestDeps {
-  auth: Authenticator;
   outbox: Outbox;
   engine: ConversationEngine;
   schemas: Schemas;
@@ -20,31 +18,31 @@ export interface NotificationsRestDeps {
   wake: () => void;
 }
 
-const errors = { 401: responses.error, 403: responses.error, 404: responses.error, 422: responses.error };
-const security = [{ bearer: [] }];
+const errors = errorResponses(401, 403, 404, 422);
 
 /** Seeing and re-driving notifications, and the seed's manual notification endpoints (authenticated). */
-export function registerNotificationRoutes(server: FastifyInstance, d: NotificationsRestDeps): void {
+export function registerNotificationRoutes(
+  server: FastifyInstance,
+  { outbox, engine, schemas, channels: configured, wake }: NotificationsRestDeps,
+): void {
   const app = server.withTypeProvider<ZodTypeProvider>();
   const tags = ['notifications'];
   const note = text().trim().min(1).max(2000).optional();
 
   /** Queues a hand-made notification on the given channels of a lead that must exist. */
   const enqueue = async (sessionId: string, channels: string[] | undefined, message: string | undefined) => {
-    await d.engine.record(sessionId);
-    const wanted = channels ?? [...d.channels];
-    const unknown = wanted.filter((c) => !d.channels.includes(c));
+    await engine.record(sessionId);
+    const wanted = channels ?? [...configured];
+    const unknown = wanted.filter((c) => !configured.includes(c));
     if (unknown.length > 0 || wanted.length === 0) {
       throw new AppError(
         'validation_failed',
         `Not a configured channel: ${unknown.join(', ') || '(none configured)'}.`,
-        {
-          configured: d.channels,
-        },
+        { configured },
       );
     }
-    const ids = await d.outbox.enqueue(sessionId, `manual:${randomUUID()}`, wanted, message ?? null);
-    d.wake();
+    const ids = await outbox.enqueue(sessionId, `manual:${randomUUID()}`, wanted, message ?? null);
+    wake();
     return ids;
   };
 
@@ -53,7 +51,7 @@ export function registerNotificationRoutes(server: FastifyInstance, d: Notificat
     {
       schema: {
         tags,
-        security,
+        security: bearerAuth,
         summary: 'Notifications, newest first, by status',
         querystring: z.strictObject({ status: z.enum(notificationStatuses).optional() }),
         response: {
@@ -66,8 +64,7 @@ export function registerNotificationRoutes(server: FastifyInstance, d: Notificat
       },
     },
     async (req) => {
-      await d.auth.authenticate(req.headers.authorization);
-      const [rows, counts] = await Promise.all([d.outbox.list(req.query.status), d.outbox.counts()]);
+      const [rows, counts] = await Promise.all([outbox.list(req.query.status), outbox.counts()]);
       return {
         notifications: rows.map((r) => ({
           id: r.id,
@@ -91,17 +88,16 @@ export function registerNotificationRoutes(server: FastifyInstance, d: Notificat
     {
       schema: {
         tags,
-        security,
+        security: bearerAuth,
         summary: 'Send a failed or dead-lettered notification again',
         params: z.strictObject({ id: z.coerce.number().int().positive() }),
         response: { 200: z.object({ id: z.number(), status: z.literal('pending') }), ...errors },
       },
     },
     async (req) => {
-      await d.auth.authenticate(req.headers.authorization);
-      if (!(await d.outbox.retry(req.params.id)))
+      if (!(await outbox.retry(req.params.id)))
         throw new AppError('not_found', 'No failed notification with this id.');
-      d.wake();
+      wake();
       return { id: req.params.id, status: 'pending' as const };
     },
   );
@@ -111,10 +107,10 @@ export function registerNotificationRoutes(server: FastifyInstance, d: Notificat
     {
       schema: {
         tags,
-        security,
+        security: bearerAuth,
         summary: 'Notify the sales team about a lead now',
         body: z.strictObject({
-          session_id: d.schemas.sessionId,
+          session_id: schemas.sessionId,
           channels: z.array(text()).min(1).optional(),
           message: note,
         }),
@@ -125,7 +121,6 @@ export function registerNotificationRoutes(server: FastifyInstance, d: Notificat
       },
     },
     async (req) => {
-      await d.auth.authenticate(req.headers.authorization);
       const ids = await enqueue(req.body.session_id, req.body.channels, req.body.message);
       return { message: 'Notification queued', notification_ids: ids };
     },
@@ -136,9 +131,9 @@ export function registerNotificationRoutes(server: FastifyInstance, d: Notificat
     {
       schema: {
         tags,
-        security,
+        security: bearerAuth,
         summary: "The seed's manual notification: every configured channel",
-        body: z.strictObject({ session_id: d.schemas.sessionId, message: note }),
+        body: z.strictObject({ session_id: schemas.sessionId, message: note }),
         response: {
           200: z.object({ message: z.string(), notification_ids: z.array(z.number()) }),
           ...errors,
@@ -146,7 +141,6 @@ export function registerNotificationRoutes(server: FastifyInstance, d: Notificat
       },
     },
     async (req) => {
-      await d.auth.authenticate(req.headers.authorization);
       const ids = await enqueue(req.body.session_id, undefined, req.body.message);
       return { message: 'Sales team notified', notification_ids: ids };
     },

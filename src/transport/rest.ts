@@ -3,17 +3,10 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { reportedAction, type VisitorCommand } from '../conversation/commands.js';
 import type { ConversationEngine } from '../conversation/engine.js';
 import type { EventResult } from '../conversation/types.js';
-import {
-  crmExport,
-  ctaOptions,
-  leadData,
-  productMenu,
-  questionList,
-  scoreBreakdown,
-} from '../leads/views.js';
+import { crmExport, leadData, menu, questionList, scoreBreakdown } from '../leads/views.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { AddressLimits } from '../scaling/limits.js';
-import { responses, type Schemas } from './schemas.js';
+import { errorResponses, responses, type Schemas } from './schemas.js';
 import { parseWith } from './validation.js';
 
 export interface RestDeps {
@@ -23,7 +16,7 @@ export interface RestDeps {
   limits: Pick<AddressLimits, 'sessionStart'>;
 }
 
-const err = { 400: responses.error, 404: responses.error, 409: responses.error, 422: responses.error };
+const err = errorResponses(400, 404, 409, 422);
 
 /**
  * The seed's REST API, path for path and field for field. Handlers only validate (by schema), call
@@ -51,7 +44,7 @@ export function registerRestRoutes(
         tags,
         summary: 'Start a session: awards session_opened and returns the greeting',
         body: schemas.sessionStartBody,
-        response: { 200: responses.sessionStart, 422: responses.error, 429: responses.error },
+        response: { 200: responses.sessionStart, ...errorResponses(422, 429) },
       },
     },
     async (req) => {
@@ -206,15 +199,8 @@ export function registerRestRoutes(
     },
   );
 
-  app.get(
-    '/api/product-menu',
-    { schema: { tags, summary: 'The product menu', response: { 200: responses.menu } } },
-    async () => productMenu(workflow),
-  );
-
-  app.get(
-    '/api/cta-options',
-    { schema: { tags, summary: 'The call-to-action options', response: { 200: responses.menu } } },
-    async () => ctaOptions(workflow),
-  );
+  const menuRoute = (url: string, summary: string, items: Parameters<typeof menu>[0]) =>
+    app.get(url, { schema: { tags, summary, response: { 200: responses.menu } } }, async () => menu(items));
+  menuRoute('/api/product-menu', 'The product menu', workflow.products);
+  menuRoute('/api/cta-options', 'The call-to-action options', workflow.cta.options);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { classifications } from '../scoring/classification.js';
 import { isStorableText, unstorableTextMessage } from '../text.js';
 
 /**
@@ -8,14 +9,25 @@ import { isStorableText, unstorableTextMessage } from '../text.js';
  */
 export const text = () => z.string().refine(isStorableText, unstorableTextMessage);
 
+/** A session id, as every payload and path that names a session carries it. */
+export const sessionId = text()
+  .regex(/^sess_[0-9a-f]{32}$/, 'a session id looks like sess_ followed by 32 hex digits')
+  .describe('The session id returned when the session started (also its secret).');
+
+/** The path parameters of a route about one session. */
+export const sessionParams = z.strictObject({ session_id: sessionId });
+
+/** A lead's classification (SQL, MQL or Unqualified), in filters and answers. */
+export const classification = z.enum(classifications);
+
+/** A route's `security`: a bearer credential, an agent token or an API key (see transport/principal.ts). */
+export const bearerAuth = [{ bearer: [] }];
+
 /**
  * One schema per payload, for both doors (REST and socket) and the OpenAPI document. Unknown fields
  * are rejected. Built from the configured limits.
  */
 export function createSchemas(limits: { answerLength: number }) {
-  const sessionId = text()
-    .regex(/^sess_[0-9a-f]{32}$/, 'a session id looks like sess_ followed by 32 hex digits')
-    .describe('The session id returned when the session started (also its secret).');
   const clientMessageId = text()
     .min(1)
     .max(100)
@@ -91,8 +103,6 @@ export function createSchemas(limits: { answerLength: number }) {
   });
   const profileBody = z.strictObject({ session_id: sessionId, profile_data: profileData });
 
-  const sessionParams = z.strictObject({ session_id: sessionId });
-
   return {
     sessionId,
     idempotencyKey,
@@ -144,8 +154,6 @@ export const botMessageSchema = z.object({
   input: z.enum(['choice', 'multi_choice', 'text', 'contact', 'cta', 'none']),
   options: z.array(option).optional(),
 });
-
-const classification = z.enum(['SQL', 'MQL', 'Unqualified']);
 
 /** Response shapes of the REST API, for the OpenAPI document. */
 export const responses = {
@@ -234,3 +242,10 @@ export const responses = {
     timestamp: z.string(),
   }),
 };
+
+type ErrorResponses<S extends number> = { [status in S]: typeof responses.error };
+
+/** The error answers a route may give, by status, each in the one error shape: `errorResponses(401, 422)`. */
+export function errorResponses<const S extends number>(...statuses: S[]): ErrorResponses<S> {
+  return Object.fromEntries(statuses.map((status) => [status, responses.error])) as ErrorResponses<S>;
+}

@@ -1,29 +1,6 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import ts from 'typescript';
+import { relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-/** Every .ts file under a directory. */
-function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return sources(path);
-    return path.endsWith('.ts') && !path.endsWith('.d.ts') ? [path] : [];
-  });
-}
-
-/** The project files a file imports (type-only imports count: they tie the modules together all the same). */
-function importsOf(file: string): string[] {
-  const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
-  return importedFiles
-    .map((f) => f.fileName)
-    .filter((spec) => spec.startsWith('.'))
-    .map((spec) => {
-      const target = resolve(dirname(file), spec.replace(/\.js$/, '.ts'));
-      return existsSync(target) && statSync(target).isDirectory() ? join(target, 'index.ts') : target;
-    })
-    .filter((target) => existsSync(target));
-}
+import { importsOf, sources } from '../support/imports.js';
 
 /** The cycles of an import graph, each as the chain of files that closes it (one per back edge found). */
 function cycles(graph: Map<string, string[]>): string[][] {

@@ -1,8 +1,6 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import type { NotificationStatus } from '../../notifications/status.js';
 import { Lead } from './lead.js';
-
-export const notificationStatuses = ['pending', 'sending', 'sent', 'failed', 'dead'] as const;
-export type NotificationStatus = (typeof notificationStatuses)[number];
 
 /**
  * The notification outbox: written in the same transaction as the event that fired the trigger.

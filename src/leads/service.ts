@@ -1,0 +1,48 @@
+import type { LeadQueries } from '../persistence/lead-queries.js';
+import type { Classification } from '../scoring/classification.js';
+import { type CrmExportRow, crmExportRow, type LeadListRow, leadListRow } from './views.js';
+
+/** Which leads a list or an export is about: every field given must match. */
+export interface LeadSelection {
+  classification?: Classification;
+  state?: string;
+  utmSource?: string;
+  /** Created at or after. */
+  from?: Date;
+  /** Created before. */
+  to?: Date;
+}
+
+/** One page of a lead list: the selection, its order and which page. */
+export interface LeadPageRequest extends LeadSelection {
+  sort: 'score' | 'time';
+  order: 'asc' | 'desc';
+  /** From 1. */
+  page: number;
+  pageSize: number;
+}
+
+/** The lead lists and exports agents and machine clients read, in the shapes they are sent in. */
+export class Leads {
+  constructor(private readonly queries: Pick<LeadQueries, 'findLeads' | 'streamLeads'>) {}
+
+  /** One page of the matching leads, and how many match in all. */
+  async page({ sort, order, page, pageSize, ...selection }: LeadPageRequest): Promise<{
+    leads: LeadListRow[];
+    total: number;
+  }> {
+    const { rows, total } = await this.queries.findLeads({
+      ...selection,
+      sort,
+      order,
+      limit: pageSize,
+      offset: (page - 1) * pageSize,
+    });
+    return { leads: rows.map(leadListRow), total };
+  }
+
+  /** Every matching lead that is not erased, oldest first, in CRM format: read page after page, any number. */
+  async *export(selection: LeadSelection): AsyncGenerator<CrmExportRow> {
+    for await (const lead of this.queries.streamLeads(selection)) yield crmExportRow(lead);
+  }
+}
