@@ -46,7 +46,10 @@ const workflow = parseWorkflow({
 describe('experiments', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ API_KEYS: API_KEY, AB_MIN_SAMPLE: '100' }, { workflow });
+    t = await startTestApp(
+      { API_KEYS: API_KEY, AB_MIN_SAMPLE: '100', AB_TESTING_ENABLED: 'true' },
+      { workflow },
+    );
   });
   afterAll(async () => {
     await t?.close();
