@@ -108,6 +108,13 @@ const thresholdsSchema = z
   .strictObject({ sql: z.number().int(), mql: z.number().int() })
   .refine((t) => t.sql > t.mql, { message: 'sql must be greater than mql', path: ['sql'] });
 
+/** A variant id: like `id`, and upper-case letters too (the earlier service's variants are `A` and `B`). */
+const variantId = z
+  .string()
+  .regex(/^[A-Za-z0-9_]+$/, 'letters, digits and underscores only')
+  .min(1)
+  .max(64);
+
 const experimentSchema = z.strictObject({
   name: id,
   kind: z.enum(['greeting_message', 'question_flow', 'cta_presentation']),
@@ -115,7 +122,7 @@ const experimentSchema = z.strictObject({
   variants: z
     .array(
       z.strictObject({
-        id,
+        id: variantId,
         weight: z.number().positive(),
         /** greeting_message: `{ text }`; question_flow: `{ order: number[] }`; cta_presentation: `{ order?, labels? }`. */
         config: z.record(z.string(), z.unknown()).default({}),

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planSession } from '../../src/experiments/assignment.js';
 import { defaultWorkflow } from '../../src/workflow/default.js';
-import { parseWorkflow } from '../../src/workflow/load.js';
+import { loadWorkflow, parseWorkflow } from '../../src/workflow/load.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 
 const run = promisify(execFile);
@@ -230,5 +230,73 @@ describe('experiments', () => {
       p_value: null,
       significant: false,
     });
+  });
+});
+
+describe("the built-in workflow's experiments (the earlier service's greeting_message and question_flow)", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // As `npm start` runs it: AB_TESTING_ENABLED at its default.
+    t = await startTestApp({ AB_TESTING_ENABLED: 'true' });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('both variants of both really happen: B greets with its text and asks the staff size first', async () => {
+    const { engine } = t.app;
+    const seen = new Set<string>();
+    for (let i = 0; i < 40 && seen.size < 4; i++) {
+      const s = await engine.startSession();
+      const { greeting_message: greeting, question_flow: flow } = s.variants;
+      seen.add(`greeting_message:${greeting}`).add(`question_flow:${flow}`);
+      expect(s.prompts[0]!.text).toBe(
+        greeting === 'B' ? '🔥 Transform your business with YouShop!' : 'Hi! Welcome to YouShop!',
+      );
+      // The order the session asks its questions in: B staff size → business type → location.
+      const asked: number[] = [];
+      let r = await engine.handle(s.sessionId, { kind: 'reply', optionIds: ['yes'] });
+      for (let n = 0; n < 3; n++) {
+        const q = r.prompts.at(-1)!;
+        asked.push(q.questionId!);
+        r = await engine.handle(
+          s.sessionId,
+          q.input === 'text'
+            ? { kind: 'reply', text: 'Pune' }
+            : {
+                kind: 'reply',
+                optionIds: [q.options![0]!.id],
+              },
+        );
+      }
+      expect(asked).toEqual(flow === 'B' ? [4, 2, 3] : [2, 3, 4]);
+      // What a client of the earlier service asks for: the variant and its configuration.
+      const res = await fetch(`${t.app.url}/api/ab-test/variant/greeting_message`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ session_id: s.sessionId }),
+      });
+      expect(await res.json()).toEqual({
+        test_name: 'greeting_message',
+        variant: greeting,
+        config: { text: s.prompts[0]!.text },
+      });
+    }
+    expect([...seen].sort()).toEqual([
+      'greeting_message:A',
+      'greeting_message:B',
+      'question_flow:A',
+      'question_flow:B',
+    ]);
+  });
+
+  it('splits sessions about evenly, and AB_TESTING_ENABLED=false switches both off', () => {
+    const wf = loadWorkflow();
+    const ids = Array.from({ length: 4000 }, (_, i) => `sess_${i.toString(16).padStart(32, 'a')}`);
+    const b = ids.filter((id) => planSession(wf, id, true).variants.question_flow === 'B');
+    expect(b.length / ids.length).toBeGreaterThan(0.46);
+    expect(b.length / ids.length).toBeLessThan(0.54);
+    expect(planSession(wf, b[0]!, true).questionOrder).toEqual([4, 2, 3, 5, 6]);
+    expect(planSession(wf, b[0]!, false)).toEqual({ variants: {}, questionOrder: [2, 3, 4, 5, 6] });
   });
 });
