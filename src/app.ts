@@ -218,11 +218,17 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       analytics: { analytics: new Analytics(orm, workflow) },
       experiments: {
         schemas,
-        experiments: new Experiments(workflow, stores.sessions, stores.experiments, {
-          enabled: config.abTestingEnabled,
-          alpha: config.abAlpha,
-          minSample: config.abMinSample,
-        }),
+        experiments: new Experiments(
+          workflow,
+          stores.sessions,
+          stores.experiments,
+          {
+            enabled: config.abTestingEnabled,
+            alpha: config.abAlpha,
+            minSample: config.abMinSample,
+          },
+          logger,
+        ),
       },
     });
     // The client address as REST sees it (the same TRUST_PROXY trust function).

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Experiments } from '../experiments/service.js';
-import { bearerAuth, errorResponses, type Schemas } from './schemas.js';
+import { bearerAuth, errorResponses, type Schemas, testName, testParams } from './schemas.js';
 
 export interface ExperimentsRestDeps {
   experiments: Experiments;
@@ -10,10 +10,6 @@ export interface ExperimentsRestDeps {
 }
 
 const errors = errorResponses(401, 404, 422);
-const testName = z
-  .string()
-  .regex(/^[a-z0-9_]+$/)
-  .max(64);
 
 /** The seed's A/B endpoints: a session's variant, conversions, and (authenticated) results. */
 export function registerExperimentRoutes(
@@ -29,8 +25,8 @@ export function registerExperimentRoutes(
       schema: {
         tags,
         summary: "The session's variant (assigned at session start) and its config",
-        params: z.strictObject({ test_name: testName }),
-        body: z.strictObject({ session_id: schemas.sessionId }),
+        params: testParams,
+        body: schemas.variantBody,
         response: {
           200: z.object({
             test_name: z.string(),
@@ -50,17 +46,10 @@ export function registerExperimentRoutes(
       schema: {
         tags,
         summary: 'Record a conversion; the variant comes from the assignment, not the client',
-        body: z.strictObject({
-          session_id: schemas.sessionId,
-          test_name: testName,
-          conversion_type: z
-            .string()
-            .regex(/^[a-z0-9_]+$/)
-            .max(64),
-          conversion_value: z.number().finite().optional(),
-        }),
+        body: schemas.conversionBody,
         response: {
           200: z.object({
+            message: z.string(),
             test_name: z.string(),
             variant: z.string(),
             conversion_type: z.string(),
@@ -76,6 +65,7 @@ export function registerExperimentRoutes(
         req.body.test_name,
         req.body.conversion_type,
         req.body.conversion_value ?? null,
+        req.body.variant ?? null,
       ),
   );
 

@@ -17,6 +17,15 @@ export const sessionId = text()
 /** The path parameters of a route about one session. */
 export const sessionParams = z.strictObject({ session_id: sessionId });
 
+/** An experiment's name, as the workflow spells it. */
+export const testName = z
+  .string()
+  .regex(/^[a-z0-9_]+$/, 'lower-case letters, digits and underscores only')
+  .max(64);
+
+/** The path parameters of a route about one experiment. */
+export const testParams = z.strictObject({ test_name: testName });
+
 /** A lead's classification (SQL, MQL or Unqualified), in filters and answers. */
 export const classification = z.enum(classifications);
 
@@ -103,6 +112,26 @@ export function createSchemas(limits: { answerLength: number }) {
   });
   const profileBody = z.strictObject({ session_id: sessionId, profile_data: profileData });
 
+  /** `POST /api/ab-test/variant/:test_name`: the test is in the path. */
+  const variantBody = z.strictObject({ session_id: sessionId });
+
+  const conversionBody = z.strictObject({
+    session_id: sessionId,
+    test_name: testName,
+    variant: text()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe(
+        'The variant the client believes the session is in (the earlier service required it): kept, never trusted; the assigned variant counts, and a mismatch is logged and counted in the results.',
+      ),
+    conversion_type: z
+      .string()
+      .regex(/^[a-z0-9_]+$/, 'lower-case letters, digits and underscores only')
+      .max(64),
+    conversion_value: z.number().finite().optional(),
+  });
+
   return {
     sessionId,
     idempotencyKey,
@@ -116,6 +145,8 @@ export function createSchemas(limits: { answerLength: number }) {
     behaviorBody,
     profileBody,
     sessionParams,
+    variantBody,
+    conversionBody,
   };
 }
 

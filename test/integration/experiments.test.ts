@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planSession } from '../../src/experiments/assignment.js';
 import { defaultWorkflow } from '../../src/workflow/default.js';
@@ -45,10 +46,13 @@ const workflow = parseWorkflow({
 
 describe('experiments', () => {
   let t: TestApp;
+  /** What the server logged at warn and above. */
+  const logged: Record<string, unknown>[] = [];
   beforeAll(async () => {
+    const logger = pino({ level: 'warn' }, { write: (line: string) => logged.push(JSON.parse(line)) });
     t = await startTestApp(
       { API_KEYS: API_KEY, AB_MIN_SAMPLE: '100', AB_TESTING_ENABLED: 'true' },
-      { workflow },
+      { workflow, logger },
     );
   });
   afterAll(async () => {
@@ -175,6 +179,74 @@ describe('experiments', () => {
     expect(rows).toEqual([]);
   });
 
+  it("takes the variant the earlier service's clients send, but records the assigned one; a mismatch is logged and counted", async () => {
+    const { engine } = t.app;
+    const post = async (path: string, body: unknown) => {
+      const res = await fetch(`${t.app.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const results = async () => {
+      const res = await fetch(`${t.app.url}/api/ab-test/results?test_name=greeting_test`, {
+        headers: { authorization: `Bearer ${API_KEY}` },
+      });
+      const r = (await res.json()) as {
+        variants: { variant: string; reported_variant_mismatches: number }[];
+      };
+      return Object.fromEntries(r.variants.map((v) => [v.variant, v.reported_variant_mismatches]));
+    };
+    const before = await results();
+    const s = await engine.startSession();
+    const assigned = s.variants.greeting_test!;
+    const other = assigned === 'control' ? 'friendly' : 'control';
+    // The body as the earlier service documents it: all four fields.
+    const honest = { session_id: s.sessionId, test_name: 'greeting_test', variant: assigned };
+    expect(await post('/api/ab-test/conversion', { ...honest, conversion_type: 'signed_up' })).toEqual({
+      status: 200,
+      body: {
+        message: 'Conversion recorded',
+        test_name: 'greeting_test',
+        variant: assigned,
+        conversion_type: 'signed_up',
+        recorded: true,
+      },
+    });
+    const claimed = { ...honest, variant: other, conversion_type: 'paid', conversion_value: 999 };
+    expect(await post('/api/ab-test/conversion', claimed)).toMatchObject({
+      status: 200,
+      body: { variant: assigned, recorded: true },
+    });
+    const rows = await t.db.query(
+      `select conversion_type, variant, reported_variant from experiment_conversions
+        where lead_id = $1 and test_name = 'greeting_test' order by 1`,
+      [s.sessionId],
+    );
+    expect(rows).toEqual([
+      { conversion_type: 'paid', variant: assigned, reported_variant: other },
+      { conversion_type: 'signed_up', variant: assigned, reported_variant: assigned },
+    ]);
+    expect(logged.filter((l) => l.sessionId === s.sessionId)).toEqual([
+      expect.objectContaining({ testName: 'greeting_test', variant: assigned, reportedVariant: other }),
+    ]);
+    const after = await results();
+    expect(after[assigned]).toBe((before[assigned] ?? 0) + 1);
+    expect(after[other]).toBe(before[other] ?? 0);
+    // Still the one schema: an unknown field, or a variant that is not text, is refused.
+    for (const bad of [
+      { ...honest, conversion_type: 'x', variant: 7 },
+      { ...honest, conversion_type: 'x', variant: '' },
+      { ...honest, conversion_type: 'x', colour: 'blue' },
+    ]) {
+      expect(await post('/api/ab-test/conversion', bad)).toMatchObject({
+        status: 422,
+        body: { error: { code: 'validation_failed' } },
+      });
+    }
+  });
+
   it('reports rates, Wilson intervals and z-test p-values equal to hand-computed ones', async () => {
     // A seeded data set: control 1000 sessions / 200 SQL, friendly 1000 / 250 SQL, plus the sessions above.
     await t.db.query('delete from experiment_conversions');
@@ -211,7 +283,7 @@ describe('experiments', () => {
     };
     expect(r.control).toBe('control');
     const [control, friendly] = r.variants;
-    expect(control).toMatchObject({ variant: 'control', sessions: 1000 });
+    expect(control).toMatchObject({ variant: 'control', sessions: 1000, reported_variant_mismatches: 0 });
     expect(control!.conversions.sql).toMatchObject({
       count: 200,
       rate: 0.2,
