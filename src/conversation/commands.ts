@@ -23,7 +23,13 @@ export type VisitorCommand =
   | { kind: 'answer'; questionId: number; text: string; timeTaken?: number }
   | { kind: 'contact'; name?: string; email?: string; phone?: string; skip?: boolean }
   | { kind: 'profile'; profile: ProfileInput }
-  | { kind: 'action'; action: VisitorAction; targetId?: string };
+  | {
+      kind: 'action';
+      action: VisitorAction;
+      targetId?: string;
+      /** What the client attached, stored with the event as it came; it never changes points. */
+      metadata?: Record<string, unknown>;
+    };
 
 /** The lead fields a command sets besides what the machine decides. */
 export type ProfilePatch = Partial<{

@@ -1,3 +1,4 @@
+import type { ReportedMetadata } from '../persistence/lead-queries.js';
 import type { LeadRow, LedgerRow } from '../persistence/rows.js';
 import type { Workflow } from '../workflow/schema.js';
 
@@ -22,11 +23,17 @@ export function crmExport(lead: LeadRow, assignedTo: string | null = null) {
   };
 }
 
-/** A lead in a bulk export: its session id, then its CRM export with the agent who took it over. */
+/** A lead in a lead list: its session id, then its CRM export with the agent who took it over. */
 export function crmExportRow(lead: LeadRow) {
   return { session_id: lead.id, ...crmExport(lead, lead.takenOverBy ?? null) };
 }
 export type CrmExportRow = ReturnType<typeof crmExportRow>;
+
+/** A lead in a bulk export: its CRM row, then the behaviours it reported with metadata. */
+export function leadExportRow(lead: LeadRow, behaviorMetadata: readonly ReportedMetadata[]) {
+  return { ...crmExportRow(lead), behavior_metadata: behaviorMetadata };
+}
+export type LeadExportRow = ReturnType<typeof leadExportRow>;
 
 /** A lead in the agents' lead lists: its bulk export row, its state and when it was last active. */
 export function leadListRow(lead: LeadRow) {

@@ -114,6 +114,7 @@ export function registerRestRoutes(
         kind: 'action',
         action: reportedAction(action),
         ...(targetId === undefined ? {} : { targetId }),
+        ...(metadata === undefined ? {} : { metadata }),
       });
       return {
         message: r.duplicate ? 'Behavior already recorded' : 'Behavior recorded',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { classifications } from '../scoring/classification.js';
-import { isStorableText, unstorableTextMessage } from '../text.js';
+import { isStorableText, unstorableTextAt, unstorableTextMessage } from '../text.js';
 
 /**
  * A string PostgreSQL can store: every string of every payload is one, so text with U+0000 (which
@@ -8,6 +8,52 @@ import { isStorableText, unstorableTextMessage } from '../text.js';
  * instead of a database error later.
  */
 export const text = () => z.string().refine(isStorableText, unstorableTextMessage);
+
+/** Bounds of the free-form JSON object a client attaches to a behaviour or an exit (`metadata`). */
+export const metadataBounds = { maxBytes: 4096, maxDepth: 4 } as const;
+
+/** How deeply `value` nests objects and arrays (a flat object is 1), counted no further than `limit` + 1. */
+function nesting(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > limit) return deepest;
+    for (const item of Object.values(v)) stack.push([item, depth + 1]);
+  }
+  return deepest;
+}
+
+/**
+ * Any JSON object, as the earlier service documented `metadata`: stored with the event as it was sent,
+ * at most 4 KB as JSON and 4 levels deep, every string (keys too) one PostgreSQL can store. It never
+ * changes points; only the keys the scoring table names (`target_id`) are read, and checked.
+ */
+export const metadata = z
+  .looseObject({
+    target_id: text()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe('The product or CTA a click is about; without it the flat points apply.'),
+  })
+  .superRefine((value, ctx) => {
+    const bytes = Buffer.byteLength(JSON.stringify(value));
+    if (bytes > metadataBounds.maxBytes)
+      ctx.addIssue({
+        code: 'custom',
+        message: `at most ${metadataBounds.maxBytes} bytes as JSON (${bytes})`,
+      });
+    if (nesting(value, metadataBounds.maxDepth) > metadataBounds.maxDepth)
+      ctx.addIssue({ code: 'custom', message: `at most ${metadataBounds.maxDepth} levels deep` });
+    const at = unstorableTextAt(value);
+    if (at !== null) ctx.addIssue({ code: 'custom', message: unstorableTextMessage, path: at.split('.') });
+  })
+  .describe(
+    `Any JSON object (at most ${metadataBounds.maxBytes} bytes, ${metadataBounds.maxDepth} levels), stored with the event.`,
+  );
 
 /** A session id, as every payload and path that names a session carries it. */
 export const sessionId = text()
@@ -96,10 +142,7 @@ export function createSchemas(limits: { answerLength: number }) {
   const behaviorBody = z.strictObject({
     session_id: sessionId,
     action: text().min(1).max(64),
-    metadata: z
-      .strictObject({ target_id: optionId.optional() })
-      .optional()
-      .describe('target_id names the product or CTA; without it the flat points apply.'),
+    metadata: metadata.optional(),
   });
 
   const profileData = z.strictObject({

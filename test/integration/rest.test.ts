@@ -513,6 +513,69 @@ describe('REST API', () => {
       expect(sum).toEqual({ ledger: 60, score: 60 });
     });
 
+    it('takes any JSON object as behaviour metadata, stored with the event; only target_id changes points', async () => {
+      const plain = await start();
+      const tagged = await start();
+      const metadata = {
+        page: '/pricing',
+        referrer: null,
+        visits: 3,
+        utm: { campaign: 'diwali', tags: ['sale', { slot: 2 }] },
+      };
+      const post1 = (sessionId: string, body: Record<string, unknown>) =>
+        post<BehaviorBody>('/api/behavior', { session_id: sessionId, ...body });
+      // The same clicks with and without metadata earn the same points.
+      for (const [action, extra] of [
+        ['clicked_pricing', { page: '/pricing' }],
+        ['clicked_product', { target_id: 'billing', page: '/products', position: 4 }],
+        ['clicked_product', { page: '/products' }],
+      ] as const) {
+        const bare = await post1(plain, {
+          action,
+          ...('target_id' in extra ? { metadata: { target_id: extra.target_id } } : {}),
+        });
+        const rich = await post1(tagged, { action, metadata: extra });
+        expect({ action, status: rich.status, body: rich.body }).toEqual({
+          action,
+          status: 200,
+          body: bare.body,
+        });
+      }
+      expect((await post1(tagged, { action: 'clicked_demo', metadata })).body.score_change).toBe(15);
+      const [{ plain: a, tagged: b }] = (await t.db.query(
+        'select (select score from leads where id = $1) as plain, (select score from leads where id = $2) as tagged',
+        [plain, tagged],
+      )) as [{ plain: number; tagged: number }];
+      expect(b).toBe(a + 15);
+      // target_id is the scoring table's key: the product it names earned its points.
+      const [ledger] = await t.db.query(
+        `select evidence from score_entries where lead_id = $1 and behavior = 'clicked_product' order by id`,
+        [tagged],
+      );
+      expect(ledger).toEqual({ evidence: { targetId: 'billing' } });
+      // Stored with the event as sent, and so in the transcript agents watch (the event log).
+      const log = await t.app.engine.eventLog(tagged);
+      const commands = log.filter((e) => e.type === 'visitor.input').map((e) => e.data.command);
+      expect(commands).toEqual([
+        { kind: 'action', action: 'clicked_pricing', metadata: { page: '/pricing' } },
+        {
+          kind: 'action',
+          action: 'clicked_product',
+          targetId: 'billing',
+          metadata: { target_id: 'billing', page: '/products', position: 4 },
+        },
+        { kind: 'action', action: 'clicked_product', metadata: { page: '/products' } },
+        { kind: 'action', action: 'clicked_demo', metadata },
+      ]);
+      // The bounds themselves are allowed: 4 levels, 4096 bytes of JSON.
+      const deepest = { a: { b: { c: { d: 'four levels' } } } };
+      expect((await post1(tagged, { action: 'clicked_pricing', metadata: deepest })).status).toBe(200);
+      const filler = 'x'.repeat(4096 - JSON.stringify({ note: '' }).length);
+      const largest = { note: filler };
+      expect(Buffer.byteLength(JSON.stringify(largest))).toBe(4096);
+      expect((await post1(tagged, { action: 'clicked_pricing', metadata: largest })).status).toBe(200);
+    });
+
     it('starts a session without a body, and with a whitespace-padded utm_source stored trimmed', async () => {
       const bare = await send<StartBody>(base, 'POST', '/api/session/start');
       expect(bare.status).toBe(200);
@@ -960,10 +1023,47 @@ describe('REST API', () => {
         ],
         ['an empty action', '/api/behavior', (s) => ({ session_id: s, action: '' }), 'action'],
         [
-          'an unknown metadata field',
+          'metadata 5 levels deep',
           '/api/behavior',
-          (s) => ({ session_id: s, action: 'clicked_product', metadata: { target_id: 'billing', price: 1 } }),
+          (s) => ({
+            session_id: s,
+            action: 'clicked_pricing',
+            metadata: { a: { b: { c: { d: { e: 1 } } } } },
+          }),
           'metadata',
+          'at most 4 levels deep',
+        ],
+        [
+          'metadata over 4 KB',
+          '/api/behavior',
+          (s) => ({ session_id: s, action: 'clicked_pricing', metadata: { note: 'x'.repeat(4096) } }),
+          'metadata',
+          'at most 4096 bytes as JSON (4107)',
+        ],
+        [
+          'metadata that is a list',
+          '/api/behavior',
+          (s) => ({ session_id: s, action: 'clicked_pricing', metadata: ['/pricing'] }),
+          'metadata',
+        ],
+        [
+          'metadata that is text',
+          '/api/behavior',
+          (s) => ({ session_id: s, action: 'clicked_pricing', metadata: '/pricing' }),
+          'metadata',
+        ],
+        [
+          'a target_id that is a number',
+          '/api/behavior',
+          (s) => ({ session_id: s, action: 'clicked_product', metadata: { target_id: 7, page: '/p' } }),
+          'metadata.target_id',
+        ],
+        [
+          'U+0000 in a metadata key',
+          '/api/behavior',
+          (s) => ({ session_id: s, action: 'clicked_pricing', metadata: { page: { 'a\u0000b': 1 } } }),
+          'metadata.page.a\u0000b',
+          'must not contain U+0000 (NUL) or an unpaired surrogate',
         ],
         ['a profile without profile_data', '/api/lead/profile', (s) => ({ session_id: s }), 'profile_data'],
         [
