@@ -75,6 +75,23 @@ export function leadData(lead: LeadRow) {
   };
 }
 
+/**
+ * The lead summary: the earlier service's code answered flat keys, its README a nested `lead_data`;
+ * this answers both (the same values), with the session id and the scored behaviours.
+ */
+export function leadSummary(lead: LeadRow, ledger: readonly LedgerRow[]) {
+  const data = leadData(lead);
+  const { classification: _, ...flat } = data;
+  return {
+    session_id: lead.id,
+    ...flat,
+    lead_type: lead.classification,
+    utm_source: lead.utmSource ?? null,
+    lead_data: data,
+    behaviors: ledger.map((e) => ({ action: e.behavior, score: e.points, at: e.at.toISOString() })),
+  };
+}
+
 /** Points per behavior, in the order first earned. */
 export function scoreBreakdown(ledger: readonly LedgerRow[]) {
   const rows = new Map<string, { behavior: string; points: number; count: number }>();

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { reportedAction, type VisitorCommand } from '../conversation/commands.js';
 import type { ConversationEngine } from '../conversation/engine.js';
 import type { EventResult } from '../conversation/types.js';
-import { crmExport, leadData, menu, questionList, scoreBreakdown } from '../leads/views.js';
+import { crmExport, leadSummary, menu, questionList, scoreBreakdown } from '../leads/views.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { AddressLimits } from '../scaling/limits.js';
 import { errorResponses, responses, type Schemas } from './schemas.js';
@@ -156,18 +156,15 @@ export function registerRestRoutes(
     {
       schema: {
         tags,
-        summary: 'Profile, score and behaviors',
+        summary:
+          "Profile, score and behaviors: flat keys (the earlier service's code) and lead_data (its README)",
         ...readLead,
         response: { 200: responses.summary, ...err },
       },
     },
     async (req) => {
       const { lead, ledger } = await engine.record(req.params.session_id);
-      return {
-        session_id: lead.id,
-        lead_data: leadData(lead),
-        behaviors: ledger.map((e) => ({ action: e.behavior, score: e.points, at: e.at.toISOString() })),
-      };
+      return leadSummary(lead, ledger);
     },
   );
 

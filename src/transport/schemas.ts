@@ -229,6 +229,19 @@ export const botMessageSchema = z.object({
   options: z.array(option).optional(),
 });
 
+/** A lead's profile and score, as the summary gives them flat and in `lead_data`. */
+const profileKeys = {
+  name: z.string().nullable(),
+  email: z.string().nullable(),
+  phone: z.string().nullable(),
+  business_type: z.string().nullable(),
+  location: z.string().nullable(),
+  staff_size: z.string().nullable(),
+  monthly_sales: z.string().nullable(),
+  features_interested: z.array(z.string()),
+  lead_score: z.number(),
+};
+
 /** Response shapes of the REST API, for the OpenAPI document. */
 export const responses = {
   error: z.object({
@@ -273,18 +286,10 @@ export const responses = {
   }),
   summary: z.object({
     session_id: z.string(),
-    lead_data: z.object({
-      name: z.string().nullable(),
-      email: z.string().nullable(),
-      phone: z.string().nullable(),
-      business_type: z.string().nullable(),
-      location: z.string().nullable(),
-      staff_size: z.string().nullable(),
-      monthly_sales: z.string().nullable(),
-      features_interested: z.array(z.string()),
-      lead_score: z.number(),
-      classification,
-    }),
+    ...profileKeys,
+    lead_type: classification,
+    utm_source: z.string().nullable(),
+    lead_data: z.object({ ...profileKeys, classification }),
     behaviors: z.array(z.object({ action: z.string(), score: z.number(), at: z.string() })),
   }),
   export: z.object({
