@@ -207,6 +207,7 @@ const DERIVED = [
   'answered_all_questions',
   'shared_contact',
   'early_dropout',
+  'question_skipped',
 ];
 
 /** A behavior a client reports by name (the seed's `/api/behavior`): only what a click can tell. */

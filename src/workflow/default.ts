@@ -190,6 +190,7 @@ export const defaultWorkflow: WorkflowInput = {
     clicked_pricing: 10,
     cta_clicked: 15,
     early_dropout: -10,
+    question_skipped: 0,
   },
   thresholds: { sql: 60, mql: 30 },
   idleMinutes: 30,

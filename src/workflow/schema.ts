@@ -101,7 +101,10 @@ const scoringSchema = z.strictObject({
   clicked_pricing: points,
   /** Points for `cta_clicked` when no CTA is named. */
   cta_clicked: points,
+  /** When a session is abandoned (idle past the deadline, or the visitor says they leave) before the questions are done. */
   early_dropout: points,
+  /** An optional question (or the contact form) skipped; once per question. 0 records the skip without points. */
+  question_skipped: points.default(0),
 });
 
 const thresholdsSchema = z
