@@ -279,6 +279,20 @@ const DERIVED = [
   'question_skipped',
 ];
 
+/**
+ * What a client may report (`/api/behavior`) and what each is worth by the scoring table: a product or
+ * a CTA named by `target_id` earns its own points instead, and the once-rules apply.
+ */
+export function reportableActions(workflow: Workflow): { action: VisitorAction; points: number }[] {
+  const points: Record<VisitorAction, number> = {
+    clicked_product: workflow.scoring.clicked_product.points,
+    clicked_demo: workflow.scoring.clicked_demo,
+    clicked_pricing: workflow.scoring.clicked_pricing,
+    cta_clicked: workflow.scoring.cta_clicked,
+  };
+  return REPORTABLE.map((action) => ({ action, points: points[action] }));
+}
+
 /** A behavior a client reports by name (the seed's `/api/behavior`): only what a click can tell. */
 export function reportedAction(action: string): VisitorAction {
   if ((REPORTABLE as readonly string[]).includes(action)) return action as VisitorAction;

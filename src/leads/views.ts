@@ -135,6 +135,16 @@ export function questionList(workflow: Workflow) {
   return list.map((q, i) => ({ ...q, order_index: i + 1 }));
 }
 
+/**
+ * The question a prompt puts, as the question list shows it and in the words this session was shown
+ * (an experiment may change the greeting); null for a prompt that asks no question.
+ */
+export function promptedQuestion(workflow: Workflow, prompt: { questionId?: number; text: string } | null) {
+  if (prompt?.questionId === undefined) return null;
+  const question = questionList(workflow).find((q) => q.id === prompt.questionId);
+  return question ? { ...question, question_text: prompt.text } : null;
+}
+
 /** A menu as the seed shapes it (the product menu, the CTA options): each item's points are its `score`. */
 export function menu(items: readonly { id: string; title: string; description: string; points: number }[]) {
   return items.map(({ id, title, description, points }) => ({ id, title, description, score: points }));

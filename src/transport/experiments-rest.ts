@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Experiments } from '../experiments/service.js';
-import { bearerAuth, errorResponses, type Schemas, testName, testParams } from './schemas.js';
+import { errorResponses, responses } from './responses.js';
+import { bearerAuth, type Schemas, testName, testParams } from './schemas.js';
 
 export interface ExperimentsRestDeps {
   experiments: Experiments;
@@ -10,8 +11,13 @@ export interface ExperimentsRestDeps {
 }
 
 const errors = errorResponses(401, 404, 422);
+/** The experiment the later version's variant call was fixed to. */
+const GREETING_TEST = 'greeting_message';
 
-/** The seed's A/B endpoints: a session's variant, conversions, and (authenticated) results. */
+/**
+ * The earlier service's A/B endpoints, of both its versions: a session's variant, conversions, and
+ * (authenticated) results.
+ */
 export function registerExperimentRoutes(
   server: FastifyInstance,
   { experiments, schemas }: ExperimentsRestDeps,
@@ -27,17 +33,24 @@ export function registerExperimentRoutes(
         summary: "The session's variant (assigned at session start) and its config",
         params: testParams,
         body: schemas.variantBody,
-        response: {
-          200: z.object({
-            test_name: z.string(),
-            variant: z.string(),
-            config: z.record(z.string(), z.unknown()),
-          }),
-          ...errors,
-        },
+        response: { 200: responses.variant, ...errors },
       },
     },
     async (req) => experiments.variant(req.body.session_id, req.params.test_name),
+  );
+
+  app.post(
+    '/api/ab-test/variant',
+    {
+      schema: {
+        tags,
+        summary:
+          "The later form of the variant call: the test in the body, greeting_message when left out; the session's variant and its config",
+        body: schemas.laterVariantBody,
+        response: { 200: responses.variant, ...errors },
+      },
+    },
+    async (req) => experiments.variant(req.body.session_id, req.body.test_name ?? GREETING_TEST),
   );
 
   app.post(

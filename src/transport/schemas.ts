@@ -175,6 +175,41 @@ export function createSchemas(limits: { answerLength: number }) {
     conversion_value: z.number().finite().optional(),
   });
 
+  /*
+   * The calls the earlier service's later (FastAPI) version added: its models ignored fields they did
+   * not know, and so do these (z.object drops them); its clients send null for a field they leave out.
+   * Every other payload keeps rejecting unknown fields.
+   */
+  const questionId = z.number().int().positive();
+  const nextQuestionBody = z.object({
+    session_id: sessionId,
+    last_question_id: questionId
+      .nullish()
+      .describe('The question the client showed last; accepted, but the session as stored decides.'),
+  });
+  const skipQuestionBody = z.object({
+    session_id: sessionId,
+    question_id: questionId.nullish().describe('The question to skip; by default the one the bot waits on.'),
+    skip_reason: shortText(500).nullish(),
+  });
+  const answerWithConditionalBody = z.object(answerBody.shape);
+  const laterVariantBody = z.object({
+    session_id: sessionId,
+    test_name: testName
+      .nullish()
+      .describe('The experiment; greeting_message when left out (as the later version had it).'),
+  });
+  const sessionExitBody = z.object({
+    session_id: sessionId,
+    exit_reason: shortText(200).describe(
+      "Why the visitor left, in the client's words (closed_widget, tab_closed, …).",
+    ),
+    exit_question_id: questionId.nullish().describe('The question the client showed when the visitor left.'),
+    exit_page: shortText(2000).nullish(),
+    last_action: shortText(200).nullish(),
+    metadata: metadata.nullish(),
+  });
+
   return {
     sessionId,
     idempotencyKey,
@@ -190,6 +225,11 @@ export function createSchemas(limits: { answerLength: number }) {
     sessionParams,
     variantBody,
     conversionBody,
+    nextQuestionBody,
+    skipQuestionBody,
+    answerWithConditionalBody,
+    laterVariantBody,
+    sessionExitBody,
   };
 }
 
@@ -215,116 +255,3 @@ export const pageSize = z.coerce.number().int().min(1).max(listBounds.maxPageSiz
 export const listLimit = z.number().int().min(1).max(listBounds.maxLimit);
 /** A place in a session's event log (its events are numbered from 1 in an integer column). */
 export const seqCursor = z.number().int().min(0).max(listBounds.maxSeq);
-
-const option = z.object({ id: z.string(), label: z.string() });
-
-/** A bot message (socket `bot:message`, REST greeting). */
-export const botMessageSchema = z.object({
-  seq: z.number().int(),
-  id: z.string(),
-  step: z.string(),
-  questionId: z.number().int().optional(),
-  text: z.string(),
-  input: z.enum(['choice', 'multi_choice', 'text', 'contact', 'cta', 'none']),
-  options: z.array(option).optional(),
-});
-
-/** A lead's profile and score, as the summary gives them flat and in `lead_data`. */
-const profileKeys = {
-  name: z.string().nullable(),
-  email: z.string().nullable(),
-  phone: z.string().nullable(),
-  business_type: z.string().nullable(),
-  location: z.string().nullable(),
-  staff_size: z.string().nullable(),
-  monthly_sales: z.string().nullable(),
-  features_interested: z.array(z.string()),
-  lead_score: z.number(),
-};
-
-/** Response shapes of the REST API, for the OpenAPI document. */
-export const responses = {
-  error: z.object({
-    error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
-  }),
-  sessionStart: z.object({
-    session_id: z.string(),
-    message: z.string(),
-    timestamp: z.string(),
-    greeting: botMessageSchema,
-    variants: z.record(z.string(), z.string()),
-  }),
-  questions: z.array(
-    z.object({
-      id: z.number(),
-      step: z.string(),
-      question_text: z.string(),
-      question_type: z.enum(['single_choice', 'multi_choice', 'text', 'contact']),
-      options: z.array(z.string()),
-      required: z.boolean(),
-      order_index: z.number(),
-    }),
-  ),
-  answer: z.object({
-    message: z.string(),
-    score_earned: z.number(),
-    lead_score: z.number(),
-    lead_type: classification,
-    next_question: botMessageSchema.nullable(),
-  }),
-  behavior: z.object({
-    message: z.string(),
-    score_change: z.number(),
-    lead_score: z.number(),
-    lead_type: classification,
-  }),
-  profile: z.object({
-    message: z.string(),
-    score_earned: z.number(),
-    lead_score: z.number(),
-    lead_type: classification,
-  }),
-  summary: z.object({
-    session_id: z.string(),
-    ...profileKeys,
-    lead_type: classification,
-    utm_source: z.string().nullable(),
-    lead_data: z.object({ ...profileKeys, classification }),
-    behaviors: z.array(z.object({ action: z.string(), score: z.number(), at: z.string() })),
-  }),
-  export: z.object({
-    name: z.string().nullable(),
-    location: z.string().nullable(),
-    business_type: z.string().nullable(),
-    staff_size: z.string().nullable(),
-    monthly_sales: z.string().nullable(),
-    features_interested: z.array(z.string()),
-    contact_info: z.string().nullable(),
-    email: z.string().nullable(),
-    phone: z.string().nullable(),
-    lead_score: z.number(),
-    lead_type: classification,
-    utm_source: z.string().nullable(),
-    session_start_time: z.string(),
-    assigned_to: z.string().nullable(),
-  }),
-  score: z.object({
-    lead_score: z.number(),
-    lead_type: classification,
-    breakdown: z.array(z.object({ behavior: z.string(), points: z.number(), count: z.number() })),
-  }),
-  menu: z.array(z.object({ id: z.string(), title: z.string(), description: z.string(), score: z.number() })),
-  health: z.object({
-    status: z.enum(['healthy', 'unhealthy']),
-    database: z.enum(['up', 'down']),
-    redis: z.enum(['up', 'down', 'not_configured']),
-    timestamp: z.string(),
-  }),
-};
-
-type ErrorResponses<S extends number> = { [status in S]: typeof responses.error };
-
-/** The error answers a route may give, by status, each in the one error shape: `errorResponses(401, 422)`. */
-export function errorResponses<const S extends number>(...statuses: S[]): ErrorResponses<S> {
-  return Object.fromEntries(statuses.map((status) => [status, responses.error])) as ErrorResponses<S>;
-}
