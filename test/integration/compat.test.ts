@@ -565,6 +565,11 @@ describe('v2 (FastAPI): the calls it added', () => {
     expect(again.body.exit_id).not.toBe(r.body.exit_id);
     const [lead] = await t.db.query('select state, score from leads where id = $1', [id]);
     expect(lead).toEqual({ state: 'abandoned', score: 0 });
+    // A retry with the same Idempotency-Key names the same exit and records nothing more.
+    const key = { 'Idempotency-Key': 'exit-once' };
+    const once = await post('/api/session/exit', { session_id: id, exit_reason: 'retry' }, key);
+    const twice = await post('/api/session/exit', { session_id: id, exit_reason: 'retry' }, key);
+    expect(twice.body).toEqual({ ...once.body, message: 'Exit already recorded' });
 
     expectError(await post('/api/session/exit', { session_id: id }), 422, 'validation_failed');
     expectError(
