@@ -1356,6 +1356,12 @@ describe('REST API', () => {
           'GET /api/score/{session_id}',
           'GET /api/product-menu',
           'GET /api/cta-options',
+          'POST /api/next-question',
+          'POST /api/skip-question',
+          'POST /api/answer-with-conditional',
+          'GET /api/behavior/actions',
+          'POST /api/ab-test/variant',
+          'POST /api/session/exit',
         ].sort(),
       );
       const answerOp = r.body.paths['/api/answer']!.post as {
@@ -1366,6 +1372,11 @@ describe('REST API', () => {
       const schema = answerOp.requestBody.content['application/json'].schema;
       expect(schema.required.sort()).toEqual(['answer_text', 'question_id', 'session_id']);
       expect(schema.additionalProperties).toBe(false);
+      // The later version's form of the same call documents the same fields and ignores others.
+      const laterOp = r.body.paths['/api/answer-with-conditional']!.post as typeof answerOp;
+      const later = laterOp.requestBody.content['application/json'].schema;
+      expect(later.required.sort()).toEqual(['answer_text', 'question_id', 'session_id']);
+      expect(later.additionalProperties).not.toBe(false);
     });
 
     it('GET /docs serves the Swagger UI', async () => {
