@@ -31,7 +31,8 @@ export type CrmExportRow = ReturnType<typeof crmExportRow>;
 
 /** A lead in a bulk export: its CRM row, then the behaviours it reported with metadata. */
 export function leadExportRow(lead: LeadRow, behaviorMetadata: readonly ReportedMetadata[]) {
-  return { ...crmExportRow(lead), behavior_metadata: behaviorMetadata };
+  // Added to the row itself, not copied into another: an export makes one of these per lead.
+  return Object.assign(crmExportRow(lead), { behavior_metadata: behaviorMetadata });
 }
 export type LeadExportRow = ReturnType<typeof leadExportRow>;
 

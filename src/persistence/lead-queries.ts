@@ -89,10 +89,11 @@ export class LeadQueries {
       .execute<{ lead_id: string; at: Date; action: string; metadata: Record<string, unknown> }[]>(
         `select lead_id, at, data #>> '{command,action}' as action, data #> '{command,metadata}' as metadata
            from session_events
-          where lead_id in (?) and type = 'visitor.input' and data #>> '{command,kind}' = 'action'
+          where lead_id = any(?::text[]) and type = 'visitor.input' and data #>> '{command,kind}' = 'action'
             and data #> '{command,metadata}' is not null
           order by lead_id, seq`,
-        [[...leadIds]],
+        // One array parameter, however many leads (session ids are letters, digits and underscores).
+        [`{${leadIds.join(',')}}`],
       );
     for (const r of rows) {
       const list = out.get(r.lead_id) ?? [];
