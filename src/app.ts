@@ -141,8 +141,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     undo.push(() => engine.drain());
     // Another node's commit or erase makes this node's copy of the session stale; a bus that was cut
     // off may have lost such messages, so then nothing cached is trusted.
-    scaling.bus.subscribe(SESSION_EVENTS, (payload, from) => {
-      const { sessionId, version } = payload as CommittedMessage;
+    scaling.bus.subscribe(SESSION_EVENTS, ({ sessionId, version }, from) => {
       if (from !== scaling.bus.nodeId) engine.forgetOlder(sessionId, version);
     });
     scaling.bus.onResync(() => engine.forgetAll());
@@ -246,7 +245,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     if (scaling.adapter) io.adapter(scaling.adapter);
     cap.watch(io.engine);
     const connections = new EngineConnections(io.engine);
-    const publish = (channel: string) => (sessionId: string) =>
+    const publish = (channel: typeof VISITOR_TYPING | typeof VISITOR_PRESENCE) => (sessionId: string) =>
       void scaling.bus.publish(channel, { sessionId }).catch(() => {});
     attachChat(io, {
       engine,

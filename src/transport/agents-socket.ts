@@ -5,7 +5,6 @@ import type { Agent, AgentTokens } from '../agents/tokens.js';
 import { Watchers } from '../agents/watchers.js';
 import type { ConversationEngine } from '../conversation/engine.js';
 import {
-  type CommittedMessage,
   SESSION_EVENTS,
   type SessionEventMessage,
   VISITOR_PRESENCE,
@@ -71,8 +70,7 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
   /** Board and alert work is only worth doing for agents connected to this node. */
   const agentsHere = () => nsp.sockets.size > 0;
 
-  bus.subscribe(SESSION_EVENTS, (payload) => {
-    const m = payload as CommittedMessage;
+  bus.subscribe(SESSION_EVENTS, (m) => {
     watchers.deliver(m.sessionId, m.events);
     if (!agentsHere()) return;
     if (
@@ -93,13 +91,11 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
         });
     }
   });
-  bus.subscribe(VISITOR_PRESENCE, (payload) => {
+  bus.subscribe(VISITOR_PRESENCE, ({ sessionId }) => {
     if (!agentsHere()) return;
-    const { sessionId } = payload as { sessionId: string };
     coalesce(sessionId, () => board.row(sessionId));
   });
-  bus.subscribe(VISITOR_TYPING, (payload) => {
-    const { sessionId } = payload as { sessionId: string };
+  bus.subscribe(VISITOR_TYPING, ({ sessionId }) => {
     nsp.local.to(watchRoom(sessionId)).emit('session:typing', { sessionId });
   });
   bus.onResync(() => watchers.resync());
