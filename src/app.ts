@@ -3,18 +3,14 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { Server as SocketServer } from 'socket.io';
 import { Authenticator } from './agents/auth.js';
 import { LeadBoard } from './agents/board.js';
+import { AgentFeed } from './agents/feed.js';
+import { VisitorPresence } from './agents/presence.js';
 import { AgentTokens } from './agents/tokens.js';
 import { Analytics } from './analytics/analytics.js';
 import type { Config } from './config.js';
 import { type CommitQueue, DirectCommitQueue, GroupCommitQueue } from './conversation/commit-queue.js';
 import { ConversationEngine } from './conversation/engine.js';
-import {
-  type CommittedMessage,
-  SESSION_EVENTS,
-  toEventMessage,
-  VISITOR_PRESENCE,
-  VISITOR_TYPING,
-} from './conversation/events.js';
+import { type CommittedMessage, SESSION_EVENTS, toEventMessage } from './conversation/events.js';
 import { startIdleSweeper } from './conversation/idle-sweeper.js';
 import { Experiments } from './experiments/service.js';
 import { Leads } from './leads/service.js';
@@ -245,22 +241,21 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     if (scaling.adapter) io.adapter(scaling.adapter);
     cap.watch(io.engine);
     const connections = new EngineConnections(io.engine);
-    const publish = (channel: typeof VISITOR_TYPING | typeof VISITOR_PRESENCE) => (sessionId: string) =>
-      void scaling.bus.publish(channel, { sessionId }).catch(() => {});
+    // What agents see of visitors, whichever node either is on: the transports hand it what happens.
+    const board = new LeadBoard(stores.leads, scaling.registry);
+    const presence = new VisitorPresence(scaling.registry, scaling.bus, logger);
+    const feed = new AgentFeed({ engine, board, bus: scaling.bus, logger });
     attachChat(io, {
       engine,
+      presence,
       schemas,
       metrics,
       logger,
       limits: config.limits,
       startSession: (req) => limits.sessionStart(addressOf(req)),
-      registry: scaling.registry,
       clustered: scaling.adapter !== undefined,
-      onTyping: publish(VISITOR_TYPING),
-      onPresence: publish(VISITOR_PRESENCE),
     });
-    const board = new LeadBoard(stores.leads, scaling.registry);
-    attachAgents(io, { engine, board, schemas, logger, bus: scaling.bus, tokens, limits: config.limits });
+    attachAgents(io, { engine, board, feed, schemas, logger, tokens, limits: config.limits });
     // Stop taking events and let the queued ones commit and answer their callers while the sockets are
     // still open; then disconnect the sockets (an upgraded connection would keep the server open), stop
     // accepting connections and let in-flight requests finish.

@@ -103,6 +103,23 @@ export function createSchemas(limits: { answerLength: number }) {
   });
   const profileBody = z.strictObject({ session_id: sessionId, profile_data: profileData });
 
+  // The /agents namespace.
+  const sessionRef = z.strictObject({ sessionId });
+  const sessionWatch = z.strictObject({ sessionId, sinceSeq: seqCursor.optional() });
+  const agentMessage = z.strictObject({ sessionId, text: shortText(2000) });
+  const sessionsList = z
+    .strictObject({
+      filter: z
+        .strictObject({
+          classification: classification.optional(),
+          state: text().max(32).optional(),
+          connected: z.boolean().optional(),
+          limit: listLimit.optional(),
+        })
+        .optional(),
+    })
+    .optional();
+
   return {
     sessionId,
     idempotencyKey,
@@ -116,6 +133,10 @@ export function createSchemas(limits: { answerLength: number }) {
     behaviorBody,
     profileBody,
     sessionParams,
+    sessionRef,
+    sessionWatch,
+    agentMessage,
+    sessionsList,
   };
 }
 
