@@ -15,21 +15,24 @@ export type HandshakeRefusal = Error & { data?: WireError };
 /** Nodes send each other no socket.io events: they share rooms through the Redis adapter and talk on the bus. */
 export type InterServerEvents = Record<string, never>;
 
+type WithoutAck<Args> = Args extends [...infer Payload, (response: never) => void] ? Payload : Args;
+type FirstOf<Args> = Args extends [infer First, ...unknown[]] ? First : undefined;
+type AckIn<Args> = Args extends [...unknown[], (response: infer Response) => void] ? Response : never;
+
 /** The arguments an event of a map is sent with, its acknowledgement callback left out. */
-export type PayloadArgs<Events, E extends keyof Events> = Events[E] extends (...args: infer A) => void
-  ? A extends [...infer Payload, (response: never) => void]
-    ? Payload
-    : A
+export type PayloadArgs<Events, E extends keyof Events> = E extends keyof Events
+  ? Events[E] extends (...args: infer Args) => void
+    ? WithoutAck<Args>
+    : never
   : never;
 
 /** The payload an event of a map carries (the listener's first argument). */
-export type PayloadOf<Events, E extends keyof Events> =
-  PayloadArgs<Events, E> extends [infer P, ...unknown[]] ? P : undefined;
+export type PayloadOf<Events, E extends keyof Events> = FirstOf<PayloadArgs<Events, E>>;
 
 /** What an event of a map is acknowledged with. */
-export type AckOf<Events, E extends keyof Events> = Events[E] extends (...args: infer A) => void
-  ? A extends [...unknown[], (response: infer R) => void]
-    ? R
+export type AckOf<Events, E extends keyof Events> = E extends keyof Events
+  ? Events[E] extends (...args: infer Args) => void
+    ? AckIn<Args>
     : never
   : never;
 
