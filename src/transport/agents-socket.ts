@@ -58,9 +58,7 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
 
   nsp.use(async (socket, next) => {
     try {
-      socket.data.agent = await tokens.verify(
-        (socket.handshake.auth as { token?: unknown } | undefined)?.token,
-      );
+      socket.data.agent = await tokens.verify(socket.handshake.auth?.token);
       next();
     } catch (err) {
       const wire = toWireError(err);
