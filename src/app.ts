@@ -1,6 +1,4 @@
-import type { IncomingMessage } from 'node:http';
 import { MikroORM } from '@mikro-orm/postgresql';
-import { Server as SocketServer } from 'socket.io';
 import { Authenticator } from './agents/auth.js';
 import { LeadBoard } from './agents/board.js';
 import { AgentFeed } from './agents/feed.js';
@@ -29,21 +27,13 @@ import { RetentionStore, startRetention } from './persistence/retention.js';
 import { SessionStore } from './persistence/session-store.js';
 import { AddressLimits } from './scaling/limits.js';
 import { openScaling } from './scaling/scaling.js';
-import { attachAgents } from './transport/agents-socket.js';
-import { clientAddress, trustProxyFn } from './transport/client-address.js';
-import { ConnectionCap } from './transport/connection-cap.js';
-import { EngineConnections } from './transport/engine-connections.js';
-import { createHttpServer, originAllowed } from './transport/http.js';
+import { createHttpServer } from './transport/http.js';
 import { startMetricsServer } from './transport/metrics.js';
 import { createSchemas } from './transport/schemas.js';
-import { attachChat } from './transport/socket.js';
+import { closeTransports } from './transport/shutdown.js';
+import { createSocketServer } from './transport/socket-server.js';
 import { loadWorkflow } from './workflow/load.js';
 import type { Workflow } from './workflow/schema.js';
-
-/** How long in-flight requests get to finish on shutdown before their connections are cut. */
-const SHUTDOWN_GRACE_MS = 10_000;
-/** How long, on shutdown, polling clients get to collect their last acknowledgements. */
-const FLUSH_GRACE_MS = 2_000;
 
 export interface App {
   config: Readonly<Config>;
@@ -220,63 +210,18 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
         }),
       },
     });
-    // The client address as REST sees it (the same TRUST_PROXY trust function).
-    const trust = trustProxyFn(config.trustProxy);
-    const addressOf = (req: IncomingMessage) => clientAddress(req, trust);
-    const cap = new ConnectionCap(config.limits.connectionsPerIp, addressOf);
-    const io = new SocketServer(http.server, {
-      maxHttpBufferSize: config.limits.socketMessageBytes,
-      // Every handshake passes here, and nothing else. The `cors` option alone does not stop a
-      // cross-origin WebSocket upgrade; this does. Then the per-address connection cap.
-      allowRequest: (req, done) => {
-        if (!originAllowed(config.corsOrigins, req.headers.origin)) return done(null, false);
-        const refused = cap.admit(req);
-        done(refused ?? null, refused === undefined);
-      },
-      cors: { origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins },
-      // Longer than nginx's read timeout must be; see deploy/nginx.conf.
-      pingInterval: 25_000,
-      pingTimeout: 20_000,
-    });
-    if (scaling.adapter) io.adapter(scaling.adapter);
-    cap.watch(io.engine);
-    const connections = new EngineConnections(io.engine);
     // What agents see of visitors, whichever node either is on: the transports hand it what happens.
     const board = new LeadBoard(stores.leads, scaling.registry);
     const presence = new VisitorPresence(scaling.registry, scaling.bus, logger);
     const feed = new AgentFeed({ engine, board, bus: scaling.bus, logger });
-    attachChat(io, {
-      engine,
-      presence,
-      schemas,
-      metrics,
-      logger,
-      limits: config.limits,
-      startSession: (req) => limits.sessionStart(addressOf(req)),
-      clustered: scaling.adapter !== undefined,
+    const sockets = createSocketServer(http.server, {
+      config,
+      limits,
+      adapter: scaling.adapter,
+      chat: { engine, presence, schemas, metrics, logger },
+      agents: { engine, board, feed, schemas, logger, tokens },
     });
-    attachAgents(io, { engine, board, feed, schemas, logger, tokens, limits: config.limits });
-    // Stop taking events and let the queued ones commit and answer their callers while the sockets are
-    // still open; then disconnect the sockets (an upgraded connection would keep the server open), stop
-    // accepting connections and let in-flight requests finish.
-    undo.push(async () => {
-      await engine.stopAccepting();
-      // The acknowledgements of the last events go out before the sockets close.
-      await new Promise((resolve) => setImmediate(resolve));
-      for (const name of ['/chat', '/agents', '/']) io.of(name).local.disconnectSockets(true);
-      // A polling client collects those (and the goodbye) with its next request: wait for it.
-      await connections.closeFlushed(FLUSH_GRACE_MS);
-      io.engine.close();
-      // A keep-alive connection that goes idle after its last response would hold the close open.
-      const sweep = setInterval(() => http.server.closeIdleConnections(), 50);
-      const deadline = setTimeout(() => http.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-      try {
-        await http.close();
-      } finally {
-        clearInterval(sweep);
-        clearTimeout(deadline);
-      }
-    });
+    undo.push(() => closeTransports({ engine, sockets, http }));
     await http.listen({ port: config.port, host: config.host });
     const address = http.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
