@@ -6,16 +6,14 @@ import { VisitorPresence } from './agents/presence.js';
 import { AgentTokens } from './agents/tokens.js';
 import { Analytics } from './analytics/analytics.js';
 import type { Config } from './config.js';
-import { type CommitQueue, DirectCommitQueue, GroupCommitQueue } from './conversation/commit-queue.js';
+import { type CommitQueue, commitQueue } from './conversation/commit-queue.js';
 import { ConversationEngine } from './conversation/engine.js';
-import { type CommittedMessage, SESSION_EVENTS, toEventMessage } from './conversation/events.js';
 import { startIdleSweeper } from './conversation/idle-sweeper.js';
+import { shareCommits } from './conversation/share-commits.js';
 import { Experiments } from './experiments/service.js';
 import { Leads } from './leads/service.js';
-import { boardRow } from './leads/views.js';
 import { createLogger, type Logger } from './logger.js';
-import { NOTIFICATIONS_DUE } from './notifications/dispatcher.js';
-import { configuredChannels, createDispatcher, notificationRoutes } from './notifications/notifications.js';
+import { configuredChannels, notificationRoutes, startNotifications } from './notifications/notifications.js';
 import { Outbox } from './notifications/outbox.js';
 import { Metrics } from './observability/metrics.js';
 import { openDatabaseUrl } from './persistence/database.js';
@@ -71,8 +69,9 @@ export interface AppOverrides {
 }
 
 /**
- * The composition root: config → database → engine → transports. `close()` undoes them in reverse
- * and may be called more than once.
+ * The composition root: config → database → stores → bus → services (the engine, its sweepers,
+ * notifications, the agents' board and feed) → transports. `close()` undoes them in reverse and may
+ * be called more than once.
  */
 export async function createApp(config: Readonly<Config>, overrides: AppOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger(config);
@@ -92,30 +91,23 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       const applied = await migrate(orm, database.url);
       if (applied.length > 0) logger.info({ applied }, 'migrations applied');
     }
-    // Opened before the engine so that it closes after the engine has drained.
-    const scaling = await openScaling(config, logger);
-    undo.push(() => scaling.close());
     const stores: Stores = {
       sessions: new SessionStore(orm),
       leads: new LeadQueries(orm),
       experiments: new ExperimentStore(orm),
       retention: new RetentionStore(orm),
     };
+    // Opened before the engine so that it closes after the engine has drained.
+    const scaling = await openScaling(config, logger);
+    undo.push(() => scaling.close());
+
     const metrics = new Metrics();
     const channels = configuredChannels(config);
     const engine = new ConversationEngine({
       routeNotifications: notificationRoutes(config, channels),
       workflow,
       store: stores.sessions,
-      commits: (overrides.wrapCommits ?? ((q) => q))(
-        config.commitGroup.max > 1
-          ? new GroupCommitQueue(stores.sessions, {
-              maxWaitMs: config.commitGroup.ms,
-              maxBatch: config.commitGroup.max,
-              writers: config.commitGroup.writers,
-            })
-          : new DirectCommitQueue(stores.sessions),
-      ),
+      commits: (overrides.wrapCommits ?? ((q) => q))(commitQueue(config.commitGroup, stores.sessions)),
       logger,
       phoneRegion: config.phoneDefaultRegion,
       experimentsEnabled: config.abTestingEnabled,
@@ -125,61 +117,24 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       ...(overrides.now ? { now: overrides.now } : {}),
     });
     undo.push(() => engine.drain());
-    // Another node's commit or erase makes this node's copy of the session stale; a bus that was cut
-    // off may have lost such messages, so then nothing cached is trusted.
-    scaling.bus.subscribe(SESSION_EVENTS, ({ sessionId, version }, from) => {
-      if (from !== scaling.bus.nodeId) engine.forgetOlder(sessionId, version);
-    });
-    scaling.bus.onResync(() => engine.forgetAll());
     const sweeper = startIdleSweeper(engine, config.idleSweepSeconds * 1000, logger);
     undo.push(() => sweeper.stop());
     const retention = startRetention(stores.retention, config.analyticsRetentionDays, logger);
     undo.push(() => retention.stop());
-
-    // Every committed event goes on the bus: agents on any node watch it.
-    engine.onCommitted(({ sessionId, events, lead, triggers, notifications }) => {
-      // Only rows in the outbox are worth a claim: a trigger no channel is routed for queued nothing.
-      if (notifications > 0) wakeDispatchers();
-      const message: CommittedMessage = {
-        sessionId,
-        events: events.map((e) => toEventMessage(sessionId, e)),
-        lead: boardRow(lead, false),
-        version: lead.version,
-        triggers,
-      };
-      scaling.bus.publish(SESSION_EVENTS, message).catch((err: unknown) => {
-        logger.warn(
-          { err, sessionId },
-          'could not publish session events; watchers will recover them by seq',
-        );
-      });
-    });
-
-    // The outbox and its dispatcher: rows commit with the events; every node sends what it claims.
-    const outbox = new Outbox(orm);
     let listeningUrl = `http://localhost:${config.port}`;
-    const dispatcher = createDispatcher(config, {
-      outbox,
+    const notifications = startNotifications(config, {
+      engine,
+      outbox: new Outbox(orm),
       channels,
       bus: scaling.bus,
       logger,
-      readLead: async (id) => {
-        const record = await stores.sessions.leadRecord(id);
-        if (!record) throw new Error(`lead ${id} is gone`);
-        return record;
-      },
-      onOutcome: (channel, outcome) => metrics.notifications.inc({ channel, outcome }),
+      leads: stores.sessions,
+      metrics,
       publicUrl: () => config.publicUrl ?? listeningUrl,
     });
-    dispatcher.start();
-    undo.push(() => dispatcher.stop());
-    const wakeDispatchers = () =>
-      void scaling.bus.publish(NOTIFICATIONS_DUE, {}).catch(() => dispatcher.wake());
-    metrics.beforeScrape(async () => {
-      for (const [status, n] of Object.entries(await outbox.counts())) metrics.outbox.set({ status }, n);
-    });
+    undo.push(() => notifications.stop());
+    shareCommits(engine, scaling.bus, logger);
 
-    const schemas = createSchemas(config.limits);
     const tokens = new AgentTokens(config.secretKey, config.agentTokenMaxTtl);
     if (!config.secretKeySet) {
       logger.warn(
@@ -189,6 +144,12 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     const auth = new Authenticator(tokens, config.apiKeys);
     // Per client address, on this node or (with Redis) across all of them.
     const limits = new AddressLimits(config, scaling.rateLimits);
+    // What agents see of visitors, whichever node either is on: the transports hand it what happens.
+    const board = new LeadBoard(stores.leads, scaling.registry);
+    const presence = new VisitorPresence(scaling.registry, scaling.bus, logger);
+    const feed = new AgentFeed({ engine, board, bus: scaling.bus, logger });
+
+    const schemas = createSchemas(config.limits);
     const http = await createHttpServer({
       config,
       logger,
@@ -199,7 +160,13 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       limits,
       health: { database: () => orm.isConnected(), redis: () => scaling.redisHealthy() },
       agents: { tokens, leads: new Leads(stores.leads), erase: (id, by) => engine.erase(id, by) },
-      notifications: { outbox, engine, schemas, channels: [...channels.keys()], wake: wakeDispatchers },
+      notifications: {
+        outbox: notifications.outbox,
+        engine,
+        schemas,
+        channels: [...channels.keys()],
+        wake: notifications.wake,
+      },
       analytics: { analytics: new Analytics(orm, workflow) },
       experiments: {
         schemas,
@@ -210,10 +177,6 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
         }),
       },
     });
-    // What agents see of visitors, whichever node either is on: the transports hand it what happens.
-    const board = new LeadBoard(stores.leads, scaling.registry);
-    const presence = new VisitorPresence(scaling.registry, scaling.bus, logger);
-    const feed = new AgentFeed({ engine, board, bus: scaling.bus, logger });
     const sockets = createSocketServer(http.server, {
       config,
       limits,
