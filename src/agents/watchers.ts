@@ -1,9 +1,10 @@
 import type { SessionEventMessage } from '../conversation/events.js';
 import type { Logger } from '../logger.js';
+import type { AgentsServerToClientEvents } from '../protocol/agents.js';
 
 /** Where a watcher's events go (an agent socket). */
 export interface WatcherSink {
-  emit(event: 'session:event', message: SessionEventMessage): void;
+  emit(event: 'session:event', ...args: Parameters<AgentsServerToClientEvents['session:event']>): void;
 }
 
 interface Watcher {

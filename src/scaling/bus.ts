@@ -1,21 +1,24 @@
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
+import type { BusChannels } from '../protocol/bus.js';
 
-export type BusHandler = (payload: unknown, from: string) => void;
+/** Told each message of a channel, with the id of the node that published it. */
+export type BusHandler<Payload> = (payload: Payload, from: string) => void;
 
 /** Local event name for a resync; not a bus channel (channels cannot contain a space). */
 const RESYNC = 'bus resync';
 
 /**
  * Messages between the parts of the server, and between nodes when there are several. A message
- * reaches this node's own subscribers once, at once; other nodes get it through Redis.
+ * reaches this node's own subscribers once, at once; other nodes get it through Redis. `Channels` maps
+ * each channel to its payload (src/protocol/bus.ts).
  */
-export interface EventBus {
+export interface EventBus<Channels = BusChannels> {
   readonly nodeId: string;
-  publish(channel: string, payload: unknown): Promise<void>;
+  publish<C extends keyof Channels & string>(channel: C, payload: Channels[C]): Promise<void>;
   /** Returns the unsubscribe. */
-  subscribe(channel: string, handler: BusHandler): () => void;
+  subscribe<C extends keyof Channels & string>(channel: C, handler: BusHandler<Channels[C]>): () => void;
   /**
    * Called after the bus was cut off and is back (a Redis restart): messages may have been lost,
    * so whoever keeps state from them should catch up from the source of truth.
@@ -25,16 +28,16 @@ export interface EventBus {
 }
 
 /** The single-node bus: an in-process emitter. */
-export class LocalEventBus implements EventBus {
+export class LocalEventBus<Channels = BusChannels> implements EventBus<Channels> {
   protected readonly local = new EventEmitter().setMaxListeners(0);
 
   constructor(readonly nodeId: string) {}
 
-  async publish(channel: string, payload: unknown): Promise<void> {
+  async publish<C extends keyof Channels & string>(channel: C, payload: Channels[C]): Promise<void> {
     this.deliver(channel, payload, this.nodeId);
   }
 
-  subscribe(channel: string, handler: BusHandler): () => void {
+  subscribe<C extends keyof Channels & string>(channel: C, handler: BusHandler<Channels[C]>): () => void {
     this.local.on(channel, handler);
     return () => this.local.off(channel, handler);
   }
@@ -45,7 +48,7 @@ export class LocalEventBus implements EventBus {
   }
 
   protected deliver(channel: string, payload: unknown, from: string): void {
-    for (const handler of this.local.listeners(channel) as BusHandler[]) {
+    for (const handler of this.local.listeners(channel) as BusHandler<unknown>[]) {
       try {
         handler(payload, from);
       } catch {
@@ -64,7 +67,7 @@ export class LocalEventBus implements EventBus {
  * the node id, so a node skips its own echo (it delivered locally already). The subscriber is a
  * duplicate of the given client; both have error listeners and reconnect on their own.
  */
-export class RedisEventBus extends LocalEventBus {
+export class RedisEventBus<Channels = BusChannels> extends LocalEventBus<Channels> {
   private readonly sub: Redis;
   private readonly subscribed = new Set<string>();
   private closed = false;
@@ -106,12 +109,15 @@ export class RedisEventBus extends LocalEventBus {
     return `${this.prefix}:bus:${channel}`;
   }
 
-  override async publish(channel: string, payload: unknown): Promise<void> {
+  override async publish<C extends keyof Channels & string>(channel: C, payload: Channels[C]): Promise<void> {
     this.deliver(channel, payload, this.nodeId);
     await this.pub.publish(this.key(channel), JSON.stringify({ from: this.nodeId, payload }));
   }
 
-  override subscribe(channel: string, handler: BusHandler): () => void {
+  override subscribe<C extends keyof Channels & string>(
+    channel: C,
+    handler: BusHandler<Channels[C]>,
+  ): () => void {
     const off = super.subscribe(channel, handler);
     if (!this.subscribed.has(channel)) {
       this.subscribed.add(channel);

@@ -1,21 +1,18 @@
-import type { Namespace, Server, Socket } from 'socket.io';
-import { z } from 'zod';
+import type { Namespace, Server } from 'socket.io';
+import type { z } from 'zod';
 import type { LeadBoard } from '../agents/board.js';
-import type { Agent, AgentTokens } from '../agents/tokens.js';
-import { Watchers } from '../agents/watchers.js';
+import type { AgentFeed } from '../agents/feed.js';
+import type { AgentTokens } from '../agents/tokens.js';
 import type { ConversationEngine } from '../conversation/engine.js';
-import {
-  type CommittedMessage,
-  SESSION_EVENTS,
-  type SessionEventMessage,
-  VISITOR_PRESENCE,
-  VISITOR_TYPING,
-} from '../conversation/events.js';
 import { AppError, toAck, toWireError } from '../errors.js';
-import { type BoardRow, leadData, scoreBreakdown } from '../leads/views.js';
 import type { Logger } from '../logger.js';
-import type { EventBus } from '../scaling/bus.js';
-import { listLimit, type Schemas, seqCursor, text } from './schemas.js';
+import type { Ack, AckOf, InterServerEvents, ResultOf } from '../protocol/acks.js';
+import type {
+  AgentsClientToServerEvents,
+  AgentsServerToClientEvents,
+  AgentsSocketData,
+} from '../protocol/agents.js';
+import type { Schemas } from './schemas.js';
 import { ackArgs } from './socket.js';
 import { TokenBucket } from './token-bucket.js';
 import { parseWith } from './validation.js';
@@ -23,92 +20,45 @@ import { parseWith } from './validation.js';
 export interface AgentsDeps {
   engine: ConversationEngine;
   board: LeadBoard;
+  /** What agents see live: board updates, alerts, typing and watched sessions' events. */
+  feed: AgentFeed;
   tokens: AgentTokens;
-  bus: EventBus;
   schemas: Schemas;
   logger: Logger;
   /** Each agent socket's event budget (SOCKET_EVENTS_PER_SECOND, SOCKET_EVENT_BURST), as on `/chat`. */
   limits: { socketEventsPerSecond: number; socketEventBurst: number };
-  /** Board updates of one session are sent at most once per this many ms. */
-  boardIntervalMs?: number;
 }
+
+/** The `/agents` namespace with its event maps (src/protocol/agents.ts). */
+export type AgentsNamespace = Namespace<
+  AgentsClientToServerEvents,
+  AgentsServerToClientEvents,
+  InterServerEvents,
+  AgentsSocketData
+>;
 
 const watchRoom = (sessionId: string) => `watch:${sessionId}`;
 
 /**
  * The `/agents` namespace: agents authenticate with a token at the handshake, see the live board,
- * get alerts, watch sessions and take them over. Events reach this node on the bus from whichever
- * node the visitor is on; each node serves its own agent sockets.
+ * get alerts, watch sessions and take them over. What reaches them live comes from the feed, which
+ * hears it on the bus from whichever node the visitor is on; each node serves its own agent sockets.
  */
 export function attachAgents(io: Server, deps: AgentsDeps): void {
-  const { engine, board, tokens, bus, schemas, logger, limits } = deps;
-  const nsp = io.of('/agents');
-  const watchers = new Watchers((id, since) => engine.eventLog(id, since), logger);
-  const coalesce = boardCoalescer(nsp, deps.boardIntervalMs ?? 250);
+  const { engine, board, feed, tokens, schemas, logger, limits } = deps;
+  // socket.io types every namespace with the server's event maps; each of ours has maps of its own.
+  const nsp = io.of('/agents') as AgentsNamespace;
 
-  const sessionOnly = z.strictObject({ sessionId: schemas.sessionId });
-  const watchSchema = z.strictObject({
-    sessionId: schemas.sessionId,
-    sinceSeq: seqCursor.optional(),
+  feed.serve({
+    hasAgents: () => nsp.sockets.size > 0,
+    boardUpdate: (row) => nsp.local.emit('board:update', row),
+    alert: (alert) => nsp.local.emit('lead:alert', alert),
+    typing: (sessionId) => nsp.local.to(watchRoom(sessionId)).emit('session:typing', { sessionId }),
   });
-  const messageSchema = z.strictObject({
-    sessionId: schemas.sessionId,
-    text: text().trim().min(1).max(2000),
-  });
-  const listSchema = z
-    .strictObject({
-      filter: z
-        .strictObject({
-          classification: z.enum(['SQL', 'MQL', 'Unqualified']).optional(),
-          state: text().max(32).optional(),
-          connected: z.boolean().optional(),
-          limit: listLimit.optional(),
-        })
-        .optional(),
-    })
-    .optional();
-
-  /** Board and alert work is only worth doing for agents connected to this node. */
-  const agentsHere = () => nsp.sockets.size > 0;
-
-  bus.subscribe(SESSION_EVENTS, (payload) => {
-    const m = payload as CommittedMessage;
-    watchers.deliver(m.sessionId, m.events);
-    if (!agentsHere()) return;
-    if (
-      m.events.some(
-        (e) => e.type === 'score.changed' || e.type === 'state.changed' || e.type.startsWith('agent.'),
-      )
-    ) {
-      coalesce(m.sessionId, async () => ({ ...m.lead, connected: await board.connected(m.sessionId) }));
-    }
-    if (m.triggers.length > 0) {
-      void board
-        .connected(m.sessionId)
-        .catch(() => false)
-        .then((connected) => {
-          for (const trigger of m.triggers) {
-            nsp.local.emit('lead:alert', { sessionId: m.sessionId, trigger, lead: { ...m.lead, connected } });
-          }
-        });
-    }
-  });
-  bus.subscribe(VISITOR_PRESENCE, (payload) => {
-    if (!agentsHere()) return;
-    const { sessionId } = payload as { sessionId: string };
-    coalesce(sessionId, () => board.row(sessionId));
-  });
-  bus.subscribe(VISITOR_TYPING, (payload) => {
-    const { sessionId } = payload as { sessionId: string };
-    nsp.local.to(watchRoom(sessionId)).emit('session:typing', { sessionId });
-  });
-  bus.onResync(() => watchers.resync());
 
   nsp.use(async (socket, next) => {
     try {
-      socket.data.agent = await tokens.verify(
-        (socket.handshake.auth as { token?: unknown } | undefined)?.token,
-      );
+      socket.data.agent = await tokens.verify(socket.handshake.auth?.token);
       next();
     } catch (err) {
       const wire = toWireError(err);
@@ -116,8 +66,8 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
     }
   });
 
-  nsp.on('connection', (socket: Socket) => {
-    const agent = socket.data.agent as Agent;
+  nsp.on('connection', (socket) => {
+    const { agent } = socket.data;
     const ref = { id: agent.id, name: agent.name, role: agent.role };
     const stops = new Map<string, () => void>();
     // A token that expires while connected ends the connection.
@@ -161,15 +111,17 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
       }
     });
 
-    const on = <S extends z.ZodType>(
-      event: string,
+    const on = <E extends keyof AgentsClientToServerEvents, S extends z.ZodType>(
+      event: E,
       schema: S,
-      handle: (payload: z.output<S>) => Promise<unknown>,
+      handle: (payload: z.output<S>) => Promise<ResultOf<AgentsClientToServerEvents, E>>,
     ) => {
-      socket.on(event, async (...args: unknown[]) => {
-        const { payload, reply } = ackArgs(args);
+      // socket.io cannot type a listener for a generic event name; the handler's result is checked above.
+      const name: keyof AgentsClientToServerEvents = event;
+      socket.on(name, async (...args: unknown[]) => {
+        const { payload, reply } = ackArgs<Ack<ResultOf<AgentsClientToServerEvents, E>>>(args);
         try {
-          reply({ ok: true, ...((await handle(parseWith(schema, payload ?? undefined))) as object) });
+          reply({ ok: true as const, ...(await handle(parseWith(schema, payload ?? undefined))) });
         } catch (err) {
           const response = toAck(err);
           if (response.error.code === 'internal') logger.error({ err, event }, 'agent event failed');
@@ -178,40 +130,16 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
       });
     };
 
-    on('sessions:list', listSchema, async (payload) => ({
+    on('sessions:list', schemas.sessionsList, async (payload) => ({
       sessions: await board.list(payload?.filter ?? {}),
     }));
 
     socket.on('session:watch', async (...args: unknown[]) => {
-      const { payload, reply } = ackArgs(args);
+      const { payload, reply } = ackArgs<AckOf<AgentsClientToServerEvents, 'session:watch'>>(args);
       try {
-        const { sessionId, sinceSeq = 0 } = parseWith(watchSchema, payload);
+        const { sessionId, sinceSeq = 0 } = parseWith(schemas.sessionWatch, payload);
         stops.get(sessionId)?.();
-        // Registered before the log is read: nothing committed meanwhile is missed.
-        const watching = watchers.watch(socket, sessionId, sinceSeq, async () => {
-          const [{ lead, ledger }, events] = await Promise.all([
-            engine.record(sessionId),
-            engine.eventLog(sessionId, sinceSeq),
-          ]);
-          const connected = await board.connected(sessionId).catch(() => false);
-          reply({
-            ok: true,
-            lead: {
-              sessionId,
-              state: lead.state,
-              utmSource: lead.utmSource ?? null,
-              startedAt: lead.createdAt.toISOString(),
-              lastActivityAt: lead.lastActivityAt.toISOString(),
-              takenOverBy: lead.takenOverBy ?? null,
-              connected,
-              ...leadData(lead),
-            },
-            breakdown: ledger.map((e) => ({ ...e, at: e.at.toISOString() })),
-            summary: scoreBreakdown(ledger),
-            events,
-          });
-          return events;
-        });
+        const watching = feed.watch(socket, sessionId, sinceSeq, (opened) => reply({ ok: true, ...opened }));
         stops.set(sessionId, watching.stop);
         await watching.ready;
         await socket.join(watchRoom(sessionId));
@@ -221,20 +149,20 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
       }
     });
 
-    on('session:unwatch', sessionOnly, async ({ sessionId }) => {
+    on('session:unwatch', schemas.sessionRef, async ({ sessionId }) => {
       await unwatch(sessionId);
       return {};
     });
 
-    on('session:takeover', sessionOnly, async ({ sessionId }) => {
+    on('session:takeover', schemas.sessionRef, async ({ sessionId }) => {
       const r = await engine.agentAct(sessionId, ref, { kind: 'takeover' });
       return { takenOverBy: r.takenOverBy, state: r.state };
     });
-    on('session:release', sessionOnly, async ({ sessionId }) => {
+    on('session:release', schemas.sessionRef, async ({ sessionId }) => {
       const r = await engine.agentAct(sessionId, ref, { kind: 'release' });
       return { takenOverBy: r.takenOverBy, state: r.state };
     });
-    on('agent:message', messageSchema, async ({ sessionId, text }) => {
+    on('agent:message', schemas.agentMessage, async ({ sessionId, text }) => {
       await engine.agentAct(sessionId, ref, { kind: 'message', text });
       return {};
     });
@@ -242,37 +170,11 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
 }
 
 /** Tells the watchers of a session who is viewing it (across nodes, through the adapter). */
-async function announceViewers(nsp: Namespace, sessionId: string): Promise<void> {
+async function announceViewers(nsp: AgentsNamespace, sessionId: string): Promise<void> {
   const sockets = await nsp.in(watchRoom(sessionId)).fetchSockets();
   const seen = new Map<string, { agentId: string; name: string }>();
-  for (const s of sockets) {
-    const a = s.data.agent as Agent | undefined;
-    if (a) seen.set(a.id, { agentId: a.id, name: a.name });
+  for (const { data } of sockets) {
+    if (data.agent) seen.set(data.agent.id, { agentId: data.agent.id, name: data.agent.name });
   }
   nsp.to(watchRoom(sessionId)).emit('session:viewers', { sessionId, viewers: [...seen.values()] });
 }
-
-/** At most one `board:update` per session per interval, carrying the latest row. */
-function boardCoalescer(nsp: Namespace, intervalMs: number) {
-  const pending = new Map<string, () => Promise<BoardRow | null>>();
-  const timers = new Map<string, NodeJS.Timeout>();
-  return (sessionId: string, row: () => Promise<BoardRow | null>) => {
-    pending.set(sessionId, row);
-    if (timers.has(sessionId)) return;
-    const flush = () => {
-      const next = pending.get(sessionId);
-      pending.delete(sessionId);
-      if (!next) {
-        timers.delete(sessionId);
-        return;
-      }
-      void next()
-        .then((r) => r && nsp.local.emit('board:update', r))
-        .catch(() => {});
-      timers.set(sessionId, setTimeout(flush, intervalMs).unref());
-    };
-    flush();
-  };
-}
-
-export type { SessionEventMessage };

@@ -210,6 +210,23 @@ export function createSchemas(limits: { answerLength: number }) {
     metadata: metadata.nullish(),
   });
 
+  // The /agents namespace.
+  const sessionRef = z.strictObject({ sessionId });
+  const sessionWatch = z.strictObject({ sessionId, sinceSeq: seqCursor.optional() });
+  const agentMessage = z.strictObject({ sessionId, text: shortText(2000) });
+  const sessionsList = z
+    .strictObject({
+      filter: z
+        .strictObject({
+          classification: classification.optional(),
+          state: text().max(32).optional(),
+          connected: z.boolean().optional(),
+          limit: listLimit.optional(),
+        })
+        .optional(),
+    })
+    .optional();
+
   return {
     sessionId,
     idempotencyKey,
@@ -230,6 +247,10 @@ export function createSchemas(limits: { answerLength: number }) {
     answerWithConditionalBody,
     laterVariantBody,
     sessionExitBody,
+    sessionRef,
+    sessionWatch,
+    agentMessage,
+    sessionsList,
   };
 }
 

@@ -1,54 +1,56 @@
 import type { IncomingMessage } from 'node:http';
-import type { Server, Socket } from 'socket.io';
+import type { Namespace, Server } from 'socket.io';
 import type { z } from 'zod';
+import type { VisitorPresence } from '../agents/presence.js';
 import type { VisitorCommand } from '../conversation/commands.js';
 import type { ConversationEngine } from '../conversation/engine.js';
-import type { PromptMessage } from '../conversation/transition.js';
 import { AppError, toAck, toWireError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { SessionRegistry } from '../scaling/registry.js';
+import type { InterServerEvents } from '../protocol/acks.js';
+import type {
+  ChatClientToServerEvents,
+  ChatServerToClientEvents,
+  ChatSocketData,
+  Opening,
+  VisitorAck,
+} from '../protocol/chat.js';
 import type { Schemas } from './schemas.js';
 import { TokenBucket } from './token-bucket.js';
 import { parseWith } from './validation.js';
 
 export interface ChatDeps {
   engine: ConversationEngine;
+  /** Told of each visitor connection: the agents' board and watchers see who is online and typing. */
+  presence: VisitorPresence;
   schemas: Schemas;
   metrics: Metrics;
   logger: Logger;
   limits: { socketEventsPerSecond: number; socketEventBurst: number };
   /** Asked before a handshake starts a new session (not a resume): SESSION_STARTS_PER_MINUTE. */
   startSession?: (req: IncomingMessage) => Promise<void>;
-  /** Told when a visitor is typing (agents watch it). */
-  onTyping?: (sessionId: string) => void;
-  /** Told when a session's connections change (the board shows it). */
-  onPresence?: (sessionId: string) => void;
-  /** Which sessions are live on which node. */
-  registry?: SessionRegistry;
   /** Other nodes share the rooms (the Redis adapter); without them, a room with no local socket is empty. */
   clustered?: boolean;
 }
 
-interface ChatData {
-  sessionId: string;
-  hello: {
-    sessionId: string;
-    resumed: boolean;
-    state: string;
-    score: number;
-    classification: string;
-    variants: Record<string, string>;
-  };
-  messages: PromptMessage[];
-}
+/** The `/chat` namespace with its event maps (src/protocol/chat.ts). */
+export type ChatNamespace = Namespace<
+  ChatClientToServerEvents,
+  ChatServerToClientEvents,
+  InterServerEvents,
+  ChatSocketData
+>;
 
-type Ack = (response: unknown) => void;
-
-/** An event's payload and ack: socket.io puts the ack first when the client sent no payload. */
-export function ackArgs(args: unknown[]): { payload: unknown; reply: Ack } {
+/**
+ * An event's payload and ack: socket.io puts the ack first when the client sent no payload, and a
+ * client may send anything at all, so the payload is parsed before it is believed.
+ */
+export function ackArgs<Response>(args: unknown[]): {
+  payload: unknown;
+  reply: (response: Response) => void;
+} {
   const last = args.at(-1);
-  const reply = typeof last === 'function' ? (last as Ack) : () => {};
+  const reply = typeof last === 'function' ? (last as (response: Response) => void) : () => {};
   return { payload: typeof args[0] === 'function' ? undefined : args[0], reply };
 }
 
@@ -60,15 +62,17 @@ export const sessionRoom = (sessionId: string) => `session:${sessionId}`;
  * handed to the engine and acknowledged with the outcome or the error. Nothing here knows the flow.
  */
 export function attachChat(io: Server, deps: ChatDeps): void {
-  const { engine, schemas, metrics, logger, limits } = deps;
-  const chat = io.of('/chat');
+  const { engine, presence, schemas, metrics, logger, limits } = deps;
+  // socket.io types every namespace with the server's event maps; each of ours has maps of its own.
+  const chat = io.of('/chat') as ChatNamespace;
   // Bot and agent messages go to every connection of the session, whichever door or node caused them.
   engine.onCommitted(({ sessionId, prompts, events }) => {
     // Nobody to tell (a REST visitor, or one who left): skip encoding packets for an empty room.
     if (!deps.clustered && !chat.adapter.rooms.has(sessionRoom(sessionId))) return;
     const room = chat.to(sessionRoom(sessionId));
     for (const e of events) {
-      const agent = e.data as { name?: string; text?: string };
+      // The log entry of an agent's act (src/conversation/agent-acts.ts); only a message has text.
+      const agent = e.data as { name: string; text: string };
       const at = e.at.toISOString();
       if (e.type === 'agent.joined') room.emit('agent:joined', { name: agent.name, at });
       else if (e.type === 'agent.left') room.emit('agent:left', { name: agent.name, at });
@@ -97,9 +101,10 @@ export function attachChat(io: Server, deps: ChatDeps): void {
     socket.once('disconnect', release);
     try {
       const auth = parseWith(schemas.chatAuth, socket.handshake.auth ?? {});
-      socket.data = await openSession(engine, schemas, auth, () =>
+      const { sessionId, ...opening } = await openSession(engine, schemas, auth, () =>
         deps.startSession ? deps.startSession(socket.request) : Promise.resolve(),
       );
+      socket.data = { sessionId, opening };
       next();
     } catch (err) {
       release();
@@ -108,28 +113,22 @@ export function attachChat(io: Server, deps: ChatDeps): void {
     }
   });
 
-  chat.on('connection', (socket: Socket) => {
-    const { sessionId, hello, messages } = socket.data as ChatData;
+  chat.on('connection', (socket) => {
+    const { sessionId, opening } = socket.data;
     // What a connection keeps for its lifetime is only its session id (10,000 idle visitors add up).
     socket.data = { sessionId };
-    const room = sessionRoom(sessionId);
     metrics.connections.inc();
-    const registered = (deps.registry?.connected(sessionId, Date.now()) ?? Promise.resolve())
-      .then(() => deps.onPresence?.(sessionId))
-      .catch((err: unknown) => {
-        logger.warn({ sessionId, err }, 'could not register the connection');
-      });
+    const visit = presence.opened(sessionId);
     socket.on('disconnect', () => {
       metrics.connections.dec();
-      void registered
-        .then(() => deps.registry?.disconnected(sessionId, Date.now()))
-        .then(() => deps.onPresence?.(sessionId))
-        .catch(() => {});
+      visit.closed();
     });
-    void socket.join(room);
-    socket.emit('session', hello);
-    for (const m of messages) socket.emit('bot:message', m);
-    logger.debug({ sessionId, resumed: hello.resumed }, 'visitor connected');
+    void socket.join(sessionRoom(sessionId));
+    if (opening) {
+      socket.emit('session', opening.hello);
+      for (const m of opening.messages) socket.emit('bot:message', m);
+      logger.debug({ sessionId, resumed: opening.hello.resumed }, 'visitor connected');
+    }
 
     const budget = new TokenBucket(limits.socketEventsPerSecond, limits.socketEventBurst);
     const overBudget = () =>
@@ -143,16 +142,16 @@ export function attachChat(io: Server, deps: ChatDeps): void {
       );
 
     const on = <S extends z.ZodType<{ clientMessageId: string }>>(
-      event: string,
+      event: 'visitor:reply' | 'visitor:contact' | 'visitor:action',
       schema: S,
       toCommand: (payload: z.output<S>) => VisitorCommand,
     ) => {
       socket.on(event, async (...args: unknown[]) => {
-        const { payload, reply } = ackArgs(args);
+        const { payload, reply } = ackArgs<VisitorAck>(args);
         try {
           if (!budget.take()) throw overBudget();
           const data = parseWith(schema, payload);
-          void deps.registry?.touch(sessionId, Date.now()).catch(() => {});
+          visit.active();
           const r = await metrics.track('socket', event, () =>
             engine.handle(sessionId, toCommand(data), data.clientMessageId),
           );
@@ -189,7 +188,7 @@ export function attachChat(io: Server, deps: ChatDeps): void {
     }));
     socket.on('visitor:typing', (payload: unknown) => {
       if (!budget.take() || !schemas.visitorTyping.safeParse(payload ?? {}).success) return;
-      deps.onTyping?.(sessionId);
+      visit.typing();
     });
   });
 }
@@ -200,7 +199,7 @@ async function openSession(
   schemas: Schemas,
   auth: z.output<Schemas['chatAuth']>,
   beforeStart: () => Promise<void>,
-): Promise<ChatData> {
+): Promise<{ sessionId: string } & Opening> {
   if (auth.sessionId && schemas.sessionId.safeParse(auth.sessionId).success) {
     try {
       const view = await engine.view(auth.sessionId);

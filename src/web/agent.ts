@@ -1,6 +1,14 @@
 import { io, type Socket } from 'socket.io-client';
-import type { SessionEventMessage } from '../conversation/events.js';
-import type { BoardRow } from '../leads/views.js';
+import type {
+  AgentMessage,
+  AgentsClientToServerEvents,
+  AgentsServerToClientEvents,
+  BoardRow,
+  HandshakeRefusal,
+  LedgerEntry,
+  SessionEventMessage,
+  SessionRef,
+} from '../protocol/index.js';
 
 /**
  * The agent console: sign in with a token, a live board sorted by score, alerts, and a session view
@@ -8,15 +16,8 @@ import type { BoardRow } from '../leads/views.js';
  * release. Text from visitors is only ever set as textContent.
  */
 
-/** The board and the session view show what the server sends: its own types, erased when bundled. */
+/** The board and the session view show what the server sends: its protocol's types, erased when bundled. */
 type Row = BoardRow;
-type SessionEvent = SessionEventMessage;
-interface LedgerRow {
-  behavior: string;
-  points: number;
-  evidence: Record<string, unknown>;
-  at: string;
-}
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const el = <K extends keyof HTMLElementTagNameMap>(tag: K, text = '', className = '') => {
@@ -27,7 +28,7 @@ const el = <K extends keyof HTMLElementTagNameMap>(tag: K, text = '', className 
 };
 
 const rows = new Map<string, Row>();
-let socket: Socket | null = null;
+let socket: Socket<AgentsServerToClientEvents, AgentsClientToServerEvents> | null = null;
 let current: string | null = null;
 
 function renderBoard(): void {
@@ -58,7 +59,7 @@ function renderBoard(): void {
   );
 }
 
-function describe(e: SessionEvent): { who: string; text: string } | null {
+function describe(e: SessionEventMessage): { who: string; text: string } | null {
   const d = e.data;
   switch (e.type) {
     case 'bot.prompt':
@@ -89,7 +90,7 @@ function describe(e: SessionEvent): { who: string; text: string } | null {
   }
 }
 
-function appendEvent(e: SessionEvent): void {
+function appendEvent(e: SessionEventMessage): void {
   const line = describe(e);
   if (!line) return;
   const item = el('li', line.text, line.who);
@@ -98,7 +99,7 @@ function appendEvent(e: SessionEvent): void {
   $('transcript').scrollTop = $('transcript').scrollHeight;
 }
 
-function renderLedger(ledger: LedgerRow[]): void {
+function renderLedger(ledger: LedgerEntry[]): void {
   $('ledger').replaceChildren(
     ...ledger.map((l) => {
       const evidence = Object.entries(l.evidence)
@@ -120,7 +121,7 @@ async function openSession(sessionId: string): Promise<void> {
   $('session').hidden = false;
   const ack = await socket.emitWithAck('session:watch', { sessionId });
   if (!ack.ok) return status(ack.error.message);
-  const lead = ack.lead as Record<string, unknown>;
+  const lead: Record<string, unknown> = ack.lead;
   $('profile').replaceChildren(
     ...[
       'name',
@@ -138,15 +139,19 @@ async function openSession(sessionId: string): Promise<void> {
       .filter((k) => lead[k] !== null && lead[k] !== undefined)
       .map((k) => el('li', `${k}: ${Array.isArray(lead[k]) ? (lead[k] as string[]).join(', ') : lead[k]}`)),
   );
-  renderLedger(ack.breakdown as LedgerRow[]);
-  for (const e of ack.events as SessionEvent[]) appendEvent(e);
+  renderLedger(ack.breakdown);
+  for (const e of ack.events) appendEvent(e);
 }
 
 function status(text: string): void {
   $('status').textContent = text;
 }
 
-async function act(event: string, extra: Record<string, unknown> = {}): Promise<void> {
+/** Takes the open session over, releases it, or writes to its visitor. */
+async function act(
+  event: 'session:takeover' | 'session:release' | 'agent:message',
+  extra: Omit<AgentMessage, keyof SessionRef> | Record<string, never> = {},
+): Promise<void> {
   if (!socket || !current) return;
   const ack = await socket.emitWithAck(event, { sessionId: current, ...extra });
   status(ack.ok ? '' : ack.error.message);
@@ -245,12 +250,12 @@ function connect(token: string): void {
     $('console').hidden = false;
     status('');
     const ack = await socket!.emitWithAck('sessions:list', {});
-    if (ack.ok) for (const r of ack.sessions as Row[]) rows.set(r.sessionId, r);
+    if (ack.ok) for (const r of ack.sessions) rows.set(r.sessionId, r);
     renderBoard();
     if (current) void openSession(current);
     void loadAnalytics(token);
   });
-  socket.on('connect_error', (err: Error & { data?: { message?: string } }) => {
+  socket.on('connect_error', (err: HandshakeRefusal) => {
     status(err.data?.message ?? err.message);
     $('signin').hidden = false;
   });
@@ -258,16 +263,16 @@ function connect(token: string): void {
     sessionStorage.removeItem('lcb-agent-token');
     status('Your token expired; sign in again.');
   });
-  socket.on('board:update', (r: Row) => {
+  socket.on('board:update', (r) => {
     rows.set(r.sessionId, r);
     renderBoard();
   });
-  socket.on('lead:alert', (a: { sessionId: string; trigger: string; lead: Row }) => {
+  socket.on('lead:alert', (a) => {
     const item = el('li', `${a.trigger}: ${a.lead.name ?? a.sessionId} (score ${a.lead.score})`);
     item.addEventListener('click', () => void openSession(a.sessionId));
     $('alerts').prepend(item);
   });
-  socket.on('session:event', (e: SessionEvent) => {
+  socket.on('session:event', (e) => {
     if (e.sessionId !== current) return;
     appendEvent(e);
     if (e.type === 'score.changed') {
@@ -276,11 +281,11 @@ function connect(token: string): void {
       }
     }
   });
-  socket.on('session:viewers', (v: { sessionId: string; viewers: { name: string }[] }) => {
+  socket.on('session:viewers', (v) => {
     if (v.sessionId === current)
       $('viewers').textContent = `Viewing: ${v.viewers.map((x) => x.name).join(', ')}`;
   });
-  socket.on('session:typing', (t: { sessionId: string }) => {
+  socket.on('session:typing', (t) => {
     if (t.sessionId !== current) return;
     $('typing').textContent = 'Visitor is typing…';
     setTimeout(() => ($('typing').textContent = ''), 2000);

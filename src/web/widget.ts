@@ -1,4 +1,13 @@
-import { io } from 'socket.io-client';
+import { io, type Socket } from 'socket.io-client';
+import type {
+  BotMessage,
+  ChatClientToServerEvents,
+  ChatServerToClientEvents,
+  RefusalDetails,
+  VisitorAck,
+  VisitorContact,
+  VisitorReply,
+} from '../protocol/index.js';
 
 /**
  * The embeddable chat widget: `<script src="https://bot.example/widget.js" data-server="https://bot.example"
@@ -6,20 +15,6 @@ import { io } from 'socket.io-client';
  * a contact form and CTA buttons; agents' messages show too. The session is remembered across reloads and
  * the socket reconnects by itself. Everything from the server is put on the page as text, never as HTML.
  */
-
-interface Option {
-  id: string;
-  label: string;
-}
-interface BotMessage {
-  seq: number;
-  id: string;
-  step: string;
-  questionId?: number;
-  text: string;
-  input: 'choice' | 'multi_choice' | 'text' | 'contact' | 'cta' | 'none';
-  options?: Option[];
-}
 
 const script = document.currentScript as HTMLScriptElement | null;
 const server = script?.dataset.server || (script ? new URL(script.src).origin : location.origin);
@@ -70,7 +65,8 @@ const say = (text: string, who: 'bot' | 'agent' | 'me' | 'note') => {
   log.scrollTop = log.scrollHeight;
 };
 
-const socket = io(`${server}/chat`, {
+// The wire types come from the server's protocol module: types only, erased from the bundle.
+const socket: Socket<ChatServerToClientEvents, ChatClientToServerEvents> = io(`${server}/chat`, {
   // Read at every (re)connection, so a reconnect resumes the same session.
   auth: (cb) =>
     cb({ sessionId: localStorage.getItem(STORAGE_KEY) ?? undefined, ...(utmSource ? { utmSource } : {}) }),
@@ -79,10 +75,20 @@ let counter = 0;
 const messageId = () => `${Date.now().toString(36)}-${(counter++).toString(36)}`;
 const seen = new Set<string>();
 
-async function send(event: string, payload: Record<string, unknown>, echo?: string) {
+/** A visitor event's payload as the widget builds it: the clientMessageId is added when it is sent. */
+type Unsent<T> = Omit<T, 'clientMessageId'>;
+
+/** Sends a visitor event with a fresh clientMessageId; a refusal is shown and the prompt put back. */
+async function send(event: 'visitor:reply', payload: Unsent<VisitorReply>, echo?: string): Promise<void>;
+async function send(event: 'visitor:contact', payload: Unsent<VisitorContact>, echo?: string): Promise<void>;
+async function send(
+  event: 'visitor:reply' | 'visitor:contact',
+  payload: Unsent<VisitorReply> | Unsent<VisitorContact>,
+  echo?: string,
+) {
   if (echo) say(echo, 'me');
   input.replaceChildren();
-  const ack = await socket
+  const ack: VisitorAck | null = await socket
     .timeout(10_000)
     .emitWithAck(event, { clientMessageId: messageId(), ...payload })
     .catch(() => null);
@@ -90,7 +96,7 @@ async function send(event: string, payload: Record<string, unknown>, echo?: stri
   say(ack?.error?.message ?? 'Could not send; please try again.', 'note');
   // Never leave the visitor without a way to answer: the prompt the conversation waits on now when the
   // refusal names it (another tab or node moved it on), else the one shown before.
-  const waiting = ack?.error?.details?.prompt as BotMessage | undefined;
+  const waiting = (ack?.error?.details as RefusalDetails | undefined)?.prompt;
   if (waiting) show(waiting);
   else if (current) render(current);
 }
@@ -170,7 +176,7 @@ function render(m: BotMessage) {
   }
 }
 
-socket.on('session', (s: { sessionId: string; resumed: boolean }) => {
+socket.on('session', (s) => {
   localStorage.setItem(STORAGE_KEY, s.sessionId);
 });
 function show(m: BotMessage) {
@@ -181,7 +187,7 @@ function show(m: BotMessage) {
   render(m);
 }
 socket.on('bot:message', show);
-socket.on('agent:joined', (a: { name: string }) => say(`${a.name} joined the chat`, 'note'));
-socket.on('agent:left', (a: { name: string }) => say(`${a.name} left the chat`, 'note'));
-socket.on('agent:message', (m: { name: string; text: string }) => say(`${m.name}: ${m.text}`, 'agent'));
+socket.on('agent:joined', (a) => say(`${a.name} joined the chat`, 'note'));
+socket.on('agent:left', (a) => say(`${a.name} left the chat`, 'note'));
+socket.on('agent:message', (m) => say(`${m.name}: ${m.text}`, 'agent'));
 socket.on('connect_error', () => say('Reconnecting…', 'note'));

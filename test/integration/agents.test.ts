@@ -2,13 +2,31 @@ import { decodeJwt, SignJWT, UnsecuredJWT } from 'jose';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AgentRole, AgentTokens } from '../../src/agents/tokens.js';
-import type { SessionEventMessage } from '../../src/conversation/events.js';
-import type { BoardRow } from '../../src/leads/views.js';
+import type { WireError } from '../../src/errors.js';
+import type {
+  Ack,
+  AckOf,
+  AgentsClientToServerEvents,
+  AgentsServerToClientEvents,
+  BotMessage,
+  ChatClientToServerEvents,
+  ChatServerToClientEvents,
+  ErrorAck,
+  HandshakeRefusal,
+  PayloadOf,
+  SessionEventMessage,
+  SessionHello,
+  SessionsList,
+  SessionViewers,
+  VisitorAck,
+} from '../../src/protocol/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { CLUSTER_SECRET, type NodeProcess, startNode } from '../support/cluster.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import type { StepPayload, VisitorEvent, VisitorStep } from '../support/journey.js';
 import { Recorder } from '../support/recorder.js';
 import { randomPrefix, testRedisUrl } from '../support/redis.js';
+import { type AgentsSocket, ask, type ChatSocket, unchecked } from '../support/sockets.js';
 
 /**
  * The /agents namespace: token auth, the lead board, watching a session (with recovery by seq),
@@ -22,56 +40,6 @@ const WAIT_MS = 5000;
 const QUIET_MS = 500;
 const SECRET = 'agents-test-secret-0123456789abcdef';
 
-interface WireError {
-  code: string;
-  message: string;
-  details?: Record<string, unknown>;
-}
-type Ack<T> = ({ ok: true } & T) | { ok: false; error: WireError };
-type Refusal = Error & { data?: WireError };
-
-interface Hello {
-  sessionId: string;
-  resumed: boolean;
-  state: string;
-  score: number;
-}
-interface BotMessage {
-  seq: number;
-  id: string;
-  step: string;
-  questionId?: number;
-  text: string;
-  input: string;
-}
-interface VisitorAck {
-  score: number;
-  classification: string;
-  state: string;
-  awarded: { behavior: string; points: number }[];
-}
-interface WatchAck {
-  lead: Record<string, unknown>;
-  breakdown: { behavior: string; points: number }[];
-  summary: { behavior: string; points: number; count: number }[];
-  events: SessionEventMessage[];
-}
-interface Viewers {
-  sessionId: string;
-  viewers: { agentId: string; name: string }[];
-}
-interface Alert {
-  sessionId: string;
-  trigger: string;
-  lead: BoardRow;
-}
-interface AgentMessage {
-  seq: number;
-  name: string;
-  text: string;
-  at: string;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -81,14 +49,20 @@ afterEach(() => {
   sockets.clear();
 });
 
-/** A socket.io client with everything it received, and waits that fail instead of hanging. */
-class Client extends Recorder {
+/**
+ * A socket.io client with everything it received, and waits that fail instead of hanging; typed by the
+ * event maps of its namespace.
+ */
+class Client<
+  Listen extends ChatServerToClientEvents | AgentsServerToClientEvents,
+  Emit extends ChatClientToServerEvents | AgentsClientToServerEvents,
+> extends Recorder {
   readonly events: { event: string; data: unknown; at: number }[] = [];
-  connectError: Refusal | undefined;
+  connectError: HandshakeRefusal | undefined;
   disconnectReason: string | undefined;
   private isConnected = false;
 
-  constructor(readonly socket: Socket) {
+  constructor(readonly socket: Socket<Listen, Emit>) {
     super();
     sockets.add(socket);
     socket.onAny((event: string, ...args: unknown[]) =>
@@ -99,7 +73,7 @@ class Client extends Recorder {
         this.isConnected = true;
       }),
     );
-    socket.on('connect_error', (err: Refusal) =>
+    socket.on('connect_error', (err: HandshakeRefusal) =>
       this.record(() => {
         this.connectError = err;
       }),
@@ -112,13 +86,23 @@ class Client extends Recorder {
   }
 
   /** Every received `event` whose payload passes `where`, in arrival order. */
-  received<T>(event: string, where: (data: T) => boolean = () => true): T[] {
-    return this.events.filter((e) => e.event === event && where(e.data as T)).map((e) => e.data as T);
+  received<E extends keyof Listen & string>(
+    event: E,
+    where: (data: PayloadOf<Listen, E>) => boolean = () => true,
+  ): PayloadOf<Listen, E>[] {
+    // Recorded by onAny, which knows no names: the map says what each one carries.
+    const payloads = this.events.filter((e) => e.event === event).map((e) => e.data as PayloadOf<Listen, E>);
+    return payloads.filter(where);
   }
 
   /** The n-th (0-based) received `event` passing `where`. */
-  nth<T>(event: string, where: (data: T) => boolean = () => true, n = 0, timeoutMs = WAIT_MS): Promise<T> {
-    return this.until(`${event} #${n}`, () => this.received<T>(event, where)[n], timeoutMs);
+  nth<E extends keyof Listen & string>(
+    event: E,
+    where: (data: PayloadOf<Listen, E>) => boolean = () => true,
+    n = 0,
+    timeoutMs = WAIT_MS,
+  ): Promise<PayloadOf<Listen, E>> {
+    return this.until(`${event} #${n}`, () => this.received(event, where)[n], timeoutMs);
   }
 
   connected(): Promise<true> {
@@ -131,7 +115,7 @@ class Client extends Recorder {
     });
   }
 
-  refused(): Promise<Refusal> {
+  refused(): Promise<HandshakeRefusal> {
     return this.until('connect_error', () => {
       if (this.isConnected) throw new Error('the connection was accepted');
       return this.connectError;
@@ -142,53 +126,62 @@ class Client extends Recorder {
     return this.until('disconnect', () => this.disconnectReason, timeoutMs);
   }
 
-  ack<T>(event: string, payload?: unknown): Promise<Ack<T>> {
-    const s = this.socket.timeout(WAIT_MS);
-    return (payload === undefined ? s.emitWithAck(event) : s.emitWithAck(event, payload)) as Promise<Ack<T>>;
+  /** Sends any payload at all (or none), as a broken client might: the server judges it. */
+  ack<E extends keyof Emit & string>(event: E, payload?: unknown): Promise<AckOf<Emit, E>> {
+    const s = unchecked(this.socket).timeout(WAIT_MS);
+    return payload === undefined ? s.emitWithAck(event) : s.emitWithAck(event, payload);
   }
 
-  async ok<T = Record<string, unknown>>(event: string, payload?: unknown): Promise<{ ok: true } & T> {
-    const a = await this.ack<T>(event, payload);
+  async ok<E extends keyof Emit & string>(
+    event: E,
+    payload?: PayloadOf<Emit, E>,
+  ): Promise<Extract<AckOf<Emit, E>, { ok: true }>> {
+    const a: Ack = await this.ack(event, payload);
     expect(a.ok, `expected ${event} to succeed, got ${JSON.stringify(a)}`).toBe(true);
-    return a as { ok: true } & T;
+    return a as Extract<AckOf<Emit, E>, { ok: true }>;
   }
 
-  async fails(event: string, payload: unknown, code: string): Promise<WireError> {
-    const a = await this.ack<unknown>(event, payload);
+  async fails(event: keyof Emit & string, payload: unknown, code: string): Promise<WireError> {
+    const a: Ack = await this.ack(event, payload);
     expect(a.ok, `expected ${event} to fail with ${code}, got ${JSON.stringify(a)}`).toBe(false);
-    const { error } = a as { ok: false; error: WireError };
+    const { error } = a as ErrorAck;
     expect(error.code, error.message).toBe(code);
     expect(typeof error.message).toBe('string');
     return error;
   }
 
-  /** Expects no acknowledgement at all within `ms`. */
+  /** Expects no acknowledgement at all within `ms`, whatever the event (one of another namespace too). */
   async noAck(event: string, payload: unknown, ms = QUIET_MS): Promise<void> {
-    await expect(this.socket.timeout(ms).emitWithAck(event, payload)).rejects.toThrow(/timed out/);
+    await expect(unchecked(this.socket).timeout(ms).emitWithAck(event, payload)).rejects.toThrow(/timed out/);
   }
 }
 
-function open(url: string, namespace: '/chat' | '/agents', auth: Record<string, unknown>): Socket {
+type AgentClient = Client<AgentsServerToClientEvents, AgentsClientToServerEvents>;
+type SessionsListFilter = NonNullable<NonNullable<SessionsList>['filter']>;
+
+function open(url: string, namespace: '/chat', auth: Record<string, unknown>): ChatSocket;
+function open(url: string, namespace: '/agents', auth: Record<string, unknown>): AgentsSocket;
+function open(url: string, namespace: '/chat' | '/agents', auth: Record<string, unknown>) {
   return io(`${url}${namespace}`, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
 }
 
 let nextId = 0;
 const mid = () => `m-${++nextId}`;
 
-class Visitor extends Client {
-  hello!: Hello;
+class Visitor extends Client<ChatServerToClientEvents, ChatClientToServerEvents> {
+  hello!: SessionHello;
 
   get id(): string {
     return this.hello.sessionId;
   }
 
   /** Sends with a fresh clientMessageId and expects success. */
-  say(event: string, payload: Record<string, unknown>): Promise<{ ok: true } & VisitorAck> {
-    return this.ok<VisitorAck>(event, { clientMessageId: mid(), ...payload });
+  say(event: VisitorEvent, payload: StepPayload): Promise<Extract<VisitorAck, { ok: true }>> {
+    return this.ok(event, { clientMessageId: mid(), ...payload });
   }
 
   prompts(): BotMessage[] {
-    return this.received<BotMessage>('bot:message');
+    return this.received('bot:message');
   }
 }
 
@@ -196,7 +189,7 @@ async function visitor(url: string, auth: Record<string, unknown> = {}): Promise
   const v = new Visitor(open(url, '/chat', auth));
   v.hello = await v.until('the session event', () => {
     if (v.connectError) throw new Error(`visitor refused: ${JSON.stringify(v.connectError.data)}`);
-    return v.received<Hello>('session')[0];
+    return v.received('session')[0];
   });
   return v;
 }
@@ -210,7 +203,7 @@ const ASHA: Who = { id: 'agent-1', name: 'Asha', role: 'agent' };
 const BALA: Who = { id: 'agent-2', name: 'Bala', role: 'agent' };
 const DEV: Who = { id: 'admin-1', name: 'Dev', role: 'admin' };
 
-function agentSocket(url: string, auth: Record<string, unknown>): Client {
+function agentSocket(url: string, auth: Record<string, unknown>): AgentClient {
   return new Client(open(url, '/agents', auth));
 }
 
@@ -218,7 +211,7 @@ async function agent(
   url: string,
   who: Who = ASHA,
   { secret = SECRET, ttl = '1h' }: { secret?: string; ttl?: string | number } = {},
-): Promise<Client> {
+): Promise<AgentClient> {
   const c = agentSocket(url, { token: await new AgentTokens(secret).sign(who, ttl) });
   await c.connected();
   return c;
@@ -232,7 +225,7 @@ function forge(claims: Record<string, unknown>, secret = SECRET, expires: string
 
 const GREETING = { optionIds: ['yes'] };
 /** Questions 2–6, in the default order (no experiments); each earns 10 with a quick reply. */
-const ANSWERS: Record<string, unknown>[] = [
+const ANSWERS: StepPayload[] = [
   { optionIds: ['kirana_retail'] },
   { text: 'Pune' },
   { optionIds: ['two_to_five'] },
@@ -328,7 +321,7 @@ describe('/agents on one server', () => {
       await c.connected();
       // Works until it expires.
       await c.ok('sessions:list', {});
-      const expired = await c.nth<{ code: string; message: string }>('auth:expired', undefined, 0, 4000);
+      const expired = await c.nth('auth:expired', undefined, 0, 4000);
       expect(expired).toMatchObject({ code: 'unauthorized' });
       expect(typeof expired.message).toBe('string');
       const at = c.events.find((e) => e.event === 'auth:expired')!.at;
@@ -359,11 +352,11 @@ describe('/agents on one server', () => {
       const v = await visitor(url);
       const id = v.id;
       const a = await agent(url);
-      const live = () => a.received<SessionEventMessage>('session:event', (e) => e.sessionId === id);
+      const live = () => a.received('session:event', (e) => e.sessionId === id);
       const liveUpTo = async (seq: number) =>
         a.until(`live event seq ${seq}`, () => live().find((e) => e.seq === seq));
 
-      const first = await a.ok<WatchAck>('session:watch', { sessionId: id });
+      const first = await a.ok('session:watch', { sessionId: id });
       expect(first.lead).toMatchObject({
         sessionId: id,
         state: 'greeting',
@@ -393,7 +386,7 @@ describe('/agents on one server', () => {
       expect(live().length, 'events after unwatch').toBe(liveBefore);
 
       const lastSeen = seen.at(-1)!.seq;
-      const again = await a.ok<WatchAck>('session:watch', { sessionId: id, sinceSeq: lastSeen });
+      const again = await a.ok('session:watch', { sessionId: id, sinceSeq: lastSeen });
       const missed = await storedLog(t.db, id, lastSeen);
       expect(missed.length).toBeGreaterThan(0);
       expect(again.events.map(({ seq, type }) => ({ seq, type }))).toEqual(missed);
@@ -414,13 +407,11 @@ describe('/agents on one server', () => {
       const v = await visitor(url);
       const id = v.id;
       const first = await agent(url);
-      const w1 = await first.ok<WatchAck>('session:watch', { sessionId: id });
+      const w1 = await first.ok('session:watch', { sessionId: id });
       await v.say('visitor:reply', GREETING);
       const upTo = (await leadRow(t.db, id)).last_seq;
-      await first.until('live events', () =>
-        first.received<SessionEventMessage>('session:event').find((e) => e.seq === upTo),
-      );
-      const seen = [...w1.events, ...first.received<SessionEventMessage>('session:event')];
+      await first.until('live events', () => first.received('session:event').find((e) => e.seq === upTo));
+      const seen = [...w1.events, ...first.received('session:event')];
       expect(seqs(seen)).toEqual(range(1, upTo));
       first.socket.close();
 
@@ -429,11 +420,11 @@ describe('/agents on one server', () => {
       const second = await agent(url);
       // The rest of the answers race the new watch.
       const answering = Promise.all(ANSWERS.slice(2).map((p) => v.say('visitor:reply', p)));
-      const w2 = await second.ok<WatchAck>('session:watch', { sessionId: id, sinceSeq: upTo });
+      const w2 = await second.ok('session:watch', { sessionId: id, sinceSeq: upTo });
       const acks = await answering;
       expect(acks.at(-1)).toMatchObject({ state: 'contact', score: 70 });
       const final = (await leadRow(t.db, id)).last_seq;
-      const live = () => second.received<SessionEventMessage>('session:event', (e) => e.sessionId === id);
+      const live = () => second.received('session:event', (e) => e.sessionId === id);
       await second.until('every event', () =>
         [...w2.events, ...live()].some((e) => e.seq === final) ? true : undefined,
       );
@@ -445,8 +436,8 @@ describe('/agents on one server', () => {
       const v = await visitor(url);
       const asha = await agent(url, ASHA);
       const bala = await agent(url, BALA);
-      const viewersOf = (c: Client) => c.received<Viewers>('session:viewers', (m) => m.sessionId === v.id);
-      const names = (m: Viewers | undefined) => m?.viewers.map((x) => `${x.agentId}:${x.name}`).sort();
+      const viewersOf = (c: AgentClient) => c.received('session:viewers', (m) => m.sessionId === v.id);
+      const names = (m: SessionViewers | undefined) => m?.viewers.map((x) => `${x.agentId}:${x.name}`).sort();
 
       await asha.ok('session:watch', { sessionId: v.id });
       await asha.until('viewers: Asha', () =>
@@ -486,14 +477,14 @@ describe('/agents on one server', () => {
     it('watching again on the same connection delivers each event once', async () => {
       const v = await visitor(url);
       const a = await agent(url);
-      const first = await a.ok<WatchAck>('session:watch', { sessionId: v.id });
+      const first = await a.ok('session:watch', { sessionId: v.id });
       const upTo = first.events.at(-1)!.seq;
-      const second = await a.ok<WatchAck>('session:watch', { sessionId: v.id, sinceSeq: upTo });
+      const second = await a.ok('session:watch', { sessionId: v.id, sinceSeq: upTo });
       expect(second.events).toEqual([]);
       await v.say('visitor:reply', GREETING);
       await v.say('visitor:reply', ANSWERS[0]!);
       const last = (await leadRow(t.db, v.id)).last_seq;
-      const live = () => a.received<SessionEventMessage>('session:event', (e) => e.sessionId === v.id);
+      const live = () => a.received('session:event', (e) => e.sessionId === v.id);
       await a.until('the last event', () => live().find((e) => e.seq === last));
       await sleep(200);
       expect(seqs(live())).toEqual(range(upTo + 1, last));
@@ -547,14 +538,11 @@ describe('/agents on one server', () => {
       const v = await visitor(url);
       const id = v.id;
       await v.say('visitor:reply', GREETING);
-      await v.nth<BotMessage>('bot:message', (m) => m.questionId === 2);
+      await v.nth('bot:message', (m) => m.questionId === 2);
       const asha = await agent(url, ASHA);
       const bala = await agent(url, BALA);
-      const watched = await asha.ok<WatchAck>('session:watch', { sessionId: id });
-      const log = () => [
-        ...watched.events,
-        ...asha.received<SessionEventMessage>('session:event', (e) => e.sessionId === id),
-      ];
+      const watched = await asha.ok('session:watch', { sessionId: id });
+      const log = () => [...watched.events, ...asha.received('session:event', (e) => e.sessionId === id)];
 
       // Not held yet: nobody may write or release.
       await asha.fails('agent:message', { sessionId: id, text: 'too early' }, 'forbidden');
@@ -567,14 +555,14 @@ describe('/agents on one server', () => {
       });
       expect(await v.nth('agent:joined')).toEqual({ name: 'Asha', at: expect.any(String) });
       expect((await leadRow(t.db, id)).taken_over_by).toBe('agent-1');
-      const listed = await bala.ok<{ sessions: BoardRow[] }>('sessions:list', {});
+      const listed = await bala.ok('sessions:list', {});
       expect(listed.sessions.find((r) => r.sessionId === id)).toMatchObject({
         takenOverBy: 'agent-1',
         connected: true,
       });
       // Every agent's board hears of it.
       expect(
-        await bala.nth<BoardRow>('board:update', (r) => r.sessionId === id && r.takenOverBy === 'agent-1'),
+        await bala.nth('board:update', (r) => r.sessionId === id && r.takenOverBy === 'agent-1'),
       ).toMatchObject({ state: 'questions', connected: true });
 
       // While held the visitor's answers count, but the bot stays quiet.
@@ -584,7 +572,7 @@ describe('/agents on one server', () => {
       expect(answered.awarded.map((x) => x.behavior)).toContain('answered_question');
 
       await asha.ok('agent:message', { sessionId: id, text: 'Hi, I am Asha from YouShop.' });
-      const said = await v.nth<AgentMessage>('agent:message');
+      const said = await v.nth('agent:message');
       expect(said).toEqual({
         seq: expect.any(Number),
         name: 'Asha',
@@ -609,7 +597,7 @@ describe('/agents on one server', () => {
         state: 'questions',
       });
       expect(await v.nth('agent:left')).toEqual({ name: 'Asha', at: expect.any(String) });
-      const again = await v.nth<BotMessage>('bot:message', (m) => m.questionId === 3);
+      const again = await v.nth('bot:message', (m) => m.questionId === 3);
       expect(again).toMatchObject({ step: 'location', input: 'text' });
       await sleep(100);
       expect(v.prompts()).toHaveLength(promptsBefore + 1);
@@ -635,7 +623,7 @@ describe('/agents on one server', () => {
 
       // The bot carries on; another agent may now take over, and an admin may release anyone's hold.
       await v.say('visitor:reply', ANSWERS[1]!);
-      await v.nth<BotMessage>('bot:message', (m) => m.questionId === 4);
+      await v.nth('bot:message', (m) => m.questionId === 4);
       expect(await bala.ok('session:takeover', { sessionId: id })).toMatchObject({ takenOverBy: 'agent-2' });
       const dev = await agent(url, DEV);
       expect(await dev.ok('session:release', { sessionId: id })).toMatchObject({ takenOverBy: null });
@@ -659,7 +647,7 @@ describe('/agents on one server', () => {
       expect(back.prompts()).toEqual([]);
 
       await asha.ok('session:release', { sessionId: id });
-      expect(await back.nth<BotMessage>('bot:message')).toMatchObject({ questionId: 3 });
+      expect(await back.nth('bot:message')).toMatchObject({ questionId: 3 });
     });
 
     it('refuses a takeover of a session that does not exist', async () => {
@@ -698,7 +686,7 @@ describe('/agents on one server', () => {
       const triggers = ['completed', 'contact_shared', 'demo_requested', 'human_help', 'sql'];
       for (const c of [asha, bala]) {
         await c.until('every trigger', () =>
-          new Set(c.received<Alert>('lead:alert', (x) => x.sessionId === id).map((x) => x.trigger)).size ===
+          new Set(c.received('lead:alert', (x) => x.sessionId === id).map((x) => x.trigger)).size ===
           triggers.length
             ? true
             : undefined,
@@ -706,12 +694,12 @@ describe('/agents on one server', () => {
       }
       await sleep(1000);
       for (const c of [asha, bala]) {
-        const mine = c.received<Alert>('lead:alert', (x) => x.sessionId === id);
+        const mine = c.received('lead:alert', (x) => x.sessionId === id);
         expect(mine.map((x) => x.trigger).sort()).toEqual(triggers);
         for (const alert of mine) expect(alert.lead.sessionId).toBe(id);
         const sql = mine.find((x) => x.trigger === 'sql')!;
         expect(sql.lead).toMatchObject({ classification: 'SQL', score: 65 });
-        const theirs = c.received<Alert>('lead:alert', (x) => x.sessionId === other.id);
+        const theirs = c.received('lead:alert', (x) => x.sessionId === other.id);
         expect(theirs).toHaveLength(1);
         expect(theirs[0]).toMatchObject({ trigger: 'demo_requested', lead: { sessionId: other.id } });
       }
@@ -722,7 +710,7 @@ describe('/agents on one server', () => {
       const v = await visitor(url);
       await v.say('visitor:reply', GREETING);
       await v.say('visitor:action', { action: 'clicked_demo' });
-      const alert = await a.nth<Alert>('lead:alert', (x) => x.sessionId === v.id);
+      const alert = await a.nth('lead:alert', (x) => x.sessionId === v.id);
       expect(alert).toMatchObject({ trigger: 'demo_requested' });
       expect(alert.lead).toMatchObject({ sessionId: v.id, score: 25, state: 'questions' });
       // The visitor is connected right now; the alert says so, as the board does.
@@ -735,14 +723,14 @@ describe('/agents on one server', () => {
       const a = await agent(url);
       const v = await visitor(url);
       const id = v.id;
-      const updates = () => a.received<BoardRow>('board:update', (r) => r.sessionId === id);
+      const updates = () => a.received('board:update', (r) => r.sessionId === id);
 
-      const connected = await a.nth<BoardRow>('board:update', (r) => r.sessionId === id && r.connected);
+      const connected = await a.nth('board:update', (r) => r.sessionId === id && r.connected);
       expect(connected).toMatchObject({ score: 5, state: 'greeting', takenOverBy: null });
       await sleep(400);
 
       await v.say('visitor:reply', GREETING);
-      const scored = await a.nth<BoardRow>('board:update', (r) => r.sessionId === id && r.score === 10);
+      const scored = await a.nth('board:update', (r) => r.sessionId === id && r.score === 10);
       expect(scored).toMatchObject({
         sessionId: id,
         state: 'questions',
@@ -754,8 +742,8 @@ describe('/agents on one server', () => {
 
       // A burst: every one of these changes the score.
       const mark = updates().length;
-      const burst: [string, Record<string, unknown>][] = [
-        ...ANSWERS.map((p): [string, Record<string, unknown>] => ['visitor:reply', p]),
+      const burst: VisitorStep[] = [
+        ...ANSWERS.map((p): VisitorStep => ['visitor:reply', p]),
         ['visitor:contact', { name: 'Ravi', email: 'ravi@example.com' }],
         ['visitor:action', { action: 'clicked_demo' }],
         ['visitor:action', { action: 'clicked_pricing' }],
@@ -793,9 +781,7 @@ describe('/agents on one server', () => {
     it('answers sessions:list with no payload at all', async () => {
       const a = await agent(url);
       // The payload is optional on the server (its schema says so); an emit with only an ack must be answered.
-      const listed = (await a.socket.timeout(1000).emitWithAck('sessions:list')) as Ack<{
-        sessions: BoardRow[];
-      }>;
+      const listed = await ask(a.socket, 1000, 'sessions:list');
       expect(listed.ok).toBe(true);
     });
   });
@@ -817,7 +803,7 @@ describe('/agents event budget (SOCKET_EVENTS_PER_SECOND=2, SOCKET_EVENT_BURST=3
       ...Array.from({ length: 6 }, () => a.ack('sessions:list', {})),
       ...Array.from({ length: 4 }, () => a.ack('session:watch', { sessionId: v.id })),
     ]);
-    const limited = acks.filter((r): r is { ok: false; error: WireError } => !r.ok);
+    const limited = acks.filter((r): r is ErrorAck => !r.ok);
     expect(acks.length - limited.length).toBeGreaterThanOrEqual(3);
     expect(acks.length - limited.length).toBeLessThanOrEqual(4);
     for (const r of limited) {
@@ -853,8 +839,8 @@ describe('sessions:list across two nodes', () => {
     await db?.drop();
   });
 
-  const list = async (c: Client, filter: Record<string, unknown> = {}) =>
-    (await c.ok<{ sessions: BoardRow[] }>('sessions:list', { filter })).sessions;
+  const list = async (c: AgentClient, filter: SessionsListFilter = {}) =>
+    (await c.ok('sessions:list', { filter })).sessions;
 
   async function poll<T>(what: string, probe: () => Promise<T | undefined>, ms = 6000): Promise<T> {
     const end = Date.now() + ms;
@@ -909,7 +895,7 @@ describe('sessions:list across two nodes', () => {
     expect((await list(agentB, { connected: false })).map((r) => r.sessionId)).toEqual([onA.id]);
     expect((await list(agentB, { connected: true })).map((r) => r.sessionId)).toEqual([onB.id, quiet.id]);
     // The agent on B heard of it as a board update too.
-    await agentB.nth<BoardRow>('board:update', (r) => r.sessionId === onA.id && !r.connected);
+    await agentB.nth('board:update', (r) => r.sessionId === onA.id && !r.connected);
   });
 
   it('a filter on connected with a limit still fills the limit with matching rows', async () => {
@@ -934,7 +920,7 @@ describe('sessions:list across two nodes', () => {
   it('an agent on node B takes over and releases a visitor on node A', async () => {
     const v = await visitor(a.url);
     await v.say('visitor:reply', GREETING);
-    await v.nth<BotMessage>('bot:message', (m) => m.questionId === 2);
+    await v.nth('bot:message', (m) => m.questionId === 2);
     const agentB = await agent(b.url, ASHA, { secret: CLUSTER_SECRET });
     expect(await agentB.ok('session:takeover', { sessionId: v.id })).toMatchObject({
       takenOverBy: 'agent-1',
@@ -944,7 +930,7 @@ describe('sessions:list across two nodes', () => {
     // Node A's cached conversation is stale; the answer must still see the hold.
     expect(await v.say('visitor:reply', ANSWERS[0]!)).toMatchObject({ score: 20, state: 'questions' });
     await agentB.ok('agent:message', { sessionId: v.id, text: 'Hello from node B' });
-    expect(await v.nth<AgentMessage>('agent:message')).toMatchObject({
+    expect(await v.nth('agent:message')).toMatchObject({
       name: 'Asha',
       text: 'Hello from node B',
     });
@@ -952,7 +938,7 @@ describe('sessions:list across two nodes', () => {
     expect(v.prompts()).toHaveLength(prompts);
     await agentB.ok('session:release', { sessionId: v.id });
     await v.nth('agent:left');
-    expect(await v.nth<BotMessage>('bot:message', (m) => m.questionId === 3)).toMatchObject({
+    expect(await v.nth('bot:message', (m) => m.questionId === 3)).toMatchObject({
       step: 'location',
     });
     expect((await leadRow(db, v.id)).taken_over_by).toBeNull();
@@ -963,9 +949,9 @@ describe('sessions:list across two nodes', () => {
     const v = await visitor(a.url);
     await v.say('visitor:reply', GREETING);
     await v.say('visitor:action', { action: 'clicked_demo' });
-    await agentB.nth<Alert>('lead:alert', (x) => x.sessionId === v.id);
+    await agentB.nth('lead:alert', (x) => x.sessionId === v.id);
     await sleep(QUIET_MS);
-    expect(agentB.received<Alert>('lead:alert', (x) => x.sessionId === v.id)).toMatchObject([
+    expect(agentB.received('lead:alert', (x) => x.sessionId === v.id)).toMatchObject([
       { trigger: 'demo_requested', sessionId: v.id, lead: { sessionId: v.id, score: 25 } },
     ]);
   });

@@ -1,6 +1,9 @@
-import { io, type Socket } from 'socket.io-client';
+import { io } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ErrorAck, VisitorAck } from '../../src/protocol/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import type { VisitorEvent } from '../support/journey.js';
+import { type ChatSocket, unchecked } from '../support/sockets.js';
 
 /**
  * Bad input at both doors, gathered in one place: every refusal has its exact code, and nothing at
@@ -14,13 +17,6 @@ const API_KEY = 'bad-input-api-key-0123456789';
 const UNKNOWN_SESSION = `sess_${'0123456789abcdef'.repeat(2)}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface WireError {
-  code: string;
-  message: string;
-  details?: unknown;
-}
-type Ack = { ok: true; score: number; state: string } | { ok: false; error: WireError };
-
 /** The three sessions the refusals are tried on, and the ids already used once on them. */
 interface Fixtures {
   greeting: string;
@@ -30,7 +26,7 @@ interface Fixtures {
 
 let t: TestApp;
 const fx = {} as Fixtures;
-const sockets = new Set<Socket>();
+const sockets = new Set<ChatSocket>();
 
 /** Every row of every table the conversation writes, as one comparable value. */
 async function everything() {
@@ -76,8 +72,11 @@ async function send(method: string, path: string, body?: Body, headers: Record<s
 }
 
 /** A /chat client on a session; resolves once the server has sent `session`. */
-async function chat(sessionId?: string, transport: 'websocket' | 'polling' = 'websocket'): Promise<Socket> {
-  const socket = io(`${t.app.url}/chat`, {
+async function chat(
+  sessionId?: string,
+  transport: 'websocket' | 'polling' = 'websocket',
+): Promise<ChatSocket> {
+  const socket: ChatSocket = io(`${t.app.url}/chat`, {
     auth: sessionId ? { sessionId } : {},
     transports: [transport],
     reconnection: false,
@@ -98,8 +97,11 @@ async function chat(sessionId?: string, transport: 'websocket' | 'polling' = 'we
   return socket;
 }
 
-const emit = (socket: Socket, event: string, ...args: unknown[]) =>
-  socket.timeout(WAIT_MS).emitWithAck(event, ...args) as Promise<Ack>;
+/** A visitor event with any payload, or none: the server is what judges it. */
+const emit = (socket: ChatSocket, event: VisitorEvent, ...args: unknown[]): Promise<VisitorAck> =>
+  unchecked(socket)
+    .timeout(WAIT_MS)
+    .emitWithAck(event, ...args);
 
 /** Bytes of a JSON body with `raw` spliced in where `@@` stands (to send what JSON.stringify cannot). */
 function bytes(json: string, raw: number[]): Uint8Array {
@@ -638,7 +640,7 @@ describe('REST: every number a client picks in a query or path is bounded', () =
 });
 
 describe('socket: refused with the exact code in the ack, nothing written', () => {
-  type Case = [label: string, at: keyof Fixtures, event: string, payload: unknown, code: string];
+  type Case = [label: string, at: keyof Fixtures, event: VisitorEvent, payload: unknown, code: string];
   const cases: Case[] = [
     ['no clientMessageId', 'greeting', 'visitor:reply', { optionIds: ['yes'] }, 'validation_failed'],
     [
@@ -805,7 +807,7 @@ describe('socket: refused with the exact code in the ack, nothing written', () =
     const before = await everything();
     const ack = await emit(socket, event, payload);
     expect(ack.ok, JSON.stringify(ack)).toBe(false);
-    const { error } = ack as { ok: false; error: WireError };
+    const { error } = ack as ErrorAck;
     expect(error.code, error.message).toBe(code);
     expect(typeof error.message).toBe('string');
     expect(await everything()).toEqual(before);
@@ -890,7 +892,13 @@ describe('text PostgreSQL cannot store (U+0000) is refused at both doors with th
     expect(await everything()).toEqual(before);
   });
 
-  const socketCases: [label: string, at: keyof Fixtures, event: string, payload: unknown, field: string][] = [
+  const socketCases: [
+    label: string,
+    at: keyof Fixtures,
+    event: VisitorEvent,
+    payload: unknown,
+    field: string,
+  ][] = [
     [
       'a contact name',
       'questions',
@@ -921,7 +929,7 @@ describe('text PostgreSQL cannot store (U+0000) is refused at both doors with th
       const before = await everything();
       const ack = await emit(socket, event, payload);
       expect(ack).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
-      const { error } = ack as { ok: false; error: WireError };
+      const { error } = ack as ErrorAck;
       expect((error.details as { issues: unknown[] }).issues).toContainEqual({
         path: field,
         message: expect.any(String),

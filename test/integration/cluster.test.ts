@@ -1,6 +1,12 @@
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { SessionEventMessage } from '../../src/conversation/events.js';
+import type {
+  BotMessage,
+  HandshakeRefusal,
+  SessionEventMessage,
+  SessionHello,
+  VisitorAck,
+} from '../../src/protocol/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import {
   agentToken,
@@ -12,20 +18,14 @@ import {
   waitFor,
 } from '../support/cluster.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { JOURNEY } from '../support/journey.js';
+import { JOURNEY, type VisitorStep } from '../support/journey.js';
 import { randomPrefix, testRedisUrl } from '../support/redis.js';
+import { ask, type ChatSocket, expectOk, unchecked } from '../support/sockets.js';
 
 /** Two or three real server processes on one database and one Redis. */
 
-interface Ack {
-  ok: boolean;
-  score?: number;
-  state?: string;
-  error?: { code: string };
-}
-
 const sockets: Socket[] = [];
-const track = (s: Socket) => {
+const track = <S extends Socket>(s: S) => {
   sockets.push(s);
   return s;
 };
@@ -33,26 +33,19 @@ afterEach(() => {
   for (const s of sockets.splice(0)) s.close();
 });
 
-interface Prompt {
-  seq: number;
-  step: string;
-  questionId?: number;
-  options?: { id: string; label: string }[];
-}
-
 async function visitor(url: string, sessionId?: string) {
-  const socket = track(connectSocket(url, '/chat', sessionId ? { sessionId } : {}));
-  const prompts: Prompt[] = [];
-  socket.on('bot:message', (m: Prompt) => prompts.push(m));
-  const hello = await new Promise<{ sessionId: string; state: string; score: number; resumed: boolean }>(
-    (resolve, reject) => {
-      socket.once('session', resolve);
-      socket.once('connect_error', reject);
-    },
-  );
+  const socket: ChatSocket = track(connectSocket(url, '/chat', sessionId ? { sessionId } : {}));
+  const prompts: BotMessage[] = [];
+  socket.on('bot:message', (m) => prompts.push(m));
+  const hello = await new Promise<SessionHello>((resolve, reject) => {
+    socket.once('session', resolve);
+    socket.once('connect_error', reject);
+  });
   let n = 0;
-  const send = async (event: string, payload: Record<string, unknown>): Promise<Ack> =>
-    socket.timeout(10_000).emitWithAck(event, { clientMessageId: `m${++n}-${Date.now()}`, ...payload });
+  const send = async (...[event, payload]: VisitorStep): Promise<VisitorAck> =>
+    unchecked(socket)
+      .timeout(10_000)
+      .emitWithAck(event, { clientMessageId: `m${++n}-${Date.now()}`, ...payload });
   return { socket, hello, send, prompts };
 }
 
@@ -69,7 +62,7 @@ async function leftAfter(url: string, steps: number): Promise<string> {
 async function oneStepOn(url: string, sessionId: string, step: number) {
   const v = await visitor(url, sessionId);
   const ack = await v.send(...answers[step]!);
-  expect(ack.ok).toBe(true);
+  expectOk(ack);
   await waitFor('the next prompt', () => v.prompts.at(-1)!.seq > v.prompts[0]!.seq);
   v.socket.close();
   return { ack, waiting: v.prompts.at(-1)! };
@@ -96,11 +89,11 @@ async function post(url: string, path: string, body: unknown) {
 async function watcher(url: string, sessionId: string, sinceSeq = 0) {
   const socket = track(connectSocket(url, '/agents', { token: await agentToken() }, true));
   const events: SessionEventMessage[] = [];
-  socket.on('session:event', (e: SessionEventMessage) => events.push(e));
+  socket.on('session:event', (e) => events.push(e));
   const watch = async (since: number) => {
-    const ack = await socket.timeout(10_000).emitWithAck('session:watch', { sessionId, sinceSeq: since });
-    expect(ack.ok).toBe(true);
-    events.push(...(ack.events as SessionEventMessage[]));
+    const ack = await ask(socket, 10_000, 'session:watch', { sessionId, sinceSeq: since });
+    expectOk(ack);
+    events.push(...ack.events);
   };
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
@@ -166,7 +159,7 @@ describe('a cluster of nodes on one Redis', () => {
     const id = await leftAfter(a.url, 4);
     const again = await visitor(b.url, id);
     expect(again.hello).toMatchObject({ sessionId: id, resumed: true, state: 'questions', score: 45 });
-    let last: Ack = { ok: false };
+    let last: VisitorAck | undefined;
     for (const [event, payload] of answers.slice(4)) {
       last = await again.send(event, payload);
       expect(last.ok).toBe(true);
@@ -185,8 +178,8 @@ describe('a cluster of nodes on one Redis', () => {
     await waitFor('the resumed prompt on A', () => back.prompts.length > 0);
     expect(back.prompts).toEqual([waiting]);
     const next = await back.send(...answers[3]!);
-    expect(next).toMatchObject({ ok: true, score: onBAck.score! + 10 });
-    expect(await storedLead(db, id)).toMatchObject({ score: onBAck.score! + 10 });
+    expect(next).toMatchObject({ ok: true, score: onBAck.score + 10 });
+    expect(await storedLead(db, id)).toMatchObject({ score: onBAck.score + 10 });
   });
 
   it('a REST answer on A after socket answers on B is taken against the stored conversation', async () => {
@@ -215,7 +208,7 @@ describe('a cluster of nodes on one Redis', () => {
       answer_text: question.options![0]!.label,
     });
     expect(onB.status).toBe(200);
-    const now = onB.body.next_question as Prompt;
+    const now = onB.body.next_question as BotMessage;
     await waitFor('the next question on A', () => first.prompts.at(-1)!.questionId === now.questionId);
     expect(first.prompts.at(-1)).toEqual(now);
     // A reply to the question B answered is refused against the stored conversation, and stores nothing.
@@ -257,15 +250,17 @@ describe('a cluster of nodes on one Redis', () => {
     const c = await startNode(env, 'node-c');
     const first = await visitor(c.url);
     const id = first.hello.sessionId;
-    const acked: Ack[] = [];
+    const acked: VisitorAck[] = [];
     for (const [event, payload] of answers.slice(0, 5)) acked.push(await first.send(event, payload));
     expect(acked.every((r) => r.ok)).toBe(true);
+    const last = acked.at(-1)!;
+    expectOk(last);
     await c.kill();
     const [stored] = await db.query('select score, state from leads where id = $1', [id]);
-    expect(stored).toEqual({ score: acked.at(-1)!.score, state: 'questions' });
+    expect(stored).toEqual({ score: last.score, state: 'questions' });
 
     const again = await visitor(b.url, id);
-    expect(again.hello).toMatchObject({ resumed: true, score: acked.at(-1)!.score });
+    expect(again.hello).toMatchObject({ resumed: true, score: last.score });
     for (const [event, payload] of answers.slice(5)) expect((await again.send(event, payload)).ok).toBe(true);
     await ledgerIsSound(db, id, FINAL_SCORE);
   });
@@ -287,7 +282,7 @@ describe('limits per client address, counted across nodes on one Redis', () => {
     });
   /** A /chat handshake from `ip`: the session it started, or the refusal's data. */
   const handshake = (node: NodeProcess, ip: string) => {
-    const socket = track(
+    const socket: ChatSocket = track(
       io(`${node.url}/chat`, {
         transports: ['websocket'],
         reconnection: false,
@@ -295,11 +290,9 @@ describe('limits per client address, counted across nodes on one Redis', () => {
         extraHeaders: { 'x-forwarded-for': ip },
       }),
     );
-    return new Promise<{ sessionId?: string; refused?: { code: string; details?: unknown } }>((resolve) => {
-      socket.once('session', (s: { sessionId: string }) => resolve({ sessionId: s.sessionId }));
-      socket.once('connect_error', (err: Error & { data?: { code: string } }) =>
-        resolve({ refused: err.data }),
-      );
+    return new Promise<{ sessionId?: string; refused?: HandshakeRefusal['data'] }>((resolve) => {
+      socket.once('session', (s) => resolve({ sessionId: s.sessionId }));
+      socket.once('connect_error', (err: HandshakeRefusal) => resolve({ refused: err.data }));
     });
   };
 

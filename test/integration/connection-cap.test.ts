@@ -1,8 +1,11 @@
 import { request } from 'node:http';
-import { io, Manager, type Socket } from 'socket.io-client';
+import { io, Manager } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { WireError } from '../../src/errors.js';
+import type { HandshakeRefusal, SessionHello } from '../../src/protocol/index.js';
 import { METRICS_TOKEN, scrapeMetrics, startTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import type { ChatSocket } from '../support/sockets.js';
 
 /**
  * MAX_CONNECTIONS_PER_IP over real HTTP and real socket.io clients: handshakes over the cap are
@@ -17,18 +20,25 @@ const REFUSAL = 'Too many connections from this address: at most 3 at a time.';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Transport = 'websocket' | 'polling';
-/** socket.io-client's connect_error; `body` is the polling handshake's response, read before the client drops it. */
-type ConnectError = Error & { description?: unknown; context?: { responseText?: string }; body?: string };
+/**
+ * socket.io-client's connect_error: the server's refusal in `data` (a namespace's), or engine.io's in
+ * `description` and `context`; `body` is the polling handshake's response, read before the client drops it.
+ */
+type ConnectError = HandshakeRefusal & {
+  description?: unknown;
+  context?: { responseText?: string };
+  body?: string;
+};
 
-const clients = new Set<Socket>();
+const clients = new Set<ChatSocket>();
 
 /** A /chat client from `ip` (sent as X-Forwarded-For); resolves once it is in, or with its connect_error. */
 async function open(
   url: string,
   ip?: string,
   transport: Transport = 'websocket',
-): Promise<{ socket: Socket; refused?: ConnectError }> {
-  const socket = io(`${url}/chat`, {
+): Promise<{ socket: ChatSocket; refused?: ConnectError }> {
+  const socket: ChatSocket = io(`${url}/chat`, {
     transports: [transport],
     reconnection: false,
     forceNew: true,
@@ -49,7 +59,7 @@ async function open(
   });
 }
 
-async function accepted(url: string, ip?: string, transport: Transport = 'websocket'): Promise<Socket> {
+async function accepted(url: string, ip?: string, transport: Transport = 'websocket'): Promise<ChatSocket> {
   const { socket, refused } = await open(url, ip, transport);
   expect(refused?.message, 'the connection should have been accepted').toBeUndefined();
   return socket;
@@ -59,7 +69,7 @@ async function accepted(url: string, ip?: string, transport: Transport = 'websoc
  * Accepted within WAIT_MS. A polling client's slot comes back when engine.io closes the connection,
  * which can be a moment after socket.io counts the disconnect (the gauge `settle` reads).
  */
-async function eventuallyAccepted(url: string, ip: string, transport: Transport): Promise<Socket> {
+async function eventuallyAccepted(url: string, ip: string, transport: Transport): Promise<ChatSocket> {
   const deadline = Date.now() + WAIT_MS;
   for (;;) {
     const { socket, refused } = await open(url, ip, transport);
@@ -129,7 +139,7 @@ async function rawConnection(url: string, ip?: string) {
     send: (packet: string) => manager.engine.send(packet),
     /** /chat CONNECT answers: sockets made, and CONNECT_ERRORs. */
     connected: () => packets('0/chat,'),
-    refusals: () => packets('4/chat,') as { message: string; data: { code: string; message: string } }[],
+    refusals: () => packets('4/chat,') as { message: string; data: WireError }[],
     close: () => manager.engine.close(),
   };
 }
@@ -341,7 +351,7 @@ describe('one /chat socket per engine.io connection', () => {
 
   it('two socket.io clients sharing one connection keep one /chat socket (socket.io-client reuses it)', async () => {
     const manager = new Manager(t.app.url, { transports: ['websocket'], reconnection: false });
-    const first = manager.socket('/chat');
+    const first: ChatSocket = manager.socket('/chat');
     const second = manager.socket('/chat');
     expect(second).toBe(first);
     first.connect();
@@ -393,7 +403,7 @@ describe('SESSION_STARTS_PER_MINUTE: one budget per client address for REST and 
     expect(error.details.retryAfterSeconds).toBeLessThanOrEqual(60);
     expect(rest.headers.get('retry-after')).toBe(String(error.details.retryAfterSeconds));
     const refusedSocket = await refused(t.app.url, a);
-    expect((refusedSocket as ConnectError & { data?: unknown }).data).toEqual({
+    expect(refusedSocket.data).toEqual({
       code: 'rate_limited',
       message: expect.stringMatching(/^At most 3 new sessions per minute from one address/),
       details: { limit: 3, window: '1 minute', retryAfterSeconds: expect.any(Number) },
@@ -404,7 +414,7 @@ describe('SESSION_STARTS_PER_MINUTE: one budget per client address for REST and 
     const [last] = (await t.db.query('select id from leads order by created_at desc limit 1')) as {
       id: string;
     }[];
-    const resumed = io(`${t.app.url}/chat`, {
+    const resumed: ChatSocket = io(`${t.app.url}/chat`, {
       auth: { sessionId: last!.id },
       transports: ['websocket'],
       reconnection: false,
@@ -412,7 +422,7 @@ describe('SESSION_STARTS_PER_MINUTE: one budget per client address for REST and 
       extraHeaders: { 'x-forwarded-for': a },
     });
     clients.add(resumed);
-    const hello = await new Promise<{ resumed: boolean }>((resolve, reject) => {
+    const hello = await new Promise<SessionHello>((resolve, reject) => {
       resumed.once('session', resolve);
       resumed.once('connect_error', reject);
     });

@@ -1,6 +1,5 @@
-import type { Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SessionEventMessage } from '../../src/conversation/events.js';
+import type { SessionEventMessage, VisitorAck } from '../../src/protocol/index.js';
 import {
   agentToken,
   connectSocket,
@@ -13,6 +12,7 @@ import {
 } from '../support/cluster.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { randomPrefix, testRedisUrl } from '../support/redis.js';
+import { type AgentsSocket, ask, expectOk } from '../support/sockets.js';
 import {
   crashLines,
   expectAckedStored,
@@ -31,7 +31,7 @@ import {
 
 const nodes: NodeProcess[] = [];
 const visitors: Visitor[] = [];
-const sockets: Socket[] = [];
+const sockets: AgentsSocket[] = [];
 let db: TestDatabase | undefined;
 
 afterEach(async () => {
@@ -68,14 +68,14 @@ async function watcher(url: string, sessionId: string) {
   const socket = connectSocket(url, '/agents', { token: await agentToken() }, true);
   sockets.push(socket);
   const events: SessionEventMessage[] = [];
-  socket.on('session:event', (e: SessionEventMessage) => events.push(e));
+  socket.on('session:event', (e) => events.push(e));
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
     socket.once('connect_error', reject);
   });
-  const ack = await socket.timeout(10_000).emitWithAck('session:watch', { sessionId, sinceSeq: 0 });
-  expect(ack.ok).toBe(true);
-  events.push(...(ack.events as SessionEventMessage[]));
+  const ack = await ask(socket, 10_000, 'session:watch', { sessionId, sinceSeq: 0 });
+  expectOk(ack);
+  events.push(...ack.events);
   return events;
 }
 
@@ -96,7 +96,7 @@ describe('kill -9 of a node under load', () => {
 
     const crowd = Array.from({ length: 24 }, (_, i) => visitor(`k${i}`));
     const finals = crowd.map(async (v) => {
-      let last: Awaited<ReturnType<Visitor['deliver']>> = { ok: false };
+      let last: VisitorAck | undefined;
       for (const [event, payload] of JOURNEY) {
         await jitter(20, 150);
         last = await v.deliver(event, payload, target);
@@ -203,10 +203,9 @@ describe('Redis stopped for several seconds under load', () => {
       sockets.push(agent);
       await new Promise<void>((resolve) => agent.once('connect', () => resolve()));
       const online = async () => {
-        const list = await agent
-          .timeout(10_000)
-          .emitWithAck('sessions:list', { filter: { connected: true } });
-        return new Set((list.sessions as { sessionId: string }[]).map((row) => row.sessionId));
+        const list = await ask(agent, 10_000, 'sessions:list', { filter: { connected: true } });
+        expectOk(list);
+        return new Set(list.sessions.map((row) => row.sessionId));
       };
       const everyone = visitors.map((v) => v.sessionId!);
       await waitFor(
@@ -330,7 +329,7 @@ describe.each<[Transports]>([[['websocket']], [['polling']]])('SIGTERM under loa
       await again.connect(next.url);
       const ack = await again.emit(s.event, s.payload, s.clientMessageId);
       expect(ack, s.clientMessageId).toMatchObject({ ok: true });
-      expect(ack.duplicate === true, s.clientMessageId).toBe(committed.has(s.clientMessageId));
+      expect(ack.ok && ack.duplicate === true, s.clientMessageId).toBe(committed.has(s.clientMessageId));
       again.close();
     }
     await expectAckedStored(db, visitors);

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
-import { io, type Socket } from 'socket.io-client';
+import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VisitorAck } from '../../src/protocol/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { type ChatSocket, unchecked } from '../support/sockets.js';
 
 /**
  * Fuzzing the two doors: no input produces a 500, an unanswered request, a malformed answer, or a
@@ -101,7 +103,7 @@ describe('fuzzing the REST and socket handlers', () => {
   });
 
   it('socket: every acknowledgement is { ok: true, … } or { ok: false, error }, and the server stays up', async () => {
-    const socket: Socket = io(`${t.app.url}/chat`, {
+    const socket: ChatSocket = io(`${t.app.url}/chat`, {
       auth: { sessionId },
       transports: ['websocket'],
       forceNew: true,
@@ -136,14 +138,12 @@ describe('fuzzing the REST and socket handlers', () => {
             fc.anything(),
           ),
           async (event, payload) => {
+            // Any event with any payload: the untyped view on purpose.
             if (event === 'visitor:typing' || event === 'agent:message' || event === 'nonsense') {
-              socket.emit(event, payload);
+              unchecked(socket).emit(event, payload);
               return;
             }
-            const ack = (await socket.timeout(5000).emitWithAck(event, payload)) as {
-              ok: boolean;
-              error?: { code: string };
-            };
+            const ack: VisitorAck = await unchecked(socket).timeout(5000).emitWithAck(event, payload);
             expect(typeof ack.ok).toBe('boolean');
             if (!ack.ok) {
               expect(typeof ack.error?.code).toBe('string');

@@ -9,6 +9,7 @@ import { freePort, type NodeProcess, startNode, waitFor } from '../support/clust
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { randomPrefix, testRedisUrl } from '../support/redis.js';
 import { requireProgram } from '../support/requirements.js';
+import { ask, type ChatSocket } from '../support/sockets.js';
 
 /** deploy/nginx.conf, pointed at local nodes and a local port. */
 function localConfig(dir: string, port: number, nodes: string[], sticky = true): string {
@@ -62,7 +63,12 @@ function rawGet(port: number, path: string, headers: Record<string, string>): Pr
 
 /** A visitor over one transport: connects, answers the greeting and one question. */
 async function journey(url: string, transports: ('polling' | 'websocket')[]) {
-  const socket = io(`${url}/chat`, { transports, reconnection: false, forceNew: true, timeout: 5000 });
+  const socket: ChatSocket = io(`${url}/chat`, {
+    transports,
+    reconnection: false,
+    forceNew: true,
+    timeout: 5000,
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       socket.once('session', () => resolve());
@@ -70,9 +76,10 @@ async function journey(url: string, transports: ('polling' | 'websocket')[]) {
       socket.once('disconnect', (reason) => reject(new Error(`disconnected: ${reason}`)));
     });
     for (const payload of [{ optionIds: ['yes'] }, { optionIds: ['other'] }]) {
-      const ack = await socket
-        .timeout(5000)
-        .emitWithAck('visitor:reply', { clientMessageId: String(Math.random()), ...payload });
+      const ack = await ask(socket, 5000, 'visitor:reply', {
+        clientMessageId: String(Math.random()),
+        ...payload,
+      });
       if (!ack.ok) throw new Error(ack.error.code);
     }
     // Let a few long-polling round trips happen before declaring success.

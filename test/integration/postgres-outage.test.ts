@@ -8,6 +8,7 @@ import { type App, createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { importEmbeddedPostgres } from '../../src/persistence/database.js';
 import { waitFor } from '../support/cluster.js';
+import { ask, type ChatSocket } from '../support/sockets.js';
 import {
   expectAckedStored,
   expectSoundDatabase,
@@ -66,17 +67,15 @@ describe('a PostgreSQL outage', () => {
   });
 
   it('fails events with unavailable while it is down, writes nothing half, and recovers on its own', async () => {
-    const socket = io(`${app.url}/chat`, { transports: ['websocket'], forceNew: true, reconnection: false });
+    const socket: ChatSocket = io(`${app.url}/chat`, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+    });
     const { sessionId } = await new Promise<{ sessionId: string }>((r) => socket.once('session', r));
     let n = 0;
-    const send = (payload: Record<string, unknown>) =>
-      socket
-        .timeout(15_000)
-        .emitWithAck('visitor:reply', { clientMessageId: `m${++n}`, ...payload }) as Promise<{
-        ok: boolean;
-        score?: number;
-        error?: { code: string };
-      }>;
+    const send = (payload: { optionIds: string[] }) =>
+      ask(socket, 15_000, 'visitor:reply', { clientMessageId: `m${++n}`, ...payload });
     expect((await send({ optionIds: ['yes'] })).ok).toBe(true);
 
     await pg.stop();
@@ -87,8 +86,8 @@ describe('a PostgreSQL outage', () => {
 
     await pg.start();
     // No restart of the server: the pool reconnects by itself.
-    let after: Awaited<ReturnType<typeof send>> = { ok: false };
-    for (let i = 0; i < 20 && !after.ok; i++) {
+    let after: Awaited<ReturnType<typeof send>> | undefined;
+    for (let i = 0; i < 20 && !after?.ok; i++) {
       after = await send({ optionIds: ['other'] });
       if (!after.ok) await new Promise((r) => setTimeout(r, 250));
     }
@@ -134,7 +133,7 @@ describe('a PostgreSQL outage', () => {
     markStopped();
     await waitFor(
       'refusals during the outage',
-      () => sent().some((s) => s.ack?.error?.code === 'unavailable'),
+      () => sent().some((s) => s.ack?.ok === false && s.ack.error.code === 'unavailable'),
       15_000,
     );
     await sleep(2000);

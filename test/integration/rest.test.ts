@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WireError } from '../../src/errors.js';
+import type { BotMessage } from '../../src/protocol/index.js';
 import { defaultWorkflow } from '../../src/workflow/default.js';
 import { METRICS_TOKEN, startTestApp, type TestApp } from '../support/app.js';
 import { TestClock } from '../support/engine.js';
@@ -32,27 +34,11 @@ interface Reply<T = unknown> {
   text: string;
 }
 
-interface WireError {
-  code: string;
-  message: string;
-  details?: unknown;
-}
-
-interface Prompt {
-  seq: number;
-  id: string;
-  step: string;
-  questionId?: number;
-  text: string;
-  input: string;
-  options?: { id: string; label: string }[];
-}
-
 interface StartBody {
   session_id: string;
   message: string;
   timestamp: string;
-  greeting: Prompt;
+  greeting: BotMessage;
   variants: Record<string, string>;
 }
 
@@ -61,7 +47,7 @@ interface AnswerBody {
   score_earned: number;
   lead_score: number;
   lead_type: string;
-  next_question: Prompt | null;
+  next_question: BotMessage | null;
 }
 
 interface BehaviorBody {
@@ -243,7 +229,7 @@ describe('REST API', () => {
         expect(r.body.message).toBe('Answer recorded');
         return r.body;
       };
-      const expectNext = (next: Prompt | null, want: Omit<Prompt, 'seq' | 'id' | 'text'>) => {
+      const expectNext = (next: BotMessage | null, want: Omit<BotMessage, 'seq' | 'id' | 'text'>) => {
         expect(next).not.toBeNull();
         expect(next).toEqual({
           ...want,

@@ -20,6 +20,9 @@ const until = async (check: () => boolean | Promise<boolean>, ms = 3000) => {
   }
 };
 
+/** The contract holds for any channels: these carry a number to count and order by. */
+type TestChannels = Record<string, { seq: number }>;
+
 /** Builds one node's bus and registry; the Redis kind shares a prefix between nodes of one test. */
 interface Kind {
   name: string;
@@ -27,7 +30,7 @@ interface Kind {
     nodeId: string,
     prefix: string,
     retainMs?: number,
-  ): { bus: EventBus; registry: SessionRegistry; close(): Promise<void> };
+  ): { bus: EventBus<TestChannels>; registry: SessionRegistry; close(): Promise<void> };
 }
 
 const clients: Redis[] = [];
@@ -38,7 +41,7 @@ const kinds: Kind[] = [
   {
     name: 'local',
     node: (nodeId, _prefix, retainMs) => {
-      const bus = new LocalEventBus(nodeId);
+      const bus = new LocalEventBus<TestChannels>(nodeId);
       const registry = new LocalSessionRegistry(nodeId, retainMs);
       return { bus, registry, close: () => closeAll(bus, registry) };
     },
@@ -48,7 +51,7 @@ const kinds: Kind[] = [
     node: (nodeId, prefix, retainMs) => {
       const client = redisClient();
       clients.push(client);
-      const bus = new RedisEventBus(nodeId, client, prefix, logger);
+      const bus = new RedisEventBus<TestChannels>(nodeId, client, prefix, logger);
       const registry = new RedisSessionRegistry(nodeId, client, prefix, logger, {
         heartbeatMs: 100,
         nodeTtlMs: 400,
@@ -71,7 +74,7 @@ describe.each(kinds)('$name bus and registry (one contract)', (kind) => {
     const off = node.bus.subscribe('session-events', (p) => got.push(p));
     node.bus.subscribe('session-events', (p) => got.push(p));
     node.bus.subscribe('elsewhere', (p) => other.push(p));
-    await (node.bus as RedisEventBus).ready?.();
+    await (node.bus as RedisEventBus<TestChannels>).ready?.();
     await node.bus.publish('session-events', { seq: 1 });
     await new Promise((r) => setTimeout(r, 100));
     expect(got).toEqual([{ seq: 1 }, { seq: 1 }]);
@@ -87,7 +90,7 @@ describe.each(kinds)('$name bus and registry (one contract)', (kind) => {
   it('keeps messages of one channel in publish order', async () => {
     const node = kind.node('n1', randomPrefix());
     const got: number[] = [];
-    node.bus.subscribe('c', (p) => got.push((p as { seq: number }).seq));
+    node.bus.subscribe('c', (p) => got.push(p.seq));
     for (let seq = 1; seq <= 50; seq++) await node.bus.publish('c', { seq });
     expect(got).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     await node.close();
@@ -226,7 +229,7 @@ describe('across nodes (redis)', () => {
     a.bus.subscribe('c', (p) => onA.push(p));
     b.bus.subscribe('c', (p, from) => onB.push([p, from]));
     stranger.bus.subscribe('c', (p) => onStranger.push(p));
-    await Promise.all([a, b, stranger].map((n) => (n.bus as RedisEventBus).ready()));
+    await Promise.all([a, b, stranger].map((n) => (n.bus as RedisEventBus<TestChannels>).ready()));
     await a.bus.publish('c', { seq: 7 });
     await until(() => onB.length === 1);
     await new Promise((r) => setTimeout(r, 100));

@@ -1,8 +1,10 @@
 import { io } from 'socket.io-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CommitQueue } from '../../src/conversation/commit-queue.js';
+import type { SessionHello } from '../../src/protocol/index.js';
 import { startTestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import type { ChatSocket } from '../support/sockets.js';
 
 describe('graceful shutdown', () => {
   let db: TestDatabase | undefined;
@@ -28,8 +30,8 @@ describe('graceful shutdown', () => {
       },
     });
     const t = await startTestApp({}, { wrapCommits }, db);
-    const client = io(`${t.app.url}/chat`, { transports: ['websocket'], reconnection: false });
-    const session = await new Promise<{ sessionId: string }>((resolve) => client.once('session', resolve));
+    const client: ChatSocket = io(`${t.app.url}/chat`, { transports: ['websocket'], reconnection: false });
+    const session = await new Promise<SessionHello>((resolve) => client.once('session', resolve));
     const disconnected = new Promise<string>((resolve) => client.once('disconnect', resolve));
 
     holding = true;

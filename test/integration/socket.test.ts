@@ -1,57 +1,34 @@
-import { io, type Socket } from 'socket.io-client';
+import { io } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type {
+  BotMessage,
+  ErrorAck,
+  HandshakeRefusal,
+  SessionHello,
+  VisitorAck,
+  VisitorAction,
+  VisitorOutcome,
+} from '../../src/protocol/index.js';
 import { METRICS_TOKEN, scrapeMetrics, startTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { TestClock } from '../support/engine.js';
+import type { StepPayload, VisitorEvent } from '../support/journey.js';
 import { Recorder } from '../support/recorder.js';
+import { type ChatSocket, unchecked } from '../support/sockets.js';
 
 const SECOND = 1000;
 /** How long any single wait may take before the test fails instead of hanging. */
 const WAIT_MS = 5000;
 
-interface BotMessage {
-  seq: number;
-  id: string;
-  step: string;
-  questionId?: number;
-  text: string;
-  input: string;
-  options?: { id: string; label: string }[];
-}
-
-interface Hello {
-  sessionId: string;
-  resumed: boolean;
-  state: string;
-  score: number;
-  classification: string;
-  variants: Record<string, string>;
-}
-
-interface Award {
-  behavior: string;
-  points: number;
-}
-interface OkAck {
-  ok: true;
-  score: number;
-  classification: string;
-  state: string;
-  awarded: Award[];
-  duplicate?: true;
-}
-interface ErrAck {
-  ok: false;
-  error: { code: string; message: string; details?: unknown };
-}
-type Ack = OkAck | ErrAck;
+/** A visitor event's acknowledgement that said ok. */
+type OkAck = Extract<VisitorAck, { ok: true }>;
 
 type Transport = 'websocket' | 'polling';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The expected `awarded` list of an ack. */
-const awards = (...pairs: [string, number][]): Award[] =>
+const awards = (...pairs: [string, number][]): VisitorOutcome['awarded'] =>
   pairs.map(([behavior, points]) => ({ behavior, points }));
 
 let nextId = 0;
@@ -59,16 +36,16 @@ const mid = () => `m-${++nextId}`;
 
 /** One socket.io client of the /chat namespace with everything it received. */
 class Chat extends Recorder {
-  readonly sessions: Hello[] = [];
+  readonly sessions: SessionHello[] = [];
   readonly messages: BotMessage[] = [];
-  connectError: (Error & { data?: { code: string; message: string } }) | undefined;
+  connectError: HandshakeRefusal | undefined;
   disconnectReason: string | undefined;
 
-  constructor(readonly socket: Socket) {
+  constructor(readonly socket: ChatSocket) {
     super();
-    socket.on('session', (hello: Hello) => this.record(() => this.sessions.push(hello)));
-    socket.on('bot:message', (m: BotMessage) => this.record(() => this.messages.push(m)));
-    socket.on('connect_error', (err: Error & { data?: { code: string; message: string } }) =>
+    socket.on('session', (hello) => this.record(() => this.sessions.push(hello)));
+    socket.on('bot:message', (m) => this.record(() => this.messages.push(m)));
+    socket.on('connect_error', (err: HandshakeRefusal) =>
       this.record(() => {
         this.connectError = err;
       }),
@@ -81,7 +58,7 @@ class Chat extends Recorder {
   }
 
   /** The 'session' event; fails fast if the connection was refused. */
-  hello(): Promise<Hello> {
+  hello(): Promise<SessionHello> {
     return this.until('the session event', () => {
       if (this.connectError) {
         throw new Error(
@@ -98,7 +75,7 @@ class Chat extends Recorder {
   }
 
   /** The connect_error of a refused connection; fails if the connection was accepted. */
-  refused(): Promise<Error & { data?: { code: string; message: string } }> {
+  refused(): Promise<HandshakeRefusal> {
     return this.until('connect_error', () => {
       if (this.sessions.length > 0) throw new Error('the connection was accepted');
       return this.connectError;
@@ -109,36 +86,37 @@ class Chat extends Recorder {
     return this.until('disconnect', () => this.disconnectReason);
   }
 
-  send(event: string, payload: unknown): Promise<Ack> {
-    return this.socket.timeout(WAIT_MS).emitWithAck(event, payload) as Promise<Ack>;
+  /** Sends any payload at all (the tests of bad input too): the server judges it. */
+  send(event: VisitorEvent, payload: unknown): Promise<VisitorAck> {
+    return unchecked(this.socket).timeout(WAIT_MS).emitWithAck(event, payload);
   }
 
   /** Sends with a fresh clientMessageId and expects success. */
-  async ok(event: string, payload: Record<string, unknown>): Promise<OkAck> {
+  async ok(event: VisitorEvent, payload: StepPayload): Promise<OkAck> {
     return expectOk(await this.send(event, { clientMessageId: mid(), ...payload }));
   }
 }
 
-function expectOk(ack: Ack): OkAck {
+function expectOk(ack: VisitorAck): OkAck {
   expect(ack.ok, `expected a successful ack, got ${JSON.stringify(ack)}`).toBe(true);
   return ack as OkAck;
 }
 
-function expectError(ack: Ack, code: string): ErrAck['error'] {
+function expectError(ack: VisitorAck, code: string): ErrorAck['error'] {
   expect(ack.ok, `expected error ${code}, got ${JSON.stringify(ack)}`).toBe(false);
-  const { error } = ack as ErrAck;
+  const { error } = ack as ErrorAck;
   expect(error.code, error.message).toBe(code);
   expect(typeof error.message).toBe('string');
   return error;
 }
 
-const clients = new Set<Socket>();
+const clients = new Set<ChatSocket>();
 
 function connect(
   url: string,
   options: { auth?: Record<string, unknown>; transports?: Transport[]; origin?: string } = {},
 ): Chat {
-  const socket = io(`${url}/chat`, {
+  const socket: ChatSocket = io(`${url}/chat`, {
     auth: options.auth ?? {},
     transports: options.transports ?? ['websocket'],
     reconnection: false,
@@ -180,7 +158,7 @@ async function leadCount(db: TestDatabase): Promise<number> {
 
 /** Greeting and all five questions, quickly; leaves the conversation at the contact step (score 70). */
 async function answerAll(chat: Chat, clock: TestClock): Promise<OkAck> {
-  const replies: Record<string, unknown>[] = [
+  const replies: StepPayload[] = [
     { optionIds: ['yes'] },
     { optionIds: ['other'] },
     { text: 'Pune' },
@@ -219,7 +197,7 @@ async function fullJourney(t: TestApp, clock: TestClock, transport: Transport): 
   expect(greeting).toMatchObject({ step: 'greeting', questionId: 1, input: 'choice' });
   expect(greeting.options?.map((o) => o.id)).toEqual(['yes', 'about', 'no']);
 
-  const say = (after: number, event: string, payload: Record<string, unknown>) => {
+  const say = (after: number, event: VisitorEvent, payload: StepPayload) => {
     clock.advance(after);
     return chat.ok(event, payload);
   };
@@ -581,7 +559,7 @@ describe('the /chat namespace', () => {
       const chat = connect(t.app.url);
       const { sessionId: id } = await chat.hello();
       const events = await eventCount(t.db, id);
-      const cases: [string, unknown, string][] = [
+      const cases: [VisitorEvent, unknown, string][] = [
         ['visitor:reply', { optionIds: ['yes'] }, 'clientMessageId'],
         ['visitor:reply', { clientMessageId: 'v-1', optionIds: 'yes' }, 'optionIds'],
         ['visitor:reply', { clientMessageId: 42, text: 'yes' }, 'clientMessageId'],
@@ -657,7 +635,7 @@ describe('the /chat namespace', () => {
       const { sessionId: id } = await chat.hello();
       await answerAll(chat, clock);
       const events = await eventCount(t.db, id);
-      const fields = (e: ErrAck['error']) =>
+      const fields = (e: ErrorAck['error']) =>
         (e.details as { fields: { field: string }[] }).fields.map((f) => f.field);
 
       let error = expectError(
@@ -745,7 +723,7 @@ describe('the /chat namespace', () => {
       expect(q2).toMatchObject({ questionId: 2 });
       expect(q2.seq).toBeGreaterThan(about.seq);
 
-      const click = async (action: string, targetId?: string) =>
+      const click = async (action: VisitorAction['action'], targetId?: string) =>
         (await chat.ok('visitor:action', { action, ...(targetId ? { targetId } : {}) })).awarded;
       expect(await click('clicked_product', 'billing')).toEqual(awards(['clicked_product', 5]));
       expect(await click('clicked_product', 'billing')).toEqual([]);
@@ -1009,7 +987,7 @@ describe('servers with their own settings', () => {
         ),
       );
       const ok = acks.filter((a): a is OkAck => a.ok);
-      const limited = acks.filter((a): a is ErrAck => !a.ok);
+      const limited = acks.filter((a): a is ErrorAck => !a.ok);
       expect(ok.length + limited.length).toBe(10);
       expect(ok.length).toBeGreaterThanOrEqual(3);
       expect(ok.length).toBeLessThanOrEqual(4);

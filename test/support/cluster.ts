@@ -1,9 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { io, type Socket } from 'socket.io-client';
+import { io } from 'socket.io-client';
 import { AgentTokens } from '../../src/agents/tokens.js';
+import type { AgentsAuth, ChatAuth } from '../../src/protocol/index.js';
 import { requireProgram } from './requirements.js';
+import type { AgentsSocket, ChatSocket } from './sockets.js';
 
 export const CLUSTER_SECRET = 'cluster-test-secret-0123456789abcdef';
 
@@ -133,11 +135,25 @@ export async function agentToken(ttl: string | number = '1h'): Promise<string> {
 /** A socket that never reconnects by itself unless asked, closed by the caller. */
 export function connectSocket(
   url: string,
-  namespace: string,
-  auth: Record<string, unknown> = {},
+  namespace: '/chat',
+  auth?: ChatAuth,
+  reconnection?: boolean,
+  transports?: Transports,
+): ChatSocket;
+export function connectSocket(
+  url: string,
+  namespace: '/agents',
+  auth?: AgentsAuth,
+  reconnection?: boolean,
+  transports?: Transports,
+): AgentsSocket;
+export function connectSocket(
+  url: string,
+  namespace: '/chat' | '/agents',
+  auth: ChatAuth | AgentsAuth = {},
   reconnection = false,
   transports: Transports = ['websocket'],
-): Socket {
+): ChatSocket | AgentsSocket {
   return io(`${url}${namespace}`, { auth, transports, reconnection, forceNew: true });
 }
 

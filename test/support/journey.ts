@@ -1,7 +1,20 @@
+import type { ChatClientToServerEvents, PayloadOf } from '../../src/protocol/index.js';
+
 /** The visitor journey the tests and benchmarks run (no test framework here: benchmarks use it too). */
 
+/** The visitor events that are acknowledged. */
+export type VisitorEvent = 'visitor:reply' | 'visitor:contact' | 'visitor:action';
+
+/** A visitor event's payload, before the sender adds the clientMessageId. */
+export type StepPayload = {
+  [E in VisitorEvent]: Omit<PayloadOf<ChatClientToServerEvents, E>, 'clientMessageId'>;
+}[VisitorEvent];
+
+/** One step of a visitor: an acknowledged event and its payload. */
+export type VisitorStep = [event: VisitorEvent, payload: StepPayload];
+
 /** The whole journey: greeting, five answers, contact, demo, CTA (115 points, completed). */
-export const JOURNEY: [string, Record<string, unknown>][] = [
+export const JOURNEY: VisitorStep[] = [
   ['visitor:reply', { optionIds: ['yes'] }],
   ['visitor:reply', { optionIds: ['kirana_retail'] }],
   ['visitor:reply', { text: 'Indore, Madhya Pradesh' }],

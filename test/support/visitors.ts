@@ -1,7 +1,9 @@
-import type { Socket } from 'socket.io-client';
 import { expect } from 'vitest';
+import type { SessionHello, VisitorAck } from '../../src/protocol/index.js';
 import { connectSocket, type Transports } from './cluster.js';
 import type { TestDatabase } from './database.js';
+import type { StepPayload, VisitorEvent } from './journey.js';
+import { type ChatSocket, unchecked } from './sockets.js';
 
 /**
  * Visitors for fault tests: each keeps a log of what it sent and what came back, can lose its node
@@ -9,38 +11,33 @@ import type { TestDatabase } from './database.js';
  * clientMessageId. And the checks every fault test runs on the database afterwards.
  */
 
-export interface Ack {
-  ok: boolean;
-  score?: number;
-  state?: string;
-  duplicate?: boolean;
-  error?: { code: string; message?: string };
-}
-
 export { JOURNEY, JOURNEY_SCORE } from './journey.js';
 
 /** One emit and what became of it. */
 export interface Sent {
   sessionId: string;
-  event: string;
-  payload: Record<string, unknown>;
+  event: VisitorEvent;
+  payload: StepPayload;
   clientMessageId: string;
   /** ms since the epoch, when it was emitted. */
   at: number;
   /** The node's URL it went to. */
   url: string;
   /** The acknowledgement, or why there was none. */
-  ack?: Ack;
+  ack?: VisitorAck;
   lost?: string;
   /** ms since the epoch, when the ack came back or the emit was given up. */
   doneAt?: number;
 }
 
+/** An emit that was acknowledged ok. */
+export type Acked = Sent & { ack: Extract<VisitorAck, { ok: true }> };
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Visitor {
   sessionId: string | undefined;
-  socket: Socket | undefined;
+  socket: ChatSocket | undefined;
   url = '';
   readonly sent: Sent[] = [];
   /** Why each connection ended, in order. */
@@ -57,30 +54,28 @@ export class Visitor {
   }
 
   /** Connects to `url`, resuming the session if it has one. Rejects on connect_error or a timeout. */
-  async connect(url: string): Promise<{ sessionId: string; resumed: boolean; state: string; score: number }> {
+  async connect(url: string): Promise<SessionHello> {
     this.socket?.close();
     const auth = this.sessionId ? { sessionId: this.sessionId } : {};
     const socket = connectSocket(url, '/chat', auth, false, this.transports);
     this.socket = socket;
     this.url = url;
     socket.on('disconnect', (reason) => this.disconnects.push(reason));
-    const hello = await new Promise<{ sessionId: string; resumed: boolean; state: string; score: number }>(
-      (resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${this.name}: no session from ${url}`)), 15_000);
-        socket.once('session', (h) => {
-          clearTimeout(timer);
-          resolve(h);
-        });
-        socket.once('connect_error', (err) => {
-          clearTimeout(timer);
-          reject(err);
-        });
-        socket.once('disconnect', (reason) => {
-          clearTimeout(timer);
-          reject(new Error(`${this.name}: disconnected before the session (${reason})`));
-        });
-      },
-    );
+    const hello = await new Promise<SessionHello>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.name}: no session from ${url}`)), 15_000);
+      socket.once('session', (h) => {
+        clearTimeout(timer);
+        resolve(h);
+      });
+      socket.once('connect_error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      socket.once('disconnect', (reason) => {
+        clearTimeout(timer);
+        reject(new Error(`${this.name}: disconnected before the session (${reason})`));
+      });
+    });
     this.sessionId = hello.sessionId;
     return hello;
   }
@@ -92,7 +87,7 @@ export class Visitor {
   }
 
   /** Emits once and waits for the ack; a disconnect or timeout is recorded as `lost` and rethrown. */
-  async emit(event: string, payload: Record<string, unknown>, clientMessageId: string): Promise<Ack> {
+  async emit(event: VisitorEvent, payload: StepPayload, clientMessageId: string): Promise<VisitorAck> {
     const socket = this.socket;
     if (!socket?.connected) throw new Error(`${this.name}: not connected`);
     const record: Sent = {
@@ -105,9 +100,13 @@ export class Visitor {
     };
     this.sent.push(record);
     try {
-      record.ack = (await socket.timeout(20_000).emitWithAck(event, { clientMessageId, ...payload })) as Ack;
+      // Any step with any payload, as the journeys give them: the server is what judges them.
+      const ack: VisitorAck = await unchecked(socket)
+        .timeout(20_000)
+        .emitWithAck(event, { clientMessageId, ...payload });
+      record.ack = ack;
       record.doneAt = Date.now();
-      return record.ack;
+      return ack;
     } catch (err) {
       record.lost = (err as Error).message;
       record.doneAt = Date.now();
@@ -121,12 +120,12 @@ export class Visitor {
    * clientMessageId again. Gives up after `deadlineMs`.
    */
   async deliver(
-    event: string,
-    payload: Record<string, unknown>,
+    event: VisitorEvent,
+    payload: StepPayload,
     target: () => string,
     deadlineMs = 45_000,
     retryMs = 100,
-  ): Promise<Ack> {
+  ): Promise<VisitorAck> {
     const id = this.newId();
     const end = Date.now() + deadlineMs;
     for (;;) {
@@ -147,8 +146,8 @@ export class Visitor {
   }
 
   /** Every acknowledgement that said ok, with its clientMessageId. */
-  acked(): Sent[] {
-    return this.sent.filter((s) => s.ack?.ok);
+  acked(): Acked[] {
+    return this.sent.filter((s): s is Acked => s.ack?.ok === true);
   }
 }
 
@@ -216,7 +215,7 @@ export async function expectAckedStored(
     const row = stored.get(`${s.sessionId} ${s.clientMessageId}`);
     expect(row, `acknowledged ${s.clientMessageId} of ${s.sessionId} is stored`).toBeDefined();
     expect(row!.n).toBe(1);
-    expect(row!.score, `stored result of ${s.clientMessageId}`).toBe(s.ack!.score);
+    expect(row!.score, `stored result of ${s.clientMessageId}`).toBe(s.ack.score);
   }
   return acked.length;
 }

@@ -1,0 +1,50 @@
+import { VISITOR_PRESENCE, VISITOR_TYPING } from '../conversation/events.js';
+import type { Logger } from '../logger.js';
+import type { EventBus } from '../scaling/bus.js';
+import type { SessionRegistry } from '../scaling/registry.js';
+
+/** What the `/chat` transport tells presence of one visitor connection. */
+export interface VisitorConnection {
+  /** The visitor sent an event: the session's last activity moves on. */
+  active(): void;
+  /** The visitor is typing: the agents watching the session are told. */
+  typing(): void;
+  /** The connection closed. */
+  closed(): void;
+}
+
+/**
+ * Which visitors are connected, for the agents on every node: each `/chat` connection is counted in
+ * the session registry (the board reads it) and announced on the bus, as is typing.
+ */
+export class VisitorPresence {
+  constructor(
+    private readonly registry: SessionRegistry,
+    private readonly bus: EventBus,
+    private readonly logger: Logger,
+  ) {}
+
+  /** A connection of the session opened; the returned handle is told what happens on it. */
+  opened(sessionId: string): VisitorConnection {
+    const registered = this.registry
+      .connected(sessionId, Date.now())
+      .then(() => this.announce(VISITOR_PRESENCE, sessionId))
+      .catch((err: unknown) => {
+        this.logger.warn({ sessionId, err }, 'could not register the connection');
+      });
+    return {
+      active: () => void this.registry.touch(sessionId, Date.now()).catch(() => {}),
+      typing: () => this.announce(VISITOR_TYPING, sessionId),
+      // After the registration: a connection that closes at once is never counted as still open.
+      closed: () =>
+        void registered
+          .then(() => this.registry.disconnected(sessionId, Date.now()))
+          .then(() => this.announce(VISITOR_PRESENCE, sessionId))
+          .catch(() => {}),
+    };
+  }
+
+  private announce(channel: typeof VISITOR_PRESENCE | typeof VISITOR_TYPING, sessionId: string): void {
+    void this.bus.publish(channel, { sessionId }).catch(() => {});
+  }
+}

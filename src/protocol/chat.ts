@@ -1,0 +1,105 @@
+import type { z } from 'zod';
+import type { Step } from '../../machines/types.js';
+import type { Award, PromptMessage } from '../conversation/transition.js';
+import type { Classification } from '../scoring/classification.js';
+import type { Schemas } from '../transport/schemas.js';
+import type { Ack } from './acks.js';
+
+/**
+ * The `/chat` namespace on the wire: what a visitor's client (the widget, or any socket.io client)
+ * and the server send each other. Payloads a client sends are the inputs of the schemas in
+ * src/transport/schemas.ts, which the server parses every one of them with.
+ */
+
+/** The handshake's `auth`: without a known `sessionId` a new session starts. */
+export type ChatAuth = z.input<Schemas['chatAuth']>;
+
+/** An answer to whatever the bot asked, by option ids or by text (an option's label matches too). */
+export type VisitorReply = z.input<Schemas['visitorReply']>;
+/** The contact step: name, e-mail, phone, or `skip`. */
+export type VisitorContact = z.input<Schemas['visitorContact']>;
+/** A click on a product, the demo, the pricing or a CTA. */
+export type VisitorAction = z.input<Schemas['visitorAction']>;
+/** The visitor is typing (`{}`). */
+export type VisitorTyping = z.input<Schemas['visitorTyping']>;
+
+/** Sent once after connecting: the session started or resumed, as it stands. */
+export interface SessionHello {
+  sessionId: string;
+  resumed: boolean;
+  state: Step;
+  score: number;
+  classification: Classification;
+  /** The experiment variants the session was assigned (test name → variant). */
+  variants: Record<string, string>;
+}
+
+/** A bot message: `seq` is its place in the session's event log. */
+export type BotMessage = PromptMessage;
+
+/** What a visitor event did to the session. */
+export interface VisitorOutcome {
+  score: number;
+  classification: Classification;
+  state: Step;
+  awarded: Award[];
+  /** The same `clientMessageId` was taken before: this is its first result again. */
+  duplicate?: true;
+}
+
+/** The acknowledgement of every visitor event. */
+export type VisitorAck = Ack<VisitorOutcome>;
+
+/**
+ * What a refusal may carry in `error.details` besides its own fields: the prompt the session waits on
+ * now, when the client may be showing an older one (another tab, node or door moved it on).
+ */
+export interface RefusalDetails {
+  prompt?: BotMessage;
+}
+
+/** An agent took the session over (`agent:joined`) or released it (`agent:left`). */
+export interface AgentNotice {
+  name: string;
+  at: string;
+}
+
+/** An agent's message to the visitor; `seq` is its place in the session's event log. */
+export interface AgentChatMessage {
+  seq: number;
+  name: string;
+  text: string;
+  at: string;
+}
+
+/** Client → server on `/chat`. */
+export interface ChatClientToServerEvents {
+  'visitor:reply': (payload: VisitorReply, ack: (response: VisitorAck) => void) => void;
+  'visitor:contact': (payload: VisitorContact, ack: (response: VisitorAck) => void) => void;
+  'visitor:action': (payload: VisitorAction, ack: (response: VisitorAck) => void) => void;
+  /** Not acknowledged: dropped when over the socket's budget or malformed. */
+  'visitor:typing': (payload: VisitorTyping) => void;
+}
+
+/** Server → client on `/chat`: to every connection of the session, whichever door or node caused it. */
+export interface ChatServerToClientEvents {
+  /** Once, right after connecting. */
+  session: (hello: SessionHello) => void;
+  'bot:message': (message: BotMessage) => void;
+  'agent:joined': (notice: AgentNotice) => void;
+  'agent:left': (notice: AgentNotice) => void;
+  'agent:message': (message: AgentChatMessage) => void;
+}
+
+/** What a connection is greeted with: `session`, then the bot messages the session waits on. */
+export interface Opening {
+  hello: SessionHello;
+  messages: BotMessage[];
+}
+
+/** What the server keeps on a `/chat` socket. */
+export interface ChatSocketData {
+  sessionId: string;
+  /** From the handshake until the connection greets the visitor with it; then dropped. */
+  opening?: Opening;
+}
