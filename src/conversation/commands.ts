@@ -1,5 +1,6 @@
 import type { ConversationEvent, Step, VisitorAction } from '../../machines/types.js';
 import { AppError } from '../errors.js';
+import type { Touch } from '../leads/attribution.js';
 import { resolveAnswer, resolveOptions } from '../workflow/answers.js';
 import type { Workflow } from '../workflow/schema.js';
 import { ctaOptionsFor, presentationOf } from '../workflow/variants.js';
@@ -40,7 +41,9 @@ export type VisitorCommand =
       page?: string;
       lastAction?: string;
       metadata?: Record<string, unknown>;
-    };
+    }
+  /** A returning visitor arrived again with new attribution: it becomes the lead's last touch. */
+  | { kind: 'touch'; touch: Touch };
 
 /** The lead fields a command sets besides what the machine decides. */
 export type ProfilePatch = Partial<{
@@ -52,6 +55,8 @@ export type ProfilePatch = Partial<{
   staffSize: string;
   monthlySales: string;
   featuresInterested: string[];
+  lastTouch: Touch;
+  lastTouchAt: Date;
 }>;
 
 export interface Interpreted {
@@ -61,9 +66,9 @@ export interface Interpreted {
   note?: Record<string, unknown>;
 }
 
-/** Whether an ended conversation still takes the command: profile updates, and an exit (recorded). */
+/** Whether an ended conversation still takes the command: profile updates, a new touch, an exit (recorded). */
 export function takesClosed(command: VisitorCommand): boolean {
-  return command.kind === 'profile' || command.kind === 'exit';
+  return command.kind === 'profile' || command.kind === 'exit' || command.kind === 'touch';
 }
 
 /** The question the bot waits on at `step` (the greeting, the one asked, the contact form), or null. */
@@ -118,6 +123,9 @@ export function interpret(
         patch: {},
         note: { exit: { step, questionId: pendingQuestion(workflow, step, where.question) } },
       };
+    case 'touch':
+      // Only stored: where a visitor came from changes no score and moves no conversation.
+      return { events: [], patch: { lastTouch: command.touch, lastTouchAt: new Date(at) } };
     case 'action': {
       if (command.action === 'clicked_demo' || command.action === 'clicked_pricing') {
         if (command.targetId !== undefined) {

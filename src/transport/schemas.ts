@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AUTH_KEYS, TOUCH_FIELDS, TOUCH_LIMITS, type TouchField } from '../leads/attribution.js';
 import { classifications } from '../scoring/classification.js';
 import { isStorableText, unstorableTextAt, unstorableTextMessage } from '../text.js';
 
@@ -119,13 +120,23 @@ export function createSchemas(limits: { answerLength: number }) {
     targetId: optionId.optional(),
   });
 
+  /** The attribution fields under the door's names: text, bounded (URLs 2000 characters, the rest 200). */
+  const touchFields = <const N extends Readonly<Record<TouchField, string>>>(names: N) =>
+    Object.fromEntries(TOUCH_FIELDS.map((f) => [names[f], shortText(TOUCH_LIMITS[f]).optional()])) as {
+      [F in TouchField as N[F]]: z.ZodOptional<ReturnType<typeof shortText>>;
+    };
+
   const chatAuth = z.strictObject({
     sessionId: text().max(100).optional(),
-    utmSource: shortText(200).optional(),
+    ...touchFields(AUTH_KEYS),
     locale: shortText(35).optional(),
   });
 
-  const sessionStartBody = z.strictObject({ utm_source: shortText(200).optional() }).nullish();
+  const sessionStartBody = z
+    .strictObject(
+      touchFields(Object.fromEntries(TOUCH_FIELDS.map((f) => [f, f])) as { [F in TouchField]: F }),
+    )
+    .nullish();
 
   const answerBody = z.strictObject({
     session_id: sessionId,

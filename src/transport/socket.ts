@@ -5,6 +5,7 @@ import type { VisitorPresence } from '../agents/presence.js';
 import type { VisitorCommand } from '../conversation/commands.js';
 import type { ConversationEngine } from '../conversation/engine.js';
 import { AppError, toAck, toWireError } from '../errors.js';
+import { AUTH_KEYS, isNewTouch, touchFrom } from '../leads/attribution.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { InterServerEvents } from '../protocol/acks.js';
@@ -203,6 +204,9 @@ async function openSession(
   if (auth.sessionId && schemas.sessionId.safeParse(auth.sessionId).success) {
     try {
       const view = await engine.view(auth.sessionId);
+      // A returning visitor's new arrival (new campaign, referrer or page) is the lead's last touch.
+      const touch = touchFrom(auth, AUTH_KEYS);
+      if (isNewTouch(view.lead, touch)) await engine.handle(view.sessionId, { kind: 'touch', touch });
       return {
         sessionId: view.sessionId,
         hello: {
@@ -220,8 +224,9 @@ async function openSession(
     }
   }
   await beforeStart();
+  const attribution = touchFrom(auth, AUTH_KEYS);
   const started = await engine.startSession({
-    ...(auth.utmSource ? { utmSource: auth.utmSource } : {}),
+    ...(attribution ? { attribution } : {}),
     ...(auth.locale ? { locale: auth.locale } : {}),
   });
   return {
