@@ -10,17 +10,14 @@ function clip(value: string | null | undefined, max: number): string | undefined
   return v ? v : undefined;
 }
 
-/** What this page says about where the visitor came from. */
-function pageTouch(script: HTMLScriptElement | null): Touch {
+/** What this page's address and referrer say about where the visitor came from. */
+function pageTouch(): Touch {
   const params = new URLSearchParams(location.search);
   const touch: Touch = {};
   for (const f of URL_FIELDS) {
     const v = clip(params.get(f), TOUCH_LIMITS[f]);
     if (v) touch[f] = v;
   }
-  // The embedding page may name the source itself (`data-utm-source`).
-  const named = clip(script?.dataset.utmSource, TOUCH_LIMITS.utm_source);
-  if (named) touch.utm_source = named;
   const referrer = clip(document.referrer, TOUCH_LIMITS.referrer);
   if (referrer) touch.referrer = referrer;
   const landing = clip(location.href, TOUCH_LIMITS.landing_page);
@@ -45,7 +42,7 @@ function startsVisit(touch: Touch): boolean {
  * tab in sessionStorage); a page with campaign parameters or from another site starts a new one.
  */
 export function visitAttribution(script: HTMLScriptElement | null): Record<string, string> {
-  const here = pageTouch(script);
+  const here = pageTouch();
   let touch = here;
   try {
     const stored = sessionStorage.getItem(VISIT_KEY);
@@ -55,6 +52,9 @@ export function visitAttribution(script: HTMLScriptElement | null): Record<strin
   } catch {
     // Storage may be blocked; the page's own touch is sent.
   }
+  // The embedding page may name a source (`data-utm-source`) for visits whose address names none.
+  const named = clip(script?.dataset.utmSource, TOUCH_LIMITS.utm_source);
+  if (named && touch.utm_source === undefined) touch = { ...touch, utm_source: named };
   const auth: Record<string, string> = {};
   for (const f of TOUCH_FIELDS) {
     const v = touch[f];
