@@ -305,6 +305,36 @@ describe('attribution', () => {
     });
   });
 
+  it('erasing a lead drops its touches (URLs may carry personal data) and keeps source, medium and campaign', async () => {
+    const { engine } = t.app;
+    const s = await engine.startSession({
+      attribution: { ...CLICK, landing_page: 'https://shop.example/?email=asha@example.com' },
+    });
+    await handshake(t.app.url, {
+      sessionId: s.sessionId,
+      utmSource: 'newsletter',
+      referrer: 'https://mail.example/asha',
+    });
+    await engine.erase(s.sessionId, 'admin');
+    const [row] = (await t.db.query(
+      `select utm_source, utm_medium, utm_campaign, first_touch, last_touch, last_touch_at from leads where id = $1`,
+      [s.sessionId],
+    )) as Json[];
+    expect(row).toEqual({
+      utm_source: 'google',
+      utm_medium: 'cpc',
+      utm_campaign: 'spring_sale',
+      first_touch: null,
+      last_touch: null,
+      last_touch_at: null,
+    });
+    const logged = (await t.db.query(
+      `select count(*)::int as n from session_events where lead_id = $1 and data::text like '%asha%'`,
+      [s.sessionId],
+    )) as { n: number }[];
+    expect(logged[0]!.n).toBe(0);
+  });
+
   it('refuses over-long values with 422 naming the field, at both doors', async () => {
     const long = await call('POST', '/api/session/start', { utm_campaign: 'x'.repeat(201) });
     expect(long.status).toBe(422);
