@@ -4,8 +4,9 @@ import type { z } from 'zod';
 import type { VisitorPresence } from '../agents/presence.js';
 import type { VisitorCommand } from '../conversation/commands.js';
 import type { ConversationEngine } from '../conversation/engine.js';
+import { resumeVisit } from '../conversation/returning.js';
 import { AppError, toAck, toWireError } from '../errors.js';
-import { AUTH_KEYS, isNewTouch, touchFrom } from '../leads/attribution.js';
+import { AUTH_KEYS, touchFrom } from '../leads/attribution.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { InterServerEvents } from '../protocol/acks.js';
@@ -203,10 +204,7 @@ async function openSession(
 ): Promise<{ sessionId: string } & Opening> {
   if (auth.sessionId && schemas.sessionId.safeParse(auth.sessionId).success) {
     try {
-      const view = await engine.view(auth.sessionId);
-      // A returning visitor's new arrival (new campaign, referrer or page) is the lead's last touch.
-      const touch = touchFrom(auth, AUTH_KEYS);
-      if (isNewTouch(view.lead, touch)) await engine.handle(view.sessionId, { kind: 'touch', touch });
+      const view = await resumeVisit(engine, auth.sessionId, touchFrom(auth, AUTH_KEYS));
       return {
         sessionId: view.sessionId,
         hello: {

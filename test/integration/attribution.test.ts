@@ -217,6 +217,17 @@ describe('attribution', () => {
     expect(row).toEqual({ utm_source: 'google', utm_medium: 'cpc' });
   });
 
+  it('an ended conversation still takes a returning visitor’s last touch', async () => {
+    const { engine } = t.app;
+    const s = await engine.startSession({ attribution: { utm_source: 'google' } });
+    await engine.handle(s.sessionId, { kind: 'reply', optionIds: ['no'] });
+    const resumed = await handshake(t.app.url, { sessionId: s.sessionId, utmSource: 'retargeting' });
+    expect(resumed).toMatchObject({ resumed: true, state: 'declined' });
+    const { attribution } = (await call('GET', `/api/lead/summary/${s.sessionId}`)).body;
+    expect(attribution.first.utm_source).toBe('google');
+    expect(attribution.last.utm_source).toBe('retargeting');
+  });
+
   it('filters the lead list by first-touch medium and campaign, and exports the touches as CSV and NDJSON', async () => {
     const { engine } = t.app;
     const campaign = `filter_${Date.now()}`;
