@@ -1,6 +1,8 @@
 import type { ConversationEvent, Step, VisitorAction } from '../../machines/types.js';
 import { AppError } from '../errors.js';
+import type { PageFact } from '../scoring/ledger.js';
 import { resolveAnswer, resolveOptions } from '../workflow/answers.js';
+import { pageRulesFor } from '../workflow/pages.js';
 import type { Workflow } from '../workflow/schema.js';
 import { ctaOptionsFor, presentationOf } from '../workflow/variants.js';
 import { type Contact, normalizeContact } from './contact.js';
@@ -32,6 +34,10 @@ export type VisitorCommand =
     }
   /** Pass over an optional question (by default the one the bot waits on); `reason` is only stored. */
   | { kind: 'skip'; questionId?: number; reason?: string }
+  /** The visitor views a page (the widget on load and on every navigation, or /api/tracking/page-entry). */
+  | { kind: 'page'; url: string; title?: string; pageType?: string; metadata?: Record<string, unknown> }
+  /** The visitor leaves the page viewed at `entrySeq` (its time on page is measured from the two events). */
+  | { kind: 'page_exit'; entrySeq: number }
   /** The visitor leaves; what the client says about it is stored with the event for drop-off analytics. */
   | {
       kind: 'exit';
@@ -52,6 +58,7 @@ export type ProfilePatch = Partial<{
   staffSize: string;
   monthlySales: string;
   featuresInterested: string[];
+  currentPage: string;
 }>;
 
 export interface Interpreted {
@@ -59,11 +66,13 @@ export interface Interpreted {
   patch: ProfilePatch;
   /** What the log records about the input beside the command itself. */
   note?: Record<string, unknown>;
+  /** Scored facts that are no machine event (a page view that meets a page rule). */
+  facts?: PageFact[];
 }
 
-/** Whether an ended conversation still takes the command: profile updates, and an exit (recorded). */
+/** Whether an ended conversation still takes the command: profile updates, page views and exits (recorded). */
 export function takesClosed(command: VisitorCommand): boolean {
-  return command.kind === 'profile' || command.kind === 'exit';
+  return ['profile', 'exit', 'page', 'page_exit'].includes(command.kind);
 }
 
 /** The question the bot waits on at `step` (the greeting, the one asked, the contact form), or null. */
@@ -118,6 +127,20 @@ export function interpret(
         patch: {},
         note: { exit: { step, questionId: pendingQuestion(workflow, step, where.question) } },
       };
+    case 'page': {
+      // Not a behaviour of the conversation: only a page rule of the workflow makes it worth points.
+      const facts = pageRulesFor(workflow, command.url).map(
+        (rule): PageFact => ({
+          behavior: 'page_rule',
+          rule: rule.behavior,
+          points: rule.points,
+          url: command.url,
+        }),
+      );
+      return { events: [], patch: { currentPage: command.url }, ...(facts.length > 0 ? { facts } : {}) };
+    }
+    case 'page_exit':
+      return { events: [], patch: {} };
     case 'action': {
       if (command.action === 'clicked_demo' || command.action === 'clicked_pricing') {
         if (command.targetId !== undefined) {

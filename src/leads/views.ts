@@ -164,6 +164,8 @@ export interface BoardRow {
   lastActivityAt: string;
   connected: boolean;
   takenOverBy: string | null;
+  /** The page the visitor reported last (their widget's page views), as reported; absent before any. */
+  currentPage?: string;
 }
 
 export function boardRow(lead: LeadRow, connected: boolean): BoardRow {
@@ -179,5 +181,6 @@ export function boardRow(lead: LeadRow, connected: boolean): BoardRow {
     lastActivityAt: lead.lastActivityAt.toISOString(),
     connected,
     takenOverBy: lead.takenOverBy ?? null,
+    ...(lead.currentPage ? { currentPage: lead.currentPage } : {}),
   };
 }
