@@ -8,12 +8,14 @@ import type {
   VisitorContact,
   VisitorReply,
 } from '../protocol/index.js';
+import { watchPages } from './page-views.js';
 
 /**
  * The embeddable chat widget: `<script src="https://bot.example/widget.js" data-server="https://bot.example"
  * data-utm-source="google"></script>`. A bubble opens the chat; bot questions come with option buttons,
  * a contact form and CTA buttons; agents' messages show too. The session is remembered across reloads and
- * the socket reconnects by itself. Everything from the server is put on the page as text, never as HTML.
+ * the socket reconnects by itself. The page the visitor is on, and every navigation of a single-page app,
+ * is reported (`visitor:page`): agents see where the visitor is. Everything from the server is put on the page as text, never as HTML.
  */
 
 const script = document.currentScript as HTMLScriptElement | null;
@@ -176,8 +178,14 @@ function render(m: BotMessage) {
   }
 }
 
+// Not acknowledged by anyone waiting: a page view that is refused (over the budget) is simply lost.
+const pages = watchPages((page) =>
+  socket.emit('visitor:page', { clientMessageId: messageId(), ...page }, () => {}),
+);
 socket.on('session', (s) => {
   localStorage.setItem(STORAGE_KEY, s.sessionId);
+  // A new or resumed session hears where the visitor is now (a reload, or navigations while away).
+  pages.again();
 });
 function show(m: BotMessage) {
   if (!seen.has(m.id)) {
