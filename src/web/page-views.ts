@@ -5,13 +5,13 @@
  * app had a turn to set the new title.
  */
 export function watchPages(report: (page: { url: string; title?: string }) => void): {
-  /** Reports the page as it is now, even if it was reported before (a new or resumed connection). */
-  again(): void;
+  /** Reports the page as it is now, unless it was the last one reported. */
+  check(): void;
 } {
   let last: string | null = null;
-  const check = (force = false) => {
+  const check = () => {
     const url = location.href.slice(0, 2000);
-    if (url === last && !force) return;
+    if (url === last) return;
     last = url;
     const title = document.title.slice(0, 300);
     report(title ? { url, title } : { url });
@@ -28,5 +28,5 @@ export function watchPages(report: (page: { url: string; title?: string }) => vo
   }
   addEventListener('popstate', soon);
   addEventListener('hashchange', soon);
-  return { again: () => check(true) };
+  return { check };
 }

@@ -15,7 +15,8 @@ import { watchPages } from './page-views.js';
  * data-utm-source="google"></script>`. A bubble opens the chat; bot questions come with option buttons,
  * a contact form and CTA buttons; agents' messages show too. The session is remembered across reloads and
  * the socket reconnects by itself. The page the visitor is on, and every navigation of a single-page app,
- * is reported (`visitor:page`): agents see where the visitor is. Everything from the server is put on the page as text, never as HTML.
+ * is reported (`visitor:page`): agents see where the visitor is. Everything from the server is put on the
+ * page as text, never as HTML.
  */
 
 const script = document.currentScript as HTMLScriptElement | null;
@@ -184,8 +185,9 @@ const pages = watchPages((page) =>
 );
 socket.on('session', (s) => {
   localStorage.setItem(STORAGE_KEY, s.sessionId);
-  // A new or resumed session hears where the visitor is now (a reload, or navigations while away).
-  pages.again();
+  // The page the widget opened on, once the session is there; a reconnection (the socket buffers what
+  // it could not send meanwhile) reports nothing twice.
+  pages.check();
 });
 function show(m: BotMessage) {
   if (!seen.has(m.id)) {
