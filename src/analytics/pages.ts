@@ -14,19 +14,27 @@ const KIND = `(e.data -> 'command' ->> 'kind')`;
 
 /**
  * Every page view of the leads in range with the time on it, measured as the page trail does
- * (src/conversation/page-trail.ts): to the next page view, a page exit naming it, or the visitor's exit.
+ * (src/conversation/page-trail.ts): to the first of the next page view or visitor exit (a window over
+ * the lead's log in seq order) and a page exit naming it. One pass over the log, no query per view.
  */
 const VIEWS = `
-  select e.lead_id, e.seq, e.data -> 'command' ->> 'url' as url,
-         extract(epoch from (
-           select min(x.at) from session_events x
-            where x.lead_id = e.lead_id and x.seq > e.seq and x.type = 'visitor.input'
-              and ((x.data -> 'command' ->> 'kind') in ('page', 'exit')
-                or ((x.data -> 'command' ->> 'kind') = 'page_exit'
-                    and (x.data -> 'command' ->> 'entrySeq')::int = e.seq))
-         ) - e.at) as seconds
-    from session_events e join leads l on l.id = e.lead_id
-   where e.type = 'visitor.input' and ${KIND} = 'page' and ${IN_RANGE}`;
+  with marks as (
+    select e.lead_id, e.seq, e.at, ${KIND} as kind, e.data -> 'command' as command
+      from session_events e join leads l on l.id = e.lead_id
+     where e.type = 'visitor.input' and ${KIND} in ('page', 'exit', 'page_exit') and ${IN_RANGE}
+  ), timed as (
+    select m.lead_id, m.seq, m.at, m.kind, m.command ->> 'url' as url,
+           min(m.at) filter (where m.kind in ('page', 'exit')) over (
+             partition by m.lead_id order by m.seq rows between 1 following and unbounded following
+           ) as next_at
+      from marks m
+  ), exits as (
+    select lead_id, (command ->> 'entrySeq')::int as seq, min(at) as at
+      from marks where kind = 'page_exit' group by 1, 2
+  )
+  select t.lead_id, t.url, extract(epoch from least(t.next_at, x.at) - t.at) as seconds
+    from timed t left join exits x on x.lead_id = t.lead_id and x.seq = t.seq
+   where t.kind = 'page'`;
 
 /** Where visitors leave and what they viewed, in SQL over the event log of a range of leads. */
 export class PageAnalytics {

@@ -719,6 +719,10 @@ describe('v2 (FastAPI): the calls it added', () => {
     await post('/api/tracking/page-entry', { session_id: b, page_url: '/compat-home' });
     await new Promise((r) => setTimeout(r, 200));
     const pricing = await post('/api/tracking/page-entry', { session_id: a, page_url: '/compat-pricing' });
+    await new Promise((r) => setTimeout(r, 100));
+    // Left by its page exit, before the visitor's exit: that is the time counted.
+    await post('/api/tracking/page-exit', { page_tracking_id: pricing.body.page_tracking_id });
+    await new Promise((r) => setTimeout(r, 100));
     // a leaves at the greeting; b answers it and leaves at its first question.
     await post('/api/session/exit', { session_id: a, exit_reason: 'closed_widget' });
     await post('/api/answer', { session_id: b, question_id: 1, answer_text: 'Yes, go ahead' });
@@ -750,8 +754,9 @@ describe('v2 (FastAPI): the calls it added', () => {
     // Both views of the home page were left: a's by the next page, b's by the exit.
     expect(byUrl['/compat-home']).toMatchObject({ views: 2, unique_sessions: 2, timed_views: 2 });
     expect(byUrl['/compat-home']!.average_time_seconds).toBeGreaterThanOrEqual(0.19);
-    // The pricing page was left by a's exit.
+    // The pricing page was left by its page exit, not by a's exit 0.1 s later.
     expect(byUrl['/compat-pricing']).toMatchObject({ views: 1, unique_sessions: 1, timed_views: 1 });
+    expect(byUrl['/compat-pricing']!.average_time_seconds).toBeLessThan(0.19);
     const journey = await get(`/api/tracking/journey/${a}`);
     expect((journey.body.pages as Json[])[1]).toMatchObject({
       page_tracking_id: pricing.body.page_tracking_id,
