@@ -380,6 +380,7 @@ export class ConversationEngine {
         ...(clientMessageId ? { clientMessageId } : {}),
       },
       patch: interpreted.patch,
+      ...(interpreted.facts ? { facts: interpreted.facts } : {}),
       at,
       visitorActivity: true,
       clientTimeTaken: command.kind === 'answer' ? (command.timeTaken ?? null) : null,

@@ -28,6 +28,7 @@ export function newLead(id: string, options: StartOptions, plan: SessionPlan, at
     version: 1,
     humanHelp: false,
     takenOverBy: null,
+    currentPage: null,
     erasedAt: null,
     erasedBy: null,
     createdAt: date,

@@ -170,6 +170,8 @@ export interface BoardRow {
   lastActivityAt: string;
   connected: boolean;
   takenOverBy: string | null;
+  /** The page the visitor reported last (their widget's page views), as reported; absent before any. */
+  currentPage?: string;
 }
 
 export function boardRow(lead: LeadRow, connected: boolean): BoardRow {
@@ -185,5 +187,6 @@ export function boardRow(lead: LeadRow, connected: boolean): BoardRow {
     lastActivityAt: lead.lastActivityAt.toISOString(),
     connected,
     takenOverBy: lead.takenOverBy ?? null,
+    ...(lead.currentPage ? { currentPage: lead.currentPage } : {}),
   };
 }

@@ -126,6 +126,15 @@ export function createSchemas(limits: { answerLength: number }) {
       [F in TouchField as N[F]]: z.ZodOptional<ReturnType<typeof shortText>>;
     };
 
+  /** A page the visitor views, as the widget reports it (on load and on every navigation). */
+  const pageUrl = text().trim().min(1).max(2000);
+  const pageTitle = text().max(300);
+  const visitorPage = z.strictObject({
+    clientMessageId: clientMessageId.optional(),
+    url: pageUrl,
+    title: pageTitle.optional(),
+  });
+
   const chatAuth = z.strictObject({
     sessionId: text().max(100).optional(),
     ...touchFields(AUTH_KEYS),
@@ -221,6 +230,34 @@ export function createSchemas(limits: { answerLength: number }) {
     metadata: metadata.nullish(),
   });
 
+  const pageEntryBody = z
+    .object({
+      session_id: sessionId,
+      page_identifier: pageUrl
+        .nullish()
+        .describe('The page: its URL or path (the later version named it so).'),
+      page_url: pageUrl.nullish().describe('The page URL; either this or page_identifier.'),
+      question_id: questionId.nullish().describe('Accepted and ignored: the session as stored knows.'),
+      page_type: shortText(64).nullish(),
+      metadata: metadata.nullish(),
+    })
+    .refine((b) => !!(b.page_identifier ?? b.page_url), {
+      message: 'give page_identifier or page_url',
+      path: ['page_identifier'],
+    });
+  const pageTrackingId = text()
+    .regex(/^sess_[0-9a-f]{32}:[1-9][0-9]{0,9}$/, 'a page_tracking_id as page-entry returned it')
+    .describe(
+      "As /api/tracking/page-entry returned it: the session id and the page view's place in its log.",
+    );
+  const pageExitBody = z.object({
+    page_tracking_id: pageTrackingId,
+    exit_time: z
+      .union([z.string().max(64), z.number()])
+      .nullish()
+      .describe('Accepted and ignored: the server measures the time on the page.'),
+  });
+
   // The /agents namespace.
   const sessionRef = z.strictObject({ sessionId });
   const sessionWatch = z.strictObject({ sessionId, sinceSeq: seqCursor.optional() });
@@ -245,6 +282,7 @@ export function createSchemas(limits: { answerLength: number }) {
     visitorContact,
     visitorAction,
     visitorTyping: z.strictObject({}),
+    visitorPage,
     chatAuth,
     sessionStartBody,
     answerBody,
@@ -258,6 +296,8 @@ export function createSchemas(limits: { answerLength: number }) {
     answerWithConditionalBody,
     laterVariantBody,
     sessionExitBody,
+    pageEntryBody,
+    pageExitBody,
     sessionRef,
     sessionWatch,
     agentMessage,

@@ -143,8 +143,8 @@ export function attachChat(io: Server, deps: ChatDeps): void {
         },
       );
 
-    const on = <S extends z.ZodType<{ clientMessageId: string }>>(
-      event: 'visitor:reply' | 'visitor:contact' | 'visitor:action',
+    const on = <S extends z.ZodType<{ clientMessageId?: string | undefined }>>(
+      event: 'visitor:reply' | 'visitor:contact' | 'visitor:action' | 'visitor:page',
       schema: S,
       toCommand: (payload: z.output<S>) => VisitorCommand,
     ) => {
@@ -187,6 +187,11 @@ export function attachChat(io: Server, deps: ChatDeps): void {
       kind: 'action',
       action,
       ...(targetId === undefined ? {} : { targetId }),
+    }));
+    on('visitor:page', schemas.visitorPage, ({ url, title }) => ({
+      kind: 'page',
+      url,
+      ...(title === undefined ? {} : { title }),
     }));
     socket.on('visitor:typing', (payload: unknown) => {
       if (!budget.take() || !schemas.visitorTyping.safeParse(payload ?? {}).success) return;

@@ -155,6 +155,31 @@ describe('a cluster of nodes on one Redis', () => {
     expect(w.events.at(-1)).toMatchObject({ type: 'bot.prompt', data: { step: 'completed' } });
   });
 
+  it("an agent on node B sees where node A's visitor is: the page view in the log and the board row", async () => {
+    const v = await visitor(a.url);
+    const w = await watcher(b.url, v.hello.sessionId);
+    const boards: { sessionId: string; currentPage?: string }[] = [];
+    w.socket.on('board:update', (r) => boards.push(r));
+    const ack = await ask(v.socket, 10_000, 'visitor:page', {
+      url: 'https://shop.example/pricing',
+      title: 'Pricing',
+    });
+    expectOk(ack);
+    await waitFor('the page view on B', () =>
+      w.events.some((e) => e.type === 'visitor.input' && JSON.stringify(e.data).includes('/pricing')),
+    );
+    await waitFor('the board row on B', () =>
+      boards.some(
+        (r) => r.sessionId === v.hello.sessionId && r.currentPage === 'https://shop.example/pricing',
+      ),
+    );
+    const journey = await (await fetch(`${b.url}/api/tracking/journey/${v.hello.sessionId}`)).json();
+    expect(journey).toMatchObject({
+      total_pages: 1,
+      pages: [{ page_url: 'https://shop.example/pricing', title: 'Pricing' }],
+    });
+  });
+
   it('a visitor who leaves node A finishes on node B with one ledger', async () => {
     const id = await leftAfter(a.url, 4);
     const again = await visitor(b.url, id);

@@ -73,6 +73,10 @@ describe('exports, erasure and retention', () => {
       action: 'clicked_pricing',
       metadata: { form: { email: 'erase.me@example.com' } },
     });
+    // So may a page's URL, which the board shows as the visitor's current page.
+    await engine.handle(id, { kind: 'page', url: 'https://shop.example/account?email=erase.me@example.com' });
+    const [page] = await t.db.query('select current_page from leads where id = $1', [id]);
+    expect(page?.current_page).toContain('erase.me');
     const trace = async () => {
       const [r] = await t.db.query(
         `select

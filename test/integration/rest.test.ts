@@ -1355,6 +1355,11 @@ describe('REST API', () => {
           'GET /api/behavior/actions',
           'POST /api/ab-test/variant',
           'POST /api/session/exit',
+          'POST /api/tracking/page-entry',
+          'POST /api/tracking/page-exit',
+          'GET /api/tracking/journey/{session_id}',
+          'GET /api/analytics/drop-off-points',
+          'GET /api/analytics/page-performance',
         ].sort(),
       );
       const answerOp = r.body.paths['/api/answer']!.post as {

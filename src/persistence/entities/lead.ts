@@ -44,6 +44,8 @@ export const Lead = defineEntity({
     humanHelp: p.boolean().default(false),
     /** The agent (token subject) holding the conversation, while one does. */
     takenOverBy: p.string().length(200).nullable(),
+    /** The page the visitor reported last (`visitor:page`, /api/tracking/page-entry), as reported. */
+    currentPage: p.string().length(2000).nullable(),
     /** Set when the lead's personal data was erased (the row stays, anonymous, for counts). */
     erasedAt: p.datetime().nullable(),
     erasedBy: p.string().length(200).nullable(),
