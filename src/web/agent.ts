@@ -73,7 +73,9 @@ function describe(e: SessionEventMessage): { who: string; text: string } | null 
       const text =
         c.text ?? (c.optionIds as string[] | undefined)?.join(', ') ?? c.action ?? c.targetId ?? '';
       const contact = [c.name, c.phone, c.email].filter(Boolean).join(' · ');
-      return { who: 'visitor', text: String(contact || text || c.kind) };
+      // What the client attached to a behaviour or an exit, shown as it came (as text, like all of it).
+      const metadata = c.metadata === undefined ? '' : ` ${JSON.stringify(c.metadata)}`;
+      return { who: 'visitor', text: String(contact || text || c.kind) + metadata };
     }
     case 'agent.message':
       return { who: 'agent', text: `${d.name}: ${d.text}` };
