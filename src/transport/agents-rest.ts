@@ -98,25 +98,28 @@ export function registerAgentRoutes(server: FastifyInstance, { tokens, leads, er
     },
   );
 
-  app.get(
-    '/api/leads/list',
-    {
-      schema: {
-        tags,
-        security: bearerAuth,
-        summary: "The seed's lead list: { leads, count }",
-        querystring: leadsQuery,
-        response: {
-          200: z.object({ leads: z.array(z.record(z.string(), z.unknown())), count: z.number() }),
-          ...authErrors,
+  // The seed's two dashboard calls answer the same list.
+  for (const path of ['/api/leads/list', '/api/leads/dashboard']) {
+    app.get(
+      path,
+      {
+        schema: {
+          tags,
+          security: bearerAuth,
+          summary: "The seed's lead list for its dashboard: { leads, count }",
+          querystring: leadsQuery,
+          response: {
+            200: z.object({ leads: z.array(z.record(z.string(), z.unknown())), count: z.number() }),
+            ...authErrors,
+          },
         },
       },
-    },
-    async (req) => {
-      const { leads: rows, total } = await leads.page(pageOf(req.query));
-      return { leads: rows, count: total };
-    },
-  );
+      async (req) => {
+        const { leads: rows, total } = await leads.page(pageOf(req.query));
+        return { leads: rows, count: total };
+      },
+    );
+  }
 
   app.get(
     '/api/leads/export',

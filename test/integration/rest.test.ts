@@ -1327,6 +1327,7 @@ describe('REST API', () => {
           'GET /health',
           'GET /api/leads',
           'GET /api/leads/list',
+          'GET /api/leads/dashboard',
           'POST /api/agents/token',
           'GET /api/notifications',
           'POST /api/notifications/{id}/retry',
