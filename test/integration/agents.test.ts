@@ -27,6 +27,7 @@ import type { StepPayload, VisitorEvent, VisitorStep } from '../support/journey.
 import { Recorder } from '../support/recorder.js';
 import { randomPrefix, testRedisUrl } from '../support/redis.js';
 import { type AgentsSocket, ask, type ChatSocket, unchecked } from '../support/sockets.js';
+import { sleep, waitFor } from '../support/time.js';
 
 /**
  * The /agents namespace: token auth, the lead board, watching a session (with recovery by seq),
@@ -40,7 +41,6 @@ const WAIT_MS = 5000;
 const QUIET_MS = 500;
 const SECRET = 'agents-test-secret-0123456789abcdef';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 const sockets = new Set<Socket>();
@@ -842,15 +842,8 @@ describe('sessions:list across two nodes', () => {
   const list = async (c: AgentClient, filter: SessionsListFilter = {}) =>
     (await c.ok('sessions:list', { filter })).sessions;
 
-  async function poll<T>(what: string, probe: () => Promise<T | undefined>, ms = 6000): Promise<T> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const v = await probe();
-      if (v !== undefined) return v;
-      if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-      await sleep(100);
-    }
-  }
+  /** A wait whose every look is a request to a node: once every 100 ms. */
+  const poll = <T>(what: string, probe: () => Promise<T | undefined>) => waitFor(what, probe, 6000, 100);
 
   it('lists the visitors of both nodes from node B, highest score first; one who leaves shows as disconnected', async () => {
     const onA = await visitor(a.url, { utmSource: 'node-a' });

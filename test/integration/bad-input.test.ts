@@ -4,6 +4,7 @@ import type { ErrorAck, VisitorAck } from '../../src/protocol/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import type { VisitorEvent } from '../support/journey.js';
 import { type ChatSocket, unchecked } from '../support/sockets.js';
+import { sleep } from '../support/time.js';
 
 /**
  * Bad input at both doors, gathered in one place: every refusal has its exact code, and nothing at
@@ -15,7 +16,6 @@ import { type ChatSocket, unchecked } from '../support/sockets.js';
 const WAIT_MS = 5000;
 const API_KEY = 'bad-input-api-key-0123456789';
 const UNKNOWN_SESSION = `sess_${'0123456789abcdef'.repeat(2)}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The three sessions the refusals are tried on, and the ids already used once on them. */
 interface Fixtures {

@@ -15,12 +15,12 @@ import {
   type NodeProcess,
   startNode,
   startRedis,
-  waitFor,
 } from '../support/cluster.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { JOURNEY, type VisitorStep } from '../support/journey.js';
 import { randomPrefix, testRedisUrl } from '../support/redis.js';
 import { ask, type ChatSocket, expectOk, unchecked } from '../support/sockets.js';
+import { sleep, waitFor } from '../support/time.js';
 
 /** Two or three real server processes on one database and one Redis. */
 
@@ -150,7 +150,7 @@ describe('a cluster of nodes on one Redis', () => {
       v.hello.sessionId,
     ])) as [{ last_seq: number }];
     await waitFor('every event on B', () => w.events.length >= last);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     expectContiguous(w.events, last);
     expect(w.events.at(-1)).toMatchObject({ type: 'bot.prompt', data: { step: 'completed' } });
   });
@@ -374,7 +374,7 @@ describe('a Redis restart', () => {
     await redis.stop();
     // Redis is down: events still commit to PostgreSQL and are acknowledged.
     for (const [event, payload] of answers.slice(2, 5)) expect((await v.send(event, payload)).ok).toBe(true);
-    await new Promise((r) => setTimeout(r, 2000));
+    await sleep(2000);
     redis = await startRedis(port);
     const health = async (url: string) => (await fetch(`${url}/health`)).json() as Promise<{ redis: string }>;
     await waitFor('node A sees Redis again', async () => (await health(a.url)).redis === 'up' || undefined);
@@ -385,7 +385,7 @@ describe('a Redis restart', () => {
       { last_seq: number },
     ];
     await waitFor('every event on the watcher', () => w.events.length >= last, 15_000);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     expectContiguous(w.events, last);
     expect(a.child.exitCode).toBeNull();
     expect(b.child.exitCode).toBeNull();

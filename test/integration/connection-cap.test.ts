@@ -6,6 +6,7 @@ import type { HandshakeRefusal, SessionHello } from '../../src/protocol/index.js
 import { METRICS_TOKEN, scrapeMetrics, startTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import type { ChatSocket } from '../support/sockets.js';
+import { sleep, waitFor } from '../support/time.js';
 
 /**
  * MAX_CONNECTIONS_PER_IP over real HTTP and real socket.io clients: handshakes over the cap are
@@ -17,7 +18,6 @@ import type { ChatSocket } from '../support/sockets.js';
 
 const WAIT_MS = 5000;
 const REFUSAL = 'Too many connections from this address: at most 3 at a time.';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Transport = 'websocket' | 'polling';
 /**
@@ -142,14 +142,6 @@ async function rawConnection(url: string, ip?: string) {
     refusals: () => packets('4/chat,') as { message: string; data: WireError }[],
     close: () => manager.engine.close(),
   };
-}
-
-async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
 }
 
 /** Open /chat connections as the server counts them (lcb_socket_connections), once it settles on `want`. */
@@ -320,7 +312,11 @@ describe('one /chat socket per engine.io connection', () => {
     raws.push(raw);
     // All at once: the first is still waiting for its session when the others arrive.
     for (let i = 0; i < 300; i++) raw.send('0/chat,{}');
-    await until('an answer to every CONNECT', () => raw.connected().length + raw.refusals().length >= 300);
+    await waitFor(
+      'an answer to every CONNECT',
+      () => raw.connected().length + raw.refusals().length >= 300,
+      WAIT_MS,
+    );
     expect(raw.connected()).toHaveLength(1);
     const refusals = raw.refusals();
     expect(refusals).toHaveLength(299);
@@ -334,7 +330,7 @@ describe('one /chat socket per engine.io connection', () => {
     raw.send('1/chat,');
     await sleep(100);
     raw.send('0/chat,{}');
-    await until('a second socket', () => raw.connected().length === 2);
+    await waitFor('a second socket', () => raw.connected().length === 2, WAIT_MS);
     expect(raw.refusals()).toHaveLength(299);
     expect(await leads()).toBe(before + 2);
   });
@@ -343,10 +339,10 @@ describe('one /chat socket per engine.io connection', () => {
     const raw = await rawConnection(t.app.url);
     raws.push(raw);
     raw.send('0/chat,{"unknown":1}');
-    await until('the refusal', () => raw.refusals().length === 1);
+    await waitFor('the refusal', () => raw.refusals().length === 1, WAIT_MS);
     expect(raw.refusals()[0]!.data.code).toBe('validation_failed');
     raw.send('0/chat,{}');
-    await until('a socket', () => raw.connected().length === 1);
+    await waitFor('a socket', () => raw.connected().length === 1, WAIT_MS);
   });
 
   it('two socket.io clients sharing one connection keep one /chat socket (socket.io-client reuses it)', async () => {

@@ -8,18 +8,17 @@ import {
   startNode,
   startRedis,
   type Transports,
-  waitFor,
 } from '../support/cluster.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { randomPrefix, testRedisUrl } from '../support/redis.js';
 import { type AgentsSocket, ask, expectOk } from '../support/sockets.js';
+import { sleep, waitFor } from '../support/time.js';
 import {
   crashLines,
   expectAckedStored,
   expectSoundDatabase,
   JOURNEY,
   JOURNEY_SCORE,
-  sleep,
   Visitor,
 } from '../support/visitors.js';
 

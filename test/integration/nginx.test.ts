@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type NodeProcess, startNode, waitFor } from '../support/cluster.js';
+import { freePort, type NodeProcess, startNode } from '../support/cluster.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { randomPrefix, testRedisUrl } from '../support/redis.js';
 import { requireProgram } from '../support/requirements.js';
 import { ask, type ChatSocket } from '../support/sockets.js';
+import { sleep, waitFor } from '../support/time.js';
 
 /** deploy/nginx.conf, pointed at local nodes and a local port. */
 function localConfig(dir: string, port: number, nodes: string[], sticky = true): string {
@@ -83,7 +84,7 @@ async function journey(url: string, transports: ('polling' | 'websocket')[]) {
       if (!ack.ok) throw new Error(ack.error.code);
     }
     // Let a few long-polling round trips happen before declaring success.
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     if (!socket.connected) throw new Error('dropped');
     return 'ok';
   } catch (err) {

@@ -7,9 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import type { ConversationEngine } from '../../src/conversation/engine.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { freePort, type NodeProcess, startNode, waitFor } from '../support/cluster.js';
+import { freePort, type NodeProcess, startNode } from '../support/cluster.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { randomPrefix, testRedisUrl } from '../support/redis.js';
+import { sleep, waitFor } from '../support/time.js';
 
 /**
  * Notifications end to end, with real parts only: a real SMTP server (smtp-server) for e-mail, local
@@ -287,8 +288,6 @@ async function answerAll(engine: ConversationEngine, id: string, location = 'Kor
   await engine.handle(id, { kind: 'answer', questionId: 5, text: '₹2L – ₹5L' });
   return engine.handle(id, { kind: 'answer', questionId: 6, text: 'QR Payments, Inventory' });
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------------
 

@@ -2,9 +2,10 @@ import { createServer, type Server } from 'node:http';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, type NodeProcess, startNode, waitFor } from '../support/cluster.js';
+import { freePort, type NodeProcess, startNode } from '../support/cluster.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { crashLines, expectSoundDatabase, JOURNEY, sleep, Visitor } from '../support/visitors.js';
+import { sleep, waitFor } from '../support/time.js';
+import { crashLines, expectSoundDatabase, JOURNEY, Visitor } from '../support/visitors.js';
 
 /**
  * The SMTP server and the webhook receivers are down — nothing listens on their ports, connections

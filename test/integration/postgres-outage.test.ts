@@ -7,14 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { importEmbeddedPostgres } from '../../src/persistence/database.js';
-import { waitFor } from '../support/cluster.js';
 import { ask, type ChatSocket } from '../support/sockets.js';
+import { sleep, waitFor } from '../support/time.js';
 import {
   expectAckedStored,
   expectSoundDatabase,
   JOURNEY,
   JOURNEY_SCORE,
-  sleep,
   Visitor,
 } from '../support/visitors.js';
 
@@ -87,7 +86,7 @@ describe('a PostgreSQL outage', () => {
     let after: Awaited<ReturnType<typeof send>> | undefined;
     for (let i = 0; i < 20 && !after?.ok; i++) {
       after = await send({ optionIds: ['other'] });
-      if (!after.ok) await new Promise((r) => setTimeout(r, 250));
+      if (!after.ok) await sleep(250);
     }
     expect(after).toMatchObject({ ok: true, score: 20 });
     expect((await fetch(`${app.url}/health`)).status).toBe(200);

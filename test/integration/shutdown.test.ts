@@ -5,6 +5,7 @@ import type { SessionHello } from '../../src/protocol/index.js';
 import { startTestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import type { ChatSocket } from '../support/sockets.js';
+import { sleep } from '../support/time.js';
 
 describe('graceful shutdown', () => {
   let db: TestDatabase | undefined;
@@ -42,7 +43,7 @@ describe('graceful shutdown', () => {
     });
     await atGate;
     const closing = t.app.close();
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     openGate();
     const response = await inFlight;
     await closing;

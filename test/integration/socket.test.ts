@@ -15,6 +15,7 @@ import { TestClock } from '../support/engine.js';
 import type { StepPayload, VisitorEvent } from '../support/journey.js';
 import { Recorder } from '../support/recorder.js';
 import { type ChatSocket, unchecked } from '../support/sockets.js';
+import { sleep } from '../support/time.js';
 
 const SECOND = 1000;
 /** How long any single wait may take before the test fails instead of hanging. */
@@ -24,8 +25,6 @@ const WAIT_MS = 5000;
 type OkAck = Extract<VisitorAck, { ok: true }>;
 
 type Transport = 'websocket' | 'polling';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The expected `awarded` list of an ack. */
 const awards = (...pairs: [string, number][]): VisitorOutcome['awarded'] =>

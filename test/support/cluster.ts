@@ -157,17 +157,3 @@ export function connectSocket(
 
 /** The socket.io transports a test client may use: WebSocket only, or HTTP long-polling only. */
 export type Transports = ['websocket'] | ['polling'];
-
-export async function waitFor<T>(
-  what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  ms = 10_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

@@ -4,6 +4,7 @@ import { connectSocket, type Transports } from './cluster.js';
 import type { TestDatabase } from './database.js';
 import type { StepPayload, VisitorEvent } from './journey.js';
 import { type ChatSocket, unchecked } from './sockets.js';
+import { sleep } from './time.js';
 
 /**
  * Visitors for fault tests: each keeps a log of what it sent and what came back, can lose its node
@@ -32,8 +33,6 @@ export interface Sent {
 
 /** An emit that was acknowledged ok. */
 export type Acked = Sent & { ack: Extract<VisitorAck, { ok: true }> };
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Visitor {
   sessionId: string | undefined;
