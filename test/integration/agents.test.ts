@@ -1,32 +1,18 @@
 import { decodeJwt, SignJWT, UnsecuredJWT } from 'jose';
-import { io, type Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AgentRole, AgentTokens } from '../../src/agents/tokens.js';
-import type { WireError } from '../../src/errors.js';
 import type {
-  Ack,
-  AckOf,
-  AgentsClientToServerEvents,
-  AgentsServerToClientEvents,
-  BotMessage,
-  ChatClientToServerEvents,
-  ChatServerToClientEvents,
   ErrorAck,
-  HandshakeRefusal,
-  PayloadOf,
   SessionEventMessage,
-  SessionHello,
   SessionsList,
   SessionViewers,
-  VisitorAck,
 } from '../../src/protocol/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { CLUSTER_SECRET, type NodeProcess, startNode } from '../support/cluster.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import type { StepPayload, VisitorEvent, VisitorStep } from '../support/journey.js';
-import { Recorder } from '../support/recorder.js';
+import type { StepPayload, VisitorStep } from '../support/journey.js';
 import { randomPrefix, testRedisUrl } from '../support/redis.js';
-import { type AgentsSocket, ask, type ChatSocket, unchecked } from '../support/sockets.js';
+import { type AgentClient, ask, closeClients, openAgent, visitor } from '../support/sockets.js';
 import { sleep, waitFor } from '../support/time.js';
 
 /**
@@ -35,164 +21,15 @@ import { sleep, waitFor } from '../support/time.js';
  * board across nodes.
  */
 
-/** How long any single wait may take before the test fails instead of hanging. */
-const WAIT_MS = 5000;
 /** How long "nothing arrives" is watched for. */
 const QUIET_MS = 500;
 const SECRET = 'agents-test-secret-0123456789abcdef';
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-const sockets = new Set<Socket>();
-afterEach(() => {
-  for (const s of sockets) s.close();
-  sockets.clear();
-});
+afterEach(closeClients);
 
-/**
- * A socket.io client with everything it received, and waits that fail instead of hanging; typed by the
- * event maps of its namespace.
- */
-class Client<
-  Listen extends ChatServerToClientEvents | AgentsServerToClientEvents,
-  Emit extends ChatClientToServerEvents | AgentsClientToServerEvents,
-> extends Recorder {
-  readonly events: { event: string; data: unknown; at: number }[] = [];
-  connectError: HandshakeRefusal | undefined;
-  disconnectReason: string | undefined;
-  private isConnected = false;
-
-  constructor(readonly socket: Socket<Listen, Emit>) {
-    super();
-    sockets.add(socket);
-    socket.onAny((event: string, ...args: unknown[]) =>
-      this.record(() => this.events.push({ event, data: args[0], at: Date.now() })),
-    );
-    socket.on('connect', () =>
-      this.record(() => {
-        this.isConnected = true;
-      }),
-    );
-    socket.on('connect_error', (err: HandshakeRefusal) =>
-      this.record(() => {
-        this.connectError = err;
-      }),
-    );
-    socket.on('disconnect', (reason: string) =>
-      this.record(() => {
-        this.disconnectReason = reason;
-      }),
-    );
-  }
-
-  /** Every received `event` whose payload passes `where`, in arrival order. */
-  received<E extends keyof Listen & string>(
-    event: E,
-    where: (data: PayloadOf<Listen, E>) => boolean = () => true,
-  ): PayloadOf<Listen, E>[] {
-    // Recorded by onAny, which knows no names: the map says what each one carries.
-    const payloads = this.events.filter((e) => e.event === event).map((e) => e.data as PayloadOf<Listen, E>);
-    return payloads.filter(where);
-  }
-
-  /** The n-th (0-based) received `event` passing `where`. */
-  nth<E extends keyof Listen & string>(
-    event: E,
-    where: (data: PayloadOf<Listen, E>) => boolean = () => true,
-    n = 0,
-    timeoutMs = WAIT_MS,
-  ): Promise<PayloadOf<Listen, E>> {
-    return this.until(`${event} #${n}`, () => this.received(event, where)[n], timeoutMs);
-  }
-
-  connected(): Promise<true> {
-    return this.until('connect', () => {
-      if (this.connectError)
-        throw new Error(
-          `connect_error: ${this.connectError.message} ${JSON.stringify(this.connectError.data)}`,
-        );
-      return this.isConnected ? true : undefined;
-    });
-  }
-
-  refused(): Promise<HandshakeRefusal> {
-    return this.until('connect_error', () => {
-      if (this.isConnected) throw new Error('the connection was accepted');
-      return this.connectError;
-    });
-  }
-
-  disconnected(timeoutMs = WAIT_MS): Promise<string> {
-    return this.until('disconnect', () => this.disconnectReason, timeoutMs);
-  }
-
-  /** Sends any payload at all (or none), as a broken client might: the server judges it. */
-  ack<E extends keyof Emit & string>(event: E, payload?: unknown): Promise<AckOf<Emit, E>> {
-    const s = unchecked(this.socket).timeout(WAIT_MS);
-    return payload === undefined ? s.emitWithAck(event) : s.emitWithAck(event, payload);
-  }
-
-  async ok<E extends keyof Emit & string>(
-    event: E,
-    payload?: PayloadOf<Emit, E>,
-  ): Promise<Extract<AckOf<Emit, E>, { ok: true }>> {
-    const a: Ack = await this.ack(event, payload);
-    expect(a.ok, `expected ${event} to succeed, got ${JSON.stringify(a)}`).toBe(true);
-    return a as Extract<AckOf<Emit, E>, { ok: true }>;
-  }
-
-  async fails(event: keyof Emit & string, payload: unknown, code: string): Promise<WireError> {
-    const a: Ack = await this.ack(event, payload);
-    expect(a.ok, `expected ${event} to fail with ${code}, got ${JSON.stringify(a)}`).toBe(false);
-    const { error } = a as ErrorAck;
-    expect(error.code, error.message).toBe(code);
-    expect(typeof error.message).toBe('string');
-    return error;
-  }
-
-  /** Expects no acknowledgement at all within `ms`, whatever the event (one of another namespace too). */
-  async noAck(event: string, payload: unknown, ms = QUIET_MS): Promise<void> {
-    await expect(unchecked(this.socket).timeout(ms).emitWithAck(event, payload)).rejects.toThrow(/timed out/);
-  }
-}
-
-type AgentClient = Client<AgentsServerToClientEvents, AgentsClientToServerEvents>;
 type SessionsListFilter = NonNullable<NonNullable<SessionsList>['filter']>;
-
-function open(url: string, namespace: '/chat', auth: Record<string, unknown>): ChatSocket;
-function open(url: string, namespace: '/agents', auth: Record<string, unknown>): AgentsSocket;
-function open(url: string, namespace: '/chat' | '/agents', auth: Record<string, unknown>) {
-  return io(`${url}${namespace}`, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
-}
-
-let nextId = 0;
-const mid = () => `m-${++nextId}`;
-
-class Visitor extends Client<ChatServerToClientEvents, ChatClientToServerEvents> {
-  hello!: SessionHello;
-
-  get id(): string {
-    return this.hello.sessionId;
-  }
-
-  /** Sends with a fresh clientMessageId and expects success. */
-  say(event: VisitorEvent, payload: StepPayload): Promise<Extract<VisitorAck, { ok: true }>> {
-    return this.ok(event, { clientMessageId: mid(), ...payload });
-  }
-
-  prompts(): BotMessage[] {
-    return this.received('bot:message');
-  }
-}
-
-async function visitor(url: string, auth: Record<string, unknown> = {}): Promise<Visitor> {
-  const v = new Visitor(open(url, '/chat', auth));
-  v.hello = await v.until('the session event', () => {
-    if (v.connectError) throw new Error(`visitor refused: ${JSON.stringify(v.connectError.data)}`);
-    return v.received('session')[0];
-  });
-  return v;
-}
 
 interface Who {
   id: string;
@@ -203,16 +40,12 @@ const ASHA: Who = { id: 'agent-1', name: 'Asha', role: 'agent' };
 const BALA: Who = { id: 'agent-2', name: 'Bala', role: 'agent' };
 const DEV: Who = { id: 'admin-1', name: 'Dev', role: 'admin' };
 
-function agentSocket(url: string, auth: Record<string, unknown>): AgentClient {
-  return new Client(open(url, '/agents', auth));
-}
-
 async function agent(
   url: string,
   who: Who = ASHA,
   { secret = SECRET, ttl = '1h' }: { secret?: string; ttl?: string | number } = {},
 ): Promise<AgentClient> {
-  const c = agentSocket(url, { token: await new AgentTokens(secret).sign(who, ttl) });
+  const c = openAgent(url, { auth: { token: await new AgentTokens(secret).sign(who, ttl) } });
   await c.connected();
   return c;
 }
@@ -300,11 +133,11 @@ describe('/agents on one server', () => {
           },
           'invalid',
         ],
-        ["the visitor's session id as the token", { token: v.id }, 'invalid'],
-        ["the visitor's /chat auth", { sessionId: v.id }, null],
+        ["the visitor's session id as the token", { token: v.sessionId }, 'invalid'],
+        ["the visitor's /chat auth", { sessionId: v.sessionId }, null],
       ];
       const refusals = await Promise.all(
-        cases.map(async ([what, auth]) => ({ what, err: await agentSocket(url, auth).refused() })),
+        cases.map(async ([what, auth]) => ({ what, err: await openAgent(url, { auth }).refused() })),
       );
       for (const [i, { what, err }] of refusals.entries()) {
         const reason = cases[i]![2];
@@ -317,7 +150,7 @@ describe('/agents on one server', () => {
     it("a token that expires while connected gets 'auth:expired' and is disconnected", async () => {
       const token = await new AgentTokens(SECRET).sign(ASHA, 2);
       const exp = decodeJwt(token).exp! * 1000;
-      const c = agentSocket(url, { token });
+      const c = openAgent(url, { auth: { token } });
       await c.connected();
       // Works until it expires.
       await c.ok('sessions:list', {});
@@ -328,20 +161,20 @@ describe('/agents on one server', () => {
       expect(at).toBeGreaterThanOrEqual(exp - 50);
       expect(await c.disconnected()).toBe('io server disconnect');
       // The same token is refused from now on.
-      const again = await agentSocket(url, { token }).refused();
+      const again = await openAgent(url, { auth: { token } }).refused();
       expect(again.data).toMatchObject({ code: 'unauthorized', details: { reason: 'expired' } });
     });
 
     it('a visitor socket on /chat gets no answer to agent events and takes nothing over', async () => {
       const v = await visitor(url);
       await Promise.all([
-        v.noAck('session:watch', { sessionId: v.id }),
+        v.noAck('session:watch', { sessionId: v.sessionId }),
         v.noAck('sessions:list', {}),
-        v.noAck('session:takeover', { sessionId: v.id }),
-        v.noAck('agent:message', { sessionId: v.id, text: 'hi' }),
+        v.noAck('session:takeover', { sessionId: v.sessionId }),
+        v.noAck('agent:message', { sessionId: v.sessionId, text: 'hi' }),
       ]);
       expect(v.events.map((e) => e.event).filter((e) => e !== 'session' && e !== 'bot:message')).toEqual([]);
-      expect((await leadRow(t.db, v.id)).taken_over_by).toBeNull();
+      expect((await leadRow(t.db, v.sessionId)).taken_over_by).toBeNull();
       // The visitor can still chat.
       expect(await v.say('visitor:reply', GREETING)).toMatchObject({ score: 10, state: 'questions' });
     });
@@ -350,11 +183,11 @@ describe('/agents on one server', () => {
   describe('watching a session', () => {
     it('recovers what it missed with sinceSeq after an unwatch, then live events continue contiguously', async () => {
       const v = await visitor(url);
-      const id = v.id;
+      const id = v.sessionId;
       const a = await agent(url);
       const live = () => a.received('session:event', (e) => e.sessionId === id);
       const liveUpTo = async (seq: number) =>
-        a.until(`live event seq ${seq}`, () => live().find((e) => e.seq === seq));
+        waitFor(`live event seq ${seq}`, () => live().find((e) => e.seq === seq));
 
       const first = await a.ok('session:watch', { sessionId: id });
       expect(first.lead).toMatchObject({
@@ -405,12 +238,12 @@ describe('/agents on one server', () => {
 
     it('a new connection catches up with sinceSeq while the visitor keeps answering', async () => {
       const v = await visitor(url);
-      const id = v.id;
+      const id = v.sessionId;
       const first = await agent(url);
       const w1 = await first.ok('session:watch', { sessionId: id });
       await v.say('visitor:reply', GREETING);
       const upTo = (await leadRow(t.db, id)).last_seq;
-      await first.until('live events', () => first.received('session:event').find((e) => e.seq === upTo));
+      await waitFor('live events', () => first.received('session:event').find((e) => e.seq === upTo));
       const seen = [...w1.events, ...first.received('session:event')];
       expect(seqs(seen)).toEqual(range(1, upTo));
       first.socket.close();
@@ -425,7 +258,7 @@ describe('/agents on one server', () => {
       expect(acks.at(-1)).toMatchObject({ state: 'contact', score: 70 });
       const final = (await leadRow(t.db, id)).last_seq;
       const live = () => second.received('session:event', (e) => e.sessionId === id);
-      await second.until('every event', () =>
+      await waitFor('every event', () =>
         [...w2.events, ...live()].some((e) => e.seq === final) ? true : undefined,
       );
       await sleep(100);
@@ -436,39 +269,37 @@ describe('/agents on one server', () => {
       const v = await visitor(url);
       const asha = await agent(url, ASHA);
       const bala = await agent(url, BALA);
-      const viewersOf = (c: AgentClient) => c.received('session:viewers', (m) => m.sessionId === v.id);
+      const viewersOf = (c: AgentClient) => c.received('session:viewers', (m) => m.sessionId === v.sessionId);
       const names = (m: SessionViewers | undefined) => m?.viewers.map((x) => `${x.agentId}:${x.name}`).sort();
 
-      await asha.ok('session:watch', { sessionId: v.id });
-      await asha.until('viewers: Asha', () =>
-        names(viewersOf(asha).at(-1))?.length === 1 ? true : undefined,
-      );
+      await asha.ok('session:watch', { sessionId: v.sessionId });
+      await waitFor('viewers: Asha', () => (names(viewersOf(asha).at(-1))?.length === 1 ? true : undefined));
       expect(names(viewersOf(asha).at(-1))).toEqual(['agent-1:Asha']);
 
-      await bala.ok('session:watch', { sessionId: v.id });
+      await bala.ok('session:watch', { sessionId: v.sessionId });
       const both = ['agent-1:Asha', 'agent-2:Bala'];
-      await asha.until('viewers: both (Asha)', () =>
+      await waitFor('viewers: both (Asha)', () =>
         names(viewersOf(asha).at(-1))?.length === 2 ? true : undefined,
       );
-      await bala.until('viewers: both (Bala)', () =>
+      await waitFor('viewers: both (Bala)', () =>
         names(viewersOf(bala).at(-1))?.length === 2 ? true : undefined,
       );
       expect(names(viewersOf(asha).at(-1))).toEqual(both);
       expect(names(viewersOf(bala).at(-1))).toEqual(both);
 
-      await bala.ok('session:unwatch', { sessionId: v.id });
-      await asha.until('viewers: Asha again', () =>
+      await bala.ok('session:unwatch', { sessionId: v.sessionId });
+      await waitFor('viewers: Asha again', () =>
         names(viewersOf(asha).at(-1))?.length === 1 ? true : undefined,
       );
       expect(names(viewersOf(asha).at(-1))).toEqual(['agent-1:Asha']);
 
       // An agent whose connection ends stops being a viewer too.
-      await bala.ok('session:watch', { sessionId: v.id });
-      await asha.until('viewers: both again', () =>
+      await bala.ok('session:watch', { sessionId: v.sessionId });
+      await waitFor('viewers: both again', () =>
         names(viewersOf(asha).at(-1))?.length === 2 ? true : undefined,
       );
       bala.socket.close();
-      await asha.until('viewers: Asha after Bala left', () =>
+      await waitFor('viewers: Asha after Bala left', () =>
         names(viewersOf(asha).at(-1))?.length === 1 ? true : undefined,
       );
       expect(names(viewersOf(asha).at(-1))).toEqual(['agent-1:Asha']);
@@ -477,15 +308,15 @@ describe('/agents on one server', () => {
     it('watching again on the same connection delivers each event once', async () => {
       const v = await visitor(url);
       const a = await agent(url);
-      const first = await a.ok('session:watch', { sessionId: v.id });
+      const first = await a.ok('session:watch', { sessionId: v.sessionId });
       const upTo = first.events.at(-1)!.seq;
-      const second = await a.ok('session:watch', { sessionId: v.id, sinceSeq: upTo });
+      const second = await a.ok('session:watch', { sessionId: v.sessionId, sinceSeq: upTo });
       expect(second.events).toEqual([]);
       await v.say('visitor:reply', GREETING);
       await v.say('visitor:reply', ANSWERS[0]!);
-      const last = (await leadRow(t.db, v.id)).last_seq;
-      const live = () => a.received('session:event', (e) => e.sessionId === v.id);
-      await a.until('the last event', () => live().find((e) => e.seq === last));
+      const last = (await leadRow(t.db, v.sessionId)).last_seq;
+      const live = () => a.received('session:event', (e) => e.sessionId === v.sessionId);
+      await waitFor('the last event', () => live().find((e) => e.seq === last));
       await sleep(200);
       expect(seqs(live())).toEqual(range(upTo + 1, last));
     });
@@ -505,11 +336,15 @@ describe('/agents on one server', () => {
       const a = await agent(url);
       const v = await visitor(url);
       // Past what the log's integer column holds: a 422, not a database error.
-      const seq = await a.fails('session:watch', { sessionId: v.id, sinceSeq: 2 ** 31 }, 'validation_failed');
+      const seq = await a.fails(
+        'session:watch',
+        { sessionId: v.sessionId, sinceSeq: 2 ** 31 },
+        'validation_failed',
+      );
       expect(seq.details).toMatchObject({ issues: [{ path: 'sinceSeq' }] });
       const limit = await a.fails('sessions:list', { filter: { limit: 1001 } }, 'validation_failed');
       expect(limit.details).toMatchObject({ issues: [{ path: 'filter.limit' }] });
-      await a.ok('session:watch', { sessionId: v.id, sinceSeq: 2 ** 31 - 1 });
+      await a.ok('session:watch', { sessionId: v.sessionId, sinceSeq: 2 ** 31 - 1 });
     });
 
     it("relays the visitor's typing to the session's watchers only", async () => {
@@ -517,16 +352,16 @@ describe('/agents on one server', () => {
       const other = await visitor(url);
       const asha = await agent(url, ASHA);
       const bala = await agent(url, BALA);
-      await asha.ok('session:watch', { sessionId: v.id });
+      await asha.ok('session:watch', { sessionId: v.sessionId });
 
       v.socket.emit('visitor:typing', {});
-      expect(await asha.nth('session:typing')).toEqual({ sessionId: v.id });
+      expect(await asha.nth('session:typing')).toEqual({ sessionId: v.sessionId });
       other.socket.emit('visitor:typing', {});
       await sleep(300);
-      expect(asha.received('session:typing')).toEqual([{ sessionId: v.id }]);
+      expect(asha.received('session:typing')).toEqual([{ sessionId: v.sessionId }]);
       expect(bala.received('session:typing')).toEqual([]);
 
-      await asha.ok('session:unwatch', { sessionId: v.id });
+      await asha.ok('session:unwatch', { sessionId: v.sessionId });
       v.socket.emit('visitor:typing', {});
       await sleep(300);
       expect(asha.received('session:typing')).toHaveLength(1);
@@ -536,7 +371,7 @@ describe('/agents on one server', () => {
   describe('takeover', () => {
     it('takeover, agent messages, conflict, forbidden, release with the pending question again', async () => {
       const v = await visitor(url);
-      const id = v.id;
+      const id = v.sessionId;
       await v.say('visitor:reply', GREETING);
       await v.nth('bot:message', (m) => m.questionId === 2);
       const asha = await agent(url, ASHA);
@@ -566,7 +401,7 @@ describe('/agents on one server', () => {
       ).toMatchObject({ state: 'questions', connected: true });
 
       // While held the visitor's answers count, but the bot stays quiet.
-      const promptsBefore = v.prompts().length;
+      const promptsBefore = v.messages.length;
       const answered = await v.say('visitor:reply', ANSWERS[0]!);
       expect(answered).toMatchObject({ score: 20, state: 'questions' });
       expect(answered.awarded.map((x) => x.behavior)).toContain('answered_question');
@@ -589,7 +424,7 @@ describe('/agents on one server', () => {
       expect(nul.details).toMatchObject({ issues: [{ path: 'text' }] });
       expect((await leadRow(t.db, id)).taken_over_by).toBe('agent-1');
       await sleep(200);
-      expect(v.prompts(), 'no bot message while held').toHaveLength(promptsBefore);
+      expect(v.messages, 'no bot message while held').toHaveLength(promptsBefore);
 
       expect(await asha.ok('session:release', { sessionId: id })).toEqual({
         ok: true,
@@ -600,12 +435,12 @@ describe('/agents on one server', () => {
       const again = await v.nth('bot:message', (m) => m.questionId === 3);
       expect(again).toMatchObject({ step: 'location', input: 'text' });
       await sleep(100);
-      expect(v.prompts()).toHaveLength(promptsBefore + 1);
+      expect(v.messages).toHaveLength(promptsBefore + 1);
       expect((await leadRow(t.db, id)).taken_over_by).toBeNull();
 
       // The watcher saw the whole story in the log, in order.
       const last = (await leadRow(t.db, id)).last_seq;
-      await asha.until('the log up to the release', () =>
+      await waitFor('the log up to the release', () =>
         log().some((e) => e.seq === last) ? true : undefined,
       );
       const events = log();
@@ -632,7 +467,7 @@ describe('/agents on one server', () => {
 
     it('a visitor who reconnects while the session is held gets no bot message', async () => {
       const v = await visitor(url);
-      const id = v.id;
+      const id = v.sessionId;
       await v.say('visitor:reply', GREETING);
       const asha = await agent(url, ASHA);
       await asha.ok('session:takeover', { sessionId: id });
@@ -640,11 +475,16 @@ describe('/agents on one server', () => {
       await v.say('visitor:reply', ANSWERS[0]!);
       v.socket.close();
 
-      const back = await visitor(url, { sessionId: id });
-      expect(back.hello).toMatchObject({ sessionId: id, resumed: true, state: 'questions', score: 20 });
+      const back = await visitor(url, { auth: { sessionId: id } });
+      expect(await back.hello()).toMatchObject({
+        sessionId: id,
+        resumed: true,
+        state: 'questions',
+        score: 20,
+      });
       await sleep(300);
       // The bot is paused while an agent holds the session: it must not put its next question.
-      expect(back.prompts()).toEqual([]);
+      expect(back.messages).toEqual([]);
 
       await asha.ok('session:release', { sessionId: id });
       expect(await back.nth('bot:message')).toMatchObject({ questionId: 3 });
@@ -662,7 +502,7 @@ describe('/agents on one server', () => {
       const bala = await agent(url, BALA);
       const v = await visitor(url);
       const other = await visitor(url);
-      const id = v.id;
+      const id = v.sessionId;
 
       await v.say('visitor:reply', GREETING); // 10
       expect(await v.say('visitor:action', { action: 'clicked_demo' })).toMatchObject({ score: 25 });
@@ -685,7 +525,7 @@ describe('/agents on one server', () => {
 
       const triggers = ['completed', 'contact_shared', 'demo_requested', 'human_help', 'sql'];
       for (const c of [asha, bala]) {
-        await c.until('every trigger', () =>
+        await waitFor('every trigger', () =>
           new Set(c.received('lead:alert', (x) => x.sessionId === id).map((x) => x.trigger)).size ===
           triggers.length
             ? true
@@ -699,9 +539,9 @@ describe('/agents on one server', () => {
         for (const alert of mine) expect(alert.lead.sessionId).toBe(id);
         const sql = mine.find((x) => x.trigger === 'sql')!;
         expect(sql.lead).toMatchObject({ classification: 'SQL', score: 65 });
-        const theirs = c.received('lead:alert', (x) => x.sessionId === other.id);
+        const theirs = c.received('lead:alert', (x) => x.sessionId === other.sessionId);
         expect(theirs).toHaveLength(1);
-        expect(theirs[0]).toMatchObject({ trigger: 'demo_requested', lead: { sessionId: other.id } });
+        expect(theirs[0]).toMatchObject({ trigger: 'demo_requested', lead: { sessionId: other.sessionId } });
       }
     });
 
@@ -710,9 +550,9 @@ describe('/agents on one server', () => {
       const v = await visitor(url);
       await v.say('visitor:reply', GREETING);
       await v.say('visitor:action', { action: 'clicked_demo' });
-      const alert = await a.nth('lead:alert', (x) => x.sessionId === v.id);
+      const alert = await a.nth('lead:alert', (x) => x.sessionId === v.sessionId);
       expect(alert).toMatchObject({ trigger: 'demo_requested' });
-      expect(alert.lead).toMatchObject({ sessionId: v.id, score: 25, state: 'questions' });
+      expect(alert.lead).toMatchObject({ sessionId: v.sessionId, score: 25, state: 'questions' });
       // The visitor is connected right now; the alert says so, as the board does.
       expect(alert.lead.connected).toBe(true);
     });
@@ -722,7 +562,7 @@ describe('/agents on one server', () => {
     it('sends board:update with the new score, coalesced per session', async () => {
       const a = await agent(url);
       const v = await visitor(url);
-      const id = v.id;
+      const id = v.sessionId;
       const updates = () => a.received('board:update', (r) => r.sessionId === id);
 
       const connected = await a.nth('board:update', (r) => r.sessionId === id && r.connected);
@@ -757,7 +597,7 @@ describe('/agents on one server', () => {
       const finalScore = acks.at(-1)!.score;
       expect(finalScore).toBe(120);
       expect(acks.every((x) => x.awarded.length > 0)).toBe(true);
-      await a.until('an update with the final score', () => updates().find((r) => r.score === finalScore));
+      await waitFor('an update with the final score', () => updates().find((r) => r.score === finalScore));
       await sleep(600);
       const burstUpdates = updates().slice(mark);
       const events = (await storedLog(t.db, id)).length;
@@ -770,7 +610,7 @@ describe('/agents on one server', () => {
       // A visitor who leaves shows as disconnected.
       const beforeLeaving = updates().length;
       v.socket.close();
-      const left = await a.until('an update saying disconnected', () =>
+      const left = await waitFor('an update saying disconnected', () =>
         updates()
           .slice(beforeLeaving)
           .find((r) => !r.connected),
@@ -801,7 +641,7 @@ describe('/agents event budget (SOCKET_EVENTS_PER_SECOND=2, SOCKET_EVENT_BURST=3
     const v = await visitor(t.app.url);
     const acks = await Promise.all([
       ...Array.from({ length: 6 }, () => a.ack('sessions:list', {})),
-      ...Array.from({ length: 4 }, () => a.ack('session:watch', { sessionId: v.id })),
+      ...Array.from({ length: 4 }, () => a.ack('session:watch', { sessionId: v.sessionId })),
     ]);
     const limited = acks.filter((r): r is ErrorAck => !r.ok);
     expect(acks.length - limited.length).toBeGreaterThanOrEqual(3);
@@ -820,7 +660,7 @@ describe('/agents event budget (SOCKET_EVENTS_PER_SECOND=2, SOCKET_EVENT_BURST=3
     await (await agent(t.app.url, BALA)).ok('sessions:list', {});
     // Half a second refills one event at 2 per second.
     await sleep(600);
-    await a.ok('session:watch', { sessionId: v.id });
+    await a.ok('session:watch', { sessionId: v.sessionId });
   });
 });
 
@@ -846,13 +686,13 @@ describe('sessions:list across two nodes', () => {
   const poll = <T>(what: string, probe: () => Promise<T | undefined>) => waitFor(what, probe, 6000, 100);
 
   it('lists the visitors of both nodes from node B, highest score first; one who leaves shows as disconnected', async () => {
-    const onA = await visitor(a.url, { utmSource: 'node-a' });
+    const onA = await visitor(a.url, { auth: { utmSource: 'node-a' } });
     await onA.say('visitor:reply', GREETING);
     expect(await onA.say('visitor:reply', ANSWERS[0]!)).toMatchObject({ score: 20 });
-    const onB = await visitor(b.url, { utmSource: 'node-b' });
+    const onB = await visitor(b.url, { auth: { utmSource: 'node-b' } });
     expect(await onB.say('visitor:reply', GREETING)).toMatchObject({ score: 10 });
     const quiet = await visitor(a.url);
-    const ids = [onA.id, onB.id, quiet.id];
+    const ids = [onA.sessionId, onB.sessionId, quiet.sessionId];
 
     const agentB = await agent(b.url, ASHA, { secret: CLUSTER_SECRET });
     const rows = await poll('all three connected', async () => {
@@ -862,7 +702,7 @@ describe('sessions:list across two nodes', () => {
     expect(rows.map((r) => r.sessionId)).toEqual(ids);
     expect(rows.map((r) => r.score)).toEqual([20, 10, 5]);
     expect(rows[0]).toEqual({
-      sessionId: onA.id,
+      sessionId: onA.sessionId,
       state: 'questions',
       score: 20,
       classification: 'Unqualified',
@@ -874,21 +714,24 @@ describe('sessions:list across two nodes', () => {
       connected: true,
       takenOverBy: null,
     });
-    expect(rows[1]).toMatchObject({ sessionId: onB.id, utmSource: 'node-b', connected: true });
+    expect(rows[1]).toMatchObject({ sessionId: onB.sessionId, utmSource: 'node-b', connected: true });
     expect((await list(agentB, { limit: 2 })).map((r) => r.sessionId)).toEqual(ids.slice(0, 2));
-    expect((await list(agentB, { state: 'greeting' })).map((r) => r.sessionId)).toEqual([quiet.id]);
+    expect((await list(agentB, { state: 'greeting' })).map((r) => r.sessionId)).toEqual([quiet.sessionId]);
 
     onA.socket.close();
     const after = await poll('the visitor on A disconnected', async () => {
       const r = await list(agentB);
-      return r.find((x) => x.sessionId === onA.id)?.connected === false ? r : undefined;
+      return r.find((x) => x.sessionId === onA.sessionId)?.connected === false ? r : undefined;
     });
-    expect(after.find((x) => x.sessionId === onB.id)?.connected).toBe(true);
-    expect(after.find((x) => x.sessionId === quiet.id)?.connected).toBe(true);
-    expect((await list(agentB, { connected: false })).map((r) => r.sessionId)).toEqual([onA.id]);
-    expect((await list(agentB, { connected: true })).map((r) => r.sessionId)).toEqual([onB.id, quiet.id]);
+    expect(after.find((x) => x.sessionId === onB.sessionId)?.connected).toBe(true);
+    expect(after.find((x) => x.sessionId === quiet.sessionId)?.connected).toBe(true);
+    expect((await list(agentB, { connected: false })).map((r) => r.sessionId)).toEqual([onA.sessionId]);
+    expect((await list(agentB, { connected: true })).map((r) => r.sessionId)).toEqual([
+      onB.sessionId,
+      quiet.sessionId,
+    ]);
     // The agent on B heard of it as a board update too.
-    await agentB.nth('board:update', (r) => r.sessionId === onA.id && !r.connected);
+    await agentB.nth('board:update', (r) => r.sessionId === onA.sessionId && !r.connected);
   });
 
   it('a filter on connected with a limit still fills the limit with matching rows', async () => {
@@ -900,14 +743,14 @@ describe('sessions:list across two nodes', () => {
     leaving.socket.close();
     await poll('the leaving visitor disconnected', async () => {
       const r = await list(agentB);
-      return r.find((x) => x.sessionId === leaving.id)?.connected === false ? true : undefined;
+      return r.find((x) => x.sessionId === leaving.sessionId)?.connected === false ? true : undefined;
     });
     // The highest-scoring lead is disconnected; the best connected one must still come back.
     const top = await list(agentB, { connected: true, limit: 1 });
     expect(top).toHaveLength(1);
     expect(top[0]!.connected).toBe(true);
-    expect(top[0]!.sessionId).not.toBe(leaving.id);
-    expect(staying.id).toMatch(/^sess_/);
+    expect(top[0]!.sessionId).not.toBe(leaving.sessionId);
+    expect(staying.sessionId).toMatch(/^sess_/);
   });
 
   it('an agent on node B takes over and releases a visitor on node A', async () => {
@@ -915,26 +758,26 @@ describe('sessions:list across two nodes', () => {
     await v.say('visitor:reply', GREETING);
     await v.nth('bot:message', (m) => m.questionId === 2);
     const agentB = await agent(b.url, ASHA, { secret: CLUSTER_SECRET });
-    expect(await agentB.ok('session:takeover', { sessionId: v.id })).toMatchObject({
+    expect(await agentB.ok('session:takeover', { sessionId: v.sessionId })).toMatchObject({
       takenOverBy: 'agent-1',
     });
     expect(await v.nth('agent:joined')).toMatchObject({ name: 'Asha' });
-    const prompts = v.prompts().length;
+    const prompts = v.messages.length;
     // Node A's cached conversation is stale; the answer must still see the hold.
     expect(await v.say('visitor:reply', ANSWERS[0]!)).toMatchObject({ score: 20, state: 'questions' });
-    await agentB.ok('agent:message', { sessionId: v.id, text: 'Hello from node B' });
+    await agentB.ok('agent:message', { sessionId: v.sessionId, text: 'Hello from node B' });
     expect(await v.nth('agent:message')).toMatchObject({
       name: 'Asha',
       text: 'Hello from node B',
     });
     await sleep(200);
-    expect(v.prompts()).toHaveLength(prompts);
-    await agentB.ok('session:release', { sessionId: v.id });
+    expect(v.messages).toHaveLength(prompts);
+    await agentB.ok('session:release', { sessionId: v.sessionId });
     await v.nth('agent:left');
     expect(await v.nth('bot:message', (m) => m.questionId === 3)).toMatchObject({
       step: 'location',
     });
-    expect((await leadRow(db, v.id)).taken_over_by).toBeNull();
+    expect((await leadRow(db, v.sessionId)).taken_over_by).toBeNull();
   });
 
   it('an alert for a visitor on node A reaches an agent on node B exactly once', async () => {
@@ -942,10 +785,10 @@ describe('sessions:list across two nodes', () => {
     const v = await visitor(a.url);
     await v.say('visitor:reply', GREETING);
     await v.say('visitor:action', { action: 'clicked_demo' });
-    await agentB.nth('lead:alert', (x) => x.sessionId === v.id);
+    await agentB.nth('lead:alert', (x) => x.sessionId === v.sessionId);
     await sleep(QUIET_MS);
-    expect(agentB.received('lead:alert', (x) => x.sessionId === v.id)).toMatchObject([
-      { trigger: 'demo_requested', sessionId: v.id, lead: { sessionId: v.id, score: 25 } },
+    expect(agentB.received('lead:alert', (x) => x.sessionId === v.sessionId)).toMatchObject([
+      { trigger: 'demo_requested', sessionId: v.sessionId, lead: { sessionId: v.sessionId, score: 25 } },
     ]);
   });
 });

@@ -3,7 +3,7 @@ import { io, Manager } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WireError } from '../../src/errors.js';
 import type { HandshakeRefusal, SessionHello } from '../../src/protocol/index.js';
-import { METRICS_TOKEN, scrapeMetrics, startTestApp, type TestApp } from '../support/app.js';
+import { METRICS_TOKEN, settledConnections, startTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import type { ChatSocket } from '../support/sockets.js';
 import { sleep, waitFor } from '../support/time.js';
@@ -67,7 +67,7 @@ async function accepted(url: string, ip?: string, transport: Transport = 'websoc
 
 /**
  * Accepted within WAIT_MS. A polling client's slot comes back when engine.io closes the connection,
- * which can be a moment after socket.io counts the disconnect (the gauge `settle` reads).
+ * which can be a moment after socket.io counts the disconnect (the gauge `settledConnections` reads).
  */
 async function eventuallyAccepted(url: string, ip: string, transport: Transport): Promise<ChatSocket> {
   const deadline = Date.now() + WAIT_MS;
@@ -144,21 +144,6 @@ async function rawConnection(url: string, ip?: string) {
   };
 }
 
-/** Open /chat connections as the server counts them (lcb_socket_connections), once it settles on `want`. */
-async function settle(url: string, want: number): Promise<number> {
-  const gauge = async () => {
-    const text = await scrapeMetrics(url);
-    return Number(/^lcb_socket_connections (\d+)/m.exec(text)?.[1]);
-  };
-  const deadline = Date.now() + WAIT_MS;
-  let value = await gauge();
-  while (value !== want && Date.now() < deadline) {
-    await sleep(25);
-    value = await gauge();
-  }
-  return value;
-}
-
 afterEach(async () => {
   for (const socket of clients) socket.close();
   clients.clear();
@@ -198,7 +183,7 @@ describe('MAX_CONNECTIONS_PER_IP', () => {
     const first = await accepted(url, a);
     await accepted(url, a, 'polling');
     await accepted(url, a);
-    expect(await settle(url, 3)).toBe(3);
+    expect(await settledConnections(url, 3)).toBe(3);
 
     // Over WebSocket and over polling alike, and no session is started for a refused handshake.
     expect((await refused(url, a)).message).toBe('websocket error');
@@ -212,11 +197,11 @@ describe('MAX_CONNECTIONS_PER_IP', () => {
     // Another address is unaffected.
     await accepted(url, b);
     await accepted(url, b);
-    expect(await settle(url, 5)).toBe(5);
+    expect(await settledConnections(url, 5)).toBe(5);
 
     // Closing one gives its slot back; the refusals above took none.
     first.close();
-    expect(await settle(url, 4)).toBe(4);
+    expect(await settledConnections(url, 4)).toBe(4);
     await accepted(url, a);
     await refused(url, a);
     await refused(url, a, 'polling');
@@ -226,7 +211,7 @@ describe('MAX_CONNECTIONS_PER_IP', () => {
   it('a polling connection gives its slot back when it closes', async () => {
     const url = behindProxy.app.url;
     const ip = '198.51.100.3';
-    expect(await settle(url, 0)).toBe(0);
+    expect(await settledConnections(url, 0)).toBe(0);
     const polls = [
       await accepted(url, ip, 'polling'),
       await accepted(url, ip, 'polling'),
@@ -234,7 +219,7 @@ describe('MAX_CONNECTIONS_PER_IP', () => {
     ];
     await refused(url, ip, 'polling');
     polls[1]!.close();
-    expect(await settle(url, 2)).toBe(2);
+    expect(await settledConnections(url, 2)).toBe(2);
     await eventuallyAccepted(url, ip, 'polling');
     await refused(url, ip);
   });
@@ -242,7 +227,7 @@ describe('MAX_CONNECTIONS_PER_IP', () => {
   it('handshakes that fail after they were admitted do not keep a slot', async () => {
     const url = behindProxy.app.url;
     const ip = '198.51.100.4';
-    expect(await settle(url, 0)).toBe(0);
+    expect(await settledConnections(url, 0)).toBe(0);
     for (let i = 0; i < 5; i++) {
       // ws refuses the upgrade (a key that is not one) after allowRequest admitted it.
       const bad = await rawUpgrade(url, { 'x-forwarded-for': ip, 'sec-websocket-key': 'nope' });
@@ -286,7 +271,7 @@ describe('MAX_CONNECTIONS_PER_IP', () => {
   it('0 turns the cap off', async () => {
     const url = uncapped.app.url;
     for (let i = 0; i < 6; i++) await accepted(url, undefined, i % 2 ? 'polling' : 'websocket');
-    expect(await settle(url, 6)).toBe(6);
+    expect(await settledConnections(url, 6)).toBe(6);
   });
 });
 

@@ -1,135 +1,32 @@
-import { io } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type {
-  BotMessage,
-  ErrorAck,
-  HandshakeRefusal,
-  SessionHello,
-  VisitorAck,
-  VisitorAction,
-  VisitorOutcome,
-} from '../../src/protocol/index.js';
-import { METRICS_TOKEN, scrapeMetrics, startTestApp, type TestApp } from '../support/app.js';
+import type { BotMessage, ErrorAck, VisitorAction, VisitorOutcome } from '../../src/protocol/index.js';
+import {
+  METRICS_TOKEN,
+  settledConnections,
+  socketConnections,
+  startTestApp,
+  type TestApp,
+} from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { TestClock } from '../support/engine.js';
 import type { StepPayload, VisitorEvent } from '../support/journey.js';
-import { Recorder } from '../support/recorder.js';
-import { type ChatSocket, unchecked } from '../support/sockets.js';
-import { sleep } from '../support/time.js';
+import {
+  closeClients,
+  messageId,
+  type OkAck,
+  openVisitor,
+  type Transport,
+  type VisitorClient,
+} from '../support/sockets.js';
+import { sleep, waitFor } from '../support/time.js';
 
 const SECOND = 1000;
-/** How long any single wait may take before the test fails instead of hanging. */
-const WAIT_MS = 5000;
-
-/** A visitor event's acknowledgement that said ok. */
-type OkAck = Extract<VisitorAck, { ok: true }>;
-
-type Transport = 'websocket' | 'polling';
 
 /** The expected `awarded` list of an ack. */
 const awards = (...pairs: [string, number][]): VisitorOutcome['awarded'] =>
   pairs.map(([behavior, points]) => ({ behavior, points }));
 
-let nextId = 0;
-const mid = () => `m-${++nextId}`;
-
-/** One socket.io client of the /chat namespace with everything it received. */
-class Chat extends Recorder {
-  readonly sessions: SessionHello[] = [];
-  readonly messages: BotMessage[] = [];
-  connectError: HandshakeRefusal | undefined;
-  disconnectReason: string | undefined;
-
-  constructor(readonly socket: ChatSocket) {
-    super();
-    socket.on('session', (hello) => this.record(() => this.sessions.push(hello)));
-    socket.on('bot:message', (m) => this.record(() => this.messages.push(m)));
-    socket.on('connect_error', (err: HandshakeRefusal) =>
-      this.record(() => {
-        this.connectError = err;
-      }),
-    );
-    socket.on('disconnect', (reason: string) =>
-      this.record(() => {
-        this.disconnectReason = reason;
-      }),
-    );
-  }
-
-  /** The 'session' event; fails fast if the connection was refused. */
-  hello(): Promise<SessionHello> {
-    return this.until('the session event', () => {
-      if (this.connectError) {
-        throw new Error(
-          `connect_error: ${this.connectError.message} ${JSON.stringify(this.connectError.data)}`,
-        );
-      }
-      return this.sessions[0];
-    });
-  }
-
-  /** The i-th bot message (0-based) this client received. */
-  message(i: number): Promise<BotMessage> {
-    return this.until(`bot:message #${i}`, () => this.messages[i]);
-  }
-
-  /** The connect_error of a refused connection; fails if the connection was accepted. */
-  refused(): Promise<HandshakeRefusal> {
-    return this.until('connect_error', () => {
-      if (this.sessions.length > 0) throw new Error('the connection was accepted');
-      return this.connectError;
-    });
-  }
-
-  disconnected(): Promise<string> {
-    return this.until('disconnect', () => this.disconnectReason);
-  }
-
-  /** Sends any payload at all (the tests of bad input too): the server judges it. */
-  send(event: VisitorEvent, payload: unknown): Promise<VisitorAck> {
-    return unchecked(this.socket).timeout(WAIT_MS).emitWithAck(event, payload);
-  }
-
-  /** Sends with a fresh clientMessageId and expects success. */
-  async ok(event: VisitorEvent, payload: StepPayload): Promise<OkAck> {
-    return expectOk(await this.send(event, { clientMessageId: mid(), ...payload }));
-  }
-}
-
-function expectOk(ack: VisitorAck): OkAck {
-  expect(ack.ok, `expected a successful ack, got ${JSON.stringify(ack)}`).toBe(true);
-  return ack as OkAck;
-}
-
-function expectError(ack: VisitorAck, code: string): ErrorAck['error'] {
-  expect(ack.ok, `expected error ${code}, got ${JSON.stringify(ack)}`).toBe(false);
-  const { error } = ack as ErrorAck;
-  expect(error.code, error.message).toBe(code);
-  expect(typeof error.message).toBe('string');
-  return error;
-}
-
-const clients = new Set<ChatSocket>();
-
-function connect(
-  url: string,
-  options: { auth?: Record<string, unknown>; transports?: Transport[]; origin?: string } = {},
-): Chat {
-  const socket: ChatSocket = io(`${url}/chat`, {
-    auth: options.auth ?? {},
-    transports: options.transports ?? ['websocket'],
-    reconnection: false,
-    forceNew: true,
-    ...(options.origin ? { extraHeaders: { origin: options.origin } } : {}),
-  });
-  clients.add(socket);
-  return new Chat(socket);
-}
-
-afterEach(() => {
-  for (const socket of clients) socket.close();
-  clients.clear();
-});
+afterEach(closeClients);
 
 async function rest(t: TestApp, method: 'GET' | 'POST', path: string, body?: unknown) {
   const res = await fetch(`${t.app.url}${path}`, {
@@ -156,7 +53,7 @@ async function leadCount(db: TestDatabase): Promise<number> {
 }
 
 /** Greeting and all five questions, quickly; leaves the conversation at the contact step (score 70). */
-async function answerAll(chat: Chat, clock: TestClock): Promise<OkAck> {
+async function answerAll(chat: VisitorClient, clock: TestClock): Promise<OkAck> {
   const replies: StepPayload[] = [
     { optionIds: ['yes'] },
     { optionIds: ['other'] },
@@ -168,7 +65,7 @@ async function answerAll(chat: Chat, clock: TestClock): Promise<OkAck> {
   let last: OkAck | undefined;
   for (const reply of replies) {
     clock.advance(2 * SECOND);
-    last = await chat.ok('visitor:reply', reply);
+    last = await chat.say('visitor:reply', reply);
   }
   expect(last).toMatchObject({ state: 'contact', score: 70 });
   return last!;
@@ -185,7 +82,7 @@ function expectIncreasingSeqs(messages: BotMessage[]): void {
  * + Q4 5 (200 s: not quick) + Q5 10 + Q6 10 + all 10 + contact 10 + demo 15 + CTA 15 = 110.
  */
 async function fullJourney(t: TestApp, clock: TestClock, transport: Transport): Promise<void> {
-  const chat = connect(t.app.url, {
+  const chat = openVisitor(t.app.url, {
     transports: [transport],
     auth: { utmSource: `journey-${transport}`, locale: 'en-IN' },
   });
@@ -198,7 +95,7 @@ async function fullJourney(t: TestApp, clock: TestClock, transport: Transport): 
 
   const say = (after: number, event: VisitorEvent, payload: StepPayload) => {
     clock.advance(after);
-    return chat.ok(event, payload);
+    return chat.say(event, payload);
   };
 
   // Greeting by option id.
@@ -358,7 +255,7 @@ describe('the /chat namespace', () => {
         next_question: { questionId: 3 },
       });
 
-      const chat = connect(t.app.url, { auth: { sessionId: id } });
+      const chat = openVisitor(t.app.url, { auth: { sessionId: id } });
       expect(await chat.hello()).toMatchObject({
         sessionId: id,
         resumed: true,
@@ -372,21 +269,21 @@ describe('the /chat namespace', () => {
       expect(q3.seq).toBe(a2.body.next_question.seq);
 
       clock.advance(2 * SECOND);
-      expect(await chat.ok('visitor:reply', { text: 'Pune, Maharashtra' })).toMatchObject({ score: 35 });
+      expect(await chat.say('visitor:reply', { text: 'Pune, Maharashtra' })).toMatchObject({ score: 35 });
       clock.advance(2 * SECOND);
-      await chat.ok('visitor:reply', { optionIds: ['just_me'] });
+      await chat.say('visitor:reply', { optionIds: ['just_me'] });
       clock.advance(2 * SECOND);
-      await chat.ok('visitor:reply', { optionIds: ['under_50k'] });
+      await chat.say('visitor:reply', { optionIds: ['under_50k'] });
       clock.advance(2 * SECOND);
       // Several labels, comma-separated.
-      expect(await chat.ok('visitor:reply', { text: 'billing / invoicing, LOANS' })).toMatchObject({
+      expect(await chat.say('visitor:reply', { text: 'billing / invoicing, LOANS' })).toMatchObject({
         score: 75,
         state: 'contact',
       });
       clock.advance(2 * SECOND);
-      expect(await chat.ok('visitor:contact', { skip: true })).toMatchObject({ state: 'cta', awarded: [] });
+      expect(await chat.say('visitor:contact', { skip: true })).toMatchObject({ state: 'cta', awarded: [] });
       clock.advance(2 * SECOND);
-      const last = await chat.ok('visitor:reply', { text: 'need human help' });
+      const last = await chat.say('visitor:reply', { text: 'need human help' });
       expect(last).toEqual({
         ok: true,
         score: 85,
@@ -394,7 +291,7 @@ describe('the /chat namespace', () => {
         state: 'completed',
         awarded: awards(['cta_clicked', 10]),
       });
-      const completed = await chat.until('completed prompt', () =>
+      const completed = await waitFor('completed prompt', () =>
         chat.messages.find((m) => m.step === 'completed'),
       );
       expect(completed.input).toBe('none');
@@ -413,10 +310,10 @@ describe('the /chat namespace', () => {
     });
 
     it('a session started on the socket continues over REST', async () => {
-      const chat = connect(t.app.url);
+      const chat = openVisitor(t.app.url);
       const { sessionId: id } = await chat.hello();
       clock.advance(2 * SECOND);
-      expect(await chat.ok('visitor:reply', { optionIds: ['yes'] })).toMatchObject({ score: 10 });
+      expect(await chat.say('visitor:reply', { optionIds: ['yes'] })).toMatchObject({ score: 10 });
 
       clock.advance(2 * SECOND);
       const a2 = await rest(t, 'POST', '/api/answer', {
@@ -436,7 +333,7 @@ describe('the /chat namespace', () => {
 
       // And back on the socket: the engine is the same, the conversation is at question 4.
       clock.advance(2 * SECOND);
-      expect(await chat.ok('visitor:reply', { optionIds: ['two_to_five'] })).toMatchObject({
+      expect(await chat.say('visitor:reply', { optionIds: ['two_to_five'] })).toMatchObject({
         score: 40,
         state: 'questions',
         awarded: awards(['answered_question', 5], ['quick_reply', 5]),
@@ -448,12 +345,14 @@ describe('the /chat namespace', () => {
 
   describe('resuming', () => {
     it('after a disconnect, the same session resumes with the same prompt and completes', async () => {
-      const first = connect(t.app.url);
+      const first = openVisitor(t.app.url);
       const { sessionId: id } = await first.hello();
       clock.advance(2 * SECOND);
-      await first.ok('visitor:reply', { optionIds: ['yes'] });
+      await first.say('visitor:reply', { optionIds: ['yes'] });
       clock.advance(2 * SECOND);
-      expect(await first.ok('visitor:reply', { optionIds: ['wholesale_fmcg'] })).toMatchObject({ score: 20 });
+      expect(await first.say('visitor:reply', { optionIds: ['wholesale_fmcg'] })).toMatchObject({
+        score: 20,
+      });
       const q3 = await first.message(2);
       expect(q3).toMatchObject({ questionId: 3 });
       first.socket.close();
@@ -461,7 +360,7 @@ describe('the /chat namespace', () => {
 
       // Away for five minutes: the answer to question 3 is no longer quick (server clock).
       clock.advance(300 * SECOND);
-      const second = connect(t.app.url, { auth: { sessionId: id } });
+      const second = openVisitor(t.app.url, { auth: { sessionId: id } });
       expect(await second.hello()).toMatchObject({
         sessionId: id,
         resumed: true,
@@ -471,28 +370,28 @@ describe('the /chat namespace', () => {
       });
       expect(await second.message(0)).toEqual(q3);
 
-      expect(await second.ok('visitor:reply', { text: 'Ludhiana, Punjab' })).toMatchObject({
+      expect(await second.say('visitor:reply', { text: 'Ludhiana, Punjab' })).toMatchObject({
         score: 30,
         awarded: awards(['answered_question', 5], ['detailed_answer', 5]),
       });
       clock.advance(2 * SECOND);
-      await second.ok('visitor:reply', { optionIds: ['more_than_fifteen'] });
+      await second.say('visitor:reply', { optionIds: ['more_than_fifteen'] });
       clock.advance(2 * SECOND);
-      await second.ok('visitor:reply', { optionIds: ['over_5l'] });
+      await second.say('visitor:reply', { optionIds: ['over_5l'] });
       clock.advance(2 * SECOND);
-      expect(await second.ok('visitor:reply', { optionIds: ['loans'] })).toMatchObject({
+      expect(await second.say('visitor:reply', { optionIds: ['loans'] })).toMatchObject({
         score: 70,
         state: 'contact',
       });
       clock.advance(2 * SECOND);
-      await second.ok('visitor:contact', { email: 'owner@wholesale.example' });
+      await second.say('visitor:contact', { email: 'owner@wholesale.example' });
       clock.advance(2 * SECOND);
-      expect(await second.ok('visitor:reply', { optionIds: ['start_trial'] })).toMatchObject({
+      expect(await second.say('visitor:reply', { optionIds: ['start_trial'] })).toMatchObject({
         score: 95,
         classification: 'SQL',
         state: 'completed',
       });
-      await second.until('completed prompt', () => second.messages.find((m) => m.step === 'completed'));
+      await waitFor('completed prompt', () => second.messages.find((m) => m.step === 'completed'));
       expect(second.messages[0]!.seq).toBe(q3.seq);
       expectIncreasingSeqs(second.messages);
     });
@@ -500,7 +399,7 @@ describe('the /chat namespace', () => {
     it('an unknown or malformed sessionId starts a new session', async () => {
       const unknown = 'sess_0123456789abcdef0123456789abcdef';
       for (const sessionId of [unknown, 'not-a-session-id', '']) {
-        const chat = connect(t.app.url, { auth: { sessionId } });
+        const chat = openVisitor(t.app.url, { auth: { sessionId } });
         const hello = await chat.hello();
         expect(hello).toMatchObject({ resumed: false, state: 'greeting', score: 5 });
         expect(hello.sessionId).toMatch(/^sess_[0-9a-f]{32}$/);
@@ -513,39 +412,41 @@ describe('the /chat namespace', () => {
 
   describe('idempotency', () => {
     it('a repeated clientMessageId returns the first ack marked duplicate, and sends nothing', async () => {
-      const chat = connect(t.app.url);
+      const chat = openVisitor(t.app.url);
       const { sessionId: id } = await chat.hello();
       clock.advance(2 * SECOND);
       const payload = { clientMessageId: 'dup-1', optionIds: ['yes'] };
-      const first = expectOk(await chat.send('visitor:reply', payload));
+      const first = await chat.ok('visitor:reply', payload);
       expect(first).toMatchObject({ score: 10, awarded: awards(['replied_to_greeting', 5]) });
       await chat.message(1);
       const events = await eventCount(t.db, id);
 
       clock.advance(2 * SECOND);
-      const again = await chat.send('visitor:reply', payload);
+      const again = await chat.ack('visitor:reply', payload);
       expect(again).toEqual({ ...first, duplicate: true });
       await sleep(150);
       expect(chat.messages).toHaveLength(2);
       expect(await eventCount(t.db, id)).toBe(events);
 
-      const mismatch = expectError(
-        await chat.send('visitor:reply', { clientMessageId: 'dup-1', optionIds: ['no'] }),
+      const mismatch = await chat.fails(
+        'visitor:reply',
+        { clientMessageId: 'dup-1', optionIds: ['no'] },
         'duplicate_mismatch',
       );
       expect(mismatch.details).toEqual({ clientMessageId: 'dup-1' });
       // The same id on another event is a different message too.
-      expectError(
-        await chat.send('visitor:action', { clientMessageId: 'dup-1', action: 'clicked_pricing' }),
+      await chat.fails(
+        'visitor:action',
+        { clientMessageId: 'dup-1', action: 'clicked_pricing' },
         'duplicate_mismatch',
       );
       expect(await eventCount(t.db, id)).toBe(events);
       expect(chat.messages).toHaveLength(2);
 
       // A client resending after a reconnect (a new connection) gets the original ack too.
-      const again2 = connect(t.app.url, { auth: { sessionId: id } });
+      const again2 = openVisitor(t.app.url, { auth: { sessionId: id } });
       await again2.hello();
-      expect(await again2.send('visitor:reply', payload)).toEqual({ ...first, duplicate: true });
+      expect(await again2.ack('visitor:reply', payload)).toEqual({ ...first, duplicate: true });
       await sleep(100);
       expect(again2.messages).toHaveLength(1);
       expect(chat.messages).toHaveLength(2);
@@ -555,7 +456,7 @@ describe('the /chat namespace', () => {
 
   describe('errors', () => {
     it('refuses invalid payloads with validation_failed and stores nothing', async () => {
-      const chat = connect(t.app.url);
+      const chat = openVisitor(t.app.url);
       const { sessionId: id } = await chat.hello();
       const events = await eventCount(t.db, id);
       const cases: [VisitorEvent, unknown, string][] = [
@@ -570,27 +471,25 @@ describe('the /chat namespace', () => {
         ['visitor:contact', { clientMessageId: 'v-6', email: 5 }, 'email'],
       ];
       for (const [event, payload, field] of cases) {
-        const error = expectError(await chat.send(event, payload), 'validation_failed');
+        const error = await chat.fails(event, payload, 'validation_failed');
         expect(error.message, JSON.stringify(payload)).toContain(field);
         expect((error.details as { issues: unknown[] }).issues.length).toBeGreaterThan(0);
       }
       // 2000 characters pass validation (and are then not one of the options).
-      expectError(
-        await chat.send('visitor:reply', { clientMessageId: 'v-7', text: 'x'.repeat(2000) }),
-        'invalid_option',
-      );
+      await chat.fails('visitor:reply', { clientMessageId: 'v-7', text: 'x'.repeat(2000) }, 'invalid_option');
       expect(await eventCount(t.db, id)).toBe(events);
       // Nothing was awarded: the first valid reply takes the score from 5 to 10.
       clock.advance(SECOND);
-      expect(await chat.ok('visitor:reply', { optionIds: ['yes'] })).toMatchObject({ score: 10 });
+      expect(await chat.say('visitor:reply', { optionIds: ['yes'] })).toMatchObject({ score: 10 });
     });
 
     it('an unknown option is invalid_option with the options listed', async () => {
-      const chat = connect(t.app.url);
+      const chat = openVisitor(t.app.url);
       const { sessionId: id } = await chat.hello();
       const events = await eventCount(t.db, id);
-      let error = expectError(
-        await chat.send('visitor:reply', { clientMessageId: mid(), optionIds: ['maybe'] }),
+      let error = await chat.fails(
+        'visitor:reply',
+        { clientMessageId: messageId(), optionIds: ['maybe'] },
         'invalid_option',
       );
       expect((error.details as { options: { id: string }[] }).options.map((o) => o.id)).toEqual([
@@ -598,15 +497,17 @@ describe('the /chat namespace', () => {
         'about',
         'no',
       ]);
-      error = expectError(
-        await chat.send('visitor:reply', { clientMessageId: mid(), text: 'maybe later' }),
+      error = await chat.fails(
+        'visitor:reply',
+        { clientMessageId: messageId(), text: 'maybe later' },
         'invalid_option',
       );
       expect((error.details as { options: unknown[] }).options).toHaveLength(3);
       clock.advance(SECOND);
-      await chat.ok('visitor:reply', { optionIds: ['yes'] });
-      error = expectError(
-        await chat.send('visitor:reply', { clientMessageId: mid(), optionIds: ['bakery'] }),
+      await chat.say('visitor:reply', { optionIds: ['yes'] });
+      error = await chat.fails(
+        'visitor:reply',
+        { clientMessageId: messageId(), optionIds: ['bakery'] },
         'invalid_option',
       );
       expect((error.details as { options: { id: string }[] }).options.map((o) => o.id)).toEqual([
@@ -619,45 +520,45 @@ describe('the /chat namespace', () => {
     });
 
     it('skipping contact at the greeting is invalid_state', async () => {
-      const chat = connect(t.app.url);
+      const chat = openVisitor(t.app.url);
       const { sessionId: id } = await chat.hello();
       const events = await eventCount(t.db, id);
-      expectError(
-        await chat.send('visitor:contact', { clientMessageId: mid(), skip: true }),
-        'invalid_state',
-      );
+      await chat.fails('visitor:contact', { clientMessageId: messageId(), skip: true }, 'invalid_state');
       expect(await eventCount(t.db, id)).toBe(events);
     });
 
     it('a bad e-mail or phone is validation_failed naming the field', async () => {
-      const chat = connect(t.app.url);
+      const chat = openVisitor(t.app.url);
       const { sessionId: id } = await chat.hello();
       await answerAll(chat, clock);
       const events = await eventCount(t.db, id);
       const fields = (e: ErrorAck['error']) =>
         (e.details as { fields: { field: string }[] }).fields.map((f) => f.field);
 
-      let error = expectError(
-        await chat.send('visitor:contact', { clientMessageId: mid(), name: 'Ravi', email: 'ravi@' }),
+      let error = await chat.fails(
+        'visitor:contact',
+        { clientMessageId: messageId(), name: 'Ravi', email: 'ravi@' },
         'validation_failed',
       );
       expect(error.message).toContain('email');
       expect(fields(error)).toEqual(['email']);
-      error = expectError(
-        await chat.send('visitor:contact', { clientMessageId: mid(), phone: '12345' }),
+      error = await chat.fails(
+        'visitor:contact',
+        { clientMessageId: messageId(), phone: '12345' },
         'validation_failed',
       );
       expect(error.message).toContain('phone');
       expect(fields(error)).toEqual(['phone']);
-      error = expectError(
-        await chat.send('visitor:contact', { clientMessageId: mid(), email: 'nope', phone: 'call me' }),
+      error = await chat.fails(
+        'visitor:contact',
+        { clientMessageId: messageId(), email: 'nope', phone: 'call me' },
         'validation_failed',
       );
       expect(fields(error)).toEqual(['email', 'phone']);
       expect(await eventCount(t.db, id)).toBe(events);
 
       clock.advance(SECOND);
-      expect(await chat.ok('visitor:contact', { phone: '+91 98450 12345' })).toMatchObject({
+      expect(await chat.say('visitor:contact', { phone: '+91 98450 12345' })).toMatchObject({
         state: 'cta',
         score: 80,
         awarded: awards(['shared_contact', 10]),
@@ -665,10 +566,10 @@ describe('the /chat namespace', () => {
     });
 
     it('events after the conversation ended are session_closed', async () => {
-      const chat = connect(t.app.url);
+      const chat = openVisitor(t.app.url);
       const { sessionId: id } = await chat.hello();
       clock.advance(SECOND);
-      expect(await chat.ok('visitor:reply', { optionIds: ['no'] })).toEqual({
+      expect(await chat.say('visitor:reply', { optionIds: ['no'] })).toEqual({
         ok: true,
         score: 10,
         classification: 'Unqualified',
@@ -678,16 +579,19 @@ describe('the /chat namespace', () => {
       expect(await chat.message(1)).toMatchObject({ step: 'declined', input: 'none' });
       const events = await eventCount(t.db, id);
 
-      expectError(
-        await chat.send('visitor:reply', { clientMessageId: mid(), optionIds: ['yes'] }),
+      await chat.fails(
+        'visitor:reply',
+        { clientMessageId: messageId(), optionIds: ['yes'] },
         'session_closed',
       );
-      expectError(
-        await chat.send('visitor:contact', { clientMessageId: mid(), email: 'late@example.com' }),
+      await chat.fails(
+        'visitor:contact',
+        { clientMessageId: messageId(), email: 'late@example.com' },
         'session_closed',
       );
-      expectError(
-        await chat.send('visitor:action', { clientMessageId: mid(), action: 'clicked_demo' }),
+      await chat.fails(
+        'visitor:action',
+        { clientMessageId: messageId(), action: 'clicked_demo' },
         'session_closed',
       );
       expect(await eventCount(t.db, id)).toBe(events);
@@ -698,7 +602,7 @@ describe('the /chat namespace', () => {
     it('an invalid handshake auth is a connect_error with validation_failed', async () => {
       const before = await leadCount(t.db);
       for (const auth of [{ utmSource: 5 }, { campaign: 'spring' }, { sessionId: 42 }, { locale: '' }]) {
-        const chat = connect(t.app.url, { auth });
+        const chat = openVisitor(t.app.url, { auth });
         const err = await chat.refused();
         expect(err.data, JSON.stringify(auth)).toMatchObject({ code: 'validation_failed' });
         expect(typeof err.data?.message).toBe('string');
@@ -709,10 +613,10 @@ describe('the /chat namespace', () => {
 
   describe('clicks and choices', () => {
     it('products, demo, pricing and the about path score by the rules', async () => {
-      const chat = connect(t.app.url);
+      const chat = openVisitor(t.app.url);
       await chat.hello();
       clock.advance(SECOND);
-      expect(await chat.ok('visitor:reply', { text: 'what is this about?' })).toMatchObject({
+      expect(await chat.say('visitor:reply', { text: 'what is this about?' })).toMatchObject({
         state: 'questions',
         score: 10,
         awarded: awards(['replied_to_greeting', 5]),
@@ -723,7 +627,7 @@ describe('the /chat namespace', () => {
       expect(q2.seq).toBeGreaterThan(about.seq);
 
       const click = async (action: VisitorAction['action'], targetId?: string) =>
-        (await chat.ok('visitor:action', { action, ...(targetId ? { targetId } : {}) })).awarded;
+        (await chat.say('visitor:action', { action, ...(targetId ? { targetId } : {}) })).awarded;
       expect(await click('clicked_product', 'billing')).toEqual(awards(['clicked_product', 5]));
       expect(await click('clicked_product', 'billing')).toEqual([]);
       expect(await click('clicked_product', 'inventory')).toEqual(awards(['clicked_product', 5]));
@@ -736,25 +640,27 @@ describe('the /chat namespace', () => {
       expect(await click('clicked_pricing')).toEqual(awards(['clicked_pricing', 10]));
       expect(await click('clicked_pricing')).toEqual([]);
 
-      const unknown = expectError(
-        await chat.send('visitor:action', {
-          clientMessageId: mid(),
+      const unknown = await chat.fails(
+        'visitor:action',
+        {
+          clientMessageId: messageId(),
           action: 'clicked_product',
           targetId: 'rocket',
-        }),
+        },
         'invalid_option',
       );
       expect((unknown.details as { options: unknown[] }).options.length).toBeGreaterThan(3);
-      expectError(
-        await chat.send('visitor:action', {
-          clientMessageId: mid(),
+      await chat.fails(
+        'visitor:action',
+        {
+          clientMessageId: messageId(),
           action: 'clicked_demo',
           targetId: 'demo',
-        }),
+        },
         'validation_failed',
       );
       // Clicks do not move the conversation: still at question 2 (score 10 + 15 + 15 + 10 = 50).
-      expect(await chat.ok('visitor:reply', { optionIds: ['other'] })).toMatchObject({
+      expect(await chat.say('visitor:reply', { optionIds: ['other'] })).toMatchObject({
         state: 'questions',
         score: 60,
       });
@@ -767,26 +673,26 @@ describe('the /chat namespace', () => {
 
   describe('several tabs', () => {
     it('every connection of a session receives the bot messages one tab caused', async () => {
-      const a = connect(t.app.url);
+      const a = openVisitor(t.app.url);
       const { sessionId: id } = await a.hello();
-      const b = connect(t.app.url, { transports: ['polling'], auth: { sessionId: id } });
+      const b = openVisitor(t.app.url, { transports: ['polling'], auth: { sessionId: id } });
       expect(await b.hello()).toMatchObject({ sessionId: id, resumed: true, state: 'greeting' });
       expect(await b.message(0)).toEqual(await a.message(0));
 
       clock.advance(SECOND);
-      await a.ok('visitor:reply', { optionIds: ['yes'] });
+      await a.say('visitor:reply', { optionIds: ['yes'] });
       const [fromA, fromB] = await Promise.all([a.message(1), b.message(1)]);
       expect(fromA).toMatchObject({ questionId: 2 });
       expect(fromB).toEqual(fromA);
 
       clock.advance(SECOND);
-      await b.ok('visitor:reply', { optionIds: ['restaurant_cafe'] });
+      await b.say('visitor:reply', { optionIds: ['restaurant_cafe'] });
       const [q3a, q3b] = await Promise.all([a.message(2), b.message(2)]);
       expect(q3a).toMatchObject({ questionId: 3 });
       expect(q3b).toEqual(q3a);
 
       // A different session's tab hears nothing of it.
-      const other = connect(t.app.url);
+      const other = openVisitor(t.app.url);
       await other.hello();
       await sleep(100);
       expect(other.messages).toHaveLength(1);
@@ -795,7 +701,7 @@ describe('the /chat namespace', () => {
 
   describe('a REST event with the socket open', () => {
     it('reaches the open tab as a bot message', async () => {
-      const a = connect(t.app.url);
+      const a = openVisitor(t.app.url);
       const { sessionId: id } = await a.hello();
       clock.advance(SECOND);
       const r = await rest(t, 'POST', '/api/answer', {
@@ -811,33 +717,17 @@ describe('the /chat namespace', () => {
   });
 
   describe('metrics', () => {
-    const gauge = async () => {
-      const text = await scrapeMetrics(t.app.url);
-      const m = /^lcb_socket_connections (\d+)/m.exec(text);
-      expect(m, 'lcb_socket_connections in /metrics').not.toBeNull();
-      return Number(m![1]);
-    };
-    const settle = async (want: number) => {
-      const deadline = Date.now() + WAIT_MS;
-      let value = await gauge();
-      while (value !== want && Date.now() < deadline) {
-        await sleep(25);
-        value = await gauge();
-      }
-      return value;
-    };
-
     it('lcb_socket_connections counts open connections', async () => {
       // Clients of earlier tests were closed; wait for the server to notice.
-      expect(await settle(0)).toBe(0);
-      const a = connect(t.app.url);
+      expect(await settledConnections(t.app.url, 0)).toBe(0);
+      const a = openVisitor(t.app.url);
       await a.hello();
-      expect(await gauge()).toBe(1);
-      const b = connect(t.app.url, { transports: ['polling'] });
+      expect(await socketConnections(t.app.url)).toBe(1);
+      const b = openVisitor(t.app.url, { transports: ['polling'] });
       await b.hello();
-      expect(await gauge()).toBe(2);
+      expect(await socketConnections(t.app.url)).toBe(2);
       a.socket.close();
-      expect(await settle(1)).toBe(1);
+      expect(await settledConnections(t.app.url, 1)).toBe(1);
     });
   });
 });
@@ -865,12 +755,18 @@ describe('servers with their own settings', () => {
     for (const transport of ['websocket', 'polling'] as const) {
       it(`refuses a foreign origin over ${transport} and accepts the allowed one`, async () => {
         const before = await leadCount(db);
-        const evil = connect(t.app.url, { transports: [transport], origin: 'https://evil.example' });
+        const evil = openVisitor(t.app.url, {
+          transports: [transport],
+          headers: { origin: 'https://evil.example' },
+        });
         await evil.refused();
-        expect(evil.sessions).toEqual([]);
+        expect(evil.received('session')).toEqual([]);
         expect(await leadCount(db)).toBe(before);
 
-        const shop = connect(t.app.url, { transports: [transport], origin: 'https://shop.example' });
+        const shop = openVisitor(t.app.url, {
+          transports: [transport],
+          headers: { origin: 'https://shop.example' },
+        });
         expect(await shop.hello()).toMatchObject({ resumed: false, state: 'greeting' });
         expect(await shop.message(0)).toMatchObject({ step: 'greeting' });
         expect(await leadCount(db)).toBe(before + 1);
@@ -894,21 +790,26 @@ describe('servers with their own settings', () => {
 
     for (const transport of ['websocket', 'polling'] as const) {
       it(`a message over the limit disconnects the ${transport} client and stores nothing`, async () => {
-        const chat = connect(t.app.url, { transports: [transport] });
+        const chat = openVisitor(t.app.url, { transports: [transport] });
         const { sessionId: id } = await chat.hello();
         clock.advance(SECOND);
-        await chat.ok('visitor:reply', { optionIds: ['yes'] });
+        await chat.say('visitor:reply', { optionIds: ['yes'] });
         clock.advance(SECOND);
         // A message under the limit is taken (and refused for its content, not its size).
-        expectError(
-          await chat.send('visitor:reply', { clientMessageId: mid(), text: 'x'.repeat(500) }),
+        await chat.fails(
+          'visitor:reply',
+          { clientMessageId: messageId(), text: 'x'.repeat(500) },
           'invalid_option',
         );
-        await chat.ok('visitor:reply', { optionIds: ['other'] });
+        await chat.say('visitor:reply', { optionIds: ['other'] });
         expect((await chat.message(2)).questionId).toBe(3);
         const events = await eventCount(db, id);
 
-        chat.socket.emit('visitor:reply', { clientMessageId: mid(), text: 'Mumbai '.repeat(600) }, () => {});
+        chat.socket.emit(
+          'visitor:reply',
+          { clientMessageId: messageId(), text: 'Mumbai '.repeat(600) },
+          () => {},
+        );
         expect(await chat.disconnected()).toMatch(/transport (close|error)/);
         await sleep(100);
         expect(await eventCount(db, id)).toBe(events);
@@ -930,12 +831,12 @@ describe('servers with their own settings', () => {
     });
 
     it('resumes where it left off, and answering sends only the next question', async () => {
-      const first = connect(t.app.url);
+      const first = openVisitor(t.app.url);
       const { sessionId: id } = await first.hello();
       idleClock.advance(SECOND);
-      await first.ok('visitor:reply', { optionIds: ['yes'] });
+      await first.say('visitor:reply', { optionIds: ['yes'] });
       idleClock.advance(SECOND);
-      await first.ok('visitor:reply', { optionIds: ['other'] });
+      await first.say('visitor:reply', { optionIds: ['other'] });
       const q3 = await first.message(2);
       first.socket.close();
       await first.disconnected();
@@ -946,18 +847,18 @@ describe('servers with their own settings', () => {
       const [lead] = await t.db.query('select state, score from leads where id = $1', [id]);
       expect(lead).toEqual({ state: 'abandoned', score: 10 });
 
-      const back = connect(t.app.url, { auth: { sessionId: id } });
+      const back = openVisitor(t.app.url, { auth: { sessionId: id } });
       expect(await back.hello()).toMatchObject({ resumed: true, state: 'abandoned', score: 10 });
       expect(await back.message(0)).toEqual(q3);
       idleClock.advance(SECOND);
-      const r = await back.ok('visitor:reply', { text: 'Jaipur, Rajasthan' });
+      const r = await back.say('visitor:reply', { text: 'Jaipur, Rajasthan' });
       // Question 3 was put 31 minutes ago: no quick_reply.
       expect(r).toMatchObject({
         state: 'questions',
         score: 20,
         awarded: awards(['answered_question', 5], ['detailed_answer', 5]),
       });
-      await back.until('question 4', () => back.messages.find((m) => m.questionId === 4));
+      await waitFor('question 4', () => back.messages.find((m) => m.questionId === 4));
       await sleep(100);
       // The answer to question 3 should bring question 4 only, not question 3 again first.
       expect(back.messages.map((m) => m.questionId)).toEqual([3, 4]);
@@ -978,11 +879,11 @@ describe('servers with their own settings', () => {
     });
 
     it('events beyond the burst are rate_limited, the rest succeed, and the budget refills', async () => {
-      const chat = connect(t.app.url);
+      const chat = openVisitor(t.app.url);
       const { sessionId: id } = await chat.hello();
       const acks = await Promise.all(
         Array.from({ length: 10 }, () =>
-          chat.send('visitor:action', { clientMessageId: mid(), action: 'clicked_pricing' }),
+          chat.ack('visitor:action', { clientMessageId: messageId(), action: 'clicked_pricing' }),
         ),
       );
       const ok = acks.filter((a): a is OkAck => a.ok);
@@ -1005,13 +906,13 @@ describe('servers with their own settings', () => {
       expect(inputs!.n).toBe(ok.length);
 
       // The budget is per connection: another tab of the session has its own.
-      const other = connect(t.app.url, { auth: { sessionId: id } });
+      const other = openVisitor(t.app.url, { auth: { sessionId: id } });
       await other.hello();
-      expectOk(await other.send('visitor:action', { clientMessageId: mid(), action: 'clicked_pricing' }));
+      await other.ok('visitor:action', { clientMessageId: messageId(), action: 'clicked_pricing' });
 
       // Half a second refills one event at 2 per second.
       await sleep(600);
-      expectOk(await chat.send('visitor:action', { clientMessageId: mid(), action: 'clicked_pricing' }));
+      await chat.ok('visitor:action', { clientMessageId: messageId(), action: 'clicked_pricing' });
     });
   });
 });

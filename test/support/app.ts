@@ -1,6 +1,7 @@
 import { type App, type AppOverrides, createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { sleep } from './time.js';
 
 export interface TestApp {
   app: App;
@@ -46,4 +47,25 @@ export async function scrapeMetrics(url: string): Promise<string> {
   const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
   if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}: ${await res.text()}`);
   return res.text();
+}
+
+/** The open /chat connections a server started with METRICS_TOKEN counts (lcb_socket_connections). */
+export async function socketConnections(url: string): Promise<number> {
+  const m = /^lcb_socket_connections (\d+)/m.exec(await scrapeMetrics(url));
+  if (!m) throw new Error('no lcb_socket_connections in /metrics');
+  return Number(m[1]);
+}
+
+/**
+ * lcb_socket_connections once it reads `want`, or what it reads after `ms`: the server counts a closed
+ * connection a moment after the client has closed it.
+ */
+export async function settledConnections(url: string, want: number, ms = 5000): Promise<number> {
+  const end = Date.now() + ms;
+  let value = await socketConnections(url);
+  while (value !== want && Date.now() < end) {
+    await sleep(25);
+    value = await socketConnections(url);
+  }
+  return value;
 }
