@@ -1,9 +1,8 @@
-import { io } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ErrorAck, VisitorAck } from '../../src/protocol/index.js';
+import type { ErrorAck } from '../../src/protocol/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import type { VisitorEvent } from '../support/journey.js';
-import { type ChatSocket, unchecked } from '../support/sockets.js';
+import { closeClients, visitor } from '../support/sockets.js';
 import { sleep } from '../support/time.js';
 
 /**
@@ -13,7 +12,6 @@ import { sleep } from '../support/time.js';
  * byte for byte. Real server, real PostgreSQL, real HTTP and socket.io clients.
  */
 
-const WAIT_MS = 5000;
 const API_KEY = 'bad-input-api-key-0123456789';
 const UNKNOWN_SESSION = `sess_${'0123456789abcdef'.repeat(2)}`;
 
@@ -26,7 +24,6 @@ interface Fixtures {
 
 let t: TestApp;
 const fx = {} as Fixtures;
-const sockets = new Set<ChatSocket>();
 
 /** Every row of every table the conversation writes, as one comparable value. */
 async function everything() {
@@ -71,37 +68,8 @@ async function send(method: string, path: string, body?: Body, headers: Record<s
   return { status: res.status, body: json, text };
 }
 
-/** A /chat client on a session; resolves once the server has sent `session`. */
-async function chat(
-  sessionId?: string,
-  transport: 'websocket' | 'polling' = 'websocket',
-): Promise<ChatSocket> {
-  const socket: ChatSocket = io(`${t.app.url}/chat`, {
-    auth: sessionId ? { sessionId } : {},
-    transports: [transport],
-    reconnection: false,
-    forceNew: true,
-  });
-  sockets.add(socket);
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no session event')), WAIT_MS);
-    socket.once('session', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    socket.once('connect_error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-  });
-  return socket;
-}
-
-/** A visitor event with any payload, or none: the server is what judges it. */
-const emit = (socket: ChatSocket, event: VisitorEvent, ...args: unknown[]): Promise<VisitorAck> =>
-  unchecked(socket)
-    .timeout(WAIT_MS)
-    .emitWithAck(event, ...args);
+/** A visitor's connection to a session (or a new one), once the server has put it in the session. */
+const chat = (sessionId?: string) => visitor(t.app.url, { auth: sessionId ? { sessionId } : {} });
 
 /** Bytes of a JSON body with `raw` spliced in where `@@` stands (to send what JSON.stringify cannot). */
 function bytes(json: string, raw: number[]): Uint8Array {
@@ -132,17 +100,14 @@ beforeAll(async () => {
     { 'Idempotency-Key': 'rest-once' },
   );
   expect(first.status).toBe(200);
-  const socket = await chat(fx.questions);
+  const client = await chat(fx.questions);
   expect(
-    await emit(socket, 'visitor:action', { clientMessageId: 'socket-once', action: 'clicked_demo' }),
+    await client.ack('visitor:action', { clientMessageId: 'socket-once', action: 'clicked_demo' }),
   ).toMatchObject({ ok: true });
-  socket.close();
+  client.close();
 });
 
-afterEach(() => {
-  for (const s of sockets) s.close();
-  sockets.clear();
-});
+afterEach(closeClients);
 
 afterAll(async () => {
   await t?.close();
@@ -705,55 +670,50 @@ describe('socket: refused with the exact code in the ack, nothing written', () =
 
   const table = cases.map(([label, at, event, payload, code]) => [label, code, at, event, payload] as const);
   it.each(table)('%s → %s', async (_label, code, at, event, payload) => {
-    const socket = await chat(fx[at]);
+    const client = await chat(fx[at]);
     const before = await everything();
-    const ack = await emit(socket, event, payload);
-    expect(ack.ok, JSON.stringify(ack)).toBe(false);
-    const { error } = ack as ErrorAck;
-    expect(error.code, error.message).toBe(code);
-    expect(typeof error.message).toBe('string');
+    await client.fails(event, payload, code);
     expect(await everything()).toEqual(before);
   });
 
   it('an event without a payload → validation_failed, nothing written', async () => {
-    const socket = await chat(fx.greeting);
+    const client = await chat(fx.greeting);
     const before = await everything();
-    const ack = await emit(socket, 'visitor:reply');
+    const ack = await client.ack('visitor:reply');
     expect(ack).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
     expect(await everything()).toEqual(before);
   });
 
   it('a message over SOCKET_MESSAGE_LIMIT_BYTES closes the connection and stores nothing', async () => {
-    const socket = await chat(fx.greeting);
+    const client = await chat(fx.greeting);
     const before = await everything();
-    const closed = new Promise<string>((r) => socket.once('disconnect', r));
-    socket.emit('visitor:reply', { clientMessageId: 'big', text: 'Mumbai '.repeat(3000) }, () => {});
-    expect(await closed).toMatch(/transport (close|error)/);
+    client.socket.emit('visitor:reply', { clientMessageId: 'big', text: 'Mumbai '.repeat(3000) }, () => {});
+    expect(await client.disconnected()).toMatch(/transport (close|error)/);
     await sleep(100);
     expect(await everything()).toEqual(before);
     expect(await lead(fx.greeting)).toMatchObject({ state: 'greeting' });
   });
 
   it('a WebSocket text frame that is not UTF-8 is closed by the ws layer; the server stays up and stores nothing', async () => {
-    const socket = await chat(fx.greeting);
+    const client = await chat(fx.greeting);
     const before = await everything();
-    const closed = new Promise<string>((r) => socket.once('disconnect', r));
     // The raw `ws` socket under engine.io-client: a text frame whose bytes are not UTF-8.
-    const ws = (socket.io.engine.transport as unknown as { ws: { send(d: Buffer, o: object): void } }).ws;
+    const ws = (client.socket.io.engine.transport as unknown as { ws: { send(d: Buffer, o: object): void } })
+      .ws;
     ws.send(
       Buffer.from(bytes('42/chat,0["visitor:reply",{"clientMessageId":"u8","text":"@@"}]', [0xff, 0xc0])),
       {
         binary: false,
       },
     );
-    expect(await closed).toMatch(/transport (close|error)/);
+    expect(await client.disconnected()).toMatch(/transport (close|error)/);
     await sleep(100);
     expect(await everything()).toEqual(before);
     const health = await send('GET', '/health');
     expect(health.status).toBe(200);
     const again = await chat(fx.greeting);
     expect(
-      await emit(again, 'visitor:reply', { clientMessageId: 'u8-after', optionIds: ['maybe'] }),
+      await again.ack('visitor:reply', { clientMessageId: 'u8-after', optionIds: ['maybe'] }),
     ).toMatchObject({
       ok: false,
       error: { code: 'invalid_option' },
@@ -827,9 +787,9 @@ describe('text PostgreSQL cannot store (U+0000) is refused at both doors with th
   it.each(socketCases)(
     'socket: %s → ack validation_failed at its path',
     async (_label, at, event, payload, field) => {
-      const socket = await chat(fx[at]);
+      const client = await chat(fx[at]);
       const before = await everything();
-      const ack = await emit(socket, event, payload);
+      const ack = await client.ack(event, payload);
       expect(ack).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
       const { error } = ack as ErrorAck;
       expect((error.details as { issues: unknown[] }).issues).toContainEqual({
@@ -893,10 +853,10 @@ describe('hostile and unusual text is stored and read back byte for byte', () =>
   });
 
   it.each(texts)('%s — over the socket', async (_label, text) => {
-    const socket = await chat();
+    const client = await chat();
     for (const reply of [{ optionIds: ['yes'] }, { optionIds: ['other'] }, { text }]) {
       expect(
-        await emit(socket, 'visitor:reply', { clientMessageId: crypto.randomUUID(), ...reply }),
+        await client.ack('visitor:reply', { clientMessageId: crypto.randomUUID(), ...reply }),
       ).toMatchObject({
         ok: true,
       });

@@ -1,11 +1,11 @@
 import { request } from 'node:http';
-import { io, Manager } from 'socket.io-client';
+import { Manager } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WireError } from '../../src/errors.js';
-import type { HandshakeRefusal, SessionHello } from '../../src/protocol/index.js';
+import type { HandshakeRefusal } from '../../src/protocol/index.js';
 import { METRICS_TOKEN, settledConnections, startTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import type { ChatSocket } from '../support/sockets.js';
+import { type ChatSocket, closeClients, connectSocket, type Transport, visitor } from '../support/sockets.js';
 import { sleep, waitFor } from '../support/time.js';
 
 /**
@@ -19,7 +19,6 @@ import { sleep, waitFor } from '../support/time.js';
 const WAIT_MS = 5000;
 const REFUSAL = 'Too many connections from this address: at most 3 at a time.';
 
-type Transport = 'websocket' | 'polling';
 /**
  * socket.io-client's connect_error: the server's refusal in `data` (a namespace's), or engine.io's in
  * `description` and `context`; `body` is the polling handshake's response, read before the client drops it.
@@ -30,21 +29,16 @@ type ConnectError = HandshakeRefusal & {
   body?: string;
 };
 
-const clients = new Set<ChatSocket>();
-
 /** A /chat client from `ip` (sent as X-Forwarded-For); resolves once it is in, or with its connect_error. */
 async function open(
   url: string,
   ip?: string,
   transport: Transport = 'websocket',
 ): Promise<{ socket: ChatSocket; refused?: ConnectError }> {
-  const socket: ChatSocket = io(`${url}/chat`, {
+  const socket = connectSocket(url, '/chat', {
     transports: [transport],
-    reconnection: false,
-    forceNew: true,
-    ...(ip ? { extraHeaders: { 'x-forwarded-for': ip } } : {}),
+    ...(ip ? { headers: { 'x-forwarded-for': ip } } : {}),
   });
-  clients.add(socket);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('neither session nor connect_error')), WAIT_MS);
     socket.once('session', () => {
@@ -144,10 +138,7 @@ async function rawConnection(url: string, ip?: string) {
   };
 }
 
-afterEach(async () => {
-  for (const socket of clients) socket.close();
-  clients.clear();
-});
+afterEach(closeClients);
 
 describe('MAX_CONNECTIONS_PER_IP', () => {
   let db: TestDatabase;
@@ -395,19 +386,11 @@ describe('SESSION_STARTS_PER_MINUTE: one budget per client address for REST and 
     const [last] = (await t.db.query('select id from leads order by created_at desc limit 1')) as {
       id: string;
     }[];
-    const resumed: ChatSocket = io(`${t.app.url}/chat`, {
+    const resumed = await visitor(t.app.url, {
       auth: { sessionId: last!.id },
-      transports: ['websocket'],
-      reconnection: false,
-      forceNew: true,
-      extraHeaders: { 'x-forwarded-for': a },
+      headers: { 'x-forwarded-for': a },
     });
-    clients.add(resumed);
-    const hello = await new Promise<SessionHello>((resolve, reject) => {
-      resumed.once('session', resolve);
-      resumed.once('connect_error', reject);
-    });
-    expect(hello.resumed).toBe(true);
+    expect((await resumed.hello()).resumed).toBe(true);
 
     // Another address has a budget of its own.
     expect((await start('198.51.100.21')).status).toBe(200);
