@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorAck } from '../../src/protocol/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { type Body, http } from '../support/http.js';
 import type { VisitorEvent } from '../support/journey.js';
 import { closeClients, visitor } from '../support/sockets.js';
 import { sleep } from '../support/time.js';
@@ -44,29 +45,9 @@ async function lead(id: string) {
   return row;
 }
 
-type Body = string | Uint8Array | Record<string, unknown> | unknown[] | null;
-
-/** One HTTP request; an object is sent as JSON, a string or bytes as they are (application/json by default). */
-async function send(method: string, path: string, body?: Body, headers: Record<string, string> = {}) {
-  const init: RequestInit = { method, headers: { 'content-type': 'application/json', ...headers } };
-  if (body !== undefined) {
-    init.body = (
-      typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body)
-    ) as BodyInit;
-  } else {
-    init.headers = headers;
-  }
-  const res = await fetch(`${t.app.url}${path}`, init);
-  const text = await res.text();
-  // biome-ignore lint/suspicious/noExplicitAny: bodies are checked field by field
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, body: json, text };
-}
+/** One request to the server (see `http`). */
+const send = (method: string, path: string, body?: Body, headers?: Record<string, string>) =>
+  http(t.app.url, method, path, body, headers);
 
 /** A visitor's connection to a session (or a new one), once the server has put it in the session. */
 const chat = (sessionId?: string) => visitor(t.app.url, { auth: sessionId ? { sessionId } : {} });

@@ -3,6 +3,7 @@ import type { BotMessage, SessionEventMessage, VisitorAck } from '../../src/prot
 import { startTestApp, type TestApp } from '../support/app.js';
 import { agentToken, freePort, type NodeProcess, startNode, startRedis } from '../support/cluster.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { http } from '../support/http.js';
 import { JOURNEY } from '../support/journey.js';
 import { randomPrefix, testRedisUrl } from '../support/redis.js';
 import { closeClients, expectOk, openVisitor, visitor, watchSession } from '../support/sockets.js';
@@ -42,15 +43,6 @@ async function storedLead(db: TestDatabase, sessionId: string) {
     [sessionId],
   );
   return row!;
-}
-
-async function post(url: string, path: string, body: unknown) {
-  const res = await fetch(`${url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
 const answers = JOURNEY;
@@ -141,7 +133,7 @@ describe('a cluster of nodes on one Redis', () => {
     const id = await leftAfter(a.url, 2);
     const { waiting } = await oneStepOn(b.url, id, 2);
 
-    const r = await post(a.url, '/api/answer', {
+    const r = await http(a.url, 'POST', '/api/answer', {
       session_id: id,
       question_id: waiting.questionId,
       answer_text: waiting.options![0]!.label,
@@ -157,7 +149,7 @@ describe('a cluster of nodes on one Redis', () => {
     await waitFor('the first question', () => first.messages.length > 1);
     const question = first.messages.at(-1)!;
     // A REST client answers the same question through B first.
-    const onB = await post(b.url, '/api/answer', {
+    const onB = await http(b.url, 'POST', '/api/answer', {
       session_id: id,
       question_id: question.questionId,
       answer_text: question.options![0]!.label,
@@ -177,7 +169,7 @@ describe('a cluster of nodes on one Redis', () => {
     const id = v.sessionId;
     expect((await v.send(...answers[0]!)).ok).toBe(true);
     const profile = { session_id: id, profile_data: { name: 'Erin Erase', email: 'erin@example.com' } };
-    expect((await post(a.url, '/api/lead/profile', profile)).status).toBe(200);
+    expect((await http(a.url, 'POST', '/api/lead/profile', profile)).status).toBe(200);
 
     const erased = await fetch(`${b.url}/api/lead/${id}`, {
       method: 'DELETE',
@@ -185,7 +177,7 @@ describe('a cluster of nodes on one Redis', () => {
     });
     expect(erased.status).toBe(200);
 
-    const again = await post(a.url, '/api/lead/profile', {
+    const again = await http(a.url, 'POST', '/api/lead/profile', {
       ...profile,
       profile_data: { name: 'Erin Again', email: 'again@example.com' },
     });

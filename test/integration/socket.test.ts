@@ -9,6 +9,7 @@ import {
 } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { TestClock } from '../support/engine.js';
+import { http } from '../support/http.js';
 import type { StepPayload, VisitorEvent } from '../support/journey.js';
 import {
   closeClients,
@@ -27,17 +28,6 @@ const awards = (...pairs: [string, number][]): VisitorOutcome['awarded'] =>
   pairs.map(([behavior, points]) => ({ behavior, points }));
 
 afterEach(closeClients);
-
-async function rest(t: TestApp, method: 'GET' | 'POST', path: string, body?: unknown) {
-  const res = await fetch(`${t.app.url}${path}`, {
-    method,
-    ...(body === undefined
-      ? {}
-      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
-  return { status: res.status, body: (await res.json()) as any };
-}
 
 async function eventCount(db: TestDatabase, id: string): Promise<number> {
   const [row] = await db.query<{ n: number }>(
@@ -232,18 +222,18 @@ describe('the /chat namespace', () => {
 
   describe('REST and socket on one session', () => {
     it('a session started over REST continues on the socket, and REST reads the same score', async () => {
-      const start = await rest(t, 'POST', '/api/session/start', {});
+      const start = await http(t.app.url, 'POST', '/api/session/start', {});
       expect(start.status).toBe(200);
       const id: string = start.body.session_id;
       clock.advance(2 * SECOND);
-      const a1 = await rest(t, 'POST', '/api/answer', {
+      const a1 = await http(t.app.url, 'POST', '/api/answer', {
         session_id: id,
         question_id: 1,
         answer_text: 'Yes, go ahead',
       });
       expect(a1.body).toMatchObject({ lead_score: 10, next_question: { questionId: 2 } });
       clock.advance(2 * SECOND);
-      const a2 = await rest(t, 'POST', '/api/answer', {
+      const a2 = await http(t.app.url, 'POST', '/api/answer', {
         session_id: id,
         question_id: 2,
         answer_text: 'Other',
@@ -297,7 +287,7 @@ describe('the /chat namespace', () => {
       expect(completed.input).toBe('none');
       expectIncreasingSeqs(chat.messages);
 
-      const score = await rest(t, 'GET', `/api/score/${id}`);
+      const score = await http(t.app.url, 'GET', `/api/score/${id}`);
       expect(score.status).toBe(200);
       expect(score.body).toMatchObject({ lead_score: last.score, lead_type: 'SQL' });
       const breakdown = score.body.breakdown as { behavior: string; points: number; count: number }[];
@@ -316,7 +306,7 @@ describe('the /chat namespace', () => {
       expect(await chat.say('visitor:reply', { optionIds: ['yes'] })).toMatchObject({ score: 10 });
 
       clock.advance(2 * SECOND);
-      const a2 = await rest(t, 'POST', '/api/answer', {
+      const a2 = await http(t.app.url, 'POST', '/api/answer', {
         session_id: id,
         question_id: 2,
         answer_text: 'restaurant / café',
@@ -324,7 +314,7 @@ describe('the /chat namespace', () => {
       expect(a2.status).toBe(200);
       expect(a2.body).toMatchObject({ score_earned: 10, lead_score: 20, next_question: { questionId: 3 } });
       clock.advance(2 * SECOND);
-      const a3 = await rest(t, 'POST', '/api/answer', {
+      const a3 = await http(t.app.url, 'POST', '/api/answer', {
         session_id: id,
         question_id: 3,
         answer_text: 'Chennai',
@@ -338,7 +328,7 @@ describe('the /chat namespace', () => {
         state: 'questions',
         awarded: awards(['answered_question', 5], ['quick_reply', 5]),
       });
-      const score = await rest(t, 'GET', `/api/score/${id}`);
+      const score = await http(t.app.url, 'GET', `/api/score/${id}`);
       expect(score.body).toMatchObject({ lead_score: 40, lead_type: 'MQL' });
     });
   });
@@ -704,7 +694,7 @@ describe('the /chat namespace', () => {
       const a = openVisitor(t.app.url);
       const { sessionId: id } = await a.hello();
       clock.advance(SECOND);
-      const r = await rest(t, 'POST', '/api/answer', {
+      const r = await http(t.app.url, 'POST', '/api/answer', {
         session_id: id,
         question_id: 1,
         answer_text: 'Yes, go ahead',
