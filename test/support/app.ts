@@ -1,6 +1,8 @@
+import { afterAll, beforeAll } from 'vitest';
 import { type App, type AppOverrides, createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { TestClock } from './engine.js';
 import { sleep } from './time.js';
 
 export interface TestApp {
@@ -35,6 +37,46 @@ export async function startTestApp(
     async close() {
       await app.close();
       if (!db) await database.drop();
+    },
+  };
+}
+
+/** The server of a describe block (see `serverFor`): readable once its tests run. */
+export interface RunningServer {
+  /** The clock its engine reads, which the tests move. */
+  readonly clock: TestClock;
+  readonly app: App;
+  readonly url: string;
+  readonly db: TestDatabase;
+}
+
+/**
+ * A server for the tests of the describe block (or file) this is called in: on a clock of their own and
+ * a database of its own, started before the first test and closed after the last.
+ */
+export function serverFor(env: Record<string, string> = {}): RunningServer {
+  const clock = new TestClock();
+  let running: TestApp | undefined;
+  beforeAll(async () => {
+    running = await startTestApp(env, { now: clock.now });
+  });
+  afterAll(async () => {
+    await running?.close();
+  });
+  const started = () => {
+    if (!running) throw new Error('the server starts in beforeAll: read it inside a test');
+    return running;
+  };
+  return {
+    clock,
+    get app() {
+      return started().app;
+    },
+    get url() {
+      return started().app.url;
+    },
+    get db() {
+      return started().db;
     },
   };
 }
