@@ -1,5 +1,5 @@
 import { assertEvent, assign, enqueueActions, raise, type SnapshotFrom, setup } from 'xstate';
-import { checkAnswer, nextUnanswered } from './guards.js';
+import { canSkipQuestion, checkAnswer, nextUnanswered } from './guards.js';
 import type {
   ConversationContext,
   ConversationEmitted,
@@ -11,8 +11,9 @@ import type {
 
 /**
  * One conversation: greeting → (about) → questions → contact → cta → completed, or declined, or
- * abandoned when the server reports the idle deadline. Pure: time arrives on each event, and what
- * happened leaves as emitted `behavior` and `prompt` events for the engine to score, store and send.
+ * abandoned when the server reports the idle deadline or the visitor says they leave. Optional
+ * questions and the contact form may be skipped. Pure: time arrives on each event, and what happened
+ * leaves as emitted `behavior` and `prompt` events for the engine to score, store and send.
  */
 export function createConversationMachine(flow: ConversationFlow) {
   const greetingOption = (id: string) => flow.greeting.options.find((o) => o.id === id);
@@ -34,7 +35,16 @@ export function createConversationMachine(flow: ConversationFlow) {
         assertEvent(event, 'visitor.answer');
         return checkAnswer(flow, context, event) === null;
       },
-      allAnswered: ({ context }) => nextUnanswered(context) === null,
+      /** Every question of the round is answered or skipped. */
+      questionsDone: ({ context }) => nextUnanswered(context) === null,
+      skippable: ({ context, event }) => {
+        assertEvent(event, 'visitor.skip');
+        return canSkipQuestion(flow, context, event.questionId);
+      },
+      skipsContact: ({ event }) => {
+        assertEvent(event, 'visitor.skip');
+        return event.questionId === flow.contact.questionId;
+      },
       contactGiven: ({ event }) => {
         assertEvent(event, 'visitor.contact');
         return Boolean(event.hasEmail || event.hasPhone);
@@ -72,7 +82,19 @@ export function createConversationMachine(flow: ConversationFlow) {
           latencyMs: Math.max(0, event.at - since),
         });
         if (!context.answered.includes(event.questionId)) {
-          enqueue.assign({ answered: [...context.answered, event.questionId] });
+          enqueue.assign({
+            answered: [...context.answered, event.questionId],
+            // A skipped question answered after all is answered.
+            skipped: context.skipped.filter((id) => id !== event.questionId),
+          });
+        }
+      }),
+      recordSkip: enqueueActions(({ context, event, enqueue }) => {
+        assertEvent(event, 'visitor.skip');
+        const { questionId } = event;
+        enqueue.emit({ type: 'behavior', behavior: 'question_skipped', at: event.at, questionId });
+        if (questionId !== flow.contact.questionId) {
+          enqueue.assign({ skipped: [...context.skipped, questionId] });
         }
       }),
       askNext: enqueueActions(({ context, enqueue }) => {
@@ -91,9 +113,12 @@ export function createConversationMachine(flow: ConversationFlow) {
           enqueue.emit({ type: 'prompt', at: context.lastEventAt, step });
         }
       }),
-      allAnswered: enqueueActions(({ context, enqueue }) => {
+      /** The round's questions are behind the visitor; only a round with none skipped earns the bonus. */
+      questionsDone: enqueueActions(({ context, enqueue }) => {
         enqueue.assign({ completedQuestions: true, current: null });
-        enqueue.emit({ type: 'behavior', behavior: 'answered_all_questions', at: context.lastEventAt });
+        if (context.questionOrder.every((id) => context.answered.includes(id))) {
+          enqueue.emit({ type: 'behavior', behavior: 'answered_all_questions', at: context.lastEventAt });
+        }
       }),
       contact: enqueueActions(({ event, enqueue }) => {
         assertEvent(event, 'visitor.contact');
@@ -120,7 +145,7 @@ export function createConversationMachine(flow: ConversationFlow) {
         assertEvent(event, 'visitor.cta');
         enqueue.emit({ type: 'behavior', behavior: 'cta_clicked', at: event.at, targetId: event.ctaId });
       }),
-      restart: assign({ answered: [], current: null }),
+      restart: assign({ answered: [], skipped: [], current: null }),
       humanHelp: assign({ humanHelp: true }),
       dropout: enqueueActions(({ context, event, enqueue }) => {
         if (!context.completedQuestions)
@@ -147,6 +172,7 @@ export function createConversationMachine(flow: ConversationFlow) {
     context: ({ input }) => ({
       questionOrder: [...input.questionOrder],
       answered: [],
+      skipped: [],
       completedQuestions: false,
       current: null,
       askedAt: {},
@@ -169,6 +195,8 @@ export function createConversationMachine(flow: ConversationFlow) {
           'agent.release': { actions: ['release', 'touch'] },
           // The deadline is the server's event, not the visitor's: answer latency keeps counting.
           'session.idle': { target: 'abandoned', actions: ['dropout'] },
+          // Leaving said out loud: the same as going idle, now.
+          'visitor.exit': { target: 'abandoned', actions: ['dropout', 'touch'] },
         },
         states: {
           hist: { type: 'history', history: 'shallow' },
@@ -208,9 +236,10 @@ export function createConversationMachine(flow: ConversationFlow) {
           },
           questions: {
             entry: 'askNext',
-            always: { guard: 'allAnswered', target: 'contact', actions: 'allAnswered' },
+            always: { guard: 'questionsDone', target: 'contact', actions: 'questionsDone' },
             on: {
               'visitor.answer': { guard: 'validAnswer', actions: ['recordAnswer', 'touch', 'askNext'] },
+              'visitor.skip': { guard: 'skippable', actions: ['recordSkip', 'touch', 'askNext'] },
               'agent.release': {
                 actions: ['release', { type: 'repeatPrompt', params: 'questions' }, 'touch'],
               },
@@ -221,6 +250,7 @@ export function createConversationMachine(flow: ConversationFlow) {
             on: {
               // Submitting the form moves on, whatever it holds; only an e-mail or phone scores.
               'visitor.contact': { target: 'cta', actions: ['contact', 'touch'] },
+              'visitor.skip': { guard: 'skipsContact', target: 'cta', actions: ['recordSkip', 'touch'] },
               'visitor.answer': { guard: 'validAnswer', actions: ['recordAnswer', 'touch'] },
               'agent.release': { actions: ['release', { type: 'repeatPrompt', params: 'contact' }, 'touch'] },
             },
@@ -261,6 +291,9 @@ export function createConversationMachine(flow: ConversationFlow) {
           'visitor.contact': { target: 'active.hist', actions: ['resume', raise(({ event }) => event)] },
           'visitor.action': { target: 'active.hist', actions: ['resume', raise(({ event }) => event)] },
           'visitor.cta': { target: 'active.hist', actions: ['resume', raise(({ event }) => event)] },
+          'visitor.skip': { target: 'active.hist', actions: ['resume', raise(({ event }) => event)] },
+          // Gone already: a second exit is taken (so that it can be recorded) and changes nothing.
+          'visitor.exit': { actions: 'touch' },
         },
       },
       completed: { type: 'final', entry: { type: 'prompt', params: 'completed' } },
@@ -270,7 +303,7 @@ export function createConversationMachine(flow: ConversationFlow) {
 }
 
 /** Bump when a change makes stored snapshots unfit; they are then rebuilt from the event log. */
-export const CONVERSATION_MACHINE_VERSION = 2;
+export const CONVERSATION_MACHINE_VERSION = 3;
 
 export type ConversationMachine = ReturnType<typeof createConversationMachine>;
 export type ConversationSnapshot = SnapshotFrom<ConversationMachine>;

@@ -20,9 +20,28 @@ export function checkAnswer(
   return null;
 }
 
-/** The first question in the session's order not yet answered in this round, or null. */
+/** The first question in the session's order neither answered nor skipped in this round, or null. */
 export function nextUnanswered(
-  context: Pick<ConversationContext, 'questionOrder' | 'answered'>,
+  context: Pick<ConversationContext, 'questionOrder' | 'answered' | 'skipped'>,
 ): number | null {
-  return context.questionOrder.find((id) => !context.answered.includes(id)) ?? null;
+  return (
+    context.questionOrder.find((id) => !context.answered.includes(id) && !context.skipped.includes(id)) ??
+    null
+  );
+}
+
+/** Whether a profile question may be skipped now: asked in this session, optional, and still open. */
+export function canSkipQuestion(
+  flow: ConversationFlow,
+  context: Pick<ConversationContext, 'questionOrder' | 'answered' | 'skipped'>,
+  questionId: number,
+): boolean {
+  const question = flow.questions.find((q) => q.id === questionId);
+  return (
+    question !== undefined &&
+    !question.required &&
+    context.questionOrder.includes(questionId) &&
+    !context.answered.includes(questionId) &&
+    !context.skipped.includes(questionId)
+  );
 }

@@ -13,7 +13,11 @@ export interface ConversationFlow {
     id: number;
     type: 'single_choice' | 'multi_choice' | 'text';
     options: ReadonlyArray<{ id: string }>;
+    /** A question that is not required may be skipped. */
+    required: boolean;
   }>;
+  /** The contact form, which may always be skipped. */
+  contact: { questionId: number };
   cta: { options: ReadonlyArray<{ id: string; action: 'complete' | 'restart' | 'human_help' }> };
   products: ReadonlyArray<{ id: string }>;
 }
@@ -42,6 +46,10 @@ export type ConversationEvent =
   | { type: 'visitor.answer'; at: number; questionId: number; optionIds?: string[]; text?: string }
   | { type: 'visitor.contact'; at: number; hasEmail?: boolean; hasPhone?: boolean; skip?: boolean }
   | { type: 'visitor.action'; at: number; action: VisitorAction; targetId?: string }
+  /** An optional question (or the contact form) passed over without an answer. */
+  | { type: 'visitor.skip'; at: number; questionId: number }
+  /** The visitor says they are leaving (closing the widget or the page): abandoned, as if gone idle. */
+  | { type: 'visitor.exit'; at: number }
   | { type: 'visitor.cta'; at: number; ctaId: string }
   | { type: 'session.idle'; at: number }
   | { type: 'agent.takeover'; at: number; agentId: string }
@@ -50,6 +58,7 @@ export type ConversationEvent =
 export type BehaviorFact =
   | { behavior: 'session_opened' | 'replied_to_greeting' | 'answered_all_questions' | 'early_dropout' }
   | { behavior: 'shared_contact'; email: boolean; phone: boolean }
+  | { behavior: 'question_skipped'; questionId: number }
   | {
       behavior: 'answered_question';
       questionId: number;
@@ -71,7 +80,9 @@ export interface ConversationContext {
   questionOrder: number[];
   /** Questions answered in the current round (a restart clears it). */
   answered: number[];
-  /** True once every question has been answered in some round. */
+  /** Optional questions skipped in the current round and not answered since (a restart clears it). */
+  skipped: number[];
+  /** True once the questions were all answered or skipped, in some round. */
   completedQuestions: boolean;
   current: number | null;
   /** When each question was last put to the visitor. */

@@ -1,6 +1,4 @@
-import type { IncomingMessage } from 'node:http';
 import { MikroORM } from '@mikro-orm/postgresql';
-import { Server as SocketServer } from 'socket.io';
 import { Authenticator } from './agents/auth.js';
 import { LeadBoard } from './agents/board.js';
 import { AgentFeed } from './agents/feed.js';
@@ -8,16 +6,14 @@ import { VisitorPresence } from './agents/presence.js';
 import { AgentTokens } from './agents/tokens.js';
 import { Analytics } from './analytics/analytics.js';
 import type { Config } from './config.js';
-import { type CommitQueue, DirectCommitQueue, GroupCommitQueue } from './conversation/commit-queue.js';
+import { type CommitQueue, commitQueue } from './conversation/commit-queue.js';
 import { ConversationEngine } from './conversation/engine.js';
-import { type CommittedMessage, SESSION_EVENTS, toEventMessage } from './conversation/events.js';
 import { startIdleSweeper } from './conversation/idle-sweeper.js';
+import { shareCommits } from './conversation/share-commits.js';
 import { Experiments } from './experiments/service.js';
 import { Leads } from './leads/service.js';
-import { boardRow } from './leads/views.js';
 import { createLogger, type Logger } from './logger.js';
-import { NOTIFICATIONS_DUE } from './notifications/dispatcher.js';
-import { configuredChannels, createDispatcher, notificationRoutes } from './notifications/notifications.js';
+import { configuredChannels, notificationRoutes, startNotifications } from './notifications/notifications.js';
 import { Outbox } from './notifications/outbox.js';
 import { Metrics } from './observability/metrics.js';
 import { openDatabaseUrl } from './persistence/database.js';
@@ -29,21 +25,13 @@ import { RetentionStore, startRetention } from './persistence/retention.js';
 import { SessionStore } from './persistence/session-store.js';
 import { AddressLimits } from './scaling/limits.js';
 import { openScaling } from './scaling/scaling.js';
-import { attachAgents } from './transport/agents-socket.js';
-import { clientAddress, trustProxyFn } from './transport/client-address.js';
-import { ConnectionCap } from './transport/connection-cap.js';
-import { EngineConnections } from './transport/engine-connections.js';
-import { createHttpServer, originAllowed } from './transport/http.js';
+import { createHttpServer } from './transport/http.js';
 import { startMetricsServer } from './transport/metrics.js';
 import { createSchemas } from './transport/schemas.js';
-import { attachChat } from './transport/socket.js';
+import { closeTransports } from './transport/shutdown.js';
+import { createSocketServer } from './transport/socket-server.js';
 import { loadWorkflow } from './workflow/load.js';
 import type { Workflow } from './workflow/schema.js';
-
-/** How long in-flight requests get to finish on shutdown before their connections are cut. */
-const SHUTDOWN_GRACE_MS = 10_000;
-/** How long, on shutdown, polling clients get to collect their last acknowledgements. */
-const FLUSH_GRACE_MS = 2_000;
 
 export interface App {
   config: Readonly<Config>;
@@ -81,8 +69,9 @@ export interface AppOverrides {
 }
 
 /**
- * The composition root: config → database → engine → transports. `close()` undoes them in reverse
- * and may be called more than once.
+ * The composition root: config → database → stores → bus → services (the engine, its sweepers,
+ * notifications, the agents' board and feed) → transports. `close()` undoes them in reverse and may
+ * be called more than once.
  */
 export async function createApp(config: Readonly<Config>, overrides: AppOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger(config);
@@ -102,30 +91,23 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       const applied = await migrate(orm, database.url);
       if (applied.length > 0) logger.info({ applied }, 'migrations applied');
     }
-    // Opened before the engine so that it closes after the engine has drained.
-    const scaling = await openScaling(config, logger);
-    undo.push(() => scaling.close());
     const stores: Stores = {
       sessions: new SessionStore(orm),
       leads: new LeadQueries(orm),
       experiments: new ExperimentStore(orm),
       retention: new RetentionStore(orm),
     };
+    // Opened before the engine so that it closes after the engine has drained.
+    const scaling = await openScaling(config, logger);
+    undo.push(() => scaling.close());
+
     const metrics = new Metrics();
     const channels = configuredChannels(config);
     const engine = new ConversationEngine({
       routeNotifications: notificationRoutes(config, channels),
       workflow,
       store: stores.sessions,
-      commits: (overrides.wrapCommits ?? ((q) => q))(
-        config.commitGroup.max > 1
-          ? new GroupCommitQueue(stores.sessions, {
-              maxWaitMs: config.commitGroup.ms,
-              maxBatch: config.commitGroup.max,
-              writers: config.commitGroup.writers,
-            })
-          : new DirectCommitQueue(stores.sessions),
-      ),
+      commits: (overrides.wrapCommits ?? ((q) => q))(commitQueue(config.commitGroup, stores.sessions)),
       logger,
       phoneRegion: config.phoneDefaultRegion,
       experimentsEnabled: config.abTestingEnabled,
@@ -135,61 +117,24 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       ...(overrides.now ? { now: overrides.now } : {}),
     });
     undo.push(() => engine.drain());
-    // Another node's commit or erase makes this node's copy of the session stale; a bus that was cut
-    // off may have lost such messages, so then nothing cached is trusted.
-    scaling.bus.subscribe(SESSION_EVENTS, ({ sessionId, version }, from) => {
-      if (from !== scaling.bus.nodeId) engine.forgetOlder(sessionId, version);
-    });
-    scaling.bus.onResync(() => engine.forgetAll());
     const sweeper = startIdleSweeper(engine, config.idleSweepSeconds * 1000, logger);
     undo.push(() => sweeper.stop());
     const retention = startRetention(stores.retention, config.analyticsRetentionDays, logger);
     undo.push(() => retention.stop());
-
-    // Every committed event goes on the bus: agents on any node watch it.
-    engine.onCommitted(({ sessionId, events, lead, triggers, notifications }) => {
-      // Only rows in the outbox are worth a claim: a trigger no channel is routed for queued nothing.
-      if (notifications > 0) wakeDispatchers();
-      const message: CommittedMessage = {
-        sessionId,
-        events: events.map((e) => toEventMessage(sessionId, e)),
-        lead: boardRow(lead, false),
-        version: lead.version,
-        triggers,
-      };
-      scaling.bus.publish(SESSION_EVENTS, message).catch((err: unknown) => {
-        logger.warn(
-          { err, sessionId },
-          'could not publish session events; watchers will recover them by seq',
-        );
-      });
-    });
-
-    // The outbox and its dispatcher: rows commit with the events; every node sends what it claims.
-    const outbox = new Outbox(orm);
     let listeningUrl = `http://localhost:${config.port}`;
-    const dispatcher = createDispatcher(config, {
-      outbox,
+    const notifications = startNotifications(config, {
+      engine,
+      outbox: new Outbox(orm),
       channels,
       bus: scaling.bus,
       logger,
-      readLead: async (id) => {
-        const record = await stores.sessions.leadRecord(id);
-        if (!record) throw new Error(`lead ${id} is gone`);
-        return record;
-      },
-      onOutcome: (channel, outcome) => metrics.notifications.inc({ channel, outcome }),
+      leads: stores.sessions,
+      metrics,
       publicUrl: () => config.publicUrl ?? listeningUrl,
     });
-    dispatcher.start();
-    undo.push(() => dispatcher.stop());
-    const wakeDispatchers = () =>
-      void scaling.bus.publish(NOTIFICATIONS_DUE, {}).catch(() => dispatcher.wake());
-    metrics.beforeScrape(async () => {
-      for (const [status, n] of Object.entries(await outbox.counts())) metrics.outbox.set({ status }, n);
-    });
+    undo.push(() => notifications.stop());
+    shareCommits(engine, scaling.bus, logger);
 
-    const schemas = createSchemas(config.limits);
     const tokens = new AgentTokens(config.secretKey, config.agentTokenMaxTtl);
     if (!config.secretKeySet) {
       logger.warn(
@@ -199,6 +144,12 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     const auth = new Authenticator(tokens, config.apiKeys);
     // Per client address, on this node or (with Redis) across all of them.
     const limits = new AddressLimits(config, scaling.rateLimits);
+    // What agents see of visitors, whichever node either is on: the transports hand it what happens.
+    const board = new LeadBoard(stores.leads, scaling.registry);
+    const presence = new VisitorPresence(scaling.registry, scaling.bus, logger);
+    const feed = new AgentFeed({ engine, board, bus: scaling.bus, logger });
+
+    const schemas = createSchemas(config.limits);
     const http = await createHttpServer({
       config,
       logger,
@@ -209,74 +160,37 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       limits,
       health: { database: () => orm.isConnected(), redis: () => scaling.redisHealthy() },
       agents: { tokens, leads: new Leads(stores.leads), erase: (id, by) => engine.erase(id, by) },
-      notifications: { outbox, engine, schemas, channels: [...channels.keys()], wake: wakeDispatchers },
+      notifications: {
+        outbox: notifications.outbox,
+        engine,
+        schemas,
+        channels: [...channels.keys()],
+        wake: notifications.wake,
+      },
       analytics: { analytics: new Analytics(orm, workflow) },
       experiments: {
         schemas,
-        experiments: new Experiments(workflow, stores.sessions, stores.experiments, {
-          enabled: config.abTestingEnabled,
-          alpha: config.abAlpha,
-          minSample: config.abMinSample,
-        }),
+        experiments: new Experiments(
+          workflow,
+          stores.sessions,
+          stores.experiments,
+          {
+            enabled: config.abTestingEnabled,
+            alpha: config.abAlpha,
+            minSample: config.abMinSample,
+          },
+          logger,
+        ),
       },
     });
-    // The client address as REST sees it (the same TRUST_PROXY trust function).
-    const trust = trustProxyFn(config.trustProxy);
-    const addressOf = (req: IncomingMessage) => clientAddress(req, trust);
-    const cap = new ConnectionCap(config.limits.connectionsPerIp, addressOf);
-    const io = new SocketServer(http.server, {
-      maxHttpBufferSize: config.limits.socketMessageBytes,
-      // Every handshake passes here, and nothing else. The `cors` option alone does not stop a
-      // cross-origin WebSocket upgrade; this does. Then the per-address connection cap.
-      allowRequest: (req, done) => {
-        if (!originAllowed(config.corsOrigins, req.headers.origin)) return done(null, false);
-        const refused = cap.admit(req);
-        done(refused ?? null, refused === undefined);
-      },
-      cors: { origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins },
-      // Longer than nginx's read timeout must be; see deploy/nginx.conf.
-      pingInterval: 25_000,
-      pingTimeout: 20_000,
+    const sockets = createSocketServer(http.server, {
+      config,
+      limits,
+      adapter: scaling.adapter,
+      chat: { engine, presence, schemas, metrics, logger },
+      agents: { engine, board, feed, schemas, logger, tokens },
     });
-    if (scaling.adapter) io.adapter(scaling.adapter);
-    cap.watch(io.engine);
-    const connections = new EngineConnections(io.engine);
-    // What agents see of visitors, whichever node either is on: the transports hand it what happens.
-    const board = new LeadBoard(stores.leads, scaling.registry);
-    const presence = new VisitorPresence(scaling.registry, scaling.bus, logger);
-    const feed = new AgentFeed({ engine, board, bus: scaling.bus, logger });
-    attachChat(io, {
-      engine,
-      presence,
-      schemas,
-      metrics,
-      logger,
-      limits: config.limits,
-      startSession: (req) => limits.sessionStart(addressOf(req)),
-      clustered: scaling.adapter !== undefined,
-    });
-    attachAgents(io, { engine, board, feed, schemas, logger, tokens, limits: config.limits });
-    // Stop taking events and let the queued ones commit and answer their callers while the sockets are
-    // still open; then disconnect the sockets (an upgraded connection would keep the server open), stop
-    // accepting connections and let in-flight requests finish.
-    undo.push(async () => {
-      await engine.stopAccepting();
-      // The acknowledgements of the last events go out before the sockets close.
-      await new Promise((resolve) => setImmediate(resolve));
-      for (const name of ['/chat', '/agents', '/']) io.of(name).local.disconnectSockets(true);
-      // A polling client collects those (and the goodbye) with its next request: wait for it.
-      await connections.closeFlushed(FLUSH_GRACE_MS);
-      io.engine.close();
-      // A keep-alive connection that goes idle after its last response would hold the close open.
-      const sweep = setInterval(() => http.server.closeIdleConnections(), 50);
-      const deadline = setTimeout(() => http.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-      try {
-        await http.close();
-      } finally {
-        clearInterval(sweep);
-        clearTimeout(deadline);
-      }
-    });
+    undo.push(() => closeTransports({ engine, sockets, http }));
     await http.listen({ port: config.port, host: config.host });
     const address = http.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

@@ -15,6 +15,7 @@ const errorCodes = {
   },
   invalid_state: { status: 409, message: 'The conversation is not waiting for this.' },
   session_closed: { status: 409, message: 'The conversation has ended.' },
+  required_question: { status: 409, message: 'This question is required; it cannot be skipped.' },
   duplicate_mismatch: {
     status: 409,
     message: 'This clientMessageId was already used for a different message.',

@@ -15,7 +15,7 @@ export interface VisitorConnection {
 
 /**
  * Which visitors are connected, for the agents on every node: each `/chat` connection is counted in
- * the live-session registry (the board reads it) and announced on the bus, as is typing.
+ * the session registry (the board reads it) and announced on the bus, as is typing.
  */
 export class VisitorPresence {
   constructor(

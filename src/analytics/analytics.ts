@@ -1,4 +1,5 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { Classification } from '../scoring/classification.js';
 import type { Workflow } from '../workflow/schema.js';
 
 export interface Range {
@@ -6,8 +7,32 @@ export interface Range {
   to: Date;
 }
 
+type Row = Record<string, unknown>;
+
 const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
 const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
+
+/** The leads (`l`) created in a range and not erased; its parameters are `rangeParams(range)`. */
+const IN_RANGE = 'l.created_at >= ? and l.created_at < ? and l.erased_at is null';
+const rangeParams = (range: Range) => [range.from, range.to];
+
+/** The column that counts the leads of one classification, named after it in lower case (`sql`, …). */
+const countOf = (c: Classification) =>
+  `count(*) filter (where classification = '${c}') as ${c.toLowerCase()}`;
+
+/**
+ * One group of leads (a source, a variant) from a row with `leads`, `sql`, `average_score` and, when
+ * the query counted them, `mql`.
+ */
+function group(r: Row) {
+  return {
+    leads: num(r.leads),
+    sql_leads: num(r.sql),
+    ...('mql' in r ? { mql_leads: num(r.mql) } : {}),
+    conversion_rate: ratio(num(r.sql), num(r.leads)),
+    average_score: num(r.average_score),
+  };
+}
 
 /** Lead analytics, computed in SQL over a date range of lead creation (nothing is loaded row by row). */
 export class Analytics {
@@ -21,41 +46,34 @@ export class Analytics {
   }
 
   async leads(range: Range) {
-    const p = [range.from, range.to];
-    const inRange = 'l.created_at >= ? and l.created_at < ? and l.erased_at is null';
-    const [totals] = await this.q<Record<string, unknown>>(
-      `select count(*) as total,
-              count(*) filter (where classification = 'SQL') as sql,
-              count(*) filter (where classification = 'MQL') as mql,
-              count(*) filter (where classification = 'Unqualified') as unqualified,
+    const p = rangeParams(range);
+    const [totals] = await this.q<Row>(
+      `select count(*) as total, ${countOf('SQL')}, ${countOf('MQL')}, ${countOf('Unqualified')},
               avg(score) as average_score,
               count(*) filter (where state = 'completed') as completed
-         from leads l where ${inRange}`,
+         from leads l where ${IN_RANGE}`,
       p,
     );
-    const [latency] = await this.q<Record<string, unknown>>(
-      `select avg(a.latency_ms) as avg from answers a join leads l on l.id = a.lead_id where ${inRange}`,
+    const [latency] = await this.q<Row>(
+      `select avg(a.latency_ms) as avg from answers a join leads l on l.id = a.lead_id where ${IN_RANGE}`,
       p,
     );
-    const bySource = await this.q<Record<string, unknown>>(
+    const bySource = await this.q<Row>(
       `select coalesce(utm_source, '(none)') as utm_source, count(*) as leads,
-              count(*) filter (where classification = 'SQL') as sql,
-              count(*) filter (where classification = 'MQL') as mql, avg(score) as average_score
-         from leads l where ${inRange} group by 1 order by 2 desc, 1`,
+              ${countOf('SQL')}, ${countOf('MQL')}, avg(score) as average_score
+         from leads l where ${IN_RANGE} group by 1 order by 2 desc, 1`,
       p,
     );
-    const byVariant = await this.q<Record<string, unknown>>(
+    const byVariant = await this.q<Row>(
       `select v.key as test_name, v.value as variant, count(*) as leads,
-              count(*) filter (where classification = 'SQL') as sql, avg(score) as average_score
-         from leads l, jsonb_each_text(l.variants) v where ${inRange} group by 1, 2 order by 1, 2`,
+              ${countOf('SQL')}, avg(score) as average_score
+         from leads l, jsonb_each_text(l.variants) v where ${IN_RANGE} group by 1, 2 order by 1, 2`,
       p,
     );
-    const byDay = await this.q<Record<string, unknown>>(
+    const byDay = await this.q<Row>(
       `select to_char(date_trunc('day', l.created_at at time zone 'UTC'), 'YYYY-MM-DD') as day,
-              count(*) filter (where classification = 'SQL') as sql,
-              count(*) filter (where classification = 'MQL') as mql,
-              count(*) filter (where classification = 'Unqualified') as unqualified
-         from leads l where ${inRange} group by 1 order by 1`,
+              ${countOf('SQL')}, ${countOf('MQL')}, ${countOf('Unqualified')}
+         from leads l where ${IN_RANGE} group by 1 order by 1`,
       p,
     );
     const total = num(totals?.total);
@@ -69,21 +87,11 @@ export class Analytics {
       average_score: num(totals?.average_score),
       completion_rate: ratio(num(totals?.completed), total),
       average_response_time_ms: num(latency?.avg),
-      by_utm_source: bySource.map((r) => ({
-        utm_source: String(r.utm_source),
-        leads: num(r.leads),
-        sql_leads: num(r.sql),
-        mql_leads: num(r.mql),
-        conversion_rate: ratio(num(r.sql), num(r.leads)),
-        average_score: num(r.average_score),
-      })),
+      by_utm_source: bySource.map((r) => ({ utm_source: String(r.utm_source), ...group(r) })),
       by_variant: byVariant.map((r) => ({
         test_name: String(r.test_name),
         variant: String(r.variant),
-        leads: num(r.leads),
-        sql_leads: num(r.sql),
-        conversion_rate: ratio(num(r.sql), num(r.leads)),
-        average_score: num(r.average_score),
+        ...group(r),
       })),
       by_day: byDay.map((r) => ({
         day: String(r.day),
@@ -99,17 +107,16 @@ export class Analytics {
 
   /** Per profile question: sessions it was put to, answered, dropped, and the median answer latency. */
   async funnel(range: Range) {
-    const p = [range.from, range.to];
-    const inRange = 'l.created_at >= ? and l.created_at < ? and l.erased_at is null';
+    const p = rangeParams(range);
     const reached = await this.q<{ q: number; n: unknown }>(
       `select (e.data ->> 'questionId')::int as q, count(distinct e.lead_id) as n
          from session_events e join leads l on l.id = e.lead_id
-        where e.type = 'bot.prompt' and jsonb_exists(e.data, 'questionId') and ${inRange} group by 1`,
+        where e.type = 'bot.prompt' and jsonb_exists(e.data, 'questionId') and ${IN_RANGE} group by 1`,
       p,
     );
     const answered = await this.q<{ q: number; n: unknown; median: unknown }>(
       `select a.question_id as q, count(*) as n, percentile_cont(0.5) within group (order by a.latency_ms) as median
-         from answers a join leads l on l.id = a.lead_id where ${inRange} group by 1`,
+         from answers a join leads l on l.id = a.lead_id where ${IN_RANGE} group by 1`,
       p,
     );
     const questions = this.workflow.questions.map((q) => ({ id: q.id, step: q.step }));
@@ -131,11 +138,11 @@ export class Analytics {
   /** The seed's enhanced analytics: conversion metrics, funnel, channel performance, recent hot leads. */
   async enhanced(range: Range) {
     const leads = await this.leads(range);
-    const hot = await this.q<Record<string, unknown>>(
+    const hot = await this.q<Row>(
       `select id, name, business_type, score, classification, utm_source, created_at
-         from leads l where l.created_at >= ? and l.created_at < ? and l.erased_at is null and classification = 'SQL'
+         from leads l where ${IN_RANGE} and classification = 'SQL'
         order by score desc, created_at desc limit 10`,
-      [range.from, range.to],
+      rangeParams(range),
     );
     return {
       conversion_metrics: {

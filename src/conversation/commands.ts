@@ -23,7 +23,24 @@ export type VisitorCommand =
   | { kind: 'answer'; questionId: number; text: string; timeTaken?: number }
   | { kind: 'contact'; name?: string; email?: string; phone?: string; skip?: boolean }
   | { kind: 'profile'; profile: ProfileInput }
-  | { kind: 'action'; action: VisitorAction; targetId?: string };
+  | {
+      kind: 'action';
+      action: VisitorAction;
+      targetId?: string;
+      /** What the client attached, stored with the event as it came; it never changes points. */
+      metadata?: Record<string, unknown>;
+    }
+  /** Pass over an optional question (by default the one the bot waits on); `reason` is only stored. */
+  | { kind: 'skip'; questionId?: number; reason?: string }
+  /** The visitor leaves; what the client says about it is stored with the event for drop-off analytics. */
+  | {
+      kind: 'exit';
+      reason: string;
+      questionId?: number;
+      page?: string;
+      lastAction?: string;
+      metadata?: Record<string, unknown>;
+    };
 
 /** The lead fields a command sets besides what the machine decides. */
 export type ProfilePatch = Partial<{
@@ -40,6 +57,21 @@ export type ProfilePatch = Partial<{
 export interface Interpreted {
   events: ConversationEvent[];
   patch: ProfilePatch;
+  /** What the log records about the input beside the command itself. */
+  note?: Record<string, unknown>;
+}
+
+/** Whether an ended conversation still takes the command: profile updates, and an exit (recorded). */
+export function takesClosed(command: VisitorCommand): boolean {
+  return command.kind === 'profile' || command.kind === 'exit';
+}
+
+/** The question the bot waits on at `step` (the greeting, the one asked, the contact form), or null. */
+function pendingQuestion(workflow: Workflow, step: Step, question: number | null): number | null {
+  if (step === 'greeting') return workflow.greeting.questionId;
+  if (step === 'questions') return question;
+  if (step === 'contact') return workflow.contact.questionId;
+  return null;
 }
 
 /**
@@ -71,6 +103,21 @@ export function interpret(
     }
     case 'profile':
       return interpretProfile(command.profile, step, at, phoneRegion);
+    case 'skip':
+      return interpretSkip(
+        workflow,
+        command.questionId ?? pendingQuestion(workflow, step, where.question),
+        step,
+        at,
+      );
+    case 'exit':
+      // Where the conversation stood when the visitor left, as the server knows it (drop-off analytics);
+      // the question the client names is stored with the command, as reported.
+      return {
+        events: [{ type: 'visitor.exit', at }],
+        patch: {},
+        note: { exit: { step, questionId: pendingQuestion(workflow, step, where.question) } },
+      };
     case 'action': {
       if (command.action === 'clicked_demo' || command.action === 'clicked_pricing') {
         if (command.targetId !== undefined) {
@@ -151,6 +198,34 @@ function interpretAnswer(
   return { events: [{ type: 'visitor.answer', at, questionId, ...answer }], patch: {} };
 }
 
+/** Skipping a question: optional ones only (the contact form is), and only where the machine allows it. */
+function interpretSkip(workflow: Workflow, questionId: number | null, step: Step, at: number): Interpreted {
+  if (questionId === null)
+    throw new AppError('invalid_state', `Nothing to skip: the conversation is at ${step}.`);
+  const skip: Interpreted = { events: [{ type: 'visitor.skip', at, questionId }], patch: {} };
+  if (questionId === workflow.contact.questionId) return skip;
+  const question = workflow.questions.find((q) => q.id === questionId);
+  if (questionId === workflow.greeting.questionId || question?.required) {
+    throw new AppError(
+      'required_question',
+      `Question ${questionId} must be answered; it cannot be skipped.`,
+      {
+        questionId,
+      },
+    );
+  }
+  if (!question) {
+    throw new AppError('unknown_question', `There is no question ${questionId} to skip.`, {
+      questionIds: [
+        workflow.greeting.questionId,
+        ...workflow.questions.map((q) => q.id),
+        workflow.contact.questionId,
+      ],
+    });
+  }
+  return skip;
+}
+
 function contactEvents(contact: Contact, step: Step, at: number, skip: boolean): ConversationEvent[] {
   const hasEmail = contact.email !== undefined;
   const hasPhone = contact.phone !== undefined;
@@ -201,7 +276,22 @@ const DERIVED = [
   'answered_all_questions',
   'shared_contact',
   'early_dropout',
+  'question_skipped',
 ];
+
+/**
+ * What a client may report (`/api/behavior`) and what each is worth by the scoring table: a product or
+ * a CTA named by `target_id` earns its own points instead, and the once-rules apply.
+ */
+export function reportableActions(workflow: Workflow): { action: VisitorAction; points: number }[] {
+  const points: Record<VisitorAction, number> = {
+    clicked_product: workflow.scoring.clicked_product.points,
+    clicked_demo: workflow.scoring.clicked_demo,
+    clicked_pricing: workflow.scoring.clicked_pricing,
+    cta_clicked: workflow.scoring.cta_clicked,
+  };
+  return REPORTABLE.map((action) => ({ action, points: points[action] }));
+}
 
 /** A behavior a client reports by name (the seed's `/api/behavior`): only what a click can tell. */
 export function reportedAction(action: string): VisitorAction {

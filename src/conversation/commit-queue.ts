@@ -101,3 +101,18 @@ export class GroupCommitQueue implements CommitQueue {
     this.schedule();
   }
 }
+
+/**
+ * The queue COMMIT_GROUP_MAX, COMMIT_GROUP_MS and COMMIT_WRITERS ask for: one unit per transaction
+ * when a batch may hold only one, group commit otherwise.
+ */
+export function commitQueue(
+  group: { ms: number; max: number; writers: number },
+  store: {
+    commit(unit: CommitUnit): Promise<void>;
+    commitMany(units: readonly CommitUnit[]): Promise<(Error | null)[]>;
+  },
+): CommitQueue {
+  if (group.max <= 1) return new DirectCommitQueue(store);
+  return new GroupCommitQueue(store, { maxWaitMs: group.ms, maxBatch: group.max, writers: group.writers });
+}

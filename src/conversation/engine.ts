@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
 import { type ConversationMachine, createConversationMachine } from '../../machines/conversation.js';
 import type { ConversationEvent, Step } from '../../machines/types.js';
 import { AppError } from '../errors.js';
@@ -9,13 +8,13 @@ import type { Classification } from '../scoring/classification.js';
 import type { Workflow } from '../workflow/schema.js';
 import { isFinished, pendingStep, startConversation } from './actor.js';
 import { planAgentAct } from './agent-acts.js';
-import { interpret, type VisitorCommand } from './commands.js';
+import { interpret, takesClosed, type VisitorCommand } from './commands.js';
 import { type SessionEventMessage, toEventMessage } from './events.js';
 import { type CacheCoherence, type LiveSession, LiveSessions, read } from './live-sessions.js';
 import { newLead } from './new-lead.js';
 import { isStateRefusal, resumePrompt, withPrompt } from './prompting.js';
+import { replayMessage } from './replay.js';
 import { KeyedQueue } from './session-queue.js';
-import type { EventOutcome } from './transition.js';
 import type {
   AgentAct,
   AgentRef,
@@ -336,11 +335,18 @@ export class ConversationEngine {
   ): Promise<EventResult> {
     const sessionId = session.lead.id;
     if (clientMessageId !== undefined && session.messageIds.has(clientMessageId)) {
-      return this.replay(sessionId, command, clientMessageId);
+      return replayMessage(
+        this.workflow,
+        this.options.store,
+        this.sessions,
+        sessionId,
+        command,
+        clientMessageId,
+      );
     }
     const step = pendingStep(session.live.actor);
     const finished = isFinished(session.live.actor);
-    if (finished && command.kind !== 'profile') throw new AppError('session_closed');
+    if (finished && !takesClosed(command)) throw new AppError('session_closed');
     const at = this.now();
     const question = session.live.actor.getSnapshot().context.current;
     const interpreted = interpret(
@@ -350,7 +356,7 @@ export class ConversationEngine {
       at,
       this.phoneRegion,
     );
-    // An ended conversation still takes profile updates, but nothing more happens in it.
+    // An ended conversation still takes profile updates and records exits; nothing more happens in it.
     const events = finished ? [] : interpreted.events;
     for (const event of events) {
       if (!session.live.actor.getSnapshot().can(event)) {
@@ -362,29 +368,21 @@ export class ConversationEngine {
     }
     const transition = await this.writes.run(session, {
       events,
-      input: { type: 'visitor.input', data: { command }, ...(clientMessageId ? { clientMessageId } : {}) },
+      input: {
+        type: 'visitor.input',
+        data: { command, ...interpreted.note },
+        ...(clientMessageId ? { clientMessageId } : {}),
+      },
       patch: interpreted.patch,
       at,
       visitorActivity: true,
       clientTimeTaken: command.kind === 'answer' ? (command.timeTaken ?? null) : null,
     });
-    return { sessionId, ...transition.outcome, prompts: transition.prompts };
-  }
-
-  private async replay(
-    sessionId: string,
-    command: VisitorCommand,
-    clientMessageId: string,
-  ): Promise<EventResult> {
-    const stored = await read(() => this.options.store.findMessage(sessionId, clientMessageId));
-    if (!stored?.result) throw new AppError('unavailable', 'The original message could not be read back.');
-    const original = (stored.data as { command?: unknown }).command;
-    if (!isDeepStrictEqual(original, command)) {
-      throw new AppError('duplicate_mismatch', undefined, { clientMessageId });
-    }
-    // A retry after a lost response is told again what the bot now waits for.
-    const { lead, live } = await this.sessions.load(sessionId);
-    const prompt = await resumePrompt(this.workflow, this.options.store, lead, live);
-    return { sessionId, ...(stored.result as unknown as EventOutcome), prompts: [prompt], duplicate: true };
+    return {
+      sessionId,
+      seq: transition.unit.events[0]!.seq,
+      ...transition.outcome,
+      prompts: transition.prompts,
+    };
   }
 }

@@ -11,6 +11,8 @@ import type { EventOutcome, PromptMessage, Trigger } from './transition.js';
 /** What the caller of an event is told. */
 export interface EventResult extends EventOutcome {
   sessionId: string;
+  /** Where the visitor's input sits in the session's event log (it names a recorded exit). */
+  seq?: number;
   prompts: PromptMessage[];
   duplicate?: true;
 }

@@ -1,5 +1,6 @@
 import { conversionTriggers } from '../conversation/triggers.js';
 import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import type { ExperimentStore } from '../persistence/experiment-store.js';
 import type { SessionStore } from '../persistence/session-store.js';
 import type { Workflow } from '../workflow/schema.js';
@@ -20,6 +21,7 @@ export class Experiments {
     private readonly leads: Pick<SessionStore, 'leadRecord'>,
     private readonly store: ExperimentStore,
     private readonly settings: ExperimentSettings,
+    private readonly logger: Pick<Logger, 'warn'>,
   ) {}
 
   private experiment(testName: string) {
@@ -51,10 +53,40 @@ export class Experiments {
     };
   }
 
-  async convert(sessionId: string, testName: string, type: string, value: number | null) {
+  /**
+   * Records a conversion for the variant the session was assigned. A variant the client reports (the
+   * earlier service's clients must send one) is never trusted: it is kept with the conversion, and one
+   * that differs from the assignment is logged and counted in the results.
+   */
+  async convert(
+    sessionId: string,
+    testName: string,
+    type: string,
+    value: number | null,
+    reportedVariant: string | null = null,
+  ) {
     const { variant } = await this.variant(sessionId, testName);
-    const recorded = await this.store.recordConversion({ leadId: sessionId, testName, variant, type, value });
-    return { test_name: testName, variant, conversion_type: type, recorded };
+    const recorded = await this.store.recordConversion({
+      leadId: sessionId,
+      testName,
+      variant,
+      reportedVariant,
+      type,
+      value,
+    });
+    if (reportedVariant !== null && reportedVariant !== variant) {
+      this.logger.warn(
+        { sessionId, testName, variant, reportedVariant, conversionType: type, recorded },
+        'a conversion reported another variant than the assigned one; the assigned one counts',
+      );
+    }
+    return {
+      message: recorded ? 'Conversion recorded' : 'Conversion already recorded',
+      test_name: testName,
+      variant,
+      conversion_type: type,
+      recorded,
+    };
   }
 
   /** Per variant: sessions, and per conversion type the rate, its 95 % Wilson interval and a z-test against the control. */
@@ -64,6 +96,8 @@ export class Experiments {
     const n = (variant: string) => sessions.find((s) => s.variant === variant)?.n ?? 0;
     const x = (variant: string, type: string) =>
       conversions.find((c) => c.variant === variant && c.type === type)?.n ?? 0;
+    const mismatched = (variant: string) =>
+      conversions.filter((c) => c.variant === variant).reduce((sum, c) => sum + c.mismatched, 0);
     const types = [...new Set([...conversionTriggers, ...conversions.map((c) => c.type)])];
     const control = experiment.variants[0]!.id;
     return {
@@ -78,6 +112,8 @@ export class Experiments {
           variant: v.id,
           weight: v.weight,
           sessions: sessionsOf,
+          /** Conversions whose client said the lead was in another variant (counted for this one). */
+          reported_variant_mismatches: mismatched(v.id),
           ...(sessionsOf < this.settings.minSample
             ? {
                 warning: `Only ${sessionsOf} sessions; at least ${this.settings.minSample} are needed before reading much into this.`,

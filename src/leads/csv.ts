@@ -1,8 +1,8 @@
 import { type Stringifier, stringify } from 'csv-stringify';
 import { CRM_FIELDS } from './views.js';
 
-/** The columns of the lead export: the session id, then the CRM export's keys. */
-const EXPORT_COLUMNS = ['session_id', ...CRM_FIELDS];
+/** The columns of the lead export: the session id, the CRM export's keys, the reported behaviours' metadata. */
+const EXPORT_COLUMNS = ['session_id', ...CRM_FIELDS, 'behavior_metadata'];
 
 /** A phone number as the contact step stores it: E.164, `+` and 7–15 digits, nothing else. */
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -29,8 +29,12 @@ export function leadsCsv(): Stringifier {
         typeof column === 'string' && PHONE_COLUMNS.has(column) && E164.test(value)
           ? { value, escape_formulas: false }
           : value,
-      // Arrays (features) as one cell; the result is escaped like any other text.
-      object: (value) => (Array.isArray(value) ? value.join('; ') : JSON.stringify(value)),
+      // Lists of text (features) as one cell, anything else (reported metadata; none is an empty cell) as
+      // JSON; the result is escaped like any other text.
+      object: (value) =>
+        Array.isArray(value) && value.every((v) => typeof v === 'string')
+          ? value.join('; ')
+          : JSON.stringify(value),
     },
   });
 }

@@ -1,6 +1,6 @@
 import type { LeadQueries } from '../persistence/lead-queries.js';
 import type { Classification } from '../scoring/classification.js';
-import { type CrmExportRow, crmExportRow, type LeadListRow, leadListRow } from './views.js';
+import { type LeadExportRow, type LeadListRow, leadExportRow, leadListRow } from './views.js';
 
 /** Which leads a list or an export is about: every field given must match. */
 export interface LeadSelection {
@@ -24,7 +24,7 @@ export interface LeadPageRequest extends LeadSelection {
 
 /** The lead lists and exports agents and machine clients read, in the shapes they are sent in. */
 export class Leads {
-  constructor(private readonly queries: Pick<LeadQueries, 'findLeads' | 'streamLeads'>) {}
+  constructor(private readonly queries: Pick<LeadQueries, 'findLeads' | 'leadPages' | 'reportedMetadata'>) {}
 
   /** One page of the matching leads, and how many match in all. */
   async page({ sort, order, page, pageSize, ...selection }: LeadPageRequest): Promise<{
@@ -41,8 +41,14 @@ export class Leads {
     return { leads: rows.map(leadListRow), total };
   }
 
-  /** Every matching lead that is not erased, oldest first, in CRM format: read page after page, any number. */
-  async *export(selection: LeadSelection): AsyncGenerator<CrmExportRow> {
-    for await (const lead of this.queries.streamLeads(selection)) yield crmExportRow(lead);
+  /**
+   * Every matching lead that is not erased, oldest first, in CRM format with the metadata of the
+   * behaviours it reported: read page after page, any number.
+   */
+  async *export(selection: LeadSelection): AsyncGenerator<LeadExportRow> {
+    for await (const page of this.queries.leadPages(selection)) {
+      const reported = await this.queries.reportedMetadata(page.map((lead) => lead.id));
+      for (const lead of page) yield leadExportRow(lead, reported.get(lead.id) ?? []);
+    }
   }
 }

@@ -1,3 +1,4 @@
+import type { ReportedMetadata } from '../persistence/lead-queries.js';
 import type { LeadRow, LedgerRow } from '../persistence/rows.js';
 import type { Workflow } from '../workflow/schema.js';
 
@@ -22,11 +23,18 @@ export function crmExport(lead: LeadRow, assignedTo: string | null = null) {
   };
 }
 
-/** A lead in a bulk export: its session id, then its CRM export with the agent who took it over. */
+/** A lead in a lead list: its session id, then its CRM export with the agent who took it over. */
 export function crmExportRow(lead: LeadRow) {
   return { session_id: lead.id, ...crmExport(lead, lead.takenOverBy ?? null) };
 }
 export type CrmExportRow = ReturnType<typeof crmExportRow>;
+
+/** A lead in a bulk export: its CRM row, then the behaviours it reported with metadata. */
+export function leadExportRow(lead: LeadRow, behaviorMetadata: readonly ReportedMetadata[]) {
+  // Added to the row itself, not copied into another: an export makes one of these per lead.
+  return Object.assign(crmExportRow(lead), { behavior_metadata: behaviorMetadata });
+}
+export type LeadExportRow = ReturnType<typeof leadExportRow>;
 
 /** A lead in the agents' lead lists: its bulk export row, its state and when it was last active. */
 export function leadListRow(lead: LeadRow) {
@@ -65,6 +73,23 @@ export function leadData(lead: LeadRow) {
     features_interested: lead.featuresInterested,
     lead_score: lead.score,
     classification: lead.classification,
+  };
+}
+
+/**
+ * The lead summary: the earlier service's code answered flat keys, its README a nested `lead_data`;
+ * this answers both (the same values), with the session id and the scored behaviours.
+ */
+export function leadSummary(lead: LeadRow, ledger: readonly LedgerRow[]) {
+  const data = leadData(lead);
+  const { classification: _, ...flat } = data;
+  return {
+    session_id: lead.id,
+    ...flat,
+    lead_type: lead.classification,
+    utm_source: lead.utmSource ?? null,
+    lead_data: data,
+    behaviors: ledger.map((e) => ({ action: e.behavior, score: e.points, at: e.at.toISOString() })),
   };
 }
 
@@ -109,6 +134,16 @@ export function questionList(workflow: Workflow) {
     },
   ];
   return list.map((q, i) => ({ ...q, order_index: i + 1 }));
+}
+
+/**
+ * The question a prompt puts, as the question list shows it and in the words this session was shown
+ * (an experiment may change the greeting); null for a prompt that asks no question.
+ */
+export function promptedQuestion(workflow: Workflow, prompt: { questionId?: number; text: string } | null) {
+  if (prompt?.questionId === undefined) return null;
+  const question = questionList(workflow).find((q) => q.id === prompt.questionId);
+  return question ? { ...question, question_text: prompt.text } : null;
 }
 
 /** A menu as the seed shapes it (the product menu, the CTA options): each item's points are its `score`. */

@@ -1,12 +1,13 @@
 import type { Config } from '../config.js';
+import type { ConversationEngine } from '../conversation/engine.js';
 import type { Trigger } from '../conversation/triggers.js';
-import type { Logger } from '../logger.js';
-import type { EventBus } from '../scaling/bus.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { SessionStore } from '../persistence/session-store.js';
 import { DiscordChannel, SlackChannel, TeamsChannel } from './channels/chat.js';
 import { EmailChannel } from './channels/email.js';
 import { WebhookChannel } from './channels/webhook.js';
 import type { Channel } from './delivery.js';
-import { Dispatcher, type DispatcherOptions } from './dispatcher.js';
+import { Dispatcher, type DispatcherOptions, NOTIFICATIONS_DUE } from './dispatcher.js';
 import type { Outbox } from './outbox.js';
 
 /** The triggers a channel gets when NOTIFICATION_ROUTES does not name it. */
@@ -37,21 +38,58 @@ export function notificationRoutes(
     );
 }
 
-export function createDispatcher(
+/** The notifications of this node: the outbox, its dispatcher, and how to wake every node's. */
+export interface Notifications {
+  outbox: Outbox;
+  /** Tells the dispatchers of every node that the outbox got rows (this one at least, if the bus fails). */
+  wake(): void;
+  stop(): Promise<void>;
+}
+
+export interface NotificationsDeps
+  extends Pick<DispatcherOptions, 'outbox' | 'channels' | 'bus' | 'logger' | 'publicUrl'> {
+  /** Rows commit with the events; the engine says how many a commit queued. */
+  engine: Pick<ConversationEngine, 'onCommitted'>;
+  /** The lead and its ledger, read when a message is built. */
+  leads: Pick<SessionStore, 'leadRecord'>;
+  /** Outcomes are counted; the outbox is counted before each scrape. */
+  metrics: Pick<Metrics, 'notifications' | 'outbox' | 'beforeScrape'>;
+}
+
+/**
+ * Starts this node's dispatcher: every node sends what it claims. A commit that queued rows wakes the
+ * dispatchers of every node.
+ */
+export function startNotifications(
   config: Pick<Config, 'notifications'>,
-  deps: Pick<DispatcherOptions, 'outbox' | 'channels' | 'readLead' | 'onOutcome' | 'publicUrl'> & {
-    bus: EventBus;
-    logger: Logger;
-  },
-): Dispatcher {
+  deps: NotificationsDeps,
+): Notifications {
+  const { engine, leads, metrics, ...options } = deps;
   const n = config.notifications;
-  return new Dispatcher({
-    ...deps,
+  const dispatcher = new Dispatcher({
+    ...options,
+    readLead: async (id) => {
+      const record = await leads.leadRecord(id);
+      if (!record) throw new Error(`lead ${id} is gone`);
+      return record;
+    },
+    onOutcome: (channel, outcome) => metrics.notifications.inc({ channel, outcome }),
     maxAttempts: n.maxAttempts,
     backoffMs: n.backoffMs,
     lockSeconds: n.lockSeconds,
     pollMs: n.pollSeconds * 1000,
   });
+  dispatcher.start();
+  const wake = () => void deps.bus.publish(NOTIFICATIONS_DUE, {}).catch(() => dispatcher.wake());
+  // Only rows in the outbox are worth a claim: a trigger no channel is routed for queued nothing.
+  engine.onCommitted(({ notifications }) => {
+    if (notifications > 0) wake();
+  });
+  metrics.beforeScrape(async () => {
+    for (const [status, count] of Object.entries(await deps.outbox.counts()))
+      metrics.outbox.set({ status }, count);
+  });
+  return { outbox: deps.outbox, wake, stop: () => dispatcher.stop() };
 }
 
 export type { Outbox };

@@ -37,11 +37,15 @@ export class ExperimentStore {
     return this.orm.em.fork() as EntityManager;
   }
 
-  /** Records a conversion once per lead, test and type; false when it was already there. */
+  /**
+   * Records a conversion once per lead, test and type; false when it was already there. `variant` is the
+   * assigned one; `reportedVariant`, what the client said (kept to count mismatches), if anything.
+   */
   async recordConversion(c: {
     leadId: string;
     testName: string;
     variant: string;
+    reportedVariant?: string | null;
     type: string;
     value: number | null;
   }): Promise<boolean> {
@@ -49,6 +53,7 @@ export class ExperimentStore {
       lead: c.leadId,
       testName: c.testName,
       variant: c.variant,
+      reportedVariant: c.reportedVariant ?? null,
       conversionType: c.type,
       value: c.value,
       at: new Date(),
@@ -57,7 +62,10 @@ export class ExperimentStore {
     return rows.length === 1;
   }
 
-  /** Sessions per variant and conversions per variant and type of one experiment, counted in SQL. */
+  /**
+   * Sessions per variant, conversions per variant and type, and per variant the conversions whose client
+   * reported another variant than the assigned one, of one experiment, counted in SQL.
+   */
   async experimentCounts(testName: string) {
     const conn = this.em().getConnection();
     const [sessions, conversions] = await Promise.all([
@@ -65,9 +73,10 @@ export class ExperimentStore {
         `select variants ->> ? as variant, count(*)::int as n from leads where jsonb_exists(variants, ?) group by 1`,
         [testName, testName],
       ),
-      conn.execute<{ variant: string; type: string; n: number }[]>(
-        `select variant, conversion_type as type, count(*)::int as n from experiment_conversions
-          where test_name = ? group by 1, 2`,
+      conn.execute<{ variant: string; type: string; n: number; mismatched: number }[]>(
+        `select variant, conversion_type as type, count(*)::int as n,
+                count(*) filter (where reported_variant <> variant)::int as mismatched
+           from experiment_conversions where test_name = ? group by 1, 2`,
         [testName],
       ),
     ]);

@@ -44,10 +44,10 @@ export class LeadQueries {
   }
 
   /** Leads matching a filter, in pages read one after another (keyset), for exports of any size. */
-  async *streamLeads(
+  async *leadPages(
     filter: Omit<LeadFilter, 'limit' | 'offset' | 'sort' | 'order'>,
     pageSize = 1000,
-  ): AsyncGenerator<LeadRow> {
+  ): AsyncGenerator<LeadRow[]> {
     let after: { createdAt: Date; id: string } | null = null;
     for (;;) {
       const where: Record<string, unknown> = { erasedAt: null };
@@ -70,10 +70,43 @@ export class LeadQueries {
         limit: pageSize,
         disableIdentityMap: true,
       });
-      for (const row of rows) yield { ...row, snapshot: null } as LeadRow;
+      if (rows.length > 0) yield rows.map((row) => ({ ...row, snapshot: null }) as LeadRow);
       if (rows.length < pageSize) return;
       const last = rows.at(-1)!;
       after = { createdAt: last.createdAt, id: last.id };
     }
   }
+
+  /**
+   * The behaviours these leads reported with metadata (`POST /api/behavior`), in order, per lead: read
+   * from their event logs (so they go with retention and erasure), one statement for a page of leads.
+   */
+  async reportedMetadata(leadIds: readonly string[]): Promise<Map<string, ReportedMetadata[]>> {
+    const out = new Map<string, ReportedMetadata[]>();
+    if (leadIds.length === 0) return out;
+    const rows = await this.em()
+      .getConnection()
+      .execute<{ lead_id: string; at: Date; action: string; metadata: Record<string, unknown> }[]>(
+        `select lead_id, at, data #>> '{command,action}' as action, data #> '{command,metadata}' as metadata
+           from session_events
+          where lead_id = any(?::text[]) and type = 'visitor.input' and data #>> '{command,kind}' = 'action'
+            and data #> '{command,metadata}' is not null
+          order by lead_id, seq`,
+        // One array parameter, however many leads (session ids are letters, digits and underscores).
+        [`{${leadIds.join(',')}}`],
+      );
+    for (const r of rows) {
+      const list = out.get(r.lead_id) ?? [];
+      list.push({ action: r.action, at: new Date(r.at).toISOString(), metadata: r.metadata });
+      out.set(r.lead_id, list);
+    }
+    return out;
+  }
+}
+
+/** A behaviour a lead reported with metadata, as exports carry it. */
+export interface ReportedMetadata {
+  action: string;
+  at: string;
+  metadata: Record<string, unknown>;
 }

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 
-/** One live session as the registry knows it, across nodes. */
-export interface LiveSession {
+/** Where one session is connected, across nodes, and when it was last active, as the registry knows it. */
+export interface SessionPresence {
   sessionId: string;
   /** The node that saw it last. */
   nodeId: string;
@@ -20,7 +20,7 @@ export interface SessionRegistry {
   connected(sessionId: string, at: number): Promise<void>;
   disconnected(sessionId: string, at: number): Promise<void>;
   touch(sessionId: string, at: number): Promise<void>;
-  list(): Promise<LiveSession[]>;
+  list(): Promise<SessionPresence[]>;
   /** Whether one session has a connection on a live node (without listing them all). */
   isConnected(sessionId: string): Promise<boolean>;
   close(): Promise<void>;
@@ -61,7 +61,7 @@ class Forgetting {
   }
 }
 
-function merge(sessionId: string, rows: { nodeId: string; entry: Entry; alive: boolean }[]): LiveSession {
+function merge(sessionId: string, rows: { nodeId: string; entry: Entry; alive: boolean }[]): SessionPresence {
   const live = rows.filter((r) => r.alive);
   const latest = rows.reduce((a, b) => (b.entry.lastActivityAt > a.entry.lastActivityAt ? b : a));
   const connections = live.reduce((n, r) => n + r.entry.connections, 0);
@@ -123,7 +123,7 @@ export class LocalSessionRegistry implements SessionRegistry {
     this.sweep(at);
   }
 
-  async list(): Promise<LiveSession[]> {
+  async list(): Promise<SessionPresence[]> {
     return [...this.entries].map(([sessionId, entry]) =>
       merge(sessionId, [{ nodeId: this.nodeId, entry, alive: true }]),
     );
@@ -267,7 +267,7 @@ export class RedisSessionRegistry implements SessionRegistry {
     return this.update(sessionId, 0, at);
   }
 
-  async list(): Promise<LiveSession[]> {
+  async list(): Promise<SessionPresence[]> {
     const all = await this.redis.hgetall(this.hash);
     const rows = Object.entries(all).map(([field, raw]) => {
       const cut = field.lastIndexOf('|');

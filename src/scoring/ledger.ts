@@ -46,6 +46,12 @@ export function scoreFacts(
           phone: fact.phone,
         });
         break;
+      case 'question_skipped':
+        // Recorded even at 0 points: the ledger says which questions were passed over.
+        award('question_skipped', rules.question_skipped, `question_skipped:${fact.questionId}`, fact.at, {
+          questionId: fact.questionId,
+        });
+        break;
       case 'answered_question': {
         const q = fact.questionId;
         // Only the first answer to a question earns anything; a later one only updates the answer.

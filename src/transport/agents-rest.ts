@@ -8,10 +8,10 @@ import { agentRoles } from '../agents/tokens.js';
 import { leadsCsv } from '../leads/csv.js';
 import type { LeadPageRequest, LeadSelection, Leads } from '../leads/service.js';
 import { principalOf } from './principal.js';
+import { errorResponses } from './responses.js';
 import {
   bearerAuth,
   classification,
-  errorResponses,
   listBounds,
   pageNumber,
   pageSize,

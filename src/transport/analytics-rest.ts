@@ -3,7 +3,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Analytics, Range } from '../analytics/analytics.js';
 import { AppError } from '../errors.js';
-import { bearerAuth, errorResponses } from './schemas.js';
+import { errorResponses } from './responses.js';
+import { bearerAuth } from './schemas.js';
 
 const rangeQuery = z.strictObject({
   days: z.coerce.number().int().min(1).max(3650).optional().describe('The last N days (default 30).'),

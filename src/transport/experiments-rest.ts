@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Experiments } from '../experiments/service.js';
-import { bearerAuth, errorResponses, type Schemas } from './schemas.js';
+import { errorResponses, responses } from './responses.js';
+import { bearerAuth, type Schemas, testName, testParams } from './schemas.js';
 
 export interface ExperimentsRestDeps {
   experiments: Experiments;
@@ -10,12 +11,13 @@ export interface ExperimentsRestDeps {
 }
 
 const errors = errorResponses(401, 404, 422);
-const testName = z
-  .string()
-  .regex(/^[a-z0-9_]+$/)
-  .max(64);
+/** The experiment the later version's variant call was fixed to. */
+const GREETING_TEST = 'greeting_message';
 
-/** The seed's A/B endpoints: a session's variant, conversions, and (authenticated) results. */
+/**
+ * The earlier service's A/B endpoints, of both its versions: a session's variant, conversions, and
+ * (authenticated) results.
+ */
 export function registerExperimentRoutes(
   server: FastifyInstance,
   { experiments, schemas }: ExperimentsRestDeps,
@@ -29,19 +31,26 @@ export function registerExperimentRoutes(
       schema: {
         tags,
         summary: "The session's variant (assigned at session start) and its config",
-        params: z.strictObject({ test_name: testName }),
-        body: z.strictObject({ session_id: schemas.sessionId }),
-        response: {
-          200: z.object({
-            test_name: z.string(),
-            variant: z.string(),
-            config: z.record(z.string(), z.unknown()),
-          }),
-          ...errors,
-        },
+        params: testParams,
+        body: schemas.variantBody,
+        response: { 200: responses.variant, ...errors },
       },
     },
     async (req) => experiments.variant(req.body.session_id, req.params.test_name),
+  );
+
+  app.post(
+    '/api/ab-test/variant',
+    {
+      schema: {
+        tags,
+        summary:
+          "The later form of the variant call: the test in the body, greeting_message when left out; the session's variant and its config",
+        body: schemas.laterVariantBody,
+        response: { 200: responses.variant, ...errors },
+      },
+    },
+    async (req) => experiments.variant(req.body.session_id, req.body.test_name ?? GREETING_TEST),
   );
 
   app.post(
@@ -50,17 +59,10 @@ export function registerExperimentRoutes(
       schema: {
         tags,
         summary: 'Record a conversion; the variant comes from the assignment, not the client',
-        body: z.strictObject({
-          session_id: schemas.sessionId,
-          test_name: testName,
-          conversion_type: z
-            .string()
-            .regex(/^[a-z0-9_]+$/)
-            .max(64),
-          conversion_value: z.number().finite().optional(),
-        }),
+        body: schemas.conversionBody,
         response: {
           200: z.object({
+            message: z.string(),
             test_name: z.string(),
             variant: z.string(),
             conversion_type: z.string(),
@@ -76,6 +78,7 @@ export function registerExperimentRoutes(
         req.body.test_name,
         req.body.conversion_type,
         req.body.conversion_value ?? null,
+        req.body.variant ?? null,
       ),
   );
 

@@ -25,8 +25,10 @@ import { type ExperimentsRestDeps, registerExperimentRoutes } from './experiment
 import { registerMetricsRoute } from './metrics.js';
 import { type NotificationsRestDeps, registerNotificationRoutes } from './notifications-rest.js';
 import { authenticateSecuredRoutes } from './principal.js';
+import { responses } from './responses.js';
 import { registerRestRoutes } from './rest.js';
-import { responses, type Schemas } from './schemas.js';
+import { registerRestV2Routes } from './rest-v2.js';
+import type { Schemas } from './schemas.js';
 import { illFormedText, isWellFormedText } from './validation.js';
 import { registerWebRoutes } from './web.js';
 
@@ -203,6 +205,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
 
   registerWebRoutes(app, config.webRoot);
   registerRestRoutes(app, deps);
+  registerRestV2Routes(app, deps);
   registerAgentRoutes(app, deps.agents);
   registerNotificationRoutes(app, deps.notifications);
   registerExperimentRoutes(app, deps.experiments);

@@ -6,7 +6,8 @@ import type { ConversationEngine } from '../conversation/engine.js';
 import { AppError } from '../errors.js';
 import type { Outbox } from '../notifications/outbox.js';
 import { notificationStatuses } from '../notifications/status.js';
-import { bearerAuth, errorResponses, type Schemas, text } from './schemas.js';
+import { errorResponses } from './responses.js';
+import { bearerAuth, type Schemas, text } from './schemas.js';
 
 export interface NotificationsRestDeps {
   outbox: Outbox;

@@ -1,13 +1,13 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { reportedAction, type VisitorCommand } from '../conversation/commands.js';
+import { reportedAction } from '../conversation/commands.js';
 import type { ConversationEngine } from '../conversation/engine.js';
-import type { EventResult } from '../conversation/types.js';
-import { crmExport, leadData, menu, questionList, scoreBreakdown } from '../leads/views.js';
+import { crmExport, leadSummary, menu, questionList, scoreBreakdown } from '../leads/views.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { AddressLimits } from '../scaling/limits.js';
-import { errorResponses, responses, type Schemas } from './schemas.js';
-import { parseWith } from './validation.js';
+import { errorResponses, responses } from './responses.js';
+import type { Schemas } from './schemas.js';
+import { gained, visitorCalls } from './visitor-calls.js';
 
 export interface RestDeps {
   engine: ConversationEngine;
@@ -29,13 +29,7 @@ export function registerRestRoutes(
   const app = server.withTypeProvider<ZodTypeProvider>();
   const workflow = engine.workflow;
   const tags = ['visitor'];
-
-  /** An `Idempotency-Key` header plays the part of the socket's clientMessageId. */
-  const idempotencyKey = (req: FastifyRequest) =>
-    parseWith(schemas.idempotencyKey, req.headers['idempotency-key'], 'Idempotency-Key');
-  const run = (req: FastifyRequest, type: string, sessionId: string, command: VisitorCommand) =>
-    metrics.track('rest', type, () => engine.handle(sessionId, command, idempotencyKey(req)));
-  const gained = (r: EventResult) => r.awarded.reduce((sum, a) => sum + a.points, 0);
+  const { run, answerReply } = visitorCalls({ engine, schemas, metrics });
 
   app.post(
     '/api/session/start',
@@ -87,13 +81,7 @@ export function registerRestRoutes(
         text: answer_text,
         ...(time_taken === undefined ? {} : { timeTaken: time_taken }),
       });
-      return {
-        message: r.duplicate ? 'Answer already recorded' : 'Answer recorded',
-        score_earned: gained(r),
-        lead_score: r.score,
-        lead_type: r.classification,
-        next_question: r.prompts.findLast((p) => p.input !== 'none') ?? null,
-      };
+      return answerReply(r);
     },
   );
 
@@ -114,6 +102,7 @@ export function registerRestRoutes(
         kind: 'action',
         action: reportedAction(action),
         ...(targetId === undefined ? {} : { targetId }),
+        ...(metadata === undefined ? {} : { metadata }),
       });
       return {
         message: r.duplicate ? 'Behavior already recorded' : 'Behavior recorded',
@@ -155,18 +144,15 @@ export function registerRestRoutes(
     {
       schema: {
         tags,
-        summary: 'Profile, score and behaviors',
+        summary:
+          "Profile, score and behaviors: flat keys (the earlier service's code) and lead_data (its README)",
         ...readLead,
         response: { 200: responses.summary, ...err },
       },
     },
     async (req) => {
       const { lead, ledger } = await engine.record(req.params.session_id);
-      return {
-        session_id: lead.id,
-        lead_data: leadData(lead),
-        behaviors: ledger.map((e) => ({ action: e.behavior, score: e.points, at: e.at.toISOString() })),
-      };
+      return leadSummary(lead, ledger);
     },
   );
 

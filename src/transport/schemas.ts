@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { classifications } from '../scoring/classification.js';
-import { isStorableText, unstorableTextMessage } from '../text.js';
+import { isStorableText, unstorableTextAt, unstorableTextMessage } from '../text.js';
 
 /**
  * A string PostgreSQL can store: every string of every payload is one, so text with U+0000 (which
@@ -9,6 +9,52 @@ import { isStorableText, unstorableTextMessage } from '../text.js';
  */
 export const text = () => z.string().refine(isStorableText, unstorableTextMessage);
 
+/** Bounds of the free-form JSON object a client attaches to a behaviour or an exit (`metadata`). */
+export const metadataBounds = { maxBytes: 4096, maxDepth: 4 } as const;
+
+/** How deeply `value` nests objects and arrays (a flat object is 1), counted no further than `limit` + 1. */
+function nesting(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > limit) return deepest;
+    for (const item of Object.values(v)) stack.push([item, depth + 1]);
+  }
+  return deepest;
+}
+
+/**
+ * Any JSON object, as the earlier service documented `metadata`: stored with the event as it was sent,
+ * at most 4 KB as JSON and 4 levels deep, every string (keys too) one PostgreSQL can store. It never
+ * changes points; only the keys the scoring table names (`target_id`) are read, and checked.
+ */
+export const metadata = z
+  .looseObject({
+    target_id: text()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe('The product or CTA a click is about; without it the flat points apply.'),
+  })
+  .superRefine((value, ctx) => {
+    const bytes = Buffer.byteLength(JSON.stringify(value));
+    if (bytes > metadataBounds.maxBytes)
+      ctx.addIssue({
+        code: 'custom',
+        message: `at most ${metadataBounds.maxBytes} bytes as JSON (${bytes})`,
+      });
+    if (nesting(value, metadataBounds.maxDepth) > metadataBounds.maxDepth)
+      ctx.addIssue({ code: 'custom', message: `at most ${metadataBounds.maxDepth} levels deep` });
+    const at = unstorableTextAt(value);
+    if (at !== null) ctx.addIssue({ code: 'custom', message: unstorableTextMessage, path: at.split('.') });
+  })
+  .describe(
+    `Any JSON object (at most ${metadataBounds.maxBytes} bytes, ${metadataBounds.maxDepth} levels), stored with the event.`,
+  );
+
 /** A session id, as every payload and path that names a session carries it. */
 export const sessionId = text()
   .regex(/^sess_[0-9a-f]{32}$/, 'a session id looks like sess_ followed by 32 hex digits')
@@ -16,6 +62,15 @@ export const sessionId = text()
 
 /** The path parameters of a route about one session. */
 export const sessionParams = z.strictObject({ session_id: sessionId });
+
+/** An experiment's name, as the workflow spells it. */
+export const testName = z
+  .string()
+  .regex(/^[a-z0-9_]+$/, 'lower-case letters, digits and underscores only')
+  .max(64);
+
+/** The path parameters of a route about one experiment. */
+export const testParams = z.strictObject({ test_name: testName });
 
 /** A lead's classification (SQL, MQL or Unqualified), in filters and answers. */
 export const classification = z.enum(classifications);
@@ -87,10 +142,7 @@ export function createSchemas(limits: { answerLength: number }) {
   const behaviorBody = z.strictObject({
     session_id: sessionId,
     action: text().min(1).max(64),
-    metadata: z
-      .strictObject({ target_id: optionId.optional() })
-      .optional()
-      .describe('target_id names the product or CTA; without it the flat points apply.'),
+    metadata: metadata.optional(),
   });
 
   const profileData = z.strictObject({
@@ -102,6 +154,61 @@ export function createSchemas(limits: { answerLength: number }) {
     features_interested: z.array(shortText(200)).max(50).optional(),
   });
   const profileBody = z.strictObject({ session_id: sessionId, profile_data: profileData });
+
+  /** `POST /api/ab-test/variant/:test_name`: the test is in the path. */
+  const variantBody = z.strictObject({ session_id: sessionId });
+
+  const conversionBody = z.strictObject({
+    session_id: sessionId,
+    test_name: testName,
+    variant: text()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe(
+        'The variant the client believes the session is in (the earlier service required it): kept, never trusted; the assigned variant counts, and a mismatch is logged and counted in the results.',
+      ),
+    conversion_type: z
+      .string()
+      .regex(/^[a-z0-9_]+$/, 'lower-case letters, digits and underscores only')
+      .max(64),
+    conversion_value: z.number().finite().optional(),
+  });
+
+  /*
+   * The calls the earlier service's later (FastAPI) version added: its models ignored fields they did
+   * not know, and so do these (z.object drops them); its clients send null for a field they leave out.
+   * Every other payload keeps rejecting unknown fields.
+   */
+  const questionId = z.number().int().positive();
+  const nextQuestionBody = z.object({
+    session_id: sessionId,
+    last_question_id: questionId
+      .nullish()
+      .describe('The question the client showed last; accepted, but the session as stored decides.'),
+  });
+  const skipQuestionBody = z.object({
+    session_id: sessionId,
+    question_id: questionId.nullish().describe('The question to skip; by default the one the bot waits on.'),
+    skip_reason: shortText(500).nullish(),
+  });
+  const answerWithConditionalBody = z.object(answerBody.shape);
+  const laterVariantBody = z.object({
+    session_id: sessionId,
+    test_name: testName
+      .nullish()
+      .describe('The experiment; greeting_message when left out (as the later version had it).'),
+  });
+  const sessionExitBody = z.object({
+    session_id: sessionId,
+    exit_reason: shortText(200).describe(
+      "Why the visitor left, in the client's words (closed_widget, tab_closed, …).",
+    ),
+    exit_question_id: questionId.nullish().describe('The question the client showed when the visitor left.'),
+    exit_page: shortText(2000).nullish(),
+    last_action: shortText(200).nullish(),
+    metadata: metadata.nullish(),
+  });
 
   // The /agents namespace.
   const sessionRef = z.strictObject({ sessionId });
@@ -133,6 +240,13 @@ export function createSchemas(limits: { answerLength: number }) {
     behaviorBody,
     profileBody,
     sessionParams,
+    variantBody,
+    conversionBody,
+    nextQuestionBody,
+    skipQuestionBody,
+    answerWithConditionalBody,
+    laterVariantBody,
+    sessionExitBody,
     sessionRef,
     sessionWatch,
     agentMessage,
@@ -162,111 +276,3 @@ export const pageSize = z.coerce.number().int().min(1).max(listBounds.maxPageSiz
 export const listLimit = z.number().int().min(1).max(listBounds.maxLimit);
 /** A place in a session's event log (its events are numbered from 1 in an integer column). */
 export const seqCursor = z.number().int().min(0).max(listBounds.maxSeq);
-
-const option = z.object({ id: z.string(), label: z.string() });
-
-/** A bot message (socket `bot:message`, REST greeting). */
-export const botMessageSchema = z.object({
-  seq: z.number().int(),
-  id: z.string(),
-  step: z.string(),
-  questionId: z.number().int().optional(),
-  text: z.string(),
-  input: z.enum(['choice', 'multi_choice', 'text', 'contact', 'cta', 'none']),
-  options: z.array(option).optional(),
-});
-
-/** Response shapes of the REST API, for the OpenAPI document. */
-export const responses = {
-  error: z.object({
-    error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
-  }),
-  sessionStart: z.object({
-    session_id: z.string(),
-    message: z.string(),
-    timestamp: z.string(),
-    greeting: botMessageSchema,
-    variants: z.record(z.string(), z.string()),
-  }),
-  questions: z.array(
-    z.object({
-      id: z.number(),
-      step: z.string(),
-      question_text: z.string(),
-      question_type: z.enum(['single_choice', 'multi_choice', 'text', 'contact']),
-      options: z.array(z.string()),
-      required: z.boolean(),
-      order_index: z.number(),
-    }),
-  ),
-  answer: z.object({
-    message: z.string(),
-    score_earned: z.number(),
-    lead_score: z.number(),
-    lead_type: classification,
-    next_question: botMessageSchema.nullable(),
-  }),
-  behavior: z.object({
-    message: z.string(),
-    score_change: z.number(),
-    lead_score: z.number(),
-    lead_type: classification,
-  }),
-  profile: z.object({
-    message: z.string(),
-    score_earned: z.number(),
-    lead_score: z.number(),
-    lead_type: classification,
-  }),
-  summary: z.object({
-    session_id: z.string(),
-    lead_data: z.object({
-      name: z.string().nullable(),
-      email: z.string().nullable(),
-      phone: z.string().nullable(),
-      business_type: z.string().nullable(),
-      location: z.string().nullable(),
-      staff_size: z.string().nullable(),
-      monthly_sales: z.string().nullable(),
-      features_interested: z.array(z.string()),
-      lead_score: z.number(),
-      classification,
-    }),
-    behaviors: z.array(z.object({ action: z.string(), score: z.number(), at: z.string() })),
-  }),
-  export: z.object({
-    name: z.string().nullable(),
-    location: z.string().nullable(),
-    business_type: z.string().nullable(),
-    staff_size: z.string().nullable(),
-    monthly_sales: z.string().nullable(),
-    features_interested: z.array(z.string()),
-    contact_info: z.string().nullable(),
-    email: z.string().nullable(),
-    phone: z.string().nullable(),
-    lead_score: z.number(),
-    lead_type: classification,
-    utm_source: z.string().nullable(),
-    session_start_time: z.string(),
-    assigned_to: z.string().nullable(),
-  }),
-  score: z.object({
-    lead_score: z.number(),
-    lead_type: classification,
-    breakdown: z.array(z.object({ behavior: z.string(), points: z.number(), count: z.number() })),
-  }),
-  menu: z.array(z.object({ id: z.string(), title: z.string(), description: z.string(), score: z.number() })),
-  health: z.object({
-    status: z.enum(['healthy', 'unhealthy']),
-    database: z.enum(['up', 'down']),
-    redis: z.enum(['up', 'down', 'not_configured']),
-    timestamp: z.string(),
-  }),
-};
-
-type ErrorResponses<S extends number> = { [status in S]: typeof responses.error };
-
-/** The error answers a route may give, by status, each in the one error shape: `errorResponses(401, 422)`. */
-export function errorResponses<const S extends number>(...statuses: S[]): ErrorResponses<S> {
-  return Object.fromEntries(statuses.map((status) => [status, responses.error])) as ErrorResponses<S>;
-}

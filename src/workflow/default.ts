@@ -190,8 +190,31 @@ export const defaultWorkflow: WorkflowInput = {
     clicked_pricing: 10,
     cta_clicked: 15,
     early_dropout: -10,
+    question_skipped: 0,
   },
   thresholds: { sql: 60, mql: 30 },
   idleMinutes: 30,
-  experiments: [],
+  // The earlier service's two experiments, under its names and variant ids, so that its clients' calls
+  // (`/api/ab-test/variant/greeting_message`) work. On by default: AB_TESTING_ENABLED=false switches
+  // them off, and so does `enabled: false` in a WORKFLOW_FILE.
+  experiments: [
+    {
+      name: 'greeting_message',
+      kind: 'greeting_message',
+      variants: [
+        { id: 'A', weight: 1, config: { text: 'Hi! Welcome to YouShop!' } },
+        { id: 'B', weight: 1, config: { text: '🔥 Transform your business with YouShop!' } },
+      ],
+    },
+    {
+      name: 'question_flow',
+      kind: 'question_flow',
+      variants: [
+        // Business type → location → staff size (the workflow's own order).
+        { id: 'A', weight: 1, config: { order: [2, 3, 4, 5, 6] } },
+        // Staff size → business type → location.
+        { id: 'B', weight: 1, config: { order: [4, 2, 3, 5, 6] } },
+      ],
+    },
+  ],
 };

@@ -101,12 +101,22 @@ const scoringSchema = z.strictObject({
   clicked_pricing: points,
   /** Points for `cta_clicked` when no CTA is named. */
   cta_clicked: points,
+  /** When a session is abandoned (idle past the deadline, or the visitor says they leave) before the questions are done. */
   early_dropout: points,
+  /** An optional question (or the contact form) skipped; once per question. 0 records the skip without points. */
+  question_skipped: points.default(0),
 });
 
 const thresholdsSchema = z
   .strictObject({ sql: z.number().int(), mql: z.number().int() })
   .refine((t) => t.sql > t.mql, { message: 'sql must be greater than mql', path: ['sql'] });
+
+/** A variant id: like `id`, and upper-case letters too (the earlier service's variants are `A` and `B`). */
+const variantId = z
+  .string()
+  .regex(/^[A-Za-z0-9_]+$/, 'letters, digits and underscores only')
+  .min(1)
+  .max(64);
 
 const experimentSchema = z.strictObject({
   name: id,
@@ -115,7 +125,7 @@ const experimentSchema = z.strictObject({
   variants: z
     .array(
       z.strictObject({
-        id,
+        id: variantId,
         weight: z.number().positive(),
         /** greeting_message: `{ text }`; question_flow: `{ order: number[] }`; cta_presentation: `{ order?, labels? }`. */
         config: z.record(z.string(), z.unknown()).default({}),

@@ -145,6 +145,8 @@ async function main() {
     DATABASE_URL: dbUrl,
     SESSION_CACHE_SIZE: CACHE_SIZE,
     RATE_LIMIT_PER_MINUTE: '1000000',
+    // Every visitor runs the fixed JOURNEY: the built-in experiments would reorder its questions.
+    AB_TESTING_ENABLED: 'false',
   });
   const pid = server.child.pid!;
   const chatUrl = `${server.url}/chat`;

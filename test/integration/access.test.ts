@@ -14,7 +14,10 @@ import { ask, openAgent, openVisitor } from '../support/sockets.js';
 const SECRET = 'access-test-secret-0123456789abcdef';
 const API_KEY = 'access-test-api-key-0123456789';
 
-/** Routes anyone may call: the seed's visitor API, its catalogue and the health probe. */
+/**
+ * Routes anyone may call: the visitor API of both versions of the earlier service (scoped by the
+ * session id), its catalogue and the health probe.
+ */
 const PUBLIC = [
   'GET /health',
   'POST /api/session/start',
@@ -29,6 +32,13 @@ const PUBLIC = [
   'GET /api/cta-options',
   'POST /api/ab-test/variant/{test_name}',
   'POST /api/ab-test/conversion',
+  // Added by its later version.
+  'POST /api/next-question',
+  'POST /api/skip-question',
+  'POST /api/answer-with-conditional',
+  'GET /api/behavior/actions',
+  'POST /api/ab-test/variant',
+  'POST /api/session/exit',
 ];
 
 describe('access control on every route', () => {

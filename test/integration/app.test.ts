@@ -46,6 +46,8 @@ describe('the embedded default (no DATABASE_URL)', () => {
     LOG_LEVEL: 'silent',
     EMBEDDED_PG_DIR: resolve(dir, 'pg'),
     EMBEDDED_PG_PORT: '',
+    // The conversation below follows the workflow's own question order (see test/support/app.ts).
+    AB_TESTING_ENABLED: 'false',
   };
 
   beforeAll(async () => {

@@ -432,4 +432,124 @@ describe('failures and reloads', () => {
     expect(r.state).toBe('questions');
     expect(r.score).toBe(5);
   });
+
+  it('an exit is stored with where the conversation stood, abandons it with early_dropout once, and is recorded after the end', async () => {
+    const { engine } = node;
+    const { sessionId: id } = await engine.startSession();
+    clock.advance(SECOND);
+    await engine.handle(id, { kind: 'reply', optionIds: ['yes'] });
+    clock.advance(SECOND);
+    const exit = {
+      kind: 'exit' as const,
+      reason: 'closed_widget',
+      questionId: 2,
+      page: '/pricing',
+      metadata: { scrolled: 0.4 },
+    };
+    const r = await engine.handle(id, exit);
+    expect(r).toMatchObject({
+      state: 'abandoned',
+      score: 0,
+      awarded: [{ behavior: 'early_dropout', points: -10 }],
+    });
+    const [row] = await db.query(
+      `select seq, data from session_events where lead_id = $1 and type = 'visitor.input' order by seq desc limit 1`,
+      [id],
+    );
+    expect(row).toEqual({
+      seq: r.seq,
+      data: {
+        command: exit,
+        exit: { step: 'questions', questionId: 2 },
+        machineEvents: [{ type: 'visitor.exit', at: clock.t }],
+      },
+    });
+    // Gone already: a second exit is recorded and costs nothing; the idle sweep has nothing to do.
+    clock.advance(31 * 60 * SECOND);
+    const again = await engine.handle(id, { kind: 'exit', reason: 'tab_closed' });
+    expect(again).toMatchObject({ state: 'abandoned', score: 0, awarded: [] });
+    expect(again.seq).toBeGreaterThan(r.seq!);
+    const idle = await footprint(db, id);
+    await engine.expireIdle();
+    expect(await footprint(db, id)).toEqual(idle);
+    // Back, and through to the end: an exit after that is still recorded, with nothing else.
+    for (const command of [
+      { kind: 'reply', optionIds: ['kirana_retail'] },
+      { kind: 'reply', text: 'Pune' },
+      { kind: 'reply', optionIds: ['just_me'] },
+      { kind: 'reply', optionIds: ['under_50k'] },
+      { kind: 'reply', optionIds: ['billing'] },
+      { kind: 'contact', skip: true },
+      { kind: 'reply', optionIds: ['talk_to_sales'] },
+    ] as Parameters<typeof engine.handle>[1][]) {
+      clock.advance(SECOND);
+      await engine.handle(id, command);
+    }
+    const before = await footprint(db, id);
+    expect(before.lead).toMatchObject({ state: 'completed' });
+    const late = await engine.handle(id, { kind: 'exit', reason: 'done' });
+    expect(late).toMatchObject({ state: 'completed', awarded: [], score: before.lead!.score });
+    const [last] = await db.query(`select data from session_events where lead_id = $1 and seq = $2`, [
+      id,
+      late.seq,
+    ]);
+    expect(last).toEqual({
+      data: {
+        command: { kind: 'exit', reason: 'done' },
+        exit: { step: 'completed', questionId: null },
+        machineEvents: [],
+      },
+    });
+    // Everything else is refused once the conversation has ended.
+    await expectError(engine.handle(id, { kind: 'skip' }), 'session_closed');
+  });
+
+  it('skips the contact form for question_skipped (0 points); a required question or nothing pending cannot be skipped', async () => {
+    const { engine } = node;
+    const { sessionId: id } = await engine.startSession();
+    const before = await footprint(db, id);
+    // The greeting and the built-in questions are required.
+    await expectError(engine.handle(id, { kind: 'skip' }), 'required_question');
+    await expectError(engine.handle(id, { kind: 'skip', questionId: 3 }), 'required_question');
+    await expectError(engine.handle(id, { kind: 'skip', questionId: 42 }), 'unknown_question');
+    // The contact form, but not before the contact step.
+    await expectError(engine.handle(id, { kind: 'skip', questionId: 7 }), 'invalid_state');
+    expect(await footprint(db, id)).toEqual(before);
+    await engine.handle(id, { kind: 'reply', optionIds: ['yes'] });
+    for (const q of engine.workflow.questions) {
+      await engine.handle(id, {
+        kind: 'answer',
+        questionId: q.id,
+        text: q.type === 'text' ? 'Pune' : q.options[0]!.label,
+      });
+    }
+    const r = await engine.handle(id, { kind: 'skip', reason: 'no phone' });
+    expect(r).toMatchObject({ state: 'cta', awarded: [{ behavior: 'question_skipped', points: 0 }] });
+    expect(r.prompts.map((p) => p.step)).toEqual(['cta']);
+    const ledger = await db.query(
+      `select points, evidence from score_entries where lead_id = $1 and behavior = 'question_skipped'`,
+      [id],
+    );
+    expect(ledger).toEqual([{ points: 0, evidence: { questionId: 7 } }]);
+    await expectError(engine.handle(id, { kind: 'skip' }), 'invalid_state');
+  });
+
+  it('a stored snapshot of the machine before skips (version 2) is rebuilt from the event log', async () => {
+    const { sessionId: id } = await node.engine.startSession();
+    clock.advance(SECOND);
+    await node.engine.handle(id, { kind: 'reply', optionIds: ['yes'] });
+    await db.query(
+      `update leads set snapshot = jsonb_set(snapshot #- '{snapshot,context,skipped}', '{v}', '2') where id = $1`,
+      [id],
+    );
+    node.engine.evict(id);
+    clock.advance(SECOND);
+    const r = await node.engine.handle(id, { kind: 'reply', optionIds: ['other'] });
+    expect(r.prompts.at(-1)?.questionId).toBe(3);
+    const [{ snapshot }] = (await db.query('select snapshot from leads where id = $1', [id])) as [
+      { snapshot: { v: number; snapshot: { context: { skipped: number[] } } } },
+    ];
+    expect(snapshot.v).toBe(3);
+    expect(snapshot.snapshot.context.skipped).toEqual([]);
+  });
 });

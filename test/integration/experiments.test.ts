@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planSession } from '../../src/experiments/assignment.js';
 import { defaultWorkflow } from '../../src/workflow/default.js';
-import { parseWorkflow } from '../../src/workflow/load.js';
+import { loadWorkflow, parseWorkflow } from '../../src/workflow/load.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 
 const run = promisify(execFile);
@@ -45,8 +46,14 @@ const workflow = parseWorkflow({
 
 describe('experiments', () => {
   let t: TestApp;
+  /** What the server logged at warn and above. */
+  const logged: Record<string, unknown>[] = [];
   beforeAll(async () => {
-    t = await startTestApp({ API_KEYS: API_KEY, AB_MIN_SAMPLE: '100' }, { workflow });
+    const logger = pino({ level: 'warn' }, { write: (line: string) => logged.push(JSON.parse(line)) });
+    t = await startTestApp(
+      { API_KEYS: API_KEY, AB_MIN_SAMPLE: '100', AB_TESTING_ENABLED: 'true' },
+      { workflow, logger },
+    );
   });
   afterAll(async () => {
     await t?.close();
@@ -172,6 +179,74 @@ describe('experiments', () => {
     expect(rows).toEqual([]);
   });
 
+  it("takes the variant the earlier service's clients send, but records the assigned one; a mismatch is logged and counted", async () => {
+    const { engine } = t.app;
+    const post = async (path: string, body: unknown) => {
+      const res = await fetch(`${t.app.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const results = async () => {
+      const res = await fetch(`${t.app.url}/api/ab-test/results?test_name=greeting_test`, {
+        headers: { authorization: `Bearer ${API_KEY}` },
+      });
+      const r = (await res.json()) as {
+        variants: { variant: string; reported_variant_mismatches: number }[];
+      };
+      return Object.fromEntries(r.variants.map((v) => [v.variant, v.reported_variant_mismatches]));
+    };
+    const before = await results();
+    const s = await engine.startSession();
+    const assigned = s.variants.greeting_test!;
+    const other = assigned === 'control' ? 'friendly' : 'control';
+    // The body as the earlier service documents it: all four fields.
+    const honest = { session_id: s.sessionId, test_name: 'greeting_test', variant: assigned };
+    expect(await post('/api/ab-test/conversion', { ...honest, conversion_type: 'signed_up' })).toEqual({
+      status: 200,
+      body: {
+        message: 'Conversion recorded',
+        test_name: 'greeting_test',
+        variant: assigned,
+        conversion_type: 'signed_up',
+        recorded: true,
+      },
+    });
+    const claimed = { ...honest, variant: other, conversion_type: 'paid', conversion_value: 999 };
+    expect(await post('/api/ab-test/conversion', claimed)).toMatchObject({
+      status: 200,
+      body: { variant: assigned, recorded: true },
+    });
+    const rows = await t.db.query(
+      `select conversion_type, variant, reported_variant from experiment_conversions
+        where lead_id = $1 and test_name = 'greeting_test' order by 1`,
+      [s.sessionId],
+    );
+    expect(rows).toEqual([
+      { conversion_type: 'paid', variant: assigned, reported_variant: other },
+      { conversion_type: 'signed_up', variant: assigned, reported_variant: assigned },
+    ]);
+    expect(logged.filter((l) => l.sessionId === s.sessionId)).toEqual([
+      expect.objectContaining({ testName: 'greeting_test', variant: assigned, reportedVariant: other }),
+    ]);
+    const after = await results();
+    expect(after[assigned]).toBe((before[assigned] ?? 0) + 1);
+    expect(after[other]).toBe(before[other] ?? 0);
+    // Still the one schema: an unknown field, or a variant that is not text, is refused.
+    for (const bad of [
+      { ...honest, conversion_type: 'x', variant: 7 },
+      { ...honest, conversion_type: 'x', variant: '' },
+      { ...honest, conversion_type: 'x', colour: 'blue' },
+    ]) {
+      expect(await post('/api/ab-test/conversion', bad)).toMatchObject({
+        status: 422,
+        body: { error: { code: 'validation_failed' } },
+      });
+    }
+  });
+
   it('reports rates, Wilson intervals and z-test p-values equal to hand-computed ones', async () => {
     // A seeded data set: control 1000 sessions / 200 SQL, friendly 1000 / 250 SQL, plus the sessions above.
     await t.db.query('delete from experiment_conversions');
@@ -208,7 +283,7 @@ describe('experiments', () => {
     };
     expect(r.control).toBe('control');
     const [control, friendly] = r.variants;
-    expect(control).toMatchObject({ variant: 'control', sessions: 1000 });
+    expect(control).toMatchObject({ variant: 'control', sessions: 1000, reported_variant_mismatches: 0 });
     expect(control!.conversions.sql).toMatchObject({
       count: 200,
       rate: 0.2,
@@ -227,5 +302,73 @@ describe('experiments', () => {
       p_value: null,
       significant: false,
     });
+  });
+});
+
+describe("the built-in workflow's experiments (the earlier service's greeting_message and question_flow)", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // As `npm start` runs it: AB_TESTING_ENABLED at its default.
+    t = await startTestApp({ AB_TESTING_ENABLED: 'true' });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('both variants of both really happen: B greets with its text and asks the staff size first', async () => {
+    const { engine } = t.app;
+    const seen = new Set<string>();
+    for (let i = 0; i < 40 && seen.size < 4; i++) {
+      const s = await engine.startSession();
+      const { greeting_message: greeting, question_flow: flow } = s.variants;
+      seen.add(`greeting_message:${greeting}`).add(`question_flow:${flow}`);
+      expect(s.prompts[0]!.text).toBe(
+        greeting === 'B' ? '🔥 Transform your business with YouShop!' : 'Hi! Welcome to YouShop!',
+      );
+      // The order the session asks its questions in: B staff size → business type → location.
+      const asked: number[] = [];
+      let r = await engine.handle(s.sessionId, { kind: 'reply', optionIds: ['yes'] });
+      for (let n = 0; n < 3; n++) {
+        const q = r.prompts.at(-1)!;
+        asked.push(q.questionId!);
+        r = await engine.handle(
+          s.sessionId,
+          q.input === 'text'
+            ? { kind: 'reply', text: 'Pune' }
+            : {
+                kind: 'reply',
+                optionIds: [q.options![0]!.id],
+              },
+        );
+      }
+      expect(asked).toEqual(flow === 'B' ? [4, 2, 3] : [2, 3, 4]);
+      // What a client of the earlier service asks for: the variant and its configuration.
+      const res = await fetch(`${t.app.url}/api/ab-test/variant/greeting_message`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ session_id: s.sessionId }),
+      });
+      expect(await res.json()).toEqual({
+        test_name: 'greeting_message',
+        variant: greeting,
+        config: { text: s.prompts[0]!.text },
+      });
+    }
+    expect([...seen].sort()).toEqual([
+      'greeting_message:A',
+      'greeting_message:B',
+      'question_flow:A',
+      'question_flow:B',
+    ]);
+  });
+
+  it('splits sessions about evenly, and AB_TESTING_ENABLED=false switches both off', () => {
+    const wf = loadWorkflow();
+    const ids = Array.from({ length: 4000 }, (_, i) => `sess_${i.toString(16).padStart(32, 'a')}`);
+    const b = ids.filter((id) => planSession(wf, id, true).variants.question_flow === 'B');
+    expect(b.length / ids.length).toBeGreaterThan(0.46);
+    expect(b.length / ids.length).toBeLessThan(0.54);
+    expect(planSession(wf, b[0]!, true).questionOrder).toEqual([4, 2, 3, 5, 6]);
+    expect(planSession(wf, b[0]!, false)).toEqual({ variants: {}, questionOrder: [2, 3, 4, 5, 6] });
   });
 });

@@ -37,7 +37,7 @@ describe('exports, erasure and retention', () => {
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = (await csv.text()).trim().split('\n');
     expect(lines[0]).toBe(
-      'session_id,name,location,business_type,staff_size,monthly_sales,features_interested,contact_info,email,phone,lead_score,lead_type,utm_source,session_start_time,assigned_to',
+      'session_id,name,location,business_type,staff_size,monthly_sales,features_interested,contact_info,email,phone,lead_score,lead_type,utm_source,session_start_time,assigned_to,behavior_metadata',
     );
     expect(lines).toHaveLength(6);
     expect(lines[1]).toContain('"Lead 0, ""Quoted"""');
@@ -63,6 +63,12 @@ describe('exports, erasure and retention', () => {
       name: 'Erin Erase',
       email: 'erase.me@example.com',
       phone: '98765 00001',
+    });
+    // Metadata is any object a client sends: it may hold personal data too.
+    await engine.handle(id, {
+      kind: 'action',
+      action: 'clicked_pricing',
+      metadata: { form: { email: 'erase.me@example.com' } },
     });
     const trace = async () => {
       const [r] = await t.db.query(
@@ -235,5 +241,42 @@ describe('exports, erasure and retention', () => {
       utm_source: '=1+1',
       phone: '+919876543210',
     });
+  });
+
+  it('carries the metadata of the behaviours a lead reported, in order, in both formats', async () => {
+    const { engine } = t.app;
+    const s = await engine.startSession({ utmSource: 'metadata_test' });
+    const quiet = await engine.startSession({ utmSource: 'metadata_test' });
+    const post = (body: Record<string, unknown>) =>
+      fetch(`${t.app.url}/api/behavior`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ session_id: s.sessionId, ...body }),
+      });
+    expect((await post({ action: 'clicked_pricing', metadata: { page: '/pricing' } })).status).toBe(200);
+    expect((await post({ action: 'clicked_demo' })).status).toBe(200);
+    const product = { target_id: 'billing', page: '=cmd|calc', tags: ['a', { b: 1 }] };
+    expect((await post({ action: 'clicked_product', metadata: product })).status).toBe(200);
+    const nd = await fetch(`${t.app.url}/api/leads/export?format=ndjson&utm_source=metadata_test`, {
+      headers: auth,
+    });
+    const rows = (await nd.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { session_id: string; behavior_metadata: unknown[] });
+    const row = rows.find((r) => r.session_id === s.sessionId)!;
+    expect(row.behavior_metadata).toEqual([
+      { action: 'clicked_pricing', at: expect.any(String), metadata: { page: '/pricing' } },
+      { action: 'clicked_product', at: expect.any(String), metadata: product },
+    ]);
+    expect(rows.find((r) => r.session_id === quiet.sessionId)!.behavior_metadata).toEqual([]);
+    const csv = await fetch(`${t.app.url}/api/leads/export?format=csv&utm_source=metadata_test`, {
+      headers: auth,
+    });
+    const records = parse(await csv.text(), { columns: true }) as Record<string, string>[];
+    expect(JSON.parse(records.find((r) => r.session_id === s.sessionId)!.behavior_metadata!)).toEqual(
+      row.behavior_metadata,
+    );
+    expect(records.find((r) => r.session_id === quiet.sessionId)!.behavior_metadata).toBe('');
   });
 });

@@ -52,6 +52,8 @@ describe('a PostgreSQL outage', () => {
         HOST: '127.0.0.1',
         LOG_LEVEL: 'silent',
         RATE_LIMIT_PER_MINUTE: '100000',
+        // The fixed JOURNEY (see test/support/app.ts).
+        AB_TESTING_ENABLED: 'false',
       }),
       { logger: pino({ level: 'silent' }) },
     );

@@ -65,6 +65,7 @@ interface ScoreBody {
 
 interface SummaryBody {
   session_id: string;
+  [flat: string]: unknown;
   lead_data: Record<string, unknown>;
   behaviors: { action: string; score: number; at: string }[];
 }
@@ -344,9 +345,7 @@ describe('REST API', () => {
 
       const summary = await get<SummaryBody>(`/api/lead/summary/${id}`);
       expect(summary.status).toBe(200);
-      expect(Object.keys(summary.body).sort()).toEqual(['behaviors', 'lead_data', 'session_id']);
-      expect(summary.body.session_id).toBe(id);
-      expect(summary.body.lead_data).toEqual({
+      const profile110 = {
         name: 'Asha Rao',
         email: 'asha@example.com',
         phone: '+919876543210',
@@ -356,7 +355,15 @@ describe('REST API', () => {
         monthly_sales: '₹2L – ₹5L',
         features_interested: ['QR Payments', 'Inventory'],
         lead_score: 110,
-        classification: 'SQL',
+      };
+      // Both shapes of the earlier service: the flat keys its code answered, the lead_data of its README.
+      const { behaviors: _, ...rest } = summary.body;
+      expect(rest).toEqual({
+        session_id: id,
+        ...profile110,
+        lead_type: 'SQL',
+        utm_source: 'google_ads',
+        lead_data: { ...profile110, classification: 'SQL' },
       });
       const behaviors = summary.body.behaviors;
       expect(behaviors.map((b) => b.action)).toEqual([
@@ -497,6 +504,69 @@ describe('REST API', () => {
         [id],
       );
       expect(sum).toEqual({ ledger: 60, score: 60 });
+    });
+
+    it('takes any JSON object as behaviour metadata, stored with the event; only target_id changes points', async () => {
+      const plain = await start();
+      const tagged = await start();
+      const metadata = {
+        page: '/pricing',
+        referrer: null,
+        visits: 3,
+        utm: { campaign: 'diwali', tags: ['sale', { slot: 2 }] },
+      };
+      const post1 = (sessionId: string, body: Record<string, unknown>) =>
+        post<BehaviorBody>('/api/behavior', { session_id: sessionId, ...body });
+      // The same clicks with and without metadata earn the same points.
+      for (const [action, extra] of [
+        ['clicked_pricing', { page: '/pricing' }],
+        ['clicked_product', { target_id: 'billing', page: '/products', position: 4 }],
+        ['clicked_product', { page: '/products' }],
+      ] as const) {
+        const bare = await post1(plain, {
+          action,
+          ...('target_id' in extra ? { metadata: { target_id: extra.target_id } } : {}),
+        });
+        const rich = await post1(tagged, { action, metadata: extra });
+        expect({ action, status: rich.status, body: rich.body }).toEqual({
+          action,
+          status: 200,
+          body: bare.body,
+        });
+      }
+      expect((await post1(tagged, { action: 'clicked_demo', metadata })).body.score_change).toBe(15);
+      const [{ plain: a, tagged: b }] = (await t.db.query(
+        'select (select score from leads where id = $1) as plain, (select score from leads where id = $2) as tagged',
+        [plain, tagged],
+      )) as [{ plain: number; tagged: number }];
+      expect(b).toBe(a + 15);
+      // target_id is the scoring table's key: the product it names earned its points.
+      const [ledger] = await t.db.query(
+        `select evidence from score_entries where lead_id = $1 and behavior = 'clicked_product' order by id`,
+        [tagged],
+      );
+      expect(ledger).toEqual({ evidence: { targetId: 'billing' } });
+      // Stored with the event as sent, and so in the transcript agents watch (the event log).
+      const log = await t.app.engine.eventLog(tagged);
+      const commands = log.filter((e) => e.type === 'visitor.input').map((e) => e.data.command);
+      expect(commands).toEqual([
+        { kind: 'action', action: 'clicked_pricing', metadata: { page: '/pricing' } },
+        {
+          kind: 'action',
+          action: 'clicked_product',
+          targetId: 'billing',
+          metadata: { target_id: 'billing', page: '/products', position: 4 },
+        },
+        { kind: 'action', action: 'clicked_product', metadata: { page: '/products' } },
+        { kind: 'action', action: 'clicked_demo', metadata },
+      ]);
+      // The bounds themselves are allowed: 4 levels, 4096 bytes of JSON.
+      const deepest = { a: { b: { c: { d: 'four levels' } } } };
+      expect((await post1(tagged, { action: 'clicked_pricing', metadata: deepest })).status).toBe(200);
+      const filler = 'x'.repeat(4096 - JSON.stringify({ note: '' }).length);
+      const largest = { note: filler };
+      expect(Buffer.byteLength(JSON.stringify(largest))).toBe(4096);
+      expect((await post1(tagged, { action: 'clicked_pricing', metadata: largest })).status).toBe(200);
     });
 
     it('starts a session without a body, and with a whitespace-padded utm_source stored trimmed', async () => {
@@ -946,10 +1016,47 @@ describe('REST API', () => {
         ],
         ['an empty action', '/api/behavior', (s) => ({ session_id: s, action: '' }), 'action'],
         [
-          'an unknown metadata field',
+          'metadata 5 levels deep',
           '/api/behavior',
-          (s) => ({ session_id: s, action: 'clicked_product', metadata: { target_id: 'billing', price: 1 } }),
+          (s) => ({
+            session_id: s,
+            action: 'clicked_pricing',
+            metadata: { a: { b: { c: { d: { e: 1 } } } } },
+          }),
           'metadata',
+          'at most 4 levels deep',
+        ],
+        [
+          'metadata over 4 KB',
+          '/api/behavior',
+          (s) => ({ session_id: s, action: 'clicked_pricing', metadata: { note: 'x'.repeat(4096) } }),
+          'metadata',
+          'at most 4096 bytes as JSON (4107)',
+        ],
+        [
+          'metadata that is a list',
+          '/api/behavior',
+          (s) => ({ session_id: s, action: 'clicked_pricing', metadata: ['/pricing'] }),
+          'metadata',
+        ],
+        [
+          'metadata that is text',
+          '/api/behavior',
+          (s) => ({ session_id: s, action: 'clicked_pricing', metadata: '/pricing' }),
+          'metadata',
+        ],
+        [
+          'a target_id that is a number',
+          '/api/behavior',
+          (s) => ({ session_id: s, action: 'clicked_product', metadata: { target_id: 7, page: '/p' } }),
+          'metadata.target_id',
+        ],
+        [
+          'U+0000 in a metadata key',
+          '/api/behavior',
+          (s) => ({ session_id: s, action: 'clicked_pricing', metadata: { page: { 'a\u0000b': 1 } } }),
+          'metadata.page.a\u0000b',
+          'must not contain U+0000 (NUL) or an unpaired surrogate',
         ],
         ['a profile without profile_data', '/api/lead/profile', (s) => ({ session_id: s }), 'profile_data'],
         [
@@ -1235,6 +1342,12 @@ describe('REST API', () => {
           'GET /api/score/{session_id}',
           'GET /api/product-menu',
           'GET /api/cta-options',
+          'POST /api/next-question',
+          'POST /api/skip-question',
+          'POST /api/answer-with-conditional',
+          'GET /api/behavior/actions',
+          'POST /api/ab-test/variant',
+          'POST /api/session/exit',
         ].sort(),
       );
       const answerOp = r.body.paths['/api/answer']!.post as {
@@ -1245,6 +1358,11 @@ describe('REST API', () => {
       const schema = answerOp.requestBody.content['application/json'].schema;
       expect(schema.required.sort()).toEqual(['answer_text', 'question_id', 'session_id']);
       expect(schema.additionalProperties).toBe(false);
+      // The later version's form of the same call documents the same fields and ignores others.
+      const laterOp = r.body.paths['/api/answer-with-conditional']!.post as typeof answerOp;
+      const later = laterOp.requestBody.content['application/json'].schema;
+      expect(later.required.sort()).toEqual(['answer_text', 'question_id', 'session_id']);
+      expect(later.additionalProperties).not.toBe(false);
     });
 
     it('GET /docs serves the Swagger UI', async () => {

@@ -28,6 +28,10 @@ export async function startTestApp(
     // Every client of a test is 127.0.0.1: the budget of new sessions per address is off unless a test
     // sets it (connection-cap.test.ts, cluster.test.ts).
     SESSION_STARTS_PER_MINUTE: '0',
+    // The built-in workflow's experiments vary the greeting and the question order by session: tests
+    // drive a fixed journey, so they are off unless a test switches them on (experiments.test.ts,
+    // compat.test.ts).
+    AB_TESTING_ENABLED: 'false',
     ...env,
   });
   const app = await createApp(config, overrides);

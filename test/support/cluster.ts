@@ -33,6 +33,8 @@ export async function startNode(
       IDLE_SWEEP_SECONDS: '3600',
       // Every client of a test is 127.0.0.1 (see test/support/app.ts).
       SESSION_STARTS_PER_MINUTE: '0',
+      // The fixed journeys of the tests and benchmarks (see test/support/app.ts).
+      AB_TESTING_ENABLED: 'false',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -24,11 +24,15 @@ export interface EngineNode {
   close(): Promise<void>;
 }
 
-/** An engine over a migrated test database, as one server process would hold it. */
+/**
+ * An engine over a migrated test database, as one server process would hold it; the workflow's
+ * experiments are off unless `experimentsEnabled` (the tests drive a fixed journey).
+ */
 export async function openEngine(
   db: TestDatabase,
   clock: TestClock,
   wrapCommits: (direct: CommitQueue, store: SessionStore) => CommitQueue = (d) => d,
+  { experimentsEnabled = false }: { experimentsEnabled?: boolean } = {},
 ): Promise<EngineNode> {
   const orm = await MikroORM.init(ormOptions(db.url, 4));
   await orm.migrator.up();
@@ -39,6 +43,7 @@ export async function openEngine(
     commits: wrapCommits(new DirectCommitQueue(store), store),
     logger: pino({ level: 'silent' }),
     now: clock.now,
+    experimentsEnabled,
   });
   return {
     orm,

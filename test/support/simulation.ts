@@ -1,10 +1,20 @@
-import { createActor } from 'xstate';
-import { createConversationMachine, stepOf } from '../../machines/conversation.js';
+import { type Actor, createActor } from 'xstate';
+import { type ConversationMachine, createConversationMachine, stepOf } from '../../machines/conversation.js';
 import type { ConversationEmitted, ConversationEvent, Step } from '../../machines/types.js';
 import { type Classification, classify } from '../../src/scoring/classification.js';
 import { type LedgerEntry, scoreFacts } from '../../src/scoring/ledger.js';
 import { loadWorkflow } from '../../src/workflow/load.js';
 import type { Workflow } from '../../src/workflow/schema.js';
+
+const machines = new WeakMap<Workflow, ConversationMachine>();
+/** One machine per workflow (a walk of the graph forks thousands of simulations). */
+function machineOf(workflow: Workflow): ConversationMachine {
+  const known = machines.get(workflow);
+  if (known) return known;
+  const machine = createConversationMachine(workflow);
+  machines.set(workflow, machine);
+  return machine;
+}
 
 /**
  * The machine and the scoring rules together, with no I/O: what the engine does minus storage.
@@ -15,17 +25,32 @@ export class Simulation {
   readonly prompts: Extract<ConversationEmitted, { type: 'prompt' }>[] = [];
   private readonly awarded = new Set<string>();
   private readonly emitted: ConversationEmitted[] = [];
-  readonly actor;
+  readonly actor: Actor<ConversationMachine>;
 
   constructor(
     readonly workflow: Workflow = loadWorkflow(),
     startedAt = 0,
     questionOrder = workflow.questions.map((q) => q.id),
+    from?: Simulation,
   ) {
-    this.actor = createActor(createConversationMachine(workflow), { input: { questionOrder, startedAt } });
+    this.actor = createActor(machineOf(workflow), {
+      input: { questionOrder, startedAt },
+      ...(from ? { snapshot: from.actor.getPersistedSnapshot() } : {}),
+    });
     this.actor.on('*', (e) => this.emitted.push(e as ConversationEmitted));
     this.actor.start();
+    if (from) {
+      // Restored, as the engine restores a stored session: what was scored and said comes along.
+      this.ledger.push(...from.ledger);
+      this.prompts.push(...from.prompts);
+      for (const key of from.awarded) this.awarded.add(key);
+    }
     this.collect();
+  }
+
+  /** A copy that goes on on its own: the actor restored from this one's persisted snapshot. */
+  fork(): Simulation {
+    return new Simulation(this.workflow, 0, [], this);
   }
 
   /** Sends the event if the machine can take it; returns whether it did. */

@@ -1,15 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import type { ConversationEvent } from '../../machines/types.js';
-import { loadWorkflow } from '../../src/workflow/load.js';
+import { defaultWorkflow } from '../../src/workflow/default.js';
+import { loadWorkflow, parseWorkflow } from '../../src/workflow/load.js';
 import { Simulation } from '../support/simulation.js';
 
 /**
- * Walks every simple path of the conversation graph (greeting choices, each question, idle at every
- * point, contact given or skipped, every CTA, a restart, product clicks) and checks the score after
- * every step against an independent tally of the scoring table.
+ * Walks every simple path of the conversation graph (greeting choices, each question, skipping the
+ * optional ones, idle or an exit at every point, contact given, skipped or the form skipped as a
+ * question, every CTA, a restart, product clicks) and checks the score after every step against an
+ * independent tally of the scoring table, for the built-in workflow and for one with optional questions.
  */
 
-const wf = loadWorkflow();
+const builtIn = loadWorkflow();
+/** The built-in workflow with the monthly sales (5) optional. */
+const withOptional = parseWorkflow({
+  ...defaultWorkflow,
+  questions: defaultWorkflow.questions.map((q) => (q.id === 5 ? { ...q, required: false } : q)),
+});
+let wf = builtIn;
 const QUICK = 10_000;
 const SLOW = 200_000;
 const IDLE = 31 * 60_000;
@@ -29,6 +37,8 @@ class Tally {
   score = 5;
   once = new Set<string>(['session_opened']);
   answered = new Set<number>();
+  skipped = new Set<number>();
+  /** Every question of some round answered or skipped: no early dropout after that. */
   everAll = false;
   products = 0;
   give(key: string, points: number): void {
@@ -43,10 +53,26 @@ class Tally {
       if (text && text.trim().length > 10) this.give(`detail${q}`, 5);
     }
     this.answered.add(q);
-    if (this.answered.size === 5) {
-      this.everAll = true;
-      this.give('all', 10);
-    }
+    this.skipped.delete(q);
+    this.roundDone();
+  }
+  skip(q: number): void {
+    this.give(`skip${q}`, 0);
+    this.skipped.add(q);
+    this.roundDone();
+  }
+  copy(): Tally {
+    return Object.assign(new Tally(), {
+      ...this,
+      once: new Set(this.once),
+      answered: new Set(this.answered),
+      skipped: new Set(this.skipped),
+    });
+  }
+  private roundDone(): void {
+    if (this.answered.size + this.skipped.size < 5) return;
+    this.everAll = true;
+    if (this.answered.size === 5) this.give('all', 10);
   }
   action(a: (typeof ACTIONS)[number]): void {
     if (a.action === 'clicked_demo' || a.targetId === 'demo') this.give('demo', 15);
@@ -80,7 +106,7 @@ function movesFor(p: Path): Move[] {
   const ctx = p.sim.actor.getSnapshot().context;
   const step = p.sim.step;
   const moves: Move[] = [];
-  const next = ctx.questionOrder.find((q) => !ctx.answered.includes(q));
+  const next = ctx.questionOrder.find((q) => !ctx.answered.includes(q) && !ctx.skipped.includes(q));
   const answerMove = (q: number, delay: number): Move => {
     const question = wf.questions.find((x) => x.id === q)!;
     const text = question.type === 'text' ? (delay === SLOW ? 'Pune' : 'Mumbai, Maharashtra') : undefined;
@@ -97,7 +123,7 @@ function movesFor(p: Path): Move[] {
   if (step === 'abandoned') {
     // Coming back: the visitor answers whatever was pending.
     const pending = ctx.current ?? next;
-    if (ctx.completedQuestions && ctx.answered.length === 5) {
+    if (ctx.completedQuestions && next === undefined) {
       moves.push({
         label: 'return-skip-contact',
         delay: QUICK,
@@ -112,6 +138,16 @@ function movesFor(p: Path): Move[] {
       label: `idle@${step}`,
       delay: IDLE,
       event: (at) => ({ type: 'session.idle', at }),
+      expect: (tally) => {
+        if (!tally.everAll) tally.give('dropout', -10);
+      },
+      after: (q) => (q.dropped = true),
+    });
+    // The visitor says they leave: the same, at once.
+    moves.push({
+      label: `exit@${step}`,
+      delay: QUICK,
+      event: (at) => ({ type: 'visitor.exit', at }),
       expect: (tally) => {
         if (!tally.everAll) tally.give('dropout', -10);
       },
@@ -132,6 +168,14 @@ function movesFor(p: Path): Move[] {
   if (step === 'questions' && next !== undefined) {
     moves.push(answerMove(next, QUICK));
     if (ctx.answered.length === 0) moves.push(answerMove(next, SLOW));
+    if (!wf.questions.find((q) => q.id === next)!.required) {
+      moves.push({
+        label: `skip${next}`,
+        delay: QUICK,
+        event: (at) => ({ type: 'visitor.skip', at, questionId: next }),
+        expect: (tally) => tally.skip(next),
+      });
+    }
   }
   if (step === 'contact') {
     moves.push({
@@ -145,6 +189,12 @@ function movesFor(p: Path): Move[] {
       delay: QUICK,
       event: (at) => ({ type: 'visitor.contact', at, skip: true }),
       expect: () => {},
+    });
+    moves.push({
+      label: 'contact-skip-question',
+      delay: QUICK,
+      event: (at) => ({ type: 'visitor.skip', at, questionId: wf.contact.questionId }),
+      expect: (tally) => tally.give(`skip${wf.contact.questionId}`, 0),
     });
   }
   if (step === 'cta') {
@@ -169,7 +219,10 @@ function movesFor(p: Path): Move[] {
         event: (at) => ({ type: 'visitor.cta', at, ctaId: c.id }),
         expect: (tally) => {
           if (CTA_POINTS[c.id] !== 0) tally.give('cta', CTA_POINTS[c.id]!);
-          if (c.action === 'restart') tally.answered.clear();
+          if (c.action === 'restart') {
+            tally.answered.clear();
+            tally.skipped.clear();
+          }
         },
         after: (q) => (q.rounds += c.action === 'restart' ? 1 : 0),
       });
@@ -178,8 +231,9 @@ function movesFor(p: Path): Move[] {
   return moves;
 }
 
-function replay(labels: string[]): Path {
-  const p: Path = {
+/** A path at its start: the session just opened. */
+function begin(): Path {
+  return {
     sim: new Simulation(wf, 0),
     tally: new Tally(),
     t: 0,
@@ -188,50 +242,73 @@ function replay(labels: string[]): Path {
     actions: 0,
     labels: [],
   };
-  for (const label of labels) {
-    const move = movesFor(p).find((m) => m.label === label)!;
-    const ctx = p.sim.actor.getSnapshot().context;
-    const q = (move.event(0) as { questionId?: number }).questionId;
-    const since = q !== undefined ? (ctx.askedAt[q] ?? ctx.lastEventAt) : ctx.lastEventAt;
-    p.t += move.delay;
-    expect(p.sim.send(move.event(p.t)), `${[...p.labels, label].join(' → ')}`).toBe(true);
-    move.expect(p.tally, p.t - since);
-    move.after?.(p);
-    p.labels.push(label);
-    expect(p.sim.score, p.labels.join(' → ')).toBe(p.tally.score);
-    expect(p.sim.ledger.reduce((s, e) => s + e.points, 0)).toBe(p.sim.score);
-  }
+}
+
+/** A copy of the path that goes on on its own (each branch of the walk takes one). */
+function fork(p: Path): Path {
+  return { ...p, sim: p.sim.fork(), tally: p.tally.copy(), labels: [...p.labels] };
+}
+
+/** Takes one more step along the path and checks the score against the tally. */
+function step(p: Path, move: Move): Path {
+  const ctx = p.sim.actor.getSnapshot().context;
+  const q = (move.event(0) as { questionId?: number }).questionId;
+  const since = q !== undefined ? (ctx.askedAt[q] ?? ctx.lastEventAt) : ctx.lastEventAt;
+  p.t += move.delay;
+  p.labels.push(move.label);
+  if (!p.sim.send(move.event(p.t))) expect.fail(`refused: ${p.labels.join(' → ')}`);
+  move.expect(p.tally, p.t - since);
+  move.after?.(p);
+  if (p.sim.score !== p.tally.score) expect(p.sim.score, p.labels.join(' → ')).toBe(p.tally.score);
+  expect(p.sim.ledger.reduce((s, e) => s + e.points, 0)).toBe(p.sim.score);
   return p;
 }
 
-describe('every path of the conversation graph', () => {
+function replay(labels: string[]): Path {
+  return labels.reduce((p, label) => step(p, movesFor(p).find((m) => m.label === label)!), begin());
+}
+
+describe.each([
+  ['the built-in workflow', builtIn],
+  ['a workflow with an optional question', withOptional],
+])('every path of the conversation graph: %s', (_name, workflow) => {
   it('scores each path as the scoring table says', () => {
-    const finals: Path[] = [];
+    wf = workflow;
+    const finals: { labels: string[]; done: boolean }[] = [];
     const seenSteps = new Set<string>();
     const seenMoves = new Set<string>();
-    const walk = (labels: string[]) => {
-      const p = replay(labels);
+    const walk = (p: Path) => {
       seenSteps.add(p.sim.step);
       for (const pr of p.sim.prompts) seenSteps.add(`prompt:${pr.step}`);
       const moves = movesFor(p);
       if (moves.length === 0) {
-        finals.push(p);
+        finals.push({ labels: p.labels, done: p.sim.done });
         return;
       }
       for (const m of moves) {
         seenMoves.add(m.label.replace(/\d/g, '#'));
-        walk([...labels, m.label]);
+        walk(step(fork(p), m));
       }
     };
-    walk([]);
+    walk(begin());
 
     expect(finals.length).toBeGreaterThan(500);
     for (const step of ['greeting', 'questions', 'contact', 'cta', 'completed', 'declined', 'abandoned']) {
       expect(seenSteps, step).toContain(step);
     }
     expect(seenSteps).toContain('prompt:about');
+    for (const move of [
+      'exit@greeting',
+      'exit@questions',
+      'exit@contact',
+      'exit@cta',
+      'contact-skip-question',
+    ])
+      expect(seenMoves, move).toContain(move);
+    if (wf.questions.some((q) => !q.required)) expect(seenMoves).toContain('skip#');
+    else expect(seenMoves).not.toContain('skip#');
     for (const p of finals) {
-      expect(p.sim.done, p.labels.join(' → ')).toBe(true);
+      expect(p.done, p.labels.join(' → ')).toBe(true);
     }
     // Spot checks of whole paths against hand-computed totals.
     const total = (labels: string[]) => replay(labels).sim.score;
@@ -251,5 +328,13 @@ describe('every path of the conversation graph', () => {
     ).toBe(5 + 5 + 25 + 25 + 5 + 10 + 10 + 15 + 10 + 15 + 15);
     // Back after the deadline: the answer is not quick, since latency counts from the visitor's last event.
     expect(total(['idle@greeting', 'answer2'])).toBe(5 - 10 + 5);
+    // An exit is the visitor's event: back within two minutes, the answer is quick.
+    expect(total(['exit@greeting', 'answer2'])).toBe(5 - 10 + 5 + 5);
+    // Questions done, no dropout; the contact form skipped as a question is recorded for 0.
+    const skipped = replay(['answer2', 'answer3', 'answer4', 'answer5', 'answer6', 'exit@contact']);
+    expect(skipped.sim.behaviors()).not.toContain('early_dropout');
+    expect(
+      total(['greet-yes', 'answer2', 'answer3', 'answer4', 'answer5', 'answer6', 'contact-skip-question']),
+    ).toBe(5 + 5 + 25 + 25 + 5 + 10);
   });
 });

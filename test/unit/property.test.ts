@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ConversationEvent, VisitorAction } from '../../machines/types.js';
 import { classify } from '../../src/scoring/classification.js';
-import { loadWorkflow } from '../../src/workflow/load.js';
+import { defaultWorkflow } from '../../src/workflow/default.js';
+import { loadWorkflow, parseWorkflow } from '../../src/workflow/load.js';
+import type { Workflow } from '../../src/workflow/schema.js';
 import { Simulation } from '../support/simulation.js';
 
 /**
@@ -12,6 +14,11 @@ import { Simulation } from '../support/simulation.js';
  */
 
 const wf = loadWorkflow();
+/** The built-in workflow with the location (3) and the monthly sales (5) optional: skips happen. */
+const withOptional = parseWorkflow({
+  ...defaultWorkflow,
+  questions: defaultWorkflow.questions.map((q) => (q.id === 3 || q.id === 5 ? { ...q, required: false } : q)),
+});
 
 const GREETING_IDS = [...wf.greeting.options.map((o) => o.id), 'maybe_later'];
 const CTA_IDS = wf.cta.options.map((c) => c.id);
@@ -29,6 +36,8 @@ const ONCE_PER_SESSION = [
   'early_dropout',
 ];
 const PER_QUESTION = ['answered_question', 'quick_reply', 'detailed_answer'];
+/** A skip is recorded once per question: a profile question or the contact form. */
+const SKIPPABLE_IDS = [...wf.questions.map((q) => q.id), wf.contact.questionId];
 const IDLE_MS = wf.idleMinutes * 60_000;
 
 type Make = (at: number) => ConversationEvent;
@@ -103,6 +112,12 @@ const contact: fc.Arbitrary<Make> = fc
       },
   );
 
+/** Skipping a question (ids 1..8: the greeting, the profile questions, the contact form, none). */
+const skip: fc.Arbitrary<Make> = fc.integer({ min: 1, max: 8 }).map(
+  (questionId): Make =>
+    (at) => ({ type: 'visitor.skip', at, questionId }),
+);
+
 const event: fc.Arbitrary<Make> = fc.oneof(
   {
     weight: 3,
@@ -151,6 +166,8 @@ const event: fc.Arbitrary<Make> = fc.oneof(
     ),
   },
   { weight: 1, arbitrary: fc.constant<Make>((at) => ({ type: 'session.idle', at })) },
+  { weight: 2, arbitrary: skip },
+  { weight: 1, arbitrary: fc.constant<Make>((at) => ({ type: 'visitor.exit', at })) },
   { weight: 1, arbitrary: fc.constant<Make>((at) => ({ type: 'agent.takeover', at, agentId: 'agent-7' })) },
   { weight: 1, arbitrary: fc.constant<Make>((at) => ({ type: 'agent.release', at })) },
 );
@@ -171,9 +188,23 @@ const browse: fc.Arbitrary<Make[]> = fc
     ),
   );
 
-/** The contact form and then a CTA: reaches the end of the conversation. */
+/** Skipping every profile question in turn: only the optional ones are passed over. */
+const skimAll: fc.Arbitrary<Make[]> = fc.constant(
+  wf.questions.map(
+    (q): Make =>
+      (at) => ({ type: 'visitor.skip', at, questionId: q.id }),
+  ),
+);
+
+/** The contact form (or skipping it as a question) and then a CTA: reaches the end of the conversation. */
 const checkout: fc.Arbitrary<Make[]> = fc
-  .tuple(contact, fc.constantFrom(...CTA_IDS))
+  .tuple(
+    fc.oneof(
+      contact,
+      fc.constant<Make>((at) => ({ type: 'visitor.skip', at, questionId: wf.contact.questionId })),
+    ),
+    fc.constantFrom(...CTA_IDS),
+  )
   .map(([form, ctaId]) => [form, (at): ConversationEvent => ({ type: 'visitor.cta', at, ctaId })]);
 
 const MAX_EVENTS = 40;
@@ -186,7 +217,8 @@ const sequence = fc
         { weight: 15, arbitrary: event.map((make) => [make]) },
         { weight: 1, arbitrary: answerAll },
         { weight: 1, arbitrary: browse },
-        { weight: 1, arbitrary: checkout },
+        { weight: 2, arbitrary: checkout },
+        { weight: 1, arbitrary: skimAll },
       ),
       { minLength: 1, maxLength: MAX_EVENTS },
     ),
@@ -231,7 +263,17 @@ function checkInvariants(sim: Simulation, where: string): void {
       where,
     ).toContain(e.evidence.questionId);
   }
-  for (const [k, n] of count(perQuestion, (e) => `${e.behavior}:${String(e.evidence.questionId)}`)) {
+  // Only an optional question or the contact form is skipped, each once.
+  const skips = ledger.filter((e) => e.behavior === 'question_skipped');
+  for (const e of skips) {
+    expect(SKIPPABLE_IDS, where).toContain(e.evidence.questionId);
+    const question = sim.workflow.questions.find((q) => q.id === e.evidence.questionId);
+    expect(question?.required ?? false, `${where}: skipped a required question`).toBe(false);
+  }
+  for (const [k, n] of count(
+    [...perQuestion, ...skips],
+    (e) => `${e.behavior}:${String(e.evidence.questionId)}`,
+  )) {
     expect(n, `${where}: ${k}`).toBe(1);
   }
 
@@ -256,52 +298,81 @@ function describeEvent(e: ConversationEvent): string {
 }
 
 describe('random conversations (property)', () => {
-  it('keeps the ledger, score and classification consistent after every event', () => {
-    expect(wf.thresholds).toEqual({ sql: 60, mql: 30 });
-    const seen = { completed: 0, declined: 0, afterDone: 0, allAnswered: 0, productCap: 0, dropout: 0 };
+  it.each([
+    ['the built-in workflow', wf],
+    ['a workflow with optional questions', withOptional],
+  ] as [string, Workflow][])(
+    'keeps the ledger, score and classification consistent after every event: %s',
+    (_name, workflow) => {
+      expect(workflow.thresholds).toEqual({ sql: 60, mql: 30 });
+      const seen = {
+        completed: 0,
+        declined: 0,
+        afterDone: 0,
+        allAnswered: 0,
+        productCap: 0,
+        dropout: 0,
+        exited: 0,
+        skippedContact: 0,
+        skippedQuestion: 0,
+      };
 
-    fc.assert(
-      fc.property(sequence, (steps) => {
-        const sim = new Simulation();
-        const trail: string[] = [];
-        let t = 0;
-        checkInvariants(sim, 'start');
-        for (const { delay: d, make } of steps) {
-          t += d;
-          const e = make(t);
-          const wasDone = sim.done;
-          const ledgerBefore = sim.ledger.length;
-          const accepted = sim.send(e);
-          trail.push(`${describeEvent(e)}${accepted ? '' : ' (refused)'}`);
-          const where = trail.join(' → ');
-          if (wasDone) {
-            seen.afterDone += 1;
-            // An ended conversation takes nothing more.
-            expect(accepted, where).toBe(false);
-            expect(sim.ledger.length, where).toBe(ledgerBefore);
-            expect(sim.done, where).toBe(true);
+      fc.assert(
+        fc.property(sequence, (steps) => {
+          const sim = new Simulation(workflow);
+          const trail: string[] = [];
+          let t = 0;
+          checkInvariants(sim, 'start');
+          for (const { delay: d, make } of steps) {
+            t += d;
+            const e = make(t);
+            const wasDone = sim.done;
+            const ledgerBefore = sim.ledger.length;
+            const accepted = sim.send(e);
+            trail.push(`${describeEvent(e)}${accepted ? '' : ' (refused)'}`);
+            const where = trail.join(' → ');
+            if (wasDone) {
+              seen.afterDone += 1;
+              // An ended conversation takes nothing more.
+              expect(accepted, where).toBe(false);
+              expect(sim.ledger.length, where).toBe(ledgerBefore);
+              expect(sim.done, where).toBe(true);
+            }
+            if (!accepted) expect(sim.ledger.length, where).toBe(ledgerBefore);
+            if (accepted && e.type === 'visitor.exit') {
+              seen.exited += 1;
+              // Leaving abandons the session; a second exit changes nothing.
+              expect(sim.step, where).toBe('abandoned');
+            }
+            checkInvariants(sim, where);
           }
-          if (!accepted) expect(sim.ledger.length, where).toBe(ledgerBefore);
-          checkInvariants(sim, where);
-        }
-        if (sim.step === 'completed') seen.completed += 1;
-        if (sim.step === 'declined') seen.declined += 1;
-        const behaviors = sim.behaviors();
-        if (behaviors.includes('answered_all_questions')) seen.allAnswered += 1;
-        if (behaviors.includes('early_dropout')) seen.dropout += 1;
-        if (behaviors.filter((b) => b === 'clicked_product').length === 3) seen.productCap += 1;
-      }),
-      { numRuns: 300 },
-    );
+          if (sim.step === 'completed') seen.completed += 1;
+          if (sim.step === 'declined') seen.declined += 1;
+          const behaviors = sim.behaviors();
+          if (behaviors.includes('answered_all_questions')) seen.allAnswered += 1;
+          if (behaviors.includes('early_dropout')) seen.dropout += 1;
+          if (behaviors.filter((b) => b === 'clicked_product').length === 3) seen.productCap += 1;
+          for (const e of sim.ledger.filter((x) => x.behavior === 'question_skipped')) {
+            if (e.evidence.questionId === workflow.contact.questionId) seen.skippedContact += 1;
+            else seen.skippedQuestion += 1;
+          }
+        }),
+        { numRuns: 300 },
+      );
 
-    // The generator reaches the interesting corners, so the invariants above are not checked vacuously.
-    expect(seen.completed).toBeGreaterThan(0);
-    expect(seen.declined).toBeGreaterThan(0);
-    expect(seen.afterDone).toBeGreaterThan(0);
-    expect(seen.allAnswered).toBeGreaterThan(0);
-    expect(seen.dropout).toBeGreaterThan(0);
-    expect(seen.productCap).toBeGreaterThan(0);
-  });
+      // The generator reaches the interesting corners, so the invariants above are not checked vacuously.
+      expect(seen.completed).toBeGreaterThan(0);
+      expect(seen.declined).toBeGreaterThan(0);
+      expect(seen.afterDone).toBeGreaterThan(0);
+      expect(seen.allAnswered).toBeGreaterThan(0);
+      expect(seen.dropout).toBeGreaterThan(0);
+      expect(seen.productCap).toBeGreaterThan(0);
+      expect(seen.exited).toBeGreaterThan(0);
+      expect(seen.skippedContact).toBeGreaterThan(0);
+      if (workflow === withOptional) expect(seen.skippedQuestion).toBeGreaterThan(0);
+      else expect(seen.skippedQuestion).toBe(0);
+    },
+  );
 
   it('refuses agent.release once the conversation has ended', () => {
     const declined = new Simulation();

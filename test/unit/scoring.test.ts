@@ -38,6 +38,28 @@ describe('scoring rules', () => {
     expect(points([fact], [behavior])).toBe(0);
   });
 
+  it('question_skipped: as the scoring table says (0 by default, recorded all the same), once per question', () => {
+    const skip = (questionId: number): Fact => ({ behavior: 'question_skipped', questionId, at: 1 });
+    expect(score([skip(3), skip(3), skip(7)])).toEqual([
+      {
+        behavior: 'question_skipped',
+        points: 0,
+        onceKey: 'question_skipped:3',
+        evidence: { questionId: 3 },
+        at: 1,
+      },
+      {
+        behavior: 'question_skipped',
+        points: 0,
+        onceKey: 'question_skipped:7',
+        evidence: { questionId: 7 },
+        at: 1,
+      },
+    ]);
+    const costly = { ...wf, scoring: { ...wf.scoring, question_skipped: -2 } };
+    expect(scoreFacts(costly, new Set(), [skip(3), skip(5)]).reduce((s, e) => s + e.points, 0)).toBe(-4);
+  });
+
   it('answered_question: 5 per question, once per question', () => {
     expect(points([answer(2, 500_000)])).toBe(5);
     expect(points([answer(2, 500_000), answer(2, 500_000), answer(3, 500_000)])).toBe(10);

@@ -91,7 +91,42 @@ describe('the built-in workflow', () => {
   it('has the thresholds and the idle deadline', () => {
     expect(wf.thresholds).toEqual({ sql: 60, mql: 30 });
     expect(wf.idleMinutes).toBe(30);
-    expect(wf.experiments).toEqual([]);
+  });
+
+  it("ships the earlier service's two experiments, on, with its variant ids and configurations", () => {
+    expect(wf.experiments).toEqual([
+      {
+        name: 'greeting_message',
+        kind: 'greeting_message',
+        enabled: true,
+        variants: [
+          { id: 'A', weight: 1, config: { text: 'Hi! Welcome to YouShop!' } },
+          { id: 'B', weight: 1, config: { text: '🔥 Transform your business with YouShop!' } },
+        ],
+      },
+      {
+        name: 'question_flow',
+        kind: 'question_flow',
+        enabled: true,
+        variants: [
+          { id: 'A', weight: 1, config: { order: [2, 3, 4, 5, 6] } },
+          { id: 'B', weight: 1, config: { order: [4, 2, 3, 5, 6] } },
+        ],
+      },
+    ]);
+    const step = (id: number) => wf.questions.find((q) => q.id === id)?.step;
+    expect((wf.experiments[1]!.variants[0]!.config.order as number[]).map(step)).toEqual([
+      'business_type',
+      'location',
+      'staff_size',
+      'monthly_sales',
+      'needs',
+    ]);
+    expect((wf.experiments[1]!.variants[1]!.config.order as number[]).slice(0, 3).map(step)).toEqual([
+      'staff_size',
+      'business_type',
+      'location',
+    ]);
   });
 });
 

@@ -10,6 +10,8 @@ export const Conversion = defineEntity({
     lead: () => p.manyToOne(Lead).deleteRule('cascade'),
     testName: p.string().length(64),
     variant: p.string().length(64),
+    /** The variant the client said the lead was in, when it said one: never trusted, a mismatch is counted. */
+    reportedVariant: p.string().length(64).nullable(),
     conversionType: p.string().length(64),
     value: p.double().$type<number>().nullable(),
     at: p.datetime(),

@@ -5,6 +5,7 @@ import { Migration20261125135213_notifications } from './Migration20261125135213
 import { Migration20261125135833_conversions } from './Migration20261125135833_conversions.js';
 import { Migration20261125140232_erasure } from './Migration20261125140232_erasure.js';
 import { Migration20261130013000_erased_closed } from './Migration20261130013000_erased_closed.js';
+import { Migration20261130015751_reported_variant } from './Migration20261130015751_reported_variant.js';
 
 /**
  * Every migration, in order. `npm run db:migration:create` writes a new file here; add it to the list
@@ -17,4 +18,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125135833_conversions', class: Migration20261125135833_conversions },
   { name: 'Migration20261125140232_erasure', class: Migration20261125140232_erasure },
   { name: 'Migration20261130013000_erased_closed', class: Migration20261130013000_erased_closed },
+  { name: 'Migration20261130015751_reported_variant', class: Migration20261130015751_reported_variant },
 ];

@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import { classification } from './schemas.js';
+
+/**
+ * Response shapes of the REST API, for the OpenAPI document (and the serializer, which sends only the
+ * keys a shape declares). Payloads coming in are in schemas.ts.
+ */
+
+const option = z.object({ id: z.string(), label: z.string() });
+
+/** A bot message (socket `bot:message`, REST greeting). */
+export const botMessageSchema = z.object({
+  seq: z.number().int(),
+  id: z.string(),
+  step: z.string(),
+  questionId: z.number().int().optional(),
+  text: z.string(),
+  input: z.enum(['choice', 'multi_choice', 'text', 'contact', 'cta', 'none']),
+  options: z.array(option).optional(),
+});
+
+/** A lead's profile and score, as the summary gives them flat and in `lead_data`. */
+const profileKeys = {
+  name: z.string().nullable(),
+  email: z.string().nullable(),
+  phone: z.string().nullable(),
+  business_type: z.string().nullable(),
+  location: z.string().nullable(),
+  staff_size: z.string().nullable(),
+  monthly_sales: z.string().nullable(),
+  features_interested: z.array(z.string()),
+  lead_score: z.number(),
+};
+
+/** A question as the question list shows it. */
+const question = z.object({
+  id: z.number(),
+  step: z.string(),
+  question_text: z.string(),
+  question_type: z.enum(['single_choice', 'multi_choice', 'text', 'contact']),
+  options: z.array(z.string()),
+  required: z.boolean(),
+  order_index: z.number(),
+});
+
+const answer = z.object({
+  message: z.string(),
+  score_earned: z.number(),
+  lead_score: z.number(),
+  lead_type: classification,
+  next_question: botMessageSchema.nullable(),
+});
+
+/** Response shapes of the REST API, for the OpenAPI document. */
+export const responses = {
+  error: z.object({
+    error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+  }),
+  sessionStart: z.object({
+    session_id: z.string(),
+    message: z.string(),
+    timestamp: z.string(),
+    greeting: botMessageSchema,
+    variants: z.record(z.string(), z.string()),
+  }),
+  questions: z.array(question),
+  /** The question the bot waits on, or null (`POST /api/next-question`). */
+  nextQuestion: question.nullable(),
+  answer,
+  answerWithConditional: answer.extend({
+    conditional_response: z.object({
+      type: z.enum(['info_response', 'thank_you_response', 'continue_flow']),
+      content: z.string().nullable().optional(),
+      next_question: botMessageSchema.nullable(),
+      session_ended: z.boolean(),
+    }),
+  }),
+  skip: z.object({
+    message: z.string(),
+    score_change: z.number(),
+    lead_score: z.number(),
+    lead_type: classification,
+    next_question: botMessageSchema.nullable(),
+  }),
+  sessionExit: z.object({
+    message: z.string(),
+    exit_id: z.string(),
+    score_change: z.number(),
+    lead_score: z.number(),
+    lead_type: classification,
+  }),
+  behaviorActions: z.object({ actions: z.array(z.string()), points: z.record(z.string(), z.number()) }),
+  variant: z.object({
+    test_name: z.string(),
+    variant: z.string(),
+    config: z.record(z.string(), z.unknown()),
+  }),
+  behavior: z.object({
+    message: z.string(),
+    score_change: z.number(),
+    lead_score: z.number(),
+    lead_type: classification,
+  }),
+  profile: z.object({
+    message: z.string(),
+    score_earned: z.number(),
+    lead_score: z.number(),
+    lead_type: classification,
+  }),
+  summary: z.object({
+    session_id: z.string(),
+    ...profileKeys,
+    lead_type: classification,
+    utm_source: z.string().nullable(),
+    lead_data: z.object({ ...profileKeys, classification }),
+    behaviors: z.array(z.object({ action: z.string(), score: z.number(), at: z.string() })),
+  }),
+  export: z.object({
+    name: z.string().nullable(),
+    location: z.string().nullable(),
+    business_type: z.string().nullable(),
+    staff_size: z.string().nullable(),
+    monthly_sales: z.string().nullable(),
+    features_interested: z.array(z.string()),
+    contact_info: z.string().nullable(),
+    email: z.string().nullable(),
+    phone: z.string().nullable(),
+    lead_score: z.number(),
+    lead_type: classification,
+    utm_source: z.string().nullable(),
+    session_start_time: z.string(),
+    assigned_to: z.string().nullable(),
+  }),
+  score: z.object({
+    lead_score: z.number(),
+    lead_type: classification,
+    breakdown: z.array(z.object({ behavior: z.string(), points: z.number(), count: z.number() })),
+  }),
+  menu: z.array(z.object({ id: z.string(), title: z.string(), description: z.string(), score: z.number() })),
+  health: z.object({
+    status: z.enum(['healthy', 'unhealthy']),
+    database: z.enum(['up', 'down']),
+    redis: z.enum(['up', 'down', 'not_configured']),
+    timestamp: z.string(),
+  }),
+};
+
+type ErrorResponses<S extends number> = { [status in S]: typeof responses.error };
+
+/** The error answers a route may give, by status, each in the one error shape: `errorResponses(401, 422)`. */
+export function errorResponses<const S extends number>(...statuses: S[]): ErrorResponses<S> {
+  return Object.fromEntries(statuses.map((status) => [status, responses.error])) as ErrorResponses<S>;
+}
