@@ -11,13 +11,11 @@ const server = badInputServer();
 const { fx, send, everything, lead } = server;
 
 describe('REST: refused with the exact code, nothing written', () => {
-  type Case = [
+  /** A request to refuse: what is wrong with it, its method and path, its body and headers. */
+  type Request = [
     label: string,
-    method: 'GET' | 'POST',
-    path: (f: Fixtures) => string,
-    body: ((f: Fixtures) => Body) | undefined,
-    status: number,
-    code: string,
+    route: string,
+    body?: ((f: Fixtures) => Body) | undefined,
     headers?: Record<string, string>,
   ];
   const answerTo = (id: keyof Fixtures, extra: Record<string, unknown>) => (f: Fixtures) => ({
@@ -30,366 +28,286 @@ describe('REST: refused with the exact code, nothing written', () => {
     session_id: f.questions,
     profile_data: data,
   });
-  const answer = () => '/api/answer';
-  const behavior = () => '/api/behavior';
-  const profilePath = () => '/api/lead/profile';
+  const ANSWER = 'POST /api/answer';
+  const BEHAVIOR = 'POST /api/behavior';
+  const PROFILE = 'POST /api/lead/profile';
 
-  const cases: Case[] = [
-    // Not JSON, or JSON we will not read.
-    ['truncated JSON', 'POST', answer, (f) => `{"session_id":"${f.questions}",`, 400, 'malformed_request'],
+  /** The requests refused with each status and code. */
+  const refusals: [status: number, code: string, requests: Request[]][] = [
     [
-      'single-quoted JSON',
-      'POST',
-      answer,
-      (f) => `{'session_id':'${f.questions}'}`,
       400,
       'malformed_request',
+      [
+        // Not JSON, or JSON we will not read.
+        ['truncated JSON', ANSWER, (f) => `{"session_id":"${f.questions}",`],
+        ['single-quoted JSON', ANSWER, (f) => `{'session_id':'${f.questions}'}`],
+        [
+          'a __proto__ key',
+          BEHAVIOR,
+          (f) => `{"session_id":"${f.questions}","action":"clicked_demo","__proto__":{"admin":true}}`,
+        ],
+        [
+          'bytes that are not UTF-8 inside a string',
+          ANSWER,
+          (f) =>
+            bytes(`{"session_id":"${f.questions}","question_id":2,"answer_text":"Oth@@er"}`, [0xff, 0xfe]),
+        ],
+        [
+          'an overlong UTF-8 encoding of "/"',
+          PROFILE,
+          (f) => bytes(`{"session_id":"${f.questions}","profile_data":{"name":"@@"}}`, [0xc0, 0xaf]),
+        ],
+        [
+          'a truncated multi-byte sequence',
+          PROFILE,
+          (f) => bytes(`{"session_id":"${f.questions}","profile_data":{"location":"Pune @@"}}`, [0xe0, 0xa4]),
+        ],
+        [
+          'Latin-1 text (not UTF-8) starting a session',
+          'POST /api/session/start',
+          () => new Uint8Array(Buffer.from('{"utm_source":"Café"}', 'latin1')),
+        ],
+        [
+          'an escaped lone surrogate',
+          PROFILE,
+          (f) => `{"session_id":"${f.questions}","profile_data":{"name":"Ravi \\ud800"}}`,
+        ],
+      ],
     ],
     [
-      'a __proto__ key',
-      'POST',
-      behavior,
-      (f) => `{"session_id":"${f.questions}","action":"clicked_demo","__proto__":{"admin":true}}`,
-      400,
-      'malformed_request',
-    ],
-    [
-      'bytes that are not UTF-8 inside a string',
-      'POST',
-      answer,
-      (f) => bytes(`{"session_id":"${f.questions}","question_id":2,"answer_text":"Oth@@er"}`, [0xff, 0xfe]),
-      400,
-      'malformed_request',
-    ],
-    [
-      'an overlong UTF-8 encoding of "/"',
-      'POST',
-      profilePath,
-      (f) => bytes(`{"session_id":"${f.questions}","profile_data":{"name":"@@"}}`, [0xc0, 0xaf]),
-      400,
-      'malformed_request',
-    ],
-    [
-      'a truncated multi-byte sequence',
-      'POST',
-      profilePath,
-      (f) => bytes(`{"session_id":"${f.questions}","profile_data":{"location":"Pune @@"}}`, [0xe0, 0xa4]),
-      400,
-      'malformed_request',
-    ],
-    [
-      'Latin-1 text (not UTF-8) starting a session',
-      'POST',
-      () => '/api/session/start',
-      () => new Uint8Array(Buffer.from('{"utm_source":"Café"}', 'latin1')),
-      400,
-      'malformed_request',
-    ],
-    [
-      'an escaped lone surrogate',
-      'POST',
-      profilePath,
-      (f) => `{"session_id":"${f.questions}","profile_data":{"name":"Ravi \\ud800"}}`,
-      400,
-      'malformed_request',
-    ],
-    [
-      'text/plain',
-      'POST',
-      answer,
-      (f) => JSON.stringify({ session_id: f.questions, question_id: 2, answer_text: 'Other' }),
       415,
       'unsupported_media_type',
-      { 'content-type': 'text/plain' },
+      [
+        // Not JSON, or JSON we will not read.
+        [
+          'text/plain',
+          ANSWER,
+          (f) => JSON.stringify({ session_id: f.questions, question_id: 2, answer_text: 'Other' }),
+          { 'content-type': 'text/plain' },
+        ],
+      ],
     ],
-    // Wrong types, missing and unknown fields.
-    ['JSON null', 'POST', answer, () => null, 422, 'validation_failed'],
-    ['an array', 'POST', answer, () => [1, 2], 422, 'validation_failed'],
-    ['question_id as a string', 'POST', answer, q('2' as never, 'Other'), 422, 'validation_failed'],
-    ['answer_text as a number', 'POST', answer, q(2, 5), 422, 'validation_failed'],
     [
-      'session_id as a number',
-      'POST',
-      answer,
-      () => ({ session_id: 1, question_id: 2, answer_text: 'Other' }),
       422,
       'validation_failed',
+      [
+        // Wrong types, missing and unknown fields.
+        ['JSON null', ANSWER, () => null],
+        ['an array', ANSWER, () => [1, 2]],
+        ['question_id as a string', ANSWER, q('2' as never, 'Other')],
+        ['answer_text as a number', ANSWER, q(2, 5)],
+        ['session_id as a number', ANSWER, () => ({ session_id: 1, question_id: 2, answer_text: 'Other' })],
+        ['a missing answer_text', ANSWER, answerTo('questions', { question_id: 2 })],
+        ['a missing session_id', BEHAVIOR, () => ({ action: 'clicked_demo' })],
+        ['an unknown field', ANSWER, q(2, 'Other', { admin: true })],
+        ['an unknown profile field', PROFILE, profile({ age: 40 })],
+        // Behaviour metadata: any JSON object, within its bounds.
+        [
+          'metadata over 4 KB',
+          BEHAVIOR,
+          answerTo('questions', { action: 'clicked_pricing', metadata: { note: 'm'.repeat(4100) } }),
+        ],
+        [
+          'metadata 5 levels deep',
+          BEHAVIOR,
+          answerTo('questions', { action: 'clicked_pricing', metadata: { a: [[{ b: [1] }]] } }),
+        ],
+        [
+          'metadata that is a list',
+          BEHAVIOR,
+          answerTo('questions', { action: 'clicked_pricing', metadata: [{ page: '/pricing' }] }),
+        ],
+        [
+          'U+0000 in a metadata value',
+          BEHAVIOR,
+          answerTo('questions', { action: 'clicked_pricing', metadata: { page: '/pri\u0000cing' } }),
+        ],
+        // Answers.
+        ['an empty answer', ANSWER, q(3, '')],
+        ['a whitespace-only answer', ANSWER, q(3, ' \t\n\u00a0\u3000 ')],
+        ['a 2,001-character answer', ANSWER, q(3, 'x'.repeat(2001))],
+        ['a negative time_taken', ANSWER, q(2, 'Other', { time_taken: -1 })],
+        ['an absurd time_taken', ANSWER, q(2, 'Other', { time_taken: 1e308 })],
+        ['time_taken as a string', ANSWER, q(2, 'Other', { time_taken: '5' })],
+        // Sessions.
+        [
+          'a malformed session id',
+          ANSWER,
+          () => ({ session_id: 'sess_123', question_id: 1, answer_text: 'Yes, go ahead' }),
+        ],
+        [
+          'SQL as the session id in the URL',
+          `GET /api/lead/summary/${encodeURIComponent("sess_' OR '1'='1")}`,
+        ],
+        // What the conversation cannot take.
+        ['an invalid e-mail', PROFILE, profile({ email: 'ravi@@example.com' })],
+        ['an e-mail without a domain', PROFILE, profile({ email: 'ravi@' })],
+        ['a two-digit phone', PROFILE, profile({ phone: '12' })],
+        ['words as a phone', PROFILE, profile({ phone: 'call me maybe' })],
+        ['an unknown action', BEHAVIOR, answerTo('questions', { action: 'fly' })],
+        // The calls of the earlier service's later version: the same checks, the same codes.
+        [
+          'skipping a question id that is text',
+          'POST /api/skip-question',
+          answerTo('questions', { question_id: '3' }),
+        ],
+        ['an exit without a reason', 'POST /api/session/exit', answerTo('questions', {})],
+        [
+          'an exit with metadata over 4 KB',
+          'POST /api/session/exit',
+          answerTo('questions', { exit_reason: 'closed', metadata: { note: 'e'.repeat(4100) } }),
+        ],
+        ['next-question without a session', 'POST /api/next-question', () => ({})],
+        // Idempotency.
+        [
+          'an Idempotency-Key over 100 characters',
+          ANSWER,
+          q(2, 'Other'),
+          { 'Idempotency-Key': 'k'.repeat(101) },
+        ],
+      ],
     ],
     [
-      'a missing answer_text',
-      'POST',
-      answer,
-      answerTo('questions', { question_id: 2 }),
-      422,
-      'validation_failed',
-    ],
-    ['a missing session_id', 'POST', behavior, () => ({ action: 'clicked_demo' }), 422, 'validation_failed'],
-    ['an unknown field', 'POST', answer, q(2, 'Other', { admin: true }), 422, 'validation_failed'],
-    ['an unknown profile field', 'POST', profilePath, profile({ age: 40 }), 422, 'validation_failed'],
-    // Behaviour metadata: any JSON object, within its bounds.
-    [
-      'metadata over 4 KB',
-      'POST',
-      behavior,
-      answerTo('questions', { action: 'clicked_pricing', metadata: { note: 'm'.repeat(4100) } }),
-      422,
-      'validation_failed',
-    ],
-    [
-      'metadata 5 levels deep',
-      'POST',
-      behavior,
-      answerTo('questions', { action: 'clicked_pricing', metadata: { a: [[{ b: [1] }]] } }),
-      422,
-      'validation_failed',
-    ],
-    [
-      'metadata that is a list',
-      'POST',
-      behavior,
-      answerTo('questions', { action: 'clicked_pricing', metadata: [{ page: '/pricing' }] }),
-      422,
-      'validation_failed',
-    ],
-    [
-      'U+0000 in a metadata value',
-      'POST',
-      behavior,
-      answerTo('questions', { action: 'clicked_pricing', metadata: { page: '/pri\u0000cing' } }),
-      422,
-      'validation_failed',
-    ],
-    // Answers.
-    ['an empty answer', 'POST', answer, q(3, ''), 422, 'validation_failed'],
-    ['a whitespace-only answer', 'POST', answer, q(3, ' \t\n\u00a0\u3000 '), 422, 'validation_failed'],
-    ['a 2,001-character answer', 'POST', answer, q(3, 'x'.repeat(2001)), 422, 'validation_failed'],
-    ['a negative time_taken', 'POST', answer, q(2, 'Other', { time_taken: -1 }), 422, 'validation_failed'],
-    ['an absurd time_taken', 'POST', answer, q(2, 'Other', { time_taken: 1e308 }), 422, 'validation_failed'],
-    ['time_taken as a string', 'POST', answer, q(2, 'Other', { time_taken: '5' }), 422, 'validation_failed'],
-    // Too large.
-    ['a 17 KB answer', 'POST', answer, q(3, 'y'.repeat(17 * 1024)), 413, 'payload_too_large'],
-    [
-      'a 17 KB profile',
-      'POST',
-      profilePath,
-      profile({ location: 'z'.repeat(17 * 1024) }),
       413,
       'payload_too_large',
+      [
+        // Too large.
+        ['a 17 KB answer', ANSWER, q(3, 'y'.repeat(17 * 1024))],
+        ['a 17 KB profile', PROFILE, profile({ location: 'z'.repeat(17 * 1024) })],
+      ],
     ],
-    // Sessions.
     [
-      'an unknown session id',
-      'POST',
-      answer,
-      () => ({ session_id: UNKNOWN_SESSION, question_id: 1, answer_text: 'Yes, go ahead' }),
       404,
       'session_not_found',
+      [
+        // Sessions.
+        [
+          'an unknown session id',
+          ANSWER,
+          () => ({ session_id: UNKNOWN_SESSION, question_id: 1, answer_text: 'Yes, go ahead' }),
+        ],
+        ['an unknown session id in the URL', `GET /api/score/${UNKNOWN_SESSION}`],
+        // The calls of the earlier service's later version: the same checks, the same codes.
+        [
+          'an exit of an unknown session',
+          'POST /api/session/exit',
+          () => ({ session_id: UNKNOWN_SESSION, exit_reason: 'closed' }),
+        ],
+      ],
     ],
     [
-      'a malformed session id',
-      'POST',
-      answer,
-      () => ({ session_id: 'sess_123', question_id: 1, answer_text: 'Yes, go ahead' }),
-      422,
-      'validation_failed',
-    ],
-    [
-      'an unknown session id in the URL',
-      'GET',
-      () => `/api/score/${UNKNOWN_SESSION}`,
-      undefined,
-      404,
-      'session_not_found',
-    ],
-    [
-      'SQL as the session id in the URL',
-      'GET',
-      () => `/api/lead/summary/${encodeURIComponent("sess_' OR '1'='1")}`,
-      undefined,
-      422,
-      'validation_failed',
-    ],
-    // What the conversation cannot take.
-    ['an unknown question id', 'POST', answer, q(42, 'anything'), 422, 'unknown_question'],
-    ['the contact step as a question', 'POST', answer, q(7, 'a@example.com'), 422, 'unknown_question'],
-    ['an option that does not exist', 'POST', answer, q(2, 'Spaceship'), 422, 'invalid_option'],
-    ['SQL as a choice', 'POST', answer, q(2, "Other' OR '1'='1"), 422, 'invalid_option'],
-    [
-      'a product that does not exist',
-      'POST',
-      behavior,
-      answerTo('questions', { action: 'clicked_product', metadata: { target_id: 'spaceship' } }),
-      422,
-      'invalid_option',
-    ],
-    [
-      'an invalid e-mail',
-      'POST',
-      profilePath,
-      profile({ email: 'ravi@@example.com' }),
-      422,
-      'validation_failed',
-    ],
-    [
-      'an e-mail without a domain',
-      'POST',
-      profilePath,
-      profile({ email: 'ravi@' }),
-      422,
-      'validation_failed',
-    ],
-    ['a two-digit phone', 'POST', profilePath, profile({ phone: '12' }), 422, 'validation_failed'],
-    ['words as a phone', 'POST', profilePath, profile({ phone: 'call me maybe' }), 422, 'validation_failed'],
-    [
-      'an unknown action',
-      'POST',
-      behavior,
-      answerTo('questions', { action: 'fly' }),
-      422,
-      'validation_failed',
-    ],
-    [
-      'a server-derived action (quick_reply)',
-      'POST',
-      behavior,
-      answerTo('questions', { action: 'quick_reply' }),
-      422,
-      'derived_behavior',
-    ],
-    [
-      'a server-derived action (session_opened)',
-      'POST',
-      behavior,
-      answerTo('greeting', { action: 'session_opened' }),
-      422,
-      'derived_behavior',
-    ],
-    [
-      'an answer after the conversation ended',
-      'POST',
-      answer,
-      answerTo('declined', { question_id: 2, answer_text: 'Other' }),
-      409,
-      'session_closed',
-    ],
-    [
-      'a click after the conversation ended',
-      'POST',
-      behavior,
-      answerTo('declined', { action: 'clicked_demo' }),
-      409,
-      'session_closed',
-    ],
-    [
-      'the greeting answered twice',
-      'POST',
-      answer,
-      answerTo('questions', { question_id: 1, answer_text: 'Yes, go ahead' }),
-      409,
-      'invalid_state',
-    ],
-    // The calls of the earlier service's later version: the same checks, the same codes.
-    [
-      'skipping a required question',
-      'POST',
-      () => '/api/skip-question',
-      answerTo('questions', { skip_reason: 'later' }),
-      409,
-      'required_question',
-    ],
-    [
-      'skipping a question id that is text',
-      'POST',
-      () => '/api/skip-question',
-      answerTo('questions', { question_id: '3' }),
-      422,
-      'validation_failed',
-    ],
-    [
-      'an exit without a reason',
-      'POST',
-      () => '/api/session/exit',
-      answerTo('questions', {}),
-      422,
-      'validation_failed',
-    ],
-    [
-      'an exit with metadata over 4 KB',
-      'POST',
-      () => '/api/session/exit',
-      answerTo('questions', { exit_reason: 'closed', metadata: { note: 'e'.repeat(4100) } }),
-      422,
-      'validation_failed',
-    ],
-    [
-      'an exit of an unknown session',
-      'POST',
-      () => '/api/session/exit',
-      () => ({ session_id: UNKNOWN_SESSION, exit_reason: 'closed' }),
-      404,
-      'session_not_found',
-    ],
-    [
-      'next-question without a session',
-      'POST',
-      () => '/api/next-question',
-      () => ({}),
-      422,
-      'validation_failed',
-    ],
-    [
-      'a conditional answer to an unknown question',
-      'POST',
-      () => '/api/answer-with-conditional',
-      q(42, 'anything'),
       422,
       'unknown_question',
+      [
+        // What the conversation cannot take.
+        ['an unknown question id', ANSWER, q(42, 'anything')],
+        ['the contact step as a question', ANSWER, q(7, 'a@example.com')],
+        // The calls of the earlier service's later version: the same checks, the same codes.
+        [
+          'a conditional answer to an unknown question',
+          'POST /api/answer-with-conditional',
+          q(42, 'anything'),
+        ],
+      ],
     ],
     [
-      'a conditional answer after the conversation ended',
-      'POST',
-      () => '/api/answer-with-conditional',
-      answerTo('declined', { question_id: 2, answer_text: 'Other' }),
+      422,
+      'invalid_option',
+      [
+        // What the conversation cannot take.
+        ['an option that does not exist', ANSWER, q(2, 'Spaceship')],
+        ['SQL as a choice', ANSWER, q(2, "Other' OR '1'='1")],
+        [
+          'a product that does not exist',
+          BEHAVIOR,
+          answerTo('questions', { action: 'clicked_product', metadata: { target_id: 'spaceship' } }),
+        ],
+      ],
+    ],
+    [
+      422,
+      'derived_behavior',
+      [
+        // What the conversation cannot take.
+        ['a server-derived action (quick_reply)', BEHAVIOR, answerTo('questions', { action: 'quick_reply' })],
+        [
+          'a server-derived action (session_opened)',
+          BEHAVIOR,
+          answerTo('greeting', { action: 'session_opened' }),
+        ],
+      ],
+    ],
+    [
       409,
       'session_closed',
+      [
+        // What the conversation cannot take.
+        [
+          'an answer after the conversation ended',
+          ANSWER,
+          answerTo('declined', { question_id: 2, answer_text: 'Other' }),
+        ],
+        ['a click after the conversation ended', BEHAVIOR, answerTo('declined', { action: 'clicked_demo' })],
+        // The calls of the earlier service's later version: the same checks, the same codes.
+        [
+          'a conditional answer after the conversation ended',
+          'POST /api/answer-with-conditional',
+          answerTo('declined', { question_id: 2, answer_text: 'Other' }),
+        ],
+      ],
     ],
-    // Idempotency.
     [
-      'an Idempotency-Key reused with another payload',
-      'POST',
-      behavior,
-      answerTo('questions', { action: 'clicked_demo' }),
+      409,
+      'invalid_state',
+      [
+        // What the conversation cannot take.
+        [
+          'the greeting answered twice',
+          ANSWER,
+          answerTo('questions', { question_id: 1, answer_text: 'Yes, go ahead' }),
+        ],
+      ],
+    ],
+    [
+      409,
+      'required_question',
+      [
+        // The calls of the earlier service's later version: the same checks, the same codes.
+        [
+          'skipping a required question',
+          'POST /api/skip-question',
+          answerTo('questions', { skip_reason: 'later' }),
+        ],
+      ],
+    ],
+    [
       409,
       'duplicate_mismatch',
-      { 'Idempotency-Key': 'rest-once' },
-    ],
-    [
-      'an Idempotency-Key reused on another route',
-      'POST',
-      answer,
-      q(2, 'Other'),
-      409,
-      'duplicate_mismatch',
-      { 'Idempotency-Key': 'rest-once' },
-    ],
-    [
-      'an Idempotency-Key over 100 characters',
-      'POST',
-      answer,
-      q(2, 'Other'),
-      422,
-      'validation_failed',
-      { 'Idempotency-Key': 'k'.repeat(101) },
+      [
+        // Idempotency.
+        [
+          'an Idempotency-Key reused with another payload',
+          BEHAVIOR,
+          answerTo('questions', { action: 'clicked_demo' }),
+          { 'Idempotency-Key': 'rest-once' },
+        ],
+        [
+          'an Idempotency-Key reused on another route',
+          ANSWER,
+          q(2, 'Other'),
+          { 'Idempotency-Key': 'rest-once' },
+        ],
+      ],
     ],
   ];
 
-  const table = cases.map(
-    ([label, method, path, body, status, code, headers]) =>
-      [label, status, code, method, path, body, headers] as const,
+  const table = refusals.flatMap(([status, code, requests]) =>
+    requests.map(([label, route, body, headers]) => [label, status, code, route, body, headers] as const),
   );
-  it.each(table)('%s → %i %s', async (_label, status, code, method, path, body, headers) => {
+  it.each(table)('%s → %i %s', async (_label, status, code, route, body, headers) => {
     const before = await everything();
-    const r = await send(method, path(fx), body?.(fx), headers);
+    const space = route.indexOf(' ');
+    const r = await send(route.slice(0, space), route.slice(space + 1), body?.(fx), headers);
     expect({ status: r.status, code: r.body?.error?.code }, r.text).toEqual({ status, code });
     expect(Object.keys(r.body)).toEqual(['error']);
     expect(typeof r.body.error.message).toBe('string');

@@ -8,168 +8,114 @@ import { sleep } from '../support/time.js';
 const { fx, send, chat, everything, lead } = badInputServer();
 
 describe('socket: refused with the exact code in the ack, nothing written', () => {
-  type Case = [label: string, at: keyof Fixtures, event: VisitorEvent, payload: unknown, code: string];
-  const cases: Case[] = [
-    ['no clientMessageId', 'greeting', 'visitor:reply', { optionIds: ['yes'] }, 'validation_failed'],
+  /** A message to refuse: what is wrong with it, the session it is sent on, its event and payload. */
+  type Message = [label: string, at: keyof Fixtures, event: VisitorEvent, payload: unknown];
+  const [REPLY, ACTION, CONTACT] = ['visitor:reply', 'visitor:action', 'visitor:contact'] as const;
+  /** The messages refused with each code. */
+  const refusals: [code: string, messages: Message[]][] = [
     [
-      'a number as clientMessageId',
-      'greeting',
-      'visitor:reply',
-      { clientMessageId: 7, text: 'yes' },
       'validation_failed',
+      [
+        ['no clientMessageId', 'greeting', REPLY, { optionIds: ['yes'] }],
+        ['a number as clientMessageId', 'greeting', REPLY, { clientMessageId: 7, text: 'yes' }],
+        ['optionIds as a string', 'greeting', REPLY, { clientMessageId: 's-1', optionIds: 'yes' }],
+        ['an unknown field', 'greeting', REPLY, { clientMessageId: 's-2', text: 'yes', admin: true }],
+        ['neither text nor optionIds', 'greeting', REPLY, { clientMessageId: 's-3' }],
+        ['a string as the payload', 'greeting', REPLY, 'yes'],
+        ['an array as the payload', 'greeting', REPLY, [1, 2]],
+        ['an empty answer', 'questions', REPLY, { clientMessageId: 's-4', text: '' }],
+        ['a whitespace-only answer', 'questions', REPLY, { clientMessageId: 's-5', text: '  \n\t ' }],
+        ['a 2,001-character answer', 'questions', REPLY, { clientMessageId: 's-6', text: 'x'.repeat(2001) }],
+        ['an unknown action', 'questions', ACTION, { clientMessageId: 's-9', action: 'clicked_everything' }],
+        [
+          'a server-derived action',
+          'questions',
+          ACTION,
+          { clientMessageId: 's-10', action: 'answered_all_questions' },
+        ],
+        ['an invalid e-mail', 'questions', CONTACT, { clientMessageId: 's-12', email: 'ravi@' }],
+        ['an invalid phone', 'questions', CONTACT, { clientMessageId: 's-13', phone: '12345' }],
+        ['an e-mail as a number', 'questions', CONTACT, { clientMessageId: 's-14', email: 5 }],
+      ],
     ],
     [
-      'optionIds as a string',
-      'greeting',
-      'visitor:reply',
-      { clientMessageId: 's-1', optionIds: 'yes' },
-      'validation_failed',
-    ],
-    [
-      'an unknown field',
-      'greeting',
-      'visitor:reply',
-      { clientMessageId: 's-2', text: 'yes', admin: true },
-      'validation_failed',
-    ],
-    [
-      'neither text nor optionIds',
-      'greeting',
-      'visitor:reply',
-      { clientMessageId: 's-3' },
-      'validation_failed',
-    ],
-    ['a string as the payload', 'greeting', 'visitor:reply', 'yes', 'validation_failed'],
-    ['an array as the payload', 'greeting', 'visitor:reply', [1, 2], 'validation_failed'],
-    [
-      'an empty answer',
-      'questions',
-      'visitor:reply',
-      { clientMessageId: 's-4', text: '' },
-      'validation_failed',
-    ],
-    [
-      'a whitespace-only answer',
-      'questions',
-      'visitor:reply',
-      { clientMessageId: 's-5', text: '  \n\t ' },
-      'validation_failed',
-    ],
-    [
-      'a 2,001-character answer',
-      'questions',
-      'visitor:reply',
-      { clientMessageId: 's-6', text: 'x'.repeat(2001) },
-      'validation_failed',
-    ],
-    [
-      'an option that does not exist',
-      'greeting',
-      'visitor:reply',
-      { clientMessageId: 's-7', optionIds: ['maybe'] },
       'invalid_option',
+      [
+        [
+          'an option that does not exist',
+          'greeting',
+          REPLY,
+          { clientMessageId: 's-7', optionIds: ['maybe'] },
+        ],
+        ['a label that does not exist', 'questions', REPLY, { clientMessageId: 's-8', text: 'Spaceship' }],
+        [
+          'a product that does not exist',
+          'questions',
+          ACTION,
+          { clientMessageId: 's-11', action: 'clicked_product', targetId: 'spaceship' },
+        ],
+      ],
     ],
     [
-      'a label that does not exist',
-      'questions',
-      'visitor:reply',
-      { clientMessageId: 's-8', text: 'Spaceship' },
-      'invalid_option',
-    ],
-    [
-      'an unknown action',
-      'questions',
-      'visitor:action',
-      { clientMessageId: 's-9', action: 'clicked_everything' },
-      'validation_failed',
-    ],
-    [
-      'a server-derived action',
-      'questions',
-      'visitor:action',
-      { clientMessageId: 's-10', action: 'answered_all_questions' },
-      'validation_failed',
-    ],
-    [
-      'a product that does not exist',
-      'questions',
-      'visitor:action',
-      { clientMessageId: 's-11', action: 'clicked_product', targetId: 'spaceship' },
-      'invalid_option',
-    ],
-    [
-      'an invalid e-mail',
-      'questions',
-      'visitor:contact',
-      { clientMessageId: 's-12', email: 'ravi@' },
-      'validation_failed',
-    ],
-    [
-      'an invalid phone',
-      'questions',
-      'visitor:contact',
-      { clientMessageId: 's-13', phone: '12345' },
-      'validation_failed',
-    ],
-    [
-      'an e-mail as a number',
-      'questions',
-      'visitor:contact',
-      { clientMessageId: 's-14', email: 5 },
-      'validation_failed',
-    ],
-    [
-      'skipping contact before the contact step',
-      'greeting',
-      'visitor:contact',
-      { clientMessageId: 's-15', skip: true },
       'invalid_state',
+      [
+        [
+          'skipping contact before the contact step',
+          'greeting',
+          CONTACT,
+          { clientMessageId: 's-15', skip: true },
+        ],
+      ],
     ],
     [
-      'a reply after the conversation ended',
-      'declined',
-      'visitor:reply',
-      { clientMessageId: 's-16', optionIds: ['yes'] },
       'session_closed',
+      [
+        [
+          'a reply after the conversation ended',
+          'declined',
+          REPLY,
+          { clientMessageId: 's-16', optionIds: ['yes'] },
+        ],
+        [
+          'a contact after the conversation ended',
+          'declined',
+          CONTACT,
+          { clientMessageId: 's-17', email: 'late@example.com' },
+        ],
+        [
+          'a click after the conversation ended',
+          'declined',
+          ACTION,
+          { clientMessageId: 's-18', action: 'clicked_demo' },
+        ],
+      ],
     ],
     [
-      'a contact after the conversation ended',
-      'declined',
-      'visitor:contact',
-      { clientMessageId: 's-17', email: 'late@example.com' },
-      'session_closed',
-    ],
-    [
-      'a click after the conversation ended',
-      'declined',
-      'visitor:action',
-      { clientMessageId: 's-18', action: 'clicked_demo' },
-      'session_closed',
-    ],
-    [
-      'a clientMessageId reused with another payload',
-      'questions',
-      'visitor:action',
-      { clientMessageId: 'socket-once', action: 'clicked_pricing' },
       'duplicate_mismatch',
+      [
+        [
+          'a clientMessageId reused with another payload',
+          'questions',
+          ACTION,
+          { clientMessageId: 'socket-once', action: 'clicked_pricing' },
+        ],
+        [
+          'a clientMessageId reused for another event',
+          'questions',
+          REPLY,
+          { clientMessageId: 'socket-once', optionIds: ['other'] },
+        ],
+      ],
     ],
     [
-      'a clientMessageId reused for another event',
-      'questions',
-      'visitor:reply',
-      { clientMessageId: 'socket-once', optionIds: ['other'] },
-      'duplicate_mismatch',
-    ],
-    [
-      'an escaped lone surrogate',
-      'questions',
-      'visitor:contact',
-      { clientMessageId: 's-19', name: 'Ravi \ud800' },
       'malformed_request',
+      [['an escaped lone surrogate', 'questions', CONTACT, { clientMessageId: 's-19', name: 'Ravi \ud800' }]],
     ],
   ];
 
-  const table = cases.map(([label, at, event, payload, code]) => [label, code, at, event, payload] as const);
+  const table = refusals.flatMap(([code, messages]) =>
+    messages.map(([label, at, event, payload]) => [label, code, at, event, payload] as const),
+  );
   it.each(table)('%s → %s', async (_label, code, at, event, payload) => {
     const client = await chat(fx[at]);
     const before = await everything();
