@@ -5,7 +5,7 @@ import { startTestApp } from '../support/app.js';
 import { type NodeProcess, startNode } from '../support/cluster.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import type { Body } from '../support/http.js';
-import { answerAll, api, type NotificationRow, settled } from '../support/notifications.js';
+import { answerAll, api, type NotificationRow, REST_ANSWERS, settled } from '../support/notifications.js';
 import { Receiver, verifyWebhook } from '../support/receivers.js';
 import { randomPrefix, testRedisUrl } from '../support/redis.js';
 import { sleep, waitFor } from '../support/time.js';
@@ -70,14 +70,7 @@ describe('two nodes on one database', () => {
     };
     const id: string = (await post('/api/session/start', { utm_source: 'cluster' })).session_id;
     before?.(id);
-    for (const [question_id, answer_text] of [
-      [1, 'Yes, go ahead'],
-      [2, 'Kirana / Retail Shop'],
-      [3, 'Indore, Madhya Pradesh'],
-      [4, '2–5'],
-      [5, '₹50K – ₹2L'],
-      [6, 'Billing / Invoicing, Inventory'],
-    ] as const) {
+    for (const [question_id, answer_text] of REST_ANSWERS) {
       await post('/api/answer', { session_id: id, question_id, answer_text });
     }
     return id;

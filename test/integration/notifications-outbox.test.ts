@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { startTestApp } from '../support/app.js';
 import type { TestDatabase } from '../support/database.js';
 import type { Body } from '../support/http.js';
-import { answerAll, api, CHANNELS, rowsOf, serverOnEveryChannel, settled } from '../support/notifications.js';
+import {
+  answerAll,
+  api,
+  CHANNELS,
+  REST_ANSWERS,
+  rowsOf,
+  serverOnEveryChannel,
+  settled,
+} from '../support/notifications.js';
 import { Receiver } from '../support/receivers.js';
 import { sleep, waitFor } from '../support/time.js';
 
@@ -21,16 +29,11 @@ describe('the outbox', () => {
     const start = await post('/api/session/start', { utm_source: 'newsletter' });
     const id: string = start.body.session_id;
     await post('/api/lead/profile', { session_id: id, profile_data: { name: 'Ravi Kumar' } });
-    for (const [question_id, answer_text] of [
-      [1, 'Yes, go ahead'],
-      [2, 'Kirana / Retail Shop'],
-      [3, 'Indore, Madhya Pradesh'],
-      [4, '2–5'],
-      [5, '₹50K – ₹2L'],
-    ] as const) {
+    for (const [question_id, answer_text] of REST_ANSWERS.slice(0, 5)) {
       expect((await post('/api/answer', { session_id: id, question_id, answer_text })).status).toBe(200);
     }
-    const last = { session_id: id, question_id: 6, answer_text: 'Billing / Invoicing, Inventory' };
+    const [sixth, sixthText] = REST_ANSWERS[5];
+    const last = { session_id: id, question_id: sixth, answer_text: sixthText };
 
     // The commit fails after the outbox insert (answers are written last): nothing of it may remain.
     await server.db.query(`

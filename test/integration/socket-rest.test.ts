@@ -12,24 +12,24 @@ afterEach(closeClients);
 const server = serverFor();
 const { clock } = server;
 
+/** The answer to a question over REST (POST /api/answer). */
+const answer = (sessionId: string, questionId: number, text: string) =>
+  http(server.url, 'POST', '/api/answer', {
+    session_id: sessionId,
+    question_id: questionId,
+    answer_text: text,
+  });
+
 describe('REST and socket on one session', () => {
   it('a session started over REST continues on the socket, and REST reads the same score', async () => {
     const start = await http(server.url, 'POST', '/api/session/start', {});
     expect(start.status).toBe(200);
     const id: string = start.body.session_id;
     clock.advance(2 * SECOND);
-    const a1 = await http(server.url, 'POST', '/api/answer', {
-      session_id: id,
-      question_id: 1,
-      answer_text: 'Yes, go ahead',
-    });
+    const a1 = await answer(id, 1, 'Yes, go ahead');
     expect(a1.body).toMatchObject({ lead_score: 10, next_question: { questionId: 2 } });
     clock.advance(2 * SECOND);
-    const a2 = await http(server.url, 'POST', '/api/answer', {
-      session_id: id,
-      question_id: 2,
-      answer_text: 'Other',
-    });
+    const a2 = await answer(id, 2, 'Other');
     expect(a2.status).toBe(200);
     expect(a2.body).toMatchObject({
       lead_score: 20,
@@ -98,19 +98,11 @@ describe('REST and socket on one session', () => {
     expect(await chat.say('visitor:reply', { optionIds: ['yes'] })).toMatchObject({ score: 10 });
 
     clock.advance(2 * SECOND);
-    const a2 = await http(server.url, 'POST', '/api/answer', {
-      session_id: id,
-      question_id: 2,
-      answer_text: 'restaurant / café',
-    });
+    const a2 = await answer(id, 2, 'restaurant / café');
     expect(a2.status).toBe(200);
     expect(a2.body).toMatchObject({ score_earned: 10, lead_score: 20, next_question: { questionId: 3 } });
     clock.advance(2 * SECOND);
-    const a3 = await http(server.url, 'POST', '/api/answer', {
-      session_id: id,
-      question_id: 3,
-      answer_text: 'Chennai',
-    });
+    const a3 = await answer(id, 3, 'Chennai');
     expect(a3.body).toMatchObject({ score_earned: 10, lead_score: 30, lead_type: 'MQL' });
 
     // And back on the socket: the engine is the same, the conversation is at question 4.
@@ -130,11 +122,7 @@ describe('a REST event with the socket open', () => {
     const a = openVisitor(server.url);
     const { sessionId: id } = await a.hello();
     clock.advance(SECOND);
-    const r = await http(server.url, 'POST', '/api/answer', {
-      session_id: id,
-      question_id: 1,
-      answer_text: 'Yes, go ahead',
-    });
+    const r = await answer(id, 1, 'Yes, go ahead');
     expect(r.status).toBe(200);
     const pushed = await a.message(1);
     expect(pushed).toEqual(r.body.next_question);

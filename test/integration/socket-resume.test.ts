@@ -11,10 +11,10 @@ import { sleep, waitFor } from '../support/time.js';
 
 afterEach(closeClients);
 
-describe('resuming', () => {
-  const server = serverFor();
-  const { clock } = server;
+const server = serverFor();
+const { clock } = server;
 
+describe('resuming', () => {
   it('after a disconnect, the same session resumes with the same prompt and completes', async () => {
     const first = openVisitor(server.url);
     const { sessionId: id } = await first.hello();
@@ -82,9 +82,6 @@ describe('resuming', () => {
 });
 
 describe('idempotency', () => {
-  const server = serverFor();
-  const { clock } = server;
-
   it('a repeated clientMessageId returns the first ack marked duplicate, and sends nothing', async () => {
     const chat = openVisitor(server.url);
     const { sessionId: id } = await chat.hello();
@@ -130,30 +127,29 @@ describe('idempotency', () => {
 
 describe('a visitor back after the idle deadline', () => {
   // A server and a database of their own: the idle sweep must find only this test's session.
-  const server = serverFor();
-  const { clock } = server;
+  const idle = serverFor();
 
   it('resumes where it left off, and answering sends only the next question', async () => {
-    const first = openVisitor(server.url);
+    const first = openVisitor(idle.url);
     const { sessionId: id } = await first.hello();
-    clock.advance(SECOND);
+    idle.clock.advance(SECOND);
     await first.say('visitor:reply', { optionIds: ['yes'] });
-    clock.advance(SECOND);
+    idle.clock.advance(SECOND);
     await first.say('visitor:reply', { optionIds: ['other'] });
     const q3 = await first.message(2);
     first.socket.close();
     await first.disconnected();
 
     // 31 minutes later the sweeper (IDLE_SWEEP_SECONDS) marks the session abandoned.
-    clock.advance(31 * 60 * SECOND);
-    expect(await server.app.engine.expireIdle()).toBe(1);
-    const [lead] = await server.db.query('select state, score from leads where id = $1', [id]);
+    idle.clock.advance(31 * 60 * SECOND);
+    expect(await idle.app.engine.expireIdle()).toBe(1);
+    const [lead] = await idle.db.query('select state, score from leads where id = $1', [id]);
     expect(lead).toEqual({ state: 'abandoned', score: 10 });
 
-    const back = openVisitor(server.url, { auth: { sessionId: id } });
+    const back = openVisitor(idle.url, { auth: { sessionId: id } });
     expect(await back.hello()).toMatchObject({ resumed: true, state: 'abandoned', score: 10 });
     expect(await back.message(0)).toEqual(q3);
-    clock.advance(SECOND);
+    idle.clock.advance(SECOND);
     const r = await back.say('visitor:reply', { text: 'Jaipur, Rajasthan' });
     // Question 3 was put 31 minutes ago: no quick_reply.
     expect(r).toMatchObject({

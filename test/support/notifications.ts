@@ -30,7 +30,7 @@ export function api(
   return http(base, method, path, body, auth ? bearer(auth) : {});
 }
 
-/** A row of the outbox, as PostgreSQL returns it. */
+/** The columns of an outbox row the tests read (`select *` returns them all), as PostgreSQL returns them. */
 export interface NotificationRow {
   id: string;
   lead_id: string;
@@ -38,12 +38,8 @@ export interface NotificationRow {
   channel: string;
   status: string;
   attempts: number;
-  next_attempt_at: Date;
-  locked_until: Date | null;
   last_error: string | null;
-  note: string | null;
   created_at: Date;
-  sent_at: Date | null;
 }
 
 /** The outbox rows of a lead, oldest first. */
@@ -71,25 +67,28 @@ export async function settled(
 }
 
 /** The score breakdown as the ledger holds it now: points per behavior, in the order first earned. */
-export async function breakdownOf(db: TestDatabase, lead: string) {
-  const entries = await db.query<{ behavior: string; points: number }>(
-    'select behavior, points from score_entries where lead_id = $1 order by id',
+export function breakdownOf(db: TestDatabase, lead: string) {
+  return db.query<{ behavior: string; points: number; count: number }>(
+    `select behavior, sum(points)::int as points, count(*)::int as count
+       from score_entries where lead_id = $1 group by behavior order by min(id)`,
     [lead],
   );
-  const out = new Map<string, { behavior: string; points: number; count: number }>();
-  for (const e of entries) {
-    const row = out.get(e.behavior) ?? { behavior: e.behavior, points: 0, count: 0 };
-    row.points += e.points;
-    row.count += 1;
-    out.set(e.behavior, row);
-  }
-  return [...out.values()];
 }
 
 export async function scoreOf(db: TestDatabase, lead: string): Promise<number> {
   const [row] = await db.query<{ score: number }>('select score from leads where id = $1', [lead]);
   return row!.score;
 }
+
+/** A new lead's answers over REST, from the greeting to SQL (75 points at the sixth). */
+export const REST_ANSWERS = [
+  [1, 'Yes, go ahead'],
+  [2, 'Kirana / Retail Shop'],
+  [3, 'Indore, Madhya Pradesh'],
+  [4, '2–5'],
+  [5, '₹50K – ₹2L'],
+  [6, 'Billing / Invoicing, Inventory'],
+] as const;
 
 /** Greeting and the five profile questions through the engine: 75 points, SQL at the last answer. */
 export async function answerAll(engine: ConversationEngine, id: string, location = 'Koramangala, Bengaluru') {
