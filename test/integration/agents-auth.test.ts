@@ -1,18 +1,15 @@
 import { decodeJwt, SignJWT, UnsecuredJWT } from 'jose';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AgentTokens } from '../../src/agents/tokens.js';
 import type { ErrorAck } from '../../src/protocol/index.js';
-import { ASHA, agent, BALA, GREETING, leadRow, SECRET } from '../support/agents.js';
-import { serverFor } from '../support/app.js';
-import { closeClients, openAgent, visitor } from '../support/sockets.js';
+import { ASHA, agent, agentsServer, BALA, GREETING, leadRow, SECRET } from '../support/agents.js';
+import { openAgent, visitor } from '../support/sockets.js';
 import { sleep } from '../support/time.js';
 
 /**
  * Who may use /agents: the token of the handshake, a token that expires while connected, a visitor's
  * socket that asks for agent events; and the event budget of an agent's connection.
  */
-
-afterEach(closeClients);
 
 /** A token with the right secret but claims of our choosing. */
 function forge(claims: Record<string, unknown>, secret = SECRET, expires: string | null = '1h') {
@@ -21,7 +18,7 @@ function forge(claims: Record<string, unknown>, secret = SECRET, expires: string
 }
 
 describe('authentication', () => {
-  const server = serverFor({ SECRET_KEY: SECRET });
+  const server = agentsServer();
 
   it('refuses a handshake without a valid agent token with connect_error unauthorized', async () => {
     const v = await visitor(server.url);
@@ -107,7 +104,7 @@ describe('authentication', () => {
 });
 
 describe('/agents event budget (SOCKET_EVENTS_PER_SECOND=2, SOCKET_EVENT_BURST=3)', () => {
-  const server = serverFor({ SECRET_KEY: SECRET, SOCKET_EVENTS_PER_SECOND: '2', SOCKET_EVENT_BURST: '3' });
+  const server = agentsServer({ SOCKET_EVENTS_PER_SECOND: '2', SOCKET_EVENT_BURST: '3' });
 
   it('events beyond the burst are rate_limited, whatever the event; the budget is per socket and refills', async () => {
     const a = await agent(server.url);

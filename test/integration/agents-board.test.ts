@@ -1,15 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { ANSWERS, ASHA, agent, BALA, GREETING, SECRET, storedLog } from '../support/agents.js';
-import { serverFor } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { ANSWERS, ASHA, agent, agentsServer, BALA, GREETING, storedLog } from '../support/agents.js';
 import type { VisitorStep } from '../support/journey.js';
-import { ask, closeClients, visitor } from '../support/sockets.js';
+import { ask, visitor } from '../support/sockets.js';
 import { sleep, waitFor } from '../support/time.js';
 
 /** The agents' lead board: alerts when a lead qualifies or asks for a person, and score updates. */
 
-afterEach(closeClients);
-
-const server = serverFor({ SECRET_KEY: SECRET });
+const server = agentsServer();
 
 describe('alerts', () => {
   it('sends one lead:alert per trigger to every agent, each naming its session', async () => {

@@ -1,25 +1,22 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ANSWERS,
   ASHA,
   agent,
+  agentsServer,
   BALA,
   DEV,
   GREETING,
   leadRow,
   range,
-  SECRET,
   seqs,
 } from '../support/agents.js';
-import { serverFor } from '../support/app.js';
-import { closeClients, visitor } from '../support/sockets.js';
+import { visitor } from '../support/sockets.js';
 import { sleep, waitFor } from '../support/time.js';
 
 /** An agent takes a conversation over from the bot, talks to the visitor, and hands it back. */
 
-afterEach(closeClients);
-
-const server = serverFor({ SECRET_KEY: SECRET });
+const server = agentsServer();
 
 describe('takeover', () => {
   it('takeover, agent messages, conflict, forbidden, release with the pending question again', async () => {

@@ -1,19 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SessionEventMessage, SessionViewers } from '../../src/protocol/index.js';
 import {
   ANSWERS,
   ASHA,
   agent,
+  agentsServer,
   BALA,
   GREETING,
   leadRow,
   range,
-  SECRET,
   seqs,
   storedLog,
 } from '../support/agents.js';
-import { serverFor } from '../support/app.js';
-import { type AgentClient, closeClients, visitor } from '../support/sockets.js';
+import { type AgentClient, visitor } from '../support/sockets.js';
 import { sleep, waitFor } from '../support/time.js';
 
 /**
@@ -21,9 +20,7 @@ import { sleep, waitFor } from '../support/time.js';
  * who else is viewing, the visitor's typing.
  */
 
-afterEach(closeClients);
-
-const server = serverFor({ SECRET_KEY: SECRET });
+const server = agentsServer();
 
 describe('watching a session', () => {
   it('recovers what it missed with sinceSeq after an unwatch, then live events continue contiguously', async () => {

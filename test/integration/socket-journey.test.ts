@@ -1,17 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { VisitorAction } from '../../src/protocol/index.js';
 import { type RunningServer, serverFor } from '../support/app.js';
 import { awards, expectIncreasingSeqs, SECOND } from '../support/chat.js';
 import type { StepPayload, VisitorEvent } from '../support/journey.js';
-import { closeClients, messageId, openVisitor, type Transport } from '../support/sockets.js';
+import { messageId, openVisitor, type Transport } from '../support/sockets.js';
 import { sleep } from '../support/time.js';
 
 /**
  * A visitor's whole conversation on /chat over each transport, the clicks that score on the way, and
  * several tabs of one session.
  */
-
-afterEach(closeClients);
 
 const server = serverFor();
 const { clock } = server;

@@ -1,16 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ErrorAck } from '../../src/protocol/index.js';
 import { METRICS_TOKEN, serverFor, settledConnections, socketConnections } from '../support/app.js';
 import { awards, eventCount, leadCount, SECOND } from '../support/chat.js';
-import { closeClients, messageId, type OkAck, openVisitor } from '../support/sockets.js';
+import { messageId, type OkAck, openVisitor } from '../support/sockets.js';
 import { sleep } from '../support/time.js';
 
 /**
  * The limits a server's settings put on /chat: the origins it accepts, the size of a message, the events
  * per second of a connection; and the connections it counts in its metrics.
  */
-
-afterEach(closeClients);
 
 describe('cross-origin handshakes', () => {
   const server = serverFor({ CORS_ORIGINS: 'https://shop.example' });

@@ -1,16 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ErrorAck } from '../../src/protocol/index.js';
 import { serverFor } from '../support/app.js';
 import { awards, eventCount, leadCount, SECOND } from '../support/chat.js';
 import type { StepPayload, VisitorEvent } from '../support/journey.js';
-import { closeClients, messageId, type OkAck, openVisitor, type VisitorClient } from '../support/sockets.js';
+import { messageId, type OkAck, openVisitor, type VisitorClient } from '../support/sockets.js';
 
 /**
  * What /chat refuses, with the code in the acknowledgement (or the handshake's connect_error), and
  * that nothing of it is stored.
  */
-
-afterEach(closeClients);
 
 const server = serverFor();
 const { clock } = server;

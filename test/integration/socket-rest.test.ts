@@ -1,13 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { serverFor } from '../support/app.js';
 import { awards, expectIncreasingSeqs, SECOND } from '../support/chat.js';
 import { http } from '../support/http.js';
-import { closeClients, openVisitor } from '../support/sockets.js';
+import { openVisitor } from '../support/sockets.js';
 import { waitFor } from '../support/time.js';
 
 /** One session over both doors: REST and the /chat socket take turns on the same conversation. */
-
-afterEach(closeClients);
 
 const server = serverFor();
 const { clock } = server;

@@ -1,15 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { serverFor } from '../support/app.js';
 import { awards, eventCount, expectIncreasingSeqs, SECOND } from '../support/chat.js';
-import { closeClients, openVisitor } from '../support/sockets.js';
+import { openVisitor } from '../support/sockets.js';
 import { sleep, waitFor } from '../support/time.js';
 
 /**
  * Coming back: a visitor resumes a session after a disconnect or after the idle deadline, and a message
  * sent twice (same clientMessageId) is taken once.
  */
-
-afterEach(closeClients);
 
 const server = serverFor();
 const { clock } = server;

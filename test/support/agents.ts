@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import { type AgentRole, AgentTokens } from '../../src/agents/tokens.js';
+import { type RunningServer, serverFor } from './app.js';
 import type { TestDatabase } from './database.js';
 import type { StepPayload } from './journey.js';
 import { type AgentClient, openAgent } from './sockets.js';
@@ -8,6 +9,11 @@ import { type AgentClient, openAgent } from './sockets.js';
 
 /** The SECRET_KEY of their servers, which signs the agents' tokens. */
 export const SECRET = 'agents-test-secret-0123456789abcdef';
+
+/** For the tests of the file (or describe block) it is called in: `serverFor` with SECRET as its SECRET_KEY. */
+export function agentsServer(env: Record<string, string> = {}): RunningServer {
+  return serverFor({ SECRET_KEY: SECRET, ...env });
+}
 
 /** How long "nothing arrives" is watched for. */
 export const QUIET_MS = 500;

@@ -1,8 +1,9 @@
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { type App, type AppOverrides, createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { TestClock } from './engine.js';
+import { closeClients } from './sockets.js';
 import { sleep } from './time.js';
 
 export interface TestApp {
@@ -56,11 +57,13 @@ export interface RunningServer {
 
 /**
  * A server for the tests of the describe block (or file) this is called in: on a clock of their own and
- * a database of its own, started before the first test and closed after the last.
+ * a database of its own, started before the first test and closed after the last. The socket clients a
+ * test opens are closed after it.
  */
 export function serverFor(env: Record<string, string> = {}): RunningServer {
   const clock = new TestClock();
   let running: TestApp | undefined;
+  afterEach(closeClients);
   beforeAll(async () => {
     running = await startTestApp(env, { now: clock.now });
   });
