@@ -19,7 +19,7 @@ import { sleep, waitFor } from '../support/time.js';
 const server = agentsServer();
 
 describe('takeover', () => {
-  it('takeover, agent messages, conflict, forbidden, release with the pending question again', async () => {
+  it('an agent who takes a session over talks to the visitor while the bot stays quiet; others are refused the hold, and on release the bot asks its pending question again', async () => {
     const v = await visitor(server.url);
     const id = v.sessionId;
     await v.say('visitor:reply', GREETING);

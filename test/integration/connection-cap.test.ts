@@ -259,7 +259,7 @@ describe('MAX_CONNECTIONS_PER_IP', () => {
     await refused(url);
   });
 
-  it('0 turns the cap off', async () => {
+  it('a cap of 0 lets any number of connections from one address in', async () => {
     const url = uncapped.app.url;
     for (let i = 0; i < 6; i++) await accepted(url, undefined, i % 2 ? 'polling' : 'websocket');
     expect(await settledConnections(url, 6)).toBe(6);

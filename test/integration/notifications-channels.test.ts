@@ -55,7 +55,7 @@ describe('notifications on every channel', () => {
     finalScore = await scoreOf(server.db, asha);
   });
 
-  it('routes: every channel gets sql and human_help; the webhook also the other triggers', async () => {
+  it('every channel is told of sql and human_help, the CRM webhook of the other triggers too, each once', async () => {
     const rows = await rowsOf(server.db, asha);
     const pairs = rows.map((r) => `${r.trigger}/${r.channel}`).sort();
     expect(pairs).toEqual(

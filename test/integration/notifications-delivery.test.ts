@@ -92,7 +92,7 @@ describe('delivery failures, dead letters, REST and metrics', () => {
     await Promise.all([crm.close(), slack?.close()]);
   });
 
-  it('500 then 200: sent on the second attempt after a backoff, announced once, signed with the whsec_ secret', async () => {
+  it('a receiver that answers 500 and then 200 gets the lead on the second attempt, after a backoff, once, signed with the whsec_ secret', async () => {
     const id = await lead('flaky', [500, 200]);
     await answerAll(t.app.engine, id);
     await settled(t.db, id, 1);
@@ -111,7 +111,7 @@ describe('delivery failures, dead letters, REST and metrics', () => {
     expect(verifyWebhook(WHSEC, hits[1]!.headers, hits[1]!.body.replace('"SQL"', '"MQL"'))).toBe(false);
   });
 
-  it('429 with Retry-After: 1 is retried no sooner than a second later, then sent', async () => {
+  it('a 429 with Retry-After: 1 is retried no sooner than a second later, then sent', async () => {
     const id = await lead('throttled', [{ status: 429, headers: { 'retry-after': '1' } }, 200]);
     await answerAll(t.app.engine, id);
     await settled(t.db, id, 1);
@@ -150,7 +150,7 @@ describe('delivery failures, dead letters, REST and metrics', () => {
     expect(row!.last_error).toMatch(/ECONNREFUSED|connection/i);
   });
 
-  it('a 400 is dead at once, after one attempt', async () => {
+  it('a 400 is dead-lettered at once, after one attempt', async () => {
     const id = await lead('rejected', [400]);
     await answerAll(t.app.engine, id);
     const [row] = await settled(t.db, id, 1);
@@ -400,7 +400,7 @@ describe('redirects are not followed', () => {
     expect(target.hits).toEqual([]);
   });
 
-  it('a 301 is permanent: dead after one attempt', async () => {
+  it('a 301 is permanent: dead-lettered after one attempt', async () => {
     crmHop.fallback = { status: 301, headers: { location: `${target.url}/caught/moved` } };
     const { sessionId } = await t.app.engine.startSession({});
     await answerAll(t.app.engine, sessionId);

@@ -8,7 +8,7 @@ describe('visitor text in the notifications', () => {
   const server = serverOnEveryChannel();
   const { slack, discord, teams, crm } = server;
 
-  it('visitor text in Slack, Discord and Teams pings nobody, links nowhere and formats nothing', async () => {
+  it('pings nobody, links nowhere and formats nothing in Slack, Discord and Teams; the CRM and the e-mail get it as written (escaped in the HTML)', async () => {
     const { engine } = server.app;
     const id = (await engine.startSession({ utmSource: '@here' })).sessionId;
     const name = '<!channel> @everyone *bold* <https://evil.example|click>';

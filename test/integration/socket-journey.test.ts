@@ -148,18 +148,18 @@ async function fullJourney(server: RunningServer, transport: Transport): Promise
   expect(sum!.total).toBe(110);
 }
 
-describe('a full journey', () => {
-  it('over the websocket transport scores 110 and completes', async () => {
+describe('a whole conversation', () => {
+  it('over WebSocket scores 110 points, completes, and stores the lead', async () => {
     await fullJourney(server, 'websocket');
   });
 
-  it('over the polling transport too', async () => {
+  it('over HTTP long-polling scores the same 110 points, completes, and stores the lead', async () => {
     await fullJourney(server, 'polling');
   });
 });
 
-describe('clicks and choices', () => {
-  it('products, demo, pricing and the about path score by the rules', async () => {
+describe('clicks', () => {
+  it('score by the rules (each product once, three at most; the demo and pricing once) and do not move the conversation', async () => {
     const chat = openVisitor(server.url);
     await chat.hello();
     clock.advance(SECOND);

@@ -73,7 +73,7 @@ describe('message size', () => {
 describe('event budget', () => {
   const server = serverFor({ SOCKET_EVENTS_PER_SECOND: '2', SOCKET_EVENT_BURST: '3' });
 
-  it('events beyond the burst are rate_limited, the rest succeed, and the budget refills', async () => {
+  it('events beyond the burst are refused with rate_limited, the rest succeed, each tab has a budget of its own, and it refills', async () => {
     const chat = openVisitor(server.url);
     const { sessionId: id } = await chat.hello();
     const acks = await Promise.all(
@@ -111,10 +111,10 @@ describe('event budget', () => {
   });
 });
 
-describe('metrics', () => {
+describe('the connection gauge', () => {
   const server = serverFor({ METRICS_TOKEN });
 
-  it('lcb_socket_connections counts open connections', async () => {
+  it('lcb_socket_connections counts the open connections over both transports, and one less when one closes', async () => {
     // Clients of earlier tests were closed; wait for the server to notice.
     expect(await settledConnections(server.url, 0)).toBe(0);
     const a = openVisitor(server.url);

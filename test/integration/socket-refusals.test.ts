@@ -32,8 +32,8 @@ async function answerAll(chat: VisitorClient): Promise<OkAck> {
   return last!;
 }
 
-describe('errors', () => {
-  it('refuses invalid payloads with validation_failed and stores nothing', async () => {
+describe('what /chat refuses', () => {
+  it('a payload that breaks the schema is refused with validation_failed naming the field, and stores nothing', async () => {
     const chat = openVisitor(server.url);
     const { sessionId: id } = await chat.hello();
     const events = await eventCount(server.db, id);
@@ -61,7 +61,7 @@ describe('errors', () => {
     expect(await chat.say('visitor:reply', { optionIds: ['yes'] })).toMatchObject({ score: 10 });
   });
 
-  it('an unknown option is invalid_option with the options listed', async () => {
+  it('an answer that is not one of the options is refused with invalid_option and the options listed', async () => {
     const chat = openVisitor(server.url);
     const { sessionId: id } = await chat.hello();
     const events = await eventCount(server.db, id);
@@ -97,7 +97,7 @@ describe('errors', () => {
     expect(await eventCount(server.db, id)).toBeGreaterThan(events);
   });
 
-  it('skipping contact at the greeting is invalid_state', async () => {
+  it('skipping the contact form at the greeting is refused with invalid_state, and stores nothing', async () => {
     const chat = openVisitor(server.url);
     const { sessionId: id } = await chat.hello();
     const events = await eventCount(server.db, id);
@@ -105,7 +105,7 @@ describe('errors', () => {
     expect(await eventCount(server.db, id)).toBe(events);
   });
 
-  it('a bad e-mail or phone is validation_failed naming the field', async () => {
+  it('a contact with a bad e-mail or phone is refused with validation_failed naming each bad field; a good one is then taken', async () => {
     const chat = openVisitor(server.url);
     const { sessionId: id } = await chat.hello();
     await answerAll(chat);
@@ -143,7 +143,7 @@ describe('errors', () => {
     });
   });
 
-  it('events after the conversation ended are session_closed', async () => {
+  it('every event after the conversation ended is refused with session_closed, and changes nothing', async () => {
     const chat = openVisitor(server.url);
     const { sessionId: id } = await chat.hello();
     clock.advance(SECOND);
@@ -173,7 +173,7 @@ describe('errors', () => {
     expect(lead).toEqual({ score: 10, state: 'declined' });
   });
 
-  it('an invalid handshake auth is a connect_error with validation_failed', async () => {
+  it('a handshake with invalid auth is refused with a connect_error validation_failed, and starts no session', async () => {
     const before = await leadCount(server.db);
     for (const auth of [{ utmSource: 5 }, { campaign: 'spring' }, { sessionId: 42 }, { locale: '' }]) {
       const chat = openVisitor(server.url, { auth });

@@ -79,8 +79,8 @@ describe('resuming', () => {
   });
 });
 
-describe('idempotency', () => {
-  it('a repeated clientMessageId returns the first ack marked duplicate, and sends nothing', async () => {
+describe('a message sent twice', () => {
+  it('under the same clientMessageId is answered with the first ack marked duplicate and stores and sends nothing; another payload under it is refused', async () => {
     const chat = openVisitor(server.url);
     const { sessionId: id } = await chat.hello();
     clock.advance(2 * SECOND);
