@@ -5,6 +5,7 @@ import { AgentFeed } from './agents/feed.js';
 import { VisitorPresence } from './agents/presence.js';
 import { AgentTokens } from './agents/tokens.js';
 import { Analytics } from './analytics/analytics.js';
+import { PageAnalytics } from './analytics/pages.js';
 import type { Config } from './config.js';
 import { type CommitQueue, commitQueue } from './conversation/commit-queue.js';
 import { ConversationEngine } from './conversation/engine.js';
@@ -167,7 +168,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
         channels: [...channels.keys()],
         wake: notifications.wake,
       },
-      analytics: { analytics: new Analytics(orm, workflow) },
+      analytics: { analytics: new Analytics(orm, workflow), pages: new PageAnalytics(orm) },
       experiments: {
         schemas,
         experiments: new Experiments(

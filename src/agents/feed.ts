@@ -1,5 +1,6 @@
 import type { ConversationEngine } from '../conversation/engine.js';
 import { SESSION_EVENTS, VISITOR_PRESENCE, VISITOR_TYPING } from '../conversation/events.js';
+import { commandOf } from '../conversation/page-trail.js';
 import { type BoardRow, leadData, scoreBreakdown } from '../leads/views.js';
 import type { Logger } from '../logger.js';
 import type { LeadAlert, WatchOpened } from '../protocol/agents.js';
@@ -49,7 +50,11 @@ export class AgentFeed {
         if (!outlet.hasAgents()) return;
         if (
           m.events.some(
-            (e) => e.type === 'score.changed' || e.type === 'state.changed' || e.type.startsWith('agent.'),
+            (e) =>
+              e.type === 'score.changed' ||
+              e.type === 'state.changed' ||
+              e.type.startsWith('agent.') ||
+              commandOf(e)?.kind === 'page',
           )
         ) {
           coalesce(m.sessionId, async () => ({ ...m.lead, connected: await board.connected(m.sessionId) }));
@@ -110,6 +115,7 @@ export class AgentFeed {
         startedAt: lead.createdAt.toISOString(),
         lastActivityAt: lead.lastActivityAt.toISOString(),
         takenOverBy: lead.takenOverBy ?? null,
+        ...(lead.currentPage ? { currentPage: lead.currentPage } : {}),
         connected,
         ...leadData(lead),
       },

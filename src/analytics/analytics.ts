@@ -64,6 +64,15 @@ export class Analytics {
          from leads l where ${IN_RANGE} group by 1 order by 2 desc, 1`,
       p,
     );
+    // The first touch's source, medium and campaign together; a field the visitor's page did not send
+    // is `(none)`.
+    const byCampaign = await this.q<Row>(
+      `select coalesce(utm_source, '(none)') as utm_source, coalesce(utm_medium, '(none)') as utm_medium,
+              coalesce(utm_campaign, '(none)') as utm_campaign, count(*) as leads,
+              ${countOf('SQL')}, ${countOf('MQL')}, avg(score) as average_score
+         from leads l where ${IN_RANGE} group by 1, 2, 3 order by 4 desc, 1, 2, 3`,
+      p,
+    );
     const byVariant = await this.q<Row>(
       `select v.key as test_name, v.value as variant, count(*) as leads,
               ${countOf('SQL')}, avg(score) as average_score
@@ -88,6 +97,12 @@ export class Analytics {
       completion_rate: ratio(num(totals?.completed), total),
       average_response_time_ms: num(latency?.avg),
       by_utm_source: bySource.map((r) => ({ utm_source: String(r.utm_source), ...group(r) })),
+      by_campaign: byCampaign.map((r) => ({
+        utm_source: String(r.utm_source),
+        utm_medium: String(r.utm_medium),
+        utm_campaign: String(r.utm_campaign),
+        ...group(r),
+      })),
       by_variant: byVariant.map((r) => ({
         test_name: String(r.test_name),
         variant: String(r.variant),
@@ -157,6 +172,7 @@ export class Analytics {
       },
       funnel: leads.funnel,
       channel_performance: leads.by_utm_source,
+      campaign_performance: leads.by_campaign,
       recent_hot_leads: hot.map((h) => ({
         session_id: String(h.id),
         name: (h.name as string | null) ?? null,

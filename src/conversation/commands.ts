@@ -1,6 +1,9 @@
 import type { ConversationEvent, Step, VisitorAction } from '../../machines/types.js';
 import { AppError } from '../errors.js';
+import type { Touch } from '../leads/attribution.js';
+import type { PageFact } from '../scoring/ledger.js';
 import { resolveAnswer, resolveOptions } from '../workflow/answers.js';
+import { pageRulesFor } from '../workflow/pages.js';
 import type { Workflow } from '../workflow/schema.js';
 import { ctaOptionsFor, presentationOf } from '../workflow/variants.js';
 import { type Contact, normalizeContact } from './contact.js';
@@ -32,6 +35,10 @@ export type VisitorCommand =
     }
   /** Pass over an optional question (by default the one the bot waits on); `reason` is only stored. */
   | { kind: 'skip'; questionId?: number; reason?: string }
+  /** The visitor views a page (the widget on load and on every navigation, or /api/tracking/page-entry). */
+  | { kind: 'page'; url: string; title?: string; pageType?: string; metadata?: Record<string, unknown> }
+  /** The visitor leaves the page viewed at `entrySeq` (its time on page is measured from the two events). */
+  | { kind: 'page_exit'; entrySeq: number }
   /** The visitor leaves; what the client says about it is stored with the event for drop-off analytics. */
   | {
       kind: 'exit';
@@ -40,7 +47,9 @@ export type VisitorCommand =
       page?: string;
       lastAction?: string;
       metadata?: Record<string, unknown>;
-    };
+    }
+  /** A returning visitor arrived again with new attribution: it becomes the lead's last touch. */
+  | { kind: 'touch'; touch: Touch };
 
 /** The lead fields a command sets besides what the machine decides. */
 export type ProfilePatch = Partial<{
@@ -52,6 +61,9 @@ export type ProfilePatch = Partial<{
   staffSize: string;
   monthlySales: string;
   featuresInterested: string[];
+  lastTouch: Touch;
+  lastTouchAt: Date;
+  currentPage: string;
 }>;
 
 export interface Interpreted {
@@ -59,11 +71,14 @@ export interface Interpreted {
   patch: ProfilePatch;
   /** What the log records about the input beside the command itself. */
   note?: Record<string, unknown>;
+  /** Scored facts that are no machine event (a page view that meets a page rule). */
+  facts?: PageFact[];
 }
 
-/** Whether an ended conversation still takes the command: profile updates, and an exit (recorded). */
+/** Whether an ended conversation still takes the command: profile updates, a new touch, page views and
+ * exits (recorded). */
 export function takesClosed(command: VisitorCommand): boolean {
-  return command.kind === 'profile' || command.kind === 'exit';
+  return ['profile', 'exit', 'touch', 'page', 'page_exit'].includes(command.kind);
 }
 
 /** The question the bot waits on at `step` (the greeting, the one asked, the contact form), or null. */
@@ -118,6 +133,23 @@ export function interpret(
         patch: {},
         note: { exit: { step, questionId: pendingQuestion(workflow, step, where.question) } },
       };
+    case 'touch':
+      // Only stored: where a visitor came from changes no score and moves no conversation.
+      return { events: [], patch: { lastTouch: command.touch, lastTouchAt: new Date(at) } };
+    case 'page': {
+      // Not a behaviour of the conversation: only a page rule of the workflow makes it worth points.
+      const facts = pageRulesFor(workflow, command.url).map(
+        (rule): PageFact => ({
+          behavior: 'page_rule',
+          rule: rule.behavior,
+          points: rule.points,
+          url: command.url,
+        }),
+      );
+      return { events: [], patch: { currentPage: command.url }, ...(facts.length > 0 ? { facts } : {}) };
+    }
+    case 'page_exit':
+      return { events: [], patch: {} };
     case 'action': {
       if (command.action === 'clicked_demo' || command.action === 'clicked_pricing') {
         if (command.targetId !== undefined) {

@@ -81,14 +81,20 @@ export class ConversationEngine {
         awarded: new Set(),
         messageIds: new Set(),
       };
-      const { utmSource, locale } = session.lead;
+      const { utmSource, firstTouch: attribution, locale } = session.lead;
       const transition = await this.writes.run(
         session,
         {
           events: [],
           input: {
             type: 'session.started',
-            data: { utmSource, locale, variants: plan.variants, questionOrder: plan.questionOrder },
+            data: {
+              utmSource,
+              attribution,
+              locale,
+              variants: plan.variants,
+              questionOrder: plan.questionOrder,
+            },
           },
           at,
           visitorActivity: true,
@@ -374,6 +380,7 @@ export class ConversationEngine {
         ...(clientMessageId ? { clientMessageId } : {}),
       },
       patch: interpreted.patch,
+      ...(interpreted.facts ? { facts: interpreted.facts } : {}),
       at,
       visitorActivity: true,
       clientTimeTaken: command.kind === 'answer' ? (command.timeTaken ?? null) : null,

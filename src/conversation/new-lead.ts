@@ -1,4 +1,5 @@
 import type { SessionPlan } from '../experiments/assignment.js';
+import { firstTouchRow } from '../leads/attribution.js';
 import type { LeadRow } from '../persistence/rows.js';
 import type { StartOptions } from './types.js';
 
@@ -15,7 +16,7 @@ export function newLead(id: string, options: StartOptions, plan: SessionPlan, at
     staffSize: null,
     monthlySales: null,
     featuresInterested: [],
-    utmSource: options.utmSource ?? null,
+    ...firstTouchRow(options.attribution ?? (options.utmSource ? { utm_source: options.utmSource } : null)),
     locale: options.locale ?? null,
     score: 0,
     classification: 'Unqualified',
@@ -27,6 +28,7 @@ export function newLead(id: string, options: StartOptions, plan: SessionPlan, at
     version: 1,
     humanHelp: false,
     takenOverBy: null,
+    currentPage: null,
     erasedAt: null,
     erasedBy: null,
     createdAt: date,

@@ -1,7 +1,7 @@
 import type { BehaviorFact, ConversationEmitted, ConversationEvent, Step } from '../../machines/types.js';
 import type { AnswerRow, CommitUnit, EventRow, LeadRow, LedgerRow } from '../persistence/rows.js';
 import { type Classification, classify } from '../scoring/classification.js';
-import { scoreFacts } from '../scoring/ledger.js';
+import { type PageFact, scoreFacts } from '../scoring/ledger.js';
 import { answerText } from '../workflow/answers.js';
 import { type BotPrompt, renderPrompt } from '../workflow/prompts.js';
 import type { Workflow } from '../workflow/schema.js';
@@ -53,6 +53,8 @@ export interface TransitionInput {
   /** The log entry of the input itself (null: nothing to log, as for a brand-new session). */
   input: { type: string; data: Record<string, unknown>; clientMessageId?: string } | null;
   machineEvents: ConversationEvent[];
+  /** Facts worked out outside the machine (a page view that meets a page rule). */
+  pageFacts?: (PageFact & { at: number })[];
   patch: ProfilePatch & { takenOverBy?: string | null };
   /** The answer time the client reported (REST `time_taken`), stored apart and never scored. */
   clientTimeTaken: number | null;
@@ -80,7 +82,7 @@ export function buildTransition(t: TransitionInput): Transition {
   const facts = t.emitted.filter(
     (e): e is Extract<ConversationEmitted, { type: 'behavior' }> => e.type === 'behavior',
   );
-  const entries = scoreFacts(workflow, t.awarded, facts);
+  const entries = scoreFacts(workflow, t.awarded, [...facts, ...(t.pageFacts ?? [])]);
   let seq = lead.lastSeq;
   const events: EventRow[] = [];
   const inputSeq = t.input ? ++seq : 0;

@@ -1,4 +1,5 @@
 import type { Step } from '../../machines/types.js';
+import type { Touch } from '../leads/attribution.js';
 import type { Logger } from '../logger.js';
 import type { EventRow, LeadRow, LedgerRow } from '../persistence/rows.js';
 import type { SessionStore } from '../persistence/session-store.js';
@@ -57,6 +58,8 @@ export interface AgentRef {
 export type AgentAct = { kind: 'takeover' } | { kind: 'release' } | { kind: 'message'; text: string };
 
 export interface StartOptions {
+  /** Where the visitor came from (the first touch); wins over `utmSource`. */
+  attribution?: Touch;
   utmSource?: string;
   locale?: string;
 }

@@ -2,6 +2,7 @@ import type { ConversationEvent } from '../../machines/types.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { DuplicateMessage, VersionConflict } from '../persistence/rows.js';
+import type { PageFact } from '../scoring/ledger.js';
 import type { Workflow } from '../workflow/schema.js';
 import type { ProfilePatch } from './commands.js';
 import type { CommitQueue } from './commit-queue.js';
@@ -19,6 +20,8 @@ export interface Change {
   /** Whether it counts as the visitor's activity (not an agent's or the clock's). */
   visitorActivity: boolean;
   clientTimeTaken?: number | null;
+  /** Scored facts the machine does not emit (a page view that meets a page rule). */
+  facts?: PageFact[];
 }
 
 export interface WritePathOptions {
@@ -74,6 +77,7 @@ export class WritePath {
         emitted: session.live.drain(),
         input: change.input,
         machineEvents: change.events,
+        pageFacts: (change.facts ?? []).map((f) => ({ ...f, at: change.at })),
         patch: change.patch ?? {},
         clientTimeTaken: change.clientTimeTaken ?? null,
         at: change.at,

@@ -6,7 +6,10 @@ import { type LeadExportRow, type LeadListRow, leadExportRow, leadListRow } from
 export interface LeadSelection {
   classification?: Classification;
   state?: string;
+  /** The first touch's source, medium and campaign. */
   utmSource?: string;
+  utmMedium?: string;
+  utmCampaign?: string;
   /** Created at or after. */
   from?: Date;
   /** Created before. */

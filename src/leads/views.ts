@@ -1,8 +1,11 @@
 import type { ReportedMetadata } from '../persistence/lead-queries.js';
 import type { LeadRow, LedgerRow } from '../persistence/rows.js';
 import type { Workflow } from '../workflow/schema.js';
+import { ATTRIBUTION_EXPORT_FIELDS, attributionExport, attributionView } from './attribution.js';
 
-/** The CRM export of one lead: exactly the seed's keys (also the body of CRM webhooks). */
+/**
+ * The CRM export of one lead: the seed's keys, then the attribution keys (also the body of CRM webhooks).
+ */
 export function crmExport(lead: LeadRow, assignedTo: string | null = null) {
   const contact = [lead.email, lead.phone].filter((v): v is string => Boolean(v));
   return {
@@ -20,6 +23,7 @@ export function crmExport(lead: LeadRow, assignedTo: string | null = null) {
     utm_source: lead.utmSource ?? null,
     session_start_time: lead.createdAt.toISOString(),
     assigned_to: assignedTo,
+    ...attributionExport(lead),
   };
 }
 
@@ -42,7 +46,7 @@ export function leadListRow(lead: LeadRow) {
 }
 export type LeadListRow = ReturnType<typeof leadListRow>;
 
-/** The CRM export's keys, in the seed's order (CSV columns). */
+/** The CRM export's keys, in the seed's order, then the attribution keys (CSV columns). */
 export const CRM_FIELDS = [
   'name',
   'location',
@@ -58,6 +62,7 @@ export const CRM_FIELDS = [
   'utm_source',
   'session_start_time',
   'assigned_to',
+  ...ATTRIBUTION_EXPORT_FIELDS,
 ] as const satisfies readonly (keyof ReturnType<typeof crmExport>)[];
 
 /** The lead's profile and score as the seed's summary shows them. */
@@ -89,6 +94,7 @@ export function leadSummary(lead: LeadRow, ledger: readonly LedgerRow[]) {
     lead_type: lead.classification,
     utm_source: lead.utmSource ?? null,
     lead_data: data,
+    attribution: attributionView(lead),
     behaviors: ledger.map((e) => ({ action: e.behavior, score: e.points, at: e.at.toISOString() })),
   };
 }
@@ -164,6 +170,8 @@ export interface BoardRow {
   lastActivityAt: string;
   connected: boolean;
   takenOverBy: string | null;
+  /** The page the visitor reported last (their widget's page views), as reported; absent before any. */
+  currentPage?: string;
 }
 
 export function boardRow(lead: LeadRow, connected: boolean): BoardRow {
@@ -179,5 +187,6 @@ export function boardRow(lead: LeadRow, connected: boolean): BoardRow {
     lastActivityAt: lead.lastActivityAt.toISOString(),
     connected,
     takenOverBy: lead.takenOverBy ?? null,
+    ...(lead.currentPage ? { currentPage: lead.currentPage } : {}),
   };
 }

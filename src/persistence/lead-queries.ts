@@ -16,6 +16,8 @@ export class LeadQueries {
     if (filter.classification) where.classification = filter.classification;
     if (filter.state) where.state = filter.state;
     if (filter.utmSource) where.utmSource = filter.utmSource;
+    if (filter.utmMedium) where.utmMedium = filter.utmMedium;
+    if (filter.utmCampaign) where.utmCampaign = filter.utmCampaign;
     if (filter.from || filter.to) {
       where.createdAt = {
         ...(filter.from ? { $gte: filter.from } : {}),
@@ -54,6 +56,8 @@ export class LeadQueries {
       if (filter.classification) where.classification = filter.classification;
       if (filter.state) where.state = filter.state;
       if (filter.utmSource) where.utmSource = filter.utmSource;
+      if (filter.utmMedium) where.utmMedium = filter.utmMedium;
+      if (filter.utmCampaign) where.utmCampaign = filter.utmCampaign;
       const created: Record<string, Date> = {};
       if (filter.from) created.$gte = filter.from;
       if (filter.to) created.$lt = filter.to;

@@ -65,7 +65,10 @@ export class DuplicateMessage extends Error {
 export interface LeadFilter {
   classification?: string;
   state?: string;
+  /** The first touch's source, medium and campaign. */
   utmSource?: string;
+  utmMedium?: string;
+  utmCampaign?: string;
   /** Created at or after. */
   from?: Date;
   /** Created before. */

@@ -38,6 +38,8 @@ export type WatchedLead = {
   startedAt: string;
   lastActivityAt: string;
   takenOverBy: string | null;
+  /** The page the visitor reported last; absent before any. */
+  currentPage?: string;
   connected: boolean;
 } & ReturnType<typeof leadData>;
 

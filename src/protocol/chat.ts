@@ -20,6 +20,8 @@ export type VisitorReply = z.input<Schemas['visitorReply']>;
 export type VisitorContact = z.input<Schemas['visitorContact']>;
 /** A click on a product, the demo, the pricing or a CTA. */
 export type VisitorAction = z.input<Schemas['visitorAction']>;
+/** A page the visitor views: on load and on every navigation of a single-page app. */
+export type VisitorPage = z.input<Schemas['visitorPage']>;
 /** The visitor is typing (`{}`). */
 export type VisitorTyping = z.input<Schemas['visitorTyping']>;
 
@@ -77,6 +79,8 @@ export interface ChatClientToServerEvents {
   'visitor:reply': (payload: VisitorReply, ack: (response: VisitorAck) => void) => void;
   'visitor:contact': (payload: VisitorContact, ack: (response: VisitorAck) => void) => void;
   'visitor:action': (payload: VisitorAction, ack: (response: VisitorAck) => void) => void;
+  /** Recorded in the session (agents see it live); scored only by a page rule of the workflow. */
+  'visitor:page': (payload: VisitorPage, ack: (response: VisitorAck) => void) => void;
   /** Not acknowledged: dropped when over the socket's budget or malformed. */
   'visitor:typing': (payload: VisitorTyping) => void;
 }

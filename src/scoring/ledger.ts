@@ -11,7 +11,16 @@ export interface LedgerEntry {
   at: number;
 }
 
-type Fact = BehaviorFact & { at: number };
+/** A page view that meets a page rule of the workflow (src/workflow/pages.ts); worked out at the edge. */
+export interface PageFact {
+  behavior: 'page_rule';
+  /** The rule's behaviour name, e.g. viewed_pricing_page. */
+  rule: string;
+  points: number;
+  url: string;
+}
+
+type Fact = (BehaviorFact | PageFact) & { at: number };
 
 /**
  * Turns the facts a conversation emitted into ledger entries, applying the workflow's points and
@@ -39,6 +48,9 @@ export function scoreFacts(
       case 'early_dropout':
       case 'clicked_pricing':
         award(fact.behavior, rules[fact.behavior], fact.behavior, fact.at);
+        break;
+      case 'page_rule':
+        award(fact.rule, fact.points, `page_rule:${fact.rule}`, fact.at, { url: fact.url });
         break;
       case 'shared_contact':
         award('shared_contact', rules.shared_contact, 'shared_contact', fact.at, {

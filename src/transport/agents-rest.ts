@@ -29,7 +29,9 @@ export interface AgentsRestDeps {
 const leadsFilter = z.strictObject({
   classification: classification.optional(),
   state: text().max(32).optional(),
-  utm_source: text().max(200).optional(),
+  utm_source: text().max(200).optional().describe("The first touch's utm_source."),
+  utm_medium: text().max(200).optional().describe("The first touch's utm_medium."),
+  utm_campaign: text().max(200).optional().describe("The first touch's utm_campaign."),
   from: z.iso.datetime({ offset: true }).optional().describe('Created at or after (ISO 8601).'),
   to: z.iso.datetime({ offset: true }).optional().describe('Created before (ISO 8601).'),
 });
@@ -50,6 +52,8 @@ const selectionOf = (q: z.output<typeof leadsFilter>): LeadSelection => ({
   classification: q.classification,
   state: q.state,
   utmSource: q.utm_source,
+  utmMedium: q.utm_medium,
+  utmCampaign: q.utm_campaign,
   from: q.from ? new Date(q.from) : undefined,
   to: q.to ? new Date(q.to) : undefined,
 });
@@ -74,7 +78,8 @@ export function registerAgentRoutes(server: FastifyInstance, { tokens, leads, er
       schema: {
         tags,
         security: bearerAuth,
-        summary: 'Leads by classification, state, utm_source and date range; paginated; by score or time',
+        summary:
+          'Leads by classification, state, first-touch utm_source/utm_medium/utm_campaign and date range; paginated; by score or time',
         querystring: leadsQuery,
         response: {
           200: z.object({

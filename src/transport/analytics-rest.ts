@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Analytics, Range } from '../analytics/analytics.js';
+import type { PageAnalytics } from '../analytics/pages.js';
 import { AppError } from '../errors.js';
 import { errorResponses } from './responses.js';
 import { bearerAuth } from './schemas.js';
@@ -27,10 +28,14 @@ function rangeOf(q: z.output<typeof rangeQuery>, now = Date.now()): Range {
 
 export interface AnalyticsRestDeps {
   analytics: Analytics;
+  pages: PageAnalytics;
 }
 
 /** The seed's analytics endpoints, with real values (authenticated). */
-export function registerAnalyticsRoutes(server: FastifyInstance, { analytics }: AnalyticsRestDeps): void {
+export function registerAnalyticsRoutes(
+  server: FastifyInstance,
+  { analytics, pages }: AnalyticsRestDeps,
+): void {
   const app = server.withTypeProvider<ZodTypeProvider>();
   const schema = (summary: string) => ({
     tags: ['analytics'],
@@ -52,5 +57,19 @@ export function registerAnalyticsRoutes(server: FastifyInstance, { analytics }: 
     '/api/analytics/enhanced',
     { schema: schema('Conversion metrics, funnel, channel performance and recent hot leads') },
     async (req) => analytics.enhanced(rangeOf(req.query)),
+  );
+  app.get(
+    '/api/analytics/drop-off-points',
+    {
+      schema: schema(
+        'Where visitors left (the step and question of each exit and idle abandonment) and, per exit reason, how many completed',
+      ),
+    },
+    async (req) => pages.dropOffPoints(rangeOf(req.query)),
+  );
+  app.get(
+    '/api/analytics/page-performance',
+    { schema: schema('Per page: views, sessions and the average time on it, measured by the server') },
+    async (req) => pages.pagePerformance(rangeOf(req.query)),
   );
 }

@@ -29,6 +29,7 @@ import { responses } from './responses.js';
 import { registerRestRoutes } from './rest.js';
 import { registerRestV2Routes } from './rest-v2.js';
 import type { Schemas } from './schemas.js';
+import { registerTrackingRoutes } from './tracking-rest.js';
 import { illFormedText, isWellFormedText } from './validation.js';
 import { registerWebRoutes } from './web.js';
 
@@ -206,6 +207,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   registerWebRoutes(app, config.webRoot);
   registerRestRoutes(app, deps);
   registerRestV2Routes(app, deps);
+  registerTrackingRoutes(app, deps);
   registerAgentRoutes(app, deps.agents);
   registerNotificationRoutes(app, deps.notifications);
   registerExperimentRoutes(app, deps.experiments);

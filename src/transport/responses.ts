@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ATTRIBUTION_EXPORT_FIELDS, TOUCH_FIELDS } from '../leads/attribution.js';
 import { classification } from './schemas.js';
 
 /**
@@ -18,6 +19,9 @@ export const botMessageSchema = z.object({
   input: z.enum(['choice', 'multi_choice', 'text', 'contact', 'cta', 'none']),
   options: z.array(option).optional(),
 });
+
+/** One touch's fields, each null when the visitor's page did not send it. */
+const touchKeys = Object.fromEntries(TOUCH_FIELDS.map((f) => [f, z.string().nullable()]));
 
 /** A lead's profile and score, as the summary gives them flat and in `lead_data`. */
 const profileKeys = {
@@ -113,6 +117,10 @@ export const responses = {
     lead_type: classification,
     utm_source: z.string().nullable(),
     lead_data: z.object({ ...profileKeys, classification }),
+    attribution: z.object({
+      first: z.object(touchKeys),
+      last: z.object({ ...touchKeys, at: z.string().nullable() }),
+    }),
     behaviors: z.array(z.object({ action: z.string(), score: z.number(), at: z.string() })),
   }),
   export: z.object({
@@ -130,6 +138,7 @@ export const responses = {
     utm_source: z.string().nullable(),
     session_start_time: z.string(),
     assigned_to: z.string().nullable(),
+    ...Object.fromEntries(ATTRIBUTION_EXPORT_FIELDS.map((f) => [f, z.string().nullable()])),
   }),
   score: z.object({
     lead_score: z.number(),

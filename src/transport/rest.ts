@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { reportedAction } from '../conversation/commands.js';
 import type { ConversationEngine } from '../conversation/engine.js';
+import { touchFrom } from '../leads/attribution.js';
 import { crmExport, leadSummary, menu, questionList, scoreBreakdown } from '../leads/views.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { AddressLimits } from '../scaling/limits.js';
@@ -44,8 +45,9 @@ export function registerRestRoutes(
     async (req) => {
       // SESSION_STARTS_PER_MINUTE: the same budget of the same address as a socket handshake's.
       await limits.sessionStart(req.ip);
+      const attribution = touchFrom(req.body);
       const started = await metrics.track('rest', 'session.start', () =>
-        engine.startSession(req.body?.utm_source ? { utmSource: req.body.utm_source } : {}),
+        engine.startSession(attribution ? { attribution } : {}),
       );
       return {
         session_id: started.sessionId,

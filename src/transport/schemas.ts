@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AUTH_KEYS, TOUCH_FIELDS, TOUCH_LIMITS, type TouchField } from '../leads/attribution.js';
 import { classifications } from '../scoring/classification.js';
 import { isStorableText, unstorableTextAt, unstorableTextMessage } from '../text.js';
 
@@ -119,13 +120,32 @@ export function createSchemas(limits: { answerLength: number }) {
     targetId: optionId.optional(),
   });
 
+  /** The attribution fields under the door's names: text, bounded (URLs 2000 characters, the rest 200). */
+  const touchFields = <const N extends Readonly<Record<TouchField, string>>>(names: N) =>
+    Object.fromEntries(TOUCH_FIELDS.map((f) => [names[f], shortText(TOUCH_LIMITS[f]).optional()])) as {
+      [F in TouchField as N[F]]: z.ZodOptional<ReturnType<typeof shortText>>;
+    };
+
+  /** A page the visitor views, as the widget reports it (on load and on every navigation). */
+  const pageUrl = text().trim().min(1).max(2000);
+  const pageTitle = text().max(300);
+  const visitorPage = z.strictObject({
+    clientMessageId: clientMessageId.optional(),
+    url: pageUrl,
+    title: pageTitle.optional(),
+  });
+
   const chatAuth = z.strictObject({
     sessionId: text().max(100).optional(),
-    utmSource: shortText(200).optional(),
+    ...touchFields(AUTH_KEYS),
     locale: shortText(35).optional(),
   });
 
-  const sessionStartBody = z.strictObject({ utm_source: shortText(200).optional() }).nullish();
+  const sessionStartBody = z
+    .strictObject(
+      touchFields(Object.fromEntries(TOUCH_FIELDS.map((f) => [f, f])) as { [F in TouchField]: F }),
+    )
+    .nullish();
 
   const answerBody = z.strictObject({
     session_id: sessionId,
@@ -210,6 +230,34 @@ export function createSchemas(limits: { answerLength: number }) {
     metadata: metadata.nullish(),
   });
 
+  const pageEntryBody = z
+    .object({
+      session_id: sessionId,
+      page_identifier: pageUrl
+        .nullish()
+        .describe('The page: its URL or path (the later version named it so).'),
+      page_url: pageUrl.nullish().describe('The page URL; either this or page_identifier.'),
+      question_id: questionId.nullish().describe('Accepted and ignored: the session as stored knows.'),
+      page_type: shortText(64).nullish(),
+      metadata: metadata.nullish(),
+    })
+    .refine((b) => !!(b.page_identifier ?? b.page_url), {
+      message: 'give page_identifier or page_url',
+      path: ['page_identifier'],
+    });
+  const pageTrackingId = text()
+    .regex(/^sess_[0-9a-f]{32}:[1-9][0-9]{0,9}$/, 'a page_tracking_id as page-entry returned it')
+    .describe(
+      "As /api/tracking/page-entry returned it: the session id and the page view's place in its log.",
+    );
+  const pageExitBody = z.object({
+    page_tracking_id: pageTrackingId,
+    exit_time: z
+      .union([z.string().max(64), z.number()])
+      .nullish()
+      .describe('Accepted and ignored: the server measures the time on the page.'),
+  });
+
   // The /agents namespace.
   const sessionRef = z.strictObject({ sessionId });
   const sessionWatch = z.strictObject({ sessionId, sinceSeq: seqCursor.optional() });
@@ -234,6 +282,7 @@ export function createSchemas(limits: { answerLength: number }) {
     visitorContact,
     visitorAction,
     visitorTyping: z.strictObject({}),
+    visitorPage,
     chatAuth,
     sessionStartBody,
     answerBody,
@@ -247,6 +296,8 @@ export function createSchemas(limits: { answerLength: number }) {
     answerWithConditionalBody,
     laterVariantBody,
     sessionExitBody,
+    pageEntryBody,
+    pageExitBody,
     sessionRef,
     sessionWatch,
     agentMessage,

@@ -4,7 +4,9 @@ import type { z } from 'zod';
 import type { VisitorPresence } from '../agents/presence.js';
 import type { VisitorCommand } from '../conversation/commands.js';
 import type { ConversationEngine } from '../conversation/engine.js';
+import { resumeVisit } from '../conversation/returning.js';
 import { AppError, toAck, toWireError } from '../errors.js';
+import { AUTH_KEYS, touchFrom } from '../leads/attribution.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { InterServerEvents } from '../protocol/acks.js';
@@ -141,8 +143,8 @@ export function attachChat(io: Server, deps: ChatDeps): void {
         },
       );
 
-    const on = <S extends z.ZodType<{ clientMessageId: string }>>(
-      event: 'visitor:reply' | 'visitor:contact' | 'visitor:action',
+    const on = <S extends z.ZodType<{ clientMessageId?: string | undefined }>>(
+      event: 'visitor:reply' | 'visitor:contact' | 'visitor:action' | 'visitor:page',
       schema: S,
       toCommand: (payload: z.output<S>) => VisitorCommand,
     ) => {
@@ -186,6 +188,11 @@ export function attachChat(io: Server, deps: ChatDeps): void {
       action,
       ...(targetId === undefined ? {} : { targetId }),
     }));
+    on('visitor:page', schemas.visitorPage, ({ url, title }) => ({
+      kind: 'page',
+      url,
+      ...(title === undefined ? {} : { title }),
+    }));
     socket.on('visitor:typing', (payload: unknown) => {
       if (!budget.take() || !schemas.visitorTyping.safeParse(payload ?? {}).success) return;
       visit.typing();
@@ -202,7 +209,7 @@ async function openSession(
 ): Promise<{ sessionId: string } & Opening> {
   if (auth.sessionId && schemas.sessionId.safeParse(auth.sessionId).success) {
     try {
-      const view = await engine.view(auth.sessionId);
+      const view = await resumeVisit(engine, auth.sessionId, touchFrom(auth, AUTH_KEYS));
       return {
         sessionId: view.sessionId,
         hello: {
@@ -220,8 +227,9 @@ async function openSession(
     }
   }
   await beforeStart();
+  const attribution = touchFrom(auth, AUTH_KEYS);
   const started = await engine.startSession({
-    ...(auth.utmSource ? { utmSource: auth.utmSource } : {}),
+    ...(attribution ? { attribution } : {}),
     ...(auth.locale ? { locale: auth.locale } : {}),
   });
   return {

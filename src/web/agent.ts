@@ -9,10 +9,11 @@ import type {
   SessionEventMessage,
   SessionRef,
 } from '../protocol/index.js';
+import { SessionTrail, shortPage } from './trail.js';
 
 /**
  * The agent console: sign in with a token, a live board sorted by score, alerts, and a session view
- * with the live transcript, the score breakdown with its evidence, the profile, and takeover / send /
+ * with the live transcript, the page trail (and on the board, the page each visitor is on now), the score breakdown with its evidence, the profile, and takeover / send /
  * release. Text from visitors is only ever set as textContent.
  */
 
@@ -30,6 +31,7 @@ const el = <K extends keyof HTMLElementTagNameMap>(tag: K, text = '', className 
 const rows = new Map<string, Row>();
 let socket: Socket<AgentsServerToClientEvents, AgentsClientToServerEvents> | null = null;
 let current: string | null = null;
+const trail = new SessionTrail($('now-on'), $('trail'));
 
 function renderBoard(): void {
   const body = $('board-body');
@@ -47,6 +49,7 @@ function renderBoard(): void {
         el('td', String(r.score), 'score'),
         el('td'),
         el('td', r.state),
+        el('td', r.currentPage ? `now on ${shortPage(r.currentPage)}` : '', 'page'),
         el('td', r.connected ? 'online' : 'offline', r.connected ? 'online' : 'offline'),
         el('td', r.takenOverBy ?? ''),
         el('td', r.utmSource ?? ''),
@@ -66,10 +69,13 @@ function describe(e: SessionEventMessage): { who: string; text: string } | null 
       return { who: 'bot', text: String(d.text ?? '') };
     case 'visitor.input': {
       const c = d.command as Record<string, unknown>;
+      if (c.kind === 'page') return { who: 'note', text: `viewed ${shortPage(String(c.url))}` };
       const text =
         c.text ?? (c.optionIds as string[] | undefined)?.join(', ') ?? c.action ?? c.targetId ?? '';
       const contact = [c.name, c.phone, c.email].filter(Boolean).join(' · ');
-      return { who: 'visitor', text: String(contact || text || c.kind) };
+      // What the client attached to a behaviour or an exit, shown as it came (as text, like all of it).
+      const metadata = c.metadata === undefined ? '' : ` ${JSON.stringify(c.metadata)}`;
+      return { who: 'visitor', text: String(contact || text || c.kind) + metadata };
     }
     case 'agent.message':
       return { who: 'agent', text: `${d.name}: ${d.text}` };
@@ -141,6 +147,7 @@ async function openSession(sessionId: string): Promise<void> {
   );
   renderLedger(ack.breakdown);
   for (const e of ack.events) appendEvent(e);
+  trail.reset(ack.events);
 }
 
 function status(text: string): void {
@@ -275,6 +282,7 @@ function connect(token: string): void {
   socket.on('session:event', (e) => {
     if (e.sessionId !== current) return;
     appendEvent(e);
+    trail.add(e);
     if (e.type === 'score.changed') {
       for (const a of e.data.awarded as { behavior: string; points: number }[]) {
         $('ledger').append(el('li', `${a.points > 0 ? '+' : ''}${a.points} ${a.behavior}`));

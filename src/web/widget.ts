@@ -8,18 +8,23 @@ import type {
   VisitorContact,
   VisitorReply,
 } from '../protocol/index.js';
+import { visitAttribution } from './attribution.js';
+import { watchPages } from './page-views.js';
 
 /**
  * The embeddable chat widget: `<script src="https://bot.example/widget.js" data-server="https://bot.example"
- * data-utm-source="google"></script>`. A bubble opens the chat; bot questions come with option buttons,
+ * data-utm-source="google"></script>`. It sends where the visitor came from (the page's utm_* and click ids,
+ * the referrer, the landing page) with every handshake. A bubble opens the chat; bot questions come with option buttons,
  * a contact form and CTA buttons; agents' messages show too. The session is remembered across reloads and
- * the socket reconnects by itself. Everything from the server is put on the page as text, never as HTML.
+ * the socket reconnects by itself. The page the visitor is on, and every navigation of a single-page app,
+ * is reported (`visitor:page`): agents see where the visitor is. Everything from the server is put on the
+ * page as text, never as HTML.
  */
 
 const script = document.currentScript as HTMLScriptElement | null;
 const server = script?.dataset.server || (script ? new URL(script.src).origin : location.origin);
-const utmSource =
-  script?.dataset.utmSource || new URLSearchParams(location.search).get('utm_source') || undefined;
+// Where the visitor came from: this visit's campaign parameters, click ids, referrer and landing page.
+const attribution = visitAttribution(script);
 const STORAGE_KEY = `lcb-session:${server}`;
 
 const css = `
@@ -68,8 +73,7 @@ const say = (text: string, who: 'bot' | 'agent' | 'me' | 'note') => {
 // The wire types come from the server's protocol module: types only, erased from the bundle.
 const socket: Socket<ChatServerToClientEvents, ChatClientToServerEvents> = io(`${server}/chat`, {
   // Read at every (re)connection, so a reconnect resumes the same session.
-  auth: (cb) =>
-    cb({ sessionId: localStorage.getItem(STORAGE_KEY) ?? undefined, ...(utmSource ? { utmSource } : {}) }),
+  auth: (cb) => cb({ sessionId: localStorage.getItem(STORAGE_KEY) ?? undefined, ...attribution }),
 });
 let counter = 0;
 const messageId = () => `${Date.now().toString(36)}-${(counter++).toString(36)}`;
@@ -176,8 +180,15 @@ function render(m: BotMessage) {
   }
 }
 
+// Not acknowledged by anyone waiting: a page view that is refused (over the budget) is simply lost.
+const pages = watchPages((page) =>
+  socket.emit('visitor:page', { clientMessageId: messageId(), ...page }, () => {}),
+);
 socket.on('session', (s) => {
   localStorage.setItem(STORAGE_KEY, s.sessionId);
+  // The page the widget opened on, once the session is there; a reconnection (the socket buffers what
+  // it could not send meanwhile) reports nothing twice.
+  pages.check();
 });
 function show(m: BotMessage) {
   if (!seen.has(m.id)) {

@@ -105,7 +105,51 @@ const scoringSchema = z.strictObject({
   early_dropout: points,
   /** An optional question (or the contact form) skipped; once per question. 0 records the skip without points. */
   question_skipped: points.default(0),
+  /**
+   * Page rules: a page view scores only when one names it. Each awards `points` under its own
+   * `behavior` name, once per session, the first time the visitor views a page whose path matches
+   * `pattern` (`*` stands for any characters; `/pricing*` matches /pricing and /pricing/teams).
+   */
+  pages: z
+    .array(
+      z.strictObject({
+        behavior: id,
+        pattern: z.string().regex(/^\//, 'a path, starting with /').max(500),
+        points,
+      }),
+    )
+    .superRefine((rules, ctx) => {
+      const names = rules.map((r) => r.behavior);
+      names.forEach((n, i) => {
+        if (names.indexOf(n) !== i)
+          ctx.addIssue({ code: 'custom', message: `"${n}" is used twice`, path: [i, 'behavior'] });
+        if (BUILT_IN.includes(n))
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${n}" is a built-in behaviour; name the page rule apart`,
+            path: [i, 'behavior'],
+          });
+      });
+    })
+    .default([]),
 });
+
+/** The behaviours the server works out itself: a page rule may not take one of their names. */
+const BUILT_IN = [
+  'session_opened',
+  'replied_to_greeting',
+  'answered_question',
+  'quick_reply',
+  'detailed_answer',
+  'answered_all_questions',
+  'shared_contact',
+  'clicked_product',
+  'clicked_demo',
+  'clicked_pricing',
+  'cta_clicked',
+  'early_dropout',
+  'question_skipped',
+];
 
 const thresholdsSchema = z
   .strictObject({ sql: z.number().int(), mql: z.number().int() })

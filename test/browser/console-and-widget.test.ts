@@ -67,6 +67,20 @@ describe('agent console and chat widget in Chromium', () => {
     await visitor.fill('.lcb-input input[name=name]', 'Meera');
     await visitor.fill('.lcb-input input[name=phone]', '98765 43210');
     await visitor.locator('.lcb-input button', { hasText: 'Send' }).click();
+    // A behaviour reported over REST with what the page attached: shown in the transcript, as text.
+    const sessionId = await visitor.evaluate(
+      () => Object.entries(localStorage).find(([k]) => k.startsWith('lcb-session'))?.[1],
+    );
+    const behavior = await fetch(`${t.app.url}/api/behavior`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        session_id: sessionId,
+        action: 'clicked_product',
+        metadata: { target_id: 'billing', page: '/pricing', plan: '<b>pro</b>' },
+      }),
+    });
+    expect(behavior.status).toBe(200);
     await reply(visitor, 'Talk to Sales Rep');
     await visitor.waitForSelector('.lcb-bot:has-text("Thank you")');
 
@@ -82,6 +96,8 @@ describe('agent console and chat widget in Chromium', () => {
     expect(await consolePage.locator('#transcript script, #transcript img').count()).toBe(0);
     const shown = await consolePage.locator('#transcript li.visitor').allTextContents();
     expect(shown.some((s) => s.includes(payload))).toBe(true);
+    await consolePage.locator('#transcript li.visitor', { hasText: '"page":"/pricing"' }).waitFor();
+    expect(await consolePage.locator('#transcript b').count()).toBe(0);
 
     // Take over and write: the visitor sees it.
     await consolePage.click('#takeover');

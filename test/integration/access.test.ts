@@ -39,6 +39,9 @@ const PUBLIC = [
   'GET /api/behavior/actions',
   'POST /api/ab-test/variant',
   'POST /api/session/exit',
+  'POST /api/tracking/page-entry',
+  'POST /api/tracking/page-exit',
+  'GET /api/tracking/journey/{session_id}',
 ];
 
 describe('access control on every route', () => {

@@ -86,7 +86,7 @@ describe('a cluster of nodes on one Redis', () => {
 
   it("a watcher on node B sees node A's events, in seq order", async () => {
     const v = await visitorOn(a.url);
-    const watched = await watchSession(b.url, await agentToken(), v.sessionId);
+    const { events: watched } = await watchSession(b.url, await agentToken(), v.sessionId);
     for (const [event, payload] of answers) expect((await v.send(event, payload)).ok).toBe(true);
     const [{ last_seq: last }] = (await db.query('select last_seq from leads where id = $1', [
       v.sessionId,
@@ -95,6 +95,25 @@ describe('a cluster of nodes on one Redis', () => {
     await sleep(200);
     expectContiguous(watched, last);
     expect(watched.at(-1)).toMatchObject({ type: 'bot.prompt', data: { step: 'completed' } });
+  });
+
+  it("an agent on node B sees where node A's visitor is: the page view in the log and the board row", async () => {
+    const v = await visitorOn(a.url);
+    const w = await watchSession(b.url, await agentToken(), v.sessionId);
+    await v.ok('visitor:page', { url: 'https://shop.example/pricing', title: 'Pricing' });
+    await waitFor('the page view on B', () =>
+      w.events.some((e) => e.type === 'visitor.input' && JSON.stringify(e.data).includes('/pricing')),
+    );
+    await waitFor('the board row on B', () =>
+      w.agent
+        .received('board:update')
+        .some((r) => r.sessionId === v.sessionId && r.currentPage === 'https://shop.example/pricing'),
+    );
+    const journey = await (await fetch(`${b.url}/api/tracking/journey/${v.sessionId}`)).json();
+    expect(journey).toMatchObject({
+      total_pages: 1,
+      pages: [{ page_url: 'https://shop.example/pricing', title: 'Pricing' }],
+    });
   });
 
   it('a visitor who leaves node A finishes on node B with one ledger', async () => {
@@ -309,7 +328,7 @@ describe('a Redis restart', () => {
   it('crashes no node; subscriptions come back and a watcher recovers what it missed by seq', async () => {
     const v = await visitorOn(a.url);
     const id = v.sessionId;
-    const watched = await watchSession(b.url, await agentToken(), id);
+    const { events: watched } = await watchSession(b.url, await agentToken(), id);
     for (const [event, payload] of answers.slice(0, 2)) expect((await v.send(event, payload)).ok).toBe(true);
 
     await redis.stop();

@@ -37,7 +37,10 @@ describe('exports, erasure and retention', () => {
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = (await csv.text()).trim().split('\n');
     expect(lines[0]).toBe(
-      'session_id,name,location,business_type,staff_size,monthly_sales,features_interested,contact_info,email,phone,lead_score,lead_type,utm_source,session_start_time,assigned_to,behavior_metadata',
+      'session_id,name,location,business_type,staff_size,monthly_sales,features_interested,contact_info,email,phone,lead_score,lead_type,utm_source,session_start_time,assigned_to,' +
+        'utm_medium,utm_campaign,utm_term,utm_content,gclid,fbclid,msclkid,referrer,landing_page,' +
+        'last_utm_source,last_utm_medium,last_utm_campaign,last_utm_term,last_utm_content,last_gclid,' +
+        'last_fbclid,last_msclkid,last_referrer,last_landing_page,last_touch_at,behavior_metadata',
     );
     expect(lines).toHaveLength(6);
     expect(lines[1]).toContain('"Lead 0, ""Quoted"""');
@@ -70,6 +73,10 @@ describe('exports, erasure and retention', () => {
       action: 'clicked_pricing',
       metadata: { form: { email: 'erase.me@example.com' } },
     });
+    // So may a page's URL, which the board shows as the visitor's current page.
+    await engine.handle(id, { kind: 'page', url: 'https://shop.example/account?email=erase.me@example.com' });
+    const [page] = await t.db.query('select current_page from leads where id = $1', [id]);
+    expect(page?.current_page).toContain('erase.me');
     const trace = async () => {
       const [r] = await t.db.query(
         `select

@@ -148,7 +148,7 @@ describe('Redis stopped for several seconds under load', () => {
       await Promise.all(crowd.map((v) => steps(v, 0, 2, 50)));
       const watched = crowd.slice(0, 4);
       const watches = await Promise.all(
-        watched.map(async (v) => watchSession(b.url, await agentToken(), v.sessionId!)),
+        watched.map(async (v) => (await watchSession(b.url, await agentToken(), v.sessionId!)).events),
       );
 
       await redis.stop();

@@ -364,6 +364,11 @@ describe('REST API', () => {
         lead_type: 'SQL',
         utm_source: 'google_ads',
         lead_data: { ...profile110, classification: 'SQL' },
+        attribution: {
+          first: expect.objectContaining({ utm_source: 'google_ads', utm_medium: null, referrer: null }),
+          // No return visit: the last touch is the first.
+          last: expect.objectContaining({ utm_source: 'google_ads', at: null }),
+        },
       });
       const behaviors = summary.body.behaviors;
       expect(behaviors.map((b) => b.action)).toEqual([
@@ -390,25 +395,24 @@ describe('REST API', () => {
 
       const exported = await get<Record<string, unknown>>(`/api/lead/export/${id}`);
       expect(exported.status).toBe(200);
-      expect(Object.keys(exported.body).sort()).toEqual(
-        [
-          'name',
-          'location',
-          'business_type',
-          'staff_size',
-          'monthly_sales',
-          'features_interested',
-          'contact_info',
-          'email',
-          'phone',
-          'lead_score',
-          'lead_type',
-          'utm_source',
-          'session_start_time',
-          'assigned_to',
-        ].sort(),
-      );
-      expect(exported.body).toEqual({
+      // The seed's keys in its order; the attribution keys follow them.
+      expect(Object.keys(exported.body).slice(0, 14)).toEqual([
+        'name',
+        'location',
+        'business_type',
+        'staff_size',
+        'monthly_sales',
+        'features_interested',
+        'contact_info',
+        'email',
+        'phone',
+        'lead_score',
+        'lead_type',
+        'utm_source',
+        'session_start_time',
+        'assigned_to',
+      ]);
+      expect(exported.body).toMatchObject({
         name: 'Asha Rao',
         location: 'Koramangala, Bengaluru',
         business_type: 'Restaurant / Café',
@@ -423,6 +427,9 @@ describe('REST API', () => {
         utm_source: 'google_ads',
         session_start_time: isoOf(startedAt),
         assigned_to: null,
+        utm_medium: null,
+        last_utm_source: 'google_ads',
+        last_touch_at: null,
       });
 
       const [lead] = await t.db.query(
@@ -1348,6 +1355,11 @@ describe('REST API', () => {
           'GET /api/behavior/actions',
           'POST /api/ab-test/variant',
           'POST /api/session/exit',
+          'POST /api/tracking/page-entry',
+          'POST /api/tracking/page-exit',
+          'GET /api/tracking/journey/{session_id}',
+          'GET /api/analytics/drop-off-points',
+          'GET /api/analytics/page-performance',
         ].sort(),
       );
       const answerOp = r.body.paths['/api/answer']!.post as {

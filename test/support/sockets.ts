@@ -177,6 +177,25 @@ export class Client<
     return waitFor(`${event} #${n}`, () => this.received(event, where)[n], ms);
   }
 
+  /** The first `event` passing `where` that arrives after this call. */
+  next<E extends keyof Listen & string>(
+    event: E,
+    where: (data: PayloadOf<Listen, E>) => boolean = () => true,
+    ms = this.waitMs,
+  ): Promise<PayloadOf<Listen, E>> {
+    const from = this.events.length;
+    return waitFor(
+      `the next ${event}`,
+      () =>
+        this.events
+          .slice(from)
+          .filter((e) => e.event === event)
+          .map((e) => e.data as PayloadOf<Listen, E>)
+          .find(where),
+      ms,
+    );
+  }
+
   /** Resolves once the namespace accepted the connection; fails at once if it refused it. */
   connected(): Promise<true> {
     return waitFor(
@@ -316,18 +335,19 @@ export function openAgent(url: string, options: ClientOptions<AgentsAuth> = {}):
 
 /**
  * An agent watching one session from `sinceSeq`, reconnecting by itself (its node or Redis may go away
- * under it): every event it was given, by the watch's answer or live, in the order they came.
+ * under it): the agent's client, and every event of the session it was given, by the watch's answer or
+ * live, in the order they came.
  */
 export async function watchSession(
   url: string,
   token: string,
   sessionId: string,
   sinceSeq = 0,
-): Promise<SessionEventMessage[]> {
+): Promise<{ agent: AgentClient; events: SessionEventMessage[] }> {
   const agent = openAgent(url, { auth: { token }, reconnection: true, waitMs: 10_000 });
   const events: SessionEventMessage[] = [];
   agent.socket.on('session:event', (e) => events.push(e));
   await agent.connected();
   events.push(...(await agent.ok('session:watch', { sessionId, sinceSeq })).events);
-  return events;
+  return { agent, events };
 }

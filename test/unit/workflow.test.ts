@@ -6,6 +6,7 @@ import { AppError } from '../../src/errors.js';
 import { answerText, resolveAnswer, resolveOptions } from '../../src/workflow/answers.js';
 import { defaultWorkflow } from '../../src/workflow/default.js';
 import { loadWorkflow, parseWorkflow, WorkflowError } from '../../src/workflow/load.js';
+import { pageRulesFor } from '../../src/workflow/pages.js';
 import type { Question } from '../../src/workflow/schema.js';
 
 const wf = loadWorkflow();
@@ -328,6 +329,40 @@ describe('answers', () => {
       for (const optionIds of picks) {
         expect(resolveAnswer(q, { text: answerText(q, { optionIds }) })).toEqual({ optionIds });
       }
+    }
+  });
+
+  it('page rules: none by default; a rule names its own behaviour, a path pattern and points', () => {
+    expect(wf.scoring.pages).toEqual([]);
+    expect(pageRulesFor(wf, '/pricing')).toEqual([]);
+    const w = copy();
+    w.scoring.pages = [
+      { behavior: 'viewed_pricing_page', pattern: '/pricing*', points: 10 },
+      { behavior: 'viewed_docs', pattern: '/docs/*/install', points: 3 },
+    ];
+    const parsed = parseWorkflow(w);
+    const names = (url: string) => pageRulesFor(parsed, url).map((r) => r.behavior);
+    expect(names('https://shop.example/pricing')).toEqual(['viewed_pricing_page']);
+    expect(names('/pricing/teams?plan=pro#top')).toEqual(['viewed_pricing_page']);
+    expect(names('/docs/v2/install')).toEqual(['viewed_docs']);
+    // The path is matched whole, and a dot in a pattern is a dot.
+    expect(names('/en/pricing')).toEqual([]);
+    expect(names('/docs/v2/install/more')).toEqual([]);
+    for (const [rules, pattern] of [
+      [[{ behavior: 'clicked_pricing', pattern: '/pricing', points: 1 }], /built-in behaviour/],
+      [
+        [
+          { behavior: 'seen', pattern: '/a', points: 1 },
+          { behavior: 'seen', pattern: '/b', points: 1 },
+        ],
+        /"seen" is used twice/,
+      ],
+      [[{ behavior: 'seen', pattern: 'pricing', points: 1 }], /a path, starting with \//],
+      [[{ behavior: 'seen', pattern: '/a', points: 5000 }], /scoring\.pages\[0\]\.points/],
+    ] as const) {
+      const bad = copy();
+      bad.scoring.pages = rules;
+      expect(workflowError(() => parseWorkflow(bad)).message).toMatch(pattern);
     }
   });
 });

@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import type { Touch } from '../../leads/attribution.js';
 import type { Classification } from '../../scoring/classification.js';
 
 /**
@@ -19,7 +20,15 @@ export const Lead = defineEntity({
     staffSize: p.string().length(200).nullable(),
     monthlySales: p.string().length(200).nullable(),
     featuresInterested: p.json<string[]>().default('[]'),
+    /** The first touch's source, medium and campaign as columns, to filter and group leads by. */
     utmSource: p.string().length(200).nullable(),
+    utmMedium: p.string().length(200).nullable(),
+    utmCampaign: p.string().length(200).nullable(),
+    /** Where the visitor came from when the session started (every attribution field it sent). */
+    firstTouch: p.json<Touch>().nullable(),
+    /** A returning visitor's latest arrival with new attribution, and when; null until there is one. */
+    lastTouch: p.json<Touch>().nullable(),
+    lastTouchAt: p.datetime().nullable(),
     locale: p.string().length(35).nullable(),
     score: p.integer().default(0),
     classification: p.string().$type<Classification>().length(16).default('Unqualified'),
@@ -35,6 +44,8 @@ export const Lead = defineEntity({
     humanHelp: p.boolean().default(false),
     /** The agent (token subject) holding the conversation, while one does. */
     takenOverBy: p.string().length(200).nullable(),
+    /** The page the visitor reported last (`visitor:page`, /api/tracking/page-entry), as reported. */
+    currentPage: p.string().length(2000).nullable(),
     /** Set when the lead's personal data was erased (the row stays, anonymous, for counts). */
     erasedAt: p.datetime().nullable(),
     erasedBy: p.string().length(200).nullable(),

@@ -6,6 +6,8 @@ import { Migration20261125135833_conversions } from './Migration20261125135833_c
 import { Migration20261125140232_erasure } from './Migration20261125140232_erasure.js';
 import { Migration20261130013000_erased_closed } from './Migration20261130013000_erased_closed.js';
 import { Migration20261130015751_reported_variant } from './Migration20261130015751_reported_variant.js';
+import { Migration20261130023000_attribution } from './Migration20261130023000_attribution.js';
+import { Migration20261130023000_current_page } from './Migration20261130023000_current_page.js';
 
 /**
  * Every migration, in order. `npm run db:migration:create` writes a new file here; add it to the list
@@ -19,4 +21,6 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125140232_erasure', class: Migration20261125140232_erasure },
   { name: 'Migration20261130013000_erased_closed', class: Migration20261130013000_erased_closed },
   { name: 'Migration20261130015751_reported_variant', class: Migration20261130015751_reported_variant },
+  { name: 'Migration20261130023000_attribution', class: Migration20261130023000_attribution },
+  { name: 'Migration20261130023000_current_page', class: Migration20261130023000_current_page },
 ];
