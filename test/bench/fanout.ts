@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import { io, type Socket } from 'socket.io-client';
 import { AgentTokens } from '../../src/agents/tokens.js';
 import { CLUSTER_SECRET } from '../support/cluster.js';
+import { sleep } from '../support/time.js';
 import {
   bareServer,
   connect,
@@ -35,7 +36,6 @@ const RATE = envNumber('BENCH_FANOUT_RATE', 200);
 const EVENTS = Math.min(envNumber('BENCH_FANOUT_EVENTS', 3000), SESSIONS * SOCKET_STEPS.length);
 /** The issue's target for the agent's p99, in ms. */
 const TARGET_P99 = 100;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs `work` over `items`, `n` at a time. */
 async function pool<T>(items: T[], n: number, work: (item: T, i: number) => Promise<void>): Promise<void> {

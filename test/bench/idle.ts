@@ -6,6 +6,7 @@
  *   npm run bench -- idle     (BENCH_IDLE_VISITORS, BENCH_IDLE_PROCESSES)
  */
 import type { ChildProcess } from 'node:child_process';
+import { sleep } from '../support/time.js';
 import {
   bareServer,
   envNumber,
@@ -29,7 +30,6 @@ const PROCESSES = envNumber('BENCH_IDLE_PROCESSES', 4);
 /** The target at 10,000 visitors. */
 const TARGET_KB = 25;
 const SETTLE_MS = 3000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Ready {
   ready: number;

@@ -30,22 +30,12 @@ import {
   usage,
   withDatabase,
 } from './support.js';
-import { type LoadResult, SOCKET_STEPS, socketJourneys } from './visitors.js';
+import { loadRow, SOCKET_STEPS, socketJourneys } from './visitors.js';
 
 const VISITORS = envNumber('BENCH_VISITORS', 64);
 const JOURNEYS = envNumber('BENCH_JOURNEYS', 640);
 /** Targets of the performance issue (2-core machine). */
 const TARGET = { journeysPerSecond: 300, eventsPerSecond: 3000, p99: 50 };
-
-const row = (name: string, r: LoadResult) => [
-  name,
-  f1(r.journeysPerSecond),
-  f1(r.eventsPerSecond),
-  f1(r.p50),
-  f1(r.p95),
-  f1(r.p99),
-  r.failed,
-];
 
 /** One measured run against some server processes: the load, and the CPU every part spent. */
 async function measure(urls: string[], pids: number[]) {
@@ -147,8 +137,8 @@ runMain(async () => {
       table(
         ['run', 'journeys/s', 'events/s', 'ack p50 ms', 'p95 ms', 'p99 ms', 'failed', 'server cores'],
         [
-          [...row('bare socket.io, ack only (ceiling)', ceiling.run), ceiling.serverCpuCores.toFixed(2)],
-          ...runs.map((r) => [...row(r.name, r.run), r.serverCpuCores.toFixed(2)]),
+          [...loadRow('bare socket.io, ack only (ceiling)', ceiling.run), ceiling.serverCpuCores.toFixed(2)],
+          ...runs.map((r) => [...loadRow(r.name, r.run), r.serverCpuCores.toFixed(2)]),
         ],
       ),
       '',

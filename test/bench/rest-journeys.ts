@@ -22,22 +22,12 @@ import {
   withDatabase,
   withServer,
 } from './support.js';
-import { bareRequests, type LoadResult, REST_STEPS, restJourneys } from './visitors.js';
+import { bareRequests, loadRow, REST_STEPS, restJourneys } from './visitors.js';
 
 const VISITORS = envNumber('BENCH_REST_VISITORS', 64);
 const JOURNEYS = envNumber('BENCH_REST_JOURNEYS', 640);
 /** The target: 5× the seed's ~30 journeys/s. */
 const TARGET = 150;
-
-const row = (name: string, r: LoadResult) => [
-  name,
-  f1(r.journeysPerSecond),
-  f1(r.eventsPerSecond),
-  f1(r.p50),
-  f1(r.p95),
-  f1(r.p99),
-  r.failed,
-];
 
 runMain(async () => {
   const bare = await bareServer('http');
@@ -77,8 +67,8 @@ runMain(async () => {
           table(
             ['run', 'journeys/s', 'requests/s', 'p50 ms', 'p95 ms', 'p99 ms', 'failed'],
             [
-              row('bare Fastify, JSON answer only (ceiling)', ceiling),
-              row('lead-capture-bot REST, committed before answer', run),
+              loadRow('bare Fastify, JSON answer only (ceiling)', ceiling),
+              loadRow('lead-capture-bot REST, committed before answer', run),
             ],
           ),
           '',

@@ -19,6 +19,7 @@ import { io, type Socket } from 'socket.io-client';
 import { loadConfig } from '../../src/config.js';
 import { freePort } from '../support/cluster.js';
 import { JOURNEY } from '../support/journey.js';
+import { sleep } from '../support/time.js';
 import { MEMORY_MARK, MEMORY_PROBE } from './support.js';
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 30);
@@ -88,7 +89,7 @@ async function startServer(env: Record<string, string>) {
     ]);
     if (ok) break;
     if (Date.now() > deadline) throw new Error('server did not become healthy');
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   const heapAfterGc = () =>
     new Promise<number>((resolve, reject) => {
@@ -131,7 +132,6 @@ async function visit(url: string, steps: number, counts: { events: number; faile
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const growth = (first: number, last: number) => (first === 0 ? (last === 0 ? 0 : 1) : (last - first) / first);
 
 async function main() {
@@ -206,7 +206,7 @@ async function main() {
         nextSample = Date.now() + SAMPLE_SECONDS * 1000;
         nextSpawn = Date.now();
       }
-      await new Promise((r) => setTimeout(r, Math.max(1, Math.min(nextSpawn, nextSample) - Date.now())));
+      await sleep(Math.max(1, Math.min(nextSpawn, nextSample) - Date.now()));
     }
     const busy = inFlight.size;
     await Promise.all(inFlight);

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import type { Socket } from 'socket.io-client';
 import { JOURNEY } from '../support/journey.js';
-import { connect, latencySummary } from './support.js';
+import { connect, f1, latencySummary } from './support.js';
 
 /** The socket journey: event and payload of each step after the handshake. */
 export const SOCKET_STEPS = JOURNEY;
@@ -41,6 +41,17 @@ export interface LoadResult {
   p99: number;
   failed: number;
 }
+
+/** A run as a row of the results table: journeys/s, events/s, p50, p95, p99 (ms), failed. */
+export const loadRow = (name: string, r: LoadResult) => [
+  name,
+  f1(r.journeysPerSecond),
+  f1(r.eventsPerSecond),
+  f1(r.p50),
+  f1(r.p95),
+  f1(r.p99),
+  r.failed,
+];
 
 /** Runs `total` journeys, `concurrency` at a time, each worker one visitor after another. */
 async function run(

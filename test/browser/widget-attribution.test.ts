@@ -1,8 +1,8 @@
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { waitFor } from '../support/cluster.js';
 import { requireProgram } from '../support/requirements.js';
+import { sleep, waitFor } from '../support/time.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: rows are checked field by field
 type Json = any;
@@ -62,7 +62,7 @@ describe('the widget sends the attribution of the visit', () => {
     // On to another page of the site: the same visit, nothing new.
     await page.goto(`${t.app.url}/?page=2`);
     await page.waitForFunction(() => document.readyState === 'complete');
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     expect(await touches(id)).toBe(0);
 
     // Days later, from a newsletter, in a new tab: the lead's last touch.

@@ -1,9 +1,7 @@
-import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentTokens } from '../../src/agents/tokens.js';
-import type { HandshakeRefusal } from '../../src/protocol/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { type AgentsSocket, ask, type ChatSocket, unchecked } from '../support/sockets.js';
+import { ask, openAgent, openVisitor } from '../support/sockets.js';
 
 /**
  * Who may call what, over every route the OpenAPI document lists: the public ones are exactly the
@@ -147,31 +145,28 @@ describe('access control on every route', () => {
   });
 
   it('a visitor socket acts on its own session only, whatever session id its messages carry', async () => {
-    const socket: ChatSocket = io(`${t.app.url}/chat`, {
-      transports: ['websocket'],
-      reconnection: false,
-      forceNew: true,
-      auth: { sessionId: visitor },
-    });
+    const chat = openVisitor(t.app.url, { auth: { sessionId: visitor } });
     try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once('session', () => resolve());
-        socket.once('connect_error', reject);
-      });
+      await chat.hello();
       const [otherBefore] = await t.db.query('select version, score from leads where id = $1', [other]);
       // A field the protocol does not have: sent as a forging client would.
-      const ack = await unchecked(socket)
-        .timeout(5000)
-        .emitWithAck('visitor:reply', { clientMessageId: 'x-1', optionIds: ['yes'], sessionId: other });
+      const ack = await chat.ack('visitor:reply', {
+        clientMessageId: 'x-1',
+        optionIds: ['yes'],
+        sessionId: other,
+      });
       expect(ack).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
-      const fine = await ask(socket, 5000, 'visitor:reply', { clientMessageId: 'x-2', optionIds: ['yes'] });
+      const fine = await ask(chat.socket, 5000, 'visitor:reply', {
+        clientMessageId: 'x-2',
+        optionIds: ['yes'],
+      });
       expect(fine).toMatchObject({ ok: true, score: 10 });
       const [mine] = await t.db.query('select score from leads where id = $1', [visitor]);
       expect(mine).toEqual({ score: 10 });
       const [otherAfter] = await t.db.query('select version, score from leads where id = $1', [other]);
       expect(otherAfter).toEqual(otherBefore);
     } finally {
-      socket.close();
+      chat.close();
     }
   });
 
@@ -182,17 +177,9 @@ describe('access control on every route', () => {
       role: 'admin',
     });
     for (const token of [visitor, forged, API_KEY]) {
-      const socket: AgentsSocket = io(`${t.app.url}/agents`, {
-        transports: ['websocket'],
-        reconnection: false,
-        forceNew: true,
-        auth: { token },
-      });
-      const err = await new Promise<HandshakeRefusal>((resolve, reject) => {
-        socket.once('connect', () => reject(new Error('connected')));
-        socket.once('connect_error', resolve);
-      });
-      socket.close();
+      const agent = openAgent(t.app.url, { auth: { token } });
+      const err = await agent.refused();
+      agent.close();
       expect(err.data?.code).toBe('unauthorized');
     }
   });

@@ -1,13 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse } from 'csv-parse/sync';
-import { io } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ConversationEngine } from '../../src/conversation/engine.js';
-import type { SessionHello } from '../../src/protocol/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { waitFor } from '../support/cluster.js';
-import type { ChatSocket } from '../support/sockets.js';
+import { closeClients, openVisitor } from '../support/sockets.js';
+import { waitFor } from '../support/time.js';
 
 /**
  * Attribution end to end: the full click of a visitor (campaign parameters, click ids, referrer, landing
@@ -60,26 +58,10 @@ const NONE = {
   landing_page: null,
 };
 
-const sockets = new Set<ChatSocket>();
-afterEach(() => {
-  for (const s of sockets) s.close();
-  sockets.clear();
-});
+afterEach(closeClients);
 
-/** Opens a chat socket with the given handshake auth: the hello, or the connect error. */
-function handshake(url: string, authData: Record<string, unknown>): Promise<SessionHello> {
-  const socket: ChatSocket = io(`${url}/chat`, {
-    auth: authData,
-    transports: ['websocket'],
-    reconnection: false,
-    forceNew: true,
-  });
-  sockets.add(socket);
-  return new Promise((resolve, reject) => {
-    socket.once('session', resolve);
-    socket.once('connect_error', reject);
-  });
-}
+/** A chat socket's handshake with the given auth: the session the server put it in. */
+const handshake = (url: string, auth: Record<string, unknown>) => openVisitor(url, { auth }).hello();
 
 /** A local HTTP server standing in for the CRM: every JSON body it receives. */
 async function receiver(): Promise<{ url: string; bodies: Json[]; server: Server }> {
@@ -362,7 +344,7 @@ describe('attribution', () => {
     expect(notText.status).toBe(422);
     expect(notText.body.error.details.issues.map((i: Json) => i.path)).toEqual(['gclid']);
 
-    const err = (await handshake(t.app.url, { referrer: 'r'.repeat(2001) }).catch((e) => e)) as Json;
+    const err = (await openVisitor(t.app.url, { auth: { referrer: 'r'.repeat(2001) } }).refused()) as Json;
     expect(err).toBeInstanceOf(Error);
     expect(err.data.code).toBe('validation_failed');
     expect(err.data.details.issues.map((i: Json) => i.path)).toEqual(['referrer']);

@@ -1,71 +1,39 @@
-import { io, type Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type {
-  BotMessage,
-  HandshakeRefusal,
-  SessionEventMessage,
-  SessionHello,
-  VisitorAck,
-} from '../../src/protocol/index.js';
+import type { BotMessage, SessionEventMessage, VisitorAck } from '../../src/protocol/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import {
-  agentToken,
-  connectSocket,
-  freePort,
-  type NodeProcess,
-  startNode,
-  startRedis,
-  waitFor,
-} from '../support/cluster.js';
+import { agentToken, freePort, type NodeProcess, startNode, startRedis } from '../support/cluster.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { JOURNEY, type VisitorStep } from '../support/journey.js';
+import { http } from '../support/http.js';
+import { JOURNEY } from '../support/journey.js';
 import { randomPrefix, testRedisUrl } from '../support/redis.js';
-import { ask, type ChatSocket, expectOk, unchecked } from '../support/sockets.js';
+import { closeClients, expectOk, openVisitor, visitor, watchSession } from '../support/sockets.js';
+import { sleep, waitFor } from '../support/time.js';
 
 /** Two or three real server processes on one database and one Redis. */
 
-const sockets: Socket[] = [];
-const track = <S extends Socket>(s: S) => {
-  sockets.push(s);
-  return s;
-};
-afterEach(() => {
-  for (const s of sockets.splice(0)) s.close();
-});
+afterEach(closeClients);
 
-async function visitor(url: string, sessionId?: string) {
-  const socket: ChatSocket = track(connectSocket(url, '/chat', sessionId ? { sessionId } : {}));
-  const prompts: BotMessage[] = [];
-  socket.on('bot:message', (m) => prompts.push(m));
-  const hello = await new Promise<SessionHello>((resolve, reject) => {
-    socket.once('session', resolve);
-    socket.once('connect_error', reject);
-  });
-  let n = 0;
-  const send = async (...[event, payload]: VisitorStep): Promise<VisitorAck> =>
-    unchecked(socket)
-      .timeout(10_000)
-      .emitWithAck(event, { clientMessageId: `m${++n}-${Date.now()}`, ...payload });
-  return { socket, hello, send, prompts };
-}
+/** A visitor on `url`, new or back in `sessionId` (the nodes are processes of their own: 10 s per ack). */
+const visitorOn = (url: string, sessionId?: string) =>
+  visitor(url, { auth: sessionId ? { sessionId } : {}, waitMs: 10_000 });
 
 /** A visitor who runs the journey's first `steps` events on `url`, then leaves: the session id. */
 async function leftAfter(url: string, steps: number): Promise<string> {
-  const v = await visitor(url);
+  const v = await visitorOn(url);
   for (const [event, payload] of answers.slice(0, steps))
     expect((await v.send(event, payload)).ok).toBe(true);
   v.socket.close();
-  return v.hello.sessionId;
+  return v.sessionId;
 }
 
 /** The visitor resumes on `url`, runs the journey's event `step` and leaves: its ack and the prompt after it. */
 async function oneStepOn(url: string, sessionId: string, step: number) {
-  const v = await visitor(url, sessionId);
+  const v = await visitorOn(url, sessionId);
   const ack = await v.send(...answers[step]!);
   expectOk(ack);
-  await waitFor('the next prompt', () => v.prompts.at(-1)!.seq > v.prompts[0]!.seq);
+  await waitFor('the next prompt', () => v.messages.at(-1)!.seq > v.messages[0]!.seq);
   v.socket.close();
-  return { ack, waiting: v.prompts.at(-1)! };
+  return { ack, waiting: v.messages.at(-1)! };
 }
 
 /** The stored lead row of a session, as every node should serve it. */
@@ -75,32 +43,6 @@ async function storedLead(db: TestDatabase, sessionId: string) {
     [sessionId],
   );
   return row!;
-}
-
-async function post(url: string, path: string, body: unknown) {
-  const res = await fetch(`${url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
-async function watcher(url: string, sessionId: string, sinceSeq = 0) {
-  const socket = track(connectSocket(url, '/agents', { token: await agentToken() }, true));
-  const events: SessionEventMessage[] = [];
-  socket.on('session:event', (e) => events.push(e));
-  const watch = async (since: number) => {
-    const ack = await ask(socket, 10_000, 'session:watch', { sessionId, sinceSeq: since });
-    expectOk(ack);
-    events.push(...ack.events);
-  };
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
-  await watch(sinceSeq);
-  return { socket, events, watch };
 }
 
 const answers = JOURNEY;
@@ -143,37 +85,31 @@ describe('a cluster of nodes on one Redis', () => {
   });
 
   it("a watcher on node B sees node A's events, in seq order", async () => {
-    const v = await visitor(a.url);
-    const w = await watcher(b.url, v.hello.sessionId);
+    const v = await visitorOn(a.url);
+    const { events: watched } = await watchSession(b.url, await agentToken(), v.sessionId);
     for (const [event, payload] of answers) expect((await v.send(event, payload)).ok).toBe(true);
     const [{ last_seq: last }] = (await db.query('select last_seq from leads where id = $1', [
-      v.hello.sessionId,
+      v.sessionId,
     ])) as [{ last_seq: number }];
-    await waitFor('every event on B', () => w.events.length >= last);
-    await new Promise((r) => setTimeout(r, 200));
-    expectContiguous(w.events, last);
-    expect(w.events.at(-1)).toMatchObject({ type: 'bot.prompt', data: { step: 'completed' } });
+    await waitFor('every event on B', () => watched.length >= last);
+    await sleep(200);
+    expectContiguous(watched, last);
+    expect(watched.at(-1)).toMatchObject({ type: 'bot.prompt', data: { step: 'completed' } });
   });
 
   it("an agent on node B sees where node A's visitor is: the page view in the log and the board row", async () => {
-    const v = await visitor(a.url);
-    const w = await watcher(b.url, v.hello.sessionId);
-    const boards: { sessionId: string; currentPage?: string }[] = [];
-    w.socket.on('board:update', (r) => boards.push(r));
-    const ack = await ask(v.socket, 10_000, 'visitor:page', {
-      url: 'https://shop.example/pricing',
-      title: 'Pricing',
-    });
-    expectOk(ack);
+    const v = await visitorOn(a.url);
+    const w = await watchSession(b.url, await agentToken(), v.sessionId);
+    await v.ok('visitor:page', { url: 'https://shop.example/pricing', title: 'Pricing' });
     await waitFor('the page view on B', () =>
       w.events.some((e) => e.type === 'visitor.input' && JSON.stringify(e.data).includes('/pricing')),
     );
     await waitFor('the board row on B', () =>
-      boards.some(
-        (r) => r.sessionId === v.hello.sessionId && r.currentPage === 'https://shop.example/pricing',
-      ),
+      w.agent
+        .received('board:update')
+        .some((r) => r.sessionId === v.sessionId && r.currentPage === 'https://shop.example/pricing'),
     );
-    const journey = await (await fetch(`${b.url}/api/tracking/journey/${v.hello.sessionId}`)).json();
+    const journey = await (await fetch(`${b.url}/api/tracking/journey/${v.sessionId}`)).json();
     expect(journey).toMatchObject({
       total_pages: 1,
       pages: [{ page_url: 'https://shop.example/pricing', title: 'Pricing' }],
@@ -182,8 +118,13 @@ describe('a cluster of nodes on one Redis', () => {
 
   it('a visitor who leaves node A finishes on node B with one ledger', async () => {
     const id = await leftAfter(a.url, 4);
-    const again = await visitor(b.url, id);
-    expect(again.hello).toMatchObject({ sessionId: id, resumed: true, state: 'questions', score: 45 });
+    const again = await visitorOn(b.url, id);
+    expect(await again.hello()).toMatchObject({
+      sessionId: id,
+      resumed: true,
+      state: 'questions',
+      score: 45,
+    });
     let last: VisitorAck | undefined;
     for (const [event, payload] of answers.slice(4)) {
       last = await again.send(event, payload);
@@ -198,10 +139,10 @@ describe('a cluster of nodes on one Redis', () => {
     const { ack: onBAck, waiting } = await oneStepOn(b.url, id, 2);
 
     // Node A still holds the session as it was before B moved it on.
-    const back = await visitor(a.url, id);
-    expect(back.hello).toMatchObject({ resumed: true, score: onBAck.score, state: onBAck.state });
-    await waitFor('the resumed prompt on A', () => back.prompts.length > 0);
-    expect(back.prompts).toEqual([waiting]);
+    const back = await visitorOn(a.url, id);
+    expect(await back.hello()).toMatchObject({ resumed: true, score: onBAck.score, state: onBAck.state });
+    await waitFor('the resumed prompt on A', () => back.messages.length > 0);
+    expect(back.messages).toEqual([waiting]);
     const next = await back.send(...answers[3]!);
     expect(next).toMatchObject({ ok: true, score: onBAck.score + 10 });
     expect(await storedLead(db, id)).toMatchObject({ score: onBAck.score + 10 });
@@ -211,7 +152,7 @@ describe('a cluster of nodes on one Redis', () => {
     const id = await leftAfter(a.url, 2);
     const { waiting } = await oneStepOn(b.url, id, 2);
 
-    const r = await post(a.url, '/api/answer', {
+    const r = await http(a.url, 'POST', '/api/answer', {
       session_id: id,
       question_id: waiting.questionId,
       answer_text: waiting.options![0]!.label,
@@ -221,21 +162,21 @@ describe('a cluster of nodes on one Redis', () => {
   });
 
   it('a visitor on A whose question was answered through B is shown the next one; a late reply is refused', async () => {
-    const first = await visitor(a.url);
-    const id = first.hello.sessionId;
+    const first = await visitorOn(a.url);
+    const id = first.sessionId;
     expect((await first.send(...answers[0]!)).ok).toBe(true);
-    await waitFor('the first question', () => first.prompts.length > 1);
-    const question = first.prompts.at(-1)!;
+    await waitFor('the first question', () => first.messages.length > 1);
+    const question = first.messages.at(-1)!;
     // A REST client answers the same question through B first.
-    const onB = await post(b.url, '/api/answer', {
+    const onB = await http(b.url, 'POST', '/api/answer', {
       session_id: id,
       question_id: question.questionId,
       answer_text: question.options![0]!.label,
     });
     expect(onB.status).toBe(200);
     const now = onB.body.next_question as BotMessage;
-    await waitFor('the next question on A', () => first.prompts.at(-1)!.questionId === now.questionId);
-    expect(first.prompts.at(-1)).toEqual(now);
+    await waitFor('the next question on A', () => first.messages.at(-1)!.questionId === now.questionId);
+    expect(first.messages.at(-1)).toEqual(now);
     // A reply to the question B answered is refused against the stored conversation, and stores nothing.
     const late = await first.send('visitor:reply', { optionIds: [question.options![1]!.id] });
     expect(late).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
@@ -243,11 +184,11 @@ describe('a cluster of nodes on one Redis', () => {
   });
 
   it('an erase through B sticks: A refuses the next events at both doors and writes no personal data back', async () => {
-    const v = await visitor(a.url);
-    const id = v.hello.sessionId;
+    const v = await visitorOn(a.url);
+    const id = v.sessionId;
     expect((await v.send(...answers[0]!)).ok).toBe(true);
     const profile = { session_id: id, profile_data: { name: 'Erin Erase', email: 'erin@example.com' } };
-    expect((await post(a.url, '/api/lead/profile', profile)).status).toBe(200);
+    expect((await http(a.url, 'POST', '/api/lead/profile', profile)).status).toBe(200);
 
     const erased = await fetch(`${b.url}/api/lead/${id}`, {
       method: 'DELETE',
@@ -255,7 +196,7 @@ describe('a cluster of nodes on one Redis', () => {
     });
     expect(erased.status).toBe(200);
 
-    const again = await post(a.url, '/api/lead/profile', {
+    const again = await http(a.url, 'POST', '/api/lead/profile', {
       ...profile,
       profile_data: { name: 'Erin Again', email: 'again@example.com' },
     });
@@ -273,8 +214,8 @@ describe('a cluster of nodes on one Redis', () => {
 
   it('after kill -9 of node A every acknowledged event is stored, and the visitor finishes on B', async () => {
     const c = await startNode(env, 'node-c');
-    const first = await visitor(c.url);
-    const id = first.hello.sessionId;
+    const first = await visitorOn(c.url);
+    const id = first.sessionId;
     const acked: VisitorAck[] = [];
     for (const [event, payload] of answers.slice(0, 5)) acked.push(await first.send(event, payload));
     expect(acked.every((r) => r.ok)).toBe(true);
@@ -284,8 +225,8 @@ describe('a cluster of nodes on one Redis', () => {
     const [stored] = await db.query('select score, state from leads where id = $1', [id]);
     expect(stored).toEqual({ score: last.score, state: 'questions' });
 
-    const again = await visitor(b.url, id);
-    expect(again.hello).toMatchObject({ resumed: true, score: last.score });
+    const again = await visitorOn(b.url, id);
+    expect(await again.hello()).toMatchObject({ resumed: true, score: last.score });
     for (const [event, payload] of answers.slice(5)) expect((await again.send(event, payload)).ok).toBe(true);
     await ledgerIsSound(db, id, FINAL_SCORE);
   });
@@ -307,17 +248,11 @@ describe('limits per client address, counted across nodes on one Redis', () => {
     });
   /** A /chat handshake from `ip`: the session it started, or the refusal's data. */
   const handshake = (node: NodeProcess, ip: string) => {
-    const socket: ChatSocket = track(
-      io(`${node.url}/chat`, {
-        transports: ['websocket'],
-        reconnection: false,
-        forceNew: true,
-        extraHeaders: { 'x-forwarded-for': ip },
-      }),
-    );
-    return new Promise<{ sessionId?: string; refused?: HandshakeRefusal['data'] }>((resolve) => {
-      socket.once('session', (s) => resolve({ sessionId: s.sessionId }));
-      socket.once('connect_error', (err: HandshakeRefusal) => resolve({ refused: err.data }));
+    const client = openVisitor(node.url, { headers: { 'x-forwarded-for': ip } });
+    return waitFor('the session or the refusal', () => {
+      const hello = client.received('session')[0];
+      if (hello) return { sessionId: hello.sessionId, refused: undefined };
+      return client.connectError && { sessionId: undefined, refused: client.connectError.data };
     });
   };
 
@@ -391,15 +326,15 @@ describe('a Redis restart', () => {
   });
 
   it('crashes no node; subscriptions come back and a watcher recovers what it missed by seq', async () => {
-    const v = await visitor(a.url);
-    const id = v.hello.sessionId;
-    const w = await watcher(b.url, id);
+    const v = await visitorOn(a.url);
+    const id = v.sessionId;
+    const { events: watched } = await watchSession(b.url, await agentToken(), id);
     for (const [event, payload] of answers.slice(0, 2)) expect((await v.send(event, payload)).ok).toBe(true);
 
     await redis.stop();
     // Redis is down: events still commit to PostgreSQL and are acknowledged.
     for (const [event, payload] of answers.slice(2, 5)) expect((await v.send(event, payload)).ok).toBe(true);
-    await new Promise((r) => setTimeout(r, 2000));
+    await sleep(2000);
     redis = await startRedis(port);
     const health = async (url: string) => (await fetch(`${url}/health`)).json() as Promise<{ redis: string }>;
     await waitFor('node A sees Redis again', async () => (await health(a.url)).redis === 'up' || undefined);
@@ -409,9 +344,9 @@ describe('a Redis restart', () => {
     const [{ last_seq: last }] = (await db.query('select last_seq from leads where id = $1', [id])) as [
       { last_seq: number },
     ];
-    await waitFor('every event on the watcher', () => w.events.length >= last, 15_000);
-    await new Promise((r) => setTimeout(r, 200));
-    expectContiguous(w.events, last);
+    await waitFor('every event on the watcher', () => watched.length >= last, 15_000);
+    await sleep(200);
+    expectContiguous(watched, last);
     expect(a.child.exitCode).toBeNull();
     expect(b.child.exitCode).toBeNull();
     expect([...a.logs, ...b.logs].filter((l) => /unhandled rejection|uncaught/i.test(l))).toEqual([]);

@@ -1,11 +1,12 @@
 import { request } from 'node:http';
-import { io, Manager } from 'socket.io-client';
+import { Manager } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WireError } from '../../src/errors.js';
-import type { HandshakeRefusal, SessionHello } from '../../src/protocol/index.js';
-import { METRICS_TOKEN, scrapeMetrics, startTestApp, type TestApp } from '../support/app.js';
+import type { HandshakeRefusal } from '../../src/protocol/index.js';
+import { METRICS_TOKEN, settledConnections, startTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import type { ChatSocket } from '../support/sockets.js';
+import { type ChatSocket, closeClients, connectSocket, type Transport, visitor } from '../support/sockets.js';
+import { sleep, waitFor } from '../support/time.js';
 
 /**
  * MAX_CONNECTIONS_PER_IP over real HTTP and real socket.io clients: handshakes over the cap are
@@ -17,9 +18,7 @@ import type { ChatSocket } from '../support/sockets.js';
 
 const WAIT_MS = 5000;
 const REFUSAL = 'Too many connections from this address: at most 3 at a time.';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-type Transport = 'websocket' | 'polling';
 /**
  * socket.io-client's connect_error: the server's refusal in `data` (a namespace's), or engine.io's in
  * `description` and `context`; `body` is the polling handshake's response, read before the client drops it.
@@ -30,21 +29,16 @@ type ConnectError = HandshakeRefusal & {
   body?: string;
 };
 
-const clients = new Set<ChatSocket>();
-
 /** A /chat client from `ip` (sent as X-Forwarded-For); resolves once it is in, or with its connect_error. */
 async function open(
   url: string,
   ip?: string,
   transport: Transport = 'websocket',
 ): Promise<{ socket: ChatSocket; refused?: ConnectError }> {
-  const socket: ChatSocket = io(`${url}/chat`, {
+  const socket = connectSocket(url, '/chat', {
     transports: [transport],
-    reconnection: false,
-    forceNew: true,
-    ...(ip ? { extraHeaders: { 'x-forwarded-for': ip } } : {}),
+    ...(ip ? { headers: { 'x-forwarded-for': ip } } : {}),
   });
-  clients.add(socket);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('neither session nor connect_error')), WAIT_MS);
     socket.once('session', () => {
@@ -67,7 +61,7 @@ async function accepted(url: string, ip?: string, transport: Transport = 'websoc
 
 /**
  * Accepted within WAIT_MS. A polling client's slot comes back when engine.io closes the connection,
- * which can be a moment after socket.io counts the disconnect (the gauge `settle` reads).
+ * which can be a moment after socket.io counts the disconnect (the gauge `settledConnections` reads).
  */
 async function eventuallyAccepted(url: string, ip: string, transport: Transport): Promise<ChatSocket> {
   const deadline = Date.now() + WAIT_MS;
@@ -144,33 +138,7 @@ async function rawConnection(url: string, ip?: string) {
   };
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
-
-/** Open /chat connections as the server counts them (lcb_socket_connections), once it settles on `want`. */
-async function settle(url: string, want: number): Promise<number> {
-  const gauge = async () => {
-    const text = await scrapeMetrics(url);
-    return Number(/^lcb_socket_connections (\d+)/m.exec(text)?.[1]);
-  };
-  const deadline = Date.now() + WAIT_MS;
-  let value = await gauge();
-  while (value !== want && Date.now() < deadline) {
-    await sleep(25);
-    value = await gauge();
-  }
-  return value;
-}
-
-afterEach(async () => {
-  for (const socket of clients) socket.close();
-  clients.clear();
-});
+afterEach(closeClients);
 
 describe('MAX_CONNECTIONS_PER_IP', () => {
   let db: TestDatabase;
@@ -206,7 +174,7 @@ describe('MAX_CONNECTIONS_PER_IP', () => {
     const first = await accepted(url, a);
     await accepted(url, a, 'polling');
     await accepted(url, a);
-    expect(await settle(url, 3)).toBe(3);
+    expect(await settledConnections(url, 3)).toBe(3);
 
     // Over WebSocket and over polling alike, and no session is started for a refused handshake.
     expect((await refused(url, a)).message).toBe('websocket error');
@@ -220,11 +188,11 @@ describe('MAX_CONNECTIONS_PER_IP', () => {
     // Another address is unaffected.
     await accepted(url, b);
     await accepted(url, b);
-    expect(await settle(url, 5)).toBe(5);
+    expect(await settledConnections(url, 5)).toBe(5);
 
     // Closing one gives its slot back; the refusals above took none.
     first.close();
-    expect(await settle(url, 4)).toBe(4);
+    expect(await settledConnections(url, 4)).toBe(4);
     await accepted(url, a);
     await refused(url, a);
     await refused(url, a, 'polling');
@@ -234,7 +202,7 @@ describe('MAX_CONNECTIONS_PER_IP', () => {
   it('a polling connection gives its slot back when it closes', async () => {
     const url = behindProxy.app.url;
     const ip = '198.51.100.3';
-    expect(await settle(url, 0)).toBe(0);
+    expect(await settledConnections(url, 0)).toBe(0);
     const polls = [
       await accepted(url, ip, 'polling'),
       await accepted(url, ip, 'polling'),
@@ -242,7 +210,7 @@ describe('MAX_CONNECTIONS_PER_IP', () => {
     ];
     await refused(url, ip, 'polling');
     polls[1]!.close();
-    expect(await settle(url, 2)).toBe(2);
+    expect(await settledConnections(url, 2)).toBe(2);
     await eventuallyAccepted(url, ip, 'polling');
     await refused(url, ip);
   });
@@ -250,7 +218,7 @@ describe('MAX_CONNECTIONS_PER_IP', () => {
   it('handshakes that fail after they were admitted do not keep a slot', async () => {
     const url = behindProxy.app.url;
     const ip = '198.51.100.4';
-    expect(await settle(url, 0)).toBe(0);
+    expect(await settledConnections(url, 0)).toBe(0);
     for (let i = 0; i < 5; i++) {
       // ws refuses the upgrade (a key that is not one) after allowRequest admitted it.
       const bad = await rawUpgrade(url, { 'x-forwarded-for': ip, 'sec-websocket-key': 'nope' });
@@ -291,10 +259,10 @@ describe('MAX_CONNECTIONS_PER_IP', () => {
     await refused(url);
   });
 
-  it('0 turns the cap off', async () => {
+  it('a cap of 0 lets any number of connections from one address in', async () => {
     const url = uncapped.app.url;
     for (let i = 0; i < 6; i++) await accepted(url, undefined, i % 2 ? 'polling' : 'websocket');
-    expect(await settle(url, 6)).toBe(6);
+    expect(await settledConnections(url, 6)).toBe(6);
   });
 });
 
@@ -320,7 +288,11 @@ describe('one /chat socket per engine.io connection', () => {
     raws.push(raw);
     // All at once: the first is still waiting for its session when the others arrive.
     for (let i = 0; i < 300; i++) raw.send('0/chat,{}');
-    await until('an answer to every CONNECT', () => raw.connected().length + raw.refusals().length >= 300);
+    await waitFor(
+      'an answer to every CONNECT',
+      () => raw.connected().length + raw.refusals().length >= 300,
+      WAIT_MS,
+    );
     expect(raw.connected()).toHaveLength(1);
     const refusals = raw.refusals();
     expect(refusals).toHaveLength(299);
@@ -334,7 +306,7 @@ describe('one /chat socket per engine.io connection', () => {
     raw.send('1/chat,');
     await sleep(100);
     raw.send('0/chat,{}');
-    await until('a second socket', () => raw.connected().length === 2);
+    await waitFor('a second socket', () => raw.connected().length === 2, WAIT_MS);
     expect(raw.refusals()).toHaveLength(299);
     expect(await leads()).toBe(before + 2);
   });
@@ -343,10 +315,10 @@ describe('one /chat socket per engine.io connection', () => {
     const raw = await rawConnection(t.app.url);
     raws.push(raw);
     raw.send('0/chat,{"unknown":1}');
-    await until('the refusal', () => raw.refusals().length === 1);
+    await waitFor('the refusal', () => raw.refusals().length === 1, WAIT_MS);
     expect(raw.refusals()[0]!.data.code).toBe('validation_failed');
     raw.send('0/chat,{}');
-    await until('a socket', () => raw.connected().length === 1);
+    await waitFor('a socket', () => raw.connected().length === 1, WAIT_MS);
   });
 
   it('two socket.io clients sharing one connection keep one /chat socket (socket.io-client reuses it)', async () => {
@@ -414,19 +386,11 @@ describe('SESSION_STARTS_PER_MINUTE: one budget per client address for REST and 
     const [last] = (await t.db.query('select id from leads order by created_at desc limit 1')) as {
       id: string;
     }[];
-    const resumed: ChatSocket = io(`${t.app.url}/chat`, {
+    const resumed = await visitor(t.app.url, {
       auth: { sessionId: last!.id },
-      transports: ['websocket'],
-      reconnection: false,
-      forceNew: true,
-      extraHeaders: { 'x-forwarded-for': a },
+      headers: { 'x-forwarded-for': a },
     });
-    clients.add(resumed);
-    const hello = await new Promise<SessionHello>((resolve, reject) => {
-      resumed.once('session', resolve);
-      resumed.once('connect_error', reject);
-    });
-    expect(hello.resumed).toBe(true);
+    expect((await resumed.hello()).resumed).toBe(true);
 
     // Another address has a budget of its own.
     expect((await start('198.51.100.21')).status).toBe(200);

@@ -1,25 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SessionEventMessage, VisitorAck } from '../../src/protocol/index.js';
-import {
-  agentToken,
-  connectSocket,
-  freePort,
-  type NodeProcess,
-  startNode,
-  startRedis,
-  type Transports,
-  waitFor,
-} from '../support/cluster.js';
+import type { VisitorAck } from '../../src/protocol/index.js';
+import { agentToken, freePort, type NodeProcess, startNode, startRedis } from '../support/cluster.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { randomPrefix, testRedisUrl } from '../support/redis.js';
-import { type AgentsSocket, ask, expectOk } from '../support/sockets.js';
+import { closeClients, openAgent, type Transport, watchSession } from '../support/sockets.js';
+import { sleep, waitFor } from '../support/time.js';
 import {
   crashLines,
   expectAckedStored,
   expectSoundDatabase,
   JOURNEY,
   JOURNEY_SCORE,
-  sleep,
   Visitor,
 } from '../support/visitors.js';
 
@@ -31,12 +22,11 @@ import {
 
 const nodes: NodeProcess[] = [];
 const visitors: Visitor[] = [];
-const sockets: AgentsSocket[] = [];
 let db: TestDatabase | undefined;
 
 afterEach(async () => {
   for (const v of visitors.splice(0)) v.close();
-  for (const s of sockets.splice(0)) s.close();
+  closeClients();
   await Promise.all(nodes.splice(0).map((n) => n.kill()));
   await db?.drop();
   db = undefined;
@@ -58,25 +48,10 @@ async function node(env: Record<string, string>, id: string): Promise<NodeProces
   return n;
 }
 
-function visitor(name: string, transports?: Transports): Visitor {
-  const v = new Visitor(name, transports);
+function visitor(name: string, transport?: Transport): Visitor {
+  const v = new Visitor(name, transport);
   visitors.push(v);
   return v;
-}
-
-async function watcher(url: string, sessionId: string) {
-  const socket = connectSocket(url, '/agents', { token: await agentToken() }, true);
-  sockets.push(socket);
-  const events: SessionEventMessage[] = [];
-  socket.on('session:event', (e) => events.push(e));
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
-  const ack = await ask(socket, 10_000, 'session:watch', { sessionId, sinceSeq: 0 });
-  expectOk(ack);
-  events.push(...ack.events);
-  return events;
 }
 
 async function lastSeq(sessionId: string): Promise<number> {
@@ -172,7 +147,9 @@ describe('Redis stopped for several seconds under load', () => {
 
       await Promise.all(crowd.map((v) => steps(v, 0, 2, 50)));
       const watched = crowd.slice(0, 4);
-      const watches = await Promise.all(watched.map((v) => watcher(b.url, v.sessionId!)));
+      const watches = await Promise.all(
+        watched.map(async (v) => (await watchSession(b.url, await agentToken(), v.sessionId!)).events),
+      );
 
       await redis.stop();
       const downAt = Date.now();
@@ -199,12 +176,10 @@ describe('Redis stopped for several seconds under load', () => {
 
       // The agents' board knows again who is connected, although Redis came back empty: the crowd and
       // the newcomer, who connected while Redis was down.
-      const agent = connectSocket(b.url, '/agents', { token: await agentToken() });
-      sockets.push(agent);
-      await new Promise<void>((resolve) => agent.once('connect', () => resolve()));
+      const agent = openAgent(b.url, { auth: { token: await agentToken() }, waitMs: 10_000 });
+      await agent.connected();
       const online = async () => {
-        const list = await ask(agent, 10_000, 'sessions:list', { filter: { connected: true } });
-        expectOk(list);
+        const list = await agent.ok('sessions:list', { filter: { connected: true } });
         return new Set(list.sessions.map((row) => row.sessionId));
       };
       const everyone = visitors.map((v) => v.sessionId!);
@@ -243,19 +218,19 @@ describe('Redis stopped for several seconds under load', () => {
 
 // Over polling an acknowledgement waits in the server's buffer for the client's next request; the
 // shutdown must let it go out before it closes the connections.
-describe.each<[Transports]>([[['websocket']], [['polling']]])('SIGTERM under load (%j)', (transports) => {
+describe.each<Transport>(['websocket', 'polling'])('SIGTERM under load (%s)', (transport) => {
   it('stores every acknowledged event, ends in-flight events cleanly, exits 0 and leaves nothing half written', async () => {
     db = await createTestDatabase();
     const n = await node({ DATABASE_URL: db.url }, 'node-t');
     let signalled = false;
     let signalAt = Number.POSITIVE_INFINITY;
-    const crowd = Array.from({ length: 20 }, (_, i) => visitor(`t${i}`, transports));
+    const crowd = Array.from({ length: 20 }, (_, i) => visitor(`t${i}`, transport));
     // Each visitor talks without a break (journey after journey, a new session each time) until the
     // server sends it away; then it stops.
     const talk = async (first: Visitor) => {
       let v = first;
       for (let round = 0; !signalled; round++) {
-        if (round > 0) v = visitor(`${first.name}-${round}`, transports);
+        if (round > 0) v = visitor(`${first.name}-${round}`, transport);
         try {
           await v.connect(n.url);
         } catch {

@@ -1,9 +1,8 @@
 import fc from 'fast-check';
-import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VisitorAck } from '../../src/protocol/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { type ChatSocket, unchecked } from '../support/sockets.js';
+import { unchecked, visitor } from '../support/sockets.js';
 
 /**
  * Fuzzing the two doors: no input produces a 500, an unanswered request, a malformed answer, or a
@@ -103,12 +102,7 @@ describe('fuzzing the REST and socket handlers', () => {
   });
 
   it('socket: every acknowledgement is { ok: true, … } or { ok: false, error }, and the server stays up', async () => {
-    const socket: ChatSocket = io(`${t.app.url}/chat`, {
-      auth: { sessionId },
-      transports: ['websocket'],
-      forceNew: true,
-    });
-    await new Promise((r) => socket.once('session', r));
+    const { socket } = await visitor(t.app.url, { auth: { sessionId }, reconnection: true });
     const events = [
       'visitor:reply',
       'visitor:contact',

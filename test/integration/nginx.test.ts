@@ -3,13 +3,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type NodeProcess, startNode, waitFor } from '../support/cluster.js';
+import { freePort, type NodeProcess, startNode } from '../support/cluster.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { randomPrefix, testRedisUrl } from '../support/redis.js';
 import { requireProgram } from '../support/requirements.js';
-import { ask, type ChatSocket } from '../support/sockets.js';
+import { openVisitor, type Transport } from '../support/sockets.js';
+import { sleep, waitFor } from '../support/time.js';
 
 /** deploy/nginx.conf, pointed at local nodes and a local port. */
 function localConfig(dir: string, port: number, nodes: string[], sticky = true): string {
@@ -62,34 +62,22 @@ function rawGet(port: number, path: string, headers: Record<string, string>): Pr
 }
 
 /** A visitor over one transport: connects, answers the greeting and one question. */
-async function journey(url: string, transports: ('polling' | 'websocket')[]) {
-  const socket: ChatSocket = io(`${url}/chat`, {
-    transports,
-    reconnection: false,
-    forceNew: true,
-    timeout: 5000,
-  });
+async function journey(url: string, transports: Transport[]) {
+  const chat = openVisitor(url, { transports });
   try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once('session', () => resolve());
-      socket.once('connect_error', reject);
-      socket.once('disconnect', (reason) => reject(new Error(`disconnected: ${reason}`)));
-    });
+    await chat.hello();
     for (const payload of [{ optionIds: ['yes'] }, { optionIds: ['other'] }]) {
-      const ack = await ask(socket, 5000, 'visitor:reply', {
-        clientMessageId: String(Math.random()),
-        ...payload,
-      });
+      const ack = await chat.send('visitor:reply', payload);
       if (!ack.ok) throw new Error(ack.error.code);
     }
     // Let a few long-polling round trips happen before declaring success.
-    await new Promise((r) => setTimeout(r, 300));
-    if (!socket.connected) throw new Error('dropped');
+    await sleep(300);
+    if (!chat.socket.connected) throw new Error('dropped');
     return 'ok';
   } catch (err) {
     return (err as Error).message;
   } finally {
-    socket.close();
+    chat.close();
   }
 }
 

@@ -1,10 +1,10 @@
-import { createServer, type Server } from 'node:http';
-import { simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, type NodeProcess, startNode, waitFor } from '../support/cluster.js';
+import { freePort, type NodeProcess, startNode } from '../support/cluster.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { crashLines, expectSoundDatabase, JOURNEY, sleep, Visitor } from '../support/visitors.js';
+import type { NotificationRow } from '../support/notifications.js';
+import { Receiver, type SmtpServer, startSmtp } from '../support/receivers.js';
+import { sleep, waitFor } from '../support/time.js';
+import { crashLines, expectSoundDatabase, JOURNEY, Visitor } from '../support/visitors.js';
 
 /**
  * The SMTP server and the webhook receivers are down — nothing listens on their ports, connections
@@ -13,69 +13,10 @@ import { crashLines, expectSoundDatabase, JOURNEY, sleep, Visitor } from '../sup
  * exactly once.
  */
 
-const SESSION_RE = /sess_[0-9a-f]{32}/;
 const LEADS = 6;
 const CHANNELS = ['email', 'slack', 'webhook'];
 
-/** A real SMTP server on a given port; keeps the session id each message is about. */
-async function startSmtp(port: number) {
-  const mails: (string | undefined)[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
-    logger: false,
-    onData(stream, _session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        simpleParser(Buffer.concat(chunks)).then(
-          (parsed) => {
-            mails.push(SESSION_RE.exec(parsed.text ?? '')?.[0]);
-            callback();
-          },
-          (err: Error) => callback(err),
-        );
-      });
-    },
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  return { mails, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
-/** An HTTP receiver on a given port standing in for Slack and the CRM; keeps path and session of each POST. */
-async function startReceiver(port: number) {
-  const hits: { path: string; session: string | undefined }[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      hits.push({ path: req.url ?? '', session: SESSION_RE.exec(Buffer.concat(chunks).toString())?.[0] });
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  return {
-    hits,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-interface Row {
-  lead_id: string;
-  channel: string;
-  status: string;
-  attempts: number;
-  last_error: string | null;
-}
+type Row = Pick<NotificationRow, 'lead_id' | 'channel' | 'status' | 'attempts' | 'last_error'>;
 
 const countBy = <T>(items: T[], key: (t: T) => string | undefined) => {
   const out = new Map<string, number>();
@@ -89,8 +30,8 @@ const countBy = <T>(items: T[], key: (t: T) => string | undefined) => {
 describe('SMTP and webhook receivers down while leads reach SQL', () => {
   let db: TestDatabase;
   let node: NodeProcess | undefined;
-  let smtp: Awaited<ReturnType<typeof startSmtp>> | undefined;
-  let receiver: Awaited<ReturnType<typeof startReceiver>> | undefined;
+  let smtp: SmtpServer | undefined;
+  let receiver: Receiver | undefined;
   const visitors: Visitor[] = [];
 
   afterAll(async () => {
@@ -162,7 +103,7 @@ describe('SMTP and webhook receivers down while leads reach SQL', () => {
 
     // Back on the same ports.
     smtp = await startSmtp(smtpPort);
-    receiver = await startReceiver(hookPort);
+    receiver = await new Receiver().start(hookPort);
     const sent = await waitFor(
       'every notification sent',
       async () => {
@@ -176,7 +117,7 @@ describe('SMTP and webhook receivers down while leads reach SQL', () => {
     // Two more poll rounds: nothing goes out a second time.
     await sleep(2500);
 
-    const mails = countBy(smtp.mails, (s) => s);
+    const mails = countBy(smtp.mails, (m) => m.session);
     const slack = countBy(
       receiver.hits.filter((h) => h.path === '/slack'),
       (h) => h.session,

@@ -1,12 +1,10 @@
-import { io } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AgentTokens } from '../../src/agents/tokens.js';
-import type { BoardRow, SessionEventMessage, SessionHello } from '../../src/protocol/index.js';
 import { defaultWorkflow } from '../../src/workflow/default.js';
 import { parseWorkflow } from '../../src/workflow/load.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { TestClock } from '../support/engine.js';
-import { type AgentsSocket, ask, type ChatSocket, expectOk, unchecked } from '../support/sockets.js';
+import { closeClients, openAgent, visitor } from '../support/sockets.js';
 
 /**
  * Page context, live: the widget's `visitor:page` is a session event through the one write path, so
@@ -17,7 +15,6 @@ import { type AgentsSocket, ask, type ChatSocket, expectOk, unchecked } from '..
 
 const SECRET = 'page-trail-secret-0123456789abcdef';
 const API_KEY = 'page-trail-api-key-0123456789';
-const WAIT_MS = 5000;
 
 const workflow = parseWorkflow({
   ...defaultWorkflow,
@@ -27,24 +24,7 @@ const workflow = parseWorkflow({
   },
 });
 
-const sockets: { close(): void }[] = [];
-afterEach(() => {
-  for (const s of sockets.splice(0)) s.close();
-});
-
-/** Resolves with the first `event` that `match` accepts, or fails after WAIT_MS. */
-function next<T>(socket: ChatSocket | AgentsSocket, event: string, match: (v: T) => boolean): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${event} in ${WAIT_MS} ms`)), WAIT_MS);
-    const listener = (v: T) => {
-      if (!match(v)) return;
-      clearTimeout(timer);
-      unchecked(socket).off(event, listener);
-      resolve(v);
-    };
-    unchecked(socket).on(event, listener);
-  });
-}
+afterEach(closeClients);
 
 describe('page context, live', () => {
   const clock = new TestClock(Date.UTC(2026, 10, 28, 9, 0, 0));
@@ -59,30 +39,17 @@ describe('page context, live', () => {
     await t?.close();
   });
 
-  const visitor = async () => {
-    const socket: ChatSocket = io(`${t.app.url}/chat`, { transports: ['websocket'], forceNew: true });
-    sockets.push(socket);
-    const hello = await next<SessionHello>(socket, 'session', () => true);
-    return { socket, sessionId: hello.sessionId };
-  };
-
   it('visitor:page reaches the watching agent in seq order and the board row, and scores only by a page rule, once', async () => {
-    const agent: AgentsSocket = io(`${t.app.url}/agents`, {
-      transports: ['websocket'],
-      forceNew: true,
-      auth: { token },
-    });
-    sockets.push(agent);
-    await next(agent, 'connect', () => true);
-    const { socket, sessionId } = await visitor();
-    const opened = await ask(agent, WAIT_MS, 'session:watch', { sessionId });
-    expectOk(opened);
+    const agent = openAgent(t.app.url, { auth: { token } });
+    await agent.connected();
+    const chat = await visitor(t.app.url);
+    const { sessionId } = chat;
+    const opened = await agent.ok('session:watch', { sessionId });
     expect(opened.lead.currentPage).toBeUndefined();
 
-    const seen = next<SessionEventMessage>(agent, 'session:event', (e) => e.type === 'visitor.input');
-    const board = next<BoardRow>(agent, 'board:update', (r) => r.sessionId === sessionId && !!r.currentPage);
-    const home = await ask(socket, WAIT_MS, 'visitor:page', { url: 'https://shop.example/', title: 'Home' });
-    expectOk(home);
+    const seen = agent.next('session:event', (e) => e.type === 'visitor.input');
+    const board = agent.next('board:update', (r) => r.sessionId === sessionId && !!r.currentPage);
+    const home = await chat.ok('visitor:page', { url: 'https://shop.example/', title: 'Home' });
     expect(home.awarded).toEqual([]);
     expect(await seen).toMatchObject({
       sessionId,
@@ -92,25 +59,22 @@ describe('page context, live', () => {
     expect(await board).toMatchObject({ sessionId, currentPage: 'https://shop.example/' });
 
     // The page rule: /pricing* is worth 10, once, and the ledger says which page earned it.
-    const scored = next<SessionEventMessage>(agent, 'session:event', (e) => e.type === 'score.changed');
-    const pricing = await ask(socket, WAIT_MS, 'visitor:page', {
+    const scored = agent.next('session:event', (e) => e.type === 'score.changed');
+    const pricing = await chat.ok('visitor:page', {
       clientMessageId: 'p-1',
       url: 'https://shop.example/pricing/teams?x=1',
       title: 'Pricing',
     });
-    expectOk(pricing);
     expect(pricing.awarded).toEqual([{ behavior: 'viewed_pricing_page', points: 10 }]);
     expect((await scored).data).toMatchObject({ awarded: [{ behavior: 'viewed_pricing_page', points: 10 }] });
-    const again = await ask(socket, WAIT_MS, 'visitor:page', { url: '/pricing', title: 'Pricing' });
-    expectOk(again);
+    const again = await chat.ok('visitor:page', { url: '/pricing', title: 'Pricing' });
     expect(again.awarded).toEqual([]);
     // The same clientMessageId is the same page view.
-    const replay = await ask(socket, WAIT_MS, 'visitor:page', {
+    const replay = await chat.ok('visitor:page', {
       clientMessageId: 'p-1',
       url: 'https://shop.example/pricing/teams?x=1',
       title: 'Pricing',
     });
-    expectOk(replay);
     expect(replay.duplicate).toBe(true);
 
     const ledger = await t.db.query(
@@ -140,7 +104,7 @@ describe('page context, live', () => {
       { url: '' },
       { url: '/', referrer: '/' },
     ]) {
-      const refused = await unchecked(socket).timeout(WAIT_MS).emitWithAck('visitor:page', bad);
+      const refused = await chat.ack('visitor:page', bad);
       expect(refused).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
     }
   });

@@ -2,19 +2,17 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { pino } from 'pino';
-import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { importEmbeddedPostgres } from '../../src/persistence/database.js';
-import { waitFor } from '../support/cluster.js';
-import { ask, type ChatSocket } from '../support/sockets.js';
+import { visitor } from '../support/sockets.js';
+import { sleep, waitFor } from '../support/time.js';
 import {
   expectAckedStored,
   expectSoundDatabase,
   JOURNEY,
   JOURNEY_SCORE,
-  sleep,
   Visitor,
 } from '../support/visitors.js';
 
@@ -67,15 +65,9 @@ describe('a PostgreSQL outage', () => {
   });
 
   it('fails events with unavailable while it is down, writes nothing half, and recovers on its own', async () => {
-    const socket: ChatSocket = io(`${app.url}/chat`, {
-      transports: ['websocket'],
-      forceNew: true,
-      reconnection: false,
-    });
-    const { sessionId } = await new Promise<{ sessionId: string }>((r) => socket.once('session', r));
-    let n = 0;
-    const send = (payload: { optionIds: string[] }) =>
-      ask(socket, 15_000, 'visitor:reply', { clientMessageId: `m${++n}`, ...payload });
+    const chat = await visitor(app.url, { waitMs: 15_000 });
+    const { sessionId } = await chat.hello();
+    const send = (payload: { optionIds: string[] }) => chat.send('visitor:reply', payload);
     expect((await send({ optionIds: ['yes'] })).ok).toBe(true);
 
     await pg.stop();
@@ -89,11 +81,11 @@ describe('a PostgreSQL outage', () => {
     let after: Awaited<ReturnType<typeof send>> | undefined;
     for (let i = 0; i < 20 && !after?.ok; i++) {
       after = await send({ optionIds: ['other'] });
-      if (!after.ok) await new Promise((r) => setTimeout(r, 250));
+      if (!after.ok) await sleep(250);
     }
     expect(after).toMatchObject({ ok: true, score: 20 });
     expect((await fetch(`${app.url}/health`)).status).toBe(200);
-    socket.close();
+    chat.close();
 
     // What was acknowledged is there once; what failed left nothing.
     const [lead] = await app.orm.em

@@ -10,13 +10,14 @@ import {
   type SessionRegistry,
 } from '../../src/scaling/registry.js';
 import { randomPrefix, redisClient } from '../support/redis.js';
+import { sleep } from '../support/time.js';
 
 const logger = pino({ level: 'silent' });
 const until = async (check: () => boolean | Promise<boolean>, ms = 3000) => {
   const end = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
 };
 
@@ -76,12 +77,12 @@ describe.each(kinds)('$name bus and registry (one contract)', (kind) => {
     node.bus.subscribe('elsewhere', (p) => other.push(p));
     await (node.bus as RedisEventBus<TestChannels>).ready?.();
     await node.bus.publish('session-events', { seq: 1 });
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     expect(got).toEqual([{ seq: 1 }, { seq: 1 }]);
     expect(other).toEqual([]);
     off();
     await node.bus.publish('session-events', { seq: 2 });
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     expect(got).toEqual([{ seq: 1 }, { seq: 1 }, { seq: 2 }]);
     await node.close();
     await node.close();
@@ -187,7 +188,7 @@ describe.each(limitKinds)('$name rate limit (one contract)', (kind) => {
     const limit = kind.node(randomPrefix())({ name: 'test', points: 1, seconds: 1 });
     expect((await limit.take('k')).allowed).toBe(true);
     expect((await limit.take('k')).allowed).toBe(false);
-    await new Promise((r) => setTimeout(r, 1100));
+    await sleep(1100);
     expect((await limit.take('k')).allowed).toBe(true);
   });
 });
@@ -232,7 +233,7 @@ describe('across nodes (redis)', () => {
     await Promise.all([a, b, stranger].map((n) => (n.bus as RedisEventBus<TestChannels>).ready()));
     await a.bus.publish('c', { seq: 7 });
     await until(() => onB.length === 1);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     expect(onA).toEqual([{ seq: 7 }]);
     expect(onB).toEqual([[{ seq: 7 }, 'node-a']]);
     expect(onStranger).toEqual([]);

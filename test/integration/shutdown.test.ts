@@ -1,10 +1,9 @@
-import { io } from 'socket.io-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CommitQueue } from '../../src/conversation/commit-queue.js';
-import type { SessionHello } from '../../src/protocol/index.js';
 import { startTestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import type { ChatSocket } from '../support/sockets.js';
+import { visitor } from '../support/sockets.js';
+import { sleep } from '../support/time.js';
 
 describe('graceful shutdown', () => {
   let db: TestDatabase | undefined;
@@ -30,9 +29,8 @@ describe('graceful shutdown', () => {
       },
     });
     const t = await startTestApp({}, { wrapCommits }, db);
-    const client: ChatSocket = io(`${t.app.url}/chat`, { transports: ['websocket'], reconnection: false });
-    const session = await new Promise<SessionHello>((resolve) => client.once('session', resolve));
-    const disconnected = new Promise<string>((resolve) => client.once('disconnect', resolve));
+    const client = await visitor(t.app.url);
+    const session = await client.hello();
 
     holding = true;
     const inFlight = fetch(`${t.app.url}/api/answer`, {
@@ -42,7 +40,7 @@ describe('graceful shutdown', () => {
     });
     await atGate;
     const closing = t.app.close();
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     openGate();
     const response = await inFlight;
     await closing;
@@ -50,7 +48,7 @@ describe('graceful shutdown', () => {
 
     expect(response.status).toBe(200);
     expect(((await response.json()) as { lead_score: number }).lead_score).toBe(10);
-    expect(await disconnected).toBe('io server disconnect');
+    expect(await client.disconnected()).toBe('io server disconnect');
     const [lead] = await db.query('select score, state from leads where id = $1', [session.sessionId]);
     expect(lead).toEqual({ score: 10, state: 'questions' });
     const [{ n }] = (await db.query(

@@ -1,6 +1,10 @@
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { type App, type AppOverrides, createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { TestClock } from './engine.js';
+import { closeClients } from './sockets.js';
+import { sleep } from './time.js';
 
 export interface TestApp {
   app: App;
@@ -42,6 +46,48 @@ export async function startTestApp(
   };
 }
 
+/** The server of a describe block (see `serverFor`): readable once its tests run. */
+export interface RunningServer {
+  /** The clock its engine reads, which the tests move. */
+  readonly clock: TestClock;
+  readonly app: App;
+  readonly url: string;
+  readonly db: TestDatabase;
+}
+
+/**
+ * A server for the tests of the describe block (or file) this is called in: on a clock of their own and
+ * a database of its own, started before the first test and closed after the last. The socket clients a
+ * test opens are closed after it.
+ */
+export function serverFor(env: Record<string, string> = {}): RunningServer {
+  const clock = new TestClock();
+  let running: TestApp | undefined;
+  afterEach(closeClients);
+  beforeAll(async () => {
+    running = await startTestApp(env, { now: clock.now });
+  });
+  afterAll(async () => {
+    await running?.close();
+  });
+  const started = () => {
+    if (!running) throw new Error('the server starts in beforeAll: read it inside a test');
+    return running;
+  };
+  return {
+    clock,
+    get app() {
+      return started().app;
+    },
+    get url() {
+      return started().app.url;
+    },
+    get db() {
+      return started().db;
+    },
+  };
+}
+
 /** The METRICS_TOKEN of the test servers that read their metrics (`/metrics` is not public). */
 export const METRICS_TOKEN = 'test-metrics-token-0123456789';
 
@@ -50,4 +96,25 @@ export async function scrapeMetrics(url: string): Promise<string> {
   const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
   if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}: ${await res.text()}`);
   return res.text();
+}
+
+/** The open /chat connections a server started with METRICS_TOKEN counts (lcb_socket_connections). */
+export async function socketConnections(url: string): Promise<number> {
+  const m = /^lcb_socket_connections (\d+)/m.exec(await scrapeMetrics(url));
+  if (!m) throw new Error('no lcb_socket_connections in /metrics');
+  return Number(m[1]);
+}
+
+/**
+ * lcb_socket_connections once it reads `want`, or what it reads after `ms`: the server counts a closed
+ * connection a moment after the client has closed it.
+ */
+export async function settledConnections(url: string, want: number, ms = 5000): Promise<number> {
+  const end = Date.now() + ms;
+  let value = await socketConnections(url);
+  while (value !== want && Date.now() < end) {
+    await sleep(25);
+    value = await socketConnections(url);
+  }
+  return value;
 }

@@ -1,11 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { io } from 'socket.io-client';
 import { AgentTokens } from '../../src/agents/tokens.js';
-import type { AgentsAuth, ChatAuth } from '../../src/protocol/index.js';
 import { requireProgram } from './requirements.js';
-import type { AgentsSocket, ChatSocket } from './sockets.js';
 
 export const CLUSTER_SECRET = 'cluster-test-secret-0123456789abcdef';
 
@@ -130,46 +127,4 @@ export async function startRedis(port: number): Promise<{ url: string; stop(): P
 
 export async function agentToken(ttl: string | number = '1h'): Promise<string> {
   return new AgentTokens(CLUSTER_SECRET).sign({ id: 'agent-1', name: 'Asha', role: 'agent' }, ttl);
-}
-
-/** A socket that never reconnects by itself unless asked, closed by the caller. */
-export function connectSocket(
-  url: string,
-  namespace: '/chat',
-  auth?: ChatAuth,
-  reconnection?: boolean,
-  transports?: Transports,
-): ChatSocket;
-export function connectSocket(
-  url: string,
-  namespace: '/agents',
-  auth?: AgentsAuth,
-  reconnection?: boolean,
-  transports?: Transports,
-): AgentsSocket;
-export function connectSocket(
-  url: string,
-  namespace: '/chat' | '/agents',
-  auth: ChatAuth | AgentsAuth = {},
-  reconnection = false,
-  transports: Transports = ['websocket'],
-): ChatSocket | AgentsSocket {
-  return io(`${url}${namespace}`, { auth, transports, reconnection, forceNew: true });
-}
-
-/** The socket.io transports a test client may use: WebSocket only, or HTTP long-polling only. */
-export type Transports = ['websocket'] | ['polling'];
-
-export async function waitFor<T>(
-  what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  ms = 10_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }

@@ -1,14 +1,15 @@
 import { expect } from 'vitest';
 import type { SessionHello, VisitorAck } from '../../src/protocol/index.js';
-import { connectSocket, type Transports } from './cluster.js';
 import type { TestDatabase } from './database.js';
 import type { StepPayload, VisitorEvent } from './journey.js';
-import { type ChatSocket, unchecked } from './sockets.js';
+import { openVisitor, type Transport, type VisitorClient } from './sockets.js';
+import { sleep } from './time.js';
 
 /**
- * Visitors for fault tests: each keeps a log of what it sent and what came back, can lose its node
- * and carry on elsewhere with the same session, resending what was not acknowledged with the same
- * clientMessageId. And the checks every fault test runs on the database afterwards.
+ * Visitors for fault tests: one person over as many connections as it takes (each a VisitorClient),
+ * keeping a log of what it sent and what came back; it can lose its node and carry on elsewhere with
+ * the same session, resending what was not acknowledged with the same clientMessageId. And the checks
+ * every fault test runs on the database afterwards.
  */
 
 export { JOURNEY, JOURNEY_SCORE } from './journey.js';
@@ -33,11 +34,10 @@ export interface Sent {
 /** An emit that was acknowledged ok. */
 export type Acked = Sent & { ack: Extract<VisitorAck, { ok: true }> };
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export class Visitor {
   sessionId: string | undefined;
-  socket: ChatSocket | undefined;
+  /** The connection it has now, if any. */
+  client: VisitorClient | undefined;
   url = '';
   readonly sent: Sent[] = [];
   /** Why each connection ended, in order. */
@@ -46,35 +46,23 @@ export class Visitor {
 
   constructor(
     readonly name: string,
-    private readonly transports: Transports = ['websocket'],
+    private readonly transport: Transport = 'websocket',
   ) {}
 
   get connected(): boolean {
-    return this.socket?.connected === true;
+    return this.client?.socket.connected === true;
   }
 
   /** Connects to `url`, resuming the session if it has one. Rejects on connect_error or a timeout. */
   async connect(url: string): Promise<SessionHello> {
-    this.socket?.close();
+    this.client?.close();
     const auth = this.sessionId ? { sessionId: this.sessionId } : {};
-    const socket = connectSocket(url, '/chat', auth, false, this.transports);
-    this.socket = socket;
+    const client = openVisitor(url, { auth, transports: [this.transport], waitMs: 20_000 });
+    this.client = client;
     this.url = url;
-    socket.on('disconnect', (reason) => this.disconnects.push(reason));
-    const hello = await new Promise<SessionHello>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.name}: no session from ${url}`)), 15_000);
-      socket.once('session', (h) => {
-        clearTimeout(timer);
-        resolve(h);
-      });
-      socket.once('connect_error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-      socket.once('disconnect', (reason) => {
-        clearTimeout(timer);
-        reject(new Error(`${this.name}: disconnected before the session (${reason})`));
-      });
+    client.socket.on('disconnect', (reason) => this.disconnects.push(reason));
+    const hello = await client.hello(15_000).catch((err: Error) => {
+      throw new Error(`${this.name} on ${url}: ${err.message}`);
     });
     this.sessionId = hello.sessionId;
     return hello;
@@ -88,8 +76,8 @@ export class Visitor {
 
   /** Emits once and waits for the ack; a disconnect or timeout is recorded as `lost` and rethrown. */
   async emit(event: VisitorEvent, payload: StepPayload, clientMessageId: string): Promise<VisitorAck> {
-    const socket = this.socket;
-    if (!socket?.connected) throw new Error(`${this.name}: not connected`);
+    const client = this.client;
+    if (!client?.socket.connected) throw new Error(`${this.name}: not connected`);
     const record: Sent = {
       sessionId: this.sessionId!,
       event,
@@ -101,9 +89,7 @@ export class Visitor {
     this.sent.push(record);
     try {
       // Any step with any payload, as the journeys give them: the server is what judges them.
-      const ack: VisitorAck = await unchecked(socket)
-        .timeout(20_000)
-        .emitWithAck(event, { clientMessageId, ...payload });
+      const ack: VisitorAck = await client.ack(event, { clientMessageId, ...payload });
       record.ack = ack;
       record.doneAt = Date.now();
       return ack;
@@ -142,7 +128,7 @@ export class Visitor {
   }
 
   close(): void {
-    this.socket?.close();
+    this.client?.close();
   }
 
   /** Every acknowledgement that said ok, with its clientMessageId. */
