@@ -1,6 +1,7 @@
 import type { ConversationEvent, Step, VisitorAction } from '../../machines/types.js';
 import { AppError } from '../errors.js';
 import type { Touch } from '../leads/attribution.js';
+import { derivedBehaviors, reportableActions as reportable } from '../scoring/behaviors.js';
 import type { PageFact } from '../scoring/ledger.js';
 import { resolveAnswer, resolveOptions } from '../workflow/answers.js';
 import { pageRulesFor } from '../workflow/pages.js';
@@ -293,23 +294,8 @@ function interpretProfile(profile: ProfileInput, step: Step, at: number, phoneRe
   return { events: hasContact ? contactEvents(contact, step, at, false) : [], patch };
 }
 
-const REPORTABLE: readonly VisitorAction[] = [
-  'clicked_product',
-  'clicked_demo',
-  'clicked_pricing',
-  'cta_clicked',
-];
-const DERIVED = [
-  'session_opened',
-  'replied_to_greeting',
-  'answered_question',
-  'quick_reply',
-  'detailed_answer',
-  'answered_all_questions',
-  'shared_contact',
-  'early_dropout',
-  'question_skipped',
-];
+const REPORTABLE: readonly VisitorAction[] = reportable;
+const DERIVED: readonly string[] = derivedBehaviors;
 
 /**
  * What a client may report (`/api/behavior`) and what each is worth by the scoring table: a product or

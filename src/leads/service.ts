@@ -1,20 +1,15 @@
 import type { LeadQueries } from '../persistence/lead-queries.js';
+import type { LeadFilter } from '../persistence/rows.js';
 import type { Classification } from '../scoring/classification.js';
 import { type LeadExportRow, type LeadListRow, leadExportRow, leadListRow } from './views.js';
 
 /** Which leads a list or an export is about: every field given must match. */
-export interface LeadSelection {
+export type LeadSelection = Pick<
+  LeadFilter,
+  'state' | 'utmSource' | 'utmMedium' | 'utmCampaign' | 'from' | 'to'
+> & {
   classification?: Classification;
-  state?: string;
-  /** The first touch's source, medium and campaign. */
-  utmSource?: string;
-  utmMedium?: string;
-  utmCampaign?: string;
-  /** Created at or after. */
-  from?: Date;
-  /** Created before. */
-  to?: Date;
-}
+};
 
 /** One page of a lead list: the selection, its order and which page. */
 export interface LeadPageRequest extends LeadSelection {

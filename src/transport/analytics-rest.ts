@@ -44,32 +44,33 @@ export function registerAnalyticsRoutes(
     querystring: rangeQuery,
     response: { 200: z.record(z.string(), z.unknown()), ...errorResponses(401, 422) },
   });
-  app.get(
-    '/api/analytics/leads',
-    {
-      schema: schema(
-        'Lead totals, classification mix, rates, response time, by source, by variant, per-question funnel',
-      ),
-    },
-    async (req) => analytics.leads(rangeOf(req.query)),
-  );
-  app.get(
-    '/api/analytics/enhanced',
-    { schema: schema('Conversion metrics, funnel, channel performance and recent hot leads') },
-    async (req) => analytics.enhanced(rangeOf(req.query)),
-  );
-  app.get(
-    '/api/analytics/drop-off-points',
-    {
-      schema: schema(
-        'Where visitors left (the step and question of each exit and idle abandonment) and, per exit reason, how many completed',
-      ),
-    },
-    async (req) => pages.dropOffPoints(rangeOf(req.query)),
-  );
-  app.get(
-    '/api/analytics/page-performance',
-    { schema: schema('Per page: views, sessions and the average time on it, measured by the server') },
-    async (req) => pages.pagePerformance(rangeOf(req.query)),
-  );
+  const reports: [
+    path: string,
+    summary: string,
+    report: (range: ReturnType<typeof rangeOf>) => Promise<Record<string, unknown>>,
+  ][] = [
+    [
+      '/api/analytics/leads',
+      'Lead totals, classification mix, rates, response time, by source, by variant, per-question funnel',
+      (range) => analytics.leads(range),
+    ],
+    [
+      '/api/analytics/enhanced',
+      'Conversion metrics, funnel, channel performance and recent hot leads',
+      (range) => analytics.enhanced(range),
+    ],
+    [
+      '/api/analytics/drop-off-points',
+      'Where visitors left (the step and question of each exit and idle abandonment) and, per exit reason, how many completed',
+      (range) => pages.dropOffPoints(range),
+    ],
+    [
+      '/api/analytics/page-performance',
+      'Per page: views, sessions and the average time on it, measured by the server',
+      (range) => pages.pagePerformance(range),
+    ],
+  ];
+  for (const [path, summary, report] of reports) {
+    app.get(path, { schema: schema(summary) }, async (req) => report(rangeOf(req.query)));
+  }
 }

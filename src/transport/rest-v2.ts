@@ -5,7 +5,7 @@ import { nextStep } from '../conversation/next-step.js';
 import { promptedQuestion } from '../leads/views.js';
 import { errorResponses, responses } from './responses.js';
 import type { RestDeps } from './rest.js';
-import { gained, visitorCalls } from './visitor-calls.js';
+import { answerCommand, gained, visitorCalls } from './visitor-calls.js';
 
 const err = errorResponses(400, 404, 409, 422);
 
@@ -80,13 +80,7 @@ export function registerRestV2Routes(server: FastifyInstance, { engine, schemas,
       },
     },
     async (req) => {
-      const { session_id, question_id, answer_text, time_taken } = req.body;
-      const r = await run(req, 'answer', session_id, {
-        kind: 'answer',
-        questionId: question_id,
-        text: answer_text,
-        ...(time_taken === undefined ? {} : { timeTaken: time_taken }),
-      });
+      const r = await run(req, 'answer', req.body.session_id, answerCommand(req.body));
       const next = nextStep(r);
       const conditional_response =
         next.kind === 'end'

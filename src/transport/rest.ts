@@ -8,7 +8,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { AddressLimits } from '../scaling/limits.js';
 import { errorResponses, responses } from './responses.js';
 import type { Schemas } from './schemas.js';
-import { gained, visitorCalls } from './visitor-calls.js';
+import { answerCommand, gained, visitorCalls } from './visitor-calls.js';
 
 export interface RestDeps {
   engine: ConversationEngine;
@@ -76,13 +76,7 @@ export function registerRestRoutes(
       },
     },
     async (req) => {
-      const { session_id, question_id, answer_text, time_taken } = req.body;
-      const r = await run(req, 'answer', session_id, {
-        kind: 'answer',
-        questionId: question_id,
-        text: answer_text,
-        ...(time_taken === undefined ? {} : { timeTaken: time_taken }),
-      });
+      const r = await run(req, 'answer', req.body.session_id, answerCommand(req.body));
       return answerReply(r);
     },
   );

@@ -9,6 +9,20 @@ import { parseWith } from './validation.js';
 /** Points an event earned (or cost), all awards together. */
 export const gained = (r: EventResult): number => r.awarded.reduce((sum, a) => sum + a.points, 0);
 
+/** The seed's answer body (both versions' answer calls) as the visitor command it is. */
+export function answerCommand(body: {
+  question_id: number;
+  answer_text: string;
+  time_taken?: number | undefined;
+}): VisitorCommand {
+  return {
+    kind: 'answer',
+    questionId: body.question_id,
+    text: body.answer_text,
+    ...(body.time_taken === undefined ? {} : { timeTaken: body.time_taken }),
+  };
+}
+
 /**
  * How the visitor's REST calls reach the engine, whichever version of the API they come from: an
  * `Idempotency-Key` header plays the part of the socket's clientMessageId, and every call is counted.

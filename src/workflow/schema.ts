@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { builtInBehaviors } from '../scoring/behaviors.js';
 
 /**
  * The workflow: every question, option, branch, point value and threshold of a conversation.
@@ -123,7 +124,7 @@ const scoringSchema = z.strictObject({
       names.forEach((n, i) => {
         if (names.indexOf(n) !== i)
           ctx.addIssue({ code: 'custom', message: `"${n}" is used twice`, path: [i, 'behavior'] });
-        if (BUILT_IN.includes(n))
+        if (builtInBehaviors.includes(n))
           ctx.addIssue({
             code: 'custom',
             message: `"${n}" is a built-in behaviour; name the page rule apart`,
@@ -133,23 +134,6 @@ const scoringSchema = z.strictObject({
     })
     .default([]),
 });
-
-/** The behaviours the server works out itself: a page rule may not take one of their names. */
-const BUILT_IN = [
-  'session_opened',
-  'replied_to_greeting',
-  'answered_question',
-  'quick_reply',
-  'detailed_answer',
-  'answered_all_questions',
-  'shared_contact',
-  'clicked_product',
-  'clicked_demo',
-  'clicked_pricing',
-  'cta_clicked',
-  'early_dropout',
-  'question_skipped',
-];
 
 const thresholdsSchema = z
   .strictObject({ sql: z.number().int(), mql: z.number().int() })
