@@ -1,12 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentTokens } from '../../src/agents/tokens.js';
-import { startTestApp, type TestApp } from '../support/app.js';
-import { requireProgram } from '../support/requirements.js';
+import type { TestApp } from '../support/app.js';
+import { closeBrowserApp, SHOTS, startBrowserApp } from '../support/browser.js';
 
 const SECRET = 'browser-test-secret-0123456789';
-const SHOTS = 'test-results';
 
 /**
  * A visitor completes a journey in the widget while the agent console, open in a second page, shows
@@ -19,20 +16,9 @@ describe('agent console and chat widget in Chromium', () => {
   let token: string;
 
   beforeAll(async () => {
-    // Debian's Chromium, never a downloaded browser.
-    requireProgram('/usr/bin/chromium', 'chromium');
-    t = await startTestApp({ SECRET_KEY: SECRET });
-    token = await new AgentTokens(SECRET).sign({ id: 'asha', name: 'Asha', role: 'agent' });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
-    mkdirSync(SHOTS, { recursive: true });
+    ({ t, browser, token } = await startBrowserApp(SECRET));
   });
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  afterAll(() => closeBrowserApp(browser, t));
 
   async function reply(page: Page, label: string) {
     await page.locator('.lcb-input button', { hasText: label }).first().click();

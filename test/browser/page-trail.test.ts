@@ -1,12 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentTokens } from '../../src/agents/tokens.js';
-import { startTestApp, type TestApp } from '../support/app.js';
-import { requireProgram } from '../support/requirements.js';
+import type { TestApp } from '../support/app.js';
+import { closeBrowserApp, SHOTS, startBrowserApp } from '../support/browser.js';
 
 const SECRET = 'page-trail-browser-secret-0123456789';
-const SHOTS = 'test-results';
 
 /**
  * A tiny single-page app: links that navigate with history.pushState (and set the title after, as
@@ -45,20 +42,9 @@ describe('page trail in Chromium', () => {
   let token: string;
 
   beforeAll(async () => {
-    // Debian's Chromium, never a downloaded browser.
-    requireProgram('/usr/bin/chromium', 'chromium');
-    t = await startTestApp({ SECRET_KEY: SECRET });
-    token = await new AgentTokens(SECRET).sign({ id: 'asha', name: 'Asha', role: 'agent' });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
-    mkdirSync(SHOTS, { recursive: true });
+    ({ t, browser, token } = await startBrowserApp(SECRET));
   });
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  afterAll(() => closeBrowserApp(browser, t));
 
   it('follows pushState, hashchange and popstate navigations live on the board and in the session view', async () => {
     const consolePage = await browser.newPage();
