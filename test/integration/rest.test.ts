@@ -4,6 +4,7 @@ import type { BotMessage } from '../../src/protocol/index.js';
 import { defaultWorkflow } from '../../src/workflow/default.js';
 import { METRICS_TOKEN, startTestApp, type TestApp } from '../support/app.js';
 import { TestClock } from '../support/engine.js';
+import { ASHA } from '../support/journey.js';
 import { OPERATOR_ROUTES, PUBLIC_ROUTES, SEED_CRM_KEYS } from '../support/wire.js';
 
 /**
@@ -347,14 +348,10 @@ describe('REST API', () => {
       const summary = await get<SummaryBody>(`/api/lead/summary/${id}`);
       expect(summary.status).toBe(200);
       const profile110 = {
-        name: 'Asha Rao',
-        email: 'asha@example.com',
-        phone: '+919876543210',
+        ...ASHA,
         business_type: 'Restaurant / Café',
-        location: 'Koramangala, Bengaluru',
         staff_size: '6–15',
         monthly_sales: '₹2L – ₹5L',
-        features_interested: ['QR Payments', 'Inventory'],
         lead_score: 110,
       };
       // Both shapes of the earlier service: the flat keys its code answered, the lead_data of its README.
