@@ -1,7 +1,6 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestApp } from '../support/app.js';
-import { closeBrowserApp, SHOTS, startBrowserApp } from '../support/browser.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { SHOTS, useBrowserApp } from '../support/browser.js';
 
 const SECRET = 'browser-test-secret-0123456789';
 
@@ -11,20 +10,14 @@ const SECRET = 'browser-test-secret-0123456789';
  * typed by the visitor shows as text in the console.
  */
 describe('agent console and chat widget in Chromium', () => {
-  let t: TestApp;
-  let browser: Browser;
-  let token: string;
-
-  beforeAll(async () => {
-    ({ t, browser, token } = await startBrowserApp(SECRET));
-  });
-  afterAll(() => closeBrowserApp(browser, t));
+  const app = useBrowserApp(SECRET);
 
   async function reply(page: Page, label: string) {
     await page.locator('.lcb-input button', { hasText: label }).first().click();
   }
 
   it('runs the journey, shows it live on the board, and carries agent messages', async () => {
+    const { t, browser, token } = app;
     const consolePage = await browser.newPage();
     const alerts: string[] = [];
     consolePage.on('dialog', (d) => {

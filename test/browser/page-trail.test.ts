@@ -1,7 +1,5 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestApp } from '../support/app.js';
-import { closeBrowserApp, SHOTS, startBrowserApp } from '../support/browser.js';
+import { describe, expect, it } from 'vitest';
+import { SHOTS, useBrowserApp } from '../support/browser.js';
 
 const SECRET = 'page-trail-browser-secret-0123456789';
 
@@ -37,16 +35,10 @@ const shop = (server: string) => `<!doctype html>
  * view's page trail follow each navigation without a reload.
  */
 describe('page trail in Chromium', () => {
-  let t: TestApp;
-  let browser: Browser;
-  let token: string;
-
-  beforeAll(async () => {
-    ({ t, browser, token } = await startBrowserApp(SECRET));
-  });
-  afterAll(() => closeBrowserApp(browser, t));
+  const app = useBrowserApp(SECRET);
 
   it('follows pushState, hashchange and popstate navigations live on the board and in the session view', async () => {
+    const { t, browser, token } = app;
     const consolePage = await browser.newPage();
     await consolePage.goto(`${t.app.url}/agent`);
     await consolePage.fill('#token', token);

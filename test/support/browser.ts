@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { AgentTokens } from '../../src/agents/tokens.js';
 import { startTestApp, type TestApp } from './app.js';
 import { requireProgram } from './requirements.js';
@@ -15,23 +16,25 @@ export interface BrowserApp {
 }
 
 /**
- * A server on port 0 with `SECRET_KEY` set to `secret`, an agent's token for it, and Debian's
- * Chromium (never a downloaded browser) launched headless; the screenshot folder exists.
+ * For the suite it is called in: before all, a server on port 0 with `SECRET_KEY` set to `secret`, an
+ * agent's token for it, and Debian's Chromium (never a downloaded browser) launched headless, with
+ * the screenshot folder made; after all, both closed. The object's fields are set in the beforeAll.
  */
-export async function startBrowserApp(secret: string): Promise<BrowserApp> {
-  requireProgram('/usr/bin/chromium', 'chromium');
-  const t = await startTestApp({ SECRET_KEY: secret });
-  const token = await new AgentTokens(secret).sign({ id: 'asha', name: 'Asha', role: 'agent' });
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+export function useBrowserApp(secret: string): BrowserApp {
+  const app: Partial<BrowserApp> = {};
+  beforeAll(async () => {
+    requireProgram('/usr/bin/chromium', 'chromium');
+    app.t = await startTestApp({ SECRET_KEY: secret });
+    app.token = await new AgentTokens(secret).sign({ id: 'asha', name: 'Asha', role: 'agent' });
+    app.browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    mkdirSync(SHOTS, { recursive: true });
   });
-  mkdirSync(SHOTS, { recursive: true });
-  return { t, browser, token };
-}
-
-/** Closes what startBrowserApp opened (either may be missing when it failed half-way). */
-export async function closeBrowserApp(browser: Browser | undefined, t: TestApp | undefined): Promise<void> {
-  await browser?.close();
-  await t?.close();
+  afterAll(async () => {
+    await app.browser?.close();
+    await app.t?.close();
+  });
+  return app as BrowserApp;
 }
