@@ -237,11 +237,10 @@ describe('a cluster of nodes on one Redis', () => {
 });
 
 describe('limits per client address, counted across nodes on one Redis', () => {
-  let db: TestDatabase;
   let a: NodeProcess;
   let b: NodeProcess;
   let nodes: TwoNodes;
-  const leads = async () => (await db.query('select count(*)::int as n from leads'))[0]!.n as number;
+  const leads = async () => (await nodes.db.query('select count(*)::int as n from leads'))[0]!.n as number;
   const rest = (node: NodeProcess, ip: string, method = 'GET', path = '/api/questions') =>
     fetch(`${node.url}${path}`, {
       method,
@@ -262,7 +261,7 @@ describe('limits per client address, counted across nodes on one Redis', () => {
   };
 
   beforeAll(async () => {
-    ({ db, a, b } = nodes = await startTwoNodes({
+    ({ a, b } = nodes = await startTwoNodes({
       // The test is the proxy: each case speaks for addresses of its own.
       TRUST_PROXY: '1',
       RATE_LIMIT_PER_MINUTE: '4',
