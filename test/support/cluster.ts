@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { AgentTokens } from '../../src/agents/tokens.js';
-import { createTestDatabase, type TestDatabase } from './database.js';
+import type { TestDatabase } from './database.js';
 import { randomPrefix, testRedisUrl } from './redis.js';
 import { requireProgram } from './requirements.js';
 
@@ -150,6 +150,8 @@ export async function startTwoNodes(
   extra: Record<string, string> = {},
   perNode: (nodeId: string) => Record<string, string> = () => ({}),
 ): Promise<TwoNodes> {
+  // Loaded here: database.ts needs the test runner, and the benchmarks import this file without one.
+  const { createTestDatabase } = await import('./database.js');
   const db = await createTestDatabase();
   const env = { DATABASE_URL: db.url, REDIS_URL: testRedisUrl(), REDIS_PREFIX: randomPrefix(), ...extra };
   const started = await Promise.allSettled(
