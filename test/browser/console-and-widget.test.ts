@@ -1,12 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentTokens } from '../../src/agents/tokens.js';
-import { startTestApp, type TestApp } from '../support/app.js';
-import { requireProgram } from '../support/requirements.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { SHOTS, useBrowserApp } from '../support/browser.js';
 
 const SECRET = 'browser-test-secret-0123456789';
-const SHOTS = 'test-results';
 
 /**
  * A visitor completes a journey in the widget while the agent console, open in a second page, shows
@@ -14,31 +10,14 @@ const SHOTS = 'test-results';
  * typed by the visitor shows as text in the console.
  */
 describe('agent console and chat widget in Chromium', () => {
-  let t: TestApp;
-  let browser: Browser;
-  let token: string;
-
-  beforeAll(async () => {
-    // Debian's Chromium, never a downloaded browser.
-    requireProgram('/usr/bin/chromium', 'chromium');
-    t = await startTestApp({ SECRET_KEY: SECRET });
-    token = await new AgentTokens(SECRET).sign({ id: 'asha', name: 'Asha', role: 'agent' });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
-    mkdirSync(SHOTS, { recursive: true });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  const app = useBrowserApp(SECRET);
 
   async function reply(page: Page, label: string) {
     await page.locator('.lcb-input button', { hasText: label }).first().click();
   }
 
   it('runs the journey, shows it live on the board, and carries agent messages', async () => {
+    const { t, browser, token } = app;
     const consolePage = await browser.newPage();
     const alerts: string[] = [];
     consolePage.on('dialog', (d) => {

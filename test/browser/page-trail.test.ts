@@ -1,12 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentTokens } from '../../src/agents/tokens.js';
-import { startTestApp, type TestApp } from '../support/app.js';
-import { requireProgram } from '../support/requirements.js';
+import { describe, expect, it } from 'vitest';
+import { SHOTS, useBrowserApp } from '../support/browser.js';
 
 const SECRET = 'page-trail-browser-secret-0123456789';
-const SHOTS = 'test-results';
 
 /**
  * A tiny single-page app: links that navigate with history.pushState (and set the title after, as
@@ -40,27 +35,10 @@ const shop = (server: string) => `<!doctype html>
  * view's page trail follow each navigation without a reload.
  */
 describe('page trail in Chromium', () => {
-  let t: TestApp;
-  let browser: Browser;
-  let token: string;
-
-  beforeAll(async () => {
-    // Debian's Chromium, never a downloaded browser.
-    requireProgram('/usr/bin/chromium', 'chromium');
-    t = await startTestApp({ SECRET_KEY: SECRET });
-    token = await new AgentTokens(SECRET).sign({ id: 'asha', name: 'Asha', role: 'agent' });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
-    mkdirSync(SHOTS, { recursive: true });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  const app = useBrowserApp(SECRET);
 
   it('follows pushState, hashchange and popstate navigations live on the board and in the session view', async () => {
+    const { t, browser, token } = app;
     const consolePage = await browser.newPage();
     await consolePage.goto(`${t.app.url}/agent`);
     await consolePage.fill('#token', token);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentTokens } from '../../src/agents/tokens.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { ask, openAgent, openVisitor } from '../support/sockets.js';
+import { PUBLIC_ROUTES } from '../support/wire.js';
 
 /**
  * Who may call what, over every route the OpenAPI document lists: the public ones are exactly the
@@ -13,36 +14,6 @@ import { ask, openAgent, openVisitor } from '../support/sockets.js';
 
 const SECRET = 'access-test-secret-0123456789abcdef';
 const API_KEY = 'access-test-api-key-0123456789';
-
-/**
- * Routes anyone may call: the visitor API of both versions of the earlier service (scoped by the
- * session id), its catalogue and the health probe.
- */
-const PUBLIC = [
-  'GET /health',
-  'POST /api/session/start',
-  'GET /api/questions',
-  'POST /api/answer',
-  'POST /api/behavior',
-  'POST /api/lead/profile',
-  'GET /api/lead/summary/{session_id}',
-  'GET /api/lead/export/{session_id}',
-  'GET /api/score/{session_id}',
-  'GET /api/product-menu',
-  'GET /api/cta-options',
-  'POST /api/ab-test/variant/{test_name}',
-  'POST /api/ab-test/conversion',
-  // Added by its later version.
-  'POST /api/next-question',
-  'POST /api/skip-question',
-  'POST /api/answer-with-conditional',
-  'GET /api/behavior/actions',
-  'POST /api/ab-test/variant',
-  'POST /api/session/exit',
-  'POST /api/tracking/page-entry',
-  'POST /api/tracking/page-exit',
-  'GET /api/tracking/journey/{session_id}',
-];
 
 describe('access control on every route', () => {
   let t: TestApp;
@@ -86,7 +57,7 @@ describe('access control on every route', () => {
 
   it('the routes without credentials are exactly the public list', () => {
     const open = operations.filter((o) => !o.secured).map((o) => `${o.method} ${o.path}`);
-    expect(open.sort()).toEqual([...PUBLIC].sort());
+    expect(open.sort()).toEqual([...PUBLIC_ROUTES].sort());
     expect(operations.filter((o) => o.secured).length).toBeGreaterThanOrEqual(12);
   });
 

@@ -1,9 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionsList } from '../../src/protocol/index.js';
 import { ANSWERS, ASHA, agent, GREETING, leadRow, QUIET_MS } from '../support/agents.js';
-import { CLUSTER_SECRET, type NodeProcess, startNode } from '../support/cluster.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { randomPrefix, testRedisUrl } from '../support/redis.js';
+import { CLUSTER_SECRET, type NodeProcess, startTwoNodes, type TwoNodes } from '../support/cluster.js';
+import type { TestDatabase } from '../support/database.js';
 import { type AgentClient, closeClients, visitor } from '../support/sockets.js';
 import { sleep, waitFor } from '../support/time.js';
 
@@ -18,15 +17,12 @@ describe('sessions:list across two nodes', () => {
   let a: NodeProcess;
   let b: NodeProcess;
 
+  let nodes: TwoNodes;
+
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const env = { DATABASE_URL: db.url, REDIS_URL: testRedisUrl(), REDIS_PREFIX: randomPrefix() };
-    [a, b] = await Promise.all([startNode(env, 'node-a'), startNode(env, 'node-b')]);
+    ({ db, a, b } = nodes = await startTwoNodes());
   });
-  afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    await db?.drop();
-  });
+  afterAll(() => nodes?.stop());
 
   const list = async (c: AgentClient, filter: SessionsListFilter = {}) =>
     (await c.ok('sessions:list', { filter })).sessions;

@@ -1,8 +1,16 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BotMessage, SessionEventMessage, VisitorAck } from '../../src/protocol/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { agentToken, freePort, type NodeProcess, startNode, startRedis } from '../support/cluster.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import {
+  agentToken,
+  freePort,
+  type NodeProcess,
+  startNode,
+  startRedis,
+  startTwoNodes,
+  type TwoNodes,
+} from '../support/cluster.js';
+import type { TestDatabase } from '../support/database.js';
 import { http } from '../support/http.js';
 import { JOURNEY } from '../support/journey.js';
 import { randomPrefix, testRedisUrl } from '../support/redis.js';
@@ -73,16 +81,12 @@ describe('a cluster of nodes on one Redis', () => {
   let a: NodeProcess;
   let b: NodeProcess;
   let env: Record<string, string>;
+  let nodes: TwoNodes;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    env = { DATABASE_URL: db.url, REDIS_URL: testRedisUrl(), REDIS_PREFIX: randomPrefix() };
-    [a, b] = await Promise.all([startNode(env, 'node-a'), startNode(env, 'node-b')]);
+    ({ db, env, a, b } = nodes = await startTwoNodes());
   });
-  afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    await db?.drop();
-  });
+  afterAll(() => nodes?.stop());
 
   it("a watcher on node B sees node A's events, in seq order", async () => {
     const v = await visitorOn(a.url);
@@ -233,10 +237,10 @@ describe('a cluster of nodes on one Redis', () => {
 });
 
 describe('limits per client address, counted across nodes on one Redis', () => {
-  let db: TestDatabase;
   let a: NodeProcess;
   let b: NodeProcess;
-  const leads = async () => (await db.query('select count(*)::int as n from leads'))[0]!.n as number;
+  let nodes: TwoNodes;
+  const leads = async () => (await nodes.db.query('select count(*)::int as n from leads'))[0]!.n as number;
   const rest = (node: NodeProcess, ip: string, method = 'GET', path = '/api/questions') =>
     fetch(`${node.url}${path}`, {
       method,
@@ -257,22 +261,14 @@ describe('limits per client address, counted across nodes on one Redis', () => {
   };
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const env = {
-      DATABASE_URL: db.url,
-      REDIS_URL: testRedisUrl(),
-      REDIS_PREFIX: randomPrefix(),
+    ({ a, b } = nodes = await startTwoNodes({
       // The test is the proxy: each case speaks for addresses of its own.
       TRUST_PROXY: '1',
       RATE_LIMIT_PER_MINUTE: '4',
       SESSION_STARTS_PER_MINUTE: '3',
-    };
-    [a, b] = await Promise.all([startNode(env, 'node-a'), startNode(env, 'node-b')]);
+    }));
   });
-  afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    await db?.drop();
-  });
+  afterAll(() => nodes?.stop());
 
   it('RATE_LIMIT_PER_MINUTE holds for the cluster: 4 requests over two nodes, then 429 on both', async () => {
     const ip = '203.0.113.30';
@@ -312,17 +308,16 @@ describe('a Redis restart', () => {
   let redis: Awaited<ReturnType<typeof startRedis>>;
   let port: number;
 
+  let nodes: TwoNodes;
+
   beforeAll(async () => {
-    db = await createTestDatabase();
     port = await freePort();
     redis = await startRedis(port);
-    const env = { DATABASE_URL: db.url, REDIS_URL: redis.url, REDIS_PREFIX: randomPrefix() };
-    [a, b] = await Promise.all([startNode(env, 'node-a'), startNode(env, 'node-b')]);
+    ({ db, a, b } = nodes = await startTwoNodes({ REDIS_URL: redis.url }));
   });
   afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
+    await nodes?.stop();
     await redis?.stop();
-    await db?.drop();
   });
 
   it('crashes no node; subscriptions come back and a watcher recovers what it missed by seq', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { SEED_CRM_KEYS } from '../support/wire.js';
 
 /**
  * Every client of the earlier (Python) service keeps working: each call its two versions documented —
@@ -169,22 +170,7 @@ describe('v1 (Flask): every documented call', () => {
     const exported = await get(`/api/lead/export/${id}`);
     expect(exported.status).toBe(200);
     // The seed's keys, in its order; the attribution keys follow them.
-    expect(Object.keys(exported.body).slice(0, 14)).toEqual([
-      'name',
-      'location',
-      'business_type',
-      'staff_size',
-      'monthly_sales',
-      'features_interested',
-      'contact_info',
-      'email',
-      'phone',
-      'lead_score',
-      'lead_type',
-      'utm_source',
-      'session_start_time',
-      'assigned_to',
-    ]);
+    expect(Object.keys(exported.body).slice(0, 14)).toEqual(SEED_CRM_KEYS);
     expect(Object.keys(exported.body).slice(14, 16)).toEqual(['utm_medium', 'utm_campaign']);
     expect(exported.body).toMatchObject({ name: 'Ravi Kumar', lead_score: score, lead_type: 'SQL' });
 

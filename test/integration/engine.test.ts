@@ -5,6 +5,7 @@ import { AppError } from '../../src/errors.js';
 import { VersionConflict } from '../../src/persistence/rows.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { type EngineNode, openEngine, TestClock } from '../support/engine.js';
+import { ashaCompletedRow } from '../support/journey.js';
 
 const SECOND = 1000;
 
@@ -75,20 +76,14 @@ describe('conversation engine on PostgreSQL', () => {
     expect(r.prompts.map((p) => p.step)).toEqual(['completed']);
 
     const [lead] = await db.query('select * from leads where id = $1', [id]);
-    expect(lead).toMatchObject({
-      score: 110,
-      classification: 'SQL',
-      state: 'completed',
-      name: 'Asha Rao',
-      email: 'asha@example.com',
-      phone: '+919876543210',
-      business_type: 'Restaurant / Café',
-      location: 'Koramangala, Bengaluru',
-      staff_size: '6–15',
-      monthly_sales: '₹2L – ₹5L',
-      features_interested: ['QR Payments', 'Inventory'],
-      utm_source: 'google_ads',
-    });
+    expect(lead).toMatchObject(
+      ashaCompletedRow({
+        business_type: 'Restaurant / Café',
+        staff_size: '6–15',
+        monthly_sales: '₹2L – ₹5L',
+        utm_source: 'google_ads',
+      }),
+    );
     expect(lead!.completed_at).not.toBeNull();
     expect(lead!.qualified_at).not.toBeNull();
     const [sum] = await db.query('select sum(points)::int as total from score_entries where lead_id = $1', [

@@ -4,9 +4,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, type NodeProcess, startNode } from '../support/cluster.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { randomPrefix, testRedisUrl } from '../support/redis.js';
+import { freePort, type NodeProcess, startTwoNodes, type TwoNodes } from '../support/cluster.js';
 import { requireProgram } from '../support/requirements.js';
 import { openVisitor, type Transport } from '../support/sockets.js';
 import { sleep, waitFor } from '../support/time.js';
@@ -84,27 +82,19 @@ async function journey(url: string, transports: Transport[]) {
 const SCRAPE_TOKEN = 'nginx-test-metrics-token-0123';
 
 describe('two nodes behind nginx with deploy/nginx.conf', () => {
-  let db: TestDatabase;
+  let cluster: TwoNodes;
   let nodes: NodeProcess[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'lcb-nginx-'));
   let upstreams: string[];
 
   beforeAll(async () => {
     requireProgram('nginx', 'nginx-light');
-    db = await createTestDatabase();
-    const env = {
-      DATABASE_URL: db.url,
-      REDIS_URL: testRedisUrl(),
-      REDIS_PREFIX: randomPrefix(),
-      TRUST_PROXY: '1',
-      METRICS_TOKEN: SCRAPE_TOKEN,
-    };
-    nodes = await Promise.all([startNode(env, 'node-a'), startNode(env, 'node-b')]);
+    cluster = await startTwoNodes({ TRUST_PROXY: '1', METRICS_TOKEN: SCRAPE_TOKEN });
+    nodes = [cluster.a, cluster.b];
     upstreams = nodes.map((n) => n.url.replace('http://', ''));
   });
   afterAll(async () => {
-    await Promise.all(nodes.map((n) => n.stop()));
-    await db?.drop();
+    await cluster?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

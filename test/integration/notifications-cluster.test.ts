@@ -2,12 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { startTestApp } from '../support/app.js';
-import { type NodeProcess, startNode } from '../support/cluster.js';
+import { type NodeProcess, startTwoNodes, type TwoNodes } from '../support/cluster.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import type { Body } from '../support/http.js';
 import { answerAll, api, type NotificationRow, REST_ANSWERS, settled } from '../support/notifications.js';
 import { Receiver, verifyWebhook } from '../support/receivers.js';
-import { randomPrefix, testRedisUrl } from '../support/redis.js';
 import { sleep, waitFor } from '../support/time.js';
 
 /** Two nodes on one outbox: each notification goes out exactly once, whoever claims it, whoever dies. */
@@ -76,13 +75,11 @@ describe('two nodes on one database', () => {
     return id;
   };
 
+  let cluster: TwoNodes;
+
   beforeAll(async () => {
     await receiver.start();
-    db = await createTestDatabase();
     const env = {
-      DATABASE_URL: db.url,
-      REDIS_URL: testRedisUrl(),
-      REDIS_PREFIX: randomPrefix(),
       RATE_LIMIT_PER_MINUTE: '100000',
       WEBHOOK_SECRET: WHSEC,
       // Shorter than the lock: a live node never has its claim taken over while it waits.
@@ -94,15 +91,13 @@ describe('two nodes on one database', () => {
       NOTIFY_LOCK_SECONDS: '5',
     };
     // Each node posts to its own path, so the receiver knows who sent what.
-    [a, b] = await Promise.all([
-      startNode({ ...env, WEBHOOK_URL: `${receiver.url}/hook/node-a` }, 'node-a'),
-      startNode({ ...env, WEBHOOK_URL: `${receiver.url}/hook/node-b` }, 'node-b'),
-    ]);
+    ({ db, a, b } = cluster = await startTwoNodes(env, (id) => ({
+      WEBHOOK_URL: `${receiver.url}/hook/${id}`,
+    })));
   });
   afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
+    await cluster?.stop();
     await receiver.close();
-    await db?.drop();
   });
 
   it('many leads reaching SQL on both nodes: each notification delivered exactly once', async () => {

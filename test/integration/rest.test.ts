@@ -4,6 +4,8 @@ import type { BotMessage } from '../../src/protocol/index.js';
 import { defaultWorkflow } from '../../src/workflow/default.js';
 import { METRICS_TOKEN, startTestApp, type TestApp } from '../support/app.js';
 import { TestClock } from '../support/engine.js';
+import { ASHA } from '../support/journey.js';
+import { OPERATOR_ROUTES, PUBLIC_ROUTES, SEED_CRM_KEYS } from '../support/wire.js';
 
 /**
  * The REST API over real HTTP: a server on port 0 with a database of its own (plus two more servers on
@@ -346,14 +348,10 @@ describe('REST API', () => {
       const summary = await get<SummaryBody>(`/api/lead/summary/${id}`);
       expect(summary.status).toBe(200);
       const profile110 = {
-        name: 'Asha Rao',
-        email: 'asha@example.com',
-        phone: '+919876543210',
+        ...ASHA,
         business_type: 'Restaurant / Café',
-        location: 'Koramangala, Bengaluru',
         staff_size: '6–15',
         monthly_sales: '₹2L – ₹5L',
-        features_interested: ['QR Payments', 'Inventory'],
         lead_score: 110,
       };
       // Both shapes of the earlier service: the flat keys its code answered, the lead_data of its README.
@@ -396,22 +394,7 @@ describe('REST API', () => {
       const exported = await get<Record<string, unknown>>(`/api/lead/export/${id}`);
       expect(exported.status).toBe(200);
       // The seed's keys in its order; the attribution keys follow them.
-      expect(Object.keys(exported.body).slice(0, 14)).toEqual([
-        'name',
-        'location',
-        'business_type',
-        'staff_size',
-        'monthly_sales',
-        'features_interested',
-        'contact_info',
-        'email',
-        'phone',
-        'lead_score',
-        'lead_type',
-        'utm_source',
-        'session_start_time',
-        'assigned_to',
-      ]);
+      expect(Object.keys(exported.body).slice(0, 14)).toEqual(SEED_CRM_KEYS);
       expect(exported.body).toMatchObject({
         name: 'Asha Rao',
         location: 'Koramangala, Bengaluru',
@@ -1322,47 +1305,7 @@ describe('REST API', () => {
       const routes = Object.entries(r.body.paths).flatMap(([path, ops]) =>
         Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
       );
-      expect(routes.sort()).toEqual(
-        [
-          'GET /health',
-          'GET /api/leads',
-          'GET /api/leads/list',
-          'GET /api/leads/dashboard',
-          'POST /api/agents/token',
-          'GET /api/notifications',
-          'POST /api/notifications/{id}/retry',
-          'POST /api/notifications/send',
-          'POST /api/lead/notify',
-          'POST /api/ab-test/variant/{test_name}',
-          'POST /api/ab-test/conversion',
-          'GET /api/ab-test/results',
-          'GET /api/leads/export',
-          'DELETE /api/lead/{session_id}',
-          'GET /api/analytics/leads',
-          'GET /api/analytics/enhanced',
-          'POST /api/session/start',
-          'GET /api/questions',
-          'POST /api/answer',
-          'POST /api/behavior',
-          'POST /api/lead/profile',
-          'GET /api/lead/summary/{session_id}',
-          'GET /api/lead/export/{session_id}',
-          'GET /api/score/{session_id}',
-          'GET /api/product-menu',
-          'GET /api/cta-options',
-          'POST /api/next-question',
-          'POST /api/skip-question',
-          'POST /api/answer-with-conditional',
-          'GET /api/behavior/actions',
-          'POST /api/ab-test/variant',
-          'POST /api/session/exit',
-          'POST /api/tracking/page-entry',
-          'POST /api/tracking/page-exit',
-          'GET /api/tracking/journey/{session_id}',
-          'GET /api/analytics/drop-off-points',
-          'GET /api/analytics/page-performance',
-        ].sort(),
-      );
+      expect(routes.sort()).toEqual([...PUBLIC_ROUTES, ...OPERATOR_ROUTES].sort());
       const answerOp = r.body.paths['/api/answer']!.post as {
         requestBody: {
           content: { 'application/json': { schema: { required: string[]; additionalProperties: boolean } } };

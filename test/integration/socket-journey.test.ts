@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { VisitorAction } from '../../src/protocol/index.js';
 import { type RunningServer, serverFor } from '../support/app.js';
-import { awards, expectIncreasingSeqs, SECOND } from '../support/chat.js';
-import type { StepPayload, VisitorEvent } from '../support/journey.js';
+import { accepted, awards, expectIncreasingSeqs, SECOND } from '../support/chat.js';
+import { ashaCompletedRow, type StepPayload, type VisitorEvent } from '../support/journey.js';
 import { messageId, openVisitor, type Transport } from '../support/sockets.js';
 import { sleep } from '../support/time.js';
 
@@ -37,13 +37,9 @@ async function fullJourney(server: RunningServer, transport: Transport): Promise
   };
 
   // Greeting by option id.
-  expect(await say(3 * SECOND, 'visitor:reply', { optionIds: ['yes'] })).toEqual({
-    ok: true,
-    score: 10,
-    classification: 'Unqualified',
-    state: 'questions',
-    awarded: awards(['replied_to_greeting', 5]),
-  });
+  expect(await say(3 * SECOND, 'visitor:reply', { optionIds: ['yes'] })).toEqual(
+    accepted(10, 'Unqualified', 'questions', ['replied_to_greeting', 5]),
+  );
   expect(await chat.message(1)).toMatchObject({ step: 'business_type', questionId: 2, input: 'choice' });
 
   // Question 2 by its label in another case: a choice, so no detailed_answer although the text is long.
@@ -81,13 +77,16 @@ async function fullJourney(server: RunningServer, transport: Transport): Promise
   expect(await chat.message(5)).toMatchObject({ step: 'needs', questionId: 6, input: 'multi_choice' });
 
   // Question 6, several option ids: all questions answered.
-  expect(await say(5 * SECOND, 'visitor:reply', { optionIds: ['qr_payments', 'inventory'] })).toEqual({
-    ok: true,
-    score: 70,
-    classification: 'SQL',
-    state: 'contact',
-    awarded: awards(['answered_question', 5], ['quick_reply', 5], ['answered_all_questions', 10]),
-  });
+  expect(await say(5 * SECOND, 'visitor:reply', { optionIds: ['qr_payments', 'inventory'] })).toEqual(
+    accepted(
+      70,
+      'SQL',
+      'contact',
+      ['answered_question', 5],
+      ['quick_reply', 5],
+      ['answered_all_questions', 10],
+    ),
+  );
   expect(await chat.message(6)).toMatchObject({ step: 'contact', questionId: 7, input: 'contact' });
 
   expect(
@@ -96,51 +95,28 @@ async function fullJourney(server: RunningServer, transport: Transport): Promise
       email: 'Asha@Example.com',
       phone: '98765 43210',
     }),
-  ).toEqual({
-    ok: true,
-    score: 80,
-    classification: 'SQL',
-    state: 'cta',
-    awarded: awards(['shared_contact', 10]),
-  });
+  ).toEqual(accepted(80, 'SQL', 'cta', ['shared_contact', 10]));
   const cta = await chat.message(7);
   expect(cta).toMatchObject({ step: 'cta', input: 'cta' });
   expect(cta.options?.map((o) => o.id)).toContain('talk_to_sales');
 
-  expect(await say(5 * SECOND, 'visitor:action', { action: 'clicked_demo' })).toEqual({
-    ok: true,
-    score: 95,
-    classification: 'SQL',
-    state: 'cta',
-    awarded: awards(['clicked_demo', 15]),
-  });
+  expect(await say(5 * SECOND, 'visitor:action', { action: 'clicked_demo' })).toEqual(
+    accepted(95, 'SQL', 'cta', ['clicked_demo', 15]),
+  );
   expect(chat.messages).toHaveLength(8);
 
-  expect(await say(5 * SECOND, 'visitor:reply', { optionIds: ['talk_to_sales'] })).toEqual({
-    ok: true,
-    score: 110,
-    classification: 'SQL',
-    state: 'completed',
-    awarded: awards(['cta_clicked', 15]),
-  });
+  expect(await say(5 * SECOND, 'visitor:reply', { optionIds: ['talk_to_sales'] })).toEqual(
+    accepted(110, 'SQL', 'completed', ['cta_clicked', 15]),
+  );
   expect(await chat.message(8)).toMatchObject({ step: 'completed', input: 'none' });
   await sleep(50);
   expect(chat.messages).toHaveLength(9);
   expectIncreasingSeqs(chat.messages);
 
   const [lead] = await server.db.query('select * from leads where id = $1', [hello.sessionId]);
-  expect(lead).toMatchObject({
-    score: 110,
-    classification: 'SQL',
-    state: 'completed',
-    name: 'Asha Rao',
-    email: 'asha@example.com',
-    phone: '+919876543210',
-    business_type: 'Kirana / Retail Shop',
-    location: 'Koramangala, Bengaluru',
-    features_interested: ['QR Payments', 'Inventory'],
-    utm_source: `journey-${transport}`,
-  });
+  expect(lead).toMatchObject(
+    ashaCompletedRow({ business_type: 'Kirana / Retail Shop', utm_source: `journey-${transport}` }),
+  );
   const [sum] = await server.db.query(
     'select sum(points)::int as total from score_entries where lead_id = $1',
     [hello.sessionId],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ErrorAck } from '../../src/protocol/index.js';
 import { serverFor } from '../support/app.js';
-import { awards, eventCount, leadCount, SECOND } from '../support/chat.js';
+import { accepted, awards, eventCount, leadCount, SECOND } from '../support/chat.js';
 import type { StepPayload, VisitorEvent } from '../support/journey.js';
 import { messageId, type OkAck, openVisitor, type VisitorClient } from '../support/sockets.js';
 
@@ -65,30 +65,20 @@ describe('what /chat refuses', () => {
     const chat = openVisitor(server.url);
     const { sessionId: id } = await chat.hello();
     const events = await eventCount(server.db, id);
-    let error = await chat.fails(
-      'visitor:reply',
-      { clientMessageId: messageId(), optionIds: ['maybe'] },
-      'invalid_option',
-    );
-    expect((error.details as { options: { id: string }[] }).options.map((o) => o.id)).toEqual([
-      'yes',
-      'about',
-      'no',
-    ]);
-    error = await chat.fails(
-      'visitor:reply',
-      { clientMessageId: messageId(), text: 'maybe later' },
-      'invalid_option',
-    );
-    expect((error.details as { options: unknown[] }).options).toHaveLength(3);
+    /** The reply refused with invalid_option; the ids of the options its error lists. */
+    const refusedOptions = async (reply: { optionIds: string[] } | { text: string }) => {
+      const error = await chat.fails(
+        'visitor:reply',
+        { clientMessageId: messageId(), ...reply },
+        'invalid_option',
+      );
+      return (error.details as { options: { id: string }[] }).options.map((o) => o.id);
+    };
+    expect(await refusedOptions({ optionIds: ['maybe'] })).toEqual(['yes', 'about', 'no']);
+    expect(await refusedOptions({ text: 'maybe later' })).toHaveLength(3);
     clock.advance(SECOND);
     await chat.say('visitor:reply', { optionIds: ['yes'] });
-    error = await chat.fails(
-      'visitor:reply',
-      { clientMessageId: messageId(), optionIds: ['bakery'] },
-      'invalid_option',
-    );
-    expect((error.details as { options: { id: string }[] }).options.map((o) => o.id)).toEqual([
+    expect(await refusedOptions({ optionIds: ['bakery'] })).toEqual([
       'kirana_retail',
       'restaurant_cafe',
       'wholesale_fmcg',
@@ -147,13 +137,9 @@ describe('what /chat refuses', () => {
     const chat = openVisitor(server.url);
     const { sessionId: id } = await chat.hello();
     clock.advance(SECOND);
-    expect(await chat.say('visitor:reply', { optionIds: ['no'] })).toEqual({
-      ok: true,
-      score: 10,
-      classification: 'Unqualified',
-      state: 'declined',
-      awarded: awards(['replied_to_greeting', 5]),
-    });
+    expect(await chat.say('visitor:reply', { optionIds: ['no'] })).toEqual(
+      accepted(10, 'Unqualified', 'declined', ['replied_to_greeting', 5]),
+    );
     expect(await chat.message(1)).toMatchObject({ step: 'declined', input: 'none' });
     const events = await eventCount(server.db, id);
 

@@ -10,6 +10,14 @@ export const SECOND = 1000;
 export const awards = (...pairs: [string, number][]): VisitorOutcome['awarded'] =>
   pairs.map(([behavior, points]) => ({ behavior, points }));
 
+/** The acknowledgement of an accepted visitor event: the score, classification and step after it, and its awards. */
+export const accepted = (
+  score: number,
+  classification: VisitorOutcome['classification'],
+  state: VisitorOutcome['state'],
+  ...pairs: [string, number][]
+): { ok: true } & VisitorOutcome => ({ ok: true, score, classification, state, awarded: awards(...pairs) });
+
 /** How many events the session has stored. */
 export async function eventCount(db: TestDatabase, sessionId: string): Promise<number> {
   const [row] = await db.query<{ n: number }>(

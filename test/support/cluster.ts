@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { AgentTokens } from '../../src/agents/tokens.js';
+import type { TestDatabase } from './database.js';
+import { randomPrefix, testRedisUrl } from './redis.js';
 import { requireProgram } from './requirements.js';
 
 export const CLUSTER_SECRET = 'cluster-test-secret-0123456789abcdef';
@@ -127,4 +129,48 @@ export async function startRedis(port: number): Promise<{ url: string; stop(): P
 
 export async function agentToken(ttl: string | number = '1h'): Promise<string> {
   return new AgentTokens(CLUSTER_SECRET).sign({ id: 'agent-1', name: 'Asha', role: 'agent' }, ttl);
+}
+
+/** Two server processes, node-a and node-b, on a database of their own. */
+export interface TwoNodes {
+  db: TestDatabase;
+  /** What both nodes were started with (for a third node on the same database and Redis). */
+  env: Record<string, string>;
+  a: NodeProcess;
+  b: NodeProcess;
+  /** Stops both nodes, then drops the database. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts node-a and node-b on a new database and on the run's Redis under a fresh prefix, with `extra`
+ * added to (or overriding) that environment for both and `perNode(nodeId)` for each alone.
+ */
+export async function startTwoNodes(
+  extra: Record<string, string> = {},
+  perNode: (nodeId: string) => Record<string, string> = () => ({}),
+): Promise<TwoNodes> {
+  // Loaded here: database.ts needs the test runner, and the benchmarks import this file without one.
+  const { createTestDatabase } = await import('./database.js');
+  const db = await createTestDatabase();
+  const env = { DATABASE_URL: db.url, REDIS_URL: testRedisUrl(), REDIS_PREFIX: randomPrefix(), ...extra };
+  const started = await Promise.allSettled(
+    ['node-a', 'node-b'].map((id) => startNode({ ...env, ...perNode(id) }, id)),
+  );
+  const [a, b] = started.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
+  if (!a || !b) {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await db.drop();
+    throw started.find((r) => r.status === 'rejected')!.reason;
+  }
+  return {
+    db,
+    env,
+    a,
+    b,
+    async stop() {
+      await Promise.all([a.stop(), b.stop()]);
+      await db.drop();
+    },
+  };
 }

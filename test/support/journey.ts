@@ -26,3 +26,17 @@ export const JOURNEY: VisitorStep[] = [
   ['visitor:reply', { optionIds: ['talk_to_sales'] }],
 ];
 export const JOURNEY_SCORE = 115;
+
+/** Asha's answers as her lead stores them, the same in every full journey (the business type is each one's own). */
+export const ASHA = {
+  name: 'Asha Rao',
+  email: 'asha@example.com',
+  phone: '+919876543210',
+  location: 'Koramangala, Bengaluru',
+  features_interested: ['QR Payments', 'Inventory'],
+};
+
+/** Asha's lead row once her journey has completed as SQL with 110 points, plus `more`. */
+export function ashaCompletedRow(more: Record<string, unknown>) {
+  return { score: 110, classification: 'SQL', state: 'completed', ...ASHA, ...more };
+}
