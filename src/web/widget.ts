@@ -10,6 +10,7 @@ import type {
 } from '../protocol/index.js';
 import { visitAttribution } from './attribution.js';
 import { watchPages } from './page-views.js';
+import { el, mountView } from './widget-view.js';
 
 /**
  * The embeddable chat widget: `<script src="https://bot.example/widget.js" data-server="https://bot.example"
@@ -18,7 +19,8 @@ import { watchPages } from './page-views.js';
  * a contact form and CTA buttons; agents' messages show too. The session is remembered across reloads and
  * the socket reconnects by itself. The page the visitor is on, and every navigation of a single-page app,
  * is reported (`visitor:page`): agents see where the visitor is. Everything from the server is put on the
- * page as text, never as HTML.
+ * page as text, never as HTML. The chrome lives in a shadow root (./widget-view.ts), apart from the host
+ * page's CSS; each new prompt takes the focus when the panel is open, so the journey works from the keyboard.
  */
 
 const script = document.currentScript as HTMLScriptElement | null;
@@ -27,48 +29,7 @@ const server = script?.dataset.server || (script ? new URL(script.src).origin : 
 const attribution = visitAttribution(script);
 const STORAGE_KEY = `lcb-session:${server}`;
 
-const css = `
-.lcb-bubble{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;border:0;background:#1f6feb;color:#fff;font-size:26px;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483000}
-.lcb-panel{position:fixed;right:20px;bottom:88px;width:340px;max-height:520px;display:none;flex-direction:column;background:#fff;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25);font:14px/1.4 system-ui,sans-serif;overflow:hidden;z-index:2147483000}
-.lcb-panel.open{display:flex}
-.lcb-head{background:#1f6feb;color:#fff;padding:10px 14px;font-weight:600}
-.lcb-log{flex:1;overflow-y:auto;padding:10px;display:flex;flex-direction:column;gap:6px;min-height:200px}
-.lcb-msg{padding:8px 10px;border-radius:10px;max-width:85%;white-space:pre-wrap;word-wrap:break-word}
-.lcb-bot{background:#f0f2f5;align-self:flex-start}.lcb-agent{background:#fff4d6;align-self:flex-start}
-.lcb-me{background:#1f6feb;color:#fff;align-self:flex-end}.lcb-note{color:#666;font-size:12px;align-self:center}
-.lcb-input{border-top:1px solid #e5e7eb;padding:8px;display:flex;flex-wrap:wrap;gap:6px}
-.lcb-input button{border:1px solid #1f6feb;background:#fff;color:#1f6feb;border-radius:16px;padding:5px 10px;cursor:pointer}
-.lcb-input button.primary{background:#1f6feb;color:#fff}
-.lcb-input input{flex:1;min-width:0;padding:6px 8px;border:1px solid #ccc;border-radius:6px}
-.lcb-input label{display:flex;gap:4px;align-items:center;width:100%}`;
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Record<string, unknown> = {},
-  children: Node[] = [],
-): HTMLElementTagNameMap[K] {
-  const node = Object.assign(document.createElement(tag), props);
-  for (const c of children) node.append(c);
-  return node;
-}
-
-const style = el('style', { textContent: css });
-const log = el('div', { className: 'lcb-log' });
-const input = el('div', { className: 'lcb-input' });
-const panel = el('div', { className: 'lcb-panel' }, [
-  el('div', { className: 'lcb-head', textContent: 'Chat with us' }),
-  log,
-  input,
-]);
-const bubble = el('button', { className: 'lcb-bubble', textContent: '💬', title: 'Chat' });
-bubble.setAttribute('aria-label', 'Open chat');
-bubble.addEventListener('click', () => panel.classList.toggle('open'));
-document.body.append(style, panel, bubble);
-
-const say = (text: string, who: 'bot' | 'agent' | 'me' | 'note') => {
-  log.append(el('div', { className: `lcb-msg lcb-${who}`, textContent: text }));
-  log.scrollTop = log.scrollHeight;
-};
+const { input, say, focusPrompt } = mountView();
 
 // The wire types come from the server's protocol module: types only, erased from the bundle.
 const socket: Socket<ChatServerToClientEvents, ChatClientToServerEvents> = io(`${server}/chat`, {
@@ -107,6 +68,23 @@ async function send(
 
 let current: BotMessage | null = null;
 
+/** A form whose submission (the primary button, or Enter in a field) calls `submit`. */
+function form(children: Node[], submit: () => void): HTMLFormElement {
+  const f = el('form', {}, children);
+  f.noValidate = true;
+  f.addEventListener('submit', (e) => {
+    e.preventDefault();
+    submit();
+  });
+  return f;
+}
+
+const field = (props: Record<string, unknown>, label: string) => {
+  const f = el('input', { className: 'lcb-field', placeholder: label, ...props });
+  f.setAttribute('aria-label', label);
+  return f;
+};
+
 function render(m: BotMessage) {
   current = m;
   input.replaceChildren();
@@ -115,49 +93,74 @@ function render(m: BotMessage) {
     for (const o of options) {
       input.append(
         el('button', {
+          type: 'button',
           textContent: o.label,
           onclick: () => void send('visitor:reply', { optionIds: [o.id] }, o.label),
         }),
       );
     }
   } else if (m.input === 'multi_choice') {
-    const boxes = options.map((o) => {
-      const box = el('input', { type: 'checkbox', value: o.id });
-      input.append(el('label', {}, [box, document.createTextNode(o.label)]));
-      return { box, o };
+    // A checklist: each box sits next to its label and the whole row toggles it; Send confirms.
+    const confirm = el('button', {
+      type: 'submit',
+      className: 'primary',
+      textContent: 'Send',
+      disabled: true,
     });
+    const boxes = options.map((o) => ({
+      box: el('input', { type: 'checkbox', value: o.id, onchange: () => update() }),
+      o,
+    }));
+    const picked = () => boxes.filter((b) => b.box.checked);
+    const update = () => {
+      confirm.disabled = picked().length === 0;
+    };
+    const list = el(
+      'fieldset',
+      { className: 'lcb-checks' },
+      boxes.map(({ box, o }) =>
+        el('label', { className: 'lcb-check' }, [box, el('span', { textContent: o.label })]),
+      ),
+    );
+    list.prepend(el('legend', { className: 'lcb-sr', textContent: m.text }));
     input.append(
-      el('button', {
-        className: 'primary',
-        textContent: 'Send',
-        onclick: () => {
-          const picked = boxes.filter((b) => b.box.checked);
-          if (picked.length === 0) return;
-          void send(
-            'visitor:reply',
-            { optionIds: picked.map((p) => p.o.id) },
-            picked.map((p) => p.o.label).join(', '),
-          );
-        },
+      form([list, confirm], () => {
+        const chosen = picked();
+        if (chosen.length === 0) return;
+        void send(
+          'visitor:reply',
+          { optionIds: chosen.map((p) => p.o.id) },
+          chosen.map((p) => p.o.label).join(', '),
+        );
       }),
     );
   } else if (m.input === 'text') {
-    const field = el('input', { type: 'text', placeholder: 'Type your answer', maxLength: 2000 });
-    const submit = () => field.value.trim() && void send('visitor:reply', { text: field.value }, field.value);
-    field.addEventListener('keydown', (e) => e.key === 'Enter' && submit());
-    input.append(field, el('button', { className: 'primary', textContent: 'Send', onclick: submit }));
-  } else if (m.input === 'contact') {
-    const name = el('input', { placeholder: 'Name', name: 'name' });
-    const phone = el('input', { placeholder: 'Phone', name: 'phone', type: 'tel' });
-    const email = el('input', { placeholder: 'E-mail', name: 'email', type: 'email' });
+    const text = field({ type: 'text', maxLength: 2000 }, 'Type your answer');
+    const submit = el('button', { type: 'submit', className: 'primary', textContent: 'Send' });
     input.append(
-      name,
-      phone,
-      email,
-      el('button', {
-        className: 'primary',
-        textContent: 'Send',
-        onclick: () => {
+      form([text, submit], () => {
+        if (text.value.trim()) void send('visitor:reply', { text: text.value }, text.value);
+      }),
+    );
+  } else if (m.input === 'contact') {
+    const name = field({ name: 'name', autocomplete: 'name' }, 'Name');
+    const phone = field({ name: 'phone', type: 'tel', autocomplete: 'tel' }, 'Phone');
+    const email = field({ name: 'email', type: 'email', autocomplete: 'email' }, 'E-mail');
+    const skip = el('button', {
+      type: 'button',
+      textContent: options[0]?.label ?? 'Skip',
+      onclick: () => void send('visitor:contact', { skip: true }, 'Skip'),
+    });
+    input.append(
+      form(
+        [
+          name,
+          phone,
+          email,
+          el('button', { type: 'submit', className: 'primary', textContent: 'Send' }),
+          skip,
+        ],
+        () => {
           const payload = Object.fromEntries(
             [
               ['name', name.value],
@@ -171,13 +174,10 @@ function render(m: BotMessage) {
             [name.value, phone.value, email.value].filter(Boolean).join(' · '),
           );
         },
-      }),
-      el('button', {
-        textContent: options[0]?.label ?? 'Skip',
-        onclick: () => void send('visitor:contact', { skip: true }, 'Skip'),
-      }),
+      ),
     );
   }
+  focusPrompt();
 }
 
 // Not acknowledged by anyone waiting: a page view that is refused (over the budget) is simply lost.

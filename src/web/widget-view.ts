@@ -1,0 +1,139 @@
+/**
+ * The widget's chrome: its styles, icons and frame, built inside an open shadow root so the host page's
+ * CSS cannot reach it and its CSS cannot reach the host page. Nothing here talks to the server.
+ */
+
+// Inherited properties (colour, font) would still flow in from the host element: `all: initial` on the
+// host, important so that it beats even the page's `!important` rules on it, cuts them off; every
+// element in the shadow tree then takes its font and colour from the panel or the launcher.
+const css = `
+:host{all:initial!important}
+*,*::before,*::after{box-sizing:border-box}
+.lcb-bubble{position:fixed;right:calc(20px + env(safe-area-inset-right,0px));bottom:calc(20px + env(safe-area-inset-bottom,0px));width:56px;height:56px;display:flex;align-items:center;justify-content:center;padding:0;border-radius:50%;border:0;background:#1f6feb;color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483000}
+.lcb-bubble svg,.lcb-close svg{width:28px;height:28px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}
+.lcb-close svg{width:20px;height:20px}
+.lcb-panel{position:fixed;right:calc(20px + env(safe-area-inset-right,0px));bottom:calc(88px + env(safe-area-inset-bottom,0px));width:340px;max-height:520px;display:none;flex-direction:column;background:#fff;color:#1c1c1c;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25);font:14px/1.4 system-ui,sans-serif;text-align:left;overflow:hidden;z-index:2147483000}
+.lcb-panel.open{display:flex;animation:lcb-in .18s ease-out}
+@keyframes lcb-in{from{opacity:0;transform:translateY(12px)}}
+.lcb-head{display:flex;align-items:center;justify-content:space-between;background:#1f6feb;color:#fff;padding:8px 8px 8px 14px;font-weight:600}
+.lcb-close{display:flex;padding:6px;border:0;border-radius:6px;background:none;color:inherit;cursor:pointer}
+.lcb-log{flex:1;overflow-y:auto;padding:10px;display:flex;flex-direction:column;gap:6px;min-height:120px}
+.lcb-msg{padding:8px 10px;border-radius:10px;max-width:85%;white-space:pre-wrap;overflow-wrap:break-word}
+.lcb-bot{background:#f0f2f5;align-self:flex-start}.lcb-agent{background:#fff4d6;align-self:flex-start}
+.lcb-me{background:#1f6feb;color:#fff;align-self:flex-end}.lcb-note{color:#595959;font-size:12px;align-self:center}
+.lcb-input{flex:none;border-top:1px solid #e5e7eb;padding:8px;display:flex;flex-wrap:wrap;gap:6px}
+.lcb-input:empty{display:none}
+.lcb-input form{display:flex;flex-wrap:wrap;gap:6px;width:100%;margin:0}
+.lcb-input button{font:inherit;border:1px solid #1f6feb;background:#fff;color:#1f6feb;border-radius:16px;padding:6px 12px;cursor:pointer}
+.lcb-input button.primary{background:#1f6feb;color:#fff}
+.lcb-input button:disabled{opacity:.5;cursor:default}
+.lcb-field{flex:1 1 100%;min-width:0;padding:8px;border:1px solid #ccc;border-radius:6px;font:16px/1.3 system-ui,sans-serif;color:inherit;background:#fff}
+.lcb-checks{display:flex;flex-direction:column;gap:4px;width:100%;max-height:200px;overflow-y:auto;margin:0;padding:0;border:0}
+.lcb-check{display:flex;align-items:center;gap:8px;padding:6px 10px;border:1px solid #d0d7de;border-radius:8px;cursor:pointer}
+.lcb-check:has(input:checked){border-color:#1f6feb;background:#eef4ff}
+.lcb-check input{flex:none;width:18px;height:18px;margin:0;accent-color:#1f6feb}
+:focus-visible{outline:2px solid #0b57d0;outline-offset:2px}
+.lcb-sr{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
+@media (max-width:479.98px){
+.lcb-panel{inset:0;width:auto;max-height:none;border-radius:0;padding:env(safe-area-inset-top,0px) env(safe-area-inset-right,0px) env(safe-area-inset-bottom,0px) env(safe-area-inset-left,0px)}
+.lcb-bubble[aria-expanded=true]{display:none}}
+@media (prefers-reduced-motion:reduce){*,*::before,*::after{animation:none!important;transition:none!important}}`;
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** An outline icon from constant path data (never from the server). */
+function icon(d: string): SVGSVGElement {
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  const path = document.createElementNS(SVG, 'path');
+  path.setAttribute('d', d);
+  svg.append(path);
+  return svg;
+}
+const CHAT_ICON = 'M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.4-4.9A8 8 0 1 1 21 12z';
+const CLOSE_ICON = 'M6 6l12 12M18 6L6 18';
+
+/** An element with properties and children; text always goes in as `textContent`, never as HTML. */
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Record<string, unknown> = {},
+  children: Node[] = [],
+): HTMLElementTagNameMap[K] {
+  const node = Object.assign(document.createElement(tag), props);
+  for (const c of children) node.append(c);
+  return node;
+}
+
+/** The parts of the widget that the conversation writes to. */
+export interface WidgetView {
+  /** The area for the current prompt's controls. */
+  input: HTMLDivElement;
+  isOpen(): boolean;
+  /** Adds a message to the log; bot, agent and note messages are also announced to screen readers. */
+  say(text: string, who: 'bot' | 'agent' | 'me' | 'note'): void;
+  /** When the panel is open: shows the log's end and moves the focus to the prompt's first control. */
+  focusPrompt(): void;
+}
+
+/** Builds the launcher and the panel in a shadow root on a host element appended to the body. */
+export function mountView(): WidgetView {
+  const host = el('div');
+  host.setAttribute('data-lcb-widget', '');
+  const root = host.attachShadow({ mode: 'open' });
+
+  const log = el('div', { className: 'lcb-log' });
+  // A live region of its own, so that only what others say is announced, not the visitor's own echo.
+  const live = el('div', { className: 'lcb-sr lcb-live' });
+  live.setAttribute('aria-live', 'polite');
+  const input = el('div', { className: 'lcb-input' });
+  const close = el('button', { type: 'button', className: 'lcb-close', title: 'Close chat' }, [
+    icon(CLOSE_ICON),
+  ]);
+  close.setAttribute('aria-label', 'Close chat');
+  const panel = el('div', { className: 'lcb-panel', id: 'lcb-panel' }, [
+    el('div', { className: 'lcb-head' }, [el('span', { textContent: 'Chat with us' }), close]),
+    log,
+    input,
+    live,
+  ]);
+  panel.setAttribute('role', 'dialog');
+  panel.setAttribute('aria-label', 'Chat with us');
+  const bubble = el('button', { type: 'button', className: 'lcb-bubble', title: 'Chat' }, [icon(CHAT_ICON)]);
+  bubble.setAttribute('aria-label', 'Open chat');
+  bubble.setAttribute('aria-controls', 'lcb-panel');
+  bubble.setAttribute('aria-expanded', 'false');
+
+  const isOpen = () => panel.classList.contains('open');
+  const focusPrompt = () => {
+    if (!isOpen()) return;
+    // The prompt's controls may have grown and pushed the last message out of sight.
+    log.scrollTop = log.scrollHeight;
+    input.querySelector<HTMLElement>('input, button')?.focus();
+  };
+  const setOpen = (open: boolean) => {
+    panel.classList.toggle('open', open);
+    bubble.setAttribute('aria-expanded', String(open));
+    bubble.setAttribute('aria-label', open ? 'Close chat' : 'Open chat');
+    if (open) focusPrompt();
+    else bubble.focus();
+  };
+  bubble.addEventListener('click', () => setOpen(!isOpen()));
+  close.addEventListener('click', () => setOpen(false));
+  panel.addEventListener('keydown', (e) => e.key === 'Escape' && setOpen(false));
+
+  root.append(el('style', { textContent: css }), panel, bubble);
+  document.body.append(host);
+
+  return {
+    input,
+    isOpen,
+    focusPrompt,
+    say(text, who) {
+      log.append(el('div', { className: `lcb-msg lcb-${who}`, textContent: text }));
+      log.scrollTop = log.scrollHeight;
+      if (who !== 'me') live.textContent = text;
+    },
+  };
+}
