@@ -12,7 +12,7 @@ const css = `
 .lcb-bubble{position:fixed;right:calc(20px + env(safe-area-inset-right,0px));bottom:calc(20px + env(safe-area-inset-bottom,0px));width:56px;height:56px;display:flex;align-items:center;justify-content:center;padding:0;border-radius:50%;border:0;background:#1f6feb;color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483000}
 .lcb-bubble svg,.lcb-close svg{width:28px;height:28px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}
 .lcb-close svg{width:20px;height:20px}
-.lcb-panel{position:fixed;right:calc(20px + env(safe-area-inset-right,0px));bottom:calc(88px + env(safe-area-inset-bottom,0px));width:340px;max-height:520px;display:none;flex-direction:column;background:#fff;color:#1c1c1c;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25);font:14px/1.4 system-ui,sans-serif;text-align:left;overflow:hidden;z-index:2147483000}
+.lcb-panel{position:fixed;right:calc(20px + env(safe-area-inset-right,0px));bottom:calc(88px + env(safe-area-inset-bottom,0px));width:340px;max-height:520px;display:none;flex-direction:column;background:#fff;color:#1c1c1c;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25);font:14px/1.4 system-ui,sans-serif,'Apple Color Emoji','Segoe UI Emoji','Noto Color Emoji';text-align:left;overflow:hidden;z-index:2147483000}
 .lcb-panel.open{display:flex;animation:lcb-in .18s ease-out}
 @keyframes lcb-in{from{opacity:0;transform:translateY(12px)}}
 .lcb-head{display:flex;align-items:center;justify-content:space-between;background:#1f6feb;color:#fff;padding:8px 8px 8px 14px;font-weight:600}

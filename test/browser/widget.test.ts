@@ -54,7 +54,7 @@ describe('the chat widget in Chromium', () => {
     await page.locator('.lcb-bot').first().waitFor();
     expect(await page.locator('.lcb-head').textContent()).not.toMatch(EMOJI);
     expect(await bubble.getAttribute('aria-expanded')).toBe('true');
-    await page.screenshot({ path: `${SHOTS}/widget-launcher.png` });
+    await page.screenshot({ path: `${SHOTS}/widget-launcher.png`, animations: 'disabled' });
     await page.close();
   });
 
@@ -100,7 +100,7 @@ describe('the chat widget in Chromium', () => {
     await row.click({ position: { x: rowBox.width - 10, y: rowBox.height / 2 } });
     expect(await box.isChecked()).toBe(true);
     await page.locator('.lcb-input label', { hasText: 'Inventory' }).click();
-    await page.screenshot({ path: `${SHOTS}/widget-checklist.png` });
+    await page.screenshot({ path: `${SHOTS}/widget-checklist.png`, animations: 'disabled' });
     await confirm.click();
     await page.locator('.lcb-me', { hasText: 'QR Payments, Inventory' }).waitFor();
     await page.locator('.lcb-input input[name=name]').waitFor();
@@ -133,7 +133,7 @@ describe('the chat widget in Chromium', () => {
     expect((await looks('#own')).background).toBe('rgba(0, 0, 0, 0)');
     expect((await looks('#own-input')).fontSize).toBe('40px');
     expect(await page.locator('#own').evaluate((e) => getComputedStyle(e).borderRadius)).toBe('0px');
-    await page.screenshot({ path: `${SHOTS}/widget-hostile.png` });
+    await page.screenshot({ path: `${SHOTS}/widget-hostile.png`, animations: 'disabled' });
     await page.close();
   });
 
@@ -199,7 +199,7 @@ describe('the chat widget in Chromium', () => {
     expect(
       await field.evaluate((e) => Number.parseFloat(getComputedStyle(e).fontSize)),
     ).toBeGreaterThanOrEqual(16);
-    await page.screenshot({ path: `${SHOTS}/widget-phone.png` });
+    await page.screenshot({ path: `${SHOTS}/widget-phone.png`, animations: 'disabled' });
     await page.locator('.lcb-close').click();
     expect(await page.locator('.lcb-bubble').isVisible()).toBe(true);
     await page.close();
