@@ -67,6 +67,8 @@ describe('the chat widget in Chromium', () => {
     await page.keyboard.press('Enter');
     await choose(page, '6–15');
     await choose(page, '₹5L+');
+    // The checklist takes the focus on its first box.
+    await expect.poll(() => focused(page)).toBe('input:');
     const row = page.locator('.lcb-input label', { hasText: 'QR Payments' });
     const box = row.locator('input[type=checkbox]');
     // Where the label's text starts, measured on the text itself.
@@ -100,6 +102,11 @@ describe('the chat widget in Chromium', () => {
     await row.click({ position: { x: rowBox.width - 10, y: rowBox.height / 2 } });
     expect(await box.isChecked()).toBe(true);
     await page.locator('.lcb-input label', { hasText: 'Inventory' }).click();
+    // Space toggles a box from the keyboard.
+    await page.locator('.lcb-input input[type=checkbox]').first().focus();
+    await page.keyboard.press('Space');
+    await page.keyboard.press('Space');
+    expect(await page.locator('.lcb-input input[type=checkbox]').first().isChecked()).toBe(false);
     await page.screenshot({ path: `${SHOTS}/widget-checklist.png`, animations: 'disabled' });
     await confirm.click();
     await page.locator('.lcb-me', { hasText: 'QR Payments, Inventory' }).waitFor();
