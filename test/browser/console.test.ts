@@ -1,0 +1,85 @@
+import type { Page } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SHOTS, useBrowserApp } from '../support/browser.js';
+import { closeClients, visitor } from '../support/sockets.js';
+import { waitFor } from '../support/time.js';
+
+const SECRET = 'console-test-secret-0123456789';
+
+/**
+ * The agent console in Chromium against a real server: the transcript in the options' words, an
+ * analytics panel that counts what the analytics API counts and follows the board, a sign-in that
+ * survives a reload and says when it ran out, and the board's counts and search.
+ */
+describe('agent console in Chromium', () => {
+  const app = useBrowserApp(SECRET);
+  afterEach(() => closeClients());
+
+  async function signIn(token = app.token): Promise<Page> {
+    const page = await app.browser.newPage();
+    await page.goto(`${app.t.app.url}/agent`);
+    await page.fill('#token', token);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#console:not([hidden])');
+    return page;
+  }
+
+  it('shows the options a visitor picked by their labels, each line with its time', async () => {
+    const page = await signIn();
+    const v = await visitor(app.t.app.url);
+    await v.say('visitor:reply', { optionIds: ['yes'] });
+    await v.say('visitor:reply', { optionIds: ['kirana_retail'] });
+    await v.say('visitor:reply', { text: 'Indore, Madhya Pradesh' });
+    await v.say('visitor:reply', { optionIds: ['two_to_five'] });
+
+    await page.click(`#board-body tr[data-session="${v.sessionId}"]`);
+    await page.locator('#transcript li.visitor', { hasText: 'Kirana / Retail Shop' }).waitFor();
+    await page.locator('#transcript li.visitor', { hasText: '2–5' }).waitFor();
+    // Live events too: the next answer arrives while the session is open.
+    await v.say('visitor:reply', { optionIds: ['50k_2l'] });
+    await page.locator('#transcript li.visitor', { hasText: /₹50K/ }).waitFor();
+
+    const text = (await page.locator('#transcript').textContent()) ?? '';
+    for (const id of ['kirana_retail', 'two_to_five', '50k_2l']) expect(text).not.toContain(id);
+    const times = await page
+      .locator('#transcript li time')
+      .evaluateAll((ts) => ts.map((t) => [(t as HTMLTimeElement).dateTime, t.textContent]));
+    expect(times.length).toBe(await page.locator('#transcript li').count());
+    for (const [at, shown] of times) {
+      expect(Number.isNaN(Date.parse(String(at)))).toBe(false);
+      expect(shown).toMatch(/\d{1,2}:\d{2}:\d{2}/);
+    }
+    await page.screenshot({ path: `${SHOTS}/console-transcript.png`, fullPage: true });
+    await page.close();
+  });
+
+  it('counts in its analytics what the analytics API counts for the same range, and follows new leads', async () => {
+    const page = await signIn();
+    const total = page.locator('#analytics p', { hasText: / leads, / });
+    await total.waitFor();
+    const api = async () => {
+      // The range the panel last asked for, as it labels itself.
+      const range = await page.locator('#analytics').evaluate((a) => ({ ...(a as HTMLElement).dataset }));
+      expect(range.from && range.to).toBeTruthy();
+      const q = new URLSearchParams({ from: String(range.from), to: String(range.to) });
+      const res = await fetch(`${app.t.app.url}/api/analytics/leads?${q}`, {
+        headers: { authorization: `Bearer ${app.token}` },
+      });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { total_leads: number }).total_leads;
+    };
+    const shown = async () => Number((await total.textContent())?.match(/(\d+) leads/)?.[1]);
+    const before = await shown();
+    expect(before).toBe(await api());
+    await page.screenshot({ path: `${SHOTS}/console-analytics.png`, fullPage: true });
+
+    // A new lead arrives while the console is open: the panel counts it without a reload.
+    const v = await visitor(app.t.app.url);
+    await v.say('visitor:reply', { optionIds: ['yes'] });
+    await page.locator(`#board-body tr[data-session="${v.sessionId}"]`).waitFor();
+    await waitFor('the panel to count the new lead', async () => (await shown()) === before + 1);
+    expect(await shown()).toBe(await api());
+    expect(await total.textContent()).toContain(`${before + 1} leads`);
+    await page.close();
+  });
+});
