@@ -32,10 +32,12 @@ const el = <K extends keyof HTMLElementTagNameMap>(tag: K, text = '', className 
 
 /** Where the console keeps the agent's token for this tab, so a reload stays signed in. */
 const TOKEN_KEY = 'lcb-agent-token';
+/** The session open in the console, opened again after a reload. */
+const SESSION_KEY = 'lcb-agent-session';
 
 const rows = new Map<string, Row>();
 let socket: Socket<AgentsServerToClientEvents, AgentsClientToServerEvents> | null = null;
-let current: string | null = null;
+let current: string | null = sessionStorage.getItem(SESSION_KEY);
 const trail = new SessionTrail($('now-on'), $('trail'));
 const transcript = new TranscriptReader();
 const analytics = new AnalyticsPanel($('analytics'), () => sessionStorage.getItem(TOKEN_KEY));
@@ -98,6 +100,7 @@ async function openSession(sessionId: string): Promise<void> {
   if (!socket) return;
   if (current && current !== sessionId) socket.emit('session:unwatch', { sessionId: current }, () => {});
   current = sessionId;
+  sessionStorage.setItem(SESSION_KEY, sessionId);
   $('transcript').replaceChildren();
   transcript.reset();
   $('session').hidden = false;
@@ -140,6 +143,16 @@ async function act(
   status(ack.ok ? '' : ack.error.message);
 }
 
+/** The token is no good any more: forget it, say why, and ask for another. */
+function signedOut(why: string): void {
+  sessionStorage.removeItem(TOKEN_KEY);
+  socket?.close();
+  socket = null;
+  $('console').hidden = true;
+  $('signin').hidden = false;
+  status(why);
+}
+
 function connect(token: string): void {
   socket?.close();
   socket = io('/agents', { auth: { token } });
@@ -155,12 +168,13 @@ function connect(token: string): void {
     void analytics.load();
   });
   socket.on('connect_error', (err: HandshakeRefusal) => {
+    // A refused token is not tried again (socket.io gives up on a refusal); a server that is away is.
+    if (err.data?.code === 'unauthorized')
+      return signedOut(`Sign-in refused: ${err.data.message} Sign in again.`);
     status(err.data?.message ?? err.message);
-    $('signin').hidden = false;
   });
   socket.on('auth:expired', () => {
-    sessionStorage.removeItem(TOKEN_KEY);
-    status('Your token expired; sign in again.');
+    signedOut(`Your sign-in expired at ${timeOf(new Date().toISOString())}; sign in again.`);
   });
   socket.on('board:update', (r) => {
     rows.set(r.sessionId, r);

@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { AgentTokens } from '../../src/agents/tokens.js';
 import { SHOTS, useBrowserApp } from '../support/browser.js';
 import { closeClients, visitor } from '../support/sockets.js';
 import { waitFor } from '../support/time.js';
@@ -80,6 +81,41 @@ describe('agent console in Chromium', () => {
     await waitFor('the panel to count the new lead', async () => (await shown()) === before + 1);
     expect(await shown()).toBe(await api());
     expect(await total.textContent()).toContain(`${before + 1} leads`);
+    await page.close();
+  });
+  it('stays signed in, with the open session, across a reload', async () => {
+    const page = await signIn();
+    const v = await visitor(app.t.app.url);
+    await v.say('visitor:reply', { optionIds: ['yes'] });
+    await page.click(`#board-body tr[data-session="${v.sessionId}"]`);
+    await page.locator('#transcript li.visitor', { hasText: 'Yes, go ahead' }).waitFor();
+
+    await page.reload();
+    // No token typed again: the console and the session it had open come back.
+    await page.waitForSelector('#console:not([hidden])');
+    await page.locator(`#board-body tr[data-session="${v.sessionId}"]`).waitFor();
+    await page.locator('#transcript li.visitor', { hasText: 'Yes, go ahead' }).waitFor();
+    expect(await page.locator('#signin').isHidden()).toBe(true);
+    await page.close();
+  });
+
+  it('says when the sign-in expired and asks for a token again, also after a reload', async () => {
+    const short = await new AgentTokens(SECRET).sign({ id: 'asha', name: 'Asha', role: 'agent' }, 2);
+    const page = await signIn(short);
+    await page.locator('#status', { hasText: /expired at \d{1,2}:\d{2}:\d{2}/ }).waitFor({ timeout: 10_000 });
+    await page.waitForSelector('#console[hidden]', { state: 'attached' });
+    expect(await page.locator('#signin').isVisible()).toBe(true);
+    await page.screenshot({ path: `${SHOTS}/console-expired.png` });
+    // The expired token is forgotten: a reload does not try it again.
+    await page.reload();
+    expect(await page.evaluate(() => sessionStorage.getItem('lcb-agent-token'))).toBeNull();
+    expect(await page.locator('#signin').isVisible()).toBe(true);
+
+    // A token the server refuses at the handshake says so and leaves the sign-in open.
+    await page.fill('#token', 'not-a-token');
+    await page.click('button[type=submit]');
+    await page.locator('#status', { hasText: 'Sign-in refused' }).waitFor();
+    expect(await page.locator('#console').isHidden()).toBe(true);
     await page.close();
   });
 });
