@@ -42,11 +42,31 @@ const trail = new SessionTrail($('now-on'), $('trail'));
 const transcript = new TranscriptReader();
 const analytics = new AnalyticsPanel($('analytics'), () => sessionStorage.getItem(TOKEN_KEY));
 
+/** Whether a row matches what the agent typed in the search box: its name, e-mail, business or city. */
+function matches(query: string): (r: Row) => boolean {
+  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  return (r) => {
+    const text = [r.name, r.email, r.businessType, r.location].filter(Boolean).join(' ').toLowerCase();
+    return words.every((w) => text.includes(w));
+  };
+}
+
+/** How many of the rows shown are of each classification. */
+function renderCounts(shown: Row[]): void {
+  $('counts').replaceChildren(
+    ...['SQL', 'MQL', 'Unqualified'].map((c) => {
+      const count = el('span', `${c} ${shown.filter((r) => r.classification === c).length}`, 'count');
+      count.dataset.classification = c;
+      return count;
+    }),
+  );
+}
+
 function renderBoard(): void {
   const body = $('board-body');
-  const sorted = [...rows.values()].sort(
-    (a, b) => b.score - a.score || b.lastActivityAt.localeCompare(a.lastActivityAt),
-  );
+  const shown = [...rows.values()].filter(matches(($('search') as HTMLInputElement).value));
+  renderCounts(shown);
+  const sorted = shown.sort((a, b) => b.score - a.score || b.lastActivityAt.localeCompare(a.lastActivityAt));
   body.replaceChildren(
     ...sorted.map((r) => {
       const tr = el('tr');
@@ -150,6 +170,7 @@ function signedOut(why: string): void {
   socket = null;
   $('console').hidden = true;
   $('signin').hidden = false;
+  ($('token') as HTMLInputElement).value = '';
   status(why);
 }
 
@@ -211,6 +232,7 @@ $('signin-form').addEventListener('submit', (e) => {
   e.preventDefault();
   connect(($('token') as HTMLInputElement).value.trim());
 });
+$('search').addEventListener('input', renderBoard);
 $('takeover').addEventListener('click', () => void act('session:takeover'));
 $('release').addEventListener('click', () => void act('session:release'));
 $('send-form').addEventListener('submit', (e) => {

@@ -118,4 +118,46 @@ describe('agent console in Chromium', () => {
     expect(await page.locator('#console').isHidden()).toBe(true);
     await page.close();
   });
+  it('counts the board by classification and filters it by name, e-mail, business and city', async () => {
+    const page = await signIn();
+    const meera = await visitor(app.t.app.url);
+    await meera.say('visitor:reply', { optionIds: ['yes'] });
+    await meera.say('visitor:reply', { optionIds: ['restaurant_cafe'] });
+    await meera.say('visitor:reply', { text: 'Pune, Maharashtra' });
+    const ravi = await visitor(app.t.app.url);
+    await ravi.say('visitor:reply', { optionIds: ['yes'] });
+    await ravi.say('visitor:reply', { optionIds: ['wholesale_fmcg'] });
+    await ravi.say('visitor:reply', { text: 'Nagpur' });
+    await ravi.say('visitor:contact', { name: 'Ravi Kumar', email: 'ravi@shop.example' });
+    const rowOf = (v: typeof meera) => page.locator(`#board-body tr[data-session="${v.sessionId}"]`);
+    await rowOf(ravi).locator('td', { hasText: 'Ravi Kumar' }).waitFor();
+    await rowOf(meera).locator('td', { hasText: 'Restaurant' }).waitFor();
+
+    const count = async (c: string) =>
+      Number((await page.locator(`#counts [data-classification="${c}"]`).textContent())?.match(/\d+/)?.[0]);
+    const board = async () =>
+      page
+        .locator('#board-body tr')
+        .evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.session));
+    const all = await board();
+    const classes = await page.locator('#board-body .badge').allTextContents();
+    for (const c of ['SQL', 'MQL', 'Unqualified']) {
+      expect(await count(c)).toBe(classes.filter((x) => x === c).length);
+    }
+
+    const search = async (q: string) => {
+      await page.fill('#search', q);
+      return board();
+    };
+    expect(await search('pune')).toEqual([meera.sessionId]);
+    expect(await search('RAVI@shop')).toEqual([ravi.sessionId]);
+    expect(await search('wholesale')).toEqual([ravi.sessionId]);
+    expect(await search('ravi kumar')).toEqual([ravi.sessionId]);
+    expect((await count('MQL')) + (await count('SQL')) + (await count('Unqualified'))).toBe(1);
+    await page.screenshot({ path: `${SHOTS}/console-search.png`, fullPage: true });
+    expect(await search('nobody-by-this-name')).toEqual([]);
+    // Clearing the box shows the whole board again.
+    expect(await search('')).toEqual(expect.arrayContaining(all));
+    await page.close();
+  });
 });
