@@ -72,8 +72,9 @@ export class TranscriptReader {
     if (c.kind === 'page') return { who: 'note', text: `viewed ${shortPage(String(c.url))}` };
     const question = typeof c.questionId === 'number' ? this.byQuestion.get(c.questionId) : undefined;
     const picked = (c.optionIds as string[] | undefined)?.map((id) => this.label(id, question)).join(', ');
-    // An answer over REST may name an option by its id as its text.
-    const text = typeof c.text === 'string' ? this.label(c.text, question) : undefined;
+    // An answer over REST may name an option of its question by its id as its text; typed text stays as typed.
+    const text =
+      typeof c.text === 'string' ? (c.kind === 'answer' && question?.get(c.text)) || c.text : undefined;
     const said = text ?? picked ?? c.action ?? c.targetId ?? '';
     const contact = [c.name, c.phone, c.email].filter(Boolean).join(' · ');
     // What the client attached to a behaviour or an exit, shown as it came (as text, like all of it).

@@ -30,12 +30,16 @@ describe('agent console in Chromium', () => {
     const v = await visitor(app.t.app.url);
     await v.say('visitor:reply', { optionIds: ['yes'] });
     await v.say('visitor:reply', { optionIds: ['kirana_retail'] });
-    await v.say('visitor:reply', { text: 'Indore, Madhya Pradesh' });
+    // Typed text that happens to be an option's id (the business question's "other") stays as typed.
+    await v.say('visitor:reply', { text: 'other' });
     await v.say('visitor:reply', { optionIds: ['two_to_five'] });
 
     await page.click(`#board-body tr[data-session="${v.sessionId}"]`);
     await page.locator('#transcript li.visitor', { hasText: 'Kirana / Retail Shop' }).waitFor();
     await page.locator('#transcript li.visitor', { hasText: '2–5' }).waitFor();
+    expect(await page.locator('#transcript li.visitor').allTextContents()).toContainEqual(
+      expect.stringMatching(/:\d\dother$/),
+    );
     // Live events too: the next answer arrives while the session is open.
     await v.say('visitor:reply', { optionIds: ['50k_2l'] });
     await page.locator('#transcript li.visitor', { hasText: /₹50K/ }).waitFor();
