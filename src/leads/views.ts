@@ -166,6 +166,9 @@ export interface BoardRow {
   utmSource: string | null;
   name: string | null;
   businessType: string | null;
+  /** The e-mail and the city the visitor gave (the console's search reads them), or null. */
+  email: string | null;
+  location: string | null;
   startedAt: string;
   lastActivityAt: string;
   connected: boolean;
@@ -183,6 +186,8 @@ export function boardRow(lead: LeadRow, connected: boolean): BoardRow {
     utmSource: lead.utmSource ?? null,
     name: lead.name ?? null,
     businessType: lead.businessType ?? null,
+    email: lead.email ?? null,
+    location: lead.location ?? null,
     startedAt: lead.createdAt.toISOString(),
     lastActivityAt: lead.lastActivityAt.toISOString(),
     connected,

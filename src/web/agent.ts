@@ -9,7 +9,9 @@ import type {
   SessionEventMessage,
   SessionRef,
 } from '../protocol/index.js';
+import { AnalyticsPanel } from './analytics-panel.js';
 import { SessionTrail, shortPage } from './trail.js';
+import { TranscriptReader, timeOf } from './transcript.js';
 
 /**
  * The agent console: sign in with a token, a live board sorted by score, alerts, and a session view
@@ -28,16 +30,43 @@ const el = <K extends keyof HTMLElementTagNameMap>(tag: K, text = '', className 
   return node;
 };
 
+/** Where the console keeps the agent's token for this tab, so a reload stays signed in. */
+const TOKEN_KEY = 'lcb-agent-token';
+/** The session open in the console, opened again after a reload. */
+const SESSION_KEY = 'lcb-agent-session';
+
 const rows = new Map<string, Row>();
 let socket: Socket<AgentsServerToClientEvents, AgentsClientToServerEvents> | null = null;
-let current: string | null = null;
+let current: string | null = sessionStorage.getItem(SESSION_KEY);
 const trail = new SessionTrail($('now-on'), $('trail'));
+const transcript = new TranscriptReader();
+const analytics = new AnalyticsPanel($('analytics'), () => sessionStorage.getItem(TOKEN_KEY));
+
+/** Whether a row matches what the agent typed in the search box: its name, e-mail, business or city. */
+function matches(query: string): (r: Row) => boolean {
+  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  return (r) => {
+    const text = [r.name, r.email, r.businessType, r.location].filter(Boolean).join(' ').toLowerCase();
+    return words.every((w) => text.includes(w));
+  };
+}
+
+/** How many of the rows shown are of each classification. */
+function renderCounts(shown: Row[]): void {
+  $('counts').replaceChildren(
+    ...['SQL', 'MQL', 'Unqualified'].map((c) => {
+      const count = el('span', `${c} ${shown.filter((r) => r.classification === c).length}`, 'count');
+      count.dataset.classification = c;
+      return count;
+    }),
+  );
+}
 
 function renderBoard(): void {
   const body = $('board-body');
-  const sorted = [...rows.values()].sort(
-    (a, b) => b.score - a.score || b.lastActivityAt.localeCompare(a.lastActivityAt),
-  );
+  const shown = [...rows.values()].filter(matches(($('search') as HTMLInputElement).value));
+  renderCounts(shown);
+  const sorted = shown.sort((a, b) => b.score - a.score || b.lastActivityAt.localeCompare(a.lastActivityAt));
   body.replaceChildren(
     ...sorted.map((r) => {
       const tr = el('tr');
@@ -62,44 +91,12 @@ function renderBoard(): void {
   );
 }
 
-function describe(e: SessionEventMessage): { who: string; text: string } | null {
-  const d = e.data;
-  switch (e.type) {
-    case 'bot.prompt':
-      return { who: 'bot', text: String(d.text ?? '') };
-    case 'visitor.input': {
-      const c = d.command as Record<string, unknown>;
-      if (c.kind === 'page') return { who: 'note', text: `viewed ${shortPage(String(c.url))}` };
-      const text =
-        c.text ?? (c.optionIds as string[] | undefined)?.join(', ') ?? c.action ?? c.targetId ?? '';
-      const contact = [c.name, c.phone, c.email].filter(Boolean).join(' · ');
-      // What the client attached to a behaviour or an exit, shown as it came (as text, like all of it).
-      const metadata = c.metadata === undefined ? '' : ` ${JSON.stringify(c.metadata)}`;
-      return { who: 'visitor', text: String(contact || text || c.kind) + metadata };
-    }
-    case 'agent.message':
-      return { who: 'agent', text: `${d.name}: ${d.text}` };
-    case 'agent.joined':
-      return { who: 'note', text: `${d.name} took over` };
-    case 'agent.left':
-      return { who: 'note', text: `${d.name} released the session` };
-    case 'score.changed': {
-      const awarded = (d.awarded as { behavior: string; points: number }[]).map(
-        (a) => `${a.behavior} ${a.points > 0 ? '+' : ''}${a.points}`,
-      );
-      return { who: 'score', text: `${awarded.join(', ')} → ${d.score} (${d.classification})` };
-    }
-    case 'state.changed':
-      return { who: 'note', text: `state: ${d.from ?? 'new'} → ${d.to}` };
-    default:
-      return null;
-  }
-}
-
 function appendEvent(e: SessionEventMessage): void {
-  const line = describe(e);
+  const line = transcript.read(e);
   if (!line) return;
-  const item = el('li', line.text, line.who);
+  const item = el('li', '', line.who);
+  item.append(el('time', timeOf(e.at)), document.createTextNode(line.text));
+  item.querySelector('time')!.dateTime = e.at;
   item.dataset.seq = String(e.seq);
   $('transcript').append(item);
   $('transcript').scrollTop = $('transcript').scrollHeight;
@@ -123,7 +120,9 @@ async function openSession(sessionId: string): Promise<void> {
   if (!socket) return;
   if (current && current !== sessionId) socket.emit('session:unwatch', { sessionId: current }, () => {});
   current = sessionId;
+  sessionStorage.setItem(SESSION_KEY, sessionId);
   $('transcript').replaceChildren();
+  transcript.reset();
   $('session').hidden = false;
   const ack = await socket.emitWithAck('session:watch', { sessionId });
   if (!ack.ok) return status(ack.error.message);
@@ -164,95 +163,22 @@ async function act(
   status(ack.ok ? '' : ack.error.message);
 }
 
-interface AnalyticsData {
-  total_leads: number;
-  conversion_rate: number;
-  by_day: { day: string; sql_leads: number; mql_leads: number; unqualified_leads: number }[];
-  funnel: { step: string; reached: number; answered: number }[];
-  by_variant: { test_name: string; variant: string; leads: number; conversion_rate: number }[];
-}
-
-/** One labelled bar made of coloured segments, each a share of `max`. */
-function barRow(
-  label: string,
-  segments: [cls: string, value: number][],
-  max: number,
-  note = '',
-): HTMLElement {
-  const row = el('div', '', 'bar-row');
-  const track = el('div', '', 'bar-track');
-  for (const [cls, value] of segments) {
-    const bar = el('div', '', `bar ${cls}`);
-    bar.style.width = `${max === 0 ? 0 : (100 * value) / max}%`;
-    bar.title = `${cls}: ${value}`;
-    track.append(bar);
-  }
-  row.append(el('span', label, 'label'), track, el('span', note));
-  return row;
-}
-
-function chart(title: string, rows: HTMLElement[]): HTMLElement {
-  const box = el('div', '', 'chart');
-  box.append(el('h3', title), ...(rows.length > 0 ? rows : [el('p', 'No data yet.')]));
-  return box;
-}
-
-/** Funnel, classification mix over time and variant comparison, from the analytics API. */
-async function loadAnalytics(token: string): Promise<void> {
-  const res = await fetch('/api/analytics/leads?days=30', { headers: { authorization: `Bearer ${token}` } });
-  if (!res.ok) return;
-  const a = (await res.json()) as AnalyticsData;
-  const dayMax = Math.max(0, ...a.by_day.map((d) => d.sql_leads + d.mql_leads + d.unqualified_leads));
-  const reachMax = Math.max(0, ...a.funnel.map((f) => f.reached));
-  $('analytics').replaceChildren(
-    el('p', `${a.total_leads} leads, ${(100 * a.conversion_rate).toFixed(1)} % SQL`),
-    chart(
-      'Funnel (reached / answered)',
-      a.funnel.map((f) =>
-        barRow(
-          f.step,
-          [
-            ['answered', f.answered],
-            ['reached', f.reached - f.answered],
-          ],
-          reachMax,
-          `${f.answered}/${f.reached}`,
-        ),
-      ),
-    ),
-    chart(
-      'Classification by day',
-      a.by_day.map((d) =>
-        barRow(
-          d.day.slice(5),
-          [
-            ['sql', d.sql_leads],
-            ['mql', d.mql_leads],
-            ['unqualified', d.unqualified_leads],
-          ],
-          dayMax,
-        ),
-      ),
-    ),
-    chart(
-      'Variants (SQL rate)',
-      a.by_variant.map((v) =>
-        barRow(
-          `${v.test_name}: ${v.variant}`,
-          [['rate', v.conversion_rate]],
-          1,
-          `${(100 * v.conversion_rate).toFixed(1)} % of ${v.leads}`,
-        ),
-      ),
-    ),
-  );
+/** The token is no good any more: forget it, say why, and ask for another. */
+function signedOut(why: string): void {
+  sessionStorage.removeItem(TOKEN_KEY);
+  socket?.close();
+  socket = null;
+  $('console').hidden = true;
+  $('signin').hidden = false;
+  ($('token') as HTMLInputElement).value = '';
+  status(why);
 }
 
 function connect(token: string): void {
   socket?.close();
   socket = io('/agents', { auth: { token } });
   socket.on('connect', async () => {
-    sessionStorage.setItem('lcb-agent-token', token);
+    sessionStorage.setItem(TOKEN_KEY, token);
     $('signin').hidden = true;
     $('console').hidden = false;
     status('');
@@ -260,19 +186,21 @@ function connect(token: string): void {
     if (ack.ok) for (const r of ack.sessions) rows.set(r.sessionId, r);
     renderBoard();
     if (current) void openSession(current);
-    void loadAnalytics(token);
+    void analytics.load();
   });
   socket.on('connect_error', (err: HandshakeRefusal) => {
+    // A refused token is not tried again (socket.io gives up on a refusal); a server that is away is.
+    if (err.data?.code === 'unauthorized')
+      return signedOut(`Sign-in refused: ${err.data.message} Sign in again.`);
     status(err.data?.message ?? err.message);
-    $('signin').hidden = false;
   });
   socket.on('auth:expired', () => {
-    sessionStorage.removeItem('lcb-agent-token');
-    status('Your token expired; sign in again.');
+    signedOut(`Your sign-in expired at ${timeOf(new Date().toISOString())}; sign in again.`);
   });
   socket.on('board:update', (r) => {
     rows.set(r.sessionId, r);
     renderBoard();
+    analytics.refreshSoon();
   });
   socket.on('lead:alert', (a) => {
     const item = el('li', `${a.trigger}: ${a.lead.name ?? a.sessionId} (score ${a.lead.score})`);
@@ -304,6 +232,7 @@ $('signin-form').addEventListener('submit', (e) => {
   e.preventDefault();
   connect(($('token') as HTMLInputElement).value.trim());
 });
+$('search').addEventListener('input', renderBoard);
 $('takeover').addEventListener('click', () => void act('session:takeover'));
 $('release').addEventListener('click', () => void act('session:release'));
 $('send-form').addEventListener('submit', (e) => {
@@ -313,5 +242,5 @@ $('send-form').addEventListener('submit', (e) => {
   void act('agent:message', { text: field.value });
   field.value = '';
 });
-const saved = sessionStorage.getItem('lcb-agent-token');
+const saved = sessionStorage.getItem(TOKEN_KEY);
 if (saved) connect(saved);

@@ -54,6 +54,8 @@ describe('sessions:list across two nodes', () => {
       utmSource: 'node-a',
       name: null,
       businessType: 'Kirana / Retail Shop',
+      email: null,
+      location: null,
       startedAt: expect.any(String),
       lastActivityAt: expect.any(String),
       connected: true,
