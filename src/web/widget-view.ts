@@ -83,7 +83,10 @@ export function mountView(): WidgetView {
   host.setAttribute('data-lcb-widget', '');
   const root = host.attachShadow({ mode: 'open' });
 
-  const log = el('div', { className: 'lcb-log' });
+  // Scrollable, so reachable from the keyboard (arrow keys scroll it); named for screen readers.
+  const log = el('div', { className: 'lcb-log', tabIndex: 0 });
+  log.setAttribute('role', 'region');
+  log.setAttribute('aria-label', 'Conversation');
   // A live region of its own, so that only what others say is announced, not the visitor's own echo.
   const live = el('div', { className: 'lcb-sr lcb-live' });
   live.setAttribute('aria-live', 'polite');
