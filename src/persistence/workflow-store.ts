@@ -27,10 +27,16 @@ export class WorkflowStore implements WorkflowVersionStore {
 
   async find(version: string): Promise<StoredWorkflow | null> {
     const [row] = await this.conn().execute<
-      { version: string; name: string; definition: unknown; created_at: Date }[]
+      { version: string; name: string; definition: unknown; created_at: Date | string }[]
     >('select version, name, definition, created_at from workflows where version = ?', [version]);
     return row
-      ? { version: row.version, name: row.name, definition: row.definition, createdAt: row.created_at }
+      ? {
+          version: row.version,
+          name: row.name,
+          definition: row.definition,
+          // The driver may hand timestamps over as text.
+          createdAt: new Date(row.created_at),
+        }
       : null;
   }
 
