@@ -195,6 +195,41 @@ describe('a restart on an edited WORKFLOW_FILE', () => {
   });
 });
 
+describe('the idle deadline after a restart on a file with a longer one', () => {
+  const clock = new TestClock();
+  let db: TestDatabase;
+  let app: TestApp | undefined;
+  const LONGER = join(dir, 'w2-idle-60.json');
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    writeFileSync(LONGER, JSON.stringify({ ...w2, idleMinutes: 60 }));
+  });
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  it("each session is abandoned by its own workflow's deadline", async () => {
+    app = await startTestApp(env(W1_FILE), { now: clock.now }, db);
+    const old = (await app.app.engine.startSession()).sessionId;
+    await app.app.close();
+    app = await startTestApp(env(LONGER), { now: clock.now }, db);
+    const neu = (await app.app.engine.startSession()).sessionId;
+
+    // 45 minutes on: past W1's 30, within the edited file's 60.
+    clock.advance(45 * 60 * SECOND);
+    expect(await app.app.engine.expireIdle()).toBe(1);
+    const states = await db.query<{ id: string; state: string }>('select id, state from leads');
+    expect(Object.fromEntries(states.map((r) => [r.id, r.state]))).toEqual({
+      [old]: 'abandoned',
+      [neu]: 'greeting',
+    });
+    clock.advance(20 * 60 * SECOND);
+    expect(await app.app.engine.expireIdle()).toBe(1);
+  });
+});
+
 describe('two nodes starting at once on different workflow files', () => {
   let db: TestDatabase;
   let a: TestApp;
