@@ -230,6 +230,52 @@ describe('the idle deadline after a restart on a file with a longer one', () => 
   });
 });
 
+describe('experiments across a restart on an edited file', () => {
+  let db: TestDatabase;
+  let app: TestApp | undefined;
+  const WITH = join(dir, 'w1-experiments.json');
+  const EDITED = join(dir, 'w2-experiments.json');
+  const greetings = (a: string, b: string) => ({
+    ...structuredClone(defaultWorkflow),
+    experiments: [
+      {
+        name: 'greeting_message',
+        kind: 'greeting_message',
+        variants: [
+          { id: 'A', weight: 1, config: { text: a } },
+          { id: 'B', weight: 1, config: { text: b } },
+        ],
+      },
+    ],
+  });
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    writeFileSync(WITH, JSON.stringify(greetings('Hello from A', 'Hello from B')));
+    writeFileSync(EDITED, JSON.stringify(greetings('Namaste from A', 'Namaste from B')));
+  });
+  afterAll(async () => {
+    await app?.close();
+    await db?.drop();
+  });
+
+  it("a session's variant is configured by the workflow it started with", async () => {
+    const on = { ...env(WITH), AB_TESTING_ENABLED: 'true' };
+    app = await startTestApp(on, {}, db);
+    const old = (await app.app.engine.startSession()).sessionId;
+    await app.app.close();
+    app = await startTestApp({ ...on, WORKFLOW_FILE: EDITED }, {}, db);
+    const neu = (await app.app.engine.startSession()).sessionId;
+    const variantOf = async (sessionId: string) =>
+      (await http(app!.app.url, 'POST', '/api/ab-test/variant/greeting_message', { session_id: sessionId }))
+        .body;
+    const before = await variantOf(old);
+    expect(before.config.text).toBe(`Hello from ${before.variant}`);
+    const after = await variantOf(neu);
+    expect(after.config.text).toBe(`Namaste from ${after.variant}`);
+  });
+});
+
 describe('two nodes starting at once on different workflow files', () => {
   let db: TestDatabase;
   let a: TestApp;
