@@ -24,6 +24,7 @@ import { migrate } from './persistence/migrate.js';
 import { ormOptions } from './persistence/orm.js';
 import { RetentionStore, startRetention } from './persistence/retention.js';
 import { SessionStore } from './persistence/session-store.js';
+import { WorkflowStore } from './persistence/workflow-store.js';
 import { AddressLimits } from './scaling/limits.js';
 import { openScaling } from './scaling/scaling.js';
 import { createHttpServer } from './transport/http.js';
@@ -32,12 +33,16 @@ import { createSchemas } from './transport/schemas.js';
 import { closeTransports } from './transport/shutdown.js';
 import { createSocketServer } from './transport/socket-server.js';
 import { loadWorkflow } from './workflow/load.js';
+import { WorkflowRegistry } from './workflow/registry.js';
 import type { Workflow } from './workflow/schema.js';
 
 export interface App {
   config: Readonly<Config>;
   logger: Logger;
+  /** The active workflow (what new sessions start on). */
   workflow: Workflow;
+  /** Every workflow version sessions run on: the active one, and the ones sessions started with. */
+  workflows: WorkflowRegistry;
   orm: MikroORM;
   stores: Stores;
   engine: ConversationEngine;
@@ -92,6 +97,8 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       const applied = await migrate(orm, database.url);
       if (applied.length > 0) logger.info({ applied }, 'migrations applied');
     }
+    // Stored by its checksum before any session can start on it; sessions keep the version they began with.
+    const workflows = await WorkflowRegistry.open(workflow, new WorkflowStore(orm), logger);
     const stores: Stores = {
       sessions: new SessionStore(orm),
       leads: new LeadQueries(orm),
@@ -106,7 +113,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     const channels = configuredChannels(config);
     const engine = new ConversationEngine({
       routeNotifications: notificationRoutes(config, channels),
-      workflow,
+      workflows,
       store: stores.sessions,
       commits: (overrides.wrapCommits ?? ((q) => q))(commitQueue(config.commitGroup, stores.sessions)),
       logger,
@@ -169,10 +176,11 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
         wake: notifications.wake,
       },
       analytics: { analytics: new Analytics(orm, workflow), pages: new PageAnalytics(orm) },
+      workflow: { workflows },
       experiments: {
         schemas,
         experiments: new Experiments(
-          workflow,
+          workflows,
           stores.sessions,
           stores.experiments,
           {
@@ -211,6 +219,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       config,
       logger,
       workflow,
+      workflows,
       orm,
       stores,
       engine,

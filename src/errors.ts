@@ -21,6 +21,10 @@ const errorCodes = {
     message: 'This clientMessageId was already used for a different message.',
   },
   conflict: { status: 409, message: 'The session changed concurrently; try again.' },
+  workflow_unavailable: {
+    status: 409,
+    message: 'The workflow this conversation started with is no longer available; start a new conversation.',
+  },
   already_connected: {
     status: 409,
     message: 'This connection already has a /chat socket; open another connection for another one.',

@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { type ConversationMachine, createConversationMachine } from '../../machines/conversation.js';
-import type { ConversationEvent, Step } from '../../machines/types.js';
+import type { Step } from '../../machines/types.js';
 import { AppError } from '../errors.js';
 import { planSession } from '../experiments/assignment.js';
 import { VersionConflict } from '../persistence/rows.js';
 import type { Classification } from '../scoring/classification.js';
+import type { WorkflowRegistry } from '../workflow/registry.js';
 import type { Workflow } from '../workflow/schema.js';
 import { isFinished, pendingStep, startConversation } from './actor.js';
 import { planAgentAct } from './agent-acts.js';
 import { interpret, takesClosed, type VisitorCommand } from './commands.js';
 import { type SessionEventMessage, toEventMessage } from './events.js';
+import { expireIdleSessions } from './idle-expiry.js';
 import { type CacheCoherence, type LiveSession, LiveSessions, read } from './live-sessions.js';
 import { newLead } from './new-lead.js';
 import { isStateRefusal, resumePrompt, withPrompt } from './prompting.js';
@@ -27,16 +28,14 @@ import type {
 } from './types.js';
 import { WritePath } from './write-path.js';
 
-const OPEN_STATES: readonly Step[] = ['greeting', 'about', 'questions', 'contact', 'cta'];
-
 /**
  * The conversation engine: the one write path for every visitor event, whatever door it came in by.
  * A session's events run one at a time; each event's whole effect commits in one transaction before
  * the caller hears of it; a failed commit leaves nothing behind and drops the cached actor.
  */
 export class ConversationEngine {
-  readonly workflow: Workflow;
-  private readonly machine: ConversationMachine;
+  /** Every workflow version this engine's sessions run on; new sessions start on the active one. */
+  readonly workflows: WorkflowRegistry;
   private readonly queue = new KeyedQueue();
   private readonly sessions: LiveSessions;
   private readonly coherence: CacheCoherence;
@@ -46,19 +45,17 @@ export class ConversationEngine {
   private accepting = true;
 
   constructor(private readonly options: EngineOptions) {
-    this.workflow = options.workflow;
-    this.machine = createConversationMachine(options.workflow);
+    this.workflows = options.workflows;
     this.now = options.now ?? Date.now;
     this.phoneRegion = options.phoneRegion ?? 'IN';
     this.sessions = new LiveSessions(
-      this.machine,
+      this.workflows,
       options.store,
       options.logger,
       options.cacheSize ?? 50_000,
     );
     this.coherence = options.coherence ?? 'bus';
     this.writes = new WritePath({
-      workflow: this.workflow,
       sessions: this.sessions,
       commits: options.commits,
       logger: options.logger,
@@ -68,16 +65,23 @@ export class ConversationEngine {
     });
   }
 
-  /** Opens a new session: awards session_opened and puts the greeting. */
+  /** The active workflow (what new sessions start on; a session's own is its `flow`). */
+  get workflow(): Workflow {
+    return this.workflows.active.workflow;
+  }
+
+  /** Opens a new session on the active workflow: awards session_opened and puts the greeting. */
   startSession(options: StartOptions = {}): Promise<EventResult & { variants: Record<string, string> }> {
     const id = `sess_${randomBytes(16).toString('hex')}`;
     // Queued like any event of the session, so that a graceful shutdown waits for it too.
     return this.admit(id, async () => {
       const at = this.now();
-      const plan = planSession(this.workflow, id, this.options.experimentsEnabled ?? true);
+      const flow = this.workflows.active;
+      const plan = planSession(flow.workflow, id, this.options.experimentsEnabled ?? true);
       const session: LiveSession = {
-        lead: newLead(id, options, plan, at),
-        live: startConversation(this.machine, { questionOrder: plan.questionOrder, startedAt: at }),
+        lead: newLead(id, options, plan, at, flow.version),
+        flow,
+        live: startConversation(flow.machine, { questionOrder: plan.questionOrder, startedAt: at }),
         awarded: new Set(),
         messageIds: new Set(),
       };
@@ -123,7 +127,7 @@ export class ConversationEngine {
         if (!raced || !isStateRefusal(err)) throw err;
         const session = await this.sessions.load(sessionId).catch(() => null);
         throw session
-          ? await withPrompt(err, this.workflow, this.options.store, session).catch(() => err)
+          ? await withPrompt(err, session.flow.workflow, this.options.store, session).catch(() => err)
           : err;
       }
     });
@@ -133,15 +137,16 @@ export class ConversationEngine {
   view(sessionId: string): Promise<SessionView> {
     return this.queue.run(sessionId, async () => {
       // A resume is answered from what is stored, never from a copy another node has overtaken.
-      const { lead, live } = await this.sessions.load(sessionId, this.coherence !== 'off');
+      const { lead, live, flow } = await this.sessions.load(sessionId, this.coherence !== 'off');
       return {
         sessionId,
         state: lead.state as Step,
         score: lead.score,
         classification: lead.classification as Classification,
         variants: lead.variants,
-        prompt: lead.takenOverBy ? null : await resumePrompt(this.workflow, this.options.store, lead, live),
+        prompt: lead.takenOverBy ? null : await resumePrompt(flow.workflow, this.options.store, lead, live),
         lead,
+        workflow: flow.workflow,
       };
     });
   }
@@ -170,36 +175,11 @@ export class ConversationEngine {
     });
   }
 
-  /** Marks sessions idle past the workflow's deadline as abandoned (early_dropout). Returns how many. */
-  async expireIdle(limit = 500): Promise<number> {
-    const cutoff = new Date(this.now() - this.workflow.idleMinutes * 60_000);
-    const ids = await this.options.store.idleSessions(OPEN_STATES, cutoff, limit);
-    let expired = 0;
-    for (const id of ids) {
-      const done = await this.queue
-        .run(id, () =>
-          this.writes.withRetries(id, async () => {
-            const session = await this.sessions.load(id);
-            if (session.lead.lastActivityAt >= cutoff || !OPEN_STATES.includes(session.lead.state as Step))
-              return false;
-            const at = this.now();
-            const events: ConversationEvent[] = [{ type: 'session.idle', at }];
-            await this.writes.run(session, {
-              events,
-              input: { type: 'session.idle', data: {} },
-              at,
-              visitorActivity: false,
-            });
-            return true;
-          }),
-        )
-        .catch((err: unknown) => {
-          this.options.logger.warn({ sessionId: id, err }, 'could not expire idle session');
-          return false;
-        });
-      if (done) expired += 1;
-    }
-    return expired;
+  /** Marks sessions idle past their workflow's deadline as abandoned (early_dropout). Returns how many. */
+  expireIdle(limit = 500): Promise<number> {
+    const { queue, writes, sessions, workflows, now } = this;
+    const { store, logger } = this.options;
+    return expireIdleSessions({ queue, writes, sessions, store, workflows, now, logger }, limit);
   }
 
   /**
@@ -342,7 +322,7 @@ export class ConversationEngine {
     const sessionId = session.lead.id;
     if (clientMessageId !== undefined && session.messageIds.has(clientMessageId)) {
       return replayMessage(
-        this.workflow,
+        session.flow.workflow,
         this.options.store,
         this.sessions,
         sessionId,
@@ -356,7 +336,7 @@ export class ConversationEngine {
     const at = this.now();
     const question = session.live.actor.getSnapshot().context.current;
     const interpreted = interpret(
-      this.workflow,
+      session.flow.workflow,
       command,
       { step, question, variants: session.lead.variants },
       at,

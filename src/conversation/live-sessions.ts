@@ -1,15 +1,19 @@
 import { LRUCache } from 'lru-cache';
-import type { ConversationMachine } from '../../machines/conversation.js';
 import type { ConversationEvent } from '../../machines/types.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { LeadRow } from '../persistence/rows.js';
 import type { SessionStore } from '../persistence/session-store.js';
+import type { WorkflowRegistry, WorkflowVersion } from '../workflow/registry.js';
 import { type LiveActor, rebuildConversation, restoreConversation } from './actor.js';
 
-/** A session in memory: its actor, its last committed lead row, and the once-keys already awarded. */
+/**
+ * A session in memory: its actor, its last committed lead row, the once-keys already awarded, and the
+ * workflow version it started with (everything about this session reads that one, never the active).
+ */
 export interface LiveSession {
   lead: LeadRow;
+  flow: WorkflowVersion;
   live: LiveActor;
   awarded: Set<string>;
   messageIds: Set<string>;
@@ -44,7 +48,7 @@ export class LiveSessions {
   private readonly lru: LRUCache<string, LiveSession> | null;
 
   constructor(
-    private readonly machine: ConversationMachine,
+    private readonly workflows: Pick<WorkflowRegistry, 'resolve'>,
     private readonly store: Pick<SessionStore, 'version' | 'loadSession' | 'eventLog'>,
     private readonly logger: Logger,
     max: number,
@@ -71,14 +75,17 @@ export class LiveSessions {
     const stored = await read(() => this.store.loadSession(id));
     // An erased lead is a tombstone: there is no conversation left to continue.
     if (!stored || stored.lead.erasedAt) throw new AppError('session_not_found');
+    // The session goes on on the workflow it started with (one stored before versions, on the active
+    // one, which its next commit then records).
+    const flow = await this.workflows.resolve(stored.lead.workflowVersion);
     // The snapshot lives on in the actor; the row in memory does not keep a second copy.
-    const lead = { ...stored.lead, snapshot: null };
+    const lead = { ...stored.lead, workflowVersion: flow.version, snapshot: null };
     const input = { questionOrder: lead.questionOrder, startedAt: lead.createdAt.getTime() };
-    let live = restoreConversation(this.machine, input, stored.lead.snapshot);
+    let live = restoreConversation(flow.machine, input, stored.lead.snapshot);
     if (!live) {
       const log = await read(() => this.store.eventLog(id));
       live = rebuildConversation(
-        this.machine,
+        flow.machine,
         input,
         log.flatMap((e) =>
           Array.isArray(e.data.machineEvents) ? (e.data.machineEvents as ConversationEvent[]) : [],
@@ -91,6 +98,7 @@ export class LiveSessions {
     }
     const session: LiveSession = {
       lead,
+      flow,
       live,
       awarded: new Set(stored.awardedKeys),
       messageIds: new Set(stored.clientMessageIds),

@@ -3,8 +3,17 @@ import { firstTouchRow } from '../leads/attribution.js';
 import type { LeadRow } from '../persistence/rows.js';
 import type { StartOptions } from './types.js';
 
-/** The lead row of a session that has just opened: nothing known yet but where it came from. */
-export function newLead(id: string, options: StartOptions, plan: SessionPlan, at: number): LeadRow {
+/**
+ * The lead row of a session that has just opened on `workflowVersion`: nothing known yet but where it
+ * came from.
+ */
+export function newLead(
+  id: string,
+  options: StartOptions,
+  plan: SessionPlan,
+  at: number,
+  workflowVersion: string,
+): LeadRow {
   const date = new Date(at);
   return {
     id,
@@ -23,6 +32,7 @@ export function newLead(id: string, options: StartOptions, plan: SessionPlan, at
     state: 'greeting',
     variants: plan.variants,
     questionOrder: plan.questionOrder,
+    workflowVersion,
     snapshot: null,
     lastSeq: 0,
     version: 1,

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import type { EventRow, LeadRow, LedgerRow } from '../persistence/rows.js';
 import type { SessionStore } from '../persistence/session-store.js';
 import type { Classification } from '../scoring/classification.js';
+import type { WorkflowRegistry } from '../workflow/registry.js';
 import type { Workflow } from '../workflow/schema.js';
 import type { CommitQueue } from './commit-queue.js';
 import type { CacheCoherence } from './live-sessions.js';
@@ -28,6 +29,8 @@ export interface SessionView {
    * an agent holds the session (the bot is paused). */
   prompt: PromptMessage | null;
   lead: LeadRow;
+  /** The workflow version the session started with (and runs on). */
+  workflow: Workflow;
 }
 
 export interface LeadRecord {
@@ -65,7 +68,8 @@ export interface StartOptions {
 }
 
 export interface EngineOptions {
-  workflow: Workflow;
+  /** The workflow versions: new sessions start on the active one, each session runs on its own. */
+  workflows: WorkflowRegistry;
   store: SessionStore;
   commits: CommitQueue;
   logger: Logger;

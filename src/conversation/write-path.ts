@@ -3,7 +3,6 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { DuplicateMessage, VersionConflict } from '../persistence/rows.js';
 import type { PageFact } from '../scoring/ledger.js';
-import type { Workflow } from '../workflow/schema.js';
 import type { ProfilePatch } from './commands.js';
 import type { CommitQueue } from './commit-queue.js';
 import { queueEffects } from './effects.js';
@@ -25,7 +24,6 @@ export interface Change {
 }
 
 export interface WritePathOptions {
-  workflow: Workflow;
   sessions: LiveSessions;
   commits: CommitQueue;
   logger: Logger;
@@ -70,7 +68,7 @@ export class WritePath {
     try {
       for (const event of change.events) session.live.actor.send(event);
       const transition = buildTransition({
-        workflow: this.options.workflow,
+        workflow: session.flow.workflow,
         lead: session.lead,
         actor: session.live.actor,
         awarded: session.awarded,

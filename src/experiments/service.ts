@@ -3,6 +3,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ExperimentStore } from '../persistence/experiment-store.js';
 import type { SessionStore } from '../persistence/session-store.js';
+import type { WorkflowRegistry } from '../workflow/registry.js';
 import type { Workflow } from '../workflow/schema.js';
 import { twoProportionZTest, wilson } from './statistics.js';
 
@@ -17,29 +18,32 @@ export interface ExperimentSettings {
 /** Experiments of the workflow: a session's variant, conversions, and honest results. */
 export class Experiments {
   constructor(
-    private readonly workflow: Workflow,
+    private readonly workflows: Pick<WorkflowRegistry, 'active' | 'resolve'>,
     private readonly leads: Pick<SessionStore, 'leadRecord'>,
     private readonly store: ExperimentStore,
     private readonly settings: ExperimentSettings,
     private readonly logger: Pick<Logger, 'warn'>,
   ) {}
 
-  private experiment(testName: string) {
-    const e = this.workflow.experiments.find((x) => x.name === testName);
+  /** An experiment of `workflow` (by default the active one: results count across sessions). */
+  private experiment(testName: string, workflow: Workflow = this.workflows.active.workflow) {
+    const e = workflow.experiments.find((x) => x.name === testName);
     if (!e) {
       throw new AppError('not_found', `No experiment named "${testName}".`, {
-        experiments: this.workflow.experiments.map((x) => x.name),
+        experiments: workflow.experiments.map((x) => x.name),
       });
     }
     return e;
   }
 
-  /** The variant assigned at session start (never chosen by the client). */
+  /** The variant assigned at session start (never chosen by the client), as the session's workflow version configures it. */
   async variant(sessionId: string, testName: string) {
-    const experiment = this.experiment(testName);
     const record = await this.leads.leadRecord(sessionId);
-    if (!record || record.lead.erasedAt) throw new AppError('session_not_found');
-    const variant = record.lead.variants[testName];
+    const found = record && !record.lead.erasedAt ? record : null;
+    const own = found ? (await this.workflows.resolve(found.lead.workflowVersion)).workflow : undefined;
+    const experiment = this.experiment(testName, own);
+    if (!found) throw new AppError('session_not_found');
+    const variant = found.lead.variants[testName];
     if (!variant) {
       throw new AppError(
         'not_found',

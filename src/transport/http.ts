@@ -32,6 +32,7 @@ import type { Schemas } from './schemas.js';
 import { registerTrackingRoutes } from './tracking-rest.js';
 import { illFormedText, isWellFormedText } from './validation.js';
 import { registerWebRoutes } from './web.js';
+import { registerWorkflowRoutes, type WorkflowRestDeps } from './workflow-rest.js';
 
 export interface HealthProbe {
   database(): Promise<boolean>;
@@ -53,6 +54,7 @@ export interface HttpDeps {
   notifications: NotificationsRestDeps;
   experiments: ExperimentsRestDeps;
   analytics: AnalyticsRestDeps;
+  workflow: WorkflowRestDeps;
 }
 
 /** Strict UTF-8: a byte sequence that is not UTF-8 is an error, not U+FFFD. */
@@ -212,6 +214,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   registerNotificationRoutes(app, deps.notifications);
   registerExperimentRoutes(app, deps.experiments);
   registerAnalyticsRoutes(app, deps.analytics);
+  registerWorkflowRoutes(app, deps.workflow);
   return app;
 }
 

@@ -19,7 +19,6 @@ const given = <T>(value: T | null | undefined): value is T => value !== null && 
  */
 export function registerRestV2Routes(server: FastifyInstance, { engine, schemas, metrics }: RestDeps): void {
   const app = server.withTypeProvider<ZodTypeProvider>();
-  const workflow = engine.workflow;
   const tags = ['visitor'];
   const { run, answerReply } = visitorCalls({ engine, schemas, metrics });
 
@@ -36,7 +35,7 @@ export function registerRestV2Routes(server: FastifyInstance, { engine, schemas,
     },
     async (req) => {
       const view = await metrics.track('rest', 'next_question', () => engine.view(req.body.session_id));
-      return promptedQuestion(workflow, view.prompt);
+      return promptedQuestion(view.workflow, view.prompt);
     },
   );
 
@@ -113,7 +112,8 @@ export function registerRestV2Routes(server: FastifyInstance, { engine, schemas,
       },
     },
     async () => {
-      const actions = reportableActions(workflow);
+      // Not about one session: the active workflow's points.
+      const actions = reportableActions(engine.workflow);
       return {
         actions: actions.map((a) => a.action),
         points: Object.fromEntries(actions.map((a) => [a.action, a.points])),

@@ -223,7 +223,10 @@ async function openSession(
         messages: view.prompt ? [view.prompt] : [],
       };
     } catch (err) {
-      if (!(err instanceof AppError && err.code === 'session_not_found')) throw err;
+      // A session that cannot go on (none such, or its workflow version can no longer be read) is
+      // replaced by a new one: the widget keeps the id it is given next.
+      if (!(err instanceof AppError && ['session_not_found', 'workflow_unavailable'].includes(err.code)))
+        throw err;
     }
   }
   await beforeStart();

@@ -4,7 +4,9 @@ import { type CommitQueue, DirectCommitQueue } from '../../src/conversation/comm
 import { ConversationEngine } from '../../src/conversation/engine.js';
 import { ormOptions } from '../../src/persistence/orm.js';
 import { SessionStore } from '../../src/persistence/session-store.js';
+import { WorkflowStore } from '../../src/persistence/workflow-store.js';
 import { loadWorkflow } from '../../src/workflow/load.js';
+import { WorkflowRegistry } from '../../src/workflow/registry.js';
 import type { TestDatabase } from './database.js';
 
 /** A controllable clock. */
@@ -37,11 +39,12 @@ export async function openEngine(
   const orm = await MikroORM.init(ormOptions(db.url, 4));
   await orm.migrator.up();
   const store = new SessionStore(orm);
+  const logger = pino({ level: 'silent' });
   const engine = new ConversationEngine({
-    workflow: loadWorkflow(),
+    workflows: await WorkflowRegistry.open(loadWorkflow(), new WorkflowStore(orm), logger),
     store,
     commits: wrapCommits(new DirectCommitQueue(store), store),
-    logger: pino({ level: 'silent' }),
+    logger,
     now: clock.now,
     experimentsEnabled,
   });

@@ -68,4 +68,5 @@ export const OPERATOR_ROUTES = [
   'GET /api/analytics/enhanced',
   'GET /api/analytics/drop-off-points',
   'GET /api/analytics/page-performance',
+  'GET /api/workflow',
 ];

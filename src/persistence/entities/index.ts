@@ -4,6 +4,7 @@ import { Lead } from './lead.js';
 import { Notification } from './notification.js';
 import { ScoreEntry } from './score-entry.js';
 import { SessionEvent } from './session-event.js';
+import { WorkflowRecord } from './workflow.js';
 
-export { Answer, Conversion, Lead, Notification, ScoreEntry, SessionEvent };
-export const entities = [Lead, Answer, ScoreEntry, SessionEvent, Notification, Conversion];
+export { Answer, Conversion, Lead, Notification, ScoreEntry, SessionEvent, WorkflowRecord };
+export const entities = [Lead, Answer, ScoreEntry, SessionEvent, Notification, Conversion, WorkflowRecord];

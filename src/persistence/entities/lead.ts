@@ -37,6 +37,8 @@ export const Lead = defineEntity({
     variants: p.json<Record<string, string>>().default('{}'),
     /** Profile question ids in the order this session asks them. */
     questionOrder: p.json<number[]>(),
+    /** The workflow version (checksum, a row of `workflows`) the session started with and keeps. */
+    workflowVersion: p.string().length(64).nullable(),
     snapshot: p.json<unknown>(),
     /** Seq of the last row in the session's event log. */
     lastSeq: p.integer().default(0),
