@@ -16,6 +16,7 @@ export function newLead(id: string, options: StartOptions, plan: SessionPlan, at
     staffSize: null,
     monthlySales: null,
     featuresInterested: [],
+    customFields: {},
     ...firstTouchRow(options.attribution ?? (options.utmSource ? { utm_source: options.utmSource } : null)),
     locale: options.locale ?? null,
     score: 0,

@@ -85,6 +85,15 @@ const field = (props: Record<string, unknown>, label: string) => {
   return f;
 };
 
+/** The field each text-entry prompt gets: the keyboard and the picker of its kind (the server checks the value). */
+const ENTRY: Partial<Record<BotMessage['input'], Record<string, unknown>>> = {
+  text: { type: 'text', maxLength: 2000 },
+  number: { type: 'number', step: 'any', inputMode: 'decimal' },
+  email: { type: 'email', autocomplete: 'email', maxLength: 320 },
+  phone: { type: 'tel', autocomplete: 'tel', maxLength: 40 },
+  date: { type: 'date' },
+};
+
 function render(m: BotMessage) {
   current = m;
   input.replaceChildren();
@@ -134,8 +143,8 @@ function render(m: BotMessage) {
         );
       }),
     );
-  } else if (m.input === 'text') {
-    const text = field({ type: 'text', maxLength: 2000 }, 'Type your answer');
+  } else if (m.input in ENTRY) {
+    const text = field(ENTRY[m.input]!, 'Type your answer');
     const submit = el('button', { type: 'submit', className: 'primary', textContent: 'Send' });
     input.append(
       form([text, submit], () => {
