@@ -121,6 +121,24 @@ describe('custom fields', () => {
     expect((await leadRow(restLead)).custom_fields).toEqual(CUSTOM_VALUES);
   });
 
+  it('GET /api/questions lists the typed questions with their kinds', async () => {
+    const list = await http(t.app.url, 'GET', '/api/questions');
+    expect(list.status).toBe(200);
+    const kinds = (list.body as { id: number; question_type: string }[])
+      .filter((q) => q.id >= 8)
+      .map((q) => q.question_type);
+    expect(kinds).toEqual([
+      'number',
+      'number',
+      'email',
+      'phone',
+      'date',
+      'single_choice',
+      'multi_choice',
+      'text',
+    ]);
+  });
+
   it('the summary and the lead export show custom_fields', async () => {
     const summary = await http(t.app.url, 'GET', `/api/lead/summary/${restLead}`);
     expect(summary.body.custom_fields).toEqual(CUSTOM_VALUES);

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { newLead } from '../../src/conversation/new-lead.js';
 import { AppError } from '../../src/errors.js';
+import { leadsCsv } from '../../src/leads/csv.js';
+import { buildMessage, messageText } from '../../src/notifications/message.js';
 import { answerText, resolveAnswer } from '../../src/workflow/answers.js';
 import { customFieldsOf, fieldWrite } from '../../src/workflow/fields.js';
 import { renderPrompt } from '../../src/workflow/prompts.js';
@@ -205,5 +208,43 @@ describe('custom fields: answers', () => {
       profileField: 'location',
       value: 'Pune',
     });
+  });
+});
+
+describe('custom fields: where they show', () => {
+  const lead = () => ({
+    ...newLead('sess_0123456789abcdef0123456789abcdef', {}, { variants: {}, questionOrder: [] }, 0),
+    customFields: { table_count: 24, delivery_apps: ['swiggy', 'zomato'], note: '<b>hi</b>', none: [] },
+  });
+
+  it('a notification lists them last, a line each, as text the channels escape', () => {
+    const m = buildMessage({ id: 1, trigger: 'sql', note: null }, lead(), [], 'https://bot.example');
+    expect(m.profile.slice(-4)).toEqual([
+      ['table_count', '24'],
+      ['delivery_apps', 'swiggy, zomato'],
+      ['note', '<b>hi</b>'],
+      ['none', '—'],
+    ]);
+    expect(messageText(m)).toContain('\ntable_count: 24\n');
+  });
+
+  it('the CSV has a column per field of the workflow, in its order', async () => {
+    const csv = leadsCsv(customFieldsOf(wf));
+    const out: string[] = [];
+    csv.on('data', (chunk: Buffer) => out.push(chunk.toString()));
+    const done = new Promise((resolve) => csv.on('end', resolve));
+    csv.end({
+      session_id: 's',
+      custom_fields: { table_count: -3, owner_phone: '+919876543210', note: '@SUM(1)' },
+    });
+    await done;
+    const [header, row] = out.join('').trim().split('\n');
+    const cells = Object.fromEntries(header!.split(',').map((h, i) => [h, row!.split(',')[i]]));
+    expect(header).toMatch(/,custom_fields\.table_count,.*,custom_fields\.note,behavior_metadata$/);
+    // A number stays a number (a minus sign is no formula there); visitor text is guarded; E.164 stays.
+    expect(cells['custom_fields.table_count']).toBe('-3');
+    expect(cells['custom_fields.owner_phone']).toBe('+919876543210');
+    expect(cells['custom_fields.note']).toBe("'@SUM(1)");
+    expect(cells['custom_fields.cuisine']).toBe('');
   });
 });
