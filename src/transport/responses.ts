@@ -29,6 +29,13 @@ export const botMessageSchema = z.object({
     'none',
   ]),
   options: z.array(option).optional(),
+  bounds: z
+    .object({
+      min: z.union([z.number(), z.string()]).optional(),
+      max: z.union([z.number(), z.string()]).optional(),
+      integer: z.boolean().optional(),
+    })
+    .optional(),
 });
 
 /** One touch's fields, each null when the visitor's page did not send it. */

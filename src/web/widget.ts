@@ -144,7 +144,17 @@ function render(m: BotMessage) {
       }),
     );
   } else if (m.input in ENTRY) {
-    const text = field(ENTRY[m.input]!, 'Type your answer');
+    const { min, max, integer } = m.bounds ?? {};
+    // The picker and the spinner keep within the question's bounds; the server checks them anyway.
+    const text = field(
+      {
+        ...ENTRY[m.input],
+        ...(min === undefined ? {} : { min: String(min) }),
+        ...(max === undefined ? {} : { max: String(max) }),
+        ...(integer ? { step: '1' } : {}),
+      },
+      'Type your answer',
+    );
     const submit = el('button', { type: 'submit', className: 'primary', textContent: 'Send' });
     input.append(
       form([text, submit], () => {

@@ -23,6 +23,8 @@ export interface BotPrompt {
   text: string;
   input: PromptInput;
   options?: { id: string; label: string }[];
+  /** The bounds of a number or date question (the widget's field takes them; the server checks them). */
+  bounds?: { min?: number | string; max?: number | string; integer?: boolean };
 }
 
 type PromptFact = Extract<ConversationEmitted, { type: 'prompt' }>;
@@ -54,6 +56,7 @@ export function renderPrompt(
         text: q.text,
         input,
         ...(isChoiceType(q.type) ? { options: q.options.map(({ id, label }) => ({ id, label })) } : {}),
+        ...boundsOf(q),
       };
     }
     case 'contact':
@@ -76,4 +79,11 @@ export function renderPrompt(
     case 'declined':
       return { step: 'declined', text: workflow.greeting.declineText, input: 'none' };
   }
+}
+
+function boundsOf(q: Workflow['questions'][number]): Pick<BotPrompt, 'bounds'> {
+  const bounds = Object.fromEntries(
+    (['min', 'max', 'integer'] as const).filter((k) => q[k] !== undefined).map((k) => [k, q[k]]),
+  );
+  return Object.keys(bounds).length > 0 ? { bounds } : {};
 }

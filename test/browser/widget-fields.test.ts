@@ -34,6 +34,15 @@ describe('typed questions in the widget, in Chromium', () => {
     await page.click('.lcb-bubble');
     await page.locator('.lcb-input button', { hasText: 'Yes, go ahead' }).click();
 
+    await expect.poll(() => field(page).getAttribute('type')).toBe('number');
+    expect(
+      await field(page).evaluate((f: HTMLInputElement) => [
+        f.min,
+        f.max,
+        f.step,
+        f.getAttribute('inputmode'),
+      ]),
+    ).toEqual(['1', '500', '1', 'decimal']);
     await answer(page, 'number', '2.5');
     await page
       .locator('.lcb-note', { hasText: 'table_count: a whole number from 1 to 500 was expected.' })
@@ -42,6 +51,11 @@ describe('typed questions in the widget, in Chromium', () => {
     await answer(page, 'number', '1250.5');
     await answer(page, 'email', 'Owner@Example.com');
     await answer(page, 'tel', '98765 43210');
+    await expect.poll(() => field(page).getAttribute('type')).toBe('date');
+    expect(await field(page).evaluate((f: HTMLInputElement) => [f.min, f.max])).toEqual([
+      '1950-01-01',
+      '2030-12-31',
+    ]);
     await answer(page, 'date', '2019-02-28');
     // The contact form comes next: every typed question was taken.
     await page.locator('.lcb-input input[name=email]').waitFor();

@@ -100,6 +100,18 @@ describe('custom fields: the workflow', () => {
       'text',
     ]);
     expect(renderPrompt(wf, { step: 'questions', questionId: 12 }).options).toBeUndefined();
+    // Bounds go along for the widget's field; a question without any has none.
+    expect(renderPrompt(wf, { step: 'questions', questionId: 8 }).bounds).toEqual({
+      min: 1,
+      max: 500,
+      integer: true,
+    });
+    expect(renderPrompt(wf, { step: 'questions', questionId: 12 }).bounds).toEqual({
+      min: '1950-01-01',
+      max: '2030-12-31',
+    });
+    expect(renderPrompt(wf, { step: 'questions', questionId: 10 })).not.toHaveProperty('bounds');
+    expect(renderPrompt(wf, { step: 'questions', questionId: 2 })).not.toHaveProperty('bounds');
   });
 });
 
