@@ -10,7 +10,7 @@ export function checkAnswer(
 ): AnswerProblem | null {
   const question = flow.questions.find((q) => q.id === answer.questionId);
   if (!question || !context.questionOrder.includes(question.id)) return 'unknown_question';
-  if (question.type === 'text') {
+  if (question.type !== 'single_choice' && question.type !== 'multi_choice') {
     return answer.text !== undefined && answer.text.trim().length > 0 ? null : 'text_expected';
   }
   const ids = answer.optionIds ?? [];

@@ -11,7 +11,9 @@ export interface ConversationFlow {
   };
   questions: ReadonlyArray<{
     id: number;
-    type: 'single_choice' | 'multi_choice' | 'text';
+    /** Choice questions are answered with option ids; every other kind with text (its format is
+     * checked and normalised before the event reaches the machine). */
+    type: 'single_choice' | 'multi_choice' | 'text' | 'number' | 'email' | 'phone' | 'date';
     options: ReadonlyArray<{ id: string }>;
     /** A question that is not required may be skipped. */
     required: boolean;

@@ -32,6 +32,7 @@ import { startMetricsServer } from './transport/metrics.js';
 import { createSchemas } from './transport/schemas.js';
 import { closeTransports } from './transport/shutdown.js';
 import { createSocketServer } from './transport/socket-server.js';
+import { customFieldsOf } from './workflow/fields.js';
 import { loadWorkflow } from './workflow/load.js';
 import { WorkflowRegistry } from './workflow/registry.js';
 import type { Workflow } from './workflow/schema.js';
@@ -167,7 +168,12 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       metrics,
       limits,
       health: { database: () => orm.isConnected(), redis: () => scaling.redisHealthy() },
-      agents: { tokens, leads: new Leads(stores.leads), erase: (id, by) => engine.erase(id, by) },
+      agents: {
+        tokens,
+        leads: new Leads(stores.leads),
+        erase: (id, by) => engine.erase(id, by),
+        customFields: customFieldsOf(workflow),
+      },
       notifications: {
         outbox: notifications.outbox,
         engine,

@@ -4,6 +4,7 @@ import type { Touch } from '../leads/attribution.js';
 import { derivedBehaviors, reportableActions as reportable } from '../scoring/behaviors.js';
 import type { PageFact } from '../scoring/ledger.js';
 import { resolveAnswer, resolveOptions } from '../workflow/answers.js';
+import type { CustomFieldValues } from '../workflow/fields.js';
 import { pageRulesFor } from '../workflow/pages.js';
 import type { Workflow } from '../workflow/schema.js';
 import { ctaOptionsFor, presentationOf } from '../workflow/variants.js';
@@ -65,6 +66,8 @@ export type ProfilePatch = Partial<{
   lastTouch: Touch;
   lastTouchAt: Date;
   currentPage: string;
+  /** The lead's custom fields, whole (an answer to a question with `field` sets one of them). */
+  customFields: CustomFieldValues;
 }>;
 
 export interface Interpreted {
@@ -105,11 +108,11 @@ export function interpret(
   switch (command.kind) {
     case 'reply':
       if (step === 'questions' && where.question !== null) {
-        return interpretAnswer(workflow, where.question, command, at);
+        return interpretAnswer(workflow, where.question, command, at, phoneRegion);
       }
       return interpretReply(workflow, command, step, at, where.variants ?? {});
     case 'answer':
-      return interpretAnswer(workflow, command.questionId, { text: command.text }, at);
+      return interpretAnswer(workflow, command.questionId, { text: command.text }, at, phoneRegion);
     case 'contact': {
       if (command.skip === true && step !== 'contact') {
         throw new AppError('invalid_state', `Nothing to skip: the conversation is at ${step}.`);
@@ -212,6 +215,7 @@ function interpretAnswer(
   questionId: number,
   raw: { text?: string; optionIds?: string[] },
   at: number,
+  phoneRegion: string,
 ): Interpreted {
   if (questionId === workflow.greeting.questionId) {
     const [optionId] = resolveOptions(workflow.greeting.options, raw, false);
@@ -227,7 +231,7 @@ function interpretAnswer(
       questionIds: [workflow.greeting.questionId, ...workflow.questions.map((q) => q.id)],
     });
   }
-  const answer = resolveAnswer(question, raw);
+  const answer = resolveAnswer(question, raw, phoneRegion);
   return { events: [{ type: 'visitor.answer', at, questionId, ...answer }], patch: {} };
 }
 

@@ -25,6 +25,7 @@ export function newLead(
     staffSize: null,
     monthlySales: null,
     featuresInterested: [],
+    customFields: {},
     ...firstTouchRow(options.attribution ?? (options.utmSource ? { utm_source: options.utmSource } : null)),
     locale: options.locale ?? null,
     score: 0,

@@ -3,6 +3,7 @@ import type { AnswerRow, CommitUnit, EventRow, LeadRow, LedgerRow } from '../per
 import { type Classification, classify } from '../scoring/classification.js';
 import { type PageFact, scoreFacts } from '../scoring/ledger.js';
 import { answerText } from '../workflow/answers.js';
+import { fieldWrite } from '../workflow/fields.js';
 import { type BotPrompt, renderPrompt } from '../workflow/prompts.js';
 import type { Workflow } from '../workflow/schema.js';
 import { presentationOf } from '../workflow/variants.js';
@@ -149,7 +150,14 @@ export function buildTransition(t: TransitionInput): Transition {
     const row = answerRow(workflow, fact, entries, t.clientTimeTaken);
     if (!row) continue;
     answers.push(row.answer);
-    profile[FIELD_OF[row.field]] = row.value as never;
+    if (row.write && 'profileField' in row.write)
+      profile[FIELD_OF[row.write.profileField]] = row.write.value as never;
+    else if (row.write) {
+      profile.customFields = {
+        ...(profile.customFields ?? lead.customFields),
+        [row.write.customField]: row.write.value,
+      };
+    }
   }
 
   const finished = state === 'completed' || state === 'declined';
@@ -189,7 +197,6 @@ function answerRow(
   const question = workflow.questions.find((q) => q.id === fact.questionId);
   if (!question) return null;
   const raw = { optionIds: fact.optionIds, ...(fact.text === null ? {} : { text: fact.text }) };
-  const labels = fact.optionIds.map((id) => question.options.find((o) => o.id === id)?.label ?? id);
   const points = entries
     .filter((e) => e.evidence.questionId === fact.questionId)
     .reduce((s, e) => s + e.points, 0);
@@ -203,7 +210,5 @@ function answerRow(
     points,
     answeredAt: new Date(fact.at),
   };
-  const value =
-    question.type === 'multi_choice' ? labels : question.type === 'text' ? (fact.text ?? '') : labels[0];
-  return { answer, field: question.profileField, value };
+  return { answer, write: fieldWrite(question, fact) };
 }

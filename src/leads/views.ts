@@ -24,6 +24,7 @@ export function crmExport(lead: LeadRow, assignedTo: string | null = null) {
     session_start_time: lead.createdAt.toISOString(),
     assigned_to: assignedTo,
     ...attributionExport(lead),
+    custom_fields: lead.customFields,
   };
 }
 
@@ -76,6 +77,7 @@ export function leadData(lead: LeadRow) {
     staff_size: lead.staffSize ?? null,
     monthly_sales: lead.monthlySales ?? null,
     features_interested: lead.featuresInterested,
+    custom_fields: lead.customFields,
     lead_score: lead.score,
     classification: lead.classification,
   };

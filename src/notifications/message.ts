@@ -52,6 +52,11 @@ export function buildMessage(
     ['Needs', e.features_interested.join(', ') || '—'],
     ['Score', `${lead.score} (${lead.classification})`],
     ['Source', e.utm_source ?? '—'],
+    // The workflow's custom fields, by name, last (a chat card shows the first ten rows; option ids for choices: the same in every language).
+    ...Object.entries(e.custom_fields).map(([name, v]): [string, string] => [
+      name,
+      Array.isArray(v) ? v.join(', ') || '—' : String(v),
+    ]),
   ];
   return {
     id: `msg_${n.id}`,

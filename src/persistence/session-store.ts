@@ -102,7 +102,7 @@ export class SessionStore {
   }
 
   /**
-   * Erases a lead's personal data everywhere in one transaction: profile fields, the attribution touches
+   * Erases a lead's personal data everywhere in one transaction: profile and custom fields, the attribution touches
    * (referrer and landing page URLs may carry it; the first touch's source, medium and campaign stay
    * for counts), the actor snapshot,
    * answers, the text of its event log, notification notes and errors. The lead row stays as an
@@ -115,8 +115,8 @@ export class SessionStore {
       const conn = tx.getConnection();
       const [erased] = await conn.execute<{ seq: number }[]>(
         `update leads set name = null, email = null, phone = null, business_type = null, location = null,
-           staff_size = null, monthly_sales = null, features_interested = '[]', locale = null,
-           first_touch = null, last_touch = null, last_touch_at = null, current_page = null,
+           staff_size = null, monthly_sales = null, features_interested = '[]', custom_fields = '{}',
+           locale = null, first_touch = null, last_touch = null, last_touch_at = null, current_page = null,
            snapshot = 'null', state = 'erased', taken_over_by = null, version = version + 1,
            last_seq = last_seq + 1, erased_at = ?, erased_by = ?, updated_at = ?
          where id = ? and erased_at is null returning last_seq as seq`,

@@ -74,7 +74,9 @@ export function scoreFacts(
         if (fact.latencyMs < rules.quick_reply.withinSeconds * 1000) {
           award('quick_reply', rules.quick_reply.points, `quick_reply:${q}`, fact.at, evidence);
         }
-        if (fact.optionIds.length === 0 && textLength > rules.detailed_answer.minLength) {
+        // Free text only: a long e-mail, phone number or date is no more detailed than a short one.
+        const freeText = workflow.questions.find((x) => x.id === q)?.type === 'text';
+        if (freeText && fact.optionIds.length === 0 && textLength > rules.detailed_answer.minLength) {
           award('detailed_answer', rules.detailed_answer.points, `detailed_answer:${q}`, fact.at, {
             questionId: q,
             textLength,

@@ -7,6 +7,7 @@ import type { AgentTokens } from '../agents/tokens.js';
 import { agentRoles } from '../agents/tokens.js';
 import { leadsCsv } from '../leads/csv.js';
 import type { LeadPageRequest, LeadSelection, Leads } from '../leads/service.js';
+import type { CustomField } from '../workflow/fields.js';
 import { principalOf } from './principal.js';
 import { errorResponses } from './responses.js';
 import {
@@ -24,6 +25,8 @@ export interface AgentsRestDeps {
   leads: Leads;
   /** Erases a lead (the engine's write path, so a cached conversation is dropped too). */
   erase: (sessionId: string, by: string) => Promise<void>;
+  /** The active workflow's custom fields: a CSV column each. */
+  customFields?: readonly CustomField[];
 }
 
 const leadsFilter = z.strictObject({
@@ -68,7 +71,10 @@ const pageOf = (q: z.output<typeof leadsQuery>): LeadPageRequest => ({
 const authErrors = errorResponses(401, 403, 422);
 
 /** REST for agents and machine clients: lead lists and token minting. Every route authenticates. */
-export function registerAgentRoutes(server: FastifyInstance, { tokens, leads, erase }: AgentsRestDeps): void {
+export function registerAgentRoutes(
+  server: FastifyInstance,
+  { tokens, leads, erase, customFields = [] }: AgentsRestDeps,
+): void {
   const app = server.withTypeProvider<ZodTypeProvider>();
   const tags = ['agents'];
 
@@ -140,7 +146,7 @@ export function registerAgentRoutes(server: FastifyInstance, { tokens, leads, er
         const lines = rows.map((r: unknown) => `${JSON.stringify(r)}\n`);
         return reply.type('application/x-ndjson; charset=utf-8').send(lines);
       }
-      return reply.type('text/csv; charset=utf-8').send(rows.pipe(leadsCsv()));
+      return reply.type('text/csv; charset=utf-8').send(rows.pipe(leadsCsv(customFields)));
     },
   );
 

@@ -16,12 +16,37 @@ export const botMessageSchema = z.object({
   step: z.string(),
   questionId: z.number().int().optional(),
   text: z.string(),
-  input: z.enum(['choice', 'multi_choice', 'text', 'contact', 'cta', 'none']),
+  input: z.enum([
+    'choice',
+    'multi_choice',
+    'text',
+    'number',
+    'email',
+    'phone',
+    'date',
+    'contact',
+    'cta',
+    'none',
+  ]),
   options: z.array(option).optional(),
+  bounds: z
+    .object({
+      min: z.union([z.number(), z.string()]).optional(),
+      max: z.union([z.number(), z.string()]).optional(),
+      integer: z.boolean().optional(),
+    })
+    .optional(),
 });
 
 /** One touch's fields, each null when the visitor's page did not send it. */
 const touchKeys = Object.fromEntries(TOUCH_FIELDS.map((f) => [f, z.string().nullable()]));
+
+/** The answers to the workflow's custom-field questions, by field name, typed. */
+const customFields = z
+  .record(z.string(), z.union([z.string(), z.number(), z.array(z.string())]))
+  .describe(
+    "The answers to the workflow's custom-field questions, by field name: numbers as numbers, option ids for choices, text otherwise.",
+  );
 
 /** A lead's profile and score, as the summary gives them flat and in `lead_data`. */
 const profileKeys = {
@@ -33,6 +58,7 @@ const profileKeys = {
   staff_size: z.string().nullable(),
   monthly_sales: z.string().nullable(),
   features_interested: z.array(z.string()),
+  custom_fields: customFields,
   lead_score: z.number(),
 };
 
@@ -41,7 +67,16 @@ const question = z.object({
   id: z.number(),
   step: z.string(),
   question_text: z.string(),
-  question_type: z.enum(['single_choice', 'multi_choice', 'text', 'contact']),
+  question_type: z.enum([
+    'single_choice',
+    'multi_choice',
+    'text',
+    'number',
+    'email',
+    'phone',
+    'date',
+    'contact',
+  ]),
   options: z.array(z.string()),
   required: z.boolean(),
   order_index: z.number(),
@@ -139,6 +174,7 @@ export const responses = {
     session_start_time: z.string(),
     assigned_to: z.string().nullable(),
     ...Object.fromEntries(ATTRIBUTION_EXPORT_FIELDS.map((f) => [f, z.string().nullable()])),
+    custom_fields: customFields,
   }),
   score: z.object({
     lead_score: z.number(),

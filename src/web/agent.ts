@@ -143,6 +143,10 @@ async function openSession(sessionId: string): Promise<void> {
     ]
       .filter((k) => lead[k] !== null && lead[k] !== undefined)
       .map((k) => el('li', `${k}: ${Array.isArray(lead[k]) ? (lead[k] as string[]).join(', ') : lead[k]}`)),
+    // The workflow's custom fields, each by its name.
+    ...Object.entries(ack.lead.custom_fields).map(([k, v]) =>
+      el('li', `${k}: ${Array.isArray(v) ? v.join(', ') : v}`),
+    ),
   );
   renderLedger(ack.breakdown);
   for (const e of ack.events) appendEvent(e);

@@ -85,6 +85,15 @@ const field = (props: Record<string, unknown>, label: string) => {
   return f;
 };
 
+/** The field each text-entry prompt gets: the keyboard and the picker of its kind (the server checks the value). */
+const ENTRY: Partial<Record<BotMessage['input'], Record<string, unknown>>> = {
+  text: { type: 'text', maxLength: 2000 },
+  number: { type: 'number', step: 'any', inputMode: 'decimal' },
+  email: { type: 'email', autocomplete: 'email', maxLength: 320 },
+  phone: { type: 'tel', autocomplete: 'tel', maxLength: 40 },
+  date: { type: 'date' },
+};
+
 function render(m: BotMessage) {
   current = m;
   input.replaceChildren();
@@ -134,8 +143,18 @@ function render(m: BotMessage) {
         );
       }),
     );
-  } else if (m.input === 'text') {
-    const text = field({ type: 'text', maxLength: 2000 }, 'Type your answer');
+  } else if (m.input in ENTRY) {
+    const { min, max, integer } = m.bounds ?? {};
+    // The picker and the spinner keep within the question's bounds; the server checks them anyway.
+    const text = field(
+      {
+        ...ENTRY[m.input],
+        ...(min === undefined ? {} : { min: String(min) }),
+        ...(max === undefined ? {} : { max: String(max) }),
+        ...(integer ? { step: '1' } : {}),
+      },
+      'Type your answer',
+    );
     const submit = el('button', { type: 'submit', className: 'primary', textContent: 'Send' });
     input.append(
       form([text, submit], () => {

@@ -1,4 +1,6 @@
 import { AppError } from '../errors.js';
+import { isChoiceType, type TextEntryType } from './field-kinds.js';
+import { normalizeEntry } from './fields.js';
 import type { Question } from './schema.js';
 
 /** A visitor's pick, by option ids or by labels typed as text. */
@@ -40,15 +42,25 @@ function invalidOption(options: readonly Option[], given: string): AppError {
   );
 }
 
-/** The answer to a profile question as the machine takes it: option ids for choices, text otherwise. */
-export function resolveAnswer(question: Question, raw: RawChoice): { optionIds?: string[]; text?: string } {
+/**
+ * The answer to a profile question as the machine takes it: option ids for choices, text otherwise —
+ * a typed answer (number, e-mail, phone, date) in its normal form, or `validation_failed` naming the field
+ * and what was expected. `phoneRegion` reads a phone number written without a country code.
+ */
+export function resolveAnswer(
+  question: Question,
+  raw: RawChoice,
+  phoneRegion = 'IN',
+): { optionIds?: string[]; text?: string } {
   if (question.type === 'text') {
     const text = raw.text?.trim() ?? '';
     if (!text)
       throw new AppError('validation_failed', 'This question needs a text answer.', { field: 'text' });
     return { text };
   }
-  return { optionIds: resolveOptions(question.options, raw, question.type === 'multi_choice') };
+  if (isChoiceType(question.type))
+    return { optionIds: resolveOptions(question.options, raw, question.type === 'multi_choice') };
+  return { text: normalizeEntry(question as Question & { type: TextEntryType }, raw.text, phoneRegion) };
 }
 
 /** The stored, human-readable form of an answer. */
@@ -56,7 +68,7 @@ export function answerText(
   question: Question,
   answer: { optionIds?: readonly string[]; text?: string },
 ): string {
-  if (question.type === 'text') return answer.text ?? '';
+  if (!isChoiceType(question.type)) return answer.text ?? '';
   return (answer.optionIds ?? [])
     .map((id) => question.options.find((o) => o.id === id)?.label ?? id)
     .join(', ');

@@ -1,8 +1,20 @@
 import type { ConversationEmitted } from '../../machines/types.js';
+import { isChoiceType } from './field-kinds.js';
 import type { Workflow } from './schema.js';
 import { ctaOptionsFor, type Presentation } from './variants.js';
 
-export type PromptInput = 'choice' | 'multi_choice' | 'text' | 'contact' | 'cta' | 'none';
+/** What the widget offers for a prompt: buttons, a checklist, a text field (of the question's kind), a form. */
+export type PromptInput =
+  | 'choice'
+  | 'multi_choice'
+  | 'text'
+  | 'number'
+  | 'email'
+  | 'phone'
+  | 'date'
+  | 'contact'
+  | 'cta'
+  | 'none';
 
 /** A bot message as the widget shows it. */
 export interface BotPrompt {
@@ -11,6 +23,8 @@ export interface BotPrompt {
   text: string;
   input: PromptInput;
   options?: { id: string; label: string }[];
+  /** The bounds of a number or date question (the widget's field takes them; the server checks them). */
+  bounds?: { min?: number | string; max?: number | string; integer?: boolean };
 }
 
 type PromptFact = Extract<ConversationEmitted, { type: 'prompt' }>;
@@ -35,14 +49,14 @@ export function renderPrompt(
     case 'questions': {
       const q = workflow.questions.find((x) => x.id === prompt.questionId);
       if (!q) throw new Error(`prompt for unknown question ${prompt.questionId}`);
-      const input: PromptInput =
-        q.type === 'text' ? 'text' : q.type === 'multi_choice' ? 'multi_choice' : 'choice';
+      const input: PromptInput = q.type === 'single_choice' ? 'choice' : q.type;
       return {
         step: q.step,
         questionId: q.id,
         text: q.text,
         input,
-        ...(q.type === 'text' ? {} : { options: q.options.map(({ id, label }) => ({ id, label })) }),
+        ...(isChoiceType(q.type) ? { options: q.options.map(({ id, label }) => ({ id, label })) } : {}),
+        ...boundsOf(q),
       };
     }
     case 'contact':
@@ -65,4 +79,11 @@ export function renderPrompt(
     case 'declined':
       return { step: 'declined', text: workflow.greeting.declineText, input: 'none' };
   }
+}
+
+function boundsOf(q: Workflow['questions'][number]): Pick<BotPrompt, 'bounds'> {
+  const bounds = Object.fromEntries(
+    (['min', 'max', 'integer'] as const).filter((k) => q[k] !== undefined).map((k) => [k, q[k]]),
+  );
+  return Object.keys(bounds).length > 0 ? { bounds } : {};
 }

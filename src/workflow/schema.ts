@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { builtInBehaviors } from '../scoring/behaviors.js';
+import { checkQuestionFormat, PROFILE_FIELDS, QUESTION_TYPES } from './field-kinds.js';
 
 /**
  * The workflow: every question, option, branch, point value and threshold of a conversation.
@@ -50,17 +51,20 @@ const questionSchema = z
     /** Machine-friendly name of the step, e.g. `business_type`. */
     step: id,
     text,
-    type: z.enum(['single_choice', 'multi_choice', 'text']),
+    type: z.enum(QUESTION_TYPES),
     options: uniqueById(optionSchema).default([]),
     required: z.boolean().default(true),
     /** The lead field the answer is copied to. */
-    profileField: z.enum(['business_type', 'location', 'staff_size', 'monthly_sales', 'features_interested']),
+    profileField: z.enum(PROFILE_FIELDS).optional(),
+    /** Or: the custom field (the lead's `custom_fields`) the answer is stored in, typed by `type`. */
+    field: id.optional(),
+    /** number: the least and greatest value; date: the earliest and latest day (yyyy-mm-dd). */
+    min: z.union([z.number(), z.string()]).optional(),
+    max: z.union([z.number(), z.string()]).optional(),
+    /** number: whole numbers only. */
+    integer: z.boolean().optional(),
   })
-  .superRefine((q, ctx) => {
-    if (q.type !== 'text' && q.options.length === 0) {
-      ctx.addIssue({ code: 'custom', message: 'a choice question needs options', path: ['options'] });
-    }
-  });
+  .superRefine(checkQuestionFormat);
 
 const contactSchema = z.strictObject({
   questionId: z.number().int().positive(),
@@ -193,6 +197,15 @@ export const workflowSchema = z
         ctx.addIssue({ code: 'custom', message: `question id ${qid} is used twice`, path: ['questions'] });
       seen.add(qid);
     }
+    const fields = wf.questions.map((q) => q.field);
+    fields.forEach((f, i) => {
+      if (f !== undefined && fields.indexOf(f) !== i)
+        ctx.addIssue({
+          code: 'custom',
+          message: `field "${f}" is used twice`,
+          path: ['questions', i, 'field'],
+        });
+    });
   });
 
 export type Workflow = z.infer<typeof workflowSchema>;

@@ -352,6 +352,8 @@ describe('REST API', () => {
         business_type: 'Restaurant / Café',
         staff_size: '6–15',
         monthly_sales: '₹2L – ₹5L',
+        // The built-in workflow has no custom-field questions.
+        custom_fields: {},
         lead_score: 110,
       };
       // Both shapes of the earlier service: the flat keys its code answered, the lead_data of its README.

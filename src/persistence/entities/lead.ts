@@ -1,6 +1,7 @@
 import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 import type { Touch } from '../../leads/attribution.js';
 import type { Classification } from '../../scoring/classification.js';
+import type { CustomFieldValues } from '../../workflow/fields.js';
 
 /**
  * A visitor's session and the lead it qualifies: profile, score, classification and the conversation
@@ -20,6 +21,8 @@ export const Lead = defineEntity({
     staffSize: p.string().length(200).nullable(),
     monthlySales: p.string().length(200).nullable(),
     featuresInterested: p.json<string[]>().default('[]'),
+    /** Answers to the workflow's custom-field questions, by field name, typed (number, text, option ids). */
+    customFields: p.json<CustomFieldValues>().default('{}'),
     /** The first touch's source, medium and campaign as columns, to filter and group leads by. */
     utmSource: p.string().length(200).nullable(),
     utmMedium: p.string().length(200).nullable(),
