@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { builtInBehaviors } from '../scoring/behaviors.js';
+import { branchProblems, conditionSchema, nextSchema } from './branching.js';
 
 /**
  * The workflow: every question, option, branch, point value and threshold of a conversation.
@@ -51,10 +52,13 @@ const questionSchema = z
     step: id,
     text,
     type: z.enum(['single_choice', 'multi_choice', 'text']),
-    options: uniqueById(optionSchema).default([]),
+    /** An option's `next` jumps to a later question (or `"contact"`); see branching.ts. */
+    options: uniqueById(optionSchema.extend({ next: nextSchema.optional() })).default([]),
     required: z.boolean().default(true),
     /** The lead field the answer is copied to. */
     profileField: z.enum(['business_type', 'location', 'staff_size', 'monthly_sales', 'features_interested']),
+    /** Put only when this holds for the options picked earlier on the visitor's path. */
+    when: conditionSchema.optional(),
   })
   .superRefine((q, ctx) => {
     if (q.type !== 'text' && q.options.length === 0) {
@@ -193,7 +197,26 @@ export const workflowSchema = z
         ctx.addIssue({ code: 'custom', message: `question id ${qid} is used twice`, path: ['questions'] });
       seen.add(qid);
     }
+    for (const problem of branchProblems(wf.questions, variantOrders(wf)))
+      ctx.addIssue({ code: 'custom', ...problem });
   });
+
+/** The question orders of the `question_flow` variants (those a session takes: permutations of the ids). */
+function variantOrders(wf: { questions: { id: number }[]; experiments: z.infer<typeof experimentSchema>[] }) {
+  const ids = wf.questions.map((q) => q.id);
+  return wf.experiments.flatMap((e, i) =>
+    e.kind !== 'question_flow'
+      ? []
+      : e.variants.flatMap((v, j) => {
+          const order = v.config.order;
+          const permutation =
+            Array.isArray(order) && order.length === ids.length && ids.every((id) => order.includes(id));
+          return permutation
+            ? [{ order: order as number[], path: ['experiments', i, 'variants', j, 'config', 'order'] }]
+            : [];
+        }),
+  );
+}
 
 export type Workflow = z.infer<typeof workflowSchema>;
 export type WorkflowInput = z.input<typeof workflowSchema>;
