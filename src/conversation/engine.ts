@@ -13,6 +13,7 @@ import { type SessionEventMessage, toEventMessage } from './events.js';
 import { type CacheCoherence, type LiveSession, LiveSessions, read } from './live-sessions.js';
 import { newLead } from './new-lead.js';
 import { isStateRefusal, resumePrompt, withPrompt } from './prompting.js';
+import { refusal } from './refusal.js';
 import { replayMessage } from './replay.js';
 import { KeyedQueue } from './session-queue.js';
 import type {
@@ -365,12 +366,8 @@ export class ConversationEngine {
     // An ended conversation still takes profile updates and records exits; nothing more happens in it.
     const events = finished ? [] : interpreted.events;
     for (const event of events) {
-      if (!session.live.actor.getSnapshot().can(event)) {
-        throw new AppError(
-          'invalid_state',
-          `The conversation is at ${step} and cannot take this ${event.type.replace('visitor.', '')}.`,
-        );
-      }
+      const snapshot = session.live.actor.getSnapshot();
+      if (!snapshot.can(event)) throw refusal(this.workflow, snapshot.context, event, step);
     }
     const transition = await this.writes.run(session, {
       events,

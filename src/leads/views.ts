@@ -111,6 +111,18 @@ export function scoreBreakdown(ledger: readonly LedgerRow[]) {
   return [...rows.values()];
 }
 
+/**
+ * A branched question's branches as the question list shows them: `when` as in the workflow, and `next`
+ * by option label; nothing for a question that does not branch (every visitor is asked it).
+ */
+function branchesOf(q: Workflow['questions'][number]) {
+  const jumps = q.options.filter((o) => o.next !== undefined).map((o) => [o.label, o.next!] as const);
+  return {
+    ...(q.when ? { when: q.when } : {}),
+    ...(jumps.length > 0 ? { next: Object.fromEntries(jumps) } : {}),
+  };
+}
+
 /** The question flow as the seed lists it: greeting, profile questions, contact. */
 export function questionList(workflow: Workflow) {
   const list = [
@@ -129,6 +141,7 @@ export function questionList(workflow: Workflow) {
       question_type: q.type,
       options: q.options.map((o) => o.label),
       required: q.required,
+      ...branchesOf(q),
     })),
     {
       id: workflow.contact.questionId,

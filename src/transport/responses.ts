@@ -44,6 +44,10 @@ const question = z.object({
   question_type: z.enum(['single_choice', 'multi_choice', 'text', 'contact']),
   options: z.array(z.string()),
   required: z.boolean(),
+  /** A branched workflow: put only when this holds (the workflow's `when`). */
+  when: z.unknown().optional(),
+  /** A branched workflow: option label → the question id it jumps to, or `contact`. */
+  next: z.record(z.string(), z.union([z.number(), z.literal('contact')])).optional(),
   order_index: z.number(),
 });
 
