@@ -23,6 +23,9 @@ export async function funnelPaths(
   params: unknown[],
   questionIds: readonly number[],
 ): Promise<PathRow[]> {
+  // The ids are the workflow's own validated integers, written into the statement (a bound array would
+  // be spread into a list by the query builder).
+  const ids = questionIds.map((id) => Math.trunc(Number(id))).join(', ');
   const rows = await query<{ path: number[]; sessions: unknown; completed: unknown }>(
     `with put as (
        select e.lead_id, (e.data ->> 'questionId')::int as q, min(e.seq) as first
@@ -30,13 +33,13 @@ export async function funnelPaths(
         where e.type = 'bot.prompt' and jsonb_exists(e.data, 'questionId') and ${inRange}
         group by 1, 2),
      paths as (
-       select lead_id, array_agg(q order by first) as path from put where q = any(?::int[]) group by 1)
+       select lead_id, array_agg(q order by first) as path from put where q in (${ids}) group by 1)
      select p.path, count(*) as sessions,
             count(*) filter (where exists (
               select 1 from score_entries s
                where s.lead_id = p.lead_id and s.behavior = 'answered_all_questions')) as completed
        from paths p group by 1 order by 2 desc, 1`,
-    [...params, [...questionIds]],
+    params,
   );
   return rows.map((r) => ({
     path: r.path.map(Number),
