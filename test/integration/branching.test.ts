@@ -52,6 +52,21 @@ describe('a branched workflow over /chat', () => {
     expect(done.state).toBe('contact');
     expect(behaviours(done)).toContain('answered_all_questions');
     expect(await kirana.message(3)).toMatchObject({ step: 'contact', questionId: 7 });
+    // At the contact form an answer may change, but not the path: "other" would drop question 5.
+    clock.advance(5 * SECOND);
+    const changed = await post('/api/answer', {
+      session_id: kirana.sessionId,
+      question_id: 2,
+      answer_text: 'Other',
+    });
+    expect(changed.status).toBe(409);
+    expect(changed.body).toMatchObject({ error: { code: 'invalid_state' } });
+    const same = await post('/api/answer', {
+      session_id: kirana.sessionId,
+      question_id: 2,
+      answer_text: 'Kirana / Retail Shop',
+    });
+    expect(same.status).toBe(200);
 
     // A restaurant: location, staff size; one person jumps past the monthly sales to the features.
     await reply(restaurant, { optionIds: ['restaurant_cafe'] });
@@ -69,6 +84,10 @@ describe('a branched workflow over /chat', () => {
     });
     expect(refused.status).toBe(422);
     expect(refused.body).toMatchObject({ error: { code: 'unknown_question' } });
+    // Nor can it be skipped (it is optional, for the visitors whose path it is on).
+    const skip = await post('/api/skip-question', { session_id: restaurant.sessionId, question_id: 5 });
+    expect(skip.status).toBe(422);
+    expect(skip.body).toMatchObject({ error: { code: 'unknown_question' } });
     const finished = await reply(restaurant, { optionIds: ['loans', 'billing'] });
     expect(finished.state).toBe('contact');
     expect(behaviours(finished)).toContain('answered_all_questions');
