@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type ConversationMachine, createConversationMachine } from '../../machines/conversation.js';
+import { pathIn } from '../../machines/path.js';
 import type { ConversationEvent, Step } from '../../machines/types.js';
 import { AppError } from '../errors.js';
 import { planSession } from '../experiments/assignment.js';
@@ -143,6 +144,7 @@ export class ConversationEngine {
         variants: lead.variants,
         prompt: lead.takenOverBy ? null : await resumePrompt(this.workflow, this.options.store, lead, live),
         lead,
+        path: pathIn(this.workflow, live.actor.getSnapshot().context),
       };
     });
   }

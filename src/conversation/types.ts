@@ -28,6 +28,8 @@ export interface SessionView {
    * an agent holds the session (the bot is paused). */
   prompt: PromptMessage | null;
   lead: LeadRow;
+  /** The profile questions on the visitor's path as it stands (in a workflow without branches: all). */
+  path: number[];
 }
 
 export interface LeadRecord {

@@ -123,8 +123,14 @@ function branchesOf(q: Workflow['questions'][number]) {
   };
 }
 
-/** The question flow as the seed lists it: greeting, profile questions, contact. */
-export function questionList(workflow: Workflow) {
+/**
+ * The question flow as the seed lists it: greeting, profile questions, contact. With a visitor's `path`,
+ * only the profile questions on it, in its order.
+ */
+export function questionList(workflow: Workflow, path?: readonly number[]) {
+  const questions = path
+    ? path.flatMap((id) => workflow.questions.filter((q) => q.id === id))
+    : workflow.questions;
   const list = [
     {
       id: workflow.greeting.questionId,
@@ -134,7 +140,7 @@ export function questionList(workflow: Workflow) {
       options: workflow.greeting.options.map((o) => o.label),
       required: true,
     },
-    ...workflow.questions.map((q) => ({
+    ...questions.map((q) => ({
       id: q.id,
       step: q.step,
       question_text: q.text,

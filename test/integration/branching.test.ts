@@ -94,6 +94,21 @@ describe('a branched workflow over /chat', () => {
 
     expect(asked(kirana)).toEqual([1, 2, 5, 7]);
     expect(asked(restaurant)).toEqual([1, 2, 3, 4, 6, 7]);
+    // The question list of a session is its path.
+    const listed = async (sessionId: string) => {
+      const res = await fetch(`${server.url}/api/questions?session_id=${sessionId}`);
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { id: number; order_index: number }[]).map((q) => [q.id, q.order_index]);
+    };
+    expect(await listed(kirana.sessionId)).toEqual([
+      [1, 1],
+      [2, 2],
+      [5, 3],
+      [7, 4],
+    ]);
+    expect((await listed(restaurant.sessionId)).map(([id]) => id)).toEqual([1, 2, 3, 4, 6, 7]);
+    const unknown = await fetch(`${server.url}/api/questions?session_id=sess_${'0'.repeat(32)}`);
+    expect(unknown.status).toBe(404);
 
     // Leaving at the contact form after the path is done costs no early dropout.
     clock.advance(5 * SECOND);
