@@ -144,7 +144,8 @@ function subsets(ids: readonly string[]): string[][] {
  * names and that jump nowhere are all alike, so one stands for them. Skipping picks nothing.
  */
 function outcomes(q: Question, referenced: ReadonlySet<string> | undefined): string[][] {
-  if (q.type === 'text') return [[]];
+  // Every kind answered with text (whatever kinds there are) picks no option.
+  if (q.type !== 'single_choice' && q.type !== 'multi_choice') return [[]];
   const matters = (o: { id: string; next?: unknown }) => o.next !== undefined || referenced?.has(o.id);
   const relevant = q.options.filter(matters).map((o) => o.id);
   const plain = q.options.find((o) => !matters(o))?.id;
