@@ -113,10 +113,11 @@ export function scoreBreakdown(ledger: readonly LedgerRow[]) {
 
 /**
  * A branched question's branches as the question list shows them: `when` as in the workflow, and `next`
- * by option label; nothing for a question that does not branch (every visitor is asked it).
+ * by option id (ids, unlike labels, are the same in every language); nothing for a question that does
+ * not branch (every visitor is asked it).
  */
 function branchesOf(q: Workflow['questions'][number]) {
-  const jumps = q.options.filter((o) => o.next !== undefined).map((o) => [o.label, o.next!] as const);
+  const jumps = q.options.filter((o) => o.next !== undefined).map((o) => [o.id, o.next!] as const);
   return {
     ...(q.when ? { when: q.when } : {}),
     ...(jumps.length > 0 ? { next: Object.fromEntries(jumps) } : {}),

@@ -46,7 +46,7 @@ const question = z.object({
   required: z.boolean(),
   /** A branched workflow: put only when this holds (the workflow's `when`). */
   when: z.unknown().optional(),
-  /** A branched workflow: option label → the question id it jumps to, or `contact`. */
+  /** A branched workflow: option id → the question id it jumps to, or `contact`. */
   next: z.record(z.string(), z.union([z.number(), z.literal('contact')])).optional(),
   order_index: z.number(),
 });

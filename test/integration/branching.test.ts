@@ -151,7 +151,7 @@ describe('a branched workflow over /chat', () => {
   it('lists the branches with the questions (GET /api/questions)', async () => {
     const res = await fetch(`${server.url}/api/questions`);
     const list = (await res.json()) as { id: number; when?: unknown; next?: Record<string, unknown> }[];
-    expect(list.find((q) => q.id === 2)?.next).toEqual({ 'Kirana / Retail Shop': 5, Other: 'contact' });
+    expect(list.find((q) => q.id === 2)?.next).toEqual({ kirana_retail: 5, other: 'contact' });
     expect(list.find((q) => q.id === 4)?.when).toEqual({ not: { question: 2, anyOf: ['wholesale_fmcg'] } });
     expect(list.find((q) => q.id === 3)).not.toHaveProperty('when');
     expect(list.find((q) => q.id === 3)).not.toHaveProperty('next');
