@@ -1,5 +1,12 @@
 import { assertEvent, assign, enqueueActions, raise, type SnapshotFrom, setup } from 'xstate';
-import { canSkipQuestion, checkAnswer, nextUnanswered } from './guards.js';
+import {
+  answeredPath,
+  canSkipQuestion,
+  checkAnswer,
+  keepsPath,
+  nextUnanswered,
+  withPicks,
+} from './guards.js';
 import type {
   ConversationContext,
   ConversationEmitted,
@@ -35,8 +42,16 @@ export function createConversationMachine(flow: ConversationFlow) {
         assertEvent(event, 'visitor.answer');
         return checkAnswer(flow, context, event) === null;
       },
-      /** Every question of the round is answered or skipped. */
-      questionsDone: ({ context }) => nextUnanswered(context) === null,
+      /**
+       * Once the questions are behind the visitor, an answer may still be changed, but not to one that
+       * changes the path (it would put new questions, or leave answered ones off it).
+       */
+      validAnswerKeepingPath: ({ context, event }) => {
+        assertEvent(event, 'visitor.answer');
+        return checkAnswer(flow, context, event) === null && keepsPath(flow, context, event);
+      },
+      /** Every question of the round on the visitor's path is answered or skipped. */
+      questionsDone: ({ context }) => nextUnanswered(flow, context) === null,
       skippable: ({ context, event }) => {
         assertEvent(event, 'visitor.skip');
         return canSkipQuestion(flow, context, event.questionId);
@@ -81,13 +96,16 @@ export function createConversationMachine(flow: ConversationFlow) {
           text: event.text ?? null,
           latencyMs: Math.max(0, event.at - since),
         });
+        // The latest answer decides the path (a changed answer may take it another way).
+        const { picks } = withPicks(context, event);
         if (!context.answered.includes(event.questionId)) {
           enqueue.assign({
             answered: [...context.answered, event.questionId],
             // A skipped question answered after all is answered.
             skipped: context.skipped.filter((id) => id !== event.questionId),
+            picks,
           });
-        }
+        } else enqueue.assign({ picks });
       }),
       recordSkip: enqueueActions(({ context, event, enqueue }) => {
         assertEvent(event, 'visitor.skip');
@@ -98,7 +116,7 @@ export function createConversationMachine(flow: ConversationFlow) {
         }
       }),
       askNext: enqueueActions(({ context, enqueue }) => {
-        const next = nextUnanswered(context);
+        const next = nextUnanswered(flow, context);
         if (next === null) return;
         const at = context.lastEventAt;
         // Asking the same question again (a visitor back from idle) keeps the time it was first put.
@@ -113,10 +131,13 @@ export function createConversationMachine(flow: ConversationFlow) {
           enqueue.emit({ type: 'prompt', at: context.lastEventAt, step });
         }
       }),
-      /** The round's questions are behind the visitor; only a round with none skipped earns the bonus. */
+      /**
+       * The round's questions on the visitor's path are behind them; only a round with none of them
+       * skipped earns the bonus.
+       */
       questionsDone: enqueueActions(({ context, enqueue }) => {
         enqueue.assign({ completedQuestions: true, current: null });
-        if (context.questionOrder.every((id) => context.answered.includes(id))) {
+        if (answeredPath(flow, context)) {
           enqueue.emit({ type: 'behavior', behavior: 'answered_all_questions', at: context.lastEventAt });
         }
       }),
@@ -145,7 +166,7 @@ export function createConversationMachine(flow: ConversationFlow) {
         assertEvent(event, 'visitor.cta');
         enqueue.emit({ type: 'behavior', behavior: 'cta_clicked', at: event.at, targetId: event.ctaId });
       }),
-      restart: assign({ answered: [], skipped: [], current: null }),
+      restart: assign({ answered: [], skipped: [], picks: {}, current: null }),
       humanHelp: assign({ humanHelp: true }),
       dropout: enqueueActions(({ context, event, enqueue }) => {
         if (!context.completedQuestions)
@@ -172,6 +193,7 @@ export function createConversationMachine(flow: ConversationFlow) {
     context: ({ input }) => ({
       questionOrder: [...input.questionOrder],
       answered: [],
+      picks: {},
       skipped: [],
       completedQuestions: false,
       current: null,
@@ -251,7 +273,7 @@ export function createConversationMachine(flow: ConversationFlow) {
               // Submitting the form moves on, whatever it holds; only an e-mail or phone scores.
               'visitor.contact': { target: 'cta', actions: ['contact', 'touch'] },
               'visitor.skip': { guard: 'skipsContact', target: 'cta', actions: ['recordSkip', 'touch'] },
-              'visitor.answer': { guard: 'validAnswer', actions: ['recordAnswer', 'touch'] },
+              'visitor.answer': { guard: 'validAnswerKeepingPath', actions: ['recordAnswer', 'touch'] },
               'agent.release': { actions: ['release', { type: 'repeatPrompt', params: 'contact' }, 'touch'] },
             },
           },
@@ -275,7 +297,7 @@ export function createConversationMachine(flow: ConversationFlow) {
                   actions: ['ctaChosen', 'restart', 'touch'],
                 },
               ],
-              'visitor.answer': { guard: 'validAnswer', actions: ['recordAnswer', 'touch'] },
+              'visitor.answer': { guard: 'validAnswerKeepingPath', actions: ['recordAnswer', 'touch'] },
               'agent.release': { actions: ['release', { type: 'repeatPrompt', params: 'cta' }, 'touch'] },
             },
           },
@@ -303,7 +325,7 @@ export function createConversationMachine(flow: ConversationFlow) {
 }
 
 /** Bump when a change makes stored snapshots unfit; they are then rebuilt from the event log. */
-export const CONVERSATION_MACHINE_VERSION = 3;
+export const CONVERSATION_MACHINE_VERSION = 4;
 
 export type ConversationMachine = ReturnType<typeof createConversationMachine>;
 export type ConversationSnapshot = SnapshotFrom<ConversationMachine>;

@@ -14,15 +14,33 @@ export interface ConversationFlow {
     /** Choice questions are answered with option ids; every other kind with text (its format is
      * checked and normalised before the event reaches the machine). */
     type: 'single_choice' | 'multi_choice' | 'text' | 'number' | 'email' | 'phone' | 'date';
-    options: ReadonlyArray<{ id: string }>;
+    /** `next`: picking the option takes the visitor on to that later question, or to the contact form. */
+    options: ReadonlyArray<{ id: string; next?: number | 'contact' | undefined }>;
     /** A question that is not required may be skipped. */
     required: boolean;
+    /** The question is put only when this holds for the options picked earlier on the path. */
+    when?: BranchCondition | undefined;
   }>;
   /** The contact form, which may always be skipped. */
   contact: { questionId: number };
   cta: { options: ReadonlyArray<{ id: string; action: 'complete' | 'restart' | 'human_help' }> };
   products: ReadonlyArray<{ id: string }>;
 }
+
+/**
+ * A `when` condition: on the option ids picked at one earlier question (`anyOf`, `allOf`, `noneOf`;
+ * a question off the path or not answered picked none), or several combined.
+ */
+export type BranchCondition =
+  | {
+      question: number;
+      anyOf?: string[] | undefined;
+      allOf?: string[] | undefined;
+      noneOf?: string[] | undefined;
+    }
+  | { all: BranchCondition[] }
+  | { any: BranchCondition[] }
+  | { not: BranchCondition };
 
 /** Per-session input: the order of the profile questions (experiments may vary it) and the start time. */
 export interface ConversationInput {
@@ -82,6 +100,8 @@ export interface ConversationContext {
   questionOrder: number[];
   /** Questions answered in the current round (a restart clears it). */
   answered: number[];
+  /** Option ids picked per question (id as key) in the current round, as last answered: the path follows them. */
+  picks: Record<string, string[]>;
   /** Optional questions skipped in the current round and not answered since (a restart clears it). */
   skipped: number[];
   /** True once the questions were all answered or skipped, in some round. */

@@ -1,6 +1,7 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Classification } from '../scoring/classification.js';
 import type { Workflow } from '../workflow/schema.js';
+import { funnelPaths } from './paths.js';
 
 export interface Range {
   from: Date;
@@ -115,6 +116,12 @@ export class Analytics {
         unqualified_leads: num(r.unqualified),
       })),
       funnel: await this.funnel(range),
+      funnel_paths: await funnelPaths(
+        (sql, params) => this.q(sql, params),
+        IN_RANGE,
+        p,
+        this.workflow.questions.map((q) => q.id),
+      ),
       from: range.from.toISOString(),
       to: range.to.toISOString(),
     };
@@ -171,6 +178,7 @@ export class Analytics {
         average_response_time_ms: leads.average_response_time_ms,
       },
       funnel: leads.funnel,
+      funnel_paths: leads.funnel_paths,
       channel_performance: leads.by_utm_source,
       campaign_performance: leads.by_campaign,
       recent_hot_leads: hot.map((h) => ({

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { pathIn } from '../../machines/path.js';
 import type { Step } from '../../machines/types.js';
 import { AppError } from '../errors.js';
 import { planSession } from '../experiments/assignment.js';
@@ -14,6 +15,7 @@ import { expireIdleSessions } from './idle-expiry.js';
 import { type CacheCoherence, type LiveSession, LiveSessions, read } from './live-sessions.js';
 import { newLead } from './new-lead.js';
 import { isStateRefusal, resumePrompt, withPrompt } from './prompting.js';
+import { refusal } from './refusal.js';
 import { replayMessage } from './replay.js';
 import { KeyedQueue } from './session-queue.js';
 import type {
@@ -147,6 +149,7 @@ export class ConversationEngine {
         prompt: lead.takenOverBy ? null : await resumePrompt(flow.workflow, this.options.store, lead, live),
         lead,
         workflow: flow.workflow,
+        path: pathIn(flow.workflow, live.actor.getSnapshot().context),
       };
     });
   }
@@ -345,12 +348,8 @@ export class ConversationEngine {
     // An ended conversation still takes profile updates and records exits; nothing more happens in it.
     const events = finished ? [] : interpreted.events;
     for (const event of events) {
-      if (!session.live.actor.getSnapshot().can(event)) {
-        throw new AppError(
-          'invalid_state',
-          `The conversation is at ${step} and cannot take this ${event.type.replace('visitor.', '')}.`,
-        );
-      }
+      const snapshot = session.live.actor.getSnapshot();
+      if (!snapshot.can(event)) throw refusal(session.flow.workflow, snapshot.context, event, step);
     }
     const transition = await this.writes.run(session, {
       events,

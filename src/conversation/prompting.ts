@@ -1,3 +1,4 @@
+import { pathIn } from '../../machines/path.js';
 import { AppError, type ErrorCode } from '../errors.js';
 import type { LeadRow } from '../persistence/rows.js';
 import type { SessionStore } from '../persistence/session-store.js';
@@ -15,7 +16,7 @@ function pendingPrompt(workflow: Workflow, live: LiveActor, variants: Record<str
   if (step === 'questions' || step === 'about') {
     return renderPrompt(
       workflow,
-      { step: 'questions', questionId: context.current ?? context.questionOrder[0]! },
+      { step: 'questions', questionId: context.current ?? pathIn(workflow, context)[0]! },
       presentationOf(workflow, variants),
     );
   }

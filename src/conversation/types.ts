@@ -31,6 +31,8 @@ export interface SessionView {
   lead: LeadRow;
   /** The workflow version the session started with (and runs on). */
   workflow: Workflow;
+  /** The profile questions on the visitor's path as it stands (in a workflow without branches: all). */
+  path: number[];
 }
 
 export interface LeadRecord {

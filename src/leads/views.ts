@@ -113,8 +113,27 @@ export function scoreBreakdown(ledger: readonly LedgerRow[]) {
   return [...rows.values()];
 }
 
-/** The question flow as the seed lists it: greeting, profile questions, contact. */
-export function questionList(workflow: Workflow) {
+/**
+ * A branched question's branches as the question list shows them: `when` as in the workflow, and `next`
+ * by option id (ids, unlike labels, are the same in every language); nothing for a question that does
+ * not branch (every visitor is asked it).
+ */
+function branchesOf(q: Workflow['questions'][number]) {
+  const jumps = q.options.filter((o) => o.next !== undefined).map((o) => [o.id, o.next!] as const);
+  return {
+    ...(q.when ? { when: q.when } : {}),
+    ...(jumps.length > 0 ? { next: Object.fromEntries(jumps) } : {}),
+  };
+}
+
+/**
+ * The question flow as the seed lists it: greeting, profile questions, contact. With a visitor's `path`,
+ * only the profile questions on it, in its order.
+ */
+export function questionList(workflow: Workflow, path?: readonly number[]) {
+  const questions = path
+    ? path.flatMap((id) => workflow.questions.filter((q) => q.id === id))
+    : workflow.questions;
   const list = [
     {
       id: workflow.greeting.questionId,
@@ -124,13 +143,14 @@ export function questionList(workflow: Workflow) {
       options: workflow.greeting.options.map((o) => o.label),
       required: true,
     },
-    ...workflow.questions.map((q) => ({
+    ...questions.map((q) => ({
       id: q.id,
       step: q.step,
       question_text: q.text,
       question_type: q.type,
       options: q.options.map((o) => o.label),
       required: q.required,
+      ...branchesOf(q),
     })),
     {
       id: workflow.contact.questionId,

@@ -79,6 +79,10 @@ const question = z.object({
   ]),
   options: z.array(z.string()),
   required: z.boolean(),
+  /** A branched workflow: put only when this holds (the workflow's `when`). */
+  when: z.unknown().optional(),
+  /** A branched workflow: option id → the question id it jumps to, or `contact`. */
+  next: z.record(z.string(), z.union([z.number(), z.literal('contact')])).optional(),
   order_index: z.number(),
 });
 

@@ -7,7 +7,7 @@ import { crmExport, leadSummary, menu, questionList, scoreBreakdown } from '../l
 import type { Metrics } from '../observability/metrics.js';
 import type { AddressLimits } from '../scaling/limits.js';
 import { errorResponses, responses } from './responses.js';
-import type { Schemas } from './schemas.js';
+import { questionsQuery, type Schemas } from './schemas.js';
 import { answerCommand, gained, visitorCalls } from './visitor-calls.js';
 
 export interface RestDeps {
@@ -61,8 +61,18 @@ export function registerRestRoutes(
 
   app.get(
     '/api/questions',
-    { schema: { tags, summary: 'The question flow', response: { 200: responses.questions } } },
-    async () => questionList(workflow),
+    {
+      schema: {
+        tags,
+        summary: "The question flow; with session_id, only the questions on that session's path",
+        querystring: questionsQuery,
+        response: { 200: responses.questions, ...errorResponses(404, 422) },
+      },
+    },
+    async (req) => {
+      const sessionId = req.query.session_id;
+      return questionList(workflow, sessionId ? (await engine.view(sessionId)).path : undefined);
+    },
   );
 
   app.post(

@@ -64,6 +64,10 @@ export const sessionId = text()
 /** The path parameters of a route about one session. */
 export const sessionParams = z.strictObject({ session_id: sessionId });
 
+/** `GET /api/questions`: with a session, only the questions on its path (a branched workflow). */
+// Not strict: a query the earlier service ignored (a cache-buster) is still ignored.
+export const questionsQuery = z.object({ session_id: sessionId.optional() });
+
 /** An experiment's name, as the workflow spells it. */
 export const testName = z
   .string()

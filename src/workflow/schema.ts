@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { builtInBehaviors } from '../scoring/behaviors.js';
+import { branchProblems, conditionSchema, nextSchema } from './branching.js';
 import { checkQuestionFormat, PROFILE_FIELDS, QUESTION_TYPES } from './field-kinds.js';
 
 /**
@@ -52,7 +53,8 @@ const questionSchema = z
     step: id,
     text,
     type: z.enum(QUESTION_TYPES),
-    options: uniqueById(optionSchema).default([]),
+    /** An option's `next` jumps to a later question (or `"contact"`); see branching.ts. */
+    options: uniqueById(optionSchema.extend({ next: nextSchema.optional() })).default([]),
     required: z.boolean().default(true),
     /** The lead field the answer is copied to. */
     profileField: z.enum(PROFILE_FIELDS).optional(),
@@ -63,6 +65,8 @@ const questionSchema = z
     max: z.union([z.number(), z.string()]).optional(),
     /** number: whole numbers only. */
     integer: z.boolean().optional(),
+    /** Put only when this holds for the options picked earlier on the visitor's path. */
+    when: conditionSchema.optional(),
   })
   .superRefine(checkQuestionFormat);
 
@@ -206,7 +210,26 @@ export const workflowSchema = z
           path: ['questions', i, 'field'],
         });
     });
+    for (const problem of branchProblems(wf.questions, variantOrders(wf)))
+      ctx.addIssue({ code: 'custom', ...problem });
   });
+
+/** The question orders of the `question_flow` variants (those a session takes: permutations of the ids). */
+function variantOrders(wf: { questions: { id: number }[]; experiments: z.infer<typeof experimentSchema>[] }) {
+  const ids = wf.questions.map((q) => q.id);
+  return wf.experiments.flatMap((e, i) =>
+    e.kind !== 'question_flow'
+      ? []
+      : e.variants.flatMap((v, j) => {
+          const order = v.config.order;
+          const permutation =
+            Array.isArray(order) && order.length === ids.length && ids.every((id) => order.includes(id));
+          return permutation
+            ? [{ order: order as number[], path: ['experiments', i, 'variants', j, 'config', 'order'] }]
+            : [];
+        }),
+  );
+}
 
 export type Workflow = z.infer<typeof workflowSchema>;
 export type WorkflowInput = z.input<typeof workflowSchema>;

@@ -544,7 +544,28 @@ describe('failures and reloads', () => {
     const [{ snapshot }] = (await db.query('select snapshot from leads where id = $1', [id])) as [
       { snapshot: { v: number; snapshot: { context: { skipped: number[] } } } },
     ];
-    expect(snapshot.v).toBe(3);
+    expect(snapshot.v).toBe(4);
     expect(snapshot.snapshot.context.skipped).toEqual([]);
+  });
+
+  it('a stored snapshot of the machine before branching (version 3) is rebuilt with the picks', async () => {
+    const { sessionId: id } = await node.engine.startSession();
+    clock.advance(SECOND);
+    await node.engine.handle(id, { kind: 'reply', optionIds: ['yes'] });
+    clock.advance(SECOND);
+    await node.engine.handle(id, { kind: 'reply', optionIds: ['other'] });
+    await db.query(
+      `update leads set snapshot = jsonb_set(snapshot #- '{snapshot,context,picks}', '{v}', '3') where id = $1`,
+      [id],
+    );
+    node.engine.evict(id);
+    clock.advance(SECOND);
+    const r = await node.engine.handle(id, { kind: 'reply', text: 'Pune' });
+    expect(r.prompts.at(-1)?.questionId).toBe(4);
+    const [{ snapshot }] = (await db.query('select snapshot from leads where id = $1', [id])) as [
+      { snapshot: { v: number; snapshot: { context: { picks: Record<string, string[]> } } } },
+    ];
+    expect(snapshot.v).toBe(4);
+    expect(snapshot.snapshot.context.picks).toEqual({ 2: ['other'], 3: [] });
   });
 });

@@ -23,6 +23,8 @@ function machineOf(workflow: Workflow): ConversationMachine {
 export class Simulation {
   readonly ledger: LedgerEntry[] = [];
   readonly prompts: Extract<ConversationEmitted, { type: 'prompt' }>[] = [];
+  /** Every behaviour the machine emitted, before the once-rules (an answer changed is there twice). */
+  readonly facts: Extract<ConversationEmitted, { type: 'behavior' }>[] = [];
   private readonly awarded = new Set<string>();
   private readonly emitted: ConversationEmitted[] = [];
   readonly actor: Actor<ConversationMachine>;
@@ -71,6 +73,7 @@ export class Simulation {
       this.ledger.push(entry);
     }
     for (const e of batch) if (e.type === 'prompt') this.prompts.push(e);
+    this.facts.push(...facts);
   }
 
   get score(): number {
