@@ -8,9 +8,10 @@ import type { Classification } from '../scoring/classification.js';
 import type { Workflow } from '../workflow/schema.js';
 import { isFinished, pendingStep, startConversation } from './actor.js';
 import { planAgentAct } from './agent-acts.js';
-import { interpret, takesClosed, type VisitorCommand } from './commands.js';
+import { takesClosed, type VisitorCommand } from './commands.js';
 import { type SessionEventMessage, toEventMessage } from './events.js';
 import { type CacheCoherence, type LiveSession, LiveSessions, read } from './live-sessions.js';
+import { interpretIn } from './localized-input.js';
 import { newLead } from './new-lead.js';
 import { isStateRefusal, resumePrompt, withPrompt } from './prompting.js';
 import { replayMessage } from './replay.js';
@@ -355,13 +356,8 @@ export class ConversationEngine {
     if (finished && !takesClosed(command)) throw new AppError('session_closed');
     const at = this.now();
     const question = session.live.actor.getSnapshot().context.current;
-    const interpreted = interpret(
-      this.workflow,
-      command,
-      { step, question, variants: session.lead.variants },
-      at,
-      this.phoneRegion,
-    );
+    const where = { step, question, variants: session.lead.variants };
+    const interpreted = interpretIn(this.workflow, session.lead.locale, command, where, at, this.phoneRegion);
     // An ended conversation still takes profile updates and records exits; nothing more happens in it.
     const events = finished ? [] : interpreted.events;
     for (const event of events) {
@@ -383,6 +379,7 @@ export class ConversationEngine {
       ...(interpreted.facts ? { facts: interpreted.facts } : {}),
       at,
       visitorActivity: true,
+      repeatPrompt: interpreted.repeatPrompt === true,
       clientTimeTaken: command.kind === 'answer' ? (command.timeTaken ?? null) : null,
     });
     return {

@@ -141,11 +141,20 @@ export function createSchemas(limits: { answerLength: number }) {
     locale: shortText(35).optional(),
   });
 
+  /** A language tag as a client names it (`hi`, `hi-IN`); matched against the workflow's locales. */
+  const locale = shortText(35).describe(
+    'A language tag (hi, hi-IN, ta, en-GB); falls back hi-IN → hi → default',
+  );
   const sessionStartBody = z
-    .strictObject(
-      touchFields(Object.fromEntries(TOUCH_FIELDS.map((f) => [f, f])) as { [F in TouchField]: F }),
-    )
+    .strictObject({
+      ...touchFields(Object.fromEntries(TOUCH_FIELDS.map((f) => [f, f])) as { [F in TouchField]: F }),
+      locale: locale.optional(),
+    })
     .nullish();
+  /** The visitor switches language (socket `visitor:locale`, REST `POST /api/session/locale`). */
+  const visitorLocale = z.strictObject({ clientMessageId: clientMessageId.optional(), locale });
+  const sessionLocaleBody = z.strictObject({ session_id: sessionId, locale });
+  const questionsQuery = z.strictObject({ locale: locale.optional() });
 
   const answerBody = z.strictObject({
     session_id: sessionId,
@@ -285,6 +294,9 @@ export function createSchemas(limits: { answerLength: number }) {
     visitorPage,
     chatAuth,
     sessionStartBody,
+    visitorLocale,
+    sessionLocaleBody,
+    questionsQuery,
     answerBody,
     behaviorBody,
     profileBody,

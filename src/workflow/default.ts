@@ -130,6 +130,11 @@ export const defaultWorkflow: WorkflowInput = {
     ],
   },
   completedText: 'Thank you! Our team will be in touch shortly.',
+  messages: {
+    invalidOption: 'That is not one of the options. Please pick one of them.',
+    textExpected: 'Please type your answer.',
+    rateLimited: 'You are sending messages too fast; please wait a moment and try again.',
+  },
   products: [
     {
       id: 'billing',
