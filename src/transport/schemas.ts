@@ -142,9 +142,9 @@ export function createSchemas(limits: { answerLength: number }) {
   });
 
   /** A language tag as a client names it (`hi`, `hi-IN`); matched against the workflow's locales. */
-  const locale = shortText(35).describe(
-    'A language tag (hi, hi-IN, ta, en-GB); falls back hi-IN → hi → default',
-  );
+  const locale = shortText(35)
+    .regex(/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$/, 'a language tag such as hi or hi-IN')
+    .describe('A language tag (hi, hi-IN, ta, en-GB); falls back hi-IN → hi → default');
   const sessionStartBody = z
     .strictObject({
       ...touchFields(Object.fromEntries(TOUCH_FIELDS.map((f) => [f, f])) as { [F in TouchField]: F }),

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { Logger } from '../logger.js';
 import { builtInWorkflow } from './built-in.js';
-import { localizeWorkflow, translationErrors, workflowIn } from './locales.js';
+import { localizeWorkflow, translationErrors, type WarningLog, workflowIn } from './locales.js';
 import { type Workflow, workflowSchema } from './schema.js';
 
 export class WorkflowError extends Error {
@@ -13,7 +12,7 @@ export class WorkflowError extends Error {
  * Validates a workflow object; the error names every bad path, and every missing translation with its
  * locale. A gap in a `partial` locale is only warned about (once per text and locale) on `logger`.
  */
-export function parseWorkflow(input: unknown, source = 'workflow', logger?: Pick<Logger, 'warn'>): Workflow {
+export function parseWorkflow(input: unknown, source = 'workflow', logger?: WarningLog): Workflow {
   const result = workflowSchema.safeParse(input);
   if (!result.success) {
     throw new WorkflowError(`${source} is not a valid workflow:\n${z.prettifyError(result.error)}`);
@@ -28,7 +27,7 @@ export function parseWorkflow(input: unknown, source = 'workflow', logger?: Pick
 }
 
 /** The workflow from `file` (JSON) or the built-in default. */
-export function loadWorkflow(file?: string, logger?: Pick<Logger, 'warn'>): Workflow {
+export function loadWorkflow(file?: string, logger?: WarningLog): Workflow {
   if (!file) return parseWorkflow(builtInWorkflow, 'the built-in workflow', logger);
   let raw: unknown;
   try {

@@ -1,4 +1,3 @@
-import type { Logger } from '../logger.js';
 import { type Resolved, Translations, type Workflow, type WorkflowSource } from './schema.js';
 
 /**
@@ -200,8 +199,13 @@ export function workflowIn(workflow: Workflow, locale: string | null | undefined
   return (match && views?.get(match)) || workflow;
 }
 
+/** Where warnings go (the server's logger). */
+export interface WarningLog {
+  warn(data: Record<string, unknown>, message: string): void;
+}
+
 /** Validates a workflow's translations: throws on what is missing; warns once per gap of a partial locale. */
-export function translationErrors(source: WorkflowSource, logger?: Pick<Logger, 'warn'>): string[] {
+export function translationErrors(source: WorkflowSource, logger?: WarningLog): string[] {
   const report = checkTranslations(source);
   for (const gap of report.partial) {
     logger?.warn(
