@@ -28,13 +28,16 @@ const server = script?.dataset.server || (script ? new URL(script.src).origin : 
 // Where the visitor came from: this visit's campaign parameters, click ids, referrer and landing page.
 const attribution = visitAttribution(script);
 const STORAGE_KEY = `lcb-session:${server}`;
+// The language asked for: the page's `data-lang`, else the browser's (the server falls back from
+// `hi-IN` to `hi` to its default, and a resumed session keeps the language it speaks).
+const locale = script?.dataset.lang || navigator.language || undefined;
 
-const { input, say, focusPrompt } = mountView();
+const { input, say, focusPrompt, languages } = mountView();
 
 // The wire types come from the server's protocol module: types only, erased from the bundle.
 const socket: Socket<ChatServerToClientEvents, ChatClientToServerEvents> = io(`${server}/chat`, {
   // Read at every (re)connection, so a reconnect resumes the same session.
-  auth: (cb) => cb({ sessionId: localStorage.getItem(STORAGE_KEY) ?? undefined, ...attribution }),
+  auth: (cb) => cb({ sessionId: localStorage.getItem(STORAGE_KEY) ?? undefined, locale, ...attribution }),
 });
 let counter = 0;
 const messageId = () => `${Date.now().toString(36)}-${(counter++).toString(36)}`;
@@ -186,6 +189,15 @@ const pages = watchPages((page) =>
 );
 socket.on('session', (s) => {
   localStorage.setItem(STORAGE_KEY, s.sessionId);
+  // Switching language: the server puts the pending prompt again in it (a bot:message).
+  let spoken = s.locale;
+  const pick = (picked: string) =>
+    socket.emit('visitor:locale', { clientMessageId: messageId(), locale: picked }, (ack) => {
+      if (ack.ok) spoken = picked;
+      else say(ack.error.message, 'note');
+      languages(s.locales, spoken, pick);
+    });
+  languages(s.locales, spoken, pick);
   // The page the widget opened on, once the session is there; a reconnection (the socket buffers what
   // it could not send meanwhile) reports nothing twice.
   pages.check();

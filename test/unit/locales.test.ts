@@ -130,7 +130,7 @@ describe('missing translations', () => {
     expect(() => parseWorkflow(bilingual({ hi: 'प्रकार?' }))).toThrow(/questions\.0\.text: no "en" text/);
     expect(() =>
       parseWorkflow({ ...defaultWorkflow, locales: { default: 'en', available: ['hi'] } }),
-    ).toThrow(/must include the default "en"\n  → at locales.available/);
+    ).toThrow(/must include the default "en"\n {2}→ at locales.available/);
   });
 
   it('of a partial locale use the default locale, warned once per text and locale', () => {
