@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { withTranslations } from '../../src/workflow/catalog.js';
 import { defaultWorkflow } from '../../src/workflow/default.js';
 import { loadWorkflow, parseWorkflow, WorkflowError } from '../../src/workflow/load.js';
 import {
@@ -10,6 +11,8 @@ import {
 } from '../../src/workflow/locales.js';
 import { renderPrompt } from '../../src/workflow/prompts.js';
 import type { WorkflowInput } from '../../src/workflow/schema.js';
+import { hindi } from '../../src/workflow/translations/hi.js';
+import { tamil } from '../../src/workflow/translations/ta.js';
 import { presentationOf } from '../../src/workflow/variants.js';
 
 const wf = loadWorkflow();
@@ -167,5 +170,43 @@ describe('missing translations', () => {
     expect(() => parseWorkflow({ ...input, experiments })).toThrow(
       /experiments\.0\.variants\.0\.config\.text: no "hi" text/,
     );
+  });
+});
+
+describe('the translation catalogs of the built-in workflow', () => {
+  it('name every text by id, so an English text added without translations stops the start-up', () => {
+    const [q2, ...rest] = defaultWorkflow.questions;
+    const english: WorkflowInput = {
+      ...defaultWorkflow,
+      questions: [{ ...q2!, options: [...q2!.options!, { id: 'pharmacy', label: 'Pharmacy' }] }, ...rest],
+    };
+    expect(() => parseWorkflow(withTranslations(english, { hi: hindi, ta: tamil }))).toThrow(
+      /questions\.0\.options\.4\.label: no "hi" text[\s\S]*questions\.0\.options\.4\.label: no "ta" text/,
+    );
+    // Listed as partial, Tamil shows the English label and the rest in Tamil.
+    const log = recorder();
+    const partial = parseWorkflow(
+      {
+        ...withTranslations(english, {
+          hi: {
+            ...hindi,
+            questions: {
+              ...hindi.questions,
+              2: { ...hindi.questions[2]!, options: { ...hindi.questions[2]!.options, pharmacy: 'फ़ार्मेसी' } },
+            },
+          },
+          ta: tamil,
+        }),
+        locales: { default: 'en', available: ['en', 'hi', 'ta'], partial: ['ta'] },
+      },
+      'wf',
+      log,
+    );
+    expect(log.warnings.map((w) => w.data)).toEqual([
+      { path: 'questions.0.options.4.label', locale: 'ta', fallback: 'en' },
+    ]);
+    const options = workflowIn(partial, 'ta').questions[0]!.options;
+    expect(options.map((o) => o.label).slice(3)).toEqual(['மற்றவை', 'Pharmacy']);
+    expect(workflowIn(partial, 'hi').questions[0]!.options[4]!.label).toBe('फ़ार्मेसी');
   });
 });
