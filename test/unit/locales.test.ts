@@ -210,3 +210,29 @@ describe('the translation catalogs of the built-in workflow', () => {
     expect(workflowIn(partial, 'hi').questions[0]!.options[4]!.label).toBe('फ़ार्मेसी');
   });
 });
+
+describe('examples/bilingual-workflow.json', () => {
+  it('loads, its partial Tamil warned text by text and shown in English where it has none', () => {
+    const log = recorder();
+    const example = loadWorkflow('examples/bilingual-workflow.json', log);
+    expect(example.locales).toEqual({ default: 'en', available: ['en', 'hi', 'ta'], partial: ['ta'] });
+    expect(log.warnings.map((w) => w.data.path)).toEqual([
+      'greeting.aboutText',
+      'greeting.declineText',
+      'greeting.options.1.label',
+      'questions.1.text',
+      'cta.text',
+      'messages.invalidOption',
+    ]);
+    expect(renderPrompt(example, { step: 'questions', questionId: 3 }, {}, 'ta-IN')).toMatchObject({
+      text: 'Your monthly sales?',
+      options: [
+        { id: 'under_2l', label: '₹2 லட்சத்துக்குக் குறைவு' },
+        { id: 'over_2l', label: '₹2L+' },
+      ],
+    });
+    expect(renderPrompt(example, { step: 'cta' }, {}, 'hi').options).toEqual([
+      { id: 'talk_to_sales', label: 'मुझे कॉल करें' },
+    ]);
+  });
+});
