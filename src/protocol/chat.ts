@@ -39,6 +39,8 @@ export interface SessionHello {
   /** The language the session speaks, and those the workflow offers (for a language switcher). */
   locale: string;
   locales: string[];
+  /** The widget's own words per locale (Send, the answer field, the contact fields), as the workflow gives them. */
+  labels: Record<string, Partial<Record<'send' | 'typeAnswer' | 'name' | 'phone' | 'email', string>>>;
 }
 
 /** A bot message: `seq` is its place in the session's event log. */

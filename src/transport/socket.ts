@@ -18,7 +18,7 @@ import type {
   VisitorAck,
 } from '../protocol/chat.js';
 import { matchLocale, negotiateLocale } from '../workflow/locales.js';
-import { inVisitorLanguage } from '../workflow/messages.js';
+import { inVisitorLanguage, widgetLabels } from '../workflow/messages.js';
 import type { Schemas } from './schemas.js';
 import { TokenBucket } from './token-bucket.js';
 import { parseWith } from './validation.js';
@@ -232,6 +232,7 @@ async function openSession(
           // A returning visitor keeps the language of the session (they may have switched it).
           locale: matchLocale(locales, view.lead.locale) ?? negotiateLocale(locales, asked),
           locales: locales.available,
+          labels: widgetLabels(engine.workflow),
         },
         messages: view.prompt ? [view.prompt] : [],
       };
@@ -254,6 +255,7 @@ async function openSession(
       variants: started.variants,
       locale,
       locales: locales.available,
+      labels: widgetLabels(engine.workflow),
     },
     messages: started.prompts,
   };

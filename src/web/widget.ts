@@ -4,6 +4,7 @@ import type {
   ChatClientToServerEvents,
   ChatServerToClientEvents,
   RefusalDetails,
+  SessionHello,
   VisitorAck,
   VisitorContact,
   VisitorReply,
@@ -70,6 +71,9 @@ async function send(
 }
 
 let current: BotMessage | null = null;
+/** The widget's own words in the language the session speaks, as the workflow gives them. */
+let words: SessionHello['labels'][string] = {};
+const word = (key: keyof typeof words, fallback: string) => words[key] ?? fallback;
 
 /** A form whose submission (the primary button, or Enter in a field) calls `submit`. */
 function form(children: Node[], submit: () => void): HTMLFormElement {
@@ -107,7 +111,7 @@ function render(m: BotMessage) {
     const confirm = el('button', {
       type: 'submit',
       className: 'primary',
-      textContent: 'Send',
+      textContent: word('send', 'Send'),
       disabled: true,
     });
     const boxes = options.map((o) => ({
@@ -138,17 +142,17 @@ function render(m: BotMessage) {
       }),
     );
   } else if (m.input === 'text') {
-    const text = field({ type: 'text', maxLength: 2000 }, 'Type your answer');
-    const submit = el('button', { type: 'submit', className: 'primary', textContent: 'Send' });
+    const text = field({ type: 'text', maxLength: 2000 }, word('typeAnswer', 'Type your answer'));
+    const submit = el('button', { type: 'submit', className: 'primary', textContent: word('send', 'Send') });
     input.append(
       form([text, submit], () => {
         if (text.value.trim()) void send('visitor:reply', { text: text.value }, text.value);
       }),
     );
   } else if (m.input === 'contact') {
-    const name = field({ name: 'name', autocomplete: 'name' }, 'Name');
-    const phone = field({ name: 'phone', type: 'tel', autocomplete: 'tel' }, 'Phone');
-    const email = field({ name: 'email', type: 'email', autocomplete: 'email' }, 'E-mail');
+    const name = field({ name: 'name', autocomplete: 'name' }, word('name', 'Name'));
+    const phone = field({ name: 'phone', type: 'tel', autocomplete: 'tel' }, word('phone', 'Phone'));
+    const email = field({ name: 'email', type: 'email', autocomplete: 'email' }, word('email', 'E-mail'));
     const skip = el('button', {
       type: 'button',
       textContent: options[0]?.label ?? 'Skip',
@@ -160,7 +164,7 @@ function render(m: BotMessage) {
           name,
           phone,
           email,
-          el('button', { type: 'submit', className: 'primary', textContent: 'Send' }),
+          el('button', { type: 'submit', className: 'primary', textContent: word('send', 'Send') }),
           skip,
         ],
         () => {
@@ -191,12 +195,20 @@ socket.on('session', (s) => {
   localStorage.setItem(STORAGE_KEY, s.sessionId);
   // Switching language: the server puts the pending prompt again in it (a bot:message).
   let spoken = s.locale;
-  const pick = (picked: string) =>
+  words = s.labels[spoken] ?? {};
+  const pick = (picked: string) => {
+    // The prompt comes again in the new language (a bot:message, before the ack): drawn in its words.
+    words = s.labels[picked] ?? {};
     socket.emit('visitor:locale', { clientMessageId: messageId(), locale: picked }, (ack) => {
       if (ack.ok) spoken = picked;
-      else say(ack.error.message, 'note');
+      else {
+        say(ack.error.message, 'note');
+        words = s.labels[spoken] ?? {};
+        if (current) render(current);
+      }
       languages(s.locales, spoken, pick);
     });
+  };
   languages(s.locales, spoken, pick);
   // The page the widget opened on, once the session is there; a reconnection (the socket buffers what
   // it could not send meanwhile) reports nothing twice.

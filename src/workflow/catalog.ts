@@ -14,12 +14,14 @@ export interface Catalog {
   cta: { text: string; options: Record<string, { title: string; description?: string }> };
   completedText: string;
   products: Record<string, { title: string; description?: string }>;
-  messages?: { invalidOption?: string; textExpected?: string; rateLimited?: string };
+  /** Refusals the visitor sees, and the widget's own words (see the workflow's `messages`). */
+  messages?: Partial<Record<MessageKey, string>>;
   /** Experiment name → variant id → its greeting text. */
   experiments?: Record<string, Record<string, { text?: string }>>;
 }
 
 type Text = string | Record<string, string>;
+type MessageKey = keyof NonNullable<WorkflowInput['messages']>;
 
 /** `value` (a string or a per-locale map) with each catalog's text added under its locale. */
 function merge<T extends Text | undefined>(
@@ -94,7 +96,7 @@ export function withTranslations(workflow: WorkflowInput, catalogs: Record<strin
           messages: Object.fromEntries(
             Object.entries(workflow.messages).map(([key, value]) => [
               key,
-              t(value as Text, (c) => c.messages?.[key as keyof NonNullable<Catalog['messages']>]),
+              t(value as Text, (c) => c.messages?.[key as MessageKey]),
             ]),
           ),
         }

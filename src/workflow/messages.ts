@@ -23,6 +23,19 @@ export function visitorMessage(
   return null;
 }
 
+/** The widget's own words, in each language the workflow speaks (those the workflow gives). */
+export type WidgetLabels = Partial<Record<'send' | 'typeAnswer' | 'name' | 'phone' | 'email', string>>;
+
+export function widgetLabels(workflow: Workflow): Record<string, WidgetLabels> {
+  const keys = ['send', 'typeAnswer', 'name', 'phone', 'email'] as const;
+  return Object.fromEntries(
+    workflow.locales.available.map((locale) => {
+      const { messages } = workflowIn(workflow, locale);
+      return [locale, Object.fromEntries(keys.flatMap((k) => (messages[k] ? [[k, messages[k]]] : [])))];
+    }),
+  );
+}
+
 /** `err` in the visitor's language when the workflow words it; any other error as it is. */
 export function inVisitorLanguage(
   workflow: Workflow,

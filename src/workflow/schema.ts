@@ -239,6 +239,12 @@ const messagesSchema = z
     textExpected: text.optional(),
     /** The visitor sends faster than the server takes. */
     rateLimited: text.optional(),
+    /** The widget's own words (its Send button, the answer field, the contact form's fields). */
+    send: label.optional(),
+    typeAnswer: label.optional(),
+    name: label.optional(),
+    phone: label.optional(),
+    email: label.optional(),
   })
   .default({});
 

@@ -33,6 +33,11 @@ describe('the chat widget in Hindi and Tamil, in Chromium', () => {
     await visitor.locator('.lcb-input button', { hasText: 'மளிகை / சில்லறைக் கடை' }).click();
     await visitor.locator('.lcb-bot', { hasText: 'உங்கள் தொழில் எந்த நகரத்தில் அல்லது ஊரில் உள்ளது?' }).waitFor();
     expect(await visitor.locator('.lcb-panel').getAttribute('lang')).toBe('ta');
+    // The widget's own words follow: the answer field and its button.
+    await visitor.locator('.lcb-input button', { hasText: 'அனுப்பு' }).waitFor();
+    expect(await visitor.locator('.lcb-input input[type=text]').getAttribute('placeholder')).toBe(
+      'உங்கள் பதிலைத் தட்டச்சு செய்யுங்கள்',
+    );
 
     // The agent console: the visitor's language on the board and in the lead.
     const sessionId = await sessionOf(visitor);
@@ -47,7 +52,7 @@ describe('the chat widget in Hindi and Tamil, in Chromium', () => {
     await language.selectOption('hi');
     await visitor.locator('.lcb-bot', { hasText: 'आपका बिज़नेस किस शहर या कस्बे में है?' }).waitFor();
     await visitor.fill('.lcb-input input[type=text]', 'इंदौर');
-    await visitor.locator('.lcb-input button', { hasText: 'Send' }).click();
+    await visitor.locator('.lcb-input button', { hasText: 'भेजें' }).click();
     await visitor.locator('.lcb-bot', { hasText: 'आपके बिज़नेस में कितने लोग काम करते हैं?' }).waitFor();
     await row.locator('td.lang', { hasText: 'Hindi (hi)' }).waitFor();
     await row.click();

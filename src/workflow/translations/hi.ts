@@ -89,6 +89,11 @@ export const hindi: Catalog = {
     invalidOption: 'यह दिए गए विकल्पों में से नहीं है। कृपया इनमें से कोई एक चुनें।',
     textExpected: 'कृपया अपना जवाब लिखकर भेजें।',
     rateLimited: 'आप बहुत तेज़ी से संदेश भेज रहे हैं; कृपया एक पल रुककर फिर कोशिश करें।',
+    send: 'भेजें',
+    typeAnswer: 'अपना जवाब लिखें',
+    name: 'नाम',
+    phone: 'फ़ोन',
+    email: 'ई-मेल',
   },
   experiments: {
     greeting_message: {
