@@ -82,7 +82,7 @@ export interface AppOverrides {
  */
 export async function createApp(config: Readonly<Config>, overrides: AppOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger(config);
-  const workflow = overrides.workflow ?? loadWorkflow(config.workflowFile);
+  const workflow = overrides.workflow ?? loadWorkflow(config.workflowFile, logger);
   const undo: (() => Promise<void>)[] = [];
   const close = async () => {
     for (const step of undo.splice(0).reverse()) {

@@ -9,6 +9,7 @@ const errorCodes = {
   not_found: { status: 404, message: 'Not found.' },
   invalid_option: { status: 422, message: 'That is not one of the options.' },
   unknown_question: { status: 422, message: 'No such question.' },
+  unsupported_locale: { status: 422, message: 'The chat is not available in this language.' },
   derived_behavior: {
     status: 422,
     message: 'This behavior is derived by the server and cannot be reported.',

@@ -117,6 +117,7 @@ export class AgentFeed {
         takenOverBy: lead.takenOverBy ?? null,
         ...(lead.currentPage ? { currentPage: lead.currentPage } : {}),
         connected,
+        locale: lead.locale ?? null,
         ...leadData(lead),
       },
       breakdown: ledger.map((e) => ({ ...e, at: e.at.toISOString() })),

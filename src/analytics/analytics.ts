@@ -74,6 +74,14 @@ export class Analytics {
          from leads l where ${IN_RANGE} group by 1, 2, 3 order by 4 desc, 1, 2, 3`,
       p,
     );
+    // The language each session spoke last (a visitor may switch); ids and points are the same in all.
+    const byLocale = await this.q<Row>(
+      `select coalesce(locale, '(none)') as locale, count(*) as leads,
+              ${countOf('SQL')}, ${countOf('MQL')}, avg(score) as average_score,
+              count(*) filter (where state = 'completed') as completed
+         from leads l where ${IN_RANGE} group by 1 order by 2 desc, 1`,
+      p,
+    );
     const byVariant = await this.q<Row>(
       `select v.key as test_name, v.value as variant, count(*) as leads,
               ${countOf('SQL')}, avg(score) as average_score
@@ -103,6 +111,11 @@ export class Analytics {
         utm_medium: String(r.utm_medium),
         utm_campaign: String(r.utm_campaign),
         ...group(r),
+      })),
+      by_locale: byLocale.map((r) => ({
+        locale: String(r.locale),
+        ...group(r),
+        completion_rate: ratio(num(r.completed), num(r.leads)),
       })),
       by_variant: byVariant.map((r) => ({
         test_name: String(r.test_name),

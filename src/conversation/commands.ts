@@ -5,6 +5,7 @@ import { derivedBehaviors, reportableActions as reportable } from '../scoring/be
 import type { PageFact } from '../scoring/ledger.js';
 import { resolveAnswer, resolveOptions } from '../workflow/answers.js';
 import type { CustomFieldValues } from '../workflow/fields.js';
+import { switchLocale } from '../workflow/locale-switch.js';
 import { pageRulesFor } from '../workflow/pages.js';
 import type { Workflow } from '../workflow/schema.js';
 import { ctaOptionsFor, presentationOf } from '../workflow/variants.js';
@@ -51,7 +52,9 @@ export type VisitorCommand =
       metadata?: Record<string, unknown>;
     }
   /** A returning visitor arrived again with new attribution: it becomes the lead's last touch. */
-  | { kind: 'touch'; touch: Touch };
+  | { kind: 'touch'; touch: Touch }
+  /** The visitor switches language: the bot's pending prompt is put again in it. */
+  | { kind: 'locale'; locale: string };
 
 /** The lead fields a command sets besides what the machine decides. */
 export type ProfilePatch = Partial<{
@@ -68,6 +71,7 @@ export type ProfilePatch = Partial<{
   currentPage: string;
   /** The lead's custom fields, whole (an answer to a question with `field` sets one of them). */
   customFields: CustomFieldValues;
+  locale: string;
 }>;
 
 export interface Interpreted {
@@ -77,12 +81,14 @@ export interface Interpreted {
   note?: Record<string, unknown>;
   /** Scored facts that are no machine event (a page view that meets a page rule). */
   facts?: PageFact[];
+  /** Put the prompt the bot waits on again (in the session's language, which may just have changed). */
+  repeatPrompt?: true;
 }
 
 /** Whether an ended conversation still takes the command: profile updates, a new touch, page views and
  * exits (recorded). */
 export function takesClosed(command: VisitorCommand): boolean {
-  return ['profile', 'exit', 'touch', 'page', 'page_exit'].includes(command.kind);
+  return ['profile', 'exit', 'touch', 'page', 'page_exit', 'locale'].includes(command.kind);
 }
 
 /** The question the bot waits on at `step` (the greeting, the one asked, the contact form), or null. */
@@ -154,6 +160,8 @@ export function interpret(
     }
     case 'page_exit':
       return { events: [], patch: {} };
+    case 'locale':
+      return switchLocale(workflow, command.locale);
     case 'action': {
       if (command.action === 'clicked_demo' || command.action === 'clicked_pricing') {
         if (command.targetId !== undefined) {

@@ -9,10 +9,11 @@ import type { WorkflowRegistry } from '../workflow/registry.js';
 import type { Workflow } from '../workflow/schema.js';
 import { isFinished, pendingStep, startConversation } from './actor.js';
 import { planAgentAct } from './agent-acts.js';
-import { interpret, takesClosed, type VisitorCommand } from './commands.js';
+import { takesClosed, type VisitorCommand } from './commands.js';
 import { type SessionEventMessage, toEventMessage } from './events.js';
 import { expireIdleSessions } from './idle-expiry.js';
 import { type CacheCoherence, type LiveSession, LiveSessions, read } from './live-sessions.js';
+import { interpretIn } from './localized-input.js';
 import { newLead } from './new-lead.js';
 import { isStateRefusal, resumePrompt, withPrompt } from './prompting.js';
 import { refusal } from './refusal.js';
@@ -338,10 +339,12 @@ export class ConversationEngine {
     if (finished && !takesClosed(command)) throw new AppError('session_closed');
     const at = this.now();
     const question = session.live.actor.getSnapshot().context.current;
-    const interpreted = interpret(
+    const where = { step, question, variants: session.lead.variants };
+    const interpreted = interpretIn(
       session.flow.workflow,
+      session.lead.locale,
       command,
-      { step, question, variants: session.lead.variants },
+      where,
       at,
       this.phoneRegion,
     );
@@ -362,6 +365,7 @@ export class ConversationEngine {
       ...(interpreted.facts ? { facts: interpreted.facts } : {}),
       at,
       visitorActivity: true,
+      repeatPrompt: interpreted.repeatPrompt === true,
       clientTimeTaken: command.kind === 'answer' ? (command.timeTaken ?? null) : null,
     });
     return {

@@ -1,4 +1,5 @@
 import { pathIn } from '../../machines/path.js';
+import type { ConversationEmitted } from '../../machines/types.js';
 import { AppError, type ErrorCode } from '../errors.js';
 import type { LeadRow } from '../persistence/rows.js';
 import type { SessionStore } from '../persistence/session-store.js';
@@ -9,18 +10,32 @@ import { isFinished, type LiveActor, pendingStep } from './actor.js';
 import { read } from './live-sessions.js';
 import type { PromptMessage } from './transition.js';
 
-/** What the bot waits for in a session, rendered with the session's experiment variants. */
-function pendingPrompt(workflow: Workflow, live: LiveActor, variants: Record<string, string>): BotPrompt {
+type PromptFact = Extract<ConversationEmitted, { type: 'prompt' }>;
+
+/** The prompt the bot waits on, as the machine would emit it. */
+function pendingFact(workflow: Workflow, live: LiveActor, at: number): PromptFact {
   const step = pendingStep(live.actor);
   const context = live.actor.getSnapshot().context;
-  if (step === 'questions' || step === 'about') {
-    return renderPrompt(
-      workflow,
-      { step: 'questions', questionId: context.current ?? pathIn(workflow, context)[0]! },
-      presentationOf(workflow, variants),
-    );
-  }
-  return renderPrompt(workflow, { step: step === 'abandoned' ? 'greeting' : step });
+  if (step === 'questions' || step === 'about')
+    return {
+      type: 'prompt',
+      at,
+      step: 'questions',
+      questionId: context.current ?? pathIn(workflow, context)[0]!,
+    };
+  return { type: 'prompt', at, step: step === 'abandoned' ? 'greeting' : step };
+}
+
+/** The pending prompt to put again (a switch of language); none while an agent holds it or once it ended. */
+export function repeatedPrompt(workflow: Workflow, lead: LeadRow, live: LiveActor, at: number): PromptFact[] {
+  return lead.takenOverBy || isFinished(live.actor) ? [] : [pendingFact(workflow, live, at)];
+}
+
+/** What the bot waits for in a session, rendered with the session's variants, in its language. */
+function pendingPrompt(workflow: Workflow, live: LiveActor, lead: LeadRow): BotPrompt {
+  const fact = pendingFact(workflow, live, 0);
+  const presentation = fact.step === 'questions' ? presentationOf(workflow, lead.variants, lead.locale) : {};
+  return renderPrompt(workflow, fact, presentation, lead.locale);
 }
 
 /** The prompt the session waits on, as it was last sent (same seq), or rendered anew. */
@@ -30,9 +45,13 @@ export async function resumePrompt(
   lead: LeadRow,
   live: LiveActor,
 ): Promise<PromptMessage> {
-  const pending = pendingPrompt(workflow, live, lead.variants);
+  const pending = pendingPrompt(workflow, live, lead);
   const last = (await read(() => store.lastEvent(lead.id, 'bot.prompt')))?.data as PromptMessage | undefined;
-  const same = last && last.step === pending.step && last.questionId === pending.questionId;
+  const same =
+    last &&
+    last.step === pending.step &&
+    last.questionId === pending.questionId &&
+    last.locale === pending.locale;
   return same ? last : { ...pending, seq: lead.lastSeq, id: `${lead.id}:${lead.lastSeq}` };
 }
 

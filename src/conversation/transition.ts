@@ -135,10 +135,15 @@ export function buildTransition(t: TransitionInput): Transition {
     });
   }
   const prompts: PromptMessage[] = [];
-  const presentation = presentationOf(workflow, lead.variants);
+  const locale = t.patch.locale ?? lead.locale;
+  const presentation = presentationOf(workflow, lead.variants, locale);
   for (const e of t.emitted) {
     if (e.type !== 'prompt') continue;
-    const prompt = { ...renderPrompt(workflow, e, presentation), seq: ++seq, id: `${lead.id}:${seq}` };
+    const prompt = {
+      ...renderPrompt(workflow, e, presentation, locale),
+      seq: ++seq,
+      id: `${lead.id}:${seq}`,
+    };
     prompts.push(prompt);
     events.push({ seq: prompt.seq, type: 'bot.prompt', at: new Date(e.at), data: { ...prompt } });
   }

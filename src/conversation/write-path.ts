@@ -7,6 +7,7 @@ import type { ProfilePatch } from './commands.js';
 import type { CommitQueue } from './commit-queue.js';
 import { queueEffects } from './effects.js';
 import type { LiveSession, LiveSessions } from './live-sessions.js';
+import { repeatedPrompt } from './prompting.js';
 import { buildTransition, type Transition, type Trigger } from './transition.js';
 import type { Committed } from './types.js';
 
@@ -21,6 +22,8 @@ export interface Change {
   clientTimeTaken?: number | null;
   /** Scored facts the machine does not emit (a page view that meets a page rule). */
   facts?: PageFact[];
+  /** Put the prompt the bot waits on again, as if just asked (a switch of language). */
+  repeatPrompt?: boolean;
 }
 
 export interface WritePathOptions {
@@ -72,7 +75,12 @@ export class WritePath {
         lead: session.lead,
         actor: session.live.actor,
         awarded: session.awarded,
-        emitted: session.live.drain(),
+        emitted: [
+          ...session.live.drain(),
+          ...(change.repeatPrompt
+            ? repeatedPrompt(session.flow.workflow, session.lead, session.live, change.at)
+            : []),
+        ],
         input: change.input,
         machineEvents: change.events,
         pageFacts: (change.facts ?? []).map((f) => ({ ...f, at: change.at })),

@@ -191,6 +191,8 @@ export interface BoardRow {
   /** The e-mail and the city the visitor gave (the console's search reads them), or null. */
   email: string | null;
   location: string | null;
+  /** The language the visitor speaks (a locale of the workflow), or null for a session before languages. */
+  locale: string | null;
   startedAt: string;
   lastActivityAt: string;
   connected: boolean;
@@ -210,6 +212,7 @@ export function boardRow(lead: LeadRow, connected: boolean): BoardRow {
     businessType: lead.businessType ?? null,
     email: lead.email ?? null,
     location: lead.location ?? null,
+    locale: lead.locale ?? null,
     startedAt: lead.createdAt.toISOString(),
     lastActivityAt: lead.lastActivityAt.toISOString(),
     connected,

@@ -41,6 +41,8 @@ export type WatchedLead = {
   /** The page the visitor reported last; absent before any. */
   currentPage?: string;
   connected: boolean;
+  /** The language the visitor speaks, or null. */
+  locale: string | null;
 } & ReturnType<typeof leadData>;
 
 /** One row of a lead's score ledger, with the evidence it was awarded on. */

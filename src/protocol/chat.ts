@@ -22,6 +22,8 @@ export type VisitorContact = z.input<Schemas['visitorContact']>;
 export type VisitorAction = z.input<Schemas['visitorAction']>;
 /** A page the visitor views: on load and on every navigation of a single-page app. */
 export type VisitorPage = z.input<Schemas['visitorPage']>;
+/** The visitor switches language (`{ locale: "hi" }`): the pending prompt comes again in it. */
+export type VisitorLocale = z.input<Schemas['visitorLocale']>;
 /** The visitor is typing (`{}`). */
 export type VisitorTyping = z.input<Schemas['visitorTyping']>;
 
@@ -34,6 +36,11 @@ export interface SessionHello {
   classification: Classification;
   /** The experiment variants the session was assigned (test name → variant). */
   variants: Record<string, string>;
+  /** The language the session speaks, and those the workflow offers (for a language switcher). */
+  locale: string;
+  locales: string[];
+  /** The widget's own words per locale (Send, the answer field, the contact fields), as the workflow gives them. */
+  labels: Record<string, Partial<Record<'send' | 'typeAnswer' | 'name' | 'phone' | 'email', string>>>;
 }
 
 /** A bot message: `seq` is its place in the session's event log. */
@@ -81,6 +88,11 @@ export interface ChatClientToServerEvents {
   'visitor:action': (payload: VisitorAction, ack: (response: VisitorAck) => void) => void;
   /** Recorded in the session (agents see it live); scored only by a page rule of the workflow. */
   'visitor:page': (payload: VisitorPage, ack: (response: VisitorAck) => void) => void;
+  /**
+   * Switch language: acked like a reply; the pending prompt is sent again (`bot:message`) in the new
+   * language. A language the workflow does not speak is refused with `unsupported_locale`.
+   */
+  'visitor:locale': (payload: VisitorLocale, ack: (response: VisitorAck) => void) => void;
   /** Not acknowledged: dropped when over the socket's budget or malformed. */
   'visitor:typing': (payload: VisitorTyping) => void;
 }

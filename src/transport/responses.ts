@@ -36,6 +36,8 @@ export const botMessageSchema = z.object({
       integer: z.boolean().optional(),
     })
     .optional(),
+  /** The language it is in (one of the workflow's locales). */
+  locale: z.string().optional(),
 });
 
 /** One touch's fields, each null when the visitor's page did not send it. */
@@ -105,6 +107,14 @@ export const responses = {
     timestamp: z.string(),
     greeting: botMessageSchema,
     variants: z.record(z.string(), z.string()),
+    /** The language the session speaks. */
+    locale: z.string(),
+  }),
+  /** `POST /api/session/locale`: the language now spoken, and the pending prompt put again in it. */
+  sessionLocale: z.object({
+    message: z.string(),
+    locale: z.string(),
+    next_question: botMessageSchema.nullable(),
   }),
   questions: z.array(question),
   /** The question the bot waits on, or null (`POST /api/next-question`). */

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { reportableActions } from '../conversation/commands.js';
 import { nextStep } from '../conversation/next-step.js';
 import { promptedQuestion } from '../leads/views.js';
+import { workflowIn } from '../workflow/locales.js';
 import { errorResponses, responses } from './responses.js';
 import type { RestDeps } from './rest.js';
 import { answerCommand, gained, visitorCalls } from './visitor-calls.js';
@@ -35,7 +36,7 @@ export function registerRestV2Routes(server: FastifyInstance, { engine, schemas,
     },
     async (req) => {
       const view = await metrics.track('rest', 'next_question', () => engine.view(req.body.session_id));
-      return promptedQuestion(view.workflow, view.prompt);
+      return promptedQuestion(workflowIn(view.workflow, view.prompt?.locale), view.prompt);
     },
   );
 

@@ -6,8 +6,10 @@ import { touchFrom } from '../leads/attribution.js';
 import { crmExport, leadSummary, menu, questionList, scoreBreakdown } from '../leads/views.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { AddressLimits } from '../scaling/limits.js';
+import { switchLocale } from '../workflow/locale-switch.js';
+import { negotiateLocale, workflowIn } from '../workflow/locales.js';
 import { errorResponses, responses } from './responses.js';
-import { questionsQuery, type Schemas } from './schemas.js';
+import type { Schemas } from './schemas.js';
 import { answerCommand, gained, visitorCalls } from './visitor-calls.js';
 
 export interface RestDeps {
@@ -46,8 +48,12 @@ export function registerRestRoutes(
       // SESSION_STARTS_PER_MINUTE: the same budget of the same address as a socket handshake's.
       await limits.sessionStart(req.ip);
       const attribution = touchFrom(req.body);
+      const locale = negotiateLocale(workflow.locales, {
+        locale: req.body?.locale,
+        acceptLanguage: req.headers['accept-language'],
+      });
       const started = await metrics.track('rest', 'session.start', () =>
-        engine.startSession(attribution ? { attribution } : {}),
+        engine.startSession({ ...(attribution ? { attribution } : {}), locale }),
       );
       return {
         session_id: started.sessionId,
@@ -55,6 +61,7 @@ export function registerRestRoutes(
         timestamp: new Date().toISOString(),
         greeting: started.prompts[0]!,
         variants: started.variants,
+        locale,
       };
     },
   );
@@ -64,14 +71,45 @@ export function registerRestRoutes(
     {
       schema: {
         tags,
-        summary: "The question flow; with session_id, only the questions on that session's path",
-        querystring: questionsQuery,
+        summary:
+          "The question flow, in ?locale= (or the best of Accept-Language, else the default language; ids never change with it); with session_id, only the questions on that session's path",
+        querystring: schemas.questionsQuery,
         response: { 200: responses.questions, ...errorResponses(404, 422) },
       },
     },
-    async (req) => {
+    async (req, reply) => {
+      const { locale } = req.query.locale
+        ? switchLocale(workflow, req.query.locale).patch
+        : { locale: negotiateLocale(workflow.locales, { acceptLanguage: req.headers['accept-language'] }) };
+      void reply.header('content-language', locale);
       const sessionId = req.query.session_id;
-      return questionList(workflow, sessionId ? (await engine.view(sessionId)).path : undefined);
+      if (!sessionId) return questionList(workflowIn(workflow, locale));
+      // A session's own path, in the workflow version it runs on.
+      const view = await engine.view(sessionId);
+      return questionList(workflowIn(view.workflow, locale), view.path);
+    },
+  );
+
+  app.post(
+    '/api/session/locale',
+    {
+      schema: {
+        tags,
+        summary:
+          'Switch the language of a session: the prompt the bot waits on is put again in it; a language the workflow does not speak is 422 unsupported_locale',
+        body: schemas.sessionLocaleBody,
+        response: { 200: responses.sessionLocale, ...err },
+      },
+    },
+    async (req) => {
+      const { session_id, locale } = req.body;
+      const r = await run(req, 'locale', session_id, { kind: 'locale', locale });
+      const prompt = r.prompts.at(-1) ?? null;
+      return {
+        message: 'Language changed',
+        locale: prompt?.locale ?? switchLocale(workflow, locale).patch.locale,
+        next_question: prompt,
+      };
     },
   );
 

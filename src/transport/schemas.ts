@@ -66,8 +66,6 @@ export const sessionParams = z.strictObject({ session_id: sessionId });
 
 /** `GET /api/questions`: with a session, only the questions on its path (a branched workflow). */
 // Not strict: a query the earlier service ignored (a cache-buster) is still ignored.
-export const questionsQuery = z.object({ session_id: sessionId.optional() });
-
 /** An experiment's name, as the workflow spells it. */
 export const testName = z
   .string()
@@ -145,11 +143,21 @@ export function createSchemas(limits: { answerLength: number }) {
     locale: shortText(35).optional(),
   });
 
+  /** A language tag as a client names it (`hi`, `hi-IN`); matched against the workflow's locales. */
+  const locale = shortText(35)
+    .regex(/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$/, 'a language tag such as hi or hi-IN')
+    .describe('A language tag (hi, hi-IN, ta, en-GB); falls back hi-IN → hi → default');
   const sessionStartBody = z
-    .strictObject(
-      touchFields(Object.fromEntries(TOUCH_FIELDS.map((f) => [f, f])) as { [F in TouchField]: F }),
-    )
+    .strictObject({
+      ...touchFields(Object.fromEntries(TOUCH_FIELDS.map((f) => [f, f])) as { [F in TouchField]: F }),
+      locale: locale.optional(),
+    })
     .nullish();
+  /** The visitor switches language (socket `visitor:locale`, REST `POST /api/session/locale`). */
+  const visitorLocale = z.strictObject({ clientMessageId: clientMessageId.optional(), locale });
+  const sessionLocaleBody = z.strictObject({ session_id: sessionId, locale });
+  // Unknown parameters (a cache-buster) are ignored, as the old service ignored them.
+  const questionsQuery = z.object({ session_id: sessionId.optional(), locale: locale.optional() });
 
   const answerBody = z.strictObject({
     session_id: sessionId,
@@ -289,6 +297,9 @@ export function createSchemas(limits: { answerLength: number }) {
     visitorPage,
     chatAuth,
     sessionStartBody,
+    visitorLocale,
+    sessionLocaleBody,
+    questionsQuery,
     answerBody,
     behaviorBody,
     profileBody,

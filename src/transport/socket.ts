@@ -17,6 +17,8 @@ import type {
   Opening,
   VisitorAck,
 } from '../protocol/chat.js';
+import { matchLocale, negotiateLocale } from '../workflow/locales.js';
+import { inVisitorLanguage, widgetLabels } from '../workflow/messages.js';
 import type { Schemas } from './schemas.js';
 import { TokenBucket } from './token-bucket.js';
 import { parseWith } from './validation.js';
@@ -103,7 +105,8 @@ export function attachChat(io: Server, deps: ChatDeps): void {
     socket.once('disconnect', release);
     try {
       const auth = parseWith(schemas.chatAuth, socket.handshake.auth ?? {});
-      const { sessionId, ...opening } = await openSession(engine, schemas, auth, () =>
+      const asked = { locale: auth.locale, acceptLanguage: socket.handshake.headers['accept-language'] };
+      const { sessionId, ...opening } = await openSession(engine, schemas, auth, asked, () =>
         deps.startSession ? deps.startSession(socket.request) : Promise.resolve(),
       );
       socket.data = { sessionId, opening };
@@ -133,6 +136,8 @@ export function attachChat(io: Server, deps: ChatDeps): void {
     }
 
     const budget = new TokenBucket(limits.socketEventsPerSecond, limits.socketEventBurst);
+    // The language refusals are worded in; it follows the visitor's switches made on this socket.
+    let locale = opening?.hello.locale ?? null;
     const overBudget = () =>
       new AppError(
         'rate_limited',
@@ -144,19 +149,21 @@ export function attachChat(io: Server, deps: ChatDeps): void {
       );
 
     const on = <S extends z.ZodType<{ clientMessageId?: string | undefined }>>(
-      event: 'visitor:reply' | 'visitor:contact' | 'visitor:action' | 'visitor:page',
+      event: 'visitor:reply' | 'visitor:contact' | 'visitor:action' | 'visitor:page' | 'visitor:locale',
       schema: S,
       toCommand: (payload: z.output<S>) => VisitorCommand,
     ) => {
       socket.on(event, async (...args: unknown[]) => {
         const { payload, reply } = ackArgs<VisitorAck>(args);
         try {
-          if (!budget.take()) throw overBudget();
+          if (!budget.take()) throw inVisitorLanguage(engine.workflow, locale, overBudget());
           const data = parseWith(schema, payload);
           visit.active();
+          const command = toCommand(data);
           const r = await metrics.track('socket', event, () =>
-            engine.handle(sessionId, toCommand(data), data.clientMessageId),
+            engine.handle(sessionId, command, data.clientMessageId),
           );
+          if (command.kind === 'locale') locale = command.locale;
           reply({
             ok: true,
             score: r.score,
@@ -193,6 +200,7 @@ export function attachChat(io: Server, deps: ChatDeps): void {
       url,
       ...(title === undefined ? {} : { title }),
     }));
+    on('visitor:locale', schemas.visitorLocale, ({ locale: tag }) => ({ kind: 'locale', locale: tag }));
     socket.on('visitor:typing', (payload: unknown) => {
       if (!budget.take() || !schemas.visitorTyping.safeParse(payload ?? {}).success) return;
       visit.typing();
@@ -205,8 +213,10 @@ async function openSession(
   engine: ConversationEngine,
   schemas: Schemas,
   auth: z.output<Schemas['chatAuth']>,
+  asked: Parameters<typeof negotiateLocale>[1],
   beforeStart: () => Promise<void>,
 ): Promise<{ sessionId: string } & Opening> {
+  const { locales } = engine.workflow;
   if (auth.sessionId && schemas.sessionId.safeParse(auth.sessionId).success) {
     try {
       const view = await resumeVisit(engine, auth.sessionId, touchFrom(auth, AUTH_KEYS));
@@ -219,6 +229,10 @@ async function openSession(
           score: view.score,
           classification: view.classification,
           variants: view.variants,
+          // A returning visitor keeps the language of the session (they may have switched it).
+          locale: matchLocale(locales, view.lead.locale) ?? negotiateLocale(locales, asked),
+          locales: locales.available,
+          labels: widgetLabels(engine.workflow),
         },
         messages: view.prompt ? [view.prompt] : [],
       };
@@ -231,10 +245,8 @@ async function openSession(
   }
   await beforeStart();
   const attribution = touchFrom(auth, AUTH_KEYS);
-  const started = await engine.startSession({
-    ...(attribution ? { attribution } : {}),
-    ...(auth.locale ? { locale: auth.locale } : {}),
-  });
+  const locale = negotiateLocale(locales, asked);
+  const started = await engine.startSession({ ...(attribution ? { attribution } : {}), locale });
   return {
     sessionId: started.sessionId,
     hello: {
@@ -244,6 +256,9 @@ async function openSession(
       score: started.score,
       classification: started.classification,
       variants: started.variants,
+      locale,
+      locales: locales.available,
+      labels: widgetLabels(engine.workflow),
     },
     messages: started.prompts,
   };

@@ -62,6 +62,16 @@ function renderCounts(shown: Row[]): void {
   );
 }
 
+/** A locale as an agent reads it: `Hindi (hi)`; empty for none. */
+function languageName(locale: string | null): string {
+  if (!locale) return '';
+  try {
+    return `${new Intl.DisplayNames(['en'], { type: 'language' }).of(locale) ?? locale} (${locale})`;
+  } catch {
+    return locale;
+  }
+}
+
 function renderBoard(): void {
   const body = $('board-body');
   const shown = [...rows.values()].filter(matches(($('search') as HTMLInputElement).value));
@@ -82,6 +92,7 @@ function renderBoard(): void {
         el('td', r.connected ? 'online' : 'offline', r.connected ? 'online' : 'offline'),
         el('td', r.takenOverBy ?? ''),
         el('td', r.utmSource ?? ''),
+        el('td', languageName(r.locale), 'lang'),
       ];
       cells[3]!.append(badge);
       tr.append(...cells);
@@ -126,7 +137,10 @@ async function openSession(sessionId: string): Promise<void> {
   $('session').hidden = false;
   const ack = await socket.emitWithAck('session:watch', { sessionId });
   if (!ack.ok) return status(ack.error.message);
-  const lead: Record<string, unknown> = ack.lead;
+  const lead: Record<string, unknown> = {
+    ...ack.lead,
+    language: ack.lead.locale && languageName(ack.lead.locale),
+  };
   $('profile').replaceChildren(
     ...[
       'name',
@@ -140,6 +154,7 @@ async function openSession(sessionId: string): Promise<void> {
       'classification',
       'state',
       'utmSource',
+      'language',
     ]
       .filter((k) => lead[k] !== null && lead[k] !== undefined)
       .map((k) => el('li', `${k}: ${Array.isArray(lead[k]) ? (lead[k] as string[]).join(', ') : lead[k]}`)),

@@ -16,6 +16,8 @@ const css = `
 .lcb-panel.open{display:flex;animation:lcb-in .18s ease-out}
 @keyframes lcb-in{from{opacity:0;transform:translateY(12px)}}
 .lcb-head{display:flex;align-items:center;justify-content:space-between;background:#1f6feb;color:#fff;padding:8px 8px 8px 14px;font-weight:600}
+.lcb-lang{margin-left:auto;margin-right:4px;font:inherit;font-weight:400;font-size:13px;color:#1c1c1c;background:#fff;border:0;border-radius:6px;padding:3px 4px;max-width:110px}
+.lcb-lang[hidden]{display:none}
 .lcb-close{display:flex;padding:6px;border:0;border-radius:6px;background:none;color:inherit;cursor:pointer}
 .lcb-log{flex:1;overflow-y:auto;padding:10px;display:flex;flex-direction:column;gap:6px;min-height:120px}
 .lcb-msg{padding:8px 10px;border-radius:10px;max-width:85%;white-space:pre-wrap;overflow-wrap:break-word}
@@ -75,6 +77,11 @@ export interface WidgetView {
   say(text: string, who: 'bot' | 'agent' | 'me' | 'note'): void;
   /** When the panel is open: shows the log's end and moves the focus to the prompt's first control. */
   focusPrompt(): void;
+  /**
+   * Offers the languages (shown in their own script) with `current` selected; `pick` is told the
+   * visitor's choice. Hidden while there is only one.
+   */
+  languages(locales: string[], current: string, pick: (locale: string) => void): void;
 }
 
 /** Builds the launcher and the panel in a shadow root on a host element appended to the body. */
@@ -95,8 +102,12 @@ export function mountView(): WidgetView {
     icon(CLOSE_ICON),
   ]);
   close.setAttribute('aria-label', 'Close chat');
+  const lang = el('select', { className: 'lcb-lang', hidden: true });
+  lang.setAttribute('aria-label', 'Language');
+  let pickLanguage: (locale: string) => void = () => {};
+  lang.addEventListener('change', () => pickLanguage(lang.value));
   const panel = el('div', { className: 'lcb-panel', id: 'lcb-panel' }, [
-    el('div', { className: 'lcb-head' }, [el('span', { textContent: 'Chat with us' }), close]),
+    el('div', { className: 'lcb-head' }, [el('span', { textContent: 'Chat with us' }), lang, close]),
     log,
     input,
     live,
@@ -133,6 +144,20 @@ export function mountView(): WidgetView {
     input,
     isOpen,
     focusPrompt,
+    languages(locales, current, pick) {
+      pickLanguage = pick;
+      const name = (l: string) => {
+        try {
+          return new Intl.DisplayNames([l], { type: 'language' }).of(l) ?? l;
+        } catch {
+          return l;
+        }
+      };
+      lang.replaceChildren(...locales.map((l) => el('option', { value: l, textContent: name(l), lang: l })));
+      lang.value = current;
+      lang.hidden = locales.length < 2;
+      panel.lang = current;
+    },
     say(text, who) {
       log.append(el('div', { className: `lcb-msg lcb-${who}`, textContent: text }));
       log.scrollTop = log.scrollHeight;

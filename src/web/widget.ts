@@ -4,6 +4,7 @@ import type {
   ChatClientToServerEvents,
   ChatServerToClientEvents,
   RefusalDetails,
+  SessionHello,
   VisitorAck,
   VisitorContact,
   VisitorReply,
@@ -28,13 +29,16 @@ const server = script?.dataset.server || (script ? new URL(script.src).origin : 
 // Where the visitor came from: this visit's campaign parameters, click ids, referrer and landing page.
 const attribution = visitAttribution(script);
 const STORAGE_KEY = `lcb-session:${server}`;
+// The language asked for: the page's `data-lang`, else the browser's (the server falls back from
+// `hi-IN` to `hi` to its default, and a resumed session keeps the language it speaks).
+const locale = script?.dataset.lang || navigator.language || undefined;
 
-const { input, say, focusPrompt } = mountView();
+const { input, say, focusPrompt, languages } = mountView();
 
 // The wire types come from the server's protocol module: types only, erased from the bundle.
 const socket: Socket<ChatServerToClientEvents, ChatClientToServerEvents> = io(`${server}/chat`, {
   // Read at every (re)connection, so a reconnect resumes the same session.
-  auth: (cb) => cb({ sessionId: localStorage.getItem(STORAGE_KEY) ?? undefined, ...attribution }),
+  auth: (cb) => cb({ sessionId: localStorage.getItem(STORAGE_KEY) ?? undefined, locale, ...attribution }),
 });
 let counter = 0;
 const messageId = () => `${Date.now().toString(36)}-${(counter++).toString(36)}`;
@@ -67,6 +71,9 @@ async function send(
 }
 
 let current: BotMessage | null = null;
+/** The widget's own words in the language the session speaks, as the workflow gives them. */
+let words: SessionHello['labels'][string] = {};
+const word = (key: keyof typeof words, fallback: string) => words[key] ?? fallback;
 
 /** A form whose submission (the primary button, or Enter in a field) calls `submit`. */
 function form(children: Node[], submit: () => void): HTMLFormElement {
@@ -113,7 +120,7 @@ function render(m: BotMessage) {
     const confirm = el('button', {
       type: 'submit',
       className: 'primary',
-      textContent: 'Send',
+      textContent: word('send', 'Send'),
       disabled: true,
     });
     const boxes = options.map((o) => ({
@@ -153,18 +160,18 @@ function render(m: BotMessage) {
         ...(max === undefined ? {} : { max: String(max) }),
         ...(integer ? { step: '1' } : {}),
       },
-      'Type your answer',
+      word('typeAnswer', 'Type your answer'),
     );
-    const submit = el('button', { type: 'submit', className: 'primary', textContent: 'Send' });
+    const submit = el('button', { type: 'submit', className: 'primary', textContent: word('send', 'Send') });
     input.append(
       form([text, submit], () => {
         if (text.value.trim()) void send('visitor:reply', { text: text.value }, text.value);
       }),
     );
   } else if (m.input === 'contact') {
-    const name = field({ name: 'name', autocomplete: 'name' }, 'Name');
-    const phone = field({ name: 'phone', type: 'tel', autocomplete: 'tel' }, 'Phone');
-    const email = field({ name: 'email', type: 'email', autocomplete: 'email' }, 'E-mail');
+    const name = field({ name: 'name', autocomplete: 'name' }, word('name', 'Name'));
+    const phone = field({ name: 'phone', type: 'tel', autocomplete: 'tel' }, word('phone', 'Phone'));
+    const email = field({ name: 'email', type: 'email', autocomplete: 'email' }, word('email', 'E-mail'));
     const skip = el('button', {
       type: 'button',
       textContent: options[0]?.label ?? 'Skip',
@@ -176,7 +183,7 @@ function render(m: BotMessage) {
           name,
           phone,
           email,
-          el('button', { type: 'submit', className: 'primary', textContent: 'Send' }),
+          el('button', { type: 'submit', className: 'primary', textContent: word('send', 'Send') }),
           skip,
         ],
         () => {
@@ -205,6 +212,23 @@ const pages = watchPages((page) =>
 );
 socket.on('session', (s) => {
   localStorage.setItem(STORAGE_KEY, s.sessionId);
+  // Switching language: the server puts the pending prompt again in it (a bot:message).
+  let spoken = s.locale;
+  words = s.labels[spoken] ?? {};
+  const pick = (picked: string) => {
+    // The prompt comes again in the new language (a bot:message, before the ack): drawn in its words.
+    words = s.labels[picked] ?? {};
+    socket.emit('visitor:locale', { clientMessageId: messageId(), locale: picked }, (ack) => {
+      if (ack.ok) spoken = picked;
+      else {
+        say(ack.error.message, 'note');
+        words = s.labels[spoken] ?? {};
+        if (current) render(current);
+      }
+      languages(s.locales, spoken, pick);
+    });
+  };
+  languages(s.locales, spoken, pick);
   // The page the widget opened on, once the session is there; a reconnection (the socket buffers what
   // it could not send meanwhile) reports nothing twice.
   pages.check();

@@ -130,6 +130,16 @@ export const defaultWorkflow: WorkflowInput = {
     ],
   },
   completedText: 'Thank you! Our team will be in touch shortly.',
+  messages: {
+    invalidOption: 'That is not one of the options. Please pick one of them.',
+    textExpected: 'Please type your answer.',
+    rateLimited: 'You are sending messages too fast; please wait a moment and try again.',
+    send: 'Send',
+    typeAnswer: 'Type your answer',
+    name: 'Name',
+    phone: 'Phone',
+    email: 'E-mail',
+  },
   products: [
     {
       id: 'billing',

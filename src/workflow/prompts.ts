@@ -1,5 +1,6 @@
 import type { ConversationEmitted } from '../../machines/types.js';
 import { isChoiceType } from './field-kinds.js';
+import { matchLocale, workflowIn } from './locales.js';
 import type { Workflow } from './schema.js';
 import { ctaOptionsFor, type Presentation } from './variants.js';
 
@@ -25,15 +26,31 @@ export interface BotPrompt {
   options?: { id: string; label: string }[];
   /** The bounds of a number or date question (the widget's field takes them; the server checks them). */
   bounds?: { min?: number | string; max?: number | string; integer?: boolean };
+  /** The language it is written in (one of the workflow's locales). */
+  locale?: string;
 }
 
 type PromptFact = Extract<ConversationEmitted, { type: 'prompt' }>;
 
-/** Renders a prompt the machine emitted into the words and options of the workflow. */
+/**
+ * Renders a prompt the machine emitted into the words and options of the workflow, in `locale` (along
+ * its fallback chain; the workflow's default when none). `presentation` must be for the same locale.
+ */
 export function renderPrompt(
-  workflow: Workflow,
+  source: Workflow,
   prompt: Pick<PromptFact, 'step' | 'questionId'>,
   presentation: Presentation = {},
+  locale?: string | null,
+): BotPrompt {
+  const rendered = render(workflowIn(source, locale), prompt, presentation);
+  if (!locale) return rendered;
+  return { ...rendered, locale: matchLocale(source.locales, locale) ?? source.locales.default };
+}
+
+function render(
+  workflow: Workflow,
+  prompt: Pick<PromptFact, 'step' | 'questionId'>,
+  presentation: Presentation,
 ): BotPrompt {
   switch (prompt.step) {
     case 'greeting':

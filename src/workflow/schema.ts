@@ -14,7 +14,41 @@ const id = z
   .min(1)
   .max(64);
 
-const text = z.string().trim().min(1).max(4000);
+/** A locale tag: a language, optionally with a region or script (`en`, `hi`, `hi-IN`, `pt-BR`). */
+export const localeTag = z
+  .string()
+  .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'a locale tag such as "hi" or "hi-IN"')
+  .max(35);
+
+/**
+ * A visitor-facing text given per locale (`{ "en": "...", "hi": "..." }`). Which locales it must name is
+ * checked once the whole workflow is read (src/workflow/locales.ts): the workflow's `locales` decide.
+ */
+export class Translations {
+  constructor(readonly byLocale: Readonly<Record<string, string>>) {}
+  /** Written back as the map it was read from. */
+  toJSON(): Readonly<Record<string, string>> {
+    return this.byLocale;
+  }
+}
+
+/** A visitor-facing text: one string for every language, or one per locale. */
+function localized(one: z.ZodString) {
+  return z.union([
+    one,
+    z
+      .record(localeTag, one)
+      .refine((m) => Object.keys(m).length > 0, 'name at least one locale')
+      .transform((m) => new Translations(m)),
+  ]);
+}
+
+/** Every visitor-facing sentence of the workflow (a question, a greeting, a CTA's prompt, …). */
+export const text = localized(z.string().trim().min(1).max(4000));
+/** Every visitor-facing label (an option, a CTA's or a product's title, the contact form's skip). */
+export const label = localized(z.string().trim().min(1).max(200));
+/** A visitor-facing description (a CTA's or a product's); may be empty. */
+export const description = localized(z.string().max(1000));
 
 /** An array of items whose `id`s must be unique; checked on the array itself, so it is reported
  * alongside problems elsewhere in the workflow. */
@@ -31,7 +65,7 @@ function uniqueById<T extends z.ZodType<{ id: string }>>(item: T) {
 
 const optionSchema = z.strictObject({
   id,
-  label: z.string().trim().min(1).max(200),
+  label,
 });
 
 const greetingSchema = z.strictObject({
@@ -73,13 +107,13 @@ const questionSchema = z
 const contactSchema = z.strictObject({
   questionId: z.number().int().positive(),
   text,
-  skipLabel: z.string().trim().min(1).max(200),
+  skipLabel: label,
 });
 
 const ctaOptionSchema = z.strictObject({
   id,
-  title: z.string().trim().min(1).max(200),
-  description: z.string().max(1000).default(''),
+  title: label,
+  description: description.default(''),
   points: z.number().int().min(-1000).max(1000),
   /** What choosing it does: end the conversation, ask the questions again, or ask for a person. */
   action: z.enum(['complete', 'restart', 'human_help']),
@@ -87,8 +121,8 @@ const ctaOptionSchema = z.strictObject({
 
 const productSchema = z.strictObject({
   id,
-  title: z.string().trim().min(1).max(200),
-  description: z.string().max(1000).default(''),
+  title: label,
+  description: description.default(''),
   points: z.number().int().min(-1000).max(1000),
   /** A click on this item counts as a demo request (`clicked_demo`) instead of a product click. */
   demo: z.boolean().default(false),
@@ -170,6 +204,58 @@ const experimentSchema = z.strictObject({
     .min(1),
 });
 
+/** The languages of a workflow: texts must name every `available` locale but the `partial` ones. */
+const localesSchema = z
+  .strictObject({
+    default: localeTag.default('en'),
+    available: z.array(localeTag).min(1).max(50).optional(),
+    partial: z.array(localeTag).max(50).default([]),
+  })
+  .transform(({ default: main, available, partial }) => ({
+    default: main,
+    available: available ?? [main],
+    partial,
+  }))
+  .superRefine((l, ctx) => {
+    if (!l.available.includes(l.default))
+      ctx.addIssue({
+        code: 'custom',
+        message: `must include the default "${l.default}"`,
+        path: ['available'],
+      });
+    l.available.forEach((tag, i) => {
+      if (l.available.indexOf(tag) !== i)
+        ctx.addIssue({ code: 'custom', message: `"${tag}" is listed twice`, path: ['available', i] });
+    });
+    l.partial.forEach((tag, i) => {
+      if (!l.available.includes(tag) || tag === l.default)
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${tag}" must be an available locale other than the default`,
+          path: ['partial', i],
+        });
+    });
+  })
+  .prefault({});
+
+/** Visitor-visible refusals in the visitor's language; a message left out keeps the server's words. */
+const messagesSchema = z
+  .strictObject({
+    /** A reply that is none of the options. */
+    invalidOption: text.optional(),
+    /** A question that needs typed text got none. */
+    textExpected: text.optional(),
+    /** The visitor sends faster than the server takes. */
+    rateLimited: text.optional(),
+    /** The widget's own words (its Send button, the answer field, the contact form's fields). */
+    send: label.optional(),
+    typeAnswer: label.optional(),
+    name: label.optional(),
+    phone: label.optional(),
+    email: label.optional(),
+  })
+  .default({});
+
 export const workflowSchema = z
   .strictObject({
     name: z.string().min(1).max(200),
@@ -178,6 +264,10 @@ export const workflowSchema = z
     contact: contactSchema,
     cta: z.strictObject({ text, options: uniqueById(ctaOptionSchema).min(1) }),
     completedText: text,
+    /** Errors the visitor sees (the widget shows a refused answer's message), per locale. */
+    messages: messagesSchema,
+    /** The languages the workflow speaks (see docs/workflow.md, Languages). */
+    locales: localesSchema,
     products: uniqueById(productSchema),
     scoring: scoringSchema,
     thresholds: thresholdsSchema,
@@ -231,6 +321,24 @@ function variantOrders(wf: { questions: { id: number }[]; experiments: z.infer<t
   );
 }
 
-export type Workflow = z.infer<typeof workflowSchema>;
+/** A workflow as read: each visitor-facing text a string or its Translations. */
+export type WorkflowSource = z.output<typeof workflowSchema>;
 export type WorkflowInput = z.input<typeof workflowSchema>;
+
+/** `T` with every visitor-facing text resolved to one language's string. */
+export type Resolved<T> = T extends Translations
+  ? string
+  : T extends string | number | boolean | null | undefined
+    ? T
+    : T extends readonly (infer U)[]
+      ? Resolved<U>[]
+      : T extends object
+        ? { [K in keyof T]: Resolved<T[K]> }
+        : T;
+
+/**
+ * The workflow in its default locale, as the code base reads it (texts are strings); its other
+ * locales are reached through `workflowIn` (src/workflow/locales.ts).
+ */
+export type Workflow = Resolved<WorkflowSource>;
 export type Question = Workflow['questions'][number];

@@ -1,3 +1,4 @@
+import { pickText, workflowIn } from './locales.js';
 import type { Workflow } from './schema.js';
 
 /** What a session's experiment variants change in what the bot says. */
@@ -9,19 +10,36 @@ export interface Presentation {
   ctaLabels?: Record<string, string>;
 }
 
-/** The presentation a session's variants call for (question order is applied at session start). */
-export function presentationOf(workflow: Workflow, variants: Record<string, string>): Presentation {
+/** A config text: a string, or one per locale (checked at start-up like the workflow's own texts). */
+const isText = (v: unknown): v is string | Record<string, string> =>
+  typeof v === 'string' ||
+  (typeof v === 'object' && v !== null && Object.values(v).every((x) => typeof x === 'string'));
+
+/**
+ * The presentation a session's variants call for (question order is applied at session start), with
+ * its texts in `locale` (the workflow's default when none).
+ */
+export function presentationOf(
+  workflow: Workflow,
+  variants: Record<string, string>,
+  locale?: string | null,
+): Presentation {
   const out: Presentation = {};
-  for (const experiment of workflow.experiments) {
+  const main = workflow.locales.default;
+  // The experiments as the session's language has them (a hand-built workflow keeps its maps).
+  const { experiments } = workflowIn(workflow, locale);
+  const say = (v: string | Record<string, string>) => pickText(v, locale ?? main, main);
+  for (const experiment of experiments) {
     const config = experiment.variants.find((v) => v.id === variants[experiment.name])?.config;
     if (!config) continue;
-    if (experiment.kind === 'greeting_message' && typeof config.text === 'string')
-      out.greetingText = config.text;
+    if (experiment.kind === 'greeting_message' && isText(config.text)) out.greetingText = say(config.text);
     if (experiment.kind === 'cta_presentation') {
       if (Array.isArray(config.order))
         out.ctaOrder = config.order.filter((id): id is string => typeof id === 'string');
       if (config.labels && typeof config.labels === 'object')
-        out.ctaLabels = config.labels as Record<string, string>;
+        out.ctaLabels = Object.fromEntries(
+          Object.entries(config.labels).flatMap(([id, v]) => (isText(v) ? [[id, say(v)]] : [])),
+        );
     }
   }
   return out;

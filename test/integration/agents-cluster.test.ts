@@ -56,6 +56,7 @@ describe('sessions:list across two nodes', () => {
       businessType: 'Kirana / Retail Shop',
       email: null,
       location: null,
+      locale: 'en',
       startedAt: expect.any(String),
       lastActivityAt: expect.any(String),
       connected: true,

@@ -17,8 +17,8 @@ describe('analytics on a seeded data set', () => {
       clock.advance(10 * SECOND);
       return engine.handle(id, { kind: 'answer', questionId: q, text });
     };
-    // L1 (google): the whole journey to SQL and a CTA.
-    const l1 = await engine.startSession({ utmSource: 'google' });
+    // L1 (google, in Hindi, answering with the English labels): the whole journey to SQL and a CTA.
+    const l1 = await engine.startSession({ utmSource: 'google', locale: 'hi' });
     await engine.handle(l1.sessionId, { kind: 'reply', optionIds: ['yes'] });
     await answer(l1.sessionId, 2, 'Other');
     await answer(l1.sessionId, 3, 'Pune');
@@ -33,7 +33,7 @@ describe('analytics on a seeded data set', () => {
     await answer(l2.sessionId, 2, 'Other');
     scores.push((await answer(l2.sessionId, 3, 'Pune')).score);
     // L3 (facebook): opened only. L4 (no source): declined.
-    scores.push((await engine.startSession({ utmSource: 'facebook' })).score);
+    scores.push((await engine.startSession({ utmSource: 'facebook', locale: 'ta' })).score);
     const l4 = await engine.startSession();
     scores.push((await engine.handle(l4.sessionId, { kind: 'reply', optionIds: ['no'] })).score);
   });
@@ -72,6 +72,27 @@ describe('analytics on a seeded data set', () => {
       },
       { utm_source: '(none)', leads: 1, sql_leads: 0, mql_leads: 0, conversion_rate: 0, average_score: 10 },
       { utm_source: 'facebook', leads: 1, sql_leads: 0, mql_leads: 0, conversion_rate: 0, average_score: 5 },
+    ]);
+    const inLanguage = (
+      locale: string,
+      leads: number,
+      sql: number,
+      mql: number,
+      average: number,
+      done: number,
+    ) => ({
+      locale,
+      leads,
+      sql_leads: sql,
+      mql_leads: mql,
+      conversion_rate: sql / leads,
+      average_score: average,
+      completion_rate: done / leads,
+    });
+    expect(body.by_locale).toEqual([
+      inLanguage('(none)', 2, 0, 1, 20, 0),
+      inLanguage('hi', 1, 1, 0, 95, 1),
+      inLanguage('ta', 1, 0, 0, 5, 0),
     ]);
     expect(body.funnel).toEqual([
       {

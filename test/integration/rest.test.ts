@@ -184,6 +184,7 @@ describe('REST API', () => {
       expect(started.status).toBe(200);
       expect(Object.keys(started.body).sort()).toEqual([
         'greeting',
+        'locale',
         'message',
         'session_id',
         'timestamp',
@@ -202,6 +203,7 @@ describe('REST API', () => {
         text: defaultWorkflow.greeting.text,
         input: 'choice',
         options: GREETING_OPTIONS,
+        locale: 'en',
       });
 
       const score0 = await get<ScoreBody>(`/api/score/${id}`);
@@ -238,6 +240,7 @@ describe('REST API', () => {
           seq: expect.any(Number),
           id: `${id}:${next!.seq}`,
           text: expect.any(String),
+          locale: 'en',
         });
       };
 
@@ -270,7 +273,10 @@ describe('REST API', () => {
         step: 'needs',
         questionId: 6,
         input: 'multi_choice',
-        options: defaultWorkflow.questions[4]!.options!.map(({ id: o, label }) => ({ id: o, label })),
+        options: defaultWorkflow.questions[4]!.options!.map(({ id: o, label }) => ({
+          id: o,
+          label: label as string,
+        })),
       });
 
       a = await step(6, 'qr payments,  Inventory');

@@ -49,6 +49,8 @@ export const PUBLIC_ROUTES = [
   'POST /api/tracking/page-entry',
   'POST /api/tracking/page-exit',
   'GET /api/tracking/journey/{session_id}',
+  // This project's own: the visitor switches language.
+  'POST /api/session/locale',
 ];
 
 /** The other REST routes: the operators' (leads, agents, notifications, A/B results, analytics). */
