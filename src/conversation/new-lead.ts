@@ -19,6 +19,8 @@ export function newLead(id: string, options: StartOptions, plan: SessionPlan, at
     ...firstTouchRow(options.attribution ?? (options.utmSource ? { utm_source: options.utmSource } : null)),
     locale: options.locale ?? null,
     score: 0,
+    fitScore: 0,
+    engagementScore: 0,
     classification: 'Unqualified',
     state: 'greeting',
     variants: plan.variants,

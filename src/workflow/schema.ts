@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { builtInBehaviors } from '../scoring/behaviors.js';
+import { answerPoints, answerRulesSchema, thresholdsSchema } from './values.js';
 
 /**
  * The workflow: every question, option, branch, point value and threshold of a conversation.
@@ -32,6 +33,9 @@ const optionSchema = z.strictObject({
   label: z.string().trim().min(1).max(200),
 });
 
+/** A question's option: what picking it is worth (`answer_value`, the lead's fit), 0 when absent. */
+const answerOptionSchema = optionSchema.extend({ points: answerPoints.optional() });
+
 const greetingSchema = z.strictObject({
   /** Stable question id of the greeting (1 in the seed). */
   questionId: z.number().int().positive(),
@@ -51,7 +55,9 @@ const questionSchema = z
     step: id,
     text,
     type: z.enum(['single_choice', 'multi_choice', 'text']),
-    options: uniqueById(optionSchema).default([]),
+    options: uniqueById(answerOptionSchema).default([]),
+    /** Text-like questions only: the first matching pattern scores its points (`answer_value`). */
+    rules: answerRulesSchema.optional(),
     required: z.boolean().default(true),
     /** The lead field the answer is copied to. */
     profileField: z.enum(['business_type', 'location', 'staff_size', 'monthly_sales', 'features_interested']),
@@ -59,6 +65,13 @@ const questionSchema = z
   .superRefine((q, ctx) => {
     if (q.type !== 'text' && q.options.length === 0) {
       ctx.addIssue({ code: 'custom', message: 'a choice question needs options', path: ['options'] });
+    }
+    if (q.rules && (q.type === 'single_choice' || q.type === 'multi_choice')) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'rules score text answers; a choice question gives its options points',
+        path: ['rules'],
+      });
     }
   });
 
@@ -134,10 +147,6 @@ const scoringSchema = z.strictObject({
     })
     .default([]),
 });
-
-const thresholdsSchema = z
-  .strictObject({ sql: z.number().int(), mql: z.number().int() })
-  .refine((t) => t.sql > t.mql, { message: 'sql must be greater than mql', path: ['sql'] });
 
 /** A variant id: like `id`, and upper-case letters too (the earlier service's variants are `A` and `B`). */
 const variantId = z
