@@ -125,7 +125,14 @@ export function buildTransition(t: TransitionInput): Transition {
       seq: ++seq,
       type: 'score.changed',
       at,
-      data: { awarded: outcome.awarded, score, classification, previousClassification: lead.classification },
+      data: {
+        awarded: outcome.awarded,
+        score,
+        fit: fitScore,
+        engagement: engagementScore,
+        classification,
+        previousClassification: lead.classification,
+      },
     });
   }
   if (state !== lead.state || t.isNew) {

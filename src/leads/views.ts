@@ -20,6 +20,9 @@ export function crmExport(lead: LeadRow, assignedTo: string | null = null) {
     phone: lead.phone ?? null,
     lead_score: lead.score,
     lead_type: lead.classification,
+    // The score's two parts (they add up to it): answer values, and every other behaviour.
+    fit_score: lead.fitScore,
+    engagement_score: lead.engagementScore,
     utm_source: lead.utmSource ?? null,
     session_start_time: lead.createdAt.toISOString(),
     assigned_to: assignedTo,
@@ -59,6 +62,8 @@ export const CRM_FIELDS = [
   'phone',
   'lead_score',
   'lead_type',
+  'fit_score',
+  'engagement_score',
   'utm_source',
   'session_start_time',
   'assigned_to',
@@ -77,6 +82,9 @@ export function leadData(lead: LeadRow) {
     monthly_sales: lead.monthlySales ?? null,
     features_interested: lead.featuresInterested,
     lead_score: lead.score,
+    /** The score's parts: answer values (fit) and every other behaviour (engagement). */
+    fit_score: lead.fitScore,
+    engagement_score: lead.engagementScore,
     classification: lead.classification,
   };
 }
@@ -162,6 +170,9 @@ export interface BoardRow {
   sessionId: string;
   state: string;
   score: number;
+  /** The score's parts: answer values, and every other behaviour. */
+  fit: number;
+  engagement: number;
   classification: string;
   utmSource: string | null;
   name: string | null;
@@ -182,6 +193,8 @@ export function boardRow(lead: LeadRow, connected: boolean): BoardRow {
     sessionId: lead.id,
     state: lead.state,
     score: lead.score,
+    fit: lead.fitScore,
+    engagement: lead.engagementScore,
     classification: lead.classification,
     utmSource: lead.utmSource ?? null,
     name: lead.name ?? null,

@@ -50,7 +50,10 @@ export function buildMessage(
     ['Staff', e.staff_size ?? '—'],
     ['Monthly sales', e.monthly_sales ?? '—'],
     ['Needs', e.features_interested.join(', ') || '—'],
-    ['Score', `${lead.score} (${lead.classification})`],
+    [
+      'Score',
+      `${lead.score} (${lead.classification}): fit ${lead.fitScore}, engagement ${lead.engagementScore}`,
+    ],
     ['Source', e.utm_source ?? '—'],
   ];
   return {

@@ -34,6 +34,9 @@ const profileKeys = {
   monthly_sales: z.string().nullable(),
   features_interested: z.array(z.string()),
   lead_score: z.number(),
+  /** The score's parts: answer values (fit) and every other behaviour (engagement). */
+  fit_score: z.number(),
+  engagement_score: z.number(),
 };
 
 /** A question as the question list shows it. */
@@ -135,6 +138,8 @@ export const responses = {
     phone: z.string().nullable(),
     lead_score: z.number(),
     lead_type: classification,
+    fit_score: z.number(),
+    engagement_score: z.number(),
     utm_source: z.string().nullable(),
     session_start_time: z.string(),
     assigned_to: z.string().nullable(),
@@ -143,6 +148,8 @@ export const responses = {
   score: z.object({
     lead_score: z.number(),
     lead_type: classification,
+    fit_score: z.number(),
+    engagement_score: z.number(),
     breakdown: z.array(z.object({ behavior: z.string(), points: z.number(), count: z.number() })),
   }),
   menu: z.array(z.object({ id: z.string(), title: z.string(), description: z.string(), score: z.number() })),

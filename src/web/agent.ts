@@ -76,6 +76,7 @@ function renderBoard(): void {
         el('td', r.name ?? '(anonymous)'),
         el('td', r.businessType ?? ''),
         el('td', String(r.score), 'score'),
+        el('td', `${r.fit} / ${r.engagement}`, 'parts'),
         el('td'),
         el('td', r.state),
         el('td', r.currentPage ? `now on ${shortPage(r.currentPage)}` : '', 'page'),
@@ -83,7 +84,7 @@ function renderBoard(): void {
         el('td', r.takenOverBy ?? ''),
         el('td', r.utmSource ?? ''),
       ];
-      cells[3]!.append(badge);
+      cells[4]!.append(badge);
       tr.append(...cells);
       tr.addEventListener('click', () => void openSession(r.sessionId));
       return tr;
@@ -137,6 +138,8 @@ async function openSession(sessionId: string): Promise<void> {
       'staff_size',
       'monthly_sales',
       'lead_score',
+      'fit_score',
+      'engagement_score',
       'classification',
       'state',
       'utmSource',
