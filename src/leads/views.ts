@@ -4,7 +4,8 @@ import type { Workflow } from '../workflow/schema.js';
 import { ATTRIBUTION_EXPORT_FIELDS, attributionExport, attributionView } from './attribution.js';
 
 /**
- * The CRM export of one lead: the seed's keys, then the attribution keys (also the body of CRM webhooks).
+ * The CRM export of one lead: the seed's keys, then the attribution keys and the score's parts (also the
+ * body of CRM webhooks).
  */
 export function crmExport(lead: LeadRow, assignedTo: string | null = null) {
   const contact = [lead.email, lead.phone].filter((v): v is string => Boolean(v));
@@ -20,13 +21,13 @@ export function crmExport(lead: LeadRow, assignedTo: string | null = null) {
     phone: lead.phone ?? null,
     lead_score: lead.score,
     lead_type: lead.classification,
-    // The score's two parts (they add up to it): answer values, and every other behaviour.
-    fit_score: lead.fitScore,
-    engagement_score: lead.engagementScore,
     utm_source: lead.utmSource ?? null,
     session_start_time: lead.createdAt.toISOString(),
     assigned_to: assignedTo,
     ...attributionExport(lead),
+    // After the seed's keys and the attribution: the score's two parts (they add up to lead_score).
+    fit_score: lead.fitScore,
+    engagement_score: lead.engagementScore,
   };
 }
 
@@ -49,7 +50,7 @@ export function leadListRow(lead: LeadRow) {
 }
 export type LeadListRow = ReturnType<typeof leadListRow>;
 
-/** The CRM export's keys, in the seed's order, then the attribution keys (CSV columns). */
+/** The CRM export's keys, in the seed's order, then the attribution keys and the score's parts (CSV columns). */
 export const CRM_FIELDS = [
   'name',
   'location',
@@ -62,12 +63,12 @@ export const CRM_FIELDS = [
   'phone',
   'lead_score',
   'lead_type',
-  'fit_score',
-  'engagement_score',
   'utm_source',
   'session_start_time',
   'assigned_to',
   ...ATTRIBUTION_EXPORT_FIELDS,
+  'fit_score',
+  'engagement_score',
 ] as const satisfies readonly (keyof ReturnType<typeof crmExport>)[];
 
 /** The lead's profile and score as the seed's summary shows them. */

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { AgentTokens } from '../../src/agents/tokens.js';
+import type { AppOverrides } from '../../src/app.js';
 import { startTestApp, type TestApp } from './app.js';
 import { requireProgram } from './requirements.js';
 
@@ -16,15 +17,16 @@ export interface BrowserApp {
 }
 
 /**
- * For the suite it is called in: before all, a server on port 0 with `SECRET_KEY` set to `secret`, an
+ * For the suite it is called in: before all, a server on port 0 with `SECRET_KEY` set to `secret` (and
+ * `overrides`, such as a workflow), an
  * agent's token for it, and Debian's Chromium (never a downloaded browser) launched headless, with
  * the screenshot folder made; after all, both closed. The object's fields are set in the beforeAll.
  */
-export function useBrowserApp(secret: string): BrowserApp {
+export function useBrowserApp(secret: string, overrides: AppOverrides = {}): BrowserApp {
   const app: Partial<BrowserApp> = {};
   beforeAll(async () => {
     requireProgram('/usr/bin/chromium', 'chromium');
-    app.t = await startTestApp({ SECRET_KEY: secret });
+    app.t = await startTestApp({ SECRET_KEY: secret }, overrides);
     app.token = await new AgentTokens(secret).sign({ id: 'asha', name: 'Asha', role: 'agent' });
     app.browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
