@@ -1,5 +1,5 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import type { Classification } from '../scoring/classification.js';
+import { type Classification, classifications } from '../scoring/classification.js';
 import type { Workflow } from '../workflow/schema.js';
 import { funnelPaths } from './paths.js';
 
@@ -50,9 +50,16 @@ export class Analytics {
     const p = rangeParams(range);
     const [totals] = await this.q<Row>(
       `select count(*) as total, ${countOf('SQL')}, ${countOf('MQL')}, ${countOf('Unqualified')},
-              avg(score) as average_score,
+              avg(score) as average_score, avg(fit_score) as average_fit, avg(engagement_score) as average_engagement,
               count(*) filter (where state = 'completed') as completed
          from leads l where ${IN_RANGE}`,
+      p,
+    );
+    // What makes each class: how much of its score the answers (fit) and the behaviour (engagement) earned.
+    const byClassification = await this.q<Row>(
+      `select classification, count(*) as leads, avg(score) as average_score,
+              avg(fit_score) as average_fit, avg(engagement_score) as average_engagement
+         from leads l where ${IN_RANGE} group by 1`,
       p,
     );
     const [latency] = await this.q<Row>(
@@ -103,6 +110,8 @@ export class Analytics {
       unqualified_leads: num(totals?.unqualified),
       conversion_rate: ratio(sql, total),
       average_score: num(totals?.average_score),
+      average_fit_score: num(totals?.average_fit),
+      average_engagement_score: num(totals?.average_engagement),
       completion_rate: ratio(num(totals?.completed), total),
       average_response_time_ms: num(latency?.avg),
       by_utm_source: bySource.map((r) => ({ utm_source: String(r.utm_source), ...group(r) })),
@@ -122,6 +131,16 @@ export class Analytics {
         variant: String(r.variant),
         ...group(r),
       })),
+      by_classification: classifications.map((c) => {
+        const r = byClassification.find((x) => x.classification === c);
+        return {
+          classification: c,
+          leads: num(r?.leads),
+          average_score: num(r?.average_score),
+          average_fit_score: num(r?.average_fit),
+          average_engagement_score: num(r?.average_engagement),
+        };
+      }),
       by_day: byDay.map((r) => ({
         day: String(r.day),
         sql_leads: num(r.sql),
@@ -174,7 +193,7 @@ export class Analytics {
   async enhanced(range: Range) {
     const leads = await this.leads(range);
     const hot = await this.q<Row>(
-      `select id, name, business_type, score, classification, utm_source, created_at
+      `select id, name, business_type, score, fit_score, engagement_score, classification, utm_source, created_at
          from leads l where ${IN_RANGE} and classification = 'SQL'
         order by score desc, created_at desc limit 10`,
       rangeParams(range),
@@ -188,6 +207,8 @@ export class Analytics {
         conversion_rate: leads.conversion_rate,
         completion_rate: leads.completion_rate,
         average_score: leads.average_score,
+        average_fit_score: leads.average_fit_score,
+        average_engagement_score: leads.average_engagement_score,
         average_response_time_ms: leads.average_response_time_ms,
       },
       funnel: leads.funnel,
@@ -199,6 +220,8 @@ export class Analytics {
         name: (h.name as string | null) ?? null,
         business_type: (h.business_type as string | null) ?? null,
         lead_score: num(h.score),
+        fit_score: num(h.fit_score),
+        engagement_score: num(h.engagement_score),
         lead_type: String(h.classification),
         utm_source: (h.utm_source as string | null) ?? null,
         created_at: new Date(h.created_at as string).toISOString(),

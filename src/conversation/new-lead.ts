@@ -29,6 +29,8 @@ export function newLead(
     ...firstTouchRow(options.attribution ?? (options.utmSource ? { utm_source: options.utmSource } : null)),
     locale: options.locale ?? null,
     score: 0,
+    fitScore: 0,
+    engagementScore: 0,
     classification: 'Unqualified',
     state: 'greeting',
     variants: plan.variants,

@@ -1,5 +1,6 @@
 import type { BehaviorFact, ConversationEmitted, ConversationEvent, Step } from '../../machines/types.js';
 import type { AnswerRow, CommitUnit, EventRow, LeadRow, LedgerRow } from '../persistence/rows.js';
+import { scoreParts } from '../scoring/answer-values.js';
 import { type Classification, classify } from '../scoring/classification.js';
 import { type PageFact, scoreFacts } from '../scoring/ledger.js';
 import { answerText } from '../workflow/answers.js';
@@ -96,9 +97,11 @@ export function buildTransition(t: TransitionInput): Transition {
     eventSeq: inputSeq,
     at: new Date(e.at),
   }));
-  const gained = ledger.reduce((sum, e) => sum + e.points, 0);
-  const score = lead.score + gained;
-  const classification = classify(score, workflow.thresholds);
+  const gained = scoreParts(ledger);
+  const fitScore = lead.fitScore + gained.fit;
+  const engagementScore = lead.engagementScore + gained.engagement;
+  const score = lead.score + gained.fit + gained.engagement;
+  const classification = classify(score, workflow.thresholds, { fit: fitScore, engagement: engagementScore });
   const snapshot = t.actor.getSnapshot();
   const state = currentStep(t.actor);
   const outcome: EventOutcome = {
@@ -123,7 +126,14 @@ export function buildTransition(t: TransitionInput): Transition {
       seq: ++seq,
       type: 'score.changed',
       at,
-      data: { awarded: outcome.awarded, score, classification, previousClassification: lead.classification },
+      data: {
+        awarded: outcome.awarded,
+        score,
+        fit: fitScore,
+        engagement: engagementScore,
+        classification,
+        previousClassification: lead.classification,
+      },
     });
   }
   if (state !== lead.state || t.isNew) {
@@ -170,6 +180,8 @@ export function buildTransition(t: TransitionInput): Transition {
     ...lead,
     ...profile,
     score,
+    fitScore,
+    engagementScore,
     classification,
     state,
     snapshot: storeSnapshot(t.actor),

@@ -4,7 +4,8 @@ import type { Workflow } from '../workflow/schema.js';
 import { ATTRIBUTION_EXPORT_FIELDS, attributionExport, attributionView } from './attribution.js';
 
 /**
- * The CRM export of one lead: the seed's keys, then the attribution keys (also the body of CRM webhooks).
+ * The CRM export of one lead: the seed's keys, then the attribution keys and the score's parts (also the
+ * body of CRM webhooks).
  */
 export function crmExport(lead: LeadRow, assignedTo: string | null = null) {
   const contact = [lead.email, lead.phone].filter((v): v is string => Boolean(v));
@@ -24,6 +25,10 @@ export function crmExport(lead: LeadRow, assignedTo: string | null = null) {
     session_start_time: lead.createdAt.toISOString(),
     assigned_to: assignedTo,
     ...attributionExport(lead),
+    // After the seed's keys and the attribution: the score's two parts (they add up to lead_score),
+    // then the workflow's own fields.
+    fit_score: lead.fitScore,
+    engagement_score: lead.engagementScore,
     custom_fields: lead.customFields,
   };
 }
@@ -47,7 +52,7 @@ export function leadListRow(lead: LeadRow) {
 }
 export type LeadListRow = ReturnType<typeof leadListRow>;
 
-/** The CRM export's keys, in the seed's order, then the attribution keys (CSV columns). */
+/** The CRM export's keys, in the seed's order, then the attribution keys and the score's parts (CSV columns). */
 export const CRM_FIELDS = [
   'name',
   'location',
@@ -64,6 +69,8 @@ export const CRM_FIELDS = [
   'session_start_time',
   'assigned_to',
   ...ATTRIBUTION_EXPORT_FIELDS,
+  'fit_score',
+  'engagement_score',
 ] as const satisfies readonly (keyof ReturnType<typeof crmExport>)[];
 
 /** The lead's profile and score as the seed's summary shows them. */
@@ -79,6 +86,9 @@ export function leadData(lead: LeadRow) {
     features_interested: lead.featuresInterested,
     custom_fields: lead.customFields,
     lead_score: lead.score,
+    /** The score's parts: answer values (fit) and every other behaviour (engagement). */
+    fit_score: lead.fitScore,
+    engagement_score: lead.engagementScore,
     classification: lead.classification,
   };
 }
@@ -184,6 +194,9 @@ export interface BoardRow {
   sessionId: string;
   state: string;
   score: number;
+  /** The score's parts: answer values, and every other behaviour. */
+  fit: number;
+  engagement: number;
   classification: string;
   utmSource: string | null;
   name: string | null;
@@ -206,6 +219,8 @@ export function boardRow(lead: LeadRow, connected: boolean): BoardRow {
     sessionId: lead.id,
     state: lead.state,
     score: lead.score,
+    fit: lead.fitScore,
+    engagement: lead.engagementScore,
     classification: lead.classification,
     utmSource: lead.utmSource ?? null,
     name: lead.name ?? null,

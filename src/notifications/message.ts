@@ -50,7 +50,10 @@ export function buildMessage(
     ['Staff', e.staff_size ?? '—'],
     ['Monthly sales', e.monthly_sales ?? '—'],
     ['Needs', e.features_interested.join(', ') || '—'],
-    ['Score', `${lead.score} (${lead.classification})`],
+    [
+      'Score',
+      `${lead.score} (${lead.classification}): fit ${lead.fitScore}, engagement ${lead.engagementScore}`,
+    ],
     ['Source', e.utm_source ?? '—'],
     // The workflow's custom fields, by name, last (a chat card shows the first ten rows; option ids for choices: the same in every language).
     ...Object.entries(e.custom_fields).map(([name, v]): [string, string] => [

@@ -1,5 +1,6 @@
 import type { BehaviorFact } from '../../machines/types.js';
 import type { Workflow } from '../workflow/schema.js';
+import { ANSWER_VALUE, answerValues } from './answer-values.js';
 
 /** A row of the score ledger: one award, with the evidence for it. */
 export interface LedgerEntry {
@@ -81,6 +82,11 @@ export function scoreFacts(
             questionId: q,
             textLength,
           });
+        }
+        // What the answer says is worth (the lead's fit), also for the first answer only.
+        const question = workflow.questions.find((x) => x.id === q);
+        for (const v of question ? answerValues(question, fact) : []) {
+          award(ANSWER_VALUE, v.points, v.onceKey, fact.at, v.evidence);
         }
         break;
       }

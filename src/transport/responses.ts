@@ -62,6 +62,9 @@ const profileKeys = {
   features_interested: z.array(z.string()),
   custom_fields: customFields,
   lead_score: z.number(),
+  /** The score's parts: answer values (fit) and every other behaviour (engagement). */
+  fit_score: z.number(),
+  engagement_score: z.number(),
 };
 
 /** A question as the question list shows it. */
@@ -188,11 +191,15 @@ export const responses = {
     session_start_time: z.string(),
     assigned_to: z.string().nullable(),
     ...Object.fromEntries(ATTRIBUTION_EXPORT_FIELDS.map((f) => [f, z.string().nullable()])),
+    fit_score: z.number(),
+    engagement_score: z.number(),
     custom_fields: customFields,
   }),
   score: z.object({
     lead_score: z.number(),
     lead_type: classification,
+    fit_score: z.number(),
+    engagement_score: z.number(),
     breakdown: z.array(z.object({ behavior: z.string(), points: z.number(), count: z.number() })),
   }),
   menu: z.array(z.object({ id: z.string(), title: z.string(), description: z.string(), score: z.number() })),

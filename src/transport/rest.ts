@@ -225,7 +225,13 @@ export function registerRestRoutes(
     },
     async (req) => {
       const { lead, ledger } = await engine.record(req.params.session_id);
-      return { lead_score: lead.score, lead_type: lead.classification, breakdown: scoreBreakdown(ledger) };
+      return {
+        lead_score: lead.score,
+        lead_type: lead.classification,
+        fit_score: lead.fitScore,
+        engagement_score: lead.engagementScore,
+        breakdown: scoreBreakdown(ledger),
+      };
     },
   );
 

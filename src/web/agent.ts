@@ -86,6 +86,7 @@ function renderBoard(): void {
         el('td', r.name ?? '(anonymous)'),
         el('td', r.businessType ?? ''),
         el('td', String(r.score), 'score'),
+        el('td', `${r.fit} / ${r.engagement}`, 'parts'),
         el('td'),
         el('td', r.state),
         el('td', r.currentPage ? `now on ${shortPage(r.currentPage)}` : '', 'page'),
@@ -94,7 +95,7 @@ function renderBoard(): void {
         el('td', r.utmSource ?? ''),
         el('td', languageName(r.locale), 'lang'),
       ];
-      cells[3]!.append(badge);
+      cells[4]!.append(badge);
       tr.append(...cells);
       tr.addEventListener('click', () => void openSession(r.sessionId));
       return tr;
@@ -151,6 +152,8 @@ async function openSession(sessionId: string): Promise<void> {
       'staff_size',
       'monthly_sales',
       'lead_score',
+      'fit_score',
+      'engagement_score',
       'classification',
       'state',
       'utmSource',

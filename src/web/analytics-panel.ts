@@ -21,6 +21,12 @@ interface AnalyticsData {
   by_day: { day: string; sql_leads: number; mql_leads: number; unqualified_leads: number }[];
   funnel: { step: string; reached: number; answered: number }[];
   by_variant: { test_name: string; variant: string; leads: number; conversion_rate: number }[];
+  by_classification: {
+    classification: string;
+    leads: number;
+    average_fit_score: number;
+    average_engagement_score: number;
+  }[];
 }
 
 /** One labelled bar made of coloured segments, each a share of `max`. */
@@ -52,6 +58,11 @@ function chart(title: string, rows: HTMLElement[]): HTMLElement {
 function render(box: HTMLElement, a: AnalyticsData): void {
   const dayMax = Math.max(0, ...a.by_day.map((d) => d.sql_leads + d.mql_leads + d.unqualified_leads));
   const reachMax = Math.max(0, ...a.funnel.map((f) => f.reached));
+  const classes = a.by_classification.filter((c) => c.leads > 0);
+  const partMax = Math.max(
+    0,
+    ...classes.map((c) => Math.max(0, c.average_fit_score) + Math.max(0, c.average_engagement_score)),
+  );
   const total = el('p', `${a.total_leads} leads, ${(100 * a.conversion_rate).toFixed(1)} % SQL`, 'total');
   total.dataset.total = String(a.total_leads);
   box.dataset.from = a.from;
@@ -83,6 +94,20 @@ function render(box: HTMLElement, a: AnalyticsData): void {
             ['unqualified', d.unqualified_leads],
           ],
           dayMax,
+        ),
+      ),
+    ),
+    chart(
+      'Average fit + engagement by class',
+      classes.map((c) =>
+        barRow(
+          c.classification,
+          [
+            ['fit', Math.max(0, c.average_fit_score)],
+            ['engagement', Math.max(0, c.average_engagement_score)],
+          ],
+          partMax,
+          `fit ${c.average_fit_score.toFixed(1)} · engagement ${c.average_engagement_score.toFixed(1)}`,
         ),
       ),
     ),

@@ -59,7 +59,9 @@ export class TranscriptReader {
         const awarded = (d.awarded as { behavior: string; points: number }[]).map(
           (a) => `${a.behavior} ${a.points > 0 ? '+' : ''}${a.points}`,
         );
-        return { who: 'score', text: `${awarded.join(', ')} → ${d.score} (${d.classification})` };
+        // Logs written before the score had parts carry no fit / engagement.
+        const parts = d.fit === undefined ? '' : `, fit ${d.fit} + engagement ${d.engagement}`;
+        return { who: 'score', text: `${awarded.join(', ')} → ${d.score} (${d.classification}${parts})` };
       }
       case 'state.changed':
         return { who: 'note', text: `state: ${d.from ?? 'new'} → ${d.to}` };

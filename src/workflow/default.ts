@@ -20,6 +20,9 @@ export const defaultWorkflow: WorkflowInput = {
       { id: 'no', label: 'No thanks', next: 'declined' },
     ],
   },
+  // Answer values (`points` on an option, `rules` on a text question) make up the lead's fit: bigger
+  // businesses and bigger monthly sales are worth more. examples/seed-rules.json is this workflow
+  // without them, the earlier service's own scoring.
   questions: [
     {
       id: 2,
@@ -28,9 +31,9 @@ export const defaultWorkflow: WorkflowInput = {
       type: 'single_choice',
       profileField: 'business_type',
       options: [
-        { id: 'kirana_retail', label: 'Kirana / Retail Shop' },
-        { id: 'restaurant_cafe', label: 'Restaurant / Café' },
-        { id: 'wholesale_fmcg', label: 'Wholesale / FMCG' },
+        { id: 'kirana_retail', label: 'Kirana / Retail Shop', points: 5 },
+        { id: 'restaurant_cafe', label: 'Restaurant / Café', points: 5 },
+        { id: 'wholesale_fmcg', label: 'Wholesale / FMCG', points: 10 },
         { id: 'other', label: 'Other' },
       ],
     },
@@ -40,6 +43,13 @@ export const defaultWorkflow: WorkflowInput = {
       text: 'Which city or town is your business in?',
       type: 'text',
       profileField: 'location',
+      // A business in one of the big metros is a little more likely to need the full suite.
+      rules: [
+        {
+          pattern: '\\b(mumbai|delhi|bengaluru|bangalore|chennai|hyderabad|kolkata|pune|ahmedabad)\\b',
+          points: 5,
+        },
+      ],
     },
     {
       id: 4,
@@ -49,9 +59,9 @@ export const defaultWorkflow: WorkflowInput = {
       profileField: 'staff_size',
       options: [
         { id: 'just_me', label: 'Just me' },
-        { id: 'two_to_five', label: '2–5' },
-        { id: 'six_to_fifteen', label: '6–15' },
-        { id: 'more_than_fifteen', label: 'More than 15' },
+        { id: 'two_to_five', label: '2–5', points: 3 },
+        { id: 'six_to_fifteen', label: '6–15', points: 6 },
+        { id: 'more_than_fifteen', label: 'More than 15', points: 10 },
       ],
     },
     {
@@ -61,10 +71,10 @@ export const defaultWorkflow: WorkflowInput = {
       type: 'single_choice',
       profileField: 'monthly_sales',
       options: [
-        { id: 'under_50k', label: 'Less than ₹50K' },
-        { id: '50k_2l', label: '₹50K – ₹2L' },
-        { id: '2l_5l', label: '₹2L – ₹5L' },
-        { id: 'over_5l', label: '₹5L+' },
+        { id: 'under_50k', label: 'Less than ₹50K', points: -5 },
+        { id: '50k_2l', label: '₹50K – ₹2L', points: 3 },
+        { id: '2l_5l', label: '₹2L – ₹5L', points: 8 },
+        { id: 'over_5l', label: '₹5L+', points: 15 },
       ],
     },
     {
@@ -76,9 +86,9 @@ export const defaultWorkflow: WorkflowInput = {
       options: [
         { id: 'billing', label: 'Billing / Invoicing' },
         { id: 'qr_payments', label: 'QR Payments' },
-        { id: 'staff_hr', label: 'Staff/HR' },
-        { id: 'inventory', label: 'Inventory' },
-        { id: 'online_store', label: 'Online Store' },
+        { id: 'staff_hr', label: 'Staff/HR', points: 3 },
+        { id: 'inventory', label: 'Inventory', points: 2 },
+        { id: 'online_store', label: 'Online Store', points: 2 },
         { id: 'whatsapp_marketing', label: 'WhatsApp Marketing' },
         { id: 'loans', label: 'Loans' },
       ],

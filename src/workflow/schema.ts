@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { builtInBehaviors } from '../scoring/behaviors.js';
 import { branchProblems, conditionSchema, nextSchema } from './branching.js';
-import { checkQuestionFormat, PROFILE_FIELDS, QUESTION_TYPES } from './field-kinds.js';
+import { checkQuestionFormat, isChoiceType, PROFILE_FIELDS, QUESTION_TYPES } from './field-kinds.js';
+import { answerPoints, answerRulesSchema, thresholdsSchema } from './values.js';
 
 /**
  * The workflow: every question, option, branch, point value and threshold of a conversation.
@@ -68,6 +69,9 @@ const optionSchema = z.strictObject({
   label,
 });
 
+/** A question's option: what picking it is worth (`answer_value`, the lead's fit), 0 when absent. */
+const answerOptionSchema = optionSchema.extend({ points: answerPoints.optional() });
+
 const greetingSchema = z.strictObject({
   /** Stable question id of the greeting (1 in the seed). */
   questionId: z.number().int().positive(),
@@ -87,8 +91,11 @@ const questionSchema = z
     step: id,
     text,
     type: z.enum(QUESTION_TYPES),
-    /** An option's `next` jumps to a later question (or `"contact"`); see branching.ts. */
-    options: uniqueById(optionSchema.extend({ next: nextSchema.optional() })).default([]),
+    /** An option's `next` jumps to a later question (or `"contact"`); see branching.ts. Its `points`
+     * are its answer value. */
+    options: uniqueById(answerOptionSchema.extend({ next: nextSchema.optional() })).default([]),
+    /** Text-like questions only: the first matching pattern scores its points (`answer_value`). */
+    rules: answerRulesSchema.optional(),
     required: z.boolean().default(true),
     /** The lead field the answer is copied to. */
     profileField: z.enum(PROFILE_FIELDS).optional(),
@@ -102,7 +109,16 @@ const questionSchema = z
     /** Put only when this holds for the options picked earlier on the visitor's path. */
     when: conditionSchema.optional(),
   })
-  .superRefine(checkQuestionFormat);
+  .superRefine((q, ctx) => {
+    checkQuestionFormat(q, ctx);
+    if (q.rules && isChoiceType(q.type)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'rules score text answers; a choice question gives its options points',
+        path: ['rules'],
+      });
+    }
+  });
 
 const contactSchema = z.strictObject({
   questionId: z.number().int().positive(),
@@ -176,10 +192,6 @@ const scoringSchema = z.strictObject({
     })
     .default([]),
 });
-
-const thresholdsSchema = z
-  .strictObject({ sql: z.number().int(), mql: z.number().int() })
-  .refine((t) => t.sql > t.mql, { message: 'sql must be greater than mql', path: ['sql'] });
 
 /** A variant id: like `id`, and upper-case letters too (the earlier service's variants are `A` and `B`). */
 const variantId = z

@@ -106,7 +106,8 @@ describe('agent console and chat widget in Chromium', () => {
     // The analytics charts, from the analytics API (reloaded to include this journey).
     await consolePage.reload();
     await consolePage.locator('#analytics .chart h3', { hasText: 'Funnel' }).waitFor();
-    expect(await consolePage.locator('#analytics .chart').count()).toBe(3);
+    // Funnel, classification by day, fit + engagement by class, variants.
+    expect(await consolePage.locator('#analytics .chart').count()).toBe(4);
     expect(
       await consolePage.locator('#analytics .bar-row', { hasText: 'business_type' }).textContent(),
     ).toContain('1/1');

@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { loadWorkflow } from '../../src/workflow/load.js';
 import { useBrowserApp } from '../support/browser.js';
 
 const SECRET = 'browser-language-secret-0123456789';
@@ -10,7 +11,8 @@ const SECRET = 'browser-language-secret-0123456789';
  * the new script; the agent console shows the visitor's language on the board and in the lead.
  */
 describe('the chat widget in Hindi and Tamil, in Chromium', () => {
-  const app = useBrowserApp(SECRET);
+  // The built-in workflow, the one that speaks Hindi and Tamil (the tests' default is the seed's rules).
+  const app = useBrowserApp(SECRET, { workflow: loadWorkflow() });
 
   const sessionOf = (page: Page) =>
     page.evaluate(() => Object.entries(localStorage).find(([k]) => k.startsWith('lcb-session'))?.[1]);

@@ -50,6 +50,8 @@ describe('sessions:list across two nodes', () => {
       sessionId: onA.sessionId,
       state: 'questions',
       score: 20,
+      fit: 0,
+      engagement: 20,
       classification: 'Unqualified',
       utmSource: 'node-a',
       name: null,

@@ -65,14 +65,15 @@ describe('the embedded default (no DATABASE_URL)', () => {
     const started = await app.engine.startSession({ utmSource: 'embedded' });
     await app.engine.handle(started.sessionId, { kind: 'reply', optionIds: ['yes'] });
     const r = await app.engine.handle(started.sessionId, { kind: 'reply', optionIds: ['kirana_retail'] });
-    expect(r.score).toBe(20);
+    // The built-in workflow: opened 5, greeting 5, an answer 5 + quick 5, and a kirana shop's value 5.
+    expect(r.score).toBe(25);
     expect((await fetch(`${app.url}/health`)).status).toBe(200);
 
     // A second start on the same data folder finds the database and the conversation in it.
     await app.close();
     app = await createApp(loadConfig(env));
     const view = await app.engine.view(started.sessionId);
-    expect(view).toMatchObject({ state: 'questions', score: 20 });
+    expect(view).toMatchObject({ state: 'questions', score: 25 });
     expect(view.prompt?.questionId).toBe(3);
   });
 });

@@ -127,7 +127,7 @@ describe('attribution', () => {
 
     const exported = await call('GET', `/api/lead/export/${id}`);
     const keys = Object.keys(exported.body);
-    // The seed's keys first and unchanged; the attribution keys after them.
+    // The seed's keys first and unchanged; the attribution keys after them, then the score's parts.
     expect(keys.indexOf('assigned_to')).toBe(13);
     expect(keys.slice(14)).toEqual([
       'utm_medium',
@@ -150,6 +150,8 @@ describe('attribution', () => {
       'last_referrer',
       'last_landing_page',
       'last_touch_at',
+      'fit_score',
+      'engagement_score',
     ]);
     expect(exported.body).toMatchObject({ ...CLICK, last_gclid: CLICK.gclid, last_touch_at: null });
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BotMessage } from '../../src/protocol/index.js';
+import { loadWorkflow } from '../../src/workflow/load.js';
 import { type RunningServer, serverFor } from '../support/app.js';
 import { SECOND } from '../support/chat.js';
 import { messageId, openVisitor, type VisitorClient } from '../support/sockets.js';
@@ -10,7 +11,8 @@ import { messageId, openVisitor, type VisitorClient } from '../support/sockets.j
  * and a visitor who switches language mid-conversation gets the pending prompt again in it.
  */
 
-const server = serverFor();
+// The built-in workflow, the one that speaks Hindi and Tamil (the tests' default is the seed's rules).
+const server = serverFor({}, { workflow: loadWorkflow() });
 const DEVANAGARI = /[\u0900-\u097F]/;
 const TAMIL = /[\u0B80-\u0BFF]/;
 

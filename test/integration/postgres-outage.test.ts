@@ -15,6 +15,7 @@ import {
   JOURNEY_SCORE,
   Visitor,
 } from '../support/visitors.js';
+import { SEED_RULES_FILE } from '../support/workflows.js';
 
 /**
  * PostgreSQL stopped for a few seconds under load: events fail with `unavailable` and leave nothing
@@ -52,8 +53,9 @@ describe('a PostgreSQL outage', () => {
         HOST: '127.0.0.1',
         LOG_LEVEL: 'silent',
         RATE_LIMIT_PER_MINUTE: '100000',
-        // The fixed JOURNEY (see test/support/app.ts).
+        // The fixed JOURNEY and its exact scores (see test/support/app.ts).
         AB_TESTING_ENABLED: 'false',
+        WORKFLOW_FILE: SEED_RULES_FILE,
       }),
       { logger: pino({ level: 'silent' }) },
     );

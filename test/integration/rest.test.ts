@@ -211,6 +211,8 @@ describe('REST API', () => {
       expect(score0.body).toEqual({
         lead_score: 5,
         lead_type: 'Unqualified',
+        fit_score: 0,
+        engagement_score: 5,
         breakdown: [{ behavior: 'session_opened', points: 5, count: 1 }],
       });
 
@@ -337,6 +339,9 @@ describe('REST API', () => {
       expect(score.body).toEqual({
         lead_score: 110,
         lead_type: 'SQL',
+        // The seed's rules value no answer: all of it is engagement.
+        fit_score: 0,
+        engagement_score: 110,
         breakdown: [
           { behavior: 'session_opened', points: 5, count: 1 },
           { behavior: 'replied_to_greeting', points: 5, count: 1 },
@@ -361,6 +366,8 @@ describe('REST API', () => {
         // The built-in workflow has no custom-field questions.
         custom_fields: {},
         lead_score: 110,
+        fit_score: 0,
+        engagement_score: 110,
       };
       // Both shapes of the earlier service: the flat keys its code answered, the lead_data of its README.
       const { behaviors: _, ...rest } = summary.body;
@@ -489,6 +496,8 @@ describe('REST API', () => {
       expect(score.body).toEqual({
         lead_score: 60,
         lead_type: 'SQL',
+        fit_score: 0,
+        engagement_score: 60,
         breakdown: [
           { behavior: 'session_opened', points: 5, count: 1 },
           { behavior: 'clicked_product', points: 15, count: 3 },

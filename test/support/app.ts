@@ -5,6 +5,7 @@ import { createTestDatabase, type TestDatabase } from './database.js';
 import { TestClock } from './engine.js';
 import { closeClients } from './sockets.js';
 import { sleep } from './time.js';
+import { SEED_RULES_FILE } from './workflows.js';
 
 export interface TestApp {
   app: App;
@@ -33,6 +34,10 @@ export async function startTestApp(
     // drive a fixed journey, so they are off unless a test switches them on (experiments.test.ts,
     // compat.test.ts).
     AB_TESTING_ENABLED: 'false',
+    // The seed's own scoring rules (the built-in workflow without answer values), so the exact scores
+    // the tests check stay the earlier service's; a test of answer values runs the built-in workflow
+    // with `overrides.workflow` (see ./workflows.ts).
+    WORKFLOW_FILE: SEED_RULES_FILE,
     ...env,
   });
   const app = await createApp(config, overrides);
@@ -60,12 +65,15 @@ export interface RunningServer {
  * a database of its own, started before the first test and closed after the last. The socket clients a
  * test opens are closed after it.
  */
-export function serverFor(env: Record<string, string> = {}): RunningServer {
+export function serverFor(
+  env: Record<string, string> = {},
+  overrides: Omit<AppOverrides, 'now'> = {},
+): RunningServer {
   const clock = new TestClock();
   let running: TestApp | undefined;
   afterEach(closeClients);
   beforeAll(async () => {
-    running = await startTestApp(env, { now: clock.now });
+    running = await startTestApp(env, { ...overrides, now: clock.now });
   });
   afterAll(async () => {
     await running?.close();

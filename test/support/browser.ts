@@ -17,8 +17,9 @@ export interface BrowserApp {
 }
 
 /**
- * For the suite it is called in: before all, a server on port 0 with `SECRET_KEY` set to `secret`, an
- * agent's token for it (the app built with `overrides`, a workflow of its own say), and Debian's Chromium (never a downloaded browser) launched headless, with
+ * For the suite it is called in: before all, a server on port 0 with `SECRET_KEY` set to `secret` (and
+ * `overrides`, such as a workflow), an agent's token for it, and Debian's Chromium (never a downloaded
+ * browser) launched headless, with
  * the screenshot folder made; after all, both closed. The object's fields are set in the beforeAll.
  */
 export function useBrowserApp(secret: string, overrides: AppOverrides = {}): BrowserApp {

@@ -5,6 +5,7 @@ import { AgentTokens } from '../../src/agents/tokens.js';
 import type { TestDatabase } from './database.js';
 import { randomPrefix, testRedisUrl } from './redis.js';
 import { requireProgram } from './requirements.js';
+import { SEED_RULES_FILE } from './workflows.js';
 
 export const CLUSTER_SECRET = 'cluster-test-secret-0123456789abcdef';
 
@@ -37,6 +38,8 @@ export async function startNode(
       SESSION_STARTS_PER_MINUTE: '0',
       // The fixed journeys of the tests and benchmarks (see test/support/app.ts).
       AB_TESTING_ENABLED: 'false',
+      // The seed's own scoring rules, for the exact scores the tests check (see test/support/workflows.ts).
+      WORKFLOW_FILE: SEED_RULES_FILE,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,9 +5,9 @@ import { ConversationEngine } from '../../src/conversation/engine.js';
 import { ormOptions } from '../../src/persistence/orm.js';
 import { SessionStore } from '../../src/persistence/session-store.js';
 import { WorkflowStore } from '../../src/persistence/workflow-store.js';
-import { loadWorkflow } from '../../src/workflow/load.js';
 import { WorkflowRegistry } from '../../src/workflow/registry.js';
 import type { TestDatabase } from './database.js';
+import { seedRules } from './workflows.js';
 
 /** A controllable clock. */
 export class TestClock {
@@ -41,7 +41,8 @@ export async function openEngine(
   const store = new SessionStore(orm);
   const logger = pino({ level: 'silent' });
   const engine = new ConversationEngine({
-    workflows: await WorkflowRegistry.open(loadWorkflow(), new WorkflowStore(orm), logger),
+    // The seed's own rules, so the exact scores the tests check stay the earlier service's (./workflows.ts).
+    workflows: await WorkflowRegistry.open(seedRules, new WorkflowStore(orm), logger),
     store,
     commits: wrapCommits(new DirectCommitQueue(store), store),
     logger,

@@ -1,10 +1,11 @@
 import { type Actor, createActor } from 'xstate';
 import { type ConversationMachine, createConversationMachine, stepOf } from '../../machines/conversation.js';
 import type { ConversationEmitted, ConversationEvent, Step } from '../../machines/types.js';
+import { type ScoreParts, scoreParts } from '../../src/scoring/answer-values.js';
 import { type Classification, classify } from '../../src/scoring/classification.js';
 import { type LedgerEntry, scoreFacts } from '../../src/scoring/ledger.js';
-import { loadWorkflow } from '../../src/workflow/load.js';
 import type { Workflow } from '../../src/workflow/schema.js';
+import { seedRules } from './workflows.js';
 
 const machines = new WeakMap<Workflow, ConversationMachine>();
 /** One machine per workflow (a walk of the graph forks thousands of simulations). */
@@ -30,7 +31,8 @@ export class Simulation {
   readonly actor: Actor<ConversationMachine>;
 
   constructor(
-    readonly workflow: Workflow = loadWorkflow(),
+    // The seed's own rules unless a test names a workflow: see ./workflows.ts.
+    readonly workflow: Workflow = seedRules,
     startedAt = 0,
     questionOrder = workflow.questions.map((q) => q.id),
     from?: Simulation,
@@ -80,8 +82,13 @@ export class Simulation {
     return this.ledger.reduce((sum, e) => sum + e.points, 0);
   }
 
+  /** The score's parts: fit (answer values) and engagement. */
+  get parts(): ScoreParts {
+    return scoreParts(this.ledger);
+  }
+
   get classification(): Classification {
-    return classify(this.score, this.workflow.thresholds);
+    return classify(this.score, this.workflow.thresholds, this.parts);
   }
 
   get step(): Step {

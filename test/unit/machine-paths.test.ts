@@ -8,7 +8,8 @@ import { Simulation } from '../support/simulation.js';
  * Walks every simple path of the conversation graph (greeting choices, each question, skipping the
  * optional ones, idle or an exit at every point, contact given, skipped or the form skipped as a
  * question, every CTA, a restart, product clicks) and checks the score after every step against an
- * independent tally of the scoring table, for the built-in workflow and for one with optional questions.
+ * independent tally of the scoring table (answer values too), for the built-in workflow and for one with
+ * optional questions.
  */
 
 const builtIn = loadWorkflow();
@@ -16,6 +17,11 @@ const builtIn = loadWorkflow();
 const withOptional = parseWorkflow({
   ...defaultWorkflow,
   questions: defaultWorkflow.questions.map((q) => (q.id === 5 ? { ...q, required: false } : q)),
+});
+/** The built-in workflow asking the monthly sales first: a slow first answer is "less than ₹50K", −5. */
+const salesFirst = parseWorkflow({
+  ...defaultWorkflow,
+  questions: [...defaultWorkflow.questions].sort((a, b) => (a.id === 5 ? -1 : b.id === 5 ? 1 : 0)),
 });
 let wf = builtIn;
 const QUICK = 10_000;
@@ -32,9 +38,25 @@ const ACTIONS: { action: 'clicked_product' | 'clicked_demo' | 'clicked_pricing';
 ];
 const CTA_POINTS: Record<string, number> = Object.fromEntries(wf.cta.options.map((c) => [c.id, c.points]));
 
+/**
+ * What an answer is worth, written out again: the picked options' points, or the points of the first
+ * rule whose pattern matches the text (case-insensitive), once per question.
+ */
+function answerValue(q: number, optionIds: readonly string[], text: string | undefined): number {
+  const question = wf.questions.find((x) => x.id === q)!;
+  if (text !== undefined) {
+    return question.rules?.find((r) => new RegExp(r.pattern, 'i').test(text))?.points ?? 0;
+  }
+  let sum = 0;
+  for (const o of question.options) if (optionIds.includes(o.id)) sum += o.points ?? 0;
+  return sum;
+}
+
 /** The scoring table, written out again independently of src/scoring. */
 class Tally {
   score = 5;
+  /** The answer values among the score. */
+  fit = 0;
   once = new Set<string>(['session_opened']);
   answered = new Set<number>();
   skipped = new Set<number>();
@@ -46,11 +68,14 @@ class Tally {
     this.once.add(key);
     this.score += points;
   }
-  answer(q: number, latency: number, text?: string): void {
+  answer(q: number, latency: number, text: string | undefined, optionIds: readonly string[]): void {
     if (!this.once.has(`a${q}`)) {
       this.give(`a${q}`, 5);
       if (latency < 120_000) this.give(`quick${q}`, 5);
       if (text && text.trim().length > 10) this.give(`detail${q}`, 5);
+      const value = answerValue(q, optionIds, text);
+      this.score += value;
+      this.fit += value;
     }
     this.answered.add(q);
     this.skipped.delete(q);
@@ -109,15 +134,20 @@ function movesFor(p: Path): Move[] {
   const next = ctx.questionOrder.find((q) => !ctx.answered.includes(q) && !ctx.skipped.includes(q));
   const answerMove = (q: number, delay: number): Move => {
     const question = wf.questions.find((x) => x.id === q)!;
-    const text = question.type === 'text' ? (delay === SLOW ? 'Pune' : 'Mumbai, Maharashtra') : undefined;
+    // A slow answer picks the first option (or a town no rule names), a quick one the last option (all
+    // of a multi-choice; a metro, which a rule of the built-in workflow values): both ends of the values.
+    const text = question.type === 'text' ? (delay === SLOW ? 'Nashik' : 'Mumbai, Maharashtra') : undefined;
+    const ids = question.options.map((o) => o.id);
+    const optionIds =
+      delay === SLOW ? ids.slice(0, 1) : question.type === 'multi_choice' ? ids : ids.slice(-1);
     return {
       label: `answer${q}${delay === SLOW ? '-slow' : ''}`,
       delay,
       event: (at) =>
         text !== undefined
           ? { type: 'visitor.answer', at, questionId: q, text }
-          : { type: 'visitor.answer', at, questionId: q, optionIds: [question.options[0]!.id] },
-      expect: (tally, latency) => tally.answer(q, latency, text),
+          : { type: 'visitor.answer', at, questionId: q, optionIds },
+      expect: (tally, latency) => tally.answer(q, latency, text, optionIds),
     };
   };
   if (step === 'abandoned') {
@@ -260,6 +290,7 @@ function step(p: Path, move: Move): Path {
   move.expect(p.tally, p.t - since);
   move.after?.(p);
   if (p.sim.score !== p.tally.score) expect(p.sim.score, p.labels.join(' → ')).toBe(p.tally.score);
+  if (p.sim.parts.fit !== p.tally.fit) expect(p.sim.parts.fit, p.labels.join(' → ')).toBe(p.tally.fit);
   expect(p.sim.ledger.reduce((s, e) => s + e.points, 0)).toBe(p.sim.score);
   return p;
 }
@@ -271,6 +302,7 @@ function replay(labels: string[]): Path {
 describe.each([
   ['the built-in workflow', builtIn],
   ['a workflow with an optional question', withOptional],
+  ['the built-in workflow asking the monthly sales first', salesFirst],
 ])('every path of the conversation graph: %s', (_name, workflow) => {
   it('scores each path as the scoring table says', () => {
     wf = workflow;
@@ -310,8 +342,16 @@ describe.each([
     for (const p of finals) {
       expect(p.done, p.labels.join(' → ')).toBe(true);
     }
-    // Spot checks of whole paths against hand-computed totals.
     const total = (labels: string[]) => replay(labels).sim.score;
+    if (wf === salesFirst) {
+      // A negative answer value: the slow first answer, less than ₹50K.
+      expect(total(['greet-yes', 'answer5-slow'])).toBe(5 + 5 + 5 - 5);
+      expect(replay(['greet-yes', 'answer5-slow']).sim.parts).toEqual({ fit: -5, engagement: 15 });
+      return;
+    }
+    // Spot checks of whole paths against hand-computed totals. The quick answers' values in the built-in
+    // workflow: business "other" 0, a metro +5, more than 15 staff +10, sales ₹5L+ +15, every need 2+3+2.
+    const VALUES = 0 + 5 + 10 + 15 + 7;
     expect(total(['greet-no'])).toBe(10);
     expect(
       total([
@@ -325,7 +365,9 @@ describe.each([
         ...ACTIONS.map((a) => `${a.action}:${a.targetId ?? ''}`),
         'cta-talk_to_sales',
       ]),
-    ).toBe(5 + 5 + 25 + 25 + 5 + 10 + 10 + 15 + 10 + 15 + 15);
+    ).toBe(5 + 5 + 25 + 25 + 5 + 10 + 10 + 15 + 10 + 15 + 15 + VALUES);
+    // A slow first answer picks the first option: a kirana shop, +5.
+    expect(total(['greet-yes', 'answer2-slow'])).toBe(5 + 5 + 5 + 5);
     // Back after the deadline: the answer is not quick, since latency counts from the visitor's last event.
     expect(total(['idle@greeting', 'answer2'])).toBe(5 - 10 + 5);
     // An exit is the visitor's event: back within two minutes, the answer is quick.
@@ -335,6 +377,7 @@ describe.each([
     expect(skipped.sim.behaviors()).not.toContain('early_dropout');
     expect(
       total(['greet-yes', 'answer2', 'answer3', 'answer4', 'answer5', 'answer6', 'contact-skip-question']),
-    ).toBe(5 + 5 + 25 + 25 + 5 + 10);
+    ).toBe(5 + 5 + 25 + 25 + 5 + 10 + VALUES);
+    expect(replay(['answer2', 'answer3', 'answer4', 'answer5', 'answer6']).sim.parts.fit).toBe(VALUES);
   });
 });

@@ -14,11 +14,17 @@ import { Simulation } from '../support/simulation.js';
  * classification stay consistent with it.
  */
 
+/** The built-in workflow: its options and the location question carry answer values. */
 const wf = loadWorkflow();
 /** The built-in workflow with the location (3) and the monthly sales (5) optional: skips happen. */
 const withOptional = parseWorkflow({
   ...defaultWorkflow,
   questions: defaultWorkflow.questions.map((q) => (q.id === 3 || q.id === 5 ? { ...q, required: false } : q)),
+});
+/** The built-in workflow with thresholds on fit and engagement too. */
+const withPartThresholds = parseWorkflow({
+  ...defaultWorkflow,
+  thresholds: { sql: 60, mql: 30, fit: { sql: 15, mql: 0 }, engagement: { sql: 50 } },
 });
 
 const GREETING_IDS = [...wf.greeting.options.map((o) => o.id), 'maybe_later'];
@@ -245,9 +251,38 @@ function checkInvariants(sim: Simulation, where: string): void {
   const keys = ledger.map((e) => e.onceKey);
   expect(new Set(keys).size, `${where}: duplicate onceKey in ${keys.join(', ')}`).toBe(keys.length);
 
-  expect(sim.classification, where).toBe(classify(sim.score, wf.thresholds));
-  const expected = sim.score >= 60 ? 'SQL' : sim.score >= 30 ? 'MQL' : 'Unqualified';
+  // The score's parts: answer values are the fit, everything else the engagement.
+  const fit = ledger.filter((e) => e.behavior === 'answer_value').reduce((s, e) => s + e.points, 0);
+  expect(sim.parts, where).toEqual({ fit, engagement: sim.score - fit });
+  expect(sim.classification, where).toBe(classify(sim.score, sim.workflow.thresholds, sim.parts));
+  // Written out again: the total's thresholds, and the fit / engagement ones where the workflow sets them.
+  const t = sim.workflow.thresholds;
+  const meets = (level: 'sql' | 'mql') =>
+    sim.score >= t[level] &&
+    fit >= (t.fit?.[level] ?? Number.NEGATIVE_INFINITY) &&
+    sim.score - fit >= (t.engagement?.[level] ?? Number.NEGATIVE_INFINITY);
+  const expected = meets('sql') ? 'SQL' : meets('mql') ? 'MQL' : 'Unqualified';
   expect(sim.classification, where).toBe(expected);
+
+  // An answer value is earned by the first answer to a profile question, on the same event, and is what
+  // the picked option (or the first matching rule of a text question) is worth, never 0.
+  for (const e of ledger.filter((x) => x.behavior === 'answer_value')) {
+    const q = sim.workflow.questions.find((x) => x.id === e.evidence.questionId);
+    expect(q, where).toBeDefined();
+    const answered = ledger.find(
+      (x) => x.behavior === 'answered_question' && x.evidence.questionId === e.evidence.questionId,
+    );
+    expect(answered?.at, `${where}: answer_value without its answer`).toBe(e.at);
+    expect(e.points, where).not.toBe(0);
+    if (e.evidence.optionId !== undefined) {
+      const option = q!.options.find((o) => o.id === e.evidence.optionId);
+      expect(e.points, where).toBe(option?.points);
+      expect(e.evidence.label, where).toBe(option?.label);
+    } else {
+      const rule = q!.rules?.find((r) => r.pattern === e.evidence.pattern);
+      expect(e.points, where).toBe(rule?.points);
+    }
+  }
 
   const byBehavior = count(ledger, (e) => e.behavior);
   for (const b of ONCE_PER_SESSION) {
@@ -303,10 +338,11 @@ describe('random conversations (property)', () => {
     ['the built-in workflow', wf],
     ['a workflow with optional questions', withOptional],
     ['a branched workflow (examples/branched.json)', branchedWorkflow],
+    ['a workflow with thresholds on fit and engagement', withPartThresholds],
   ] as [string, Workflow][])(
     'keeps the ledger, score and classification consistent after every event: %s',
     (_name, workflow) => {
-      expect(workflow.thresholds).toEqual({ sql: 60, mql: 30 });
+      expect(workflow.thresholds).toMatchObject({ sql: 60, mql: 30 });
       const seen = {
         completed: 0,
         declined: 0,
@@ -317,6 +353,10 @@ describe('random conversations (property)', () => {
         exited: 0,
         skippedContact: 0,
         skippedQuestion: 0,
+        answerValue: 0,
+        negativeValue: 0,
+        ruleValue: 0,
+        heldBackByParts: 0,
       };
 
       fc.assert(
@@ -353,6 +393,11 @@ describe('random conversations (property)', () => {
           const behaviors = sim.behaviors();
           if (behaviors.includes('answered_all_questions')) seen.allAnswered += 1;
           if (behaviors.includes('early_dropout')) seen.dropout += 1;
+          const values = sim.ledger.filter((x) => x.behavior === 'answer_value');
+          if (values.length > 0) seen.answerValue += 1;
+          if (values.some((x) => x.points < 0)) seen.negativeValue += 1;
+          if (values.some((x) => x.evidence.pattern !== undefined)) seen.ruleValue += 1;
+          if (sim.score >= 60 && sim.classification !== 'SQL') seen.heldBackByParts += 1;
           if (behaviors.filter((b) => b === 'clicked_product').length === 3) seen.productCap += 1;
           for (const e of sim.ledger.filter((x) => x.behavior === 'question_skipped')) {
             if (e.evidence.questionId === workflow.contact.questionId) seen.skippedContact += 1;
@@ -371,6 +416,13 @@ describe('random conversations (property)', () => {
       expect(seen.productCap).toBeGreaterThan(0);
       expect(seen.exited).toBeGreaterThan(0);
       expect(seen.skippedContact).toBeGreaterThan(0);
+      // Every workflow here but the branched example (no answer values) values its answers.
+      if (workflow !== branchedWorkflow) {
+        expect(seen.answerValue).toBeGreaterThan(0);
+        expect(seen.negativeValue).toBeGreaterThan(0);
+        expect(seen.ruleValue).toBeGreaterThan(0);
+      }
+      if (workflow === withPartThresholds) expect(seen.heldBackByParts).toBeGreaterThan(0);
       if (workflow.questions.some((q) => !q.required)) expect(seen.skippedQuestion).toBeGreaterThan(0);
       else expect(seen.skippedQuestion).toBe(0);
     },

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { BehaviorFact } from '../../machines/types.js';
 import { classify } from '../../src/scoring/classification.js';
 import { scoreFacts } from '../../src/scoring/ledger.js';
-import { loadWorkflow } from '../../src/workflow/load.js';
+import { seedRules } from '../support/workflows.js';
 
-const wf = loadWorkflow();
+/** The seed's own rules: the behaviours' points as the earlier service had them (no answer values). */
+const wf = seedRules;
 type Fact = BehaviorFact & { at: number };
 const answer = (
   questionId: number,
@@ -133,6 +134,6 @@ describe('classification', () => {
     [200, 'SQL'],
     [-10, 'Unqualified'],
   ] as const)('%i → %s', (s, expected) => {
-    expect(classify(s, wf.thresholds)).toBe(expected);
+    expect(classify(s, wf.thresholds, { fit: 0, engagement: s })).toBe(expected);
   });
 });

@@ -33,7 +33,12 @@ export const Lead = defineEntity({
     lastTouch: p.json<Touch>().nullable(),
     lastTouchAt: p.datetime().nullable(),
     locale: p.string().length(35).nullable(),
+    /** The sum of the lead's ledger: `fitScore` + `engagementScore`. */
     score: p.integer().default(0),
+    /** The part of the score that answer values (`answer_value` ledger rows) earned. */
+    fitScore: p.integer().default(0),
+    /** The part of the score that every other behaviour earned. */
+    engagementScore: p.integer().default(0),
     classification: p.string().$type<Classification>().length(16).default('Unqualified'),
     state: p.string().length(32).index(),
     /** Experiment name → variant id, fixed at session start. */

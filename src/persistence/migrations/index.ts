@@ -8,6 +8,7 @@ import { Migration20261130013000_erased_closed } from './Migration20261130013000
 import { Migration20261130015751_reported_variant } from './Migration20261130015751_reported_variant.js';
 import { Migration20261130023000_attribution } from './Migration20261130023000_attribution.js';
 import { Migration20261130023000_current_page } from './Migration20261130023000_current_page.js';
+import { Migration20261130040000_fit_engagement } from './Migration20261130040000_fit_engagement.js';
 import { Migration20261130041000_custom_fields } from './Migration20261130041000_custom_fields.js';
 import { Migration20261130043000_workflow_versions } from './Migration20261130043000_workflow_versions.js';
 
@@ -25,6 +26,7 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261130015751_reported_variant', class: Migration20261130015751_reported_variant },
   { name: 'Migration20261130023000_attribution', class: Migration20261130023000_attribution },
   { name: 'Migration20261130023000_current_page', class: Migration20261130023000_current_page },
+  { name: 'Migration20261130040000_fit_engagement', class: Migration20261130040000_fit_engagement },
   { name: 'Migration20261130041000_custom_fields', class: Migration20261130041000_custom_fields },
   { name: 'Migration20261130043000_workflow_versions', class: Migration20261130043000_workflow_versions },
 ];
