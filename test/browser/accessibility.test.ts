@@ -33,7 +33,7 @@ describe('accessibility (axe-core, WCAG 2.1 AA) in Chromium', () => {
     // axe-core opens a page of its own in the same context to finish its run: a context per page.
     const context = await app.browser.newContext();
     const page = await context.newPage();
-    page.setDefaultTimeout(5_000);
+    page.setDefaultTimeout(10_000);
     await page.goto(`${app.t.app.url}${path}`);
     return page;
   }

@@ -127,7 +127,8 @@ describe('attribution', () => {
 
     const exported = await call('GET', `/api/lead/export/${id}`);
     const keys = Object.keys(exported.body);
-    // The seed's keys first and unchanged; the attribution keys after them, then the score's parts.
+    // The seed's keys first and unchanged; the attribution keys after them, then the score's parts and
+    // the workflow's custom fields.
     expect(keys.indexOf('assigned_to')).toBe(13);
     expect(keys.slice(14)).toEqual([
       'utm_medium',
@@ -152,6 +153,7 @@ describe('attribution', () => {
       'last_touch_at',
       'fit_score',
       'engagement_score',
+      'custom_fields',
     ]);
     expect(exported.body).toMatchObject({ ...CLICK, last_gclid: CLICK.gclid, last_touch_at: null });
   });

@@ -156,7 +156,7 @@ describe('custom fields', () => {
     const text = await csv.text();
     const [header] = text.split('\n');
     expect(header).toMatch(
-      /,assigned_to,.*,last_touch_at,custom_fields\.table_count,custom_fields\.average_bill,custom_fields\.owner_email,custom_fields\.owner_phone,custom_fields\.opened_on,custom_fields\.cuisine,custom_fields\.delivery_apps,custom_fields\.note,behavior_metadata$/,
+      /,assigned_to,.*,last_touch_at,fit_score,engagement_score,custom_fields\.table_count,custom_fields\.average_bill,custom_fields\.owner_email,custom_fields\.owner_phone,custom_fields\.opened_on,custom_fields\.cuisine,custom_fields\.delivery_apps,custom_fields\.note,behavior_metadata$/,
     );
     const rows = parse(text, { columns: true }) as Record<string, string>[];
     const row = rows.find((r) => r.session_id === restLead)!;

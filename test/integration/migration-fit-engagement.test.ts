@@ -49,7 +49,8 @@ describe('the fit / engagement migration', () => {
     ]);
 
     // And back down: the columns go, the score stays.
-    await orm.migrator.down();
+    // Every later migration too (umzug reverts down to and including the one named).
+    await orm.migrator.down({ to: 'Migration20261130040000_fit_engagement' });
     const [columns] = await db.query(
       `select count(*)::int as n from information_schema.columns
         where table_name = 'leads' and column_name in ('fit_score', 'engagement_score')`,

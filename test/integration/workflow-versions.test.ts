@@ -12,6 +12,7 @@ import { TestClock } from '../support/engine.js';
 import { bearer, http, type Json } from '../support/http.js';
 import { closeClients, openVisitor, type VisitorClient } from '../support/sockets.js';
 import { waitFor } from '../support/time.js';
+import { seedRulesInput } from '../support/workflows.js';
 
 /**
  * Workflow versions: a conversation keeps the workflow it started with across a restart on an edited
@@ -25,8 +26,8 @@ const API_KEY = 'versions-test-api-key-0123456789';
 const W1_Q3 = 'Which city or town is your business in?';
 const W2_Q3 = 'In which city do you trade?';
 
-/** The built-in workflow without its experiments (a fixed question order). */
-const w1 = { ...structuredClone(defaultWorkflow), experiments: [] };
+/** The seed-rules workflow without its experiments (a fixed question order, no answer values). */
+const w1 = { ...seedRulesInput(), experiments: [] };
 /** W1 edited: question 3 reworded, question 4 (staff size) removed, an answer worth 8 instead of 5. */
 const w2 = {
   ...structuredClone(w1),
