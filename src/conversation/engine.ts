@@ -3,7 +3,7 @@ import { type ConversationMachine, createConversationMachine } from '../../machi
 import type { ConversationEvent, Step } from '../../machines/types.js';
 import { AppError } from '../errors.js';
 import { planSession } from '../experiments/assignment.js';
-import { VersionConflict } from '../persistence/rows.js';
+import { type LeadRow, VersionConflict } from '../persistence/rows.js';
 import type { Classification } from '../scoring/classification.js';
 import type { Workflow } from '../workflow/schema.js';
 import { isFinished, pendingStep, startConversation } from './actor.js';
@@ -25,7 +25,7 @@ import type {
   SessionView,
   StartOptions,
 } from './types.js';
-import { WritePath } from './write-path.js';
+import { type AmendPlan, WritePath } from './write-path.js';
 
 const OPEN_STATES: readonly Step[] = ['greeting', 'about', 'questions', 'contact', 'cta'];
 
@@ -237,6 +237,11 @@ export class ConversationEngine {
         };
       }),
     );
+  }
+
+  /** A change the server makes to a session (routing), committed like any event: see WritePath.amend. */
+  amend(sessionId: string, plan: AmendPlan): Promise<LeadRow | null> {
+    return this.admit(sessionId, () => this.writes.amend(sessionId, plan, this.now()));
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { SessionPlan } from '../experiments/assignment.js';
 import { firstTouchRow } from '../leads/attribution.js';
 import type { LeadRow } from '../persistence/rows.js';
+import { UNROUTED } from '../routing/fields.js';
 import type { StartOptions } from './types.js';
 
 /** The lead row of a session that has just opened: nothing known yet but where it came from. */
@@ -28,6 +29,7 @@ export function newLead(id: string, options: StartOptions, plan: SessionPlan, at
     version: 1,
     humanHelp: false,
     takenOverBy: null,
+    ...UNROUTED,
     currentPage: null,
     erasedAt: null,
     erasedBy: null,

@@ -1,5 +1,6 @@
 import type { BehaviorFact, ConversationEmitted, ConversationEvent, Step } from '../../machines/types.js';
 import type { AnswerRow, CommitUnit, EventRow, LeadRow, LedgerRow } from '../persistence/rows.js';
+import type { RoutingFields } from '../routing/fields.js';
 import { type Classification, classify } from '../scoring/classification.js';
 import { type PageFact, scoreFacts } from '../scoring/ledger.js';
 import { answerText } from '../workflow/answers.js';
@@ -55,7 +56,7 @@ export interface TransitionInput {
   machineEvents: ConversationEvent[];
   /** Facts worked out outside the machine (a page view that meets a page rule). */
   pageFacts?: (PageFact & { at: number })[];
-  patch: ProfilePatch & { takenOverBy?: string | null };
+  patch: ProfilePatch & { takenOverBy?: string | null } & Partial<RoutingFields>;
   /** The answer time the client reported (REST `time_taken`), stored apart and never scored. */
   clientTimeTaken: number | null;
   at: number;

@@ -12,3 +12,10 @@ export const conversionTriggers = [
   'sql',
   'completed',
 ] as const satisfies readonly Trigger[];
+
+/**
+ * What routing announces (src/routing): a lead given to an agent (stored per agent as `assigned:<id>`,
+ * so each agent is told once), handed to the team's escalation, or left without a response past the SLA.
+ */
+export const routingTriggers = ['assigned', 'escalated', 'sla_breached'] as const;
+export type RoutingTrigger = (typeof routingTriggers)[number];

@@ -1,5 +1,6 @@
 import type { ReportedMetadata } from '../persistence/lead-queries.js';
 import type { LeadRow, LedgerRow } from '../persistence/rows.js';
+import { ownerName } from '../routing/fields.js';
 import type { Workflow } from '../workflow/schema.js';
 import { ATTRIBUTION_EXPORT_FIELDS, attributionExport, attributionView } from './attribution.js';
 
@@ -27,9 +28,9 @@ export function crmExport(lead: LeadRow, assignedTo: string | null = null) {
   };
 }
 
-/** A lead in a lead list: its session id, then its CRM export with the agent who took it over. */
+/** A lead in a lead list: its session id, then its CRM export with its owner (agent, else team). */
 export function crmExportRow(lead: LeadRow) {
-  return { session_id: lead.id, ...crmExport(lead, lead.takenOverBy ?? null) };
+  return { session_id: lead.id, ...crmExport(lead, ownerName(lead)) };
 }
 export type CrmExportRow = ReturnType<typeof crmExportRow>;
 
@@ -175,6 +176,10 @@ export interface BoardRow {
   takenOverBy: string | null;
   /** The page the visitor reported last (their widget's page views), as reported; absent before any. */
   currentPage?: string;
+  /** Routing: the owning agent (id and name) and team; null until the lead is routed. */
+  assignedTo: string | null;
+  assignedName: string | null;
+  team: string | null;
 }
 
 export function boardRow(lead: LeadRow, connected: boolean): BoardRow {
@@ -193,5 +198,8 @@ export function boardRow(lead: LeadRow, connected: boolean): BoardRow {
     connected,
     takenOverBy: lead.takenOverBy ?? null,
     ...(lead.currentPage ? { currentPage: lead.currentPage } : {}),
+    assignedTo: lead.assignedTo ?? null,
+    assignedName: lead.assignedName ?? null,
+    team: lead.assignedTeam ?? null,
   };
 }

@@ -8,6 +8,7 @@ import { Migration20261130013000_erased_closed } from './Migration20261130013000
 import { Migration20261130015751_reported_variant } from './Migration20261130015751_reported_variant.js';
 import { Migration20261130023000_attribution } from './Migration20261130023000_attribution.js';
 import { Migration20261130023000_current_page } from './Migration20261130023000_current_page.js';
+import { Migration20261130044000_routing } from './Migration20261130044000_routing.js';
 
 /**
  * Every migration, in order. `npm run db:migration:create` writes a new file here; add it to the list
@@ -23,4 +24,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261130015751_reported_variant', class: Migration20261130015751_reported_variant },
   { name: 'Migration20261130023000_attribution', class: Migration20261130023000_attribution },
   { name: 'Migration20261130023000_current_page', class: Migration20261130023000_current_page },
+  { name: 'Migration20261130044000_routing', class: Migration20261130044000_routing },
 ];
