@@ -31,8 +31,10 @@ export class RoutingStore {
     if (agentIds.length === 0) return new Map();
     const rows = await this.execute<{ assigned_to: string; n: number }>(
       `select assigned_to, count(*)::int as n from leads
-        where assigned_to = any(?) and contacted_at is null and erased_at is null group by assigned_to`,
-      [agentIds],
+        where assigned_to in (select jsonb_array_elements_text(?::jsonb))
+          and contacted_at is null and erased_at is null group by assigned_to`,
+      // One JSON parameter, whatever an agent id holds.
+      [JSON.stringify(agentIds)],
     );
     return new Map(rows.map((r) => [r.assigned_to, r.n]));
   }
