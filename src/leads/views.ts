@@ -5,9 +5,10 @@ import type { Workflow } from '../workflow/schema.js';
 import { ATTRIBUTION_EXPORT_FIELDS, attributionExport, attributionView } from './attribution.js';
 
 /**
- * The CRM export of one lead: the seed's keys, then the attribution keys (also the body of CRM webhooks).
+ * The CRM export of one lead: the seed's keys, then the attribution keys (also the body of CRM webhooks);
+ * `assigned_to` is the lead's owner (routing: the agent's name, else the team).
  */
-export function crmExport(lead: LeadRow, assignedTo: string | null = null) {
+export function crmExport(lead: LeadRow, assignedTo: string | null = ownerName(lead)) {
   const contact = [lead.email, lead.phone].filter((v): v is string => Boolean(v));
   return {
     name: lead.name ?? null,
