@@ -200,4 +200,17 @@ describe('routing on the clock, two nodes', () => {
       by_team: [{ team: 'sales', responded: 2, median_seconds: 120, p90_seconds: 168 }],
     });
   });
+
+  it('a lead whose node stopped before routing it is routed once by the next sweep of another node', async () => {
+    await agent(two.app.url, BALA);
+    await waitFor('Bala online', async () => (await one.app.routing.agents.list()).length > 0);
+    // Node one stops routing (as a node that dies between the commit that made the lead SQL and its
+    // routing): the lead is SQL and unrouted.
+    await one.app.routing.stop();
+    const id = await qualify(await visitor(one.app.url));
+    expect((await ownership(db, id)).routed_at).toBeNull();
+    await Promise.all([two.app.routing.router.sweep(), two.app.routing.router.sweep()]);
+    expect(await routed(db, id)).toMatchObject({ assigned_team: 'sales' });
+    expect((await types(id)).filter((t) => t === 'lead.assigned' || t === 'lead.routed')).toHaveLength(1);
+  });
 });
