@@ -200,12 +200,14 @@ export class Router {
   async sweep(): Promise<void> {
     const now = this.o.now();
     const recent = new Date(now - Math.max(this.o.reassignAfterMs, 3_600_000));
+    // How far back a routed lead is still handed on or checked: long past any chain of timeouts.
+    const window = new Date(now - Math.max(7 * 86_400_000, 20 * this.o.reassignAfterMs, 2 * this.o.slaMs));
     const each = async (ids: string[], work: (id: string) => Promise<unknown>) => {
       for (const id of ids)
         await work(id).catch((err: unknown) => this.o.logger.warn({ sessionId: id, err }, 'routing sweep'));
     };
     await each(await this.o.store.unrouted(this.o.routing.triggers, recent), (id) => this.route(id));
-    await each(await this.o.store.waiting(), (id) => this.handOn(id));
-    await each(await this.o.store.overdue(new Date(now - this.o.slaMs)), (id) => this.breach(id));
+    await each(await this.o.store.waiting(window), (id) => this.handOn(id));
+    await each(await this.o.store.overdue(new Date(now - this.o.slaMs), window), (id) => this.breach(id));
   }
 }

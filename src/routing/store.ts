@@ -41,26 +41,28 @@ export class RoutingStore {
 
   /** Leads that reached a trigger since `since` but were never routed (their node stopped first). */
   async unrouted(triggers: readonly Trigger[], since: Date, limit = 200): Promise<string[]> {
+    // Created in the last day (its index bounds the scan), changed since `since`.
     const rows = await this.execute<{ id: string }>(
-      `select l.id from leads l where l.routed_at is null and l.erased_at is null and l.updated_at >= ?
-          and (${triggers.map((t) => REACHED[t]).join(' or ')})
+      `select l.id from leads l
+        where l.created_at >= ?::timestamptz - interval '1 day' and l.updated_at >= ?
+          and l.routed_at is null and l.erased_at is null and (${triggers.map((t) => REACHED[t]).join(' or ')})
         order by l.updated_at limit ?`,
-      [since, limit],
+      [since, since, limit],
     );
     return rows.map((r) => r.id);
   }
 
   /**
-   * Routed leads nobody has responded to since their owner got them (or since routing, while the team
-   * holds them), not escalated or contacted: candidates to hand on.
+   * Leads routed since `since` that nobody has responded to since their owner got them (or since
+   * routing, while the team holds them), not escalated or contacted: candidates to hand on.
    */
-  async waiting(limit = 200): Promise<string[]> {
+  async waiting(since: Date, limit = 200): Promise<string[]> {
     const rows = await this.execute<{ id: string }>(
       `select l.id from leads l
-        where l.routed_at is not null and l.escalated_at is null and l.contacted_at is null
+        where l.routed_at >= ? and l.escalated_at is null and l.contacted_at is null
           and l.erased_at is null and not ${actedSince('coalesce(l.assigned_at, l.routed_at)')}
         order by l.routed_at limit ?`,
-      [limit],
+      [since, limit],
     );
     return rows.map((r) => r.id);
   }
@@ -74,14 +76,14 @@ export class RoutingStore {
     return rows[0]?.acted ?? false;
   }
 
-  /** Routed before `cutoff`, no agent action since routing, no breach recorded yet. */
-  async overdue(cutoff: Date, limit = 200): Promise<string[]> {
+  /** Routed between `since` and `cutoff`, no agent action since routing, no breach recorded yet. */
+  async overdue(cutoff: Date, since: Date, limit = 200): Promise<string[]> {
     const rows = await this.execute<{ id: string }>(
       `select l.id from leads l
-        where l.routed_at <= ? and l.sla_breached_at is null and l.erased_at is null
+        where l.routed_at <= ? and l.routed_at >= ? and l.sla_breached_at is null and l.erased_at is null
           and not ${actedSince('l.routed_at')}
         order by l.routed_at limit ?`,
-      [cutoff, limit],
+      [cutoff, since, limit],
     );
     return rows.map((r) => r.id);
   }

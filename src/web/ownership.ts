@@ -1,4 +1,4 @@
-import type { BoardRow } from '../protocol/index.js';
+import type { BoardRow, SessionEventMessage } from '../protocol/index.js';
 import type { SpeedGroup, SpeedToLead } from '../routing/speed.js';
 
 /**
@@ -65,4 +65,26 @@ export function renderSpeed(box: HTMLElement, s: SpeedToLead | undefined): void 
     ...s.by_agent.map((a) => row(a.name ?? a.agent_id, a)),
   );
   box.replaceChildren(title, table);
+}
+
+/** How the transcript words routing's events of the session log (null: not one of them). */
+export function routingLine(e: SessionEventMessage): { who: 'note'; text: string } | null {
+  const d = e.data;
+  const team = `team ${String(d.team ?? '')}`;
+  switch (e.type) {
+    case 'lead.assigned':
+      return { who: 'note', text: `assigned to ${d.name} (${team})` };
+    case 'lead.routed':
+      return { who: 'note', text: `routed to ${team}: no agent free` };
+    case 'lead.reassigned':
+      return { who: 'note', text: `reassigned to ${d.name}${d.by ? ` by ${d.by}` : ''} (${team})` };
+    case 'lead.escalated':
+      return { who: 'note', text: `escalated to ${team}` };
+    case 'lead.sla_breached':
+      return { who: 'note', text: 'first response overdue' };
+    case 'agent.contacted':
+      return { who: 'note', text: `${d.name} marked contacted` };
+    default:
+      return null;
+  }
 }

@@ -42,8 +42,9 @@ describe('routing in the agent console (Chromium)', () => {
     expect(order.find(([id]) => id === second)?.[1]).toBe('');
 
     await page.click(`#board-body tr[data-session="${first}"]`);
-    await page.locator('#transcript li').first().waitFor();
+    await page.locator('#transcript li.note', { hasText: 'assigned to Asha (team sales)' }).waitFor();
     await page.click('#contacted');
+    await page.locator('#transcript li.note', { hasText: 'Asha marked contacted' }).waitFor();
     await waitFor('the lead marked contacted', async () =>
       (await routingLog(app.t.db, first)).some((e) => e.type === 'agent.contacted'),
     );
