@@ -172,6 +172,8 @@ export function buildTransition(t: TransitionInput): Transition {
   const fired: Trigger[] = ledger.flatMap((e) => (TRIGGER_OF[e.behavior] ? [TRIGGER_OF[e.behavior]!] : []));
   if (!lead.qualifiedAt && next.qualifiedAt) fired.push('sql');
   if (!lead.humanHelp && next.humanHelp) fired.push('human_help');
+  if (state === 'abandoned' && lead.state !== 'abandoned' && (next.email || next.phone))
+    fired.push('abandoned_with_contact');
   return {
     unit: { lead: next, expectedVersion: t.isNew ? null : lead.version, events, ledger, answers },
     outcome,

@@ -9,6 +9,7 @@ const TITLES: Record<string, string> = {
   completed: 'Lead completed the questions',
   human_help: 'Visitor asks for a person',
   manual: 'Lead to follow up',
+  abandoned_with_contact: 'Left before a CTA, contact details given',
   assigned: 'Lead assigned',
   escalated: 'Lead waiting for the team',
   sla_breached: 'First response overdue',

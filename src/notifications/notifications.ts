@@ -11,7 +11,14 @@ import { Dispatcher, type DispatcherOptions, NOTIFICATIONS_DUE } from './dispatc
 import type { Outbox } from './outbox.js';
 
 /** The triggers a channel gets when NOTIFICATION_ROUTES does not name it. */
-const DEFAULT_TRIGGERS: readonly string[] = ['sql', 'human_help', 'assigned', 'escalated', 'sla_breached'];
+const DEFAULT_TRIGGERS: readonly string[] = [
+  'sql',
+  'human_help',
+  'abandoned_with_contact',
+  'assigned',
+  'escalated',
+  'sla_breached',
+];
 
 /** The configured channels; an unset channel is off, not an error. */
 export function configuredChannels(config: Pick<Config, 'notifications'>): Map<string, Channel> {

@@ -16,6 +16,7 @@ const REACHED: Record<Trigger, string> = {
   completed: 'l.completed_at is not null',
   contact_shared: '(l.email is not null or l.phone is not null)',
   demo_requested: `exists (select 1 from score_entries s where s.lead_id = l.id and s.behavior = 'clicked_demo')`,
+  abandoned_with_contact: `(l.state = 'abandoned' and (l.email is not null or l.phone is not null))`,
 };
 
 /** What routing reads of the leads, in SQL. */
