@@ -240,9 +240,8 @@ export class ConversationEngine {
   }
 
   /** A change the server makes to a session (routing), committed like any event: see WritePath.amend. */
-  amend(sessionId: string, plan: AmendPlan): Promise<LeadRow | null> {
-    return this.admit(sessionId, () => this.writes.amend(sessionId, plan, this.now()));
-  }
+  readonly amend = (sessionId: string, plan: AmendPlan): Promise<LeadRow | null> =>
+    this.admit(sessionId, () => this.writes.amend(sessionId, plan, this.now()));
 
   /**
    * Erases the lead's personal data and closes its session (see SessionStore.erase): the version moves

@@ -60,6 +60,7 @@ export function buildMessage(
     ['Needs', e.features_interested.join(', ') || '—'],
     ['Score', `${lead.score} (${lead.classification})`],
     ['Source', e.utm_source ?? '—'],
+    ['Owner', e.assigned_to ?? '—'],
   ];
   return {
     id: `msg_${n.id}`,

@@ -113,6 +113,9 @@ describe('routing on the clock, two nodes', () => {
       return kinds.length >= 4 ? kinds : undefined;
     });
     expect(hooks.sort()).toEqual(['lead.assigned', 'lead.assigned', 'lead.escalated', 'lead.sla_breached']);
+    // The webhook names the owner: after the escalation, the team.
+    const escalated = receiver.of(id).find((h) => (h.json as { type: string }).type === 'lead.escalated')!;
+    expect((escalated.json as { data: { assigned_to: string } }).data.assigned_to).toBe('sales');
   });
 
   it('an owner who acts keeps the lead, marking it contacted frees a place, and an admin may reassign', async () => {
