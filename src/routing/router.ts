@@ -206,7 +206,9 @@ export class Router {
       for (const id of ids)
         await work(id).catch((err: unknown) => this.o.logger.warn({ sessionId: id, err }, 'routing sweep'));
     };
-    await each(await this.o.store.unrouted(this.o.routing.triggers, recent), (id) => this.route(id));
+    // A lead that changed in the last seconds is left to the node that committed it (it routes it at once).
+    const settled = new Date(now - 10_000);
+    await each(await this.o.store.unrouted(this.o.routing.triggers, recent, settled), (id) => this.route(id));
     await each(await this.o.store.waiting(window), (id) => this.handOn(id));
     await each(await this.o.store.overdue(new Date(now - this.o.slaMs), window), (id) => this.breach(id));
   }

@@ -40,15 +40,18 @@ export class RoutingStore {
     return new Map(rows.map((r) => [r.assigned_to, r.n]));
   }
 
-  /** Leads that reached a trigger since `since` but were never routed (their node stopped first). */
-  async unrouted(triggers: readonly Trigger[], since: Date, limit = 200): Promise<string[]> {
-    // Created in the last day (its index bounds the scan), changed since `since`.
+  /**
+   * Leads that reached a trigger between `since` and `before` but were never routed (their node stopped
+   * first); `before` leaves the committing node the time to route them itself.
+   */
+  async unrouted(triggers: readonly Trigger[], since: Date, before: Date, limit = 200): Promise<string[]> {
+    // Created in the last day (its index bounds the scan), changed between `since` and `before`.
     const rows = await this.execute<{ id: string }>(
       `select l.id from leads l
-        where l.created_at >= ?::timestamptz - interval '1 day' and l.updated_at >= ?
+        where l.created_at >= ?::timestamptz - interval '1 day' and l.updated_at >= ? and l.updated_at < ?
           and l.routed_at is null and l.erased_at is null and (${triggers.map((t) => REACHED[t]).join(' or ')})
         order by l.updated_at limit ?`,
-      [since, since, limit],
+      [since, since, before, limit],
     );
     return rows.map((r) => r.id);
   }
