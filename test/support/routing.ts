@@ -15,6 +15,16 @@ export function routingFile(content: unknown): string {
   return path;
 }
 
+/**
+ * The environment of a server that routes only leads whose visitor asks for a person: for tests that
+ * count a session's events right after the event that makes it SQL (routing would add its own just after).
+ */
+export function routingOnHumanHelp(): Record<string, string> {
+  return {
+    ROUTING_FILE: routingFile({ triggers: ['human_help'], teams: [{ name: 'sales' }], defaultTeam: 'sales' }),
+  };
+}
+
 /** Walks the visitor through the whole journey (it becomes SQL on the way). */
 export async function qualify(v: VisitorClient): Promise<string> {
   for (const [event, payload] of JOURNEY) await v.say(event, payload);
