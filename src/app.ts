@@ -25,6 +25,10 @@ import { ormOptions } from './persistence/orm.js';
 import { RetentionStore, startRetention } from './persistence/retention.js';
 import { SessionStore } from './persistence/session-store.js';
 import { WorkflowStore } from './persistence/workflow-store.js';
+import { type RoutingService, startRouting } from './routing/routing.js';
+import { loadRouting, type Routing } from './routing/rules.js';
+import { SpeedReport } from './routing/speed.js';
+import { RoutingStore } from './routing/store.js';
 import { AddressLimits } from './scaling/limits.js';
 import { openScaling } from './scaling/scaling.js';
 import { createHttpServer } from './transport/http.js';
@@ -47,6 +51,8 @@ export interface App {
   orm: MikroORM;
   stores: Stores;
   engine: ConversationEngine;
+  /** Who owns each lead (src/routing); tests run its sweep after moving the clock. */
+  routing: RoutingService;
   /** Where the server listens, e.g. http://127.0.0.1:5000. */
   url: string;
   /** Where the METRICS_PORT listener serves /metrics, when there is one. */
@@ -71,6 +77,7 @@ export interface AppOverrides {
   /** The clock the engine uses (tests). */
   now?: () => number;
   workflow?: Workflow;
+  routing?: Routing;
   /** Wraps the commit queue (tests hold commits back to observe shutdown and failures). */
   wrapCommits?: (queue: CommitQueue) => CommitQueue;
 }
@@ -83,6 +90,7 @@ export interface AppOverrides {
 export async function createApp(config: Readonly<Config>, overrides: AppOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger(config);
   const workflow = overrides.workflow ?? loadWorkflow(config.workflowFile, logger);
+  const routingRules = overrides.routing ?? loadRouting(config.routing.file);
   const undo: (() => Promise<void>)[] = [];
   const close = async () => {
     for (const step of undo.splice(0).reverse()) {
@@ -142,6 +150,23 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       publicUrl: () => config.publicUrl ?? listeningUrl,
     });
     undo.push(() => notifications.stop());
+    const routingStore = new RoutingStore(orm);
+    const routing = startRouting(
+      config,
+      {
+        routing: routingRules,
+        engine,
+        agents: scaling.agents,
+        turns: scaling.turns,
+        store: routingStore,
+        channelsFor: notificationRoutes(config, channels),
+        channels: [...channels.keys()],
+        now: overrides.now ?? Date.now,
+        logger,
+      },
+      logger,
+    );
+    undo.push(() => routing.stop());
     shareCommits(engine, scaling.bus, logger);
 
     const tokens = new AgentTokens(config.secretKey, config.agentTokenMaxTtl);
@@ -181,8 +206,13 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
         channels: [...channels.keys()],
         wake: notifications.wake,
       },
-      analytics: { analytics: new Analytics(orm, workflow), pages: new PageAnalytics(orm) },
       workflow: { workflows },
+      analytics: {
+        analytics: new Analytics(orm, workflow),
+        pages: new PageAnalytics(orm),
+        speed: new SpeedReport(orm, config.routing.slaSeconds),
+      },
+      routing: { ...routing, store: routingStore, routing: routingRules },
       experiments: {
         schemas,
         experiments: new Experiments(
@@ -203,7 +233,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       limits,
       adapter: scaling.adapter,
       chat: { engine, presence, schemas, metrics, logger },
-      agents: { engine, board, feed, schemas, logger, tokens },
+      agents: { engine, board, feed, schemas, logger, tokens, routing },
     });
     undo.push(() => closeTransports({ engine, sockets, http }));
     await http.listen({ port: config.port, host: config.host });
@@ -229,6 +259,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       orm,
       stores,
       engine,
+      routing,
       url,
       ...(metricsUrl ? { metricsUrl } : {}),
       close,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { notificationChannels, triggers } from './conversation/triggers.js';
+import { parseNotificationRoutes } from './notifications/routes.js';
 
 /**
  * The only reader of the environment. Every variable is parsed here, with its default; a bad value
@@ -136,6 +136,14 @@ const envSchema = z.object({
     .default('IN'),
   /** How often idle sessions are looked for, in seconds. */
   IDLE_SWEEP_SECONDS: int(1, 86400).default(60),
+  /** A JSON routing file (teams, rules, capacities; docs/routing.md) replacing the default: one team. */
+  ROUTING_FILE: z.string().min(1).optional(),
+  /** How long an owner may leave a routed lead without acting before it goes to the next agent. */
+  ROUTING_REASSIGN_AFTER: duration(1, 7 * 86_400).default(300),
+  /** How often reassignments and SLA breaches are looked for, in seconds. */
+  ROUTING_SWEEP_SECONDS: int(1, 86400).default(15),
+  /** Routed → first agent action longer than this is an SLA breach (`sla_breached`, once per lead). */
+  SLA_FIRST_RESPONSE: duration(1, 7 * 86_400).default(300),
   /**
    * Group commit: events of many sessions that arrive while the writers are busy commit together in
    * one statement. Extra time to gather a batch, in ms (0: a batch leaves as soon as a writer is free).
@@ -163,37 +171,9 @@ const envSchema = z.object({
   PUBLIC_URL: optionalUrl,
   /**
    * Which triggers go to which channels: `email=sql,human_help;slack=sql,demo_requested`. Channels not
-   * named get the default, `sql` and `human_help`.
+   * named get `sql`, `human_help`, `abandoned_with_contact` and routing's `assigned`, `escalated`, `sla_breached`.
    */
-  NOTIFICATION_ROUTES: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      const routes: Record<string, string[]> = {};
-      for (const part of (v ?? '')
-        .split(';')
-        .map((p) => p.trim())
-        .filter(Boolean)) {
-        const [channel, list] = part.split('=');
-        const named = (list ?? '')
-          .split(',')
-          .map((t) => t.trim())
-          .filter(Boolean);
-        if (
-          !channel ||
-          !notificationChannels.includes(channel.trim() as never) ||
-          named.some((t) => !triggers.includes(t as never))
-        ) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `"${part}": use channel=trigger,… with channels ${notificationChannels.join('|')} and triggers ${triggers.join('|')}`,
-          });
-          return {};
-        }
-        routes[channel.trim()] = named;
-      }
-      return routes;
-    }),
+  NOTIFICATION_ROUTES: z.string().optional().transform(parseNotificationRoutes),
   /** Attempts per notification before it is dead-lettered. */
   NOTIFY_MAX_ATTEMPTS: int(1, 100).default(6),
   /** Timeout of one delivery attempt, in ms. */
@@ -275,6 +255,7 @@ export interface Config {
   webRoot: string;
   phoneDefaultRegion: string;
   idleSweepSeconds: number;
+  routing: { file?: string; reassignAfterSeconds: number; sweepSeconds: number; slaSeconds: number };
   sessionCacheSize: number;
   sessionCacheCoherence: z.infer<typeof envSchema>['SESSION_CACHE_COHERENCE'];
   commitGroup: { ms: number; max: number; writers: number };
@@ -362,6 +343,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     webRoot: e.WEB_ROOT,
     phoneDefaultRegion: e.PHONE_DEFAULT_REGION,
     idleSweepSeconds: e.IDLE_SWEEP_SECONDS,
+    routing: {
+      file: e.ROUTING_FILE,
+      reassignAfterSeconds: e.ROUTING_REASSIGN_AFTER,
+      sweepSeconds: e.ROUTING_SWEEP_SECONDS,
+      slaSeconds: e.SLA_FIRST_RESPONSE,
+    },
     sessionCacheSize: e.SESSION_CACHE_SIZE,
     sessionCacheCoherence: e.SESSION_CACHE_COHERENCE,
     commitGroup: { ms: e.COMMIT_GROUP_MS, max: e.COMMIT_GROUP_MAX, writers: e.COMMIT_WRITERS },

@@ -24,7 +24,8 @@ export class LeadBoard {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async list(filter: BoardFilter = {}): Promise<BoardRow[]> {
+  /** The board; with `agentId`, that agent's own leads (routing made them the owner) come first. */
+  async list(filter: BoardFilter = {}, agentId?: string): Promise<BoardRow[]> {
     const live = new Map((await this.registry.list()).map((s) => [s.sessionId, s]));
     const limit = Math.min(filter.limit ?? 200, 1000);
     const connectedIds = [...live.values()].filter((s) => s.connected).map((s) => s.sessionId);
@@ -46,6 +47,7 @@ export class LeadBoard {
     return rows
       .map((lead) => boardRow(lead, live.get(lead.id)?.connected ?? false))
       .filter((row) => filter.connected === undefined || row.connected === filter.connected)
+      .sort((x, y) => Number(y.assignedTo === agentId) - Number(x.assignedTo === agentId))
       .slice(0, limit);
   }
 

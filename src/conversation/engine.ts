@@ -3,7 +3,7 @@ import { pathIn } from '../../machines/path.js';
 import type { Step } from '../../machines/types.js';
 import { AppError } from '../errors.js';
 import { planSession } from '../experiments/assignment.js';
-import { VersionConflict } from '../persistence/rows.js';
+import { type LeadRow, VersionConflict } from '../persistence/rows.js';
 import type { Classification } from '../scoring/classification.js';
 import type { WorkflowRegistry } from '../workflow/registry.js';
 import type { Workflow } from '../workflow/schema.js';
@@ -29,7 +29,7 @@ import type {
   SessionView,
   StartOptions,
 } from './types.js';
-import { WritePath } from './write-path.js';
+import { type AmendPlan, WritePath } from './write-path.js';
 
 /**
  * The conversation engine: the one write path for every visitor event, whatever door it came in by.
@@ -222,6 +222,10 @@ export class ConversationEngine {
       }),
     );
   }
+
+  /** A change the server makes to a session (routing), committed like any event: see WritePath.amend. */
+  readonly amend = (sessionId: string, plan: AmendPlan): Promise<LeadRow | null> =>
+    this.admit(sessionId, () => this.writes.amend(sessionId, plan, this.now()));
 
   /**
    * Erases the lead's personal data and closes its session (see SessionStore.erase): the version moves

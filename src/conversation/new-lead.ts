@@ -1,6 +1,7 @@
 import type { SessionPlan } from '../experiments/assignment.js';
 import { firstTouchRow } from '../leads/attribution.js';
 import type { LeadRow } from '../persistence/rows.js';
+import { UNROUTED } from '../routing/fields.js';
 import type { StartOptions } from './types.js';
 
 /**
@@ -41,6 +42,7 @@ export function newLead(
     version: 1,
     humanHelp: false,
     takenOverBy: null,
+    ...UNROUTED,
     currentPage: null,
     erasedAt: null,
     erasedBy: null,

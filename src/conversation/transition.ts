@@ -1,5 +1,6 @@
 import type { BehaviorFact, ConversationEmitted, ConversationEvent, Step } from '../../machines/types.js';
 import type { AnswerRow, CommitUnit, EventRow, LeadRow, LedgerRow } from '../persistence/rows.js';
+import type { RoutingFields } from '../routing/fields.js';
 import { scoreParts } from '../scoring/answer-values.js';
 import { type Classification, classify } from '../scoring/classification.js';
 import { type PageFact, scoreFacts } from '../scoring/ledger.js';
@@ -57,7 +58,7 @@ export interface TransitionInput {
   machineEvents: ConversationEvent[];
   /** Facts worked out outside the machine (a page view that meets a page rule). */
   pageFacts?: (PageFact & { at: number })[];
-  patch: ProfilePatch & { takenOverBy?: string | null };
+  patch: ProfilePatch & { takenOverBy?: string | null } & Partial<RoutingFields>;
   /** The answer time the client reported (REST `time_taken`), stored apart and never scored. */
   clientTimeTaken: number | null;
   at: number;
@@ -196,6 +197,8 @@ export function buildTransition(t: TransitionInput): Transition {
   const fired: Trigger[] = ledger.flatMap((e) => (TRIGGER_OF[e.behavior] ? [TRIGGER_OF[e.behavior]!] : []));
   if (!lead.qualifiedAt && next.qualifiedAt) fired.push('sql');
   if (!lead.humanHelp && next.humanHelp) fired.push('human_help');
+  if (state === 'abandoned' && lead.state !== 'abandoned' && (next.email || next.phone))
+    fired.push('abandoned_with_contact');
   return {
     unit: { lead: next, expectedVersion: t.isNew ? null : lead.version, events, ledger, answers },
     outcome,

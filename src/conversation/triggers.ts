@@ -1,5 +1,15 @@
-/** Moments sales wants to hear of, each at most once per lead (they follow once-rules or first times). */
-export const triggers = ['sql', 'demo_requested', 'contact_shared', 'completed', 'human_help'] as const;
+/**
+ * Moments sales wants to hear of, each at most once per lead (they follow once-rules or first times);
+ * `abandoned_with_contact`: the session went idle (or the visitor left) before a CTA, contact details given.
+ */
+export const triggers = [
+  'sql',
+  'demo_requested',
+  'contact_shared',
+  'completed',
+  'human_help',
+  'abandoned_with_contact',
+] as const;
 export type Trigger = (typeof triggers)[number];
 
 /** Where notifications can go. */
@@ -12,3 +22,10 @@ export const conversionTriggers = [
   'sql',
   'completed',
 ] as const satisfies readonly Trigger[];
+
+/**
+ * What routing announces (src/routing): a lead given to an agent (stored per agent as `assigned:<id>`,
+ * so each agent is told once), handed to the team's escalation, or left without a response past the SLA.
+ */
+export const routingTriggers = ['assigned', 'escalated', 'sla_breached'] as const;
+export type RoutingTrigger = (typeof routingTriggers)[number];

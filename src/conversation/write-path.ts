@@ -1,7 +1,8 @@
 import type { ConversationEvent } from '../../machines/types.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { DuplicateMessage, VersionConflict } from '../persistence/rows.js';
+import { DuplicateMessage, type LeadRow, VersionConflict } from '../persistence/rows.js';
+import type { RoutingFields } from '../routing/fields.js';
 import type { PageFact } from '../scoring/ledger.js';
 import type { ProfilePatch } from './commands.js';
 import type { CommitQueue } from './commit-queue.js';
@@ -11,11 +12,16 @@ import { repeatedPrompt } from './prompting.js';
 import { buildTransition, type Transition, type Trigger } from './transition.js';
 import type { Committed } from './types.js';
 
+/** What a server-made change logs, sets and announces; null: nothing to do. */
+export type AmendPlan = (lead: LeadRow) => Promise<Pick<Change, 'input' | 'patch' | 'notify'> | null>;
+
 /** One change to a session: what the machine is sent, what the log records, what else changes. */
 export interface Change {
   events: ConversationEvent[];
   input: { type: string; data: Record<string, unknown>; clientMessageId?: string };
-  patch?: ProfilePatch & { takenOverBy?: string | null };
+  patch?: ProfilePatch & { takenOverBy?: string | null } & Partial<RoutingFields>;
+  /** Outbox rows of the change itself, beside those its triggers call for (routing's announcements). */
+  notify?: { trigger: string; channel: string }[];
   at: number;
   /** Whether it counts as the visitor's activity (not an agent's or the clock's). */
   visitorActivity: boolean;
@@ -90,7 +96,7 @@ export class WritePath {
         visitorActivity: change.visitorActivity,
         isNew,
       });
-      await this.commit(transition);
+      await this.commit(transition, change.notify);
       for (const entry of transition.ledger) session.awarded.add(entry.onceKey);
       if (change.input.clientMessageId !== undefined) session.messageIds.add(change.input.clientMessageId);
       session.lead = { ...transition.unit.lead, snapshot: null };
@@ -101,6 +107,21 @@ export class WritePath {
       this.options.sessions.evict(id);
       throw err;
     }
+  }
+
+  /**
+   * A change the server makes to a session (routing): `plan` reads the stored lead and says what to log,
+   * set and announce; it commits like any event, version-checked, so it happens once whichever node
+   * tries. The caller runs it in the session's queue. Returns the lead as committed, or null.
+   */
+  amend(sessionId: string, plan: AmendPlan, at: number): Promise<LeadRow | null> {
+    return this.withRetries(sessionId, async () => {
+      const session = await this.options.sessions.load(sessionId);
+      const change = await plan(session.lead);
+      if (!change) return null;
+      await this.run(session, { events: [], at, visitorActivity: false, ...change });
+      return session.lead;
+    });
   }
 
   /** Runs `attempt`, reloading and retrying when another writer got there first. */
@@ -120,8 +141,10 @@ export class WritePath {
     }
   }
 
-  private async commit(transition: Transition): Promise<void> {
+  private async commit(transition: Transition, notify: Change['notify'] = []): Promise<void> {
     queueEffects(transition.unit, transition.triggers, this.options.routeNotifications);
+    if (notify.length > 0)
+      transition.unit.notifications = [...(transition.unit.notifications ?? []), ...notify];
     const started = performance.now();
     try {
       await this.options.commits.commit(transition.unit);

@@ -1,13 +1,14 @@
 import type { ReportedMetadata } from '../persistence/lead-queries.js';
 import type { LeadRow, LedgerRow } from '../persistence/rows.js';
+import { ownerName } from '../routing/fields.js';
 import type { Workflow } from '../workflow/schema.js';
 import { ATTRIBUTION_EXPORT_FIELDS, attributionExport, attributionView } from './attribution.js';
 
 /**
  * The CRM export of one lead: the seed's keys, then the attribution keys and the score's parts (also the
- * body of CRM webhooks).
+ * body of CRM webhooks); `assigned_to` is the lead's owner (routing: the agent's name, else the team).
  */
-export function crmExport(lead: LeadRow, assignedTo: string | null = null) {
+export function crmExport(lead: LeadRow, assignedTo: string | null = ownerName(lead)) {
   const contact = [lead.email, lead.phone].filter((v): v is string => Boolean(v));
   return {
     name: lead.name ?? null,
@@ -33,9 +34,9 @@ export function crmExport(lead: LeadRow, assignedTo: string | null = null) {
   };
 }
 
-/** A lead in a lead list: its session id, then its CRM export with the agent who took it over. */
+/** A lead in a lead list: its session id, then its CRM export with its owner (agent, else team). */
 export function crmExportRow(lead: LeadRow) {
-  return { session_id: lead.id, ...crmExport(lead, lead.takenOverBy ?? null) };
+  return { session_id: lead.id, ...crmExport(lead, ownerName(lead)) };
 }
 export type CrmExportRow = ReturnType<typeof crmExportRow>;
 
@@ -212,6 +213,10 @@ export interface BoardRow {
   takenOverBy: string | null;
   /** The page the visitor reported last (their widget's page views), as reported; absent before any. */
   currentPage?: string;
+  /** Routing: the owning agent (id and name) and team; null until the lead is routed. */
+  assignedTo: string | null;
+  assignedName: string | null;
+  team: string | null;
 }
 
 export function boardRow(lead: LeadRow, connected: boolean): BoardRow {
@@ -233,5 +238,8 @@ export function boardRow(lead: LeadRow, connected: boolean): BoardRow {
     connected,
     takenOverBy: lead.takenOverBy ?? null,
     ...(lead.currentPage ? { currentPage: lead.currentPage } : {}),
+    assignedTo: lead.assignedTo ?? null,
+    assignedName: lead.assignedName ?? null,
+    team: lead.assignedTeam ?? null,
   };
 }

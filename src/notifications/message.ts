@@ -1,5 +1,6 @@
 import { crmExport, scoreBreakdown } from '../leads/views.js';
 import type { LeadRow, LedgerRow } from '../persistence/rows.js';
+import { ownerName } from '../routing/fields.js';
 
 const TITLES: Record<string, string> = {
   sql: 'SQL lead',
@@ -8,10 +9,17 @@ const TITLES: Record<string, string> = {
   completed: 'Lead completed the questions',
   human_help: 'Visitor asks for a person',
   manual: 'Lead to follow up',
+  abandoned_with_contact: 'Left before a CTA, contact details given',
+  assigned: 'Lead assigned',
+  escalated: 'Lead waiting for the team',
+  sla_breached: 'First response overdue',
 };
 
-/** Hand-made notifications are stored as `manual:<id>` (unique per request); they all read as `manual`. */
-const triggerKind = (trigger: string) => (trigger.startsWith('manual:') ? 'manual' : trigger);
+/**
+ * Hand-made notifications are stored as `manual:<id>` and assignments as `assigned:<seq>` (unique per
+ * request or assignment); they read as `manual` and `assigned`.
+ */
+const triggerKind = (trigger: string) => trigger.replace(/^(manual|assigned):.*$/, '$1');
 
 /** What every channel says about a lead, built once per delivery from the stored lead and ledger. */
 export interface NotificationMessage {
@@ -40,7 +48,7 @@ export function buildMessage(
   const kind = triggerKind(n.trigger);
   const what = TITLES[kind] ?? 'Lead update';
   const name = lead.name ?? 'anonymous visitor';
-  const e = crmExport(lead, lead.takenOverBy ?? null);
+  const e = crmExport(lead, ownerName(lead));
   const profile: [string, string][] = [
     ['Name', e.name ?? '—'],
     ['Phone', e.phone ?? '—'],
@@ -55,6 +63,7 @@ export function buildMessage(
       `${lead.score} (${lead.classification}): fit ${lead.fitScore}, engagement ${lead.engagementScore}`,
     ],
     ['Source', e.utm_source ?? '—'],
+    ['Owner', e.assigned_to ?? '—'],
     // The workflow's custom fields, by name, last (a chat card shows the first ten rows; option ids for choices: the same in every language).
     ...Object.entries(e.custom_fields).map(([name, v]): [string, string] => [
       name,

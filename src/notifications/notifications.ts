@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { ConversationEngine } from '../conversation/engine.js';
-import type { Trigger } from '../conversation/triggers.js';
+import type { RoutingTrigger, Trigger } from '../conversation/triggers.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SessionStore } from '../persistence/session-store.js';
 import { DiscordChannel, SlackChannel, TeamsChannel } from './channels/chat.js';
@@ -11,7 +11,14 @@ import { Dispatcher, type DispatcherOptions, NOTIFICATIONS_DUE } from './dispatc
 import type { Outbox } from './outbox.js';
 
 /** The triggers a channel gets when NOTIFICATION_ROUTES does not name it. */
-const DEFAULT_TRIGGERS: readonly string[] = ['sql', 'human_help'];
+const DEFAULT_TRIGGERS: readonly string[] = [
+  'sql',
+  'human_help',
+  'abandoned_with_contact',
+  'assigned',
+  'escalated',
+  'sla_breached',
+];
 
 /** The configured channels; an unset channel is off, not an error. */
 export function configuredChannels(config: Pick<Config, 'notifications'>): Map<string, Channel> {
@@ -32,7 +39,7 @@ export function notificationRoutes(
   config: Pick<Config, 'notifications'>,
   channels: ReadonlyMap<string, Channel>,
 ) {
-  return (trigger: Trigger): string[] =>
+  return (trigger: Trigger | RoutingTrigger): string[] =>
     [...channels.keys()].filter((c) =>
       (config.notifications.routes[c] ?? DEFAULT_TRIGGERS).includes(trigger),
     );

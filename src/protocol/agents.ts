@@ -29,6 +29,8 @@ export type SessionWatch = z.input<Schemas['sessionWatch']>;
 export type SessionRef = z.input<Schemas['sessionRef']>;
 /** An agent's message to the visitor of a session it holds. */
 export type AgentMessage = z.input<Schemas['agentMessage']>;
+/** An agent is online (leads are routed to them) or away. */
+export type AgentStatusChange = z.input<Schemas['agentStatus']>;
 
 /** The lead of a watched session: its place on the board and its profile as the seed's summary shows it. */
 export type WatchedLead = {
@@ -90,6 +92,10 @@ export interface AgentsClientToServerEvents {
   'session:takeover': (payload: SessionRef, ack: (response: Ack<Holder>) => void) => void;
   'session:release': (payload: SessionRef, ack: (response: Ack<Holder>) => void) => void;
   'agent:message': (payload: AgentMessage, ack: (response: Ack) => void) => void;
+  /** This connection's agent is online or away (every connection of theirs away: away). */
+  'agent:status': (payload: AgentStatusChange, ack: (response: Ack) => void) => void;
+  /** Marks the session's visitor contacted: a response to the lead, and a free place in the capacity. */
+  'lead:contacted': (payload: SessionRef, ack: (response: Ack<{ contactedAt: string }>) => void) => void;
 }
 
 /** Server → client on `/agents`. */

@@ -2,6 +2,14 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import {
+  type AgentPresence,
+  LocalAgentPresence,
+  LocalRoundRobin,
+  RedisAgentPresence,
+  RedisRoundRobin,
+  type RoundRobin,
+} from '../routing/presence.js';
 import { type EventBus, LocalEventBus, RedisEventBus } from './bus.js';
 import { localRateLimits, type RateLimits, redisRateLimits } from './limits.js';
 import { LocalSessionRegistry, RedisSessionRegistry, type SessionRegistry } from './registry.js';
@@ -10,6 +18,9 @@ import { LocalSessionRegistry, RedisSessionRegistry, type SessionRegistry } from
 export interface Scaling {
   bus: EventBus;
   registry: SessionRegistry;
+  /** Which agents are online or away, on any node; whose turn it is in a team (src/routing). */
+  agents: AgentPresence;
+  turns: RoundRobin;
   /** Rate limits counted on this node alone, or in Redis for every node. */
   rateLimits: RateLimits;
   /** socket.io's Redis adapter (rooms and broadcasts across nodes); none for a single node. */
@@ -31,6 +42,8 @@ export async function openScaling(
     return {
       bus,
       registry,
+      agents: new LocalAgentPresence(),
+      turns: new LocalRoundRobin(),
       rateLimits: localRateLimits,
       redisHealthy: async () => null,
       close: async () => {
@@ -63,10 +76,13 @@ export async function openScaling(
   }
   const bus = new RedisEventBus(config.nodeId, client, prefix, logger);
   const registry = new RedisSessionRegistry(config.nodeId, client, prefix, logger);
+  const agents = new RedisAgentPresence(config.nodeId, client, prefix, logger);
   let closed = false;
   return {
     bus,
     registry,
+    agents,
+    turns: new RedisRoundRobin(client, prefix),
     rateLimits: redisRateLimits(client, prefix),
     adapter: createAdapter(pub, sub, { key: `${prefix}#socket.io` }),
     redisHealthy: async () => {
@@ -81,6 +97,7 @@ export async function openScaling(
     close: async () => {
       if (closed) return;
       closed = true;
+      await agents.close();
       await registry.close();
       await bus.close();
       for (const c of clients) c.disconnect();

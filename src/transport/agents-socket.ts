@@ -12,6 +12,7 @@ import type {
   AgentsServerToClientEvents,
   AgentsSocketData,
 } from '../protocol/agents.js';
+import type { RoutingService } from '../routing/routing.js';
 import type { Schemas } from './schemas.js';
 import { ackArgs } from './socket.js';
 import { TokenBucket } from './token-bucket.js';
@@ -25,6 +26,8 @@ export interface AgentsDeps {
   tokens: AgentTokens;
   schemas: Schemas;
   logger: Logger;
+  /** Agents' presence (online, away) and their acts on routed leads. */
+  routing: Pick<RoutingService, 'agents' | 'router'>;
   /** Each agent socket's event budget (SOCKET_EVENTS_PER_SECOND, SOCKET_EVENT_BURST), as on `/chat`. */
   limits: { socketEventsPerSecond: number; socketEventBurst: number };
 }
@@ -45,7 +48,7 @@ const watchRoom = (sessionId: string) => `watch:${sessionId}`;
  * hears it on the bus from whichever node the visitor is on; each node serves its own agent sockets.
  */
 export function attachAgents(io: Server, deps: AgentsDeps): void {
-  const { engine, board, feed, tokens, schemas, logger, limits } = deps;
+  const { engine, board, feed, tokens, schemas, logger, limits, routing } = deps;
   // socket.io types every namespace with the server's event maps; each of ours has maps of its own.
   const nsp = io.of('/agents') as AgentsNamespace;
 
@@ -84,7 +87,11 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
       await socket.leave(watchRoom(sessionId));
       await announceViewers(nsp, sessionId);
     };
+    const present = routing.agents.connected(ref, socket.id).catch((err: unknown) => {
+      logger.warn({ err, agentId: ref.id }, 'could not record the agent online');
+    });
     socket.on('disconnect', () => {
+      void present.then(() => routing.agents.disconnected(ref.id, socket.id)).catch(() => {});
       clearTimeout(expiry);
       for (const id of [...stops.keys()]) void unwatch(id).catch(() => {});
     });
@@ -131,8 +138,17 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
     };
 
     on('sessions:list', schemas.sessionsList, async (payload) => ({
-      sessions: await board.list(payload?.filter ?? {}),
+      sessions: await board.list(payload?.filter ?? {}, ref.id),
     }));
+    on('agent:status', schemas.agentStatus, async ({ status }) => {
+      await present;
+      await routing.agents.setStatus(ref.id, socket.id, status);
+      return {};
+    });
+    on('lead:contacted', schemas.sessionRef, async ({ sessionId }) => {
+      const at = await routing.router.contacted(sessionId, { agentId: ref.id, name: ref.name });
+      return { contactedAt: at.toISOString() };
+    });
 
     socket.on('session:watch', async (...args: unknown[]) => {
       const { payload, reply } = ackArgs<AckOf<AgentsClientToServerEvents, 'session:watch'>>(args);

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Analytics, Range } from '../analytics/analytics.js';
 import type { PageAnalytics } from '../analytics/pages.js';
 import { AppError } from '../errors.js';
+import type { SpeedReport } from '../routing/speed.js';
 import { errorResponses } from './responses.js';
 import { bearerAuth } from './schemas.js';
 
@@ -29,12 +30,14 @@ function rangeOf(q: z.output<typeof rangeQuery>, now = Date.now()): Range {
 export interface AnalyticsRestDeps {
   analytics: Analytics;
   pages: PageAnalytics;
+  /** Speed to lead (routing): routed → first agent action. */
+  speed: SpeedReport;
 }
 
 /** The seed's analytics endpoints, with real values (authenticated). */
 export function registerAnalyticsRoutes(
   server: FastifyInstance,
-  { analytics, pages }: AnalyticsRestDeps,
+  { analytics, pages, speed }: AnalyticsRestDeps,
 ): void {
   const app = server.withTypeProvider<ZodTypeProvider>();
   const schema = (summary: string) => ({
@@ -51,8 +54,8 @@ export function registerAnalyticsRoutes(
   ][] = [
     [
       '/api/analytics/leads',
-      'Lead totals, classification mix, rates, response time, by source, by variant, per-question funnel',
-      (range) => analytics.leads(range),
+      'Lead totals, classification mix, rates, response time, by source, by variant, per-question funnel, speed to lead',
+      async (range) => ({ ...(await analytics.leads(range)), speed_to_lead: await speed.report(range) }),
     ],
     [
       '/api/analytics/enhanced',

@@ -28,6 +28,7 @@ import { authenticateSecuredRoutes } from './principal.js';
 import { responses } from './responses.js';
 import { registerRestRoutes } from './rest.js';
 import { registerRestV2Routes } from './rest-v2.js';
+import { type RoutingRestDeps, registerRoutingRoutes } from './routing-rest.js';
 import type { Schemas } from './schemas.js';
 import { registerTrackingRoutes } from './tracking-rest.js';
 import { illFormedText, isWellFormedText } from './validation.js';
@@ -55,6 +56,7 @@ export interface HttpDeps {
   experiments: ExperimentsRestDeps;
   analytics: AnalyticsRestDeps;
   workflow: WorkflowRestDeps;
+  routing: RoutingRestDeps;
 }
 
 /** Strict UTF-8: a byte sequence that is not UTF-8 is an error, not U+FFFD. */
@@ -211,6 +213,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   registerRestV2Routes(app, deps);
   registerTrackingRoutes(app, deps);
   registerAgentRoutes(app, deps.agents);
+  registerRoutingRoutes(app, deps.routing);
   registerNotificationRoutes(app, deps.notifications);
   registerExperimentRoutes(app, deps.experiments);
   registerAnalyticsRoutes(app, deps.analytics);

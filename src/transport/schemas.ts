@@ -317,6 +317,8 @@ export function createSchemas(limits: { answerLength: number }) {
     sessionWatch,
     agentMessage,
     sessionsList,
+    /** An agent says they are online or away (routing gives leads to online agents only). */
+    agentStatus: z.strictObject({ status: z.enum(['online', 'away']) }),
   };
 }
 

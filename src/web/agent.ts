@@ -10,6 +10,7 @@ import type {
   SessionRef,
 } from '../protocol/index.js';
 import { AnalyticsPanel } from './analytics-panel.js';
+import { agentIdOf, boardOrder, ownerOf, renderSpeed } from './ownership.js';
 import { SessionTrail, shortPage } from './trail.js';
 import { TranscriptReader, timeOf } from './transcript.js';
 
@@ -40,7 +41,11 @@ let socket: Socket<AgentsServerToClientEvents, AgentsClientToServerEvents> | nul
 let current: string | null = sessionStorage.getItem(SESSION_KEY);
 const trail = new SessionTrail($('now-on'), $('trail'));
 const transcript = new TranscriptReader();
-const analytics = new AnalyticsPanel($('analytics'), () => sessionStorage.getItem(TOKEN_KEY));
+const analytics = new AnalyticsPanel(
+  $('analytics'),
+  () => sessionStorage.getItem(TOKEN_KEY),
+  (a) => renderSpeed($('speed'), a.speed_to_lead),
+);
 
 /** Whether a row matches what the agent typed in the search box: its name, e-mail, business or city. */
 function matches(query: string): (r: Row) => boolean {
@@ -76,11 +81,14 @@ function renderBoard(): void {
   const body = $('board-body');
   const shown = [...rows.values()].filter(matches(($('search') as HTMLInputElement).value));
   renderCounts(shown);
-  const sorted = shown.sort((a, b) => b.score - a.score || b.lastActivityAt.localeCompare(a.lastActivityAt));
+  // The agent's own leads (routing made them the owner) first.
+  const me = agentIdOf(sessionStorage.getItem(TOKEN_KEY));
+  const sorted = shown.sort(boardOrder(me));
   body.replaceChildren(
     ...sorted.map((r) => {
       const tr = el('tr');
       tr.dataset.session = r.sessionId;
+      if (me !== null && r.assignedTo === me) tr.className = 'mine';
       const badge = el('span', r.classification, `badge ${r.classification.toLowerCase()}`);
       const cells = [
         el('td', r.name ?? '(anonymous)'),
@@ -92,6 +100,7 @@ function renderBoard(): void {
         el('td', r.currentPage ? `now on ${shortPage(r.currentPage)}` : '', 'page'),
         el('td', r.connected ? 'online' : 'offline', r.connected ? 'online' : 'offline'),
         el('td', r.takenOverBy ?? ''),
+        el('td', ownerOf(r), 'owner'),
         el('td', r.utmSource ?? ''),
         el('td', languageName(r.locale), 'lang'),
       ];
@@ -175,9 +184,9 @@ function status(text: string): void {
   $('status').textContent = text;
 }
 
-/** Takes the open session over, releases it, or writes to its visitor. */
+/** Takes the open session over, releases it, writes to its visitor, or marks it contacted. */
 async function act(
-  event: 'session:takeover' | 'session:release' | 'agent:message',
+  event: 'session:takeover' | 'session:release' | 'agent:message' | 'lead:contacted',
   extra: Omit<AgentMessage, keyof SessionRef> | Record<string, never> = {},
 ): Promise<void> {
   if (!socket || !current) return;
@@ -257,6 +266,7 @@ $('signin-form').addEventListener('submit', (e) => {
 $('search').addEventListener('input', renderBoard);
 $('takeover').addEventListener('click', () => void act('session:takeover'));
 $('release').addEventListener('click', () => void act('session:release'));
+$('contacted').addEventListener('click', () => void act('lead:contacted'));
 $('send-form').addEventListener('submit', (e) => {
   e.preventDefault();
   const field = $('message') as HTMLInputElement;

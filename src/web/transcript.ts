@@ -1,4 +1,5 @@
 import type { SessionEventMessage } from '../protocol/index.js';
+import { routingLine } from './ownership.js';
 import { shortPage } from './trail.js';
 
 /**
@@ -66,7 +67,7 @@ export class TranscriptReader {
       case 'state.changed':
         return { who: 'note', text: `state: ${d.from ?? 'new'} → ${d.to}` };
       default:
-        return null;
+        return routingLine(e);
     }
   }
 

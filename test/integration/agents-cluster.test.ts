@@ -63,6 +63,9 @@ describe('sessions:list across two nodes', () => {
       lastActivityAt: expect.any(String),
       connected: true,
       takenOverBy: null,
+      assignedTo: null,
+      assignedName: null,
+      team: null,
     });
     expect(rows[1]).toMatchObject({ sessionId: onB.sessionId, utmSource: 'node-b', connected: true });
     expect((await list(agentB, { limit: 2 })).map((r) => r.sessionId)).toEqual(ids.slice(0, 2));

@@ -12,6 +12,7 @@ import {
   seqs,
   storedLog,
 } from '../support/agents.js';
+import { routingOnHumanHelp } from '../support/routing.js';
 import { type AgentClient, visitor } from '../support/sockets.js';
 import { sleep, waitFor } from '../support/time.js';
 
@@ -20,7 +21,8 @@ import { sleep, waitFor } from '../support/time.js';
  * who else is viewing, the visitor's typing.
  */
 
-const server = agentsServer();
+// The log is counted right after the answer that makes the lead SQL: no routing event may follow it.
+const server = agentsServer(routingOnHumanHelp());
 
 describe('watching a session', () => {
   it('recovers what it missed with sinceSeq after an unwatch, then live events continue contiguously', async () => {

@@ -232,9 +232,11 @@ describe('notifications on every channel', () => {
       lead_score: sqlScore,
       lead_type: 'SQL',
       utm_source: 'google_ads',
-      assigned_to: null,
       trigger: 'sql',
     });
+    // The owner as it is when the message is built: routing gives the SQL lead to its team (nobody is
+    // online) right after the commit that made it SQL, maybe before, maybe after the delivery.
+    expect([null, 'sales']).toContain(sql.assigned_to);
     expect(sql.score_breakdown).toEqual(sqlBreakdown);
     // The last one carries the lead as the CRM export shows it now.
     const exported = await api(server.url, 'GET', `/api/lead/export/${asha}`, undefined, null);

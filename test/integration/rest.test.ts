@@ -424,7 +424,8 @@ describe('REST API', () => {
         lead_type: 'SQL',
         utm_source: 'google_ads',
         session_start_time: isoOf(startedAt),
-        assigned_to: null,
+        // Routed to the default team when it became SQL (no agent was online to take it).
+        assigned_to: 'sales',
         utm_medium: null,
         last_utm_source: 'google_ads',
         last_touch_at: null,

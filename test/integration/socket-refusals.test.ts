@@ -3,6 +3,7 @@ import type { ErrorAck } from '../../src/protocol/index.js';
 import { serverFor } from '../support/app.js';
 import { accepted, awards, eventCount, leadCount, SECOND } from '../support/chat.js';
 import type { StepPayload, VisitorEvent } from '../support/journey.js';
+import { routingOnHumanHelp } from '../support/routing.js';
 import { messageId, type OkAck, openVisitor, type VisitorClient } from '../support/sockets.js';
 
 /**
@@ -10,7 +11,8 @@ import { messageId, type OkAck, openVisitor, type VisitorClient } from '../suppo
  * that nothing of it is stored.
  */
 
-const server = serverFor();
+// Events are counted right after the contact that makes the lead SQL: no routing event may follow it.
+const server = serverFor(routingOnHumanHelp());
 const { clock } = server;
 
 /** Greeting and all five questions, quickly; leaves the conversation at the contact step (score 70). */

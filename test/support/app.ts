@@ -27,6 +27,8 @@ export async function startTestApp(
     LOG_LEVEL: 'silent',
     NODE_ENV: 'test',
     IDLE_SWEEP_SECONDS: '3600',
+    // Tests move the clock and run routing's sweep themselves (app.routing.router.sweep()).
+    ROUTING_SWEEP_SECONDS: '3600',
     // Every client of a test is 127.0.0.1: the budget of new sessions per address is off unless a test
     // sets it (connection-cap.test.ts, cluster.test.ts).
     SESSION_STARTS_PER_MINUTE: '0',

@@ -71,4 +71,7 @@ export const OPERATOR_ROUTES = [
   'GET /api/analytics/drop-off-points',
   'GET /api/analytics/page-performance',
   'GET /api/workflow',
+  'GET /api/routing/agents',
+  'POST /api/lead/{session_id}/assign',
+  'POST /api/lead/{session_id}/contacted',
 ];

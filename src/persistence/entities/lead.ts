@@ -54,6 +54,18 @@ export const Lead = defineEntity({
     humanHelp: p.boolean().default(false),
     /** The agent (token subject) holding the conversation, while one does. */
     takenOverBy: p.string().length(200).nullable(),
+    /** Routing (src/routing): when the lead reached its trigger, its team, owner (agent id, name), since when. */
+    routedAt: p.datetime().nullable().index(),
+    assignedTeam: p.string().length(100).nullable(),
+    assignedTo: p.string().length(200).nullable().index(),
+    assignedName: p.string().length(200).nullable(),
+    assignedAt: p.datetime().nullable(),
+    /** The agents that owned it, in order: each gets it once before the team's escalation. */
+    routingTried: p.json<string[]>().default('[]'),
+    escalatedAt: p.datetime().nullable(),
+    /** When an agent marked the visitor contacted; when its first response went over the SLA. */
+    contactedAt: p.datetime().nullable(),
+    slaBreachedAt: p.datetime().nullable(),
     /** The page the visitor reported last (`visitor:page`, /api/tracking/page-entry), as reported. */
     currentPage: p.string().length(2000).nullable(),
     /** Set when the lead's personal data was erased (the row stays, anonymous, for counts). */

@@ -11,6 +11,7 @@ import { Migration20261130023000_current_page } from './Migration20261130023000_
 import { Migration20261130040000_fit_engagement } from './Migration20261130040000_fit_engagement.js';
 import { Migration20261130041000_custom_fields } from './Migration20261130041000_custom_fields.js';
 import { Migration20261130043000_workflow_versions } from './Migration20261130043000_workflow_versions.js';
+import { Migration20261130044000_routing } from './Migration20261130044000_routing.js';
 
 /**
  * Every migration, in order. `npm run db:migration:create` writes a new file here; add it to the list
@@ -29,4 +30,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261130040000_fit_engagement', class: Migration20261130040000_fit_engagement },
   { name: 'Migration20261130041000_custom_fields', class: Migration20261130041000_custom_fields },
   { name: 'Migration20261130043000_workflow_versions', class: Migration20261130043000_workflow_versions },
+  { name: 'Migration20261130044000_routing', class: Migration20261130044000_routing },
 ];
