@@ -3,93 +3,51 @@ import type {
   AgentMessage,
   AgentsClientToServerEvents,
   AgentsServerToClientEvents,
-  BoardRow,
   HandshakeRefusal,
   LedgerEntry,
   SessionEventMessage,
   SessionRef,
 } from '../protocol/index.js';
 import { AnalyticsPanel } from './analytics-panel.js';
-import { SessionTrail, shortPage } from './trail.js';
+import { Board } from './board.js';
+import { $, el } from './dom.js';
+import { LeadAlerts } from './lead-alerts.js';
+import { SessionTrail } from './trail.js';
 import { TranscriptReader, timeOf } from './transcript.js';
 
 /**
- * The agent console: sign in with a token, a live board sorted by score, alerts, and a session view
+ * The agent console: sign in with a token, a live board (src/web/board.ts), alerts (lead-alerts.ts), and a session view
  * with the live transcript, the page trail (and on the board, the page each visitor is on now), the score breakdown with its evidence, the profile, and takeover / send /
  * release. Text from visitors is only ever set as textContent.
  */
-
-/** The board and the session view show what the server sends: its protocol's types, erased when bundled. */
-type Row = BoardRow;
-
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const el = <K extends keyof HTMLElementTagNameMap>(tag: K, text = '', className = '') => {
-  const node = document.createElement(tag);
-  node.textContent = text;
-  if (className) node.className = className;
-  return node;
-};
 
 /** Where the console keeps the agent's token for this tab, so a reload stays signed in. */
 const TOKEN_KEY = 'lcb-agent-token';
 /** The session open in the console, opened again after a reload. */
 const SESSION_KEY = 'lcb-agent-session';
 
-const rows = new Map<string, Row>();
 let socket: Socket<AgentsServerToClientEvents, AgentsClientToServerEvents> | null = null;
 let current: string | null = sessionStorage.getItem(SESSION_KEY);
 const trail = new SessionTrail($('now-on'), $('trail'));
 const transcript = new TranscriptReader();
 const analytics = new AnalyticsPanel($('analytics'), () => sessionStorage.getItem(TOKEN_KEY));
-
-/** Whether a row matches what the agent typed in the search box: its name, e-mail, business or city. */
-function matches(query: string): (r: Row) => boolean {
-  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-  return (r) => {
-    const text = [r.name, r.email, r.businessType, r.location].filter(Boolean).join(' ').toLowerCase();
-    return words.every((w) => text.includes(w));
-  };
-}
-
-/** How many of the rows shown are of each classification. */
-function renderCounts(shown: Row[]): void {
-  $('counts').replaceChildren(
-    ...['SQL', 'MQL', 'Unqualified'].map((c) => {
-      const count = el('span', `${c} ${shown.filter((r) => r.classification === c).length}`, 'count');
-      count.dataset.classification = c;
-      return count;
-    }),
-  );
-}
-
-function renderBoard(): void {
-  const body = $('board-body');
-  const shown = [...rows.values()].filter(matches(($('search') as HTMLInputElement).value));
-  renderCounts(shown);
-  const sorted = shown.sort((a, b) => b.score - a.score || b.lastActivityAt.localeCompare(a.lastActivityAt));
-  body.replaceChildren(
-    ...sorted.map((r) => {
-      const tr = el('tr');
-      tr.dataset.session = r.sessionId;
-      const badge = el('span', r.classification, `badge ${r.classification.toLowerCase()}`);
-      const cells = [
-        el('td', r.name ?? '(anonymous)'),
-        el('td', r.businessType ?? ''),
-        el('td', String(r.score), 'score'),
-        el('td'),
-        el('td', r.state),
-        el('td', r.currentPage ? `now on ${shortPage(r.currentPage)}` : '', 'page'),
-        el('td', r.connected ? 'online' : 'offline', r.connected ? 'online' : 'offline'),
-        el('td', r.takenOverBy ?? ''),
-        el('td', r.utmSource ?? ''),
-      ];
-      cells[3]!.append(badge);
-      tr.append(...cells);
-      tr.addEventListener('click', () => void openSession(r.sessionId));
-      return tr;
-    }),
-  );
-}
+const board = new Board(
+  {
+    body: $('board-body'),
+    counts: $('counts'),
+    search: $('search'),
+    classification: $('filter-class'),
+    state: $('filter-state'),
+    source: $('filter-source'),
+    online: $('filter-online'),
+    sort: $('sort'),
+  },
+  (id) => void openSession(id),
+);
+const alerts = new LeadAlerts(
+  { list: $('alerts'), toasts: $('toasts'), sound: $('sound'), notify: $('notify') },
+  (id) => void openSession(id),
+);
 
 function appendEvent(e: SessionEventMessage): void {
   const line = transcript.read(e);
@@ -187,8 +145,7 @@ function connect(token: string): void {
     $('console').hidden = false;
     status('');
     const ack = await socket!.emitWithAck('sessions:list', {});
-    if (ack.ok) for (const r of ack.sessions) rows.set(r.sessionId, r);
-    renderBoard();
+    if (ack.ok) board.load(ack.sessions);
     if (current) void openSession(current);
     void analytics.load();
   });
@@ -202,15 +159,10 @@ function connect(token: string): void {
     signedOut(`Your sign-in expired at ${timeOf(new Date().toISOString())}; sign in again.`);
   });
   socket.on('board:update', (r) => {
-    rows.set(r.sessionId, r);
-    renderBoard();
+    board.update(r);
     analytics.refreshSoon();
   });
-  socket.on('lead:alert', (a) => {
-    const item = el('li', `${a.trigger}: ${a.lead.name ?? a.sessionId} (score ${a.lead.score})`);
-    item.addEventListener('click', () => void openSession(a.sessionId));
-    $('alerts').prepend(item);
-  });
+  socket.on('lead:alert', (a) => alerts.receive(a));
   socket.on('session:event', (e) => {
     if (e.sessionId !== current) return;
     appendEvent(e);
@@ -236,7 +188,6 @@ $('signin-form').addEventListener('submit', (e) => {
   e.preventDefault();
   connect(($('token') as HTMLInputElement).value.trim());
 });
-$('search').addEventListener('input', renderBoard);
 $('takeover').addEventListener('click', () => void act('session:takeover'));
 $('release').addEventListener('click', () => void act('session:release'));
 $('send-form').addEventListener('submit', (e) => {
