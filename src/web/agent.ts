@@ -4,16 +4,15 @@ import type {
   AgentsClientToServerEvents,
   AgentsServerToClientEvents,
   HandshakeRefusal,
-  LedgerEntry,
-  SessionEventMessage,
   SessionRef,
 } from '../protocol/index.js';
 import { AnalyticsPanel } from './analytics-panel.js';
 import { Board } from './board.js';
 import { $, el } from './dom.js';
 import { LeadAlerts } from './lead-alerts.js';
+import { SessionView } from './session-view.js';
 import { SessionTrail } from './trail.js';
-import { TranscriptReader, timeOf } from './transcript.js';
+import { timeOf } from './transcript.js';
 
 /**
  * The agent console: sign in with a token, a live board (src/web/board.ts), alerts (lead-alerts.ts), and a session view
@@ -29,7 +28,7 @@ const SESSION_KEY = 'lcb-agent-session';
 let socket: Socket<AgentsServerToClientEvents, AgentsClientToServerEvents> | null = null;
 let current: string | null = sessionStorage.getItem(SESSION_KEY);
 const trail = new SessionTrail($('now-on'), $('trail'));
-const transcript = new TranscriptReader();
+const view = new SessionView($('transcript'), $('ledger'), $('attribution'));
 const analytics = new AnalyticsPanel($('analytics'), () => sessionStorage.getItem(TOKEN_KEY));
 const board = new Board(
   {
@@ -49,38 +48,12 @@ const alerts = new LeadAlerts(
   (id) => void openSession(id),
 );
 
-function appendEvent(e: SessionEventMessage): void {
-  const line = transcript.read(e);
-  if (!line) return;
-  const item = el('li', '', line.who);
-  item.append(el('time', timeOf(e.at)), document.createTextNode(line.text));
-  item.querySelector('time')!.dateTime = e.at;
-  item.dataset.seq = String(e.seq);
-  $('transcript').append(item);
-  $('transcript').scrollTop = $('transcript').scrollHeight;
-}
-
-function renderLedger(ledger: LedgerEntry[]): void {
-  $('ledger').replaceChildren(
-    ...ledger.map((l) => {
-      const evidence = Object.entries(l.evidence)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(' ');
-      return el(
-        'li',
-        `${l.points > 0 ? '+' : ''}${l.points} ${l.behavior}${evidence ? ` (${evidence})` : ''}`,
-      );
-    }),
-  );
-}
-
 async function openSession(sessionId: string): Promise<void> {
   if (!socket) return;
   if (current && current !== sessionId) socket.emit('session:unwatch', { sessionId: current }, () => {});
   current = sessionId;
   sessionStorage.setItem(SESSION_KEY, sessionId);
-  $('transcript').replaceChildren();
-  transcript.reset();
+  view.clear();
   $('session').hidden = false;
   const ack = await socket.emitWithAck('session:watch', { sessionId });
   if (!ack.ok) return status(ack.error.message);
@@ -106,8 +79,7 @@ async function openSession(sessionId: string): Promise<void> {
       el('li', `${k}: ${Array.isArray(v) ? v.join(', ') : v}`),
     ),
   );
-  renderLedger(ack.breakdown);
-  for (const e of ack.events) appendEvent(e);
+  view.open(ack.breakdown, ack.events, ack.lead);
   trail.reset(ack.events);
 }
 
@@ -165,13 +137,8 @@ function connect(token: string): void {
   socket.on('lead:alert', (a) => alerts.receive(a));
   socket.on('session:event', (e) => {
     if (e.sessionId !== current) return;
-    appendEvent(e);
+    view.append(e);
     trail.add(e);
-    if (e.type === 'score.changed') {
-      for (const a of e.data.awarded as { behavior: string; points: number }[]) {
-        $('ledger').append(el('li', `${a.points > 0 ? '+' : ''}${a.points} ${a.behavior}`));
-      }
-    }
   });
   socket.on('session:viewers', (v) => {
     if (v.sessionId === current)

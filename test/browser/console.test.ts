@@ -37,7 +37,7 @@ describe('agent console in Chromium', () => {
     await page.click(`#board-body tr[data-session="${v.sessionId}"]`);
     await page.locator('#transcript li.visitor', { hasText: 'Kirana / Retail Shop' }).waitFor();
     await page.locator('#transcript li.visitor', { hasText: '2–5' }).waitFor();
-    expect(await page.locator('#transcript li.visitor').allTextContents()).toContainEqual(
+    expect(await page.locator('#transcript li.visitor .said').allTextContents()).toContainEqual(
       expect.stringMatching(/:\d\dother$/),
     );
     // Live events too: the next answer arrives while the session is open.
