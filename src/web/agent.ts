@@ -11,6 +11,7 @@ import { Board } from './board.js';
 import { $, el } from './dom.js';
 import { LeadAlerts } from './lead-alerts.js';
 import { SessionView } from './session-view.js';
+import { Tabs } from './tabs.js';
 import { SessionTrail } from './trail.js';
 import { timeOf } from './transcript.js';
 
@@ -29,7 +30,10 @@ let socket: Socket<AgentsServerToClientEvents, AgentsClientToServerEvents> | nul
 let current: string | null = sessionStorage.getItem(SESSION_KEY);
 const trail = new SessionTrail($('now-on'), $('trail'));
 const view = new SessionView($('transcript'), $('ledger'), $('attribution'));
-const analytics = new AnalyticsPanel($('analytics'), () => sessionStorage.getItem(TOKEN_KEY));
+const analytics = new AnalyticsPanel($('analytics'), $('range'), () => sessionStorage.getItem(TOKEN_KEY));
+const tabs = new Tabs($('console').querySelector('[role=tablist]')!, (panel) =>
+  analytics.setShown(panel === 'analytics-view'),
+);
 const board = new Board(
   {
     body: $('board-body'),
@@ -119,7 +123,7 @@ function connect(token: string): void {
     const ack = await socket!.emitWithAck('sessions:list', {});
     if (ack.ok) board.load(ack.sessions);
     if (current) void openSession(current);
-    void analytics.load();
+    tabs.restore();
   });
   socket.on('connect_error', (err: HandshakeRefusal) => {
     // A refused token is not tried again (socket.io gives up on a refusal); a server that is away is.

@@ -80,9 +80,15 @@ describe('accessibility (axe-core, WCAG 2.1 AA) in Chromium', () => {
     await page.waitForSelector('#console:not([hidden])');
     await page.click(`#board-body tr[data-session="${v.sessionId}"]`);
     await page.locator('#transcript li.visitor', { hasText: 'Restaurant' }).waitFor();
-    await page.locator('#analytics p', { hasText: / leads, / }).waitFor();
     expect(await violations(page)).toEqual([]);
     await page.screenshot({ path: `${SHOTS}/a11y-console.png`, fullPage: true });
+
+    // The Analytics tab with its charts.
+    await page.click('#tab-analytics');
+    await page.locator('#analytics p', { hasText: / leads, / }).waitFor();
+    await page.locator('#analytics svg').first().waitFor();
+    expect(await violations(page)).toEqual([]);
+    await page.screenshot({ path: `${SHOTS}/a11y-analytics.png`, fullPage: true });
     await page.context().close();
   });
 });

@@ -105,11 +105,13 @@ describe('agent console and chat widget in Chromium', () => {
 
     // The analytics charts, from the analytics API (reloaded to include this journey).
     await consolePage.reload();
-    await consolePage.locator('#analytics .chart h3', { hasText: 'Funnel' }).waitFor();
-    expect(await consolePage.locator('#analytics .chart').count()).toBe(3);
-    expect(
-      await consolePage.locator('#analytics .bar-row', { hasText: 'business_type' }).textContent(),
-    ).toContain('1/1');
+    await consolePage.click('#tab-analytics');
+    await consolePage.locator('#analytics .chart figcaption', { hasText: 'Funnel' }).waitFor();
+    expect(await consolePage.locator('#analytics .chart').count()).toBe(4);
+    const businessType = consolePage.locator('#analytics .datum[data-key="business_type"]');
+    expect(await businessType.getAttribute('data-answered')).toBe('1');
+    expect(await businessType.getAttribute('data-reached')).toBe('1');
+    await consolePage.click('#tab-board');
 
     await consolePage.screenshot({ path: `${SHOTS}/agent-console.png`, fullPage: true });
     await visitor.screenshot({ path: `${SHOTS}/widget.png` });
