@@ -16,9 +16,11 @@ import { SessionTrail } from './trail.js';
 import { timeOf } from './transcript.js';
 
 /**
- * The agent console: sign in with a token, a live board (src/web/board.ts), alerts (lead-alerts.ts), and a session view
- * with the live transcript, the page trail (and on the board, the page each visitor is on now), the score breakdown with its evidence, the profile, and takeover / send /
- * release. Text from visitors is only ever set as textContent.
+ * The agent console, assembled: sign in with a token; two tabs (tabs.ts): the Board — the live board
+ * with its search, filters and sort (board.ts), alerts (lead-alerts.ts), and the session view with the
+ * live transcript and the ledger beside it (session-view.ts), the page trail (trail.ts), the profile,
+ * and takeover / send / release — and Analytics (analytics-panel.ts). Text from visitors is only ever
+ * set as textContent.
  */
 
 /** Where the console keeps the agent's token for this tab, so a reload stays signed in. */
@@ -52,11 +54,13 @@ const alerts = new LeadAlerts(
   (id) => void openSession(id),
 );
 
-async function openSession(sessionId: string): Promise<void> {
+/** Opens a session in the session view; `reveal`: and shows the Board tab it is on. */
+async function openSession(sessionId: string, reveal = true): Promise<void> {
   if (!socket) return;
   if (current && current !== sessionId) socket.emit('session:unwatch', { sessionId: current }, () => {});
   current = sessionId;
   sessionStorage.setItem(SESSION_KEY, sessionId);
+  if (reveal) tabs.showPanel('board-view');
   view.clear();
   $('session').hidden = false;
   const ack = await socket.emitWithAck('session:watch', { sessionId });
@@ -122,7 +126,7 @@ function connect(token: string): void {
     status('');
     const ack = await socket!.emitWithAck('sessions:list', {});
     if (ack.ok) board.load(ack.sessions);
-    if (current) void openSession(current);
+    if (current) void openSession(current, false);
     tabs.restore();
   });
   socket.on('connect_error', (err: HandshakeRefusal) => {

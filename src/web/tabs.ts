@@ -29,6 +29,12 @@ export class Tabs {
     this.show(named ?? this.tabs[0]!);
   }
 
+  /** Shows the tab of the panel with this id (a session opened from elsewhere shows the board). */
+  showPanel(panelId: string): void {
+    const tab = this.tabs.find((t) => t.getAttribute('aria-controls') === panelId);
+    if (tab && tab.getAttribute('aria-selected') !== 'true') this.show(tab);
+  }
+
   private show(tab: HTMLButtonElement): void {
     for (const t of this.tabs) {
       const on = t === tab;

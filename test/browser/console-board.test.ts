@@ -125,6 +125,18 @@ describe('agent console board in Chromium', () => {
     // The toast opens the session.
     await toast.locator('button', { hasText: 'Open' }).click();
     await page.locator('#transcript li.visitor').first().waitFor();
+    // From the Analytics tab, a toast's Open shows the board with the session.
+    await page.click('#tab-analytics');
+    const asha = await visitor(app.t.app.url);
+    for (const [event, payload] of JOURNEY) await asha.say(event, payload);
+    const second = page.locator(`#toasts .toast[data-session="${asha.sessionId}"]`);
+    await second.locator('button', { hasText: 'Open' }).click();
+    expect(await page.locator('#tab-board').getAttribute('aria-selected')).toBe('true');
+    await page.locator('#board-view').waitFor();
+    await expect
+      .poll(() => page.evaluate(() => sessionStorage.getItem('lcb-agent-session')))
+      .toBe(asha.sessionId);
+    await page.locator('#transcript > li.visitor', { hasText: 'Talk to Sales' }).waitFor();
     // The highlight goes after a moment.
     await page
       .locator(`#board-body tr.changed[data-session="${ravi.sessionId}"]`)
