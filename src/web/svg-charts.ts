@@ -98,16 +98,17 @@ export function columnChart(columns: Column[], label: string): SVGSVGElement {
     const total = c.segments.reduce((s, [, v]) => s + v, 0);
     const parts = c.segments.map(([s, v]) => `${s} ${v}`).join(', ');
     const g = datum(c.key, values, `${c.key}: ${total} (${parts})`);
-    const x = left + i * step + step * 0.15;
+    const w = Math.min(step * 0.7, 48); // a few days' columns stay columns, not blocks
+    const x = left + i * step + (step - w) / 2;
     let y = base;
     for (const [series, value] of c.segments) {
       const h = ((base - 16) * value) / max;
-      if (h > 0) g.append(svg('rect', { x, y: y - h, width: step * 0.7, height: h, class: `s-${series}` }));
+      if (h > 0) g.append(svg('rect', { x, y: y - h, width: w, height: h, class: `s-${series}` }));
       y -= h;
     }
     if (i % every === 0)
       g.append(
-        svg('text', { x: x + step * 0.35, y: height - 8, 'text-anchor': 'middle', class: 'c-note' }, c.label),
+        svg('text', { x: x + w / 2, y: height - 8, 'text-anchor': 'middle', class: 'c-note' }, c.label),
       );
     root.append(g);
   });

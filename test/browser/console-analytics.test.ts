@@ -203,6 +203,15 @@ describe('agent console analytics in Chromium', () => {
     await v.say('visitor:reply', { optionIds: ['yes'] });
     await waitFor('the tab to count the new lead', async () => (await charts(page)).total === 4);
     await expectSameAsApi(page);
+
+    // On a 1024 px laptop the charts fit the page.
+    await page.setViewportSize({ width: 1024, height: 768 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1024);
+    for (const box of await page
+      .locator('#analytics svg')
+      .evaluateAll((ss) => ss.map((s) => s.getBoundingClientRect().right)))
+      expect(box).toBeLessThanOrEqual(1024);
+    await page.screenshot({ path: `${SHOTS}/console-analytics-1024.png`, fullPage: true });
     await context.close();
   });
 });
