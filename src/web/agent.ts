@@ -91,6 +91,25 @@ async function openSession(sessionId: string, reveal = true): Promise<void> {
   trail.reset(ack.events);
 }
 
+let evidenceTimer: ReturnType<typeof setTimeout> | null = null;
+
+/**
+ * A live score change carries its awards without their evidence: a moment later (changes in between
+ * share one request) the session is watched again from the last event shown, which answers with the
+ * whole ledger, evidence and all, and any event since; live events go on as before.
+ */
+function evidenceSoon(sessionId: string): void {
+  if (evidenceTimer) return;
+  evidenceTimer = setTimeout(async () => {
+    evidenceTimer = null;
+    if (!socket || current !== sessionId) return;
+    const ack = await socket.emitWithAck('session:watch', { sessionId, sinceSeq: view.lastSeq });
+    if (!ack.ok || current !== sessionId) return;
+    for (const e of ack.events) if (view.append(e)) trail.add(e);
+    view.placeLedger(ack.breakdown);
+  }, 300);
+}
+
 function status(text: string): void {
   $('status').textContent = text;
 }
@@ -145,8 +164,9 @@ function connect(token: string): void {
   socket.on('lead:alert', (a) => alerts.receive(a));
   socket.on('session:event', (e) => {
     if (e.sessionId !== current) return;
-    view.append(e);
+    if (!view.append(e)) return;
     trail.add(e);
+    if (e.type === 'score.changed') evidenceSoon(e.sessionId);
   });
   socket.on('session:viewers', (v) => {
     if (v.sessionId === current)

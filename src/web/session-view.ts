@@ -6,13 +6,15 @@ import { TranscriptReader, timeOf } from './transcript.js';
  * The transcript of the session open in the console, with the score ledger beside it: each ledger row
  * sits next to the transcript line of the event that earned it (its `eventSeq`), with its evidence, and
  * an answer that earned `quick_reply` carries a "quick reply" badge. Awards not earned by a line (the
- * session's opening, idle abandonment) are listed under the score breakdown only, as all are.
+ * session's opening, idle abandonment) are listed under the score breakdown only, as all are. A live
+ * score change names its awards without their evidence: they are shown at once, then placed again with
+ * their evidence from the ledger the console reads after it (`placeLedger`).
  */
 
 /** Event types the server writes after an input, never an input themselves. */
 const AFTER_INPUT = new Set(['score.changed', 'state.changed', 'bot.prompt']);
 
-/** What was awarded: a ledger row, or a live award (no evidence until the session is opened again). */
+/** What was awarded: a ledger row, or a live award (no evidence until the ledger is read again). */
 type Award = Pick<LedgerEntry, 'behavior' | 'points'> & { evidence?: Record<string, unknown> };
 
 const signed = (n: number) => `${n > 0 ? '+' : ''}${n}`;
@@ -41,6 +43,17 @@ export class SessionView {
     this.reader.reset();
     this.last = null;
     for (const e of events) this.append(e);
+    this.placeLedger(breakdown);
+    this.showAttribution(lead.attribution);
+    this.live = true;
+  }
+
+  /**
+   * The whole ledger, with its evidence, placed again: the breakdown list and the awards beside the
+   * lines (after live awards, whose events carry no evidence, the console asks for the ledger again).
+   */
+  placeLedger(breakdown: LedgerEntry[]): void {
+    for (const aside of this.transcript.querySelectorAll('.earned, .badge.quick')) aside.remove();
     this.ledger.replaceChildren(
       ...breakdown.map((l) => {
         const item = el('li', `${signed(l.points)} ${l.behavior}`);
@@ -51,8 +64,11 @@ export class SessionView {
       }),
     );
     for (const l of breakdown) this.earned(l.eventSeq, l);
-    this.showAttribution(lead.attribution);
-    this.live = true;
+  }
+
+  /** The `seq` of the last event shown (0 before any). */
+  get lastSeq(): number {
+    return this.last?.seq ?? 0;
   }
 
   /** Clears the view before a session is opened. */
@@ -63,8 +79,12 @@ export class SessionView {
     this.attribution.replaceChildren();
   }
 
-  /** One event of the log, in `seq` order: a transcript line and, for a score change, its awards. */
-  append(e: SessionEventMessage): void {
+  /**
+   * One event of the log, in `seq` order: a transcript line and, for a score change, its awards. False
+   * for an event already shown (asking for the ledger again may bring one that also arrived live).
+   */
+  append(e: SessionEventMessage): boolean {
+    if (this.last && e.seq <= this.last.seq) return false;
     const previous = this.last;
     this.last = { seq: e.seq, type: e.type };
     if (e.type === 'score.changed') {
@@ -78,7 +98,7 @@ export class SessionView {
       }
     }
     const line = this.reader.read(e);
-    if (!line) return;
+    if (!line) return true;
     const item = el('li', '', line.who);
     const time = el('time', timeOf(e.at));
     time.dateTime = e.at;
@@ -90,6 +110,7 @@ export class SessionView {
     item.dataset.seq = String(e.seq);
     this.transcript.append(item);
     this.transcript.scrollTop = this.transcript.scrollHeight;
+    return true;
   }
 
   /** Puts an award beside the transcript line of event `seq` (if that event shows as a line). */

@@ -73,6 +73,15 @@ describe('agent console session view in Chromium', () => {
     await v.say('visitor:reply', { optionIds: ['50k_2l'] });
     await line('₹50K').locator('.badge.quick').waitFor();
     expect(await line('₹50K').locator('.earned').textContent()).toContain('quick_reply');
+    // ... and its evidence a moment later, once the console has read the ledger again.
+    await line('₹50K').locator('.earned', { hasText: 'questionId=5' }).waitFor();
+    expect(await page.locator('#ledger li', { hasText: 'questionId=5' }).count()).toBe(2);
+    expect(await line('₹50K').locator('.badge.quick').count()).toBe(1);
+    // Each line shown once, whichever way its event came.
+    const seqs = await page
+      .locator('#transcript > li')
+      .evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.seq));
+    expect(new Set(seqs).size).toBe(seqs.length);
 
     // At 1024 px nothing runs off the page, the panels do not overlap, and no award is cut off.
     await page.locator('#session').scrollIntoViewIfNeeded();
