@@ -126,12 +126,15 @@ export class Board {
     const now = Date.now();
     shown.sort(ORDERS[this.ui.sort.value] ?? byScore);
     this.ui.body.replaceChildren(
-      ...shown.map((r) => this.rowOf(r, (this.changed.get(r.sessionId) ?? 0) > now)),
+      ...shown.map((r) => this.rowOf(r, (this.changed.get(r.sessionId) ?? 0) - now)),
     );
   }
 
-  private rowOf(r: BoardRow, changed: boolean): HTMLElement {
-    const tr = el('tr', '', changed ? 'changed' : '');
+  /** A row of the board; `highlightLeft`: how long its highlight has to go (ms; none when ≤ 0). */
+  private rowOf(r: BoardRow, highlightLeft: number): HTMLElement {
+    const tr = el('tr', '', highlightLeft > 0 ? 'changed' : '');
+    // A row drawn again mid-highlight carries on where its fade was instead of starting over.
+    if (highlightLeft > 0) tr.style.animationDelay = `${highlightLeft - HIGHLIGHT_MS}ms`;
     tr.dataset.session = r.sessionId;
     tr.tabIndex = 0;
     const badge = el('span', r.classification, `badge ${r.classification.toLowerCase()}`);

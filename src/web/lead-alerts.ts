@@ -51,7 +51,9 @@ export class LeadAlerts {
 
   /** A lead alert from the server: listed, and for the urgent ones toasted, sounded and notified. */
   receive(a: LeadAlert): void {
-    const who = a.lead.name ?? a.sessionId;
+    // Before the contact step a lead has no name yet: its business says more than its session id.
+    const who =
+      a.lead.name ?? (a.lead.businessType ? `a ${a.lead.businessType} visitor` : 'an anonymous visitor');
     const item = el('li', `${a.trigger}: ${who} (score ${a.lead.score})`);
     item.addEventListener('click', () => this.open(a.sessionId));
     this.ui.list.prepend(item);
