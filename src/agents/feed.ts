@@ -1,6 +1,7 @@
 import type { ConversationEngine } from '../conversation/engine.js';
 import { SESSION_EVENTS, VISITOR_PRESENCE, VISITOR_TYPING } from '../conversation/events.js';
 import { commandOf } from '../conversation/page-trail.js';
+import { attributionView } from '../leads/attribution.js';
 import { type BoardRow, leadData, scoreBreakdown } from '../leads/views.js';
 import type { Logger } from '../logger.js';
 import type { LeadAlert, WatchOpened } from '../protocol/agents.js';
@@ -119,6 +120,7 @@ export class AgentFeed {
         connected,
         locale: lead.locale ?? null,
         ...leadData(lead),
+        attribution: attributionView(lead),
       },
       breakdown: ledger.map((e) => ({ ...e, at: e.at.toISOString() })),
       summary: scoreBreakdown(ledger),

@@ -3,6 +3,7 @@ import type { Step } from '../../machines/types.js';
 import type { Agent } from '../agents/tokens.js';
 import type { SessionEventMessage } from '../conversation/events.js';
 import type { Trigger } from '../conversation/triggers.js';
+import type { attributionView } from '../leads/attribution.js';
 import type { BoardRow, leadData, scoreBreakdown } from '../leads/views.js';
 import type { LedgerRow } from '../persistence/rows.js';
 import type { Schemas } from '../transport/schemas.js';
@@ -45,6 +46,8 @@ export type WatchedLead = {
   connected: boolean;
   /** The language the visitor speaks, or null. */
   locale: string | null;
+  /** Where the visitor came from: the first and the last touch ([attribution](../../docs/attribution.md)). */
+  attribution: ReturnType<typeof attributionView>;
 } & ReturnType<typeof leadData>;
 
 /** One row of a lead's score ledger, with the evidence it was awarded on. */

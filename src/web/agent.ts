@@ -3,147 +3,72 @@ import type {
   AgentMessage,
   AgentsClientToServerEvents,
   AgentsServerToClientEvents,
-  BoardRow,
   HandshakeRefusal,
-  LedgerEntry,
-  SessionEventMessage,
   SessionRef,
 } from '../protocol/index.js';
 import { AnalyticsPanel } from './analytics-panel.js';
-import { agentIdOf, boardOrder, ownerOf, renderSpeed } from './ownership.js';
-import { SessionTrail, shortPage } from './trail.js';
-import { TranscriptReader, timeOf } from './transcript.js';
+import { Board, languageName } from './board.js';
+import { $, el } from './dom.js';
+import { LeadAlerts } from './lead-alerts.js';
+import { agentIdOf, renderSpeed } from './ownership.js';
+import { SessionView } from './session-view.js';
+import { Tabs } from './tabs.js';
+import { SessionTrail } from './trail.js';
+import { timeOf } from './transcript.js';
 
 /**
- * The agent console: sign in with a token, a live board sorted by score, alerts, and a session view
- * with the live transcript, the page trail (and on the board, the page each visitor is on now), the score breakdown with its evidence, the profile, and takeover / send /
- * release. Text from visitors is only ever set as textContent.
+ * The agent console, assembled: sign in with a token; two tabs (tabs.ts): the Board — the live board
+ * with its search, filters and sort (board.ts), alerts (lead-alerts.ts), and the session view with the
+ * live transcript and the ledger beside it (session-view.ts), the page trail (trail.ts), the profile,
+ * and takeover / send / release — and Analytics (analytics-panel.ts). Text from visitors is only ever
+ * set as textContent.
  */
-
-/** The board and the session view show what the server sends: its protocol's types, erased when bundled. */
-type Row = BoardRow;
-
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const el = <K extends keyof HTMLElementTagNameMap>(tag: K, text = '', className = '') => {
-  const node = document.createElement(tag);
-  node.textContent = text;
-  if (className) node.className = className;
-  return node;
-};
 
 /** Where the console keeps the agent's token for this tab, so a reload stays signed in. */
 const TOKEN_KEY = 'lcb-agent-token';
 /** The session open in the console, opened again after a reload. */
 const SESSION_KEY = 'lcb-agent-session';
 
-const rows = new Map<string, Row>();
 let socket: Socket<AgentsServerToClientEvents, AgentsClientToServerEvents> | null = null;
 let current: string | null = sessionStorage.getItem(SESSION_KEY);
 const trail = new SessionTrail($('now-on'), $('trail'));
-const transcript = new TranscriptReader();
+const view = new SessionView($('transcript'), $('ledger'), $('attribution'));
 const analytics = new AnalyticsPanel(
   $('analytics'),
+  $('range'),
   () => sessionStorage.getItem(TOKEN_KEY),
   (a) => renderSpeed($('speed'), a.speed_to_lead),
 );
+const tabs = new Tabs($('console').querySelector('[role=tablist]')!, (panel) =>
+  analytics.setShown(panel === 'analytics-view'),
+);
+const board = new Board(
+  {
+    body: $('board-body'),
+    counts: $('counts'),
+    search: $('search'),
+    classification: $('filter-class'),
+    state: $('filter-state'),
+    source: $('filter-source'),
+    online: $('filter-online'),
+    sort: $('sort'),
+  },
+  (id) => void openSession(id),
+  () => agentIdOf(sessionStorage.getItem(TOKEN_KEY)),
+);
+const alerts = new LeadAlerts(
+  { list: $('alerts'), toasts: $('toasts'), sound: $('sound'), notify: $('notify') },
+  (id) => void openSession(id),
+);
 
-/** Whether a row matches what the agent typed in the search box: its name, e-mail, business or city. */
-function matches(query: string): (r: Row) => boolean {
-  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-  return (r) => {
-    const text = [r.name, r.email, r.businessType, r.location].filter(Boolean).join(' ').toLowerCase();
-    return words.every((w) => text.includes(w));
-  };
-}
-
-/** How many of the rows shown are of each classification. */
-function renderCounts(shown: Row[]): void {
-  $('counts').replaceChildren(
-    ...['SQL', 'MQL', 'Unqualified'].map((c) => {
-      const count = el('span', `${c} ${shown.filter((r) => r.classification === c).length}`, 'count');
-      count.dataset.classification = c;
-      return count;
-    }),
-  );
-}
-
-/** A locale as an agent reads it: `Hindi (hi)`; empty for none. */
-function languageName(locale: string | null): string {
-  if (!locale) return '';
-  try {
-    return `${new Intl.DisplayNames(['en'], { type: 'language' }).of(locale) ?? locale} (${locale})`;
-  } catch {
-    return locale;
-  }
-}
-
-function renderBoard(): void {
-  const body = $('board-body');
-  const shown = [...rows.values()].filter(matches(($('search') as HTMLInputElement).value));
-  renderCounts(shown);
-  // The agent's own leads (routing made them the owner) first.
-  const me = agentIdOf(sessionStorage.getItem(TOKEN_KEY));
-  const sorted = shown.sort(boardOrder(me));
-  body.replaceChildren(
-    ...sorted.map((r) => {
-      const tr = el('tr');
-      tr.dataset.session = r.sessionId;
-      if (me !== null && r.assignedTo === me) tr.className = 'mine';
-      const badge = el('span', r.classification, `badge ${r.classification.toLowerCase()}`);
-      const cells = [
-        el('td', r.name ?? '(anonymous)'),
-        el('td', r.businessType ?? ''),
-        el('td', String(r.score), 'score'),
-        el('td', `${r.fit} / ${r.engagement}`, 'parts'),
-        el('td'),
-        el('td', r.state),
-        el('td', r.currentPage ? `now on ${shortPage(r.currentPage)}` : '', 'page'),
-        el('td', r.connected ? 'online' : 'offline', r.connected ? 'online' : 'offline'),
-        el('td', r.takenOverBy ?? ''),
-        el('td', ownerOf(r), 'owner'),
-        el('td', r.utmSource ?? ''),
-        el('td', languageName(r.locale), 'lang'),
-      ];
-      cells[4]!.append(badge);
-      tr.append(...cells);
-      tr.addEventListener('click', () => void openSession(r.sessionId));
-      return tr;
-    }),
-  );
-}
-
-function appendEvent(e: SessionEventMessage): void {
-  const line = transcript.read(e);
-  if (!line) return;
-  const item = el('li', '', line.who);
-  item.append(el('time', timeOf(e.at)), document.createTextNode(line.text));
-  item.querySelector('time')!.dateTime = e.at;
-  item.dataset.seq = String(e.seq);
-  $('transcript').append(item);
-  $('transcript').scrollTop = $('transcript').scrollHeight;
-}
-
-function renderLedger(ledger: LedgerEntry[]): void {
-  $('ledger').replaceChildren(
-    ...ledger.map((l) => {
-      const evidence = Object.entries(l.evidence)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(' ');
-      return el(
-        'li',
-        `${l.points > 0 ? '+' : ''}${l.points} ${l.behavior}${evidence ? ` (${evidence})` : ''}`,
-      );
-    }),
-  );
-}
-
-async function openSession(sessionId: string): Promise<void> {
+/** Opens a session in the session view; `reveal`: and shows the Board tab it is on. */
+async function openSession(sessionId: string, reveal = true): Promise<void> {
   if (!socket) return;
   if (current && current !== sessionId) socket.emit('session:unwatch', { sessionId: current }, () => {});
   current = sessionId;
   sessionStorage.setItem(SESSION_KEY, sessionId);
-  $('transcript').replaceChildren();
-  transcript.reset();
+  if (reveal) tabs.showPanel('board-view');
+  view.clear();
   $('session').hidden = false;
   const ack = await socket.emitWithAck('session:watch', { sessionId });
   if (!ack.ok) return status(ack.error.message);
@@ -175,9 +100,27 @@ async function openSession(sessionId: string): Promise<void> {
       el('li', `${k}: ${Array.isArray(v) ? v.join(', ') : v}`),
     ),
   );
-  renderLedger(ack.breakdown);
-  for (const e of ack.events) appendEvent(e);
+  view.open(ack.breakdown, ack.events, ack.lead);
   trail.reset(ack.events);
+}
+
+let evidenceTimer: ReturnType<typeof setTimeout> | null = null;
+
+/**
+ * A live score change carries its awards without their evidence: a moment later (changes in between
+ * share one request) the session is watched again from the last event shown, which answers with the
+ * whole ledger, evidence and all, and any event since; live events go on as before.
+ */
+function evidenceSoon(sessionId: string): void {
+  if (evidenceTimer) return;
+  evidenceTimer = setTimeout(async () => {
+    evidenceTimer = null;
+    if (!socket || current !== sessionId) return;
+    const ack = await socket.emitWithAck('session:watch', { sessionId, sinceSeq: view.lastSeq });
+    if (!ack.ok || current !== sessionId) return;
+    for (const e of ack.events) if (view.append(e)) trail.add(e);
+    view.placeLedger(ack.breakdown);
+  }, 300);
 }
 
 function status(text: string): void {
@@ -214,10 +157,9 @@ function connect(token: string): void {
     $('console').hidden = false;
     status('');
     const ack = await socket!.emitWithAck('sessions:list', {});
-    if (ack.ok) for (const r of ack.sessions) rows.set(r.sessionId, r);
-    renderBoard();
-    if (current) void openSession(current);
-    void analytics.load();
+    if (ack.ok) board.load(ack.sessions);
+    if (current) void openSession(current, false);
+    tabs.restore();
   });
   socket.on('connect_error', (err: HandshakeRefusal) => {
     // A refused token is not tried again (socket.io gives up on a refusal); a server that is away is.
@@ -229,24 +171,15 @@ function connect(token: string): void {
     signedOut(`Your sign-in expired at ${timeOf(new Date().toISOString())}; sign in again.`);
   });
   socket.on('board:update', (r) => {
-    rows.set(r.sessionId, r);
-    renderBoard();
+    board.update(r);
     analytics.refreshSoon();
   });
-  socket.on('lead:alert', (a) => {
-    const item = el('li', `${a.trigger}: ${a.lead.name ?? a.sessionId} (score ${a.lead.score})`);
-    item.addEventListener('click', () => void openSession(a.sessionId));
-    $('alerts').prepend(item);
-  });
+  socket.on('lead:alert', (a) => alerts.receive(a));
   socket.on('session:event', (e) => {
     if (e.sessionId !== current) return;
-    appendEvent(e);
+    if (!view.append(e)) return;
     trail.add(e);
-    if (e.type === 'score.changed') {
-      for (const a of e.data.awarded as { behavior: string; points: number }[]) {
-        $('ledger').append(el('li', `${a.points > 0 ? '+' : ''}${a.points} ${a.behavior}`));
-      }
-    }
+    if (e.type === 'score.changed') evidenceSoon(e.sessionId);
   });
   socket.on('session:viewers', (v) => {
     if (v.sessionId === current)
@@ -263,7 +196,6 @@ $('signin-form').addEventListener('submit', (e) => {
   e.preventDefault();
   connect(($('token') as HTMLInputElement).value.trim());
 });
-$('search').addEventListener('input', renderBoard);
 $('takeover').addEventListener('click', () => void act('session:takeover'));
 $('release').addEventListener('click', () => void act('session:release'));
 $('contacted').addEventListener('click', () => void act('lead:contacted'));

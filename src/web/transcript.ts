@@ -64,6 +64,11 @@ export class TranscriptReader {
         const parts = d.fit === undefined ? '' : `, fit ${d.fit} + engagement ${d.engagement}`;
         return { who: 'score', text: `${awarded.join(', ')} → ${d.score} (${d.classification}${parts})` };
       }
+      // Shown so the points they earned (session_opened, early_dropout) have a line to sit beside.
+      case 'session.started':
+        return { who: 'note', text: 'session started' };
+      case 'session.idle':
+        return { who: 'note', text: 'visitor idle: session left' };
       case 'state.changed':
         return { who: 'note', text: `state: ${d.from ?? 'new'} → ${d.to}` };
       default:

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { SHOTS, useBrowserApp } from '../support/browser.js';
 
 const SECRET = 'browser-test-secret-0123456789';
+/** Where the README's screenshots live: this test takes them afresh on every run. */
+const README_IMAGES = 'docs/img';
 
 /**
  * A visitor completes a journey in the widget while the agent console, open in a second page, shows
@@ -42,6 +44,12 @@ describe('agent console and chat widget in Chromium', () => {
     await reply(visitor, '₹5L+');
     await visitor.locator('.lcb-input label', { hasText: 'QR Payments' }).locator('input').check();
     await visitor.locator('.lcb-input label', { hasText: 'Inventory' }).locator('input').check();
+    // The README's picture of the widget: the conversation so far and the checklist, as a visitor sees it.
+    await visitor.screenshot({ path: `${SHOTS}/widget-checklist.png` });
+    await visitor.screenshot({
+      path: `${README_IMAGES}/widget.png`,
+      clip: { x: 880, y: 0, width: 400, height: 720 },
+    });
     await visitor.locator('.lcb-input button', { hasText: 'Send' }).click();
     await visitor.fill('.lcb-input input[name=name]', 'Meera');
     await visitor.fill('.lcb-input input[name=phone]', '98765 43210');
@@ -105,14 +113,19 @@ describe('agent console and chat widget in Chromium', () => {
 
     // The analytics charts, from the analytics API (reloaded to include this journey).
     await consolePage.reload();
-    await consolePage.locator('#analytics .chart h3', { hasText: 'Funnel' }).waitFor();
-    // Funnel, classification by day, fit + engagement by class, variants.
-    expect(await consolePage.locator('#analytics .chart').count()).toBe(4);
-    expect(
-      await consolePage.locator('#analytics .bar-row', { hasText: 'business_type' }).textContent(),
-    ).toContain('1/1');
+    await consolePage.click('#tab-analytics');
+    await consolePage.locator('#analytics .chart figcaption', { hasText: 'Funnel' }).waitFor();
+    // Funnel, classification per day, sources, fit + engagement per classification, variants.
+    expect(await consolePage.locator('#analytics .chart').count()).toBe(5);
+    const businessType = consolePage.locator('#analytics .datum[data-key="business_type"]');
+    expect(await businessType.getAttribute('data-answered')).toBe('1');
+    expect(await businessType.getAttribute('data-reached')).toBe('1');
+    await consolePage.click('#tab-board');
 
     await consolePage.screenshot({ path: `${SHOTS}/agent-console.png`, fullPage: true });
+    // The README's picture of the console: the board and the session the agent just handled.
+    await consolePage.setViewportSize({ width: 1280, height: 900 });
+    await consolePage.screenshot({ path: `${README_IMAGES}/console.png` });
     await visitor.screenshot({ path: `${SHOTS}/widget.png` });
     expect(alerts).toEqual([]);
     expect(await visitor.locator('img[src=x]').count()).toBe(0);

@@ -48,6 +48,8 @@ describe('routing in the agent console (Chromium)', () => {
     await waitFor('the lead marked contacted', async () =>
       (await routingLog(app.t.db, first)).some((e) => e.type === 'agent.contacted'),
     );
+    // Speed to lead sits under the charts of the Analytics tab.
+    await page.click('#tab-analytics');
     await page.locator('#speed h3', { hasText: /2 routed, 1 waiting/ }).waitFor();
     await page.locator('#speed td', { hasText: 'Asha' }).waitFor();
     await page.screenshot({ path: `${SHOTS}/console-routing.png`, fullPage: true });

@@ -50,8 +50,11 @@ describe('agent console: fit and engagement', () => {
       .waitFor();
 
     // The analytics panel: average fit and engagement per classification.
-    const chart = page.locator('#analytics .chart', { hasText: 'Average fit + engagement by class' });
-    await chart.locator('.bar.fit').first().waitFor({ state: 'attached' });
+    await page.click('#tab-analytics');
+    const chart = page.locator('#analytics figure', {
+      hasText: 'Average fit + engagement per classification',
+    });
+    await chart.locator('.datum[data-fit]').first().waitFor({ state: 'attached' });
     await page.screenshot({ path: `${SHOTS}/console-fit-engagement.png`, fullPage: true });
     await page.close();
   });

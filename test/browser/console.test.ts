@@ -37,7 +37,7 @@ describe('agent console in Chromium', () => {
     await page.click(`#board-body tr[data-session="${v.sessionId}"]`);
     await page.locator('#transcript li.visitor', { hasText: 'Kirana / Retail Shop' }).waitFor();
     await page.locator('#transcript li.visitor', { hasText: '2–5' }).waitFor();
-    expect(await page.locator('#transcript li.visitor').allTextContents()).toContainEqual(
+    expect(await page.locator('#transcript li.visitor .said').allTextContents()).toContainEqual(
       expect.stringMatching(/:\d\dother$/),
     );
     // Live events too: the next answer arrives while the session is open.
@@ -60,6 +60,7 @@ describe('agent console in Chromium', () => {
 
   it('counts in its analytics what the analytics API counts for the same range, and follows new leads', async () => {
     const page = await signIn();
+    await page.click('#tab-analytics');
     const total = page.locator('#analytics p', { hasText: / leads, / });
     await total.waitFor();
     const api = async () => {
@@ -81,7 +82,7 @@ describe('agent console in Chromium', () => {
     // A new lead arrives while the console is open: the panel counts it without a reload.
     const v = await visitor(app.t.app.url);
     await v.say('visitor:reply', { optionIds: ['yes'] });
-    await page.locator(`#board-body tr[data-session="${v.sessionId}"]`).waitFor();
+    await page.locator(`#board-body tr[data-session="${v.sessionId}"]`).waitFor({ state: 'attached' });
     await waitFor('the panel to count the new lead', async () => (await shown()) === before + 1);
     expect(await shown()).toBe(await api());
     expect(await total.textContent()).toContain(`${before + 1} leads`);

@@ -17,16 +17,20 @@ export interface BrowserApp {
 }
 
 /**
- * For the suite it is called in: before all, a server on port 0 with `SECRET_KEY` set to `secret` (and
- * `overrides`, such as a workflow), an agent's token for it, and Debian's Chromium (never a downloaded
- * browser) launched headless, with
+ * For the suite it is called in: before all, a server on port 0 with `SECRET_KEY` set to `secret` (the
+ * app built with `overrides`, a workflow of its own say, and `env` added), an agent's token for it, and
+ * Debian's Chromium (never a downloaded browser) launched headless, with
  * the screenshot folder made; after all, both closed. The object's fields are set in the beforeAll.
  */
-export function useBrowserApp(secret: string, overrides: AppOverrides = {}): BrowserApp {
+export function useBrowserApp(
+  secret: string,
+  overrides: AppOverrides = {},
+  env: Record<string, string> = {},
+): BrowserApp {
   const app: Partial<BrowserApp> = {};
   beforeAll(async () => {
     requireProgram('/usr/bin/chromium', 'chromium');
-    app.t = await startTestApp({ SECRET_KEY: secret }, overrides);
+    app.t = await startTestApp({ SECRET_KEY: secret, ...env }, overrides);
     app.token = await new AgentTokens(secret).sign({ id: 'asha', name: 'Asha', role: 'agent' });
     app.browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
