@@ -140,7 +140,8 @@ export class Board {
     const order = ORDERS[this.ui.sort.value] ?? byScore;
     const me = this.me();
     const mine = (r: BoardRow) => Number(me !== null && r.assignedTo === me);
-    shown.sort((a, b) => mine(b) - mine(a) || order(a, b));
+    // The default order puts the agent's own leads first; an order the agent picks is that order alone.
+    shown.sort(order === byScore ? (a, b) => mine(b) - mine(a) || order(a, b) : order);
     this.ui.body.replaceChildren(
       ...shown.map((r) => this.rowOf(r, (this.changed.get(r.sessionId) ?? 0) - now)),
     );

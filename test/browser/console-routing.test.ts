@@ -37,9 +37,12 @@ describe('routing in the agent console (Chromium)', () => {
     await owner(second).filter({ hasText: 'Bala' }).waitFor();
     const order = await page
       .locator('#board-body tr')
-      .evaluateAll((rows) => rows.map((r) => [(r as HTMLElement).dataset.session, r.className]));
-    expect(order[0]).toEqual([first, 'mine']);
-    expect(order.find(([id]) => id === second)?.[1]).toBe('');
+      .evaluateAll((rows) =>
+        rows.map((r) => [(r as HTMLElement).dataset.session, r.classList.contains('mine')] as const),
+      );
+    // (A row that just changed is also highlighted: only the `mine` class counts here.)
+    expect(order[0]).toEqual([first, true]);
+    expect(order.find(([id]) => id === second)?.[1]).toBe(false);
 
     await page.click(`#board-body tr[data-session="${first}"]`);
     await page.locator('#transcript li.note', { hasText: 'assigned to Asha (team sales)' }).waitFor();
