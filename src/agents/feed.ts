@@ -1,5 +1,5 @@
 import type { ConversationEngine } from '../conversation/engine.js';
-import { SESSION_EVENTS, VISITOR_PRESENCE, VISITOR_TYPING } from '../conversation/events.js';
+import { AGENT_TYPING, SESSION_EVENTS, VISITOR_PRESENCE, VISITOR_TYPING } from '../conversation/events.js';
 import { commandOf } from '../conversation/page-trail.js';
 import { type BoardRow, leadData, scoreBreakdown } from '../leads/views.js';
 import type { Logger } from '../logger.js';
@@ -80,6 +80,11 @@ export class AgentFeed {
     return () => {
       for (const stop of stops) stop();
     };
+  }
+
+  /** An agent started or stopped typing to the session's visitor: told on the bus, never stored. */
+  agentTyping(sessionId: string, name: string, typing: boolean): void {
+    void this.options.bus.publish(AGENT_TYPING, { sessionId, name, typing }).catch(() => {});
   }
 
   /**

@@ -1,5 +1,6 @@
-import { VISITOR_PRESENCE, VISITOR_TYPING } from '../conversation/events.js';
+import { AGENT_TYPING, VISITOR_PRESENCE, VISITOR_TYPING } from '../conversation/events.js';
 import type { Logger } from '../logger.js';
+import type { BusChannels } from '../protocol/bus.js';
 import type { EventBus } from '../scaling/bus.js';
 import type { SessionRegistry } from '../scaling/registry.js';
 
@@ -42,6 +43,11 @@ export class VisitorPresence {
           .then(() => this.announce(VISITOR_PRESENCE, sessionId))
           .catch(() => {}),
     };
+  }
+
+  /** Calls `handler` whenever an agent on any node starts or stops typing to a visitor; returns the stop. */
+  onAgentTyping(handler: (typing: BusChannels['agent-typing']) => void): () => void {
+    return this.bus.subscribe(AGENT_TYPING, handler);
   }
 
   private announce(channel: typeof VISITOR_PRESENCE | typeof VISITOR_TYPING, sessionId: string): void {

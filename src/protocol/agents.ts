@@ -21,6 +21,8 @@ export interface AgentsAuth {
   token: string;
 }
 
+/** An agent typing (`typing: true`) or stopping (`false`) in a session's composer. */
+export type AgentTyping = z.input<Schemas['agentTyping']>;
 /** Which sessions the board lists (the payload may be left out). */
 export type SessionsList = z.input<Schemas['sessionsList']>;
 /** Watch a session from `sinceSeq` (0: its whole event log). */
@@ -88,6 +90,8 @@ export interface AgentsClientToServerEvents {
   'session:takeover': (payload: SessionRef, ack: (response: Ack<Holder>) => void) => void;
   'session:release': (payload: SessionRef, ack: (response: Ack<Holder>) => void) => void;
   'agent:message': (payload: AgentMessage, ack: (response: Ack) => void) => void;
+  /** The agent is typing to the session's visitor (or stopped); not acknowledged, never stored. */
+  'agent:typing': (payload: AgentTyping) => void;
 }
 
 /** Server → client on `/agents`. */

@@ -34,6 +34,22 @@ export interface SessionHello {
   classification: Classification;
   /** The experiment variants the session was assigned (test name → variant). */
   variants: Record<string, string>;
+  /**
+   * A resumed session's conversation so far, from its event log (the latest 200 lines): the bot's
+   * prompts, the visitor's answers as labels, agents' messages as `Name: text`, each with `seq` and `at`.
+   */
+  history?: HistoryLine[];
+}
+
+/** One line of a resumed session's history (src/conversation/history.ts reads them from the log). */
+export interface HistoryLine {
+  /** The event's place in the session's log. */
+  seq: number;
+  who: 'bot' | 'visitor' | 'agent';
+  /** As the console words it: an agent's message reads `Name: text`. */
+  text: string;
+  /** ISO time of the event. */
+  at: string;
 }
 
 /** A bot message: `seq` is its place in the session's event log. */
@@ -93,6 +109,8 @@ export interface ChatServerToClientEvents {
   'agent:joined': (notice: AgentNotice) => void;
   'agent:left': (notice: AgentNotice) => void;
   'agent:message': (message: AgentChatMessage) => void;
+  /** An agent started or stopped typing in the session's composer (relayed live, never stored). */
+  'agent:typing': (typing: { typing: boolean; name: string }) => void;
 }
 
 /** What a connection is greeted with: `session`, then the bot messages the session waits on. */

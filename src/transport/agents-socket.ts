@@ -162,6 +162,11 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
       const r = await engine.agentAct(sessionId, ref, { kind: 'release' });
       return { takenOverBy: r.takenOverBy, state: r.state };
     });
+    // Not acknowledged and never stored: relayed to the visitor's tabs on whichever node they are.
+    socket.on('agent:typing', (payload: unknown) => {
+      const parsed = schemas.agentTyping.safeParse(payload);
+      if (parsed.success) feed.agentTyping(parsed.data.sessionId, agent.name, parsed.data.typing);
+    });
     on('agent:message', schemas.agentMessage, async ({ sessionId, text }) => {
       await engine.agentAct(sessionId, ref, { kind: 'message', text });
       return {};

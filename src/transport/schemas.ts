@@ -266,6 +266,7 @@ export function createSchemas(limits: { answerLength: number }) {
   const sessionRef = z.strictObject({ sessionId });
   const sessionWatch = z.strictObject({ sessionId, sinceSeq: seqCursor.optional() });
   const agentMessage = z.strictObject({ sessionId, text: shortText(2000) });
+  const agentTyping = z.strictObject({ sessionId, typing: z.boolean() });
   const sessionsList = z
     .strictObject({
       filter: z
@@ -305,6 +306,7 @@ export function createSchemas(limits: { answerLength: number }) {
     sessionRef,
     sessionWatch,
     agentMessage,
+    agentTyping,
     sessionsList,
   };
 }

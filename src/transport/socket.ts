@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { VisitorPresence } from '../agents/presence.js';
 import type { VisitorCommand } from '../conversation/commands.js';
 import type { ConversationEngine } from '../conversation/engine.js';
+import { visitorHistory } from '../conversation/history.js';
 import { resumeVisit } from '../conversation/returning.js';
 import { AppError, toAck, toWireError } from '../errors.js';
 import { AUTH_KEYS, touchFrom } from '../leads/attribution.js';
@@ -83,6 +84,11 @@ export function attachChat(io: Server, deps: ChatDeps): void {
     }
     for (const m of prompts) room.emit('bot:message', m);
   });
+
+  // An agent typing on any node reaches the visitor's connections on this one.
+  presence.onAgentTyping(({ sessionId, name, typing }) =>
+    chat.local.to(sessionRoom(sessionId)).emit('agent:typing', { typing, name }),
+  );
 
   // One /chat socket per engine.io connection. socket.io runs this middleware for every CONNECT packet
   // that arrives while an earlier one is still waiting in it, so one connection could otherwise start a
@@ -210,6 +216,7 @@ async function openSession(
   if (auth.sessionId && schemas.sessionId.safeParse(auth.sessionId).success) {
     try {
       const view = await resumeVisit(engine, auth.sessionId, touchFrom(auth, AUTH_KEYS));
+      const history = visitorHistory(await engine.eventLog(view.sessionId));
       return {
         sessionId: view.sessionId,
         hello: {
@@ -219,6 +226,7 @@ async function openSession(
           score: view.score,
           classification: view.classification,
           variants: view.variants,
+          history,
         },
         messages: view.prompt ? [view.prompt] : [],
       };
