@@ -239,10 +239,19 @@ $('signin-form').addEventListener('submit', (e) => {
 $('search').addEventListener('input', renderBoard);
 $('takeover').addEventListener('click', () => void act('session:takeover'));
 $('release').addEventListener('click', () => void act('session:release'));
+// The visitor sees the agent typing: told at most every 2 s while keys go down, and when it is sent.
+let typedAt = 0;
+$('message').addEventListener('input', () => {
+  if (!socket || !current || Date.now() - typedAt < 2000) return;
+  typedAt = Date.now();
+  socket.emit('agent:typing', { sessionId: current, typing: true });
+});
 $('send-form').addEventListener('submit', (e) => {
   e.preventDefault();
   const field = $('message') as HTMLInputElement;
   if (!field.value.trim()) return;
+  typedAt = 0;
+  if (socket && current) socket.emit('agent:typing', { sessionId: current, typing: false });
   void act('agent:message', { text: field.value });
   field.value = '';
 });

@@ -21,6 +21,9 @@ const css = `
 .lcb-msg{padding:8px 10px;border-radius:10px;max-width:85%;white-space:pre-wrap;overflow-wrap:break-word}
 .lcb-bot{background:#f0f2f5;align-self:flex-start}.lcb-agent{background:#fff4d6;align-self:flex-start}
 .lcb-me{background:#1f6feb;color:#fff;align-self:flex-end}.lcb-note{color:#595959;font-size:12px;align-self:center}
+.lcb-msg time{display:block;font-size:11px;margin-top:2px}
+.lcb-status{background:#fff4d6;color:#5c4400;font-size:12px;padding:4px 14px}.lcb-status:empty{display:none}
+.lcb-typing{color:#595959;font-size:12px;font-style:italic;padding:0 12px 6px}.lcb-typing:empty{display:none}
 .lcb-input{flex:none;border-top:1px solid #e5e7eb;padding:8px;display:flex;flex-wrap:wrap;gap:6px}
 .lcb-input:empty{display:none}
 .lcb-input form{display:flex;flex-wrap:wrap;gap:6px;width:100%;margin:0}
@@ -71,8 +74,15 @@ export interface WidgetView {
   /** The area for the current prompt's controls. */
   input: HTMLDivElement;
   isOpen(): boolean;
-  /** Adds a message to the log; bot, agent and note messages are also announced to screen readers. */
-  say(text: string, who: 'bot' | 'agent' | 'me' | 'note'): void;
+  /**
+   * Adds a message to the log, with its time (`at`, else now) unless it is a note; bot, agent and note
+   * messages are also announced to screen readers (not those restored from the history: `quiet`).
+   */
+  say(text: string, who: 'bot' | 'agent' | 'me' | 'note', at?: string, quiet?: boolean): void;
+  /** The connection's state under the header ("Reconnecting…"); null hides it. */
+  status(text: string | null): void;
+  /** Who is typing, under the log ("Asha is typing…"); null hides it. */
+  typing(text: string | null): void;
   /** When the panel is open: shows the log's end and moves the focus to the prompt's first control. */
   focusPrompt(): void;
 }
@@ -91,13 +101,18 @@ export function mountView(): WidgetView {
   const live = el('div', { className: 'lcb-sr lcb-live' });
   live.setAttribute('aria-live', 'polite');
   const input = el('div', { className: 'lcb-input' });
+  const state = el('div', { className: 'lcb-status' });
+  state.setAttribute('role', 'status');
+  const typing = el('div', { className: 'lcb-typing' });
   const close = el('button', { type: 'button', className: 'lcb-close', title: 'Close chat' }, [
     icon(CLOSE_ICON),
   ]);
   close.setAttribute('aria-label', 'Close chat');
   const panel = el('div', { className: 'lcb-panel', id: 'lcb-panel' }, [
     el('div', { className: 'lcb-head' }, [el('span', { textContent: 'Chat with us' }), close]),
+    state,
     log,
+    typing,
     input,
     live,
   ]);
@@ -133,10 +148,27 @@ export function mountView(): WidgetView {
     input,
     isOpen,
     focusPrompt,
-    say(text, who) {
-      log.append(el('div', { className: `lcb-msg lcb-${who}`, textContent: text }));
+    say(text, who, at, quiet) {
+      const msg = el('div', { className: `lcb-msg lcb-${who}`, textContent: text });
+      if (who !== 'note') {
+        const when = at ? new Date(at) : new Date();
+        msg.append(
+          el('time', {
+            dateTime: when.toISOString(),
+            textContent: when.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }),
+          }),
+        );
+      }
+      log.append(msg);
       log.scrollTop = log.scrollHeight;
-      if (who !== 'me') live.textContent = text;
+      if (who !== 'me' && !quiet) live.textContent = text;
+    },
+    status(text) {
+      state.textContent = text ?? '';
+    },
+    typing(text) {
+      typing.textContent = text ?? '';
+      log.scrollTop = log.scrollHeight;
     },
   };
 }

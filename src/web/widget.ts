@@ -10,6 +10,7 @@ import type {
 } from '../protocol/index.js';
 import { visitAttribution } from './attribution.js';
 import { watchPages } from './page-views.js';
+import { replyQueue, typingReporter } from './widget-link.js';
 import { el, mountView } from './widget-view.js';
 
 /**
@@ -29,7 +30,7 @@ const server = script?.dataset.server || (script ? new URL(script.src).origin : 
 const attribution = visitAttribution(script);
 const STORAGE_KEY = `lcb-session:${server}`;
 
-const { input, say, focusPrompt } = mountView();
+const { input, say, focusPrompt, status, typing } = mountView();
 
 // The wire types come from the server's protocol module: types only, erased from the bundle.
 const socket: Socket<ChatServerToClientEvents, ChatClientToServerEvents> = io(`${server}/chat`, {
@@ -39,6 +40,11 @@ const socket: Socket<ChatServerToClientEvents, ChatClientToServerEvents> = io(`$
 let counter = 0;
 const messageId = () => `${Date.now().toString(36)}-${(counter++).toString(36)}`;
 const seen = new Set<string>();
+// The places in the session's log already shown (history, bot and agent messages): nothing twice.
+const shown = new Set<number>();
+const queue = replyQueue(socket);
+const typed = typingReporter(socket);
+input.addEventListener('input', typed);
 
 /** A visitor event's payload as the widget builds it: the clientMessageId is added when it is sent. */
 type Unsent<T> = Omit<T, 'clientMessageId'>;
@@ -53,10 +59,10 @@ async function send(
 ) {
   if (echo) say(echo, 'me');
   input.replaceChildren();
-  const ack: VisitorAck | null = await socket
-    .timeout(10_000)
-    .emitWithAck(event, { clientMessageId: messageId(), ...payload })
-    .catch(() => null);
+  // Sent now, or queued until the socket is back; the bot is "typing" until it answers.
+  typing('…');
+  const ack: VisitorAck | null = await queue.send(event, { clientMessageId: messageId(), ...payload });
+  typing(null);
   if (ack?.ok) return;
   say(ack?.error?.message ?? 'Could not send; please try again.', 'note');
   // Never leave the visitor without a way to answer: the prompt the conversation waits on now when the
@@ -203,21 +209,43 @@ function render(m: BotMessage) {
 const pages = watchPages((page) =>
   socket.emit('visitor:page', { clientMessageId: messageId(), ...page }, () => {}),
 );
+let greeted = false;
 socket.on('session', (s) => {
   localStorage.setItem(STORAGE_KEY, s.sessionId);
+  // The conversation so far, from the server's log: all of it when the widget opens on the session;
+  // after a reconnection only what others said meanwhile (the visitor's own replies are on screen).
+  for (const line of s.history ?? []) {
+    if (shown.has(line.seq) || (greeted && line.who === 'visitor')) continue;
+    shown.add(line.seq);
+    say(line.text, line.who === 'visitor' ? 'me' : line.who, line.at, true);
+  }
+  greeted = true;
   // The page the widget opened on, once the session is there; a reconnection (the socket buffers what
   // it could not send meanwhile) reports nothing twice.
   pages.check();
 });
 function show(m: BotMessage) {
-  if (!seen.has(m.id)) {
-    seen.add(m.id);
-    say(m.text, 'bot');
-  }
+  if (queue.size() === 0) typing(null);
+  if (!seen.has(m.id) && !shown.has(m.seq)) say(m.text, 'bot');
+  seen.add(m.id);
+  shown.add(m.seq);
   render(m);
 }
 socket.on('bot:message', show);
 socket.on('agent:joined', (a) => say(`${a.name} joined the chat`, 'note'));
 socket.on('agent:left', (a) => say(`${a.name} left the chat`, 'note'));
-socket.on('agent:message', (m) => say(`${m.name}: ${m.text}`, 'agent'));
-socket.on('connect_error', () => say('Reconnecting…', 'note'));
+socket.on('agent:message', (m) => {
+  typing(null);
+  if (!shown.has(m.seq)) say(`${m.name}: ${m.text}`, 'agent', m.at);
+  shown.add(m.seq);
+});
+// An agent's typing clears itself: a lost "stopped" must not leave it on screen.
+let agentTyping: ReturnType<typeof setTimeout> | undefined;
+socket.on('agent:typing', ({ typing: on, name }) => {
+  clearTimeout(agentTyping);
+  typing(on ? `${name} is typing…` : null);
+  if (on) agentTyping = setTimeout(() => typing(null), 6000);
+});
+socket.on('disconnect', () => status('Reconnecting…'));
+socket.on('connect_error', () => status('Reconnecting…'));
+socket.on('connect', () => status(null));

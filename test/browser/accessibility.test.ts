@@ -11,8 +11,15 @@ const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
 /** Every violation axe-core finds on the page as it is now, one line each, so a failure names them. */
 async function violations(page: Page): Promise<string[]> {
-  // Colours are judged as they end up, not halfway through a fade-in.
-  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
+  // Colours are judged as they end up, not halfway through a fade-in (the widget's run in its shadow root).
+  await page.evaluate(() =>
+    Promise.all(
+      [
+        ...document.getAnimations(),
+        ...(document.querySelector('[data-lcb-widget]')?.shadowRoot?.getAnimations() ?? []),
+      ].map((a) => a.finished),
+    ),
+  );
   const result = await new AxeBuilder({ page }).withTags(TAGS).analyze();
   return result.violations.map(
     (v) =>
