@@ -52,8 +52,15 @@ export interface HistoryLine {
   at: string;
 }
 
+/** An option of a prompt; a CTA's carries a line of description (the widget shows it as a card). */
+export interface PromptOption {
+  id: string;
+  label: string;
+  description?: string;
+}
+
 /** A bot message: `seq` is its place in the session's event log. */
-export type BotMessage = PromptMessage;
+export type BotMessage = Omit<PromptMessage, 'options'> & { options?: PromptOption[] };
 
 /** What a visitor event did to the session. */
 export interface VisitorOutcome {

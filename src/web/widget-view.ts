@@ -23,8 +23,13 @@ const css = `
 .lcb-me{background:#1f6feb;color:#fff;align-self:flex-end}.lcb-note{color:#595959;font-size:12px;align-self:center}
 .lcb-msg time{display:block;font-size:11px;margin-top:2px}
 .lcb-status{background:#fff4d6;color:#5c4400;font-size:12px;padding:4px 14px}.lcb-status:empty{display:none}
+.lcb-error{flex:1 1 100%;color:#b3261e;font-size:12px;margin-top:-4px}.lcb-error:empty{display:none}
+.lcb-field[aria-invalid=true]{border-color:#b3261e}
+.lcb-input button.lcb-card{display:flex;flex-direction:column;align-items:flex-start;gap:2px;width:100%;text-align:left;border-radius:10px;padding:8px 12px}
+.lcb-card span{color:#4a4a4a;font-size:12px}
+.lcb-badge{position:absolute;top:-2px;right:-2px;min-width:20px;height:20px;padding:0 5px;border-radius:10px;background:#b3261e;color:#fff;font:600 12px/20px system-ui,sans-serif;text-align:center}.lcb-badge:empty{display:none}
 .lcb-typing{color:#595959;font-size:12px;font-style:italic;padding:0 12px 6px}.lcb-typing:empty{display:none}
-.lcb-input{flex:none;border-top:1px solid #e5e7eb;padding:8px;display:flex;flex-wrap:wrap;gap:6px}
+.lcb-input{flex:none;border-top:1px solid #e5e7eb;padding:8px;display:flex;flex-wrap:wrap;gap:6px;max-height:60%;overflow-y:auto}
 .lcb-input:empty{display:none}
 .lcb-input form{display:flex;flex-wrap:wrap;gap:6px;width:100%;margin:0}
 .lcb-input button{font:inherit;border:1px solid #1f6feb;background:#fff;color:#1f6feb;border-radius:16px;padding:6px 12px;cursor:pointer}
@@ -122,6 +127,19 @@ export function mountView(): WidgetView {
   bubble.setAttribute('aria-label', 'Open chat');
   bubble.setAttribute('aria-controls', 'lcb-panel');
   bubble.setAttribute('aria-expanded', 'false');
+  // Messages that came while the panel was closed, counted on the launcher until it opens.
+  const badge = el('span', { className: 'lcb-badge' });
+  badge.setAttribute('aria-hidden', 'true');
+  bubble.append(badge);
+  let unread = 0;
+  const label = () => {
+    const open = isOpen();
+    bubble.setAttribute(
+      'aria-label',
+      open ? 'Close chat' : unread ? `Open chat, ${unread} unread` : 'Open chat',
+    );
+    badge.textContent = unread && !open ? String(unread) : '';
+  };
 
   const isOpen = () => panel.classList.contains('open');
   const focusPrompt = () => {
@@ -133,7 +151,8 @@ export function mountView(): WidgetView {
   const setOpen = (open: boolean) => {
     panel.classList.toggle('open', open);
     bubble.setAttribute('aria-expanded', String(open));
-    bubble.setAttribute('aria-label', open ? 'Close chat' : 'Open chat');
+    if (open) unread = 0;
+    label();
     if (open) focusPrompt();
     else bubble.focus();
   };
@@ -162,6 +181,10 @@ export function mountView(): WidgetView {
       log.append(msg);
       log.scrollTop = log.scrollHeight;
       if (who !== 'me' && !quiet) live.textContent = text;
+      if ((who === 'bot' || who === 'agent') && !quiet && !isOpen()) {
+        unread += 1;
+        label();
+      }
     },
     status(text) {
       state.textContent = text ?? '';

@@ -10,6 +10,7 @@ import type {
 } from '../protocol/index.js';
 import { visitAttribution } from './attribution.js';
 import { watchPages } from './page-views.js';
+import { checked, ctaCard, type FieldProblems, field, form } from './widget-forms.js';
 import { replyQueue, typingReporter } from './widget-link.js';
 import { el, mountView } from './widget-view.js';
 
@@ -61,35 +62,36 @@ async function send(
   input.replaceChildren();
   // Sent now, or queued until the socket is back; the bot is "typing" until it answers.
   typing('…');
-  const ack: VisitorAck | null = await queue.send(event, { clientMessageId: messageId(), ...payload });
+  const ack: VisitorAck = await queue.send(event, { clientMessageId: messageId(), ...payload });
   typing(null);
-  if (ack?.ok) return;
-  say(ack?.error?.message ?? 'Could not send; please try again.', 'note');
+  if (ack.ok) return;
   // Never leave the visitor without a way to answer: the prompt the conversation waits on now when the
-  // refusal names it (another tab or node moved it on), else the one shown before.
-  const waiting = (ack?.error?.details as RefusalDetails | undefined)?.prompt;
-  if (waiting) show(waiting);
-  else if (current) render(current);
+  // refusal names it (another tab or node moved it on), else the one shown before, with what was typed
+  // and the server's reasons under the fields they are about.
+  const details = ack.error.details as (RefusalDetails & { fields?: FieldProblems }) | undefined;
+  if (details?.prompt) {
+    say(ack.error.message, 'note');
+    show(details.prompt);
+  } else if (current) {
+    const typedAnswer =
+      current.input !== 'choice' && current.input !== 'multi_choice' && current.input !== 'cta';
+    if (!typedAnswer) say(ack.error.message, 'note');
+    render(current, {
+      values: payload as Record<string, unknown>,
+      message: ack.error.message,
+      fields: details?.fields,
+    });
+  }
 }
 
 let current: BotMessage | null = null;
 
-/** A form whose submission (the primary button, or Enter in a field) calls `submit`. */
-function form(children: Node[], submit: () => void): HTMLFormElement {
-  const f = el('form', {}, children);
-  f.noValidate = true;
-  f.addEventListener('submit', (e) => {
-    e.preventDefault();
-    submit();
-  });
-  return f;
+/** What a refused answer comes back with: what was sent, and why it was refused. */
+interface Retry {
+  values: Record<string, unknown>;
+  message: string;
+  fields?: FieldProblems | undefined;
 }
-
-const field = (props: Record<string, unknown>, label: string) => {
-  const f = el('input', { className: 'lcb-field', placeholder: label, ...props });
-  f.setAttribute('aria-label', label);
-  return f;
-};
 
 /** The field each text-entry prompt gets: the keyboard and the picker of its kind (the server checks the value). */
 const ENTRY: Partial<Record<BotMessage['input'], Record<string, unknown>>> = {
@@ -100,11 +102,18 @@ const ENTRY: Partial<Record<BotMessage['input'], Record<string, unknown>>> = {
   date: { type: 'date' },
 };
 
-function render(m: BotMessage) {
+const CONTACT: [name: 'name' | 'phone' | 'email', props: Record<string, unknown>, label: string][] = [
+  ['name', { autocomplete: 'name', maxLength: 200 }, 'Name'],
+  // Parsed for the server's default region: a number of another country needs its +code.
+  ['phone', { type: 'tel', autocomplete: 'tel', maxLength: 40 }, 'Phone (+country code if abroad)'],
+  ['email', { type: 'email', autocomplete: 'email', maxLength: 320 }, 'E-mail'],
+];
+
+function render(m: BotMessage, retry?: Retry) {
   current = m;
   input.replaceChildren();
   const options = m.options ?? [];
-  if (m.input === 'choice' || m.input === 'cta') {
+  if (m.input === 'choice') {
     for (const o of options) {
       input.append(
         el('button', {
@@ -114,6 +123,9 @@ function render(m: BotMessage) {
         }),
       );
     }
+  } else if (m.input === 'cta') {
+    for (const o of options)
+      input.append(ctaCard(o, () => void send('visitor:reply', { optionIds: [o.id] }, o.label)));
   } else if (m.input === 'multi_choice') {
     // A checklist: each box sits next to its label and the whole row toggles it; Send confirms.
     const confirm = el('button', {
@@ -161,16 +173,29 @@ function render(m: BotMessage) {
       },
       'Type your answer',
     );
+    if (typeof retry?.values.text === 'string') text.input.value = retry.values.text;
+    if (retry) text.error(retry.message);
     const submit = el('button', { type: 'submit', className: 'primary', textContent: 'Send' });
     input.append(
-      form([text, submit], () => {
-        if (text.value.trim()) void send('visitor:reply', { text: text.value }, text.value);
+      form([...text.nodes, submit], () => {
+        if (checked(text)) void send('visitor:reply', { text: text.input.value }, text.input.value);
       }),
     );
   } else if (m.input === 'contact') {
-    const name = field({ name: 'name', autocomplete: 'name' }, 'Name');
-    const phone = field({ name: 'phone', type: 'tel', autocomplete: 'tel' }, 'Phone');
-    const email = field({ name: 'email', type: 'email', autocomplete: 'email' }, 'E-mail');
+    const fields = CONTACT.map(([name, props, label]) => {
+      const f = field({ name, ...props }, label);
+      const before = retry?.values[name];
+      if (typeof before === 'string') f.input.value = before;
+      const problem = retry?.fields?.find((p) => p.field === name);
+      if (problem) f.error(`${label.split(' ')[0]}: ${problem.message}`);
+      return [name, f] as const;
+    });
+    // A refusal that names no field (say, neither phone nor e-mail given) shows under the form.
+    const note = el('div', {
+      className: 'lcb-error',
+      textContent: retry && !retry.fields ? retry.message : '',
+    });
+    note.setAttribute('role', 'alert');
     const skip = el('button', {
       type: 'button',
       textContent: options[0]?.label ?? 'Skip',
@@ -179,30 +204,25 @@ function render(m: BotMessage) {
     input.append(
       form(
         [
-          name,
-          phone,
-          email,
+          ...fields.flatMap(([, f]) => f.nodes),
+          note,
           el('button', { type: 'submit', className: 'primary', textContent: 'Send' }),
           skip,
         ],
         () => {
-          const payload = Object.fromEntries(
-            [
-              ['name', name.value],
-              ['phone', phone.value],
-              ['email', email.value],
-            ].filter(([, v]) => v?.trim()),
-          );
+          const filled = fields.filter(([, f]) => f.input.value.trim());
           void send(
             'visitor:contact',
-            payload,
-            [name.value, phone.value, email.value].filter(Boolean).join(' · '),
+            Object.fromEntries(filled.map(([name, f]) => [name, f.input.value])),
+            filled.map(([, f]) => f.input.value).join(' · '),
           );
         },
       ),
     );
   }
   focusPrompt();
+  // After a refusal the focus goes to the first field that needs fixing.
+  if (retry) input.querySelector<HTMLElement>('[aria-invalid=true]')?.focus();
 }
 
 // Not acknowledged by anyone waiting: a page view that is refused (over the budget) is simply lost.
