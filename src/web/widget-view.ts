@@ -3,24 +3,26 @@
  * CSS cannot reach it and its CSS cannot reach the host page. Nothing here talks to the server.
  */
 
+import { type WidgetConfig, widgetConfig } from './widget-config.js';
+
 // Inherited properties (colour, font) would still flow in from the host element: `all: initial` on the
 // host, important so that it beats even the page's `!important` rules on it, cuts them off; every
 // element in the shadow tree then takes its font and colour from the panel or the launcher.
 const css = `
-:host{all:initial!important}
+:host{all:initial!important;--lcb-accent:#1f6feb}
 *,*::before,*::after{box-sizing:border-box}
-.lcb-bubble{position:fixed;right:calc(20px + env(safe-area-inset-right,0px));bottom:calc(20px + env(safe-area-inset-bottom,0px));width:56px;height:56px;display:flex;align-items:center;justify-content:center;padding:0;border-radius:50%;border:0;background:#1f6feb;color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483000}
+.lcb-bubble{position:fixed;right:calc(20px + env(safe-area-inset-right,0px));bottom:calc(20px + env(safe-area-inset-bottom,0px));width:56px;height:56px;display:flex;align-items:center;justify-content:center;padding:0;border-radius:50%;border:0;background:var(--lcb-accent);color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483000}
 .lcb-bubble svg,.lcb-close svg{width:28px;height:28px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}
 .lcb-close svg{width:20px;height:20px}
 .lcb-panel{position:fixed;right:calc(20px + env(safe-area-inset-right,0px));bottom:calc(88px + env(safe-area-inset-bottom,0px));width:340px;max-height:520px;display:none;flex-direction:column;background:#fff;color:#1c1c1c;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25);font:14px/1.4 system-ui,sans-serif,'Apple Color Emoji','Segoe UI Emoji','Noto Color Emoji';text-align:left;overflow:hidden;z-index:2147483000}
 .lcb-panel.open{display:flex;animation:lcb-in .18s ease-out}
 @keyframes lcb-in{from{opacity:0;transform:translateY(12px)}}
-.lcb-head{display:flex;align-items:center;justify-content:space-between;background:#1f6feb;color:#fff;padding:8px 8px 8px 14px;font-weight:600}
+.lcb-head{display:flex;align-items:center;justify-content:space-between;background:var(--lcb-accent);color:#fff;padding:8px 8px 8px 14px;font-weight:600}
 .lcb-close{display:flex;padding:6px;border:0;border-radius:6px;background:none;color:inherit;cursor:pointer}
 .lcb-log{flex:1;overflow-y:auto;padding:10px;display:flex;flex-direction:column;gap:6px;min-height:120px}
 .lcb-msg{padding:8px 10px;border-radius:10px;max-width:85%;white-space:pre-wrap;overflow-wrap:break-word}
 .lcb-bot{background:#f0f2f5;align-self:flex-start}.lcb-agent{background:#fff4d6;align-self:flex-start}
-.lcb-me{background:#1f6feb;color:#fff;align-self:flex-end}.lcb-note{color:#595959;font-size:12px;align-self:center}
+.lcb-me{background:var(--lcb-accent);color:#fff;align-self:flex-end}.lcb-note{color:#595959;font-size:12px;align-self:center}
 .lcb-msg time{display:block;font-size:11px;margin-top:2px}
 .lcb-status{background:#fff4d6;color:#5c4400;font-size:12px;padding:4px 14px}.lcb-status:empty{display:none}
 .lcb-error{flex:1 1 100%;color:#b3261e;font-size:12px;margin-top:-4px}.lcb-error:empty{display:none}
@@ -32,16 +34,18 @@ const css = `
 .lcb-input{flex:none;border-top:1px solid #e5e7eb;padding:8px;display:flex;flex-wrap:wrap;gap:6px;max-height:60%;overflow-y:auto}
 .lcb-input:empty{display:none}
 .lcb-input form{display:flex;flex-wrap:wrap;gap:6px;width:100%;margin:0}
-.lcb-input button{font:inherit;border:1px solid #1f6feb;background:#fff;color:#1f6feb;border-radius:16px;padding:6px 12px;cursor:pointer}
-.lcb-input button.primary{background:#1f6feb;color:#fff}
+.lcb-input button{font:inherit;border:1px solid var(--lcb-accent);background:#fff;color:var(--lcb-accent);border-radius:16px;padding:6px 12px;cursor:pointer}
+.lcb-input button.primary{background:var(--lcb-accent);color:#fff}
 .lcb-input button:disabled{opacity:.5;cursor:default}
 .lcb-field{flex:1 1 100%;min-width:0;padding:8px;border:1px solid #ccc;border-radius:6px;font:16px/1.3 system-ui,sans-serif;color:inherit;background:#fff}
 .lcb-checks{display:flex;flex-direction:column;gap:4px;width:100%;max-height:200px;overflow-y:auto;margin:0;padding:0;border:0}
 .lcb-check{display:flex;align-items:center;gap:8px;padding:6px 10px;border:1px solid #d0d7de;border-radius:8px;cursor:pointer}
-.lcb-check:has(input:checked){border-color:#1f6feb;background:#eef4ff}
-.lcb-check input{flex:none;width:18px;height:18px;margin:0;accent-color:#1f6feb}
+.lcb-check:has(input:checked){border-color:var(--lcb-accent);background:#eef4ff}
+.lcb-check input{flex:none;width:18px;height:18px;margin:0;accent-color:var(--lcb-accent)}
 :focus-visible{outline:2px solid #0b57d0;outline-offset:2px}
 .lcb-sr{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
+.lcb-bubble.lcb-left,.lcb-panel.lcb-left{left:calc(20px + env(safe-area-inset-left,0px));right:auto}
+.lcb-head .lcb-title{display:flex;align-items:center;gap:8px}.lcb-avatar{width:28px;height:28px;border-radius:50%;object-fit:cover;background:#fff}
 @media (max-width:479.98px){
 .lcb-panel{inset:0;width:auto;max-height:none;border-radius:0;padding:env(safe-area-inset-top,0px) env(safe-area-inset-right,0px) env(safe-area-inset-bottom,0px) env(safe-area-inset-left,0px)}
 .lcb-bubble[aria-expanded=true]{display:none}}
@@ -88,13 +92,17 @@ export interface WidgetView {
   status(text: string | null): void;
   /** Who is typing, under the log ("Asha is typing…"); null hides it. */
   typing(text: string | null): void;
+  /** Opens or closes the panel (the JS API). */
+  setOpen(open: boolean): void;
   /** When the panel is open: shows the log's end and moves the focus to the prompt's first control. */
   focusPrompt(): void;
 }
 
 /** Builds the launcher and the panel in a shadow root on a host element appended to the body. */
-export function mountView(): WidgetView {
+export function mountView(config: WidgetConfig = widgetConfig()): WidgetView {
   const host = el('div');
+  // Through the CSSOM, which a strict style-src allows (unlike a style attribute in markup).
+  if (config.color) host.style.setProperty('--lcb-accent', config.color);
   host.setAttribute('data-lcb-widget', '');
   const root = host.attachShadow({ mode: 'open' });
 
@@ -113,8 +121,10 @@ export function mountView(): WidgetView {
     icon(CLOSE_ICON),
   ]);
   close.setAttribute('aria-label', 'Close chat');
+  const title = el('span', { className: 'lcb-title' }, [el('span', { textContent: config.title })]);
+  if (config.avatar) title.prepend(el('img', { className: 'lcb-avatar', src: config.avatar, alt: '' }));
   const panel = el('div', { className: 'lcb-panel', id: 'lcb-panel' }, [
-    el('div', { className: 'lcb-head' }, [el('span', { textContent: 'Chat with us' }), close]),
+    el('div', { className: 'lcb-head' }, [title, close]),
     state,
     log,
     typing,
@@ -122,7 +132,7 @@ export function mountView(): WidgetView {
     live,
   ]);
   panel.setAttribute('role', 'dialog');
-  panel.setAttribute('aria-label', 'Chat with us');
+  panel.setAttribute('aria-label', config.title);
   const bubble = el('button', { type: 'button', className: 'lcb-bubble', title: 'Chat' }, [icon(CHAT_ICON)]);
   bubble.setAttribute('aria-label', 'Open chat');
   bubble.setAttribute('aria-controls', 'lcb-panel');
@@ -156,8 +166,19 @@ export function mountView(): WidgetView {
     if (open) focusPrompt();
     else bubble.focus();
   };
-  bubble.addEventListener('click', () => setOpen(!isOpen()));
-  close.addEventListener('click', () => setOpen(false));
+  if (config.position === 'left') for (const part of [panel, bubble]) part.classList.add('lcb-left');
+  // The greeting opens the panel after the page's delay, unless the visitor has opened or closed it.
+  let touched = false;
+  if (config.greetingDelayMs !== undefined)
+    setTimeout(() => touched || isOpen() || setOpen(true), config.greetingDelayMs);
+  bubble.addEventListener('click', () => {
+    touched = true;
+    setOpen(!isOpen());
+  });
+  close.addEventListener('click', () => {
+    touched = true;
+    setOpen(false);
+  });
   panel.addEventListener('keydown', (e) => e.key === 'Escape' && setOpen(false));
 
   root.append(el('style', { textContent: css }), panel, bubble);
@@ -166,6 +187,7 @@ export function mountView(): WidgetView {
   return {
     input,
     isOpen,
+    setOpen,
     focusPrompt,
     say(text, who, at, quiet) {
       const msg = el('div', { className: `lcb-msg lcb-${who}`, textContent: text });

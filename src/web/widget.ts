@@ -10,6 +10,8 @@ import type {
 } from '../protocol/index.js';
 import { visitAttribution } from './attribution.js';
 import { watchPages } from './page-views.js';
+import { type ApiResult, leadBotApi } from './widget-api.js';
+import { widgetConfig } from './widget-config.js';
 import { checked, ctaCard, type FieldProblems, field, form } from './widget-forms.js';
 import { replyQueue, typingReporter } from './widget-link.js';
 import { el, mountView } from './widget-view.js';
@@ -31,7 +33,7 @@ const server = script?.dataset.server || (script ? new URL(script.src).origin : 
 const attribution = visitAttribution(script);
 const STORAGE_KEY = `lcb-session:${server}`;
 
-const { input, say, focusPrompt, status, typing } = mountView();
+const { input, say, focusPrompt, status, typing, setOpen } = mountView(widgetConfig(script?.dataset));
 
 // The wire types come from the server's protocol module: types only, erased from the bundle.
 const socket: Socket<ChatServerToClientEvents, ChatClientToServerEvents> = io(`${server}/chat`, {
@@ -44,6 +46,45 @@ const seen = new Set<string>();
 // The places in the session's log already shown (history, bot and agent messages): nothing twice.
 const shown = new Set<number>();
 const queue = replyQueue(socket);
+const sessionId = () => localStorage.getItem(STORAGE_KEY);
+
+// The host page's handle on the widget (./widget-api.ts).
+const events = leadBotApi({
+  setOpen,
+  async identify(profile) {
+    const id = sessionId();
+    if (!id) return { ok: false, error: { code: 'session_not_found', message: 'No conversation yet.' } };
+    const r = await fetch(`${server}/api/lead/profile`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ session_id: id, profile_data: profile }),
+    }).catch(() => null);
+    const body = await r?.json().catch(() => null);
+    if (!r?.ok)
+      return {
+        ok: false,
+        error: body?.error ?? { code: 'unavailable', message: 'Could not reach the server.' },
+      };
+    events.lead({ score: body.lead_score, classification: body.lead_type, state: '' });
+    return { ok: true };
+  },
+  setLocale: (locale) =>
+    new Promise<ApiResult>((done) =>
+      // Typed loosely: a language switch is an event of the server's language support.
+      (socket as unknown as Socket)
+        .timeout(10_000)
+        .emit('visitor:locale', { clientMessageId: messageId(), locale }, (err: unknown, ack: VisitorAck) =>
+          done(
+            err
+              ? { ok: false, error: { code: 'timeout', message: 'No answer from the server.' } }
+              : ack.ok
+                ? { ok: true }
+                : { ok: false, error: ack.error },
+          ),
+        ),
+    ),
+});
+(window as unknown as { LeadBot: typeof events.api }).LeadBot = events.api;
 const typed = typingReporter(socket);
 input.addEventListener('input', typed);
 
@@ -64,7 +105,10 @@ async function send(
   typing('…');
   const ack: VisitorAck = await queue.send(event, { clientMessageId: messageId(), ...payload });
   typing(null);
-  if (ack.ok) return;
+  if (ack.ok) {
+    events.lead(ack);
+    return;
+  }
   // Never leave the visitor without a way to answer: the prompt the conversation waits on now when the
   // refusal names it (another tab or node moved it on), else the one shown before, with what was typed
   // and the server's reasons under the fields they are about.
@@ -232,6 +276,7 @@ const pages = watchPages((page) =>
 let greeted = false;
 socket.on('session', (s) => {
   localStorage.setItem(STORAGE_KEY, s.sessionId);
+  events.lead(s);
   // The conversation so far, from the server's log: all of it when the widget opens on the session;
   // after a reconnection only what others said meanwhile (the visitor's own replies are on screen).
   for (const line of s.history ?? []) {
@@ -246,7 +291,10 @@ socket.on('session', (s) => {
 });
 function show(m: BotMessage) {
   if (queue.size() === 0) typing(null);
-  if (!seen.has(m.id) && !shown.has(m.seq)) say(m.text, 'bot');
+  if (!seen.has(m.id) && !shown.has(m.seq)) {
+    say(m.text, 'bot');
+    events.message({ who: 'bot', text: m.text, at: new Date().toISOString() });
+  }
   seen.add(m.id);
   shown.add(m.seq);
   render(m);
@@ -256,7 +304,10 @@ socket.on('agent:joined', (a) => say(`${a.name} joined the chat`, 'note'));
 socket.on('agent:left', (a) => say(`${a.name} left the chat`, 'note'));
 socket.on('agent:message', (m) => {
   typing(null);
-  if (!shown.has(m.seq)) say(`${m.name}: ${m.text}`, 'agent', m.at);
+  if (!shown.has(m.seq)) {
+    say(`${m.name}: ${m.text}`, 'agent', m.at);
+    events.message({ who: 'agent', text: `${m.name}: ${m.text}`, at: m.at });
+  }
   shown.add(m.seq);
 });
 // An agent's typing clears itself: a lost "stopped" must not leave it on screen.
