@@ -181,7 +181,14 @@ export function mountView(config: WidgetConfig = widgetConfig()): WidgetView {
   });
   panel.addEventListener('keydown', (e) => e.key === 'Escape' && setOpen(false));
 
-  root.append(el('style', { textContent: css }), panel, bubble);
+  // A constructed stylesheet, which a host page's strict CSP (no 'unsafe-inline' in style-src) lets
+  // apply, where it would block a <style> element; browsers without them get the element.
+  if ('adoptedStyleSheets' in root && typeof CSSStyleSheet.prototype.replaceSync === 'function') {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    root.adoptedStyleSheets = [sheet];
+  } else root.append(el('style', { textContent: css }));
+  root.append(panel, bubble);
   document.body.append(host);
 
   return {
