@@ -31,7 +31,10 @@ export function replyQueue(socket: ChatSocket) {
       p.payload,
       (err: unknown, ack: VisitorAck) => {
         const i = pending.indexOf(p);
-        if (err || i < 0) return;
+        if (i < 0) return;
+        // No answer in time: again while connected (the server answers a repeat as a duplicate),
+        // else on the next connection.
+        if (err) return attempt(p);
         pending.splice(i, 1);
         p.done(ack);
       },
