@@ -16,8 +16,8 @@ export interface AgentsOutlet {
   boardUpdate(row: BoardRow): void;
   /** To every agent here. */
   alert(alert: LeadAlert): void;
-  /** To the agents here watching the session. */
-  typing(sessionId: string): void;
+  /** To the agents here watching the session: its visitor started (or stopped) typing. */
+  typing(sessionId: string, typing: boolean): void;
 }
 
 export interface AgentFeedOptions {
@@ -74,7 +74,7 @@ export class AgentFeed {
         if (!outlet.hasAgents()) return;
         coalesce(sessionId, () => board.row(sessionId));
       }),
-      bus.subscribe(VISITOR_TYPING, ({ sessionId }) => outlet.typing(sessionId)),
+      bus.subscribe(VISITOR_TYPING, ({ sessionId, typing }) => outlet.typing(sessionId, typing ?? true)),
       bus.onResync(() => this.watchers.resync()),
     ];
     return () => {

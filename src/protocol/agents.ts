@@ -106,8 +106,8 @@ export interface AgentsServerToClientEvents {
   'session:event': (event: SessionEventMessage) => void;
   /** To the watchers of the session, whenever one starts or stops watching. */
   'session:viewers': (viewers: SessionViewers) => void;
-  /** To the watchers of the session: its visitor is typing. */
-  'session:typing': (typing: { sessionId: string }) => void;
+  /** To the watchers of the session: its visitor is typing (or stopped, `typing: false`). */
+  'session:typing': (typing: { sessionId: string; typing: boolean }) => void;
 }
 
 /** What the server keeps on an `/agents` socket (read across nodes too: `fetchSockets`). */

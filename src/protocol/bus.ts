@@ -13,7 +13,7 @@ export interface BusChannels {
   /** A visitor's connections changed (the board shows who is online). */
   'visitor-presence': { sessionId: string };
   /** A visitor is typing (agents watching the session are told). */
-  'visitor-typing': { sessionId: string };
+  'visitor-typing': { sessionId: string; typing?: boolean };
   /** An agent started or stopped typing to a session's visitor (never stored). */
   'agent-typing': { sessionId: string; name: string; typing: boolean };
   /** The outbox got rows: dispatchers on every node look for work. */

@@ -22,7 +22,7 @@ export type VisitorContact = z.input<Schemas['visitorContact']>;
 export type VisitorAction = z.input<Schemas['visitorAction']>;
 /** A page the visitor views: on load and on every navigation of a single-page app. */
 export type VisitorPage = z.input<Schemas['visitorPage']>;
-/** The visitor is typing (`{}`). */
+/** The visitor is typing (`{}` or `{ typing: true }`), or stopped (`{ typing: false }`). */
 export type VisitorTyping = z.input<Schemas['visitorTyping']>;
 
 /** Sent once after connecting: the session started or resumed, as it stands. */

@@ -53,7 +53,8 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
     hasAgents: () => nsp.sockets.size > 0,
     boardUpdate: (row) => nsp.local.emit('board:update', row),
     alert: (alert) => nsp.local.emit('lead:alert', alert),
-    typing: (sessionId) => nsp.local.to(watchRoom(sessionId)).emit('session:typing', { sessionId }),
+    typing: (sessionId, typing) =>
+      nsp.local.to(watchRoom(sessionId)).emit('session:typing', { sessionId, typing }),
   });
 
   nsp.use(async (socket, next) => {

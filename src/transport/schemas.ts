@@ -286,7 +286,7 @@ export function createSchemas(limits: { answerLength: number }) {
     visitorReply,
     visitorContact,
     visitorAction,
-    visitorTyping: z.strictObject({}),
+    visitorTyping: z.strictObject({ typing: z.boolean().optional() }),
     visitorPage,
     chatAuth,
     sessionStartBody,

@@ -200,8 +200,9 @@ export function attachChat(io: Server, deps: ChatDeps): void {
       ...(title === undefined ? {} : { title }),
     }));
     socket.on('visitor:typing', (payload: unknown) => {
-      if (!budget.take() || !schemas.visitorTyping.safeParse(payload ?? {}).success) return;
-      visit.typing();
+      const parsed = schemas.visitorTyping.safeParse(payload ?? {});
+      if (!budget.take() || !parsed.success) return;
+      visit.typing(parsed.data.typing ?? true);
     });
   });
 }

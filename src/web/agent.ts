@@ -178,6 +178,8 @@ function signedOut(why: string): void {
   status(why);
 }
 
+let visitorTyping: ReturnType<typeof setTimeout> | undefined;
+
 function connect(token: string): void {
   socket?.close();
   socket = io('/agents', { auth: { token } });
@@ -227,8 +229,9 @@ function connect(token: string): void {
   });
   socket.on('session:typing', (t) => {
     if (t.sessionId !== current) return;
-    $('typing').textContent = 'Visitor is typing…';
-    setTimeout(() => ($('typing').textContent = ''), 2000);
+    clearTimeout(visitorTyping);
+    $('typing').textContent = t.typing ? 'Visitor is typing…' : '';
+    if (t.typing) visitorTyping = setTimeout(() => ($('typing').textContent = ''), 4000);
   });
 }
 

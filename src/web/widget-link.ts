@@ -57,13 +57,23 @@ export function replyQueue(socket: ChatSocket) {
   };
 }
 
-/** Tells the server the visitor is typing, at most once per `everyMs`. */
-export function typingReporter(socket: ChatSocket, everyMs = 2000): () => void {
+/**
+ * Tells the server the visitor is typing, at most once per `everyMs` while keys go down (`typing()`),
+ * and that they stopped when the answer is sent (`stopped()`).
+ */
+export function typingReporter(socket: ChatSocket, everyMs = 2000) {
   let last = 0;
-  return () => {
-    const now = Date.now();
-    if (now - last < everyMs || !socket.connected) return;
-    last = now;
-    socket.emit('visitor:typing', {});
+  return {
+    typing() {
+      const now = Date.now();
+      if (now - last < everyMs || !socket.connected) return;
+      last = now;
+      socket.emit('visitor:typing', { typing: true });
+    },
+    stopped() {
+      if (last === 0) return;
+      last = 0;
+      if (socket.connected) socket.emit('visitor:typing', { typing: false });
+    },
   };
 }

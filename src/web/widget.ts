@@ -86,7 +86,7 @@ const events = leadBotApi({
 });
 (window as unknown as { LeadBot: typeof events.api }).LeadBot = events.api;
 const typed = typingReporter(socket);
-input.addEventListener('input', typed);
+input.addEventListener('input', typed.typing);
 
 /** A visitor event's payload as the widget builds it: the clientMessageId is added when it is sent. */
 type Unsent<T> = Omit<T, 'clientMessageId'>;
@@ -100,6 +100,7 @@ async function send(
   echo?: string,
 ) {
   if (echo) say(echo, 'me');
+  typed.stopped();
   input.replaceChildren();
   // Sent now, or queued until the socket is back; the bot is "typing" until it answers.
   typing('…');

@@ -128,6 +128,9 @@ describe('the chat widget, live, in Chromium', () => {
     await visitor.locator('.lcb-input input[type=text]').pressSequentially('Mumbai');
     await desk.locator('#typing', { hasText: 'Visitor is typing…' }).waitFor();
     await desk.screenshot({ path: `${SHOTS}/console-visitor-typing.png` });
+    // Sent: the visitor stopped typing, and the console says so at once.
+    await visitor.keyboard.press('Enter');
+    await expect.poll(() => desk.locator('#typing').textContent()).toBe('');
     await desk.close();
     await visitor.close();
   });
