@@ -11,6 +11,8 @@ import type { SessionEventMessage } from './events.js';
 
 /** At most this many lines (the latest), so that a long conversation keeps the handshake small. */
 export const HISTORY_LIMIT = 200;
+/** How many of a session's last events the history is read from (page views and scores included). */
+export const HISTORY_EVENTS = 2000;
 /** A line's text is cut to this many characters. */
 const TEXT_LIMIT = 2000;
 

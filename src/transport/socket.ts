@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { VisitorPresence } from '../agents/presence.js';
 import type { VisitorCommand } from '../conversation/commands.js';
 import type { ConversationEngine } from '../conversation/engine.js';
-import { visitorHistory } from '../conversation/history.js';
+import { HISTORY_EVENTS, visitorHistory } from '../conversation/history.js';
 import { resumeVisit } from '../conversation/returning.js';
 import { AppError, toAck, toWireError } from '../errors.js';
 import { AUTH_KEYS, touchFrom } from '../leads/attribution.js';
@@ -217,7 +217,7 @@ async function openSession(
   if (auth.sessionId && schemas.sessionId.safeParse(auth.sessionId).success) {
     try {
       const view = await resumeVisit(engine, auth.sessionId, touchFrom(auth, AUTH_KEYS));
-      const history = visitorHistory(await engine.eventLog(view.sessionId));
+      const history = visitorHistory(await engine.eventLog(view.sessionId, 0, HISTORY_EVENTS));
       return {
         sessionId: view.sessionId,
         hello: {
