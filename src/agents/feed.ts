@@ -1,5 +1,5 @@
 import type { ConversationEngine } from '../conversation/engine.js';
-import { SESSION_EVENTS, VISITOR_PRESENCE, VISITOR_TYPING } from '../conversation/events.js';
+import { AGENT_TYPING, SESSION_EVENTS, VISITOR_PRESENCE, VISITOR_TYPING } from '../conversation/events.js';
 import { commandOf } from '../conversation/page-trail.js';
 import { attributionView } from '../leads/attribution.js';
 import { type BoardRow, leadData, scoreBreakdown } from '../leads/views.js';
@@ -17,8 +17,8 @@ export interface AgentsOutlet {
   boardUpdate(row: BoardRow): void;
   /** To every agent here. */
   alert(alert: LeadAlert): void;
-  /** To the agents here watching the session. */
-  typing(sessionId: string): void;
+  /** To the agents here watching the session: its visitor started (or stopped) typing. */
+  typing(sessionId: string, typing: boolean): void;
 }
 
 export interface AgentFeedOptions {
@@ -75,12 +75,17 @@ export class AgentFeed {
         if (!outlet.hasAgents()) return;
         coalesce(sessionId, () => board.row(sessionId));
       }),
-      bus.subscribe(VISITOR_TYPING, ({ sessionId }) => outlet.typing(sessionId)),
+      bus.subscribe(VISITOR_TYPING, ({ sessionId, typing }) => outlet.typing(sessionId, typing ?? true)),
       bus.onResync(() => this.watchers.resync()),
     ];
     return () => {
       for (const stop of stops) stop();
     };
+  }
+
+  /** An agent started or stopped typing to the session's visitor: told on the bus, never stored. */
+  agentTyping(sessionId: string, name: string, typing: boolean): void {
+    void this.options.bus.publish(AGENT_TYPING, { sessionId, name, typing }).catch(() => {});
   }
 
   /**

@@ -1,5 +1,6 @@
-import { VISITOR_PRESENCE, VISITOR_TYPING } from '../conversation/events.js';
+import { AGENT_TYPING, VISITOR_PRESENCE, VISITOR_TYPING } from '../conversation/events.js';
 import type { Logger } from '../logger.js';
+import type { BusChannels } from '../protocol/bus.js';
 import type { EventBus } from '../scaling/bus.js';
 import type { SessionRegistry } from '../scaling/registry.js';
 
@@ -7,8 +8,8 @@ import type { SessionRegistry } from '../scaling/registry.js';
 export interface VisitorConnection {
   /** The visitor sent an event: the session's last activity moves on. */
   active(): void;
-  /** The visitor is typing: the agents watching the session are told. */
-  typing(): void;
+  /** The visitor is typing (or stopped): the agents watching the session are told. */
+  typing(typing: boolean): void;
   /** The connection closed. */
   closed(): void;
 }
@@ -34,7 +35,7 @@ export class VisitorPresence {
       });
     return {
       active: () => void this.registry.touch(sessionId, Date.now()).catch(() => {}),
-      typing: () => this.announce(VISITOR_TYPING, sessionId),
+      typing: (typing) => void this.bus.publish(VISITOR_TYPING, { sessionId, typing }).catch(() => {}),
       // After the registration: a connection that closes at once is never counted as still open.
       closed: () =>
         void registered
@@ -44,7 +45,12 @@ export class VisitorPresence {
     };
   }
 
-  private announce(channel: typeof VISITOR_PRESENCE | typeof VISITOR_TYPING, sessionId: string): void {
+  /** Calls `handler` whenever an agent on any node starts or stops typing to a visitor; returns the stop. */
+  onAgentTyping(handler: (typing: BusChannels['agent-typing']) => void): () => void {
+    return this.bus.subscribe(AGENT_TYPING, handler);
+  }
+
+  private announce(channel: typeof VISITOR_PRESENCE, sessionId: string): void {
     void this.bus.publish(channel, { sessionId }).catch(() => {});
   }
 }

@@ -157,12 +157,14 @@ export class ConversationEngine {
 
   /**
    * The session's event log after `sinceSeq`, read after any queued event of the session, without
-   * loading its actor (an agent may watch from another node than the visitor's).
+   * loading its actor (an agent may watch from another node than the visitor's); with `latest`, only
+   * that many of its last events.
    */
-  eventLog(sessionId: string, sinceSeq = 0): Promise<SessionEventMessage[]> {
+  eventLog(sessionId: string, sinceSeq = 0, latest?: number): Promise<SessionEventMessage[]> {
+    const { store } = this.options;
     return this.queue.run(sessionId, async () => {
       const [rows, version] = await Promise.all([
-        read(() => this.options.store.eventLog(sessionId, sinceSeq)),
+        read(() => (latest ? store.eventTail(sessionId, latest) : store.eventLog(sessionId, sinceSeq))),
         read(() => this.options.store.version(sessionId, { erased: false })),
       ]);
       if (version === null) throw new AppError('session_not_found');

@@ -28,6 +28,7 @@ export interface CommittedMessage {
 /** Other bus channels. */
 export const VISITOR_PRESENCE = 'visitor-presence';
 export const VISITOR_TYPING = 'visitor-typing';
+export const AGENT_TYPING = 'agent-typing';
 
 export function toEventMessage(sessionId: string, row: EventRow): SessionEventMessage {
   return { sessionId, seq: row.seq, type: row.type, at: row.at.toISOString(), data: row.data };

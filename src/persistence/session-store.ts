@@ -68,6 +68,16 @@ export class SessionStore {
     return rows.map(toEventRow);
   }
 
+  /** The latest `limit` events of the session log, in order. */
+  async eventTail(leadId: string, limit: number): Promise<EventRow[]> {
+    const rows = await this.em().find(
+      SessionEvent,
+      { lead: leadId },
+      { orderBy: { seq: 'desc' }, limit, disableIdentityMap: true },
+    );
+    return rows.reverse().map(toEventRow);
+  }
+
   private async ledger(leadId: string): Promise<LedgerRow[]> {
     const rows = await this.em().find(
       ScoreEntry,

@@ -22,6 +22,8 @@ export interface AgentsAuth {
   token: string;
 }
 
+/** An agent typing (`typing: true`) or stopping (`false`) in a session's composer. */
+export type AgentTyping = z.input<Schemas['agentTyping']>;
 /** Which sessions the board lists (the payload may be left out). */
 export type SessionsList = z.input<Schemas['sessionsList']>;
 /** Watch a session from `sinceSeq` (0: its whole event log). */
@@ -99,6 +101,8 @@ export interface AgentsClientToServerEvents {
   'agent:status': (payload: AgentStatusChange, ack: (response: Ack) => void) => void;
   /** Marks the session's visitor contacted: a response to the lead, and a free place in the capacity. */
   'lead:contacted': (payload: SessionRef, ack: (response: Ack<{ contactedAt: string }>) => void) => void;
+  /** The agent is typing to the session's visitor (or stopped); not acknowledged, never stored. */
+  'agent:typing': (payload: AgentTyping) => void;
 }
 
 /** Server → client on `/agents`. */
@@ -113,8 +117,8 @@ export interface AgentsServerToClientEvents {
   'session:event': (event: SessionEventMessage) => void;
   /** To the watchers of the session, whenever one starts or stops watching. */
   'session:viewers': (viewers: SessionViewers) => void;
-  /** To the watchers of the session: its visitor is typing. */
-  'session:typing': (typing: { sessionId: string }) => void;
+  /** To the watchers of the session: its visitor is typing (or stopped, `typing: false`). */
+  'session:typing': (typing: { sessionId: string; typing: boolean }) => void;
 }
 
 /** What the server keeps on an `/agents` socket (read across nodes too: `fetchSockets`). */

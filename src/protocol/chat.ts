@@ -24,7 +24,7 @@ export type VisitorAction = z.input<Schemas['visitorAction']>;
 export type VisitorPage = z.input<Schemas['visitorPage']>;
 /** The visitor switches language (`{ locale: "hi" }`): the pending prompt comes again in it. */
 export type VisitorLocale = z.input<Schemas['visitorLocale']>;
-/** The visitor is typing (`{}`). */
+/** The visitor is typing (`{}` or `{ typing: true }`), or stopped (`{ typing: false }`). */
 export type VisitorTyping = z.input<Schemas['visitorTyping']>;
 
 /** Sent once after connecting: the session started or resumed, as it stands. */
@@ -41,10 +41,33 @@ export interface SessionHello {
   locales: string[];
   /** The widget's own words per locale (Send, the answer field, the contact fields), as the workflow gives them. */
   labels: Record<string, Partial<Record<'send' | 'typeAnswer' | 'name' | 'phone' | 'email', string>>>;
+  /**
+   * A resumed session's conversation so far, from its event log (the latest 200 lines): the bot's
+   * prompts, the visitor's answers as labels, agents' messages as `Name: text`, each with `seq` and `at`.
+   */
+  history?: HistoryLine[];
+}
+
+/** One line of a resumed session's history (src/conversation/history.ts reads them from the log). */
+export interface HistoryLine {
+  /** The event's place in the session's log. */
+  seq: number;
+  who: 'bot' | 'visitor' | 'agent';
+  /** As the console words it: an agent's message reads `Name: text`. */
+  text: string;
+  /** ISO time of the event. */
+  at: string;
+}
+
+/** An option of a prompt; a CTA's carries a line of description (the widget shows it as a card). */
+export interface PromptOption {
+  id: string;
+  label: string;
+  description?: string;
 }
 
 /** A bot message: `seq` is its place in the session's event log. */
-export type BotMessage = PromptMessage;
+export type BotMessage = Omit<PromptMessage, 'options'> & { options?: PromptOption[] };
 
 /** What a visitor event did to the session. */
 export interface VisitorOutcome {
@@ -105,6 +128,8 @@ export interface ChatServerToClientEvents {
   'agent:joined': (notice: AgentNotice) => void;
   'agent:left': (notice: AgentNotice) => void;
   'agent:message': (message: AgentChatMessage) => void;
+  /** An agent started or stopped typing in the session's composer (relayed live, never stored). */
+  'agent:typing': (typing: { typing: boolean; name: string }) => void;
 }
 
 /** What a connection is greeted with: `session`, then the bot messages the session waits on. */

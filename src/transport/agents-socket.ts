@@ -56,7 +56,8 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
     hasAgents: () => nsp.sockets.size > 0,
     boardUpdate: (row) => nsp.local.emit('board:update', row),
     alert: (alert) => nsp.local.emit('lead:alert', alert),
-    typing: (sessionId) => nsp.local.to(watchRoom(sessionId)).emit('session:typing', { sessionId }),
+    typing: (sessionId, typing) =>
+      nsp.local.to(watchRoom(sessionId)).emit('session:typing', { sessionId, typing }),
   });
 
   nsp.use(async (socket, next) => {
@@ -177,6 +178,11 @@ export function attachAgents(io: Server, deps: AgentsDeps): void {
     on('session:release', schemas.sessionRef, async ({ sessionId }) => {
       const r = await engine.agentAct(sessionId, ref, { kind: 'release' });
       return { takenOverBy: r.takenOverBy, state: r.state };
+    });
+    // Not acknowledged and never stored: relayed to the visitor's tabs on whichever node they are.
+    socket.on('agent:typing', (payload: unknown) => {
+      const parsed = schemas.agentTyping.safeParse(payload);
+      if (parsed.success) feed.agentTyping(parsed.data.sessionId, agent.name, parsed.data.typing);
     });
     on('agent:message', schemas.agentMessage, async ({ sessionId, text }) => {
       await engine.agentAct(sessionId, ref, { kind: 'message', text });

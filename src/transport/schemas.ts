@@ -274,6 +274,7 @@ export function createSchemas(limits: { answerLength: number }) {
   const sessionRef = z.strictObject({ sessionId });
   const sessionWatch = z.strictObject({ sessionId, sinceSeq: seqCursor.optional() });
   const agentMessage = z.strictObject({ sessionId, text: shortText(2000) });
+  const agentTyping = z.strictObject({ sessionId, typing: z.boolean() });
   const sessionsList = z
     .strictObject({
       filter: z
@@ -293,7 +294,7 @@ export function createSchemas(limits: { answerLength: number }) {
     visitorReply,
     visitorContact,
     visitorAction,
-    visitorTyping: z.strictObject({}),
+    visitorTyping: z.strictObject({ typing: z.boolean().optional() }),
     visitorPage,
     chatAuth,
     sessionStartBody,
@@ -316,6 +317,7 @@ export function createSchemas(limits: { answerLength: number }) {
     sessionRef,
     sessionWatch,
     agentMessage,
+    agentTyping,
     sessionsList,
     /** An agent says they are online or away (routing gives leads to online agents only). */
     agentStatus: z.strictObject({ status: z.enum(['online', 'away']) }),

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { VisitorPresence } from '../agents/presence.js';
 import type { VisitorCommand } from '../conversation/commands.js';
 import type { ConversationEngine } from '../conversation/engine.js';
+import { HISTORY_EVENTS, visitorHistory } from '../conversation/history.js';
 import { resumeVisit } from '../conversation/returning.js';
 import { AppError, toAck, toWireError } from '../errors.js';
 import { AUTH_KEYS, touchFrom } from '../leads/attribution.js';
@@ -85,6 +86,11 @@ export function attachChat(io: Server, deps: ChatDeps): void {
     }
     for (const m of prompts) room.emit('bot:message', m);
   });
+
+  // An agent typing on any node reaches the visitor's connections on this one.
+  presence.onAgentTyping(({ sessionId, name, typing }) =>
+    chat.local.to(sessionRoom(sessionId)).emit('agent:typing', { typing, name }),
+  );
 
   // One /chat socket per engine.io connection. socket.io runs this middleware for every CONNECT packet
   // that arrives while an earlier one is still waiting in it, so one connection could otherwise start a
@@ -202,8 +208,9 @@ export function attachChat(io: Server, deps: ChatDeps): void {
     }));
     on('visitor:locale', schemas.visitorLocale, ({ locale: tag }) => ({ kind: 'locale', locale: tag }));
     socket.on('visitor:typing', (payload: unknown) => {
-      if (!budget.take() || !schemas.visitorTyping.safeParse(payload ?? {}).success) return;
-      visit.typing();
+      const parsed = schemas.visitorTyping.safeParse(payload ?? {});
+      if (!budget.take() || !parsed.success) return;
+      visit.typing(parsed.data.typing ?? true);
     });
   });
 }
@@ -220,6 +227,7 @@ async function openSession(
   if (auth.sessionId && schemas.sessionId.safeParse(auth.sessionId).success) {
     try {
       const view = await resumeVisit(engine, auth.sessionId, touchFrom(auth, AUTH_KEYS));
+      const history = visitorHistory(await engine.eventLog(view.sessionId, 0, HISTORY_EVENTS));
       return {
         sessionId: view.sessionId,
         hello: {
@@ -233,6 +241,7 @@ async function openSession(
           locale: matchLocale(locales, view.lead.locale) ?? negotiateLocale(locales, asked),
           locales: locales.available,
           labels: widgetLabels(engine.workflow),
+          history,
         },
         messages: view.prompt ? [view.prompt] : [],
       };

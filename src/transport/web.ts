@@ -6,9 +6,9 @@ import { AppError } from '../errors.js';
 const FILES: Record<string, { file: string; type: string; crossOrigin?: boolean }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/agent': { file: 'agent.html', type: 'text/html; charset=utf-8' },
-  // The widget is loaded by other sites' pages.
+  // The widget's loader, embedded by other sites' pages: a stable URL, cached briefly; it loads the
+  // bundle named for its content hash (below).
   '/widget.js': { file: 'widget.js', type: 'text/javascript; charset=utf-8', crossOrigin: true },
-  '/widget.js.map': { file: 'widget.js.map', type: 'application/json', crossOrigin: true },
   '/agent.js': { file: 'agent.js', type: 'text/javascript; charset=utf-8' },
   '/agent.js.map': { file: 'agent.js.map', type: 'application/json' },
 };
@@ -32,4 +32,23 @@ export function registerWebRoutes(app: FastifyInstance, webRoot: string): void {
         .send(body);
     });
   }
+  // The widget's bundle, named for its content: a new build is a new name, so it is cached for good.
+  app.get<{ Params: { asset: string } }>('/widget.:asset', { schema: { hide: true } }, async (req, reply) => {
+    const { asset } = req.params;
+    const match = /^[A-Z0-9]{8}\.js(\.map)?$/.exec(asset);
+    if (!match) throw new AppError('not_found', `No route for GET ${req.url}.`);
+    const file = `widget.${asset}`;
+    let body = cache.get(file);
+    if (!body) {
+      body = await readFile(join(webRoot, file)).catch(() => {
+        throw new AppError('not_found', `No route for GET ${req.url}.`);
+      });
+      cache.set(file, body);
+    }
+    return reply
+      .type(match[1] ? 'application/json' : 'text/javascript; charset=utf-8')
+      .header('cross-origin-resource-policy', 'cross-origin')
+      .header('cache-control', 'public, max-age=31536000, immutable')
+      .send(body);
+  });
 }

@@ -148,6 +148,8 @@ function signedOut(why: string): void {
   status(why);
 }
 
+let visitorTyping: ReturnType<typeof setTimeout> | undefined;
+
 function connect(token: string): void {
   socket?.close();
   socket = io('/agents', { auth: { token } });
@@ -187,8 +189,9 @@ function connect(token: string): void {
   });
   socket.on('session:typing', (t) => {
     if (t.sessionId !== current) return;
-    $('typing').textContent = 'Visitor is typing…';
-    setTimeout(() => ($('typing').textContent = ''), 2000);
+    clearTimeout(visitorTyping);
+    $('typing').textContent = t.typing ? 'Visitor is typing…' : '';
+    if (t.typing) visitorTyping = setTimeout(() => ($('typing').textContent = ''), 4000);
   });
 }
 
@@ -199,10 +202,19 @@ $('signin-form').addEventListener('submit', (e) => {
 $('takeover').addEventListener('click', () => void act('session:takeover'));
 $('release').addEventListener('click', () => void act('session:release'));
 $('contacted').addEventListener('click', () => void act('lead:contacted'));
+// The visitor sees the agent typing: told at most every 2 s while keys go down, and when it is sent.
+let typedAt = 0;
+$('message').addEventListener('input', () => {
+  if (!socket || !current || Date.now() - typedAt < 2000) return;
+  typedAt = Date.now();
+  socket.emit('agent:typing', { sessionId: current, typing: true });
+});
 $('send-form').addEventListener('submit', (e) => {
   e.preventDefault();
   const field = $('message') as HTMLInputElement;
   if (!field.value.trim()) return;
+  typedAt = 0;
+  if (socket && current) socket.emit('agent:typing', { sessionId: current, typing: false });
   void act('agent:message', { text: field.value });
   field.value = '';
 });

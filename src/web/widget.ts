@@ -11,6 +11,10 @@ import type {
 } from '../protocol/index.js';
 import { visitAttribution } from './attribution.js';
 import { watchPages } from './page-views.js';
+import { type ApiResult, leadBotApi } from './widget-api.js';
+import { widgetConfig } from './widget-config.js';
+import { checked, ctaCard, type FieldProblems, field, form } from './widget-forms.js';
+import { replyQueue, typingReporter } from './widget-link.js';
 import { el, mountView } from './widget-view.js';
 
 /**
@@ -33,7 +37,9 @@ const STORAGE_KEY = `lcb-session:${server}`;
 // `hi-IN` to `hi` to its default, and a resumed session keeps the language it speaks).
 const locale = script?.dataset.lang || navigator.language || undefined;
 
-const { input, say, focusPrompt, languages } = mountView();
+const { input, say, focusPrompt, languages, status, typing, setOpen } = mountView(
+  widgetConfig(script?.dataset),
+);
 
 // The wire types come from the server's protocol module: types only, erased from the bundle.
 const socket: Socket<ChatServerToClientEvents, ChatClientToServerEvents> = io(`${server}/chat`, {
@@ -43,6 +49,49 @@ const socket: Socket<ChatServerToClientEvents, ChatClientToServerEvents> = io(`$
 let counter = 0;
 const messageId = () => `${Date.now().toString(36)}-${(counter++).toString(36)}`;
 const seen = new Set<string>();
+// The places in the session's log already shown (history, bot and agent messages): nothing twice.
+const shown = new Set<number>();
+const queue = replyQueue(socket);
+const sessionId = () => localStorage.getItem(STORAGE_KEY);
+
+// The host page's handle on the widget (./widget-api.ts).
+const events = leadBotApi({
+  setOpen,
+  async identify(profile) {
+    const id = sessionId();
+    if (!id) return { ok: false, error: { code: 'session_not_found', message: 'No conversation yet.' } };
+    const r = await fetch(`${server}/api/lead/profile`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ session_id: id, profile_data: profile }),
+    }).catch(() => null);
+    const body = await r?.json().catch(() => null);
+    if (!r?.ok)
+      return {
+        ok: false,
+        error: body?.error ?? { code: 'unavailable', message: 'Could not reach the server.' },
+      };
+    events.lead({ score: body.lead_score, classification: body.lead_type, state: '' });
+    return { ok: true };
+  },
+  setLocale: (locale) =>
+    new Promise<ApiResult>((done) =>
+      socket
+        .timeout(10_000)
+        .emit('visitor:locale', { clientMessageId: messageId(), locale }, (err: unknown, ack: VisitorAck) =>
+          done(
+            err
+              ? { ok: false, error: { code: 'timeout', message: 'No answer from the server.' } }
+              : ack.ok
+                ? { ok: true }
+                : { ok: false, error: ack.error },
+          ),
+        ),
+    ),
+});
+(window as unknown as { LeadBot: typeof events.api }).LeadBot = events.api;
+const typed = typingReporter(socket);
+input.addEventListener('input', typed.typing);
 
 /** A visitor event's payload as the widget builds it: the clientMessageId is added when it is sent. */
 type Unsent<T> = Omit<T, 'clientMessageId'>;
@@ -56,18 +105,33 @@ async function send(
   echo?: string,
 ) {
   if (echo) say(echo, 'me');
+  typed.stopped();
   input.replaceChildren();
-  const ack: VisitorAck | null = await socket
-    .timeout(10_000)
-    .emitWithAck(event, { clientMessageId: messageId(), ...payload })
-    .catch(() => null);
-  if (ack?.ok) return;
-  say(ack?.error?.message ?? 'Could not send; please try again.', 'note');
+  // Sent now, or queued until the socket is back; the bot is "typing" until it answers.
+  typing('…');
+  const ack: VisitorAck = await queue.send(event, { clientMessageId: messageId(), ...payload });
+  typing(null);
+  if (ack.ok) {
+    events.lead(ack);
+    return;
+  }
   // Never leave the visitor without a way to answer: the prompt the conversation waits on now when the
-  // refusal names it (another tab or node moved it on), else the one shown before.
-  const waiting = (ack?.error?.details as RefusalDetails | undefined)?.prompt;
-  if (waiting) show(waiting);
-  else if (current) render(current);
+  // refusal names it (another tab or node moved it on), else the one shown before, with what was typed
+  // and the server's reasons under the fields they are about.
+  const details = ack.error.details as (RefusalDetails & { fields?: FieldProblems }) | undefined;
+  if (details?.prompt) {
+    say(ack.error.message, 'note');
+    show(details.prompt);
+  } else if (current) {
+    const typedAnswer =
+      current.input !== 'choice' && current.input !== 'multi_choice' && current.input !== 'cta';
+    if (!typedAnswer) say(ack.error.message, 'note');
+    render(current, {
+      values: payload as Record<string, unknown>,
+      message: ack.error.message,
+      fields: details?.fields,
+    });
+  }
 }
 
 let current: BotMessage | null = null;
@@ -75,22 +139,12 @@ let current: BotMessage | null = null;
 let words: SessionHello['labels'][string] = {};
 const word = (key: keyof typeof words, fallback: string) => words[key] ?? fallback;
 
-/** A form whose submission (the primary button, or Enter in a field) calls `submit`. */
-function form(children: Node[], submit: () => void): HTMLFormElement {
-  const f = el('form', {}, children);
-  f.noValidate = true;
-  f.addEventListener('submit', (e) => {
-    e.preventDefault();
-    submit();
-  });
-  return f;
+/** What a refused answer comes back with: what was sent, and why it was refused. */
+interface Retry {
+  values: Record<string, unknown>;
+  message: string;
+  fields?: FieldProblems | undefined;
 }
-
-const field = (props: Record<string, unknown>, label: string) => {
-  const f = el('input', { className: 'lcb-field', placeholder: label, ...props });
-  f.setAttribute('aria-label', label);
-  return f;
-};
 
 /** The field each text-entry prompt gets: the keyboard and the picker of its kind (the server checks the value). */
 const ENTRY: Partial<Record<BotMessage['input'], Record<string, unknown>>> = {
@@ -101,11 +155,18 @@ const ENTRY: Partial<Record<BotMessage['input'], Record<string, unknown>>> = {
   date: { type: 'date' },
 };
 
-function render(m: BotMessage) {
+const CONTACT: [name: 'name' | 'phone' | 'email', props: Record<string, unknown>, label: string][] = [
+  ['name', { autocomplete: 'name', maxLength: 200 }, 'Name'],
+  // Parsed for the server's default region: a number of another country needs its +code.
+  ['phone', { type: 'tel', autocomplete: 'tel', maxLength: 40 }, 'Phone (+country code if abroad)'],
+  ['email', { type: 'email', autocomplete: 'email', maxLength: 320 }, 'E-mail'],
+];
+
+function render(m: BotMessage, retry?: Retry) {
   current = m;
   input.replaceChildren();
   const options = m.options ?? [];
-  if (m.input === 'choice' || m.input === 'cta') {
+  if (m.input === 'choice') {
     for (const o of options) {
       input.append(
         el('button', {
@@ -115,6 +176,9 @@ function render(m: BotMessage) {
         }),
       );
     }
+  } else if (m.input === 'cta') {
+    for (const o of options)
+      input.append(ctaCard(o, () => void send('visitor:reply', { optionIds: [o.id] }, o.label)));
   } else if (m.input === 'multi_choice') {
     // A checklist: each box sits next to its label and the whole row toggles it; Send confirms.
     const confirm = el('button', {
@@ -162,16 +226,29 @@ function render(m: BotMessage) {
       },
       word('typeAnswer', 'Type your answer'),
     );
+    if (typeof retry?.values.text === 'string') text.input.value = retry.values.text;
+    if (retry) text.error(retry.message);
     const submit = el('button', { type: 'submit', className: 'primary', textContent: word('send', 'Send') });
     input.append(
-      form([text, submit], () => {
-        if (text.value.trim()) void send('visitor:reply', { text: text.value }, text.value);
+      form([...text.nodes, submit], () => {
+        if (checked(text)) void send('visitor:reply', { text: text.input.value }, text.input.value);
       }),
     );
   } else if (m.input === 'contact') {
-    const name = field({ name: 'name', autocomplete: 'name' }, word('name', 'Name'));
-    const phone = field({ name: 'phone', type: 'tel', autocomplete: 'tel' }, word('phone', 'Phone'));
-    const email = field({ name: 'email', type: 'email', autocomplete: 'email' }, word('email', 'E-mail'));
+    const fields = CONTACT.map(([name, props, label]) => {
+      const f = field({ name, ...props }, word(name, label));
+      const before = retry?.values[name];
+      if (typeof before === 'string') f.input.value = before;
+      const problem = retry?.fields?.find((p) => p.field === name);
+      if (problem) f.error(`${label.split(' ')[0]}: ${problem.message}`);
+      return [name, f] as const;
+    });
+    // A refusal that names no field (say, neither phone nor e-mail given) shows under the form.
+    const note = el('div', {
+      className: 'lcb-error',
+      textContent: retry && !retry.fields ? retry.message : '',
+    });
+    note.setAttribute('role', 'alert');
     const skip = el('button', {
       type: 'button',
       textContent: options[0]?.label ?? 'Skip',
@@ -180,36 +257,32 @@ function render(m: BotMessage) {
     input.append(
       form(
         [
-          name,
-          phone,
-          email,
+          ...fields.flatMap(([, f]) => f.nodes),
+          note,
           el('button', { type: 'submit', className: 'primary', textContent: word('send', 'Send') }),
           skip,
         ],
         () => {
-          const payload = Object.fromEntries(
-            [
-              ['name', name.value],
-              ['phone', phone.value],
-              ['email', email.value],
-            ].filter(([, v]) => v?.trim()),
-          );
+          const filled = fields.filter(([, f]) => f.input.value.trim());
           void send(
             'visitor:contact',
-            payload,
-            [name.value, phone.value, email.value].filter(Boolean).join(' · '),
+            Object.fromEntries(filled.map(([name, f]) => [name, f.input.value])),
+            filled.map(([, f]) => f.input.value).join(' · '),
           );
         },
       ),
     );
   }
   focusPrompt();
+  // After a refusal the focus goes to the first field that needs fixing.
+  if (retry) input.querySelector<HTMLElement>('[aria-invalid=true]')?.focus();
 }
 
 // Not acknowledged by anyone waiting: a page view that is refused (over the budget) is simply lost.
 const pages = watchPages((page) =>
   socket.emit('visitor:page', { clientMessageId: messageId(), ...page }, () => {}),
 );
+let greeted = false;
 socket.on('session', (s) => {
   localStorage.setItem(STORAGE_KEY, s.sessionId);
   // Switching language: the server puts the pending prompt again in it (a bot:message).
@@ -229,19 +302,47 @@ socket.on('session', (s) => {
     });
   };
   languages(s.locales, spoken, pick);
+  events.lead(s);
+  // The conversation so far, from the server's log: all of it when the widget opens on the session;
+  // after a reconnection only what others said meanwhile (the visitor's own replies are on screen).
+  for (const line of s.history ?? []) {
+    if (shown.has(line.seq) || (greeted && line.who === 'visitor')) continue;
+    shown.add(line.seq);
+    say(line.text, line.who === 'visitor' ? 'me' : line.who, line.at, true);
+  }
+  greeted = true;
   // The page the widget opened on, once the session is there; a reconnection (the socket buffers what
   // it could not send meanwhile) reports nothing twice.
   pages.check();
 });
 function show(m: BotMessage) {
-  if (!seen.has(m.id)) {
-    seen.add(m.id);
+  if (queue.size() === 0) typing(null);
+  if (!seen.has(m.id) && !shown.has(m.seq)) {
     say(m.text, 'bot');
+    events.message({ who: 'bot', text: m.text, at: new Date().toISOString() });
   }
+  seen.add(m.id);
+  shown.add(m.seq);
   render(m);
 }
 socket.on('bot:message', show);
 socket.on('agent:joined', (a) => say(`${a.name} joined the chat`, 'note'));
 socket.on('agent:left', (a) => say(`${a.name} left the chat`, 'note'));
-socket.on('agent:message', (m) => say(`${m.name}: ${m.text}`, 'agent'));
-socket.on('connect_error', () => say('Reconnecting…', 'note'));
+socket.on('agent:message', (m) => {
+  typing(null);
+  if (!shown.has(m.seq)) {
+    say(`${m.name}: ${m.text}`, 'agent', m.at);
+    events.message({ who: 'agent', text: `${m.name}: ${m.text}`, at: m.at });
+  }
+  shown.add(m.seq);
+});
+// An agent's typing clears itself: a lost "stopped" must not leave it on screen.
+let agentTyping: ReturnType<typeof setTimeout> | undefined;
+socket.on('agent:typing', ({ typing: on, name }) => {
+  clearTimeout(agentTyping);
+  typing(on ? `${name} is typing…` : null);
+  if (on) agentTyping = setTimeout(() => typing(null), 6000);
+});
+socket.on('disconnect', () => status('Reconnecting…'));
+socket.on('connect_error', () => status('Reconnecting…'));
+socket.on('connect', () => status(null));

@@ -49,10 +49,12 @@ export function presentationOf(
 export function ctaOptionsFor(
   workflow: Workflow,
   presentation: Presentation,
-): { id: string; label: string }[] {
+): { id: string; label: string; description?: string }[] {
   const options = workflow.cta.options.map((c) => ({
     id: c.id,
     label: presentation.ctaLabels?.[c.id] ?? c.title,
+    // The widget shows a CTA as a card: its title and this line under it.
+    ...(c.description ? { description: c.description } : {}),
   }));
   const order = presentation.ctaOrder;
   if (!order) return options;

@@ -12,10 +12,15 @@ const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
 /** Every violation axe-core finds on the page as it is now, one line each, so a failure names them. */
 async function violations(page: Page): Promise<string[]> {
-  // Colours are judged as they end up, not halfway through a fade-in (one cancelled, as a board row
-  // redrawn mid-highlight cancels its own, is over too).
+  // Colours are judged as they end up, not halfway through a fade-in (the widget's run in its shadow
+  // root; one cancelled, as a board row redrawn mid-highlight cancels its own, is over too).
   await page.evaluate(() =>
-    Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined))),
+    Promise.all(
+      [
+        ...document.getAnimations(),
+        ...(document.querySelector('[data-lcb-widget]')?.shadowRoot?.getAnimations() ?? []),
+      ].map((a) => a.finished.catch(() => undefined)),
+    ),
   );
   const result = await new AxeBuilder({ page }).withTags(TAGS).analyze();
   return result.violations.map(

@@ -44,9 +44,14 @@ describe('typed questions in the widget, in Chromium', () => {
       ]),
     ).toEqual(['1', '500', '1', 'decimal']);
     await answer(page, 'number', '2.5');
+    // The server's reason, under the field, which is offered again with what was typed.
     await page
-      .locator('.lcb-note', { hasText: 'table_count: a whole number from 1 to 500 was expected.' })
+      .locator('.lcb-input .lcb-error', {
+        hasText: 'table_count: a whole number from 1 to 500 was expected.',
+      })
       .waitFor();
+    expect(await field(page).getAttribute('aria-invalid')).toBe('true');
+    expect(await field(page).inputValue()).toBe('2.5');
     await answer(page, 'number', '24');
     await answer(page, 'number', '1250.5');
     await answer(page, 'email', 'Owner@Example.com');

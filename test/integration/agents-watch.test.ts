@@ -199,15 +199,23 @@ describe('watching a session', () => {
     await asha.ok('session:watch', { sessionId: v.sessionId });
 
     v.socket.emit('visitor:typing', {});
-    expect(await asha.nth('session:typing')).toEqual({ sessionId: v.sessionId });
+    expect(await asha.nth('session:typing')).toEqual({ sessionId: v.sessionId, typing: true });
     other.socket.emit('visitor:typing', {});
+    v.socket.emit('visitor:typing', { typing: false });
+    expect(await asha.nth('session:typing', () => true, 1)).toEqual({
+      sessionId: v.sessionId,
+      typing: false,
+    });
     await sleep(300);
-    expect(asha.received('session:typing')).toEqual([{ sessionId: v.sessionId }]);
+    expect(asha.received('session:typing')).toEqual([
+      { sessionId: v.sessionId, typing: true },
+      { sessionId: v.sessionId, typing: false },
+    ]);
     expect(bala.received('session:typing')).toEqual([]);
 
     await asha.ok('session:unwatch', { sessionId: v.sessionId });
     v.socket.emit('visitor:typing', {});
     await sleep(300);
-    expect(asha.received('session:typing')).toHaveLength(1);
+    expect(asha.received('session:typing')).toHaveLength(2);
   });
 });

@@ -103,7 +103,11 @@ describe('experiments', () => {
         }
         const cta = await engine.handle(s.sessionId, { kind: 'contact', skip: true });
         const options = cta.prompts.at(-1)!.options!;
-        expect(options[0]).toEqual({ id: 'start_trial', label: 'Try it free' });
+        expect(options[0]).toEqual({
+          id: 'start_trial',
+          label: 'Try it free',
+          description: 'Try YouShop free for 14 days.',
+        });
         const chosen = await engine.handle(s.sessionId, { kind: 'reply', text: 'try it free' });
         expect(chosen.state).toBe('completed');
         seen += 1;
