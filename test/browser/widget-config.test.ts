@@ -65,6 +65,8 @@ describe('the chat widget configured by its host page, in Chromium', () => {
     await panel.waitFor();
     await page.locator('.lcb-input button', { hasText: 'Yes, go ahead' }).click();
     await page.locator('.lcb-input button', { hasText: 'Kirana' }).click();
+    // The answer is in (its ack drew the next question) before the profile call moves the score again.
+    await page.locator('.lcb-bot', { hasText: 'Which city or town is your business in?' }).waitFor();
     const identified = await page.evaluate(() =>
       (
         window as unknown as { LeadBot: { identify(p: Record<string, string>): Promise<unknown> } }
