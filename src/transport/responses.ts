@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ATTRIBUTION_EXPORT_FIELDS, TOUCH_FIELDS } from '../leads/attribution.js';
+import { QUESTION_TYPES, TEXT_ENTRY_TYPES } from '../workflow/field-kinds.js';
 import { classification } from './schemas.js';
 
 /**
@@ -16,18 +17,7 @@ export const botMessageSchema = z.object({
   step: z.string(),
   questionId: z.number().int().optional(),
   text: z.string(),
-  input: z.enum([
-    'choice',
-    'multi_choice',
-    'text',
-    'number',
-    'email',
-    'phone',
-    'date',
-    'contact',
-    'cta',
-    'none',
-  ]),
+  input: z.enum(['choice', 'multi_choice', ...TEXT_ENTRY_TYPES, 'contact', 'cta', 'none']),
   options: z.array(option).optional(),
   bounds: z
     .object({
@@ -72,16 +62,7 @@ const question = z.object({
   id: z.number(),
   step: z.string(),
   question_text: z.string(),
-  question_type: z.enum([
-    'single_choice',
-    'multi_choice',
-    'text',
-    'number',
-    'email',
-    'phone',
-    'date',
-    'contact',
-  ]),
+  question_type: z.enum([...QUESTION_TYPES, 'contact']),
   options: z.array(z.string()),
   required: z.boolean(),
   /** A branched workflow: put only when this holds (the workflow's `when`). */
