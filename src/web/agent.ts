@@ -51,6 +51,7 @@ const board = new Board(
     state: $('filter-state'),
     source: $('filter-source'),
     online: $('filter-online'),
+    owner: $('filter-owner'),
     sort: $('sort'),
   },
   (id) => void openSession(id),

@@ -25,6 +25,8 @@ export interface BoardControls {
   state: HTMLSelectElement;
   source: HTMLSelectElement;
   online: HTMLSelectElement;
+  /** `mine`: the signed-in agent's leads; `unassigned`: leads no agent or team holds. */
+  owner: HTMLSelectElement;
   sort: HTMLSelectElement;
 }
 
@@ -67,7 +69,7 @@ export class Board {
     /** The signed-in agent's id: their own leads (routing made them the owner) come first. */
     private readonly me: () => string | null = () => null,
   ) {
-    for (const control of [ui.classification, ui.state, ui.source, ui.online, ui.sort]) {
+    for (const control of [ui.classification, ui.state, ui.source, ui.online, ui.owner, ui.sort]) {
       control.addEventListener('change', () => this.render());
     }
     ui.search.addEventListener('input', () => this.render());
@@ -99,15 +101,23 @@ export class Board {
 
   /** The rows the search and the filters let through. */
   private shown(): BoardRow[] {
-    const { classification, state, source, online } = this.ui;
+    const { classification, state, source, online, owner } = this.ui;
     const found = matches(this.ui.search.value);
+    const me = this.me();
+    const owned = (r: BoardRow) =>
+      owner.value === 'mine'
+        ? me !== null && r.assignedTo === me
+        : owner.value === 'unassigned'
+          ? !r.assignedTo && !r.team
+          : true;
     return [...this.rows.values()].filter(
       (r) =>
         found(r) &&
         (!classification.value || r.classification === classification.value) &&
         (!state.value || r.state === state.value) &&
         (!source.value || (r.utmSource ?? NO_SOURCE) === source.value) &&
-        (!online.value || String(r.connected) === online.value),
+        (!online.value || String(r.connected) === online.value) &&
+        owned(r),
     );
   }
 

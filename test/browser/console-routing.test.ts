@@ -43,6 +43,15 @@ describe('routing in the agent console (Chromium)', () => {
     // (A row that just changed is also highlighted: only the `mine` class counts here.)
     expect(order[0]).toEqual([first, true]);
     expect(order.find(([id]) => id === second)?.[1]).toBe(false);
+    // The owner filter: the agent's own leads alone, then the leads nobody holds (none here).
+    const rows = () =>
+      page.locator('#board-body tr').evaluateAll((rs) => rs.map((r) => (r as HTMLElement).dataset.session));
+    await page.selectOption('#filter-owner', 'mine');
+    expect(await rows()).toEqual([first]);
+    await page.selectOption('#filter-owner', 'unassigned');
+    expect(await rows()).toEqual([]);
+    await page.selectOption('#filter-owner', '');
+    expect(new Set(await rows())).toEqual(new Set([first, second]));
 
     await page.click(`#board-body tr[data-session="${first}"]`);
     await page.locator('#transcript li.note', { hasText: 'assigned to Asha (team sales)' }).waitFor();
