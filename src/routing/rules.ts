@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { notificationChannels, triggers } from '../conversation/triggers.js';
 import type { LeadRow } from '../persistence/rows.js';
 import { classifications } from '../scoring/classification.js';
+import { hoursSchema } from './hours.js';
 
 /**
  * The routing file (ROUTING_FILE): teams of agents, the rules that send a lead to a team, when a lead
@@ -47,6 +48,8 @@ const teamSchema = z.strictObject({
   escalation: z
     .strictObject({ channels: z.array(z.enum(notificationChannels)).min(1).optional() })
     .default({}),
+  /** When the team is open (time zone, weekly schedule, holidays); without it, always. */
+  hours: hoursSchema.optional(),
 });
 
 export const routingSchema = z
