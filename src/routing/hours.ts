@@ -204,3 +204,10 @@ export function describeTime(at: number, tz: string, locale = 'en-IN'): string {
 
 /** The local date and weekday of an instant in a zone (for tests and messages). */
 export const localDate = (at: number, tz: string) => localAt(at, tz);
+
+/** When the opening under way at `at` began (0 for a team without hours); null while the team is closed. */
+export function openedAt(hours: Hours | undefined, at: number): number | null {
+  if (!hours) return 0;
+  const opening = nextOpening(hours, at);
+  return opening && opening.opensAt <= at ? opening.opensAt : null;
+}

@@ -3,6 +3,7 @@ import type { AmendPlan } from '../conversation/write-path.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { LeadRow } from '../persistence/rows.js';
+import { backAt, openedAt } from './hours.js';
 import type { AgentPresence, RoundRobin } from './presence.js';
 import { capacityOf, isMember, type Routing, type Team, teamFor } from './rules.js';
 import type { RoutingStore } from './store.js';
@@ -63,10 +64,13 @@ export class Router {
       if (lead.routedAt || lead.erasedAt) return null;
       const team = teamFor(this.o.routing, lead);
       const at = new Date(this.o.now());
-      const agent = await this.pick(team, []);
+      // Outside the team's hours the team holds the lead until it opens.
+      const back = backAt(team.hours, at.getTime());
+      const agent = back ? null : await this.pick(team, []);
       if (!agent) {
+        const opens = back ? { opensAt: new Date(back.opensAt).toISOString() } : {};
         return {
-          input: { type: 'lead.routed', data: { team: team.name, agentId: null } },
+          input: { type: 'lead.routed', data: { team: team.name, agentId: null, ...opens } },
           patch: { routedAt: at, assignedTeam: team.name },
         };
       }
@@ -124,10 +128,13 @@ export class Router {
       if (!lead.routedAt || lead.escalatedAt || lead.contactedAt || lead.erasedAt) return null;
       const since = lead.assignedAt ?? lead.routedAt;
       const now = this.o.now();
-      const late = now - since.getTime() >= this.o.reassignAfterMs;
+      const team = this.teamOf(lead);
+      // Closed: nobody is handed the lead, nor is it escalated, until the team opens; the wait counts from then.
+      const opened = openedAt(team.hours, now);
+      if (opened === null) return null;
+      const late = now - Math.max(since.getTime(), opened) >= this.o.reassignAfterMs;
       if (lead.assignedTo && !late) return null;
       if (await this.o.store.acted(sessionId, since)) return null;
-      const team = this.teamOf(lead);
       const next = await this.pick(team, lead.routingTried);
       const at = new Date(now);
       if (next)
@@ -150,7 +157,9 @@ export class Router {
     return this.o.engine.amend(sessionId, async (lead) => {
       if (!lead.routedAt || lead.slaBreachedAt || lead.erasedAt) return null;
       const now = this.o.now();
-      if (now - lead.routedAt.getTime() < this.o.slaMs) return null;
+      // The first response is due within the team's hours: counted from its opening.
+      const opened = openedAt(this.teamOf(lead).hours, now);
+      if (opened === null || now - Math.max(lead.routedAt.getTime(), opened) < this.o.slaMs) return null;
       if (await this.o.store.acted(sessionId, lead.routedAt)) return null;
       return {
         input: {

@@ -1,0 +1,102 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ASHA, agent, SECRET } from '../support/agents.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { TestClock } from '../support/engine.js';
+import { Receiver } from '../support/receivers.js';
+import {
+  ownership,
+  qualify,
+  routed,
+  routingFile,
+  routingLog,
+  routingNotifications,
+} from '../support/routing.js';
+import { closeClients, visitor } from '../support/sockets.js';
+import { waitFor } from '../support/time.js';
+
+/**
+ * Business hours on the server's clock: a lead that arrives after hours stays with its team (with an
+ * online agent, no one is handed it, nothing escalates, no SLA runs) until the team opens, and is
+ * assigned at the opening, once, on the first sweep after it.
+ */
+
+afterEach(closeClients);
+
+const MINUTE = 60_000;
+// Friday 27 November 2026, 22:00 in India (UTC+5:30).
+const FRIDAY_NIGHT = Date.parse('2026-11-27T22:00:00+05:30');
+const MONDAY_OPENING = Date.parse('2026-11-30T09:00:00+05:30');
+
+describe('routing outside business hours', () => {
+  const clock = new TestClock(FRIDAY_NIGHT);
+  let db: TestDatabase;
+  let node: TestApp;
+  let receiver: Receiver;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    receiver = await new Receiver().start();
+    const hours = {
+      timeZone: 'Asia/Kolkata',
+      weekly: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [d, [['09:00', '18:00']]])),
+    };
+    node = await startTestApp(
+      {
+        SECRET_KEY: SECRET,
+        WEBHOOK_URL: `${receiver.url}/crm`,
+        ROUTING_FILE: routingFile({ teams: [{ name: 'sales', hours }], defaultTeam: 'sales' }),
+      },
+      { now: clock.now },
+      db,
+    );
+  });
+  afterAll(async () => {
+    await node?.close();
+    await receiver?.close();
+    await db?.drop();
+  });
+
+  it('holds a lead that arrives at night for the team and assigns it at the next opening, once', async () => {
+    await agent(node.app.url, ASHA);
+    await waitFor('the agent online', async () => (await node.app.routing.agents.list()).length === 1);
+    const id = await qualify(await visitor(node.app.url));
+
+    // Routed to the team, with no owner, and when the team opens.
+    expect(await routed(db, id)).toMatchObject({ assigned_team: 'sales', assigned_to: null });
+    const [held] = await routingLog(db, id);
+    expect(held).toMatchObject({
+      type: 'lead.routed',
+      data: { team: 'sales', agentId: null, opensAt: new Date(MONDAY_OPENING).toISOString() },
+    });
+
+    // The weekend passes: an agent online, and still nobody is handed it, nothing escalates, no SLA breach.
+    for (const step of [10 * MINUTE, 6 * 60 * MINUTE, 24 * 60 * MINUTE]) {
+      clock.advance(step);
+      await node.app.routing.router.sweep();
+    }
+    expect(await ownership(db, id)).toMatchObject({
+      assigned_to: null,
+      escalated_at: null,
+      sla_breached_at: null,
+    });
+
+    // Monday 9:00 in the team's zone: the first sweep assigns it; the waits count from the opening.
+    clock.t = MONDAY_OPENING;
+    await node.app.routing.router.sweep();
+    await node.app.routing.router.sweep();
+    expect(await ownership(db, id)).toMatchObject({ assigned_to: 'agent-1', sla_breached_at: null });
+    clock.advance(4 * MINUTE);
+    await node.app.routing.router.sweep();
+    expect((await routingLog(db, id)).map((e) => e.type)).toEqual(['lead.routed', 'lead.assigned']);
+    expect(await routingNotifications(db, id)).toEqual(['assigned/webhook']);
+    const hooks = await waitFor('the assignment delivered', () => {
+      const kinds = receiver
+        .of(id)
+        .map((h) => (h.json as { type?: string } | undefined)?.type)
+        .filter((t) => t === 'lead.assigned');
+      return kinds.length > 0 ? kinds : undefined;
+    });
+    expect(hooks).toEqual(['lead.assigned']);
+  });
+});
