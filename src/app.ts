@@ -27,6 +27,7 @@ import { SessionStore } from './persistence/session-store.js';
 import { WorkflowStore } from './persistence/workflow-store.js';
 import { type RoutingService, startRouting } from './routing/routing.js';
 import { loadRouting, type Routing } from './routing/rules.js';
+import { sessionAfterHours } from './routing/session-hours.js';
 import { SpeedReport } from './routing/speed.js';
 import { RoutingStore } from './routing/store.js';
 import { AddressLimits } from './scaling/limits.js';
@@ -232,7 +233,14 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       config,
       limits,
       adapter: scaling.adapter,
-      chat: { engine, presence, schemas, metrics, logger },
+      chat: {
+        engine,
+        presence,
+        schemas,
+        metrics,
+        logger,
+        afterHours: sessionAfterHours(engine, routingRules, scaling.agents, overrides.now ?? Date.now),
+      },
       agents: { engine, board, feed, schemas, logger, tokens, routing },
     });
     undo.push(() => closeTransports({ engine, sockets, http }));

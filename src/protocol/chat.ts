@@ -46,6 +46,12 @@ export interface SessionHello {
    * prompts, the visitor's answers as labels, agents' messages as `Name: text`, each with `seq` and `at`.
    */
   history?: HistoryLine[];
+  /**
+   * Present when nobody can answer now: the team the lead would go to is outside its business hours
+   * (`closed`) or has nobody online (`nobody_online`); `back` is when it is, in the team's zone
+   * ("Monday 9:00 IST"), for the widget to show.
+   */
+  afterHours?: { team: string; reason: 'closed' | 'nobody_online'; back: string };
 }
 
 /** One line of a resumed session's history (src/conversation/history.ts reads them from the log). */

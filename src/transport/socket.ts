@@ -16,6 +16,7 @@ import type {
   ChatServerToClientEvents,
   ChatSocketData,
   Opening,
+  SessionHello,
   VisitorAck,
 } from '../protocol/chat.js';
 import { matchLocale, negotiateLocale } from '../workflow/locales.js';
@@ -34,6 +35,8 @@ export interface ChatDeps {
   limits: { socketEventsPerSecond: number; socketEventBurst: number };
   /** Asked before a handshake starts a new session (not a resume): SESSION_STARTS_PER_MINUTE. */
   startSession?: (req: IncomingMessage) => Promise<void>;
+  /** Whether the session is after hours now (src/routing/after-hours.ts), for its `session` greeting. */
+  afterHours?: (sessionId: string) => Promise<SessionHello['afterHours'] | null>;
   /** Other nodes share the rooms (the Redis adapter); without them, a room with no local socket is empty. */
   clustered?: boolean;
 }
@@ -115,6 +118,8 @@ export function attachChat(io: Server, deps: ChatDeps): void {
       const { sessionId, ...opening } = await openSession(engine, schemas, auth, asked, () =>
         deps.startSession ? deps.startSession(socket.request) : Promise.resolve(),
       );
+      const after = deps.afterHours ? await deps.afterHours(sessionId).catch(() => null) : null;
+      if (after) opening.hello.afterHours = after;
       socket.data = { sessionId, opening };
       next();
     } catch (err) {

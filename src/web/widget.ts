@@ -303,6 +303,7 @@ socket.on('session', (s) => {
   };
   languages(s.locales, spoken, pick);
   events.lead(s);
+  if (s.afterHours && !greeted) say(`We're back ${s.afterHours.back}`, 'note');
   // The conversation so far, from the server's log: all of it when the widget opens on the session;
   // after a reconnection only what others said meanwhile (the visitor's own replies are on screen).
   for (const line of s.history ?? []) {

@@ -57,6 +57,31 @@ describe('routing outside business hours', () => {
     await db?.drop();
   });
 
+  it('greets a visitor at night with when the team is back, and without it once it is open with an agent online', async () => {
+    clock.t = FRIDAY_NIGHT;
+    const night = await visitor(node.app.url);
+    expect((await night.hello()).afterHours).toEqual({
+      team: 'sales',
+      reason: 'closed',
+      back: 'Monday 9:00 IST',
+    });
+    // Resuming the session at night: still told.
+    const again = await visitor(node.app.url, { auth: { sessionId: night.sessionId } });
+    expect((await again.hello()).afterHours?.back).toBe('Monday 9:00 IST');
+
+    clock.t = MONDAY_OPENING + 60 * MINUTE;
+    // Open, nobody online: a callback later today.
+    expect((await (await visitor(node.app.url)).hello()).afterHours).toEqual({
+      team: 'sales',
+      reason: 'nobody_online',
+      back: 'Monday 11:00 IST',
+    });
+    await agent(node.app.url, ASHA);
+    await waitFor('the agent online', async () => (await node.app.routing.agents.list()).length === 1);
+    expect((await (await visitor(node.app.url)).hello()).afterHours).toBeUndefined();
+    clock.t = FRIDAY_NIGHT;
+  });
+
   it('holds a lead that arrives at night for the team and assigns it at the next opening, once', async () => {
     await agent(node.app.url, ASHA);
     await waitFor('the agent online', async () => (await node.app.routing.agents.list()).length === 1);

@@ -1,0 +1,22 @@
+import type { ConversationEngine } from '../conversation/engine.js';
+import type { SessionHello } from '../protocol/chat.js';
+import { afterHoursFor } from './after-hours.js';
+import type { AgentPresence } from './presence.js';
+import type { Routing } from './rules.js';
+
+/**
+ * Whether a session is after hours now, for its greeting: the lead's team (as the rules pick it from the
+ * lead as it stands) closed or with nobody online, and when it is back. The edge's work, on its clock.
+ */
+export function sessionAfterHours(
+  engine: Pick<ConversationEngine, 'view'>,
+  routing: Routing,
+  agents: Pick<AgentPresence, 'list'>,
+  now: () => number,
+): (sessionId: string) => Promise<SessionHello['afterHours'] | null> {
+  return async (sessionId) => {
+    const { lead } = await engine.view(sessionId);
+    const after = afterHoursFor(routing, lead, await agents.list(), now());
+    return after && { team: after.team, reason: after.reason, back: after.back };
+  };
+}
