@@ -25,6 +25,7 @@ import { ormOptions } from './persistence/orm.js';
 import { RetentionStore, startRetention } from './persistence/retention.js';
 import { SessionStore } from './persistence/session-store.js';
 import { WorkflowStore } from './persistence/workflow-store.js';
+import { callbackDesk } from './routing/callbacks.js';
 import { type RoutingService, startRouting } from './routing/routing.js';
 import { loadRouting, type Routing } from './routing/rules.js';
 import { sessionAfterHours } from './routing/session-hours.js';
@@ -240,6 +241,13 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
         metrics,
         logger,
         afterHours: sessionAfterHours(engine, routingRules, scaling.agents, overrides.now ?? Date.now),
+        callback: callbackDesk(
+          engine,
+          routingRules,
+          scaling.agents,
+          routing.router,
+          overrides.now ?? Date.now,
+        ),
       },
       agents: { engine, board, feed, schemas, logger, tokens, routing },
     });

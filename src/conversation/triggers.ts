@@ -25,7 +25,8 @@ export const conversionTriggers = [
 
 /**
  * What routing announces (src/routing): a lead given to an agent (stored per agent as `assigned:<id>`,
- * so each agent is told once), handed to the team's escalation, or left without a response past the SLA.
+ * so each agent is told once), handed to the team's escalation, or left without a response past the SLA;
+ * `callback_requested`: after hours, the visitor asked to be called back at a time of the next opening.
  */
-export const routingTriggers = ['assigned', 'escalated', 'sla_breached'] as const;
+export const routingTriggers = ['assigned', 'escalated', 'sla_breached', 'callback_requested'] as const;
 export type RoutingTrigger = (typeof routingTriggers)[number];

@@ -13,6 +13,7 @@ const TITLES: Record<string, string> = {
   assigned: 'Lead assigned',
   escalated: 'Lead waiting for the team',
   sla_breached: 'First response overdue',
+  callback_requested: 'Callback requested',
 };
 
 /**

@@ -18,6 +18,7 @@ const DEFAULT_TRIGGERS: readonly string[] = [
   'assigned',
   'escalated',
   'sla_breached',
+  'callback_requested',
 ];
 
 /** The configured channels; an unset channel is off, not an error. */

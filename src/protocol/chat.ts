@@ -26,6 +26,10 @@ export type VisitorPage = z.input<Schemas['visitorPage']>;
 export type VisitorLocale = z.input<Schemas['visitorLocale']>;
 /** The visitor is typing (`{}` or `{ typing: true }`), or stopped (`{ typing: false }`). */
 export type VisitorTyping = z.input<Schemas['visitorTyping']>;
+/** After hours, the time to be called back (`{ time }`: an offered slot's id, or typed as "10:30"). */
+export type VisitorCallback = z.input<Schemas['visitorCallback']>;
+/** The callback as stored: its ISO time, the time in the team's zone, and the confirmation to show. */
+export type CallbackAck = Ack<{ callbackAt: string; label: string; confirmation: string }>;
 
 /** Sent once after connecting: the session started or resumed, as it stands. */
 export interface SessionHello {
@@ -51,7 +55,13 @@ export interface SessionHello {
    * (`closed`) or has nobody online (`nobody_online`); `back` is when it is, in the team's zone
    * ("Monday 9:00 IST"), for the widget to show.
    */
-  afterHours?: { team: string; reason: 'closed' | 'nobody_online'; back: string };
+  afterHours?: {
+    team: string;
+    reason: 'closed' | 'nobody_online';
+    back: string;
+    /** Callback times to offer once the visitor asks for a person (`visitor:callback { time: id }`). */
+    slots: { id: string; label: string }[];
+  };
 }
 
 /** One line of a resumed session's history (src/conversation/history.ts reads them from the log). */
@@ -122,6 +132,11 @@ export interface ChatClientToServerEvents {
    * language. A language the workflow does not speak is refused with `unsupported_locale`.
    */
   'visitor:locale': (payload: VisitorLocale, ack: (response: VisitorAck) => void) => void;
+  /**
+   * After hours, once the visitor asked for a person: the time to be called back, an offered slot's `id`
+   * or a typed time of the next opening; acked with the time and the confirmation to show.
+   */
+  'visitor:callback': (payload: VisitorCallback, ack: (response: CallbackAck) => void) => void;
   /** Not acknowledged: dropped when over the socket's budget or malformed. */
   'visitor:typing': (payload: VisitorTyping) => void;
 }

@@ -12,6 +12,7 @@ export type RoutingFields = Pick<
   | 'escalatedAt'
   | 'contactedAt'
   | 'slaBreachedAt'
+  | 'callbackAt'
 >;
 
 /** A new lead's routing columns: not routed yet. */
@@ -25,6 +26,7 @@ export const UNROUTED: RoutingFields = {
   escalatedAt: null,
   contactedAt: null,
   slaBreachedAt: null,
+  callbackAt: null,
 };
 
 /** Who owns a lead as exports, notifications and webhooks say it: the agent's name, else the team. */

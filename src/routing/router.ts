@@ -172,6 +172,21 @@ export class Router {
     });
   }
 
+  /** After hours, the visitor asked to be called back at `at`: stored and announced, once per lead. */
+  callback(sessionId: string, at: Date, data: { team: string; label: string }): Promise<LeadRow | null> {
+    return this.o.engine.amend(sessionId, async (lead) => {
+      if (lead.erasedAt) throw new AppError('session_not_found');
+      if (lead.callbackAt) throw new AppError('conflict', 'A callback is already requested.');
+      return {
+        input: { type: 'lead.callback_requested', data: { ...data, callbackAt: at.toISOString() } },
+        patch: { callbackAt: at },
+        notify: this.o
+          .channelsFor('callback_requested')
+          .map((channel) => ({ trigger: 'callback_requested', channel })),
+      };
+    });
+  }
+
   /** An admin gives the lead to an agent (routed or not); the reassignment timer starts again. */
   reassign(sessionId: string, to: { agentId: string; name?: string }, by: string): Promise<LeadRow | null> {
     return this.o.engine.amend(sessionId, async (lead) => {

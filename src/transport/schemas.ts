@@ -155,6 +155,8 @@ export function createSchemas(limits: { answerLength: number }) {
     .nullish();
   /** The visitor switches language (socket `visitor:locale`, REST `POST /api/session/locale`). */
   const visitorLocale = z.strictObject({ clientMessageId: clientMessageId.optional(), locale });
+  /** After hours, the time to be called back (socket `visitor:callback`): an offered slot's id or a typed time. */
+  const visitorCallback = z.strictObject({ time: z.string().trim().min(1).max(40) });
   const sessionLocaleBody = z.strictObject({ session_id: sessionId, locale });
   // Unknown parameters (a cache-buster) are ignored, as the old service ignored them.
   const questionsQuery = z.object({ session_id: sessionId.optional(), locale: locale.optional() });
@@ -299,6 +301,7 @@ export function createSchemas(limits: { answerLength: number }) {
     chatAuth,
     sessionStartBody,
     visitorLocale,
+    visitorCallback,
     sessionLocaleBody,
     questionsQuery,
     answerBody,

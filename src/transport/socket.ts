@@ -12,6 +12,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { InterServerEvents } from '../protocol/acks.js';
 import type {
+  CallbackAck,
   ChatClientToServerEvents,
   ChatServerToClientEvents,
   ChatSocketData,
@@ -37,6 +38,11 @@ export interface ChatDeps {
   startSession?: (req: IncomingMessage) => Promise<void>;
   /** Whether the session is after hours now (src/routing/after-hours.ts), for its `session` greeting. */
   afterHours?: (sessionId: string) => Promise<SessionHello['afterHours'] | null>;
+  /** After hours, stores the time a visitor asks to be called back (src/routing/callbacks.ts). */
+  callback?: (
+    sessionId: string,
+    time: string,
+  ) => Promise<{ callbackAt: string; label: string; confirmation: string }>;
   /** Other nodes share the rooms (the Redis adapter); without them, a room with no local socket is empty. */
   clustered?: boolean;
 }
@@ -212,6 +218,20 @@ export function attachChat(io: Server, deps: ChatDeps): void {
       ...(title === undefined ? {} : { title }),
     }));
     on('visitor:locale', schemas.visitorLocale, ({ locale: tag }) => ({ kind: 'locale', locale: tag }));
+    socket.on('visitor:callback', async (...args: unknown[]) => {
+      const { payload, reply } = ackArgs<CallbackAck>(args);
+      try {
+        if (!budget.take()) throw overBudget();
+        const { time } = parseWith(schemas.visitorCallback, payload);
+        if (!deps.callback) throw new AppError('invalid_state', 'No callbacks here.');
+        visit.active();
+        reply({ ok: true, ...(await deps.callback(sessionId, time)) });
+      } catch (err) {
+        const response = toAck(err);
+        if (response.error.code === 'internal') logger.error({ sessionId, err }, 'visitor callback failed');
+        reply(response);
+      }
+    });
     socket.on('visitor:typing', (payload: unknown) => {
       const parsed = schemas.visitorTyping.safeParse(payload ?? {});
       if (!budget.take() || !parsed.success) return;

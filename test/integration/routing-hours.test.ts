@@ -3,6 +3,7 @@ import { ASHA, agent, SECRET } from '../support/agents.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { TestClock } from '../support/engine.js';
+import { JOURNEY } from '../support/journey.js';
 import { Receiver } from '../support/receivers.js';
 import {
   ownership,
@@ -60,7 +61,7 @@ describe('routing outside business hours', () => {
   it('greets a visitor at night with when the team is back, and without it once it is open with an agent online', async () => {
     clock.t = FRIDAY_NIGHT;
     const night = await visitor(node.app.url);
-    expect((await night.hello()).afterHours).toEqual({
+    expect((await night.hello()).afterHours).toMatchObject({
       team: 'sales',
       reason: 'closed',
       back: 'Monday 9:00 IST',
@@ -71,10 +72,11 @@ describe('routing outside business hours', () => {
 
     clock.t = MONDAY_OPENING + 60 * MINUTE;
     // Open, nobody online: a callback later today.
-    expect((await (await visitor(node.app.url)).hello()).afterHours).toEqual({
+    expect((await (await visitor(node.app.url)).hello()).afterHours).toMatchObject({
       team: 'sales',
       reason: 'nobody_online',
       back: 'Monday 11:00 IST',
+      slots: [{ label: 'Monday 11:00 IST' }, { label: 'Monday 12:00 IST' }, { label: 'Monday 13:00 IST' }],
     });
     await agent(node.app.url, ASHA);
     await waitFor('the agent online', async () => (await node.app.routing.agents.list()).length === 1);
@@ -123,5 +125,70 @@ describe('routing outside business hours', () => {
       return kinds.length > 0 ? kinds : undefined;
     });
     expect(hooks).toEqual(['lead.assigned']);
+  });
+
+  it('after hours, a visitor who asks for a person picks a callback time: confirmed, stored, announced once, assigned at the opening', async () => {
+    clock.t = FRIDAY_NIGHT;
+    const v = await visitor(node.app.url);
+    const slots = (await v.hello()).afterHours!.slots;
+    expect(slots).toEqual([
+      { id: '2026-11-30T03:30:00.000Z', label: 'Monday 9:00 IST' },
+      { id: '2026-11-30T04:30:00.000Z', label: 'Monday 10:00 IST' },
+      { id: '2026-11-30T05:30:00.000Z', label: 'Monday 11:00 IST' },
+    ]);
+    // Only once the visitor asked for a person.
+    expect(await v.ack('visitor:callback', { time: slots[1]!.id })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_state' },
+    });
+    for (const [event, payload] of JOURNEY.slice(0, -1)) await v.say(event, payload);
+    await v.say('visitor:reply', { optionIds: ['human_help'] });
+    const id = v.sessionId;
+
+    // A time outside the next opening, or not a time, is refused; an offered slot is taken and confirmed.
+    for (const time of ['7 pm', '=cmd()', ''])
+      expect(await v.ack('visitor:callback', { time })).toMatchObject({
+        ok: false,
+        error: { code: 'validation_failed' },
+      });
+    expect(await v.ok('visitor:callback', { time: slots[1]!.id })).toEqual({
+      ok: true,
+      callbackAt: '2026-11-30T04:30:00.000Z',
+      label: 'Monday 10:00 IST',
+      confirmation: 'Thank you! We will call you Monday 10:00 IST.',
+    });
+    // Once: a second request is refused.
+    expect(await v.ack('visitor:callback', { time: '11:00' })).toMatchObject({
+      ok: false,
+      error: { code: 'conflict' },
+    });
+
+    const [row] = await db.query<{ callback_at: Date }>('select callback_at from leads where id = $1', [id]);
+    expect(row!.callback_at.toISOString()).toBe('2026-11-30T04:30:00.000Z');
+    const rows = await db.query<{ channel: string }>(
+      `select channel from notifications where lead_id = $1 and trigger = 'callback_requested'`,
+      [id],
+    );
+    expect(rows.map((r) => r.channel)).toEqual(['webhook']);
+    const hooks = await waitFor('the callback request delivered', () => {
+      const hits = receiver
+        .of(id)
+        .filter((h) => (h.json as { type?: string } | undefined)?.type === 'lead.callback_requested');
+      return hits.length > 0 ? hits : undefined;
+    });
+    expect(hooks).toHaveLength(1);
+    expect(await ownership(db, id)).toMatchObject({ assigned_team: 'sales', assigned_to: null });
+
+    // Monday 9:00 in India: assigned on the first sweep.
+    clock.t = MONDAY_OPENING;
+    await agent(node.app.url, ASHA);
+    await waitFor('the agent online', async () => (await node.app.routing.agents.list()).length === 1);
+    await node.app.routing.router.sweep();
+    expect(await ownership(db, id)).toMatchObject({ assigned_to: 'agent-1' });
+    expect((await routingLog(db, id)).map((e) => e.type)).toEqual([
+      'lead.routed',
+      'lead.callback_requested',
+      'lead.assigned',
+    ]);
   });
 });

@@ -66,6 +66,8 @@ export const Lead = defineEntity({
     /** When an agent marked the visitor contacted; when its first response went over the SLA. */
     contactedAt: p.datetime().nullable(),
     slaBreachedAt: p.datetime().nullable(),
+    /** After hours: when the visitor asked to be called back. */
+    callbackAt: p.datetime().nullable(),
     /** The page the visitor reported last (`visitor:page`, /api/tracking/page-entry), as reported. */
     currentPage: p.string().length(2000).nullable(),
     /** Set when the lead's personal data was erased (the row stays, anonymous, for counts). */

@@ -1,0 +1,53 @@
+import type { ConversationEngine } from '../conversation/engine.js';
+import { AppError } from '../errors.js';
+import { afterHoursFor, typedCallbackTime } from './after-hours.js';
+import { describeTime } from './hours.js';
+import type { AgentPresence } from './presence.js';
+import type { Router } from './router.js';
+import type { Routing } from './rules.js';
+
+/** What the visitor is told of the callback they asked for. */
+export interface CallbackAnswer {
+  /** ISO time of the callback. */
+  callbackAt: string;
+  /** The time in the team's zone: "Monday 10:00 IST". */
+  label: string;
+  confirmation: string;
+}
+
+/**
+ * After hours, a visitor who asked for a person names a time to be called back: one of the offered
+ * slots (its ISO time) or a typed time of the next opening ("10:30", "2 pm") in the team's zone. It is
+ * stored on the lead and announced once (`callback_requested`); the lead is assigned when the team opens.
+ */
+export function callbackDesk(
+  engine: Pick<ConversationEngine, 'view'>,
+  routing: Routing,
+  agents: Pick<AgentPresence, 'list'>,
+  router: Pick<Router, 'callback'>,
+  now: () => number,
+): (sessionId: string, time: string) => Promise<CallbackAnswer> {
+  return async (sessionId, time) => {
+    const { lead } = await engine.view(sessionId);
+    if (!lead.humanHelp)
+      throw new AppError('invalid_state', 'A callback follows a request for a person (the human_help CTA).');
+    if (lead.callbackAt)
+      throw new AppError('conflict', 'A callback is already requested.', {
+        callbackAt: lead.callbackAt.toISOString(),
+      });
+    const after = afterHoursFor(routing, lead, await agents.list(), now());
+    if (!after) throw new AppError('invalid_state', 'The team is there now: an agent will answer.');
+    const at = after.slots.find((s) => new Date(s).toISOString() === time) ?? typedCallbackTime(time, after);
+    if (at === null)
+      throw new AppError('validation_failed', `Pick a time while the team is open (from ${after.back}).`, {
+        field: 'time',
+      });
+    const label = describeTime(at, after.timeZone);
+    await router.callback(sessionId, new Date(at), { team: after.team, label });
+    return {
+      callbackAt: new Date(at).toISOString(),
+      label,
+      confirmation: `Thank you! We will call you ${label}.`,
+    };
+  };
+}
