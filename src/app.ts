@@ -181,7 +181,13 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     // What agents see of visitors, whichever node either is on: the transports hand it what happens.
     const board = new LeadBoard(stores.leads, scaling.registry);
     const presence = new VisitorPresence(scaling.registry, scaling.bus, logger);
-    const feed = new AgentFeed({ engine, board, bus: scaling.bus, logger });
+    const feed = new AgentFeed({
+      engine,
+      board,
+      bus: scaling.bus,
+      logger,
+      earlierLeads: (lead) => stores.leads.earlierLeads(lead),
+    });
 
     const schemas = createSchemas(config.limits);
     const http = await createHttpServer({
@@ -232,7 +238,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       config,
       limits,
       adapter: scaling.adapter,
-      chat: { engine, presence, schemas, metrics, logger },
+      chat: { engine, presence, schemas, metrics, logger, identitySecret: config.identitySecret },
       agents: { engine, board, feed, schemas, logger, tokens, routing },
     });
     undo.push(() => closeTransports({ engine, sockets, http }));

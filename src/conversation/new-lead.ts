@@ -29,6 +29,8 @@ export function newLead(
     customFields: {},
     ...firstTouchRow(options.attribution ?? (options.utmSource ? { utm_source: options.utmSource } : null)),
     locale: options.locale ?? null,
+    visitorId: options.visitorId ?? null,
+    identity: options.identity ?? null,
     score: 0,
     fitScore: 0,
     engagementScore: 0,

@@ -67,6 +67,10 @@ export interface StartOptions {
   attribution?: Touch;
   utmSource?: string;
   locale?: string;
+  /** The widget's long-lived visitor id (src/leads/identity.ts). */
+  visitorId?: string;
+  /** The host site's user id, verified by its HMAC before it gets here. */
+  identity?: string;
 }
 
 export interface EngineOptions {

@@ -10,6 +10,24 @@ export class LeadQueries {
     return this.orm.em.fork() as EntityManager;
   }
 
+  /**
+   * The visitor's other leads, newest first (at most `limit`): those of the same visitor id, or of the
+   * same verified identity. Erased leads are left out (their keys are gone anyway).
+   */
+  async earlierLeads(lead: Pick<LeadRow, 'id' | 'visitorId' | 'identity'>, limit = 20): Promise<LeadRow[]> {
+    const keys = [
+      ...(lead.visitorId ? [{ visitorId: lead.visitorId }] : []),
+      ...(lead.identity ? [{ identity: lead.identity }] : []),
+    ];
+    if (keys.length === 0) return [];
+    const rows = await this.em().find(
+      Lead,
+      { $or: keys, id: { $ne: lead.id }, erasedAt: null },
+      { exclude: ['snapshot'], orderBy: { createdAt: 'desc', id: 'desc' }, limit, disableIdentityMap: true },
+    );
+    return rows.map((r) => ({ ...r, snapshot: null }) as LeadRow);
+  }
+
   /** Leads by filter, without their actor snapshots, with the total count for paging. */
   async findLeads(filter: LeadFilter): Promise<{ rows: LeadRow[]; total: number }> {
     const where: Record<string, unknown> = {};

@@ -33,6 +33,9 @@ export const Lead = defineEntity({
     lastTouch: p.json<Touch>().nullable(),
     lastTouchAt: p.datetime().nullable(),
     locale: p.string().length(35).nullable(),
+    /** Returning visitors: the widget's long-lived visitor id; the host site's verified user id. */
+    visitorId: p.string().length(64).nullable().index(),
+    identity: p.string().length(200).nullable().index(),
     /** The sum of the lead's ledger: `fitScore` + `engagementScore`. */
     score: p.integer().default(0),
     /** The part of the score that answer values (`answer_value` ledger rows) earned. */

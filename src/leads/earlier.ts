@@ -1,0 +1,28 @@
+import type { LeadRow } from '../persistence/rows.js';
+import type { Classification } from '../scoring/classification.js';
+
+/** One of a returning visitor's earlier leads, as the agent's session view lists it. */
+export interface EarlierLead {
+  sessionId: string;
+  startedAt: string;
+  classification: Classification;
+  score: number;
+  state: string;
+  /** What linked it: the same browser (visitor id) or the same verified user (identity). */
+  linkedBy: 'visitor_id' | 'identity';
+}
+
+/** The earlier leads of `lead`'s visitor, as agents see them. */
+export function earlierLeadViews(
+  lead: Pick<LeadRow, 'identity'>,
+  rows: readonly Pick<LeadRow, 'id' | 'createdAt' | 'classification' | 'score' | 'state' | 'identity'>[],
+): EarlierLead[] {
+  return rows.map((r) => ({
+    sessionId: r.id,
+    startedAt: r.createdAt.toISOString(),
+    classification: r.classification,
+    score: r.score,
+    state: r.state,
+    linkedBy: lead.identity && r.identity === lead.identity ? 'identity' : 'visitor_id',
+  }));
+}
