@@ -121,6 +121,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     const metrics = new Metrics();
     const channels = configuredChannels(config);
     const engine = new ConversationEngine({
+      returningOf: (options) => stores.leads.returningOf(options),
       routeNotifications: notificationRoutes(config, channels),
       workflows,
       store: stores.sessions,

@@ -176,7 +176,7 @@ const envSchema = z.object({
   PUBLIC_URL: optionalUrl,
   /**
    * Which triggers go to which channels: `email=sql,human_help;slack=sql,demo_requested`. Channels not
-   * named get `sql`, `human_help`, `abandoned_with_contact` and routing's `assigned`, `escalated`, `sla_breached`.
+   * named get `sql`, `human_help`, `abandoned_with_contact`, `returning_lead` and routing's `assigned`, `escalated`, `sla_breached`.
    */
   NOTIFICATION_ROUTES: z.string().optional().transform(parseNotificationRoutes),
   /** Attempts per notification before it is dead-lettered. */

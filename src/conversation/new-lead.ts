@@ -31,6 +31,8 @@ export function newLead(
     locale: options.locale ?? null,
     visitorId: options.visitorId ?? null,
     identity: options.identity ?? null,
+    returningFrom: options.returning?.from ?? null,
+    returningSql: options.returning?.wasSql ?? false,
     score: 0,
     fitScore: 0,
     engagementScore: 0,

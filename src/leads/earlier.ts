@@ -26,3 +26,17 @@ export function earlierLeadViews(
     linkedBy: lead.identity && r.identity === lead.identity ? 'identity' : 'visitor_id',
   }));
 }
+
+/**
+ * Whether a transition raises `returning_lead`, exactly once per session: a returning visitor (linked at
+ * the start) who was SQL before fires it as the session opens; one who was not fires it on becoming SQL.
+ */
+export function returningLead(
+  before: Pick<LeadRow, 'returningFrom' | 'returningSql' | 'qualifiedAt'>,
+  after: Pick<LeadRow, 'qualifiedAt'>,
+  isNew: boolean,
+): boolean {
+  if (!before.returningFrom) return false;
+  if (before.returningSql) return isNew;
+  return !before.qualifiedAt && after.qualifiedAt !== null;
+}

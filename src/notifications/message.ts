@@ -10,6 +10,7 @@ const TITLES: Record<string, string> = {
   human_help: 'Visitor asks for a person',
   manual: 'Lead to follow up',
   abandoned_with_contact: 'Left before a CTA, contact details given',
+  returning_lead: 'Returning visitor, SQL',
   assigned: 'Lead assigned',
   escalated: 'Lead waiting for the team',
   sla_breached: 'First response overdue',

@@ -15,6 +15,7 @@ const DEFAULT_TRIGGERS: readonly string[] = [
   'sql',
   'human_help',
   'abandoned_with_contact',
+  'returning_lead',
   'assigned',
   'escalated',
   'sla_breached',

@@ -28,6 +28,23 @@ export class LeadQueries {
     return rows.map((r) => ({ ...r, snapshot: null }) as LeadRow);
   }
 
+  /** A new session's link to the visitor's earlier leads: the newest, and whether any was SQL. */
+  async returningOf(keys: {
+    visitorId?: string;
+    identity?: string;
+  }): Promise<{ from: string; wasSql: boolean } | undefined> {
+    const rows = await this.earlierLeads({
+      id: '',
+      visitorId: keys.visitorId ?? null,
+      identity: keys.identity ?? null,
+    });
+    if (rows.length === 0) return undefined;
+    return {
+      from: rows[0]!.id,
+      wasSql: rows.some((r) => r.classification === 'SQL' || r.qualifiedAt !== null),
+    };
+  }
+
   /** Leads by filter, without their actor snapshots, with the total count for paging. */
   async findLeads(filter: LeadFilter): Promise<{ rows: LeadRow[]; total: number }> {
     const where: Record<string, unknown> = {};
