@@ -12,7 +12,8 @@ import { openVisitor, visitor } from '../support/sockets.js';
  */
 
 const IDENTITY_SECRET = 'identity-test-secret-0123456789';
-const server = agentsServer({ IDENTITY_SECRET });
+const API_KEY = 'returning-key-0123456789abcd';
+const server = agentsServer({ IDENTITY_SECRET, API_KEYS: API_KEY });
 
 const newVisitorId = () => randomBytes(16).toString('hex');
 const identity = (userId: string, secret = IDENTITY_SECRET) => ({
@@ -152,5 +153,20 @@ describe('returning visitors', () => {
   it('refuses a malformed visitor id', async () => {
     const refusal = await openVisitor(server.url, { auth: { visitorId: 'short' } }).refused();
     expect(refusal.data).toMatchObject({ code: 'validation_failed' });
+  });
+
+  it('forgets the visitor id and identity of an erased lead: it links no longer', async () => {
+    const visitorId = newVisitorId();
+    const userId = `user-${newVisitorId()}`;
+    const old = await visitor(server.url, { auth: { visitorId, identity: identity(userId) } });
+    old.close();
+    const erased = await fetch(`${server.url}/api/lead/${old.sessionId}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${API_KEY}` },
+    });
+    expect(erased.status).toBe(200);
+    expect(await stored(old.sessionId)).toMatchObject({ visitor_id: null, identity: null });
+    const again = await visitor(server.url, { auth: { visitorId, identity: identity(userId) } });
+    expect(await earlierOf(again.sessionId)).toEqual([]);
   });
 });
