@@ -147,6 +147,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       bus: scaling.bus,
       logger,
       leads: stores.sessions,
+      readAnswers: (id) => stores.leads.answersOf(id),
       metrics,
       publicUrl: () => config.publicUrl ?? listeningUrl,
     });

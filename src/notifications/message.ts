@@ -1,6 +1,7 @@
 import { crmExport, scoreBreakdown } from '../leads/views.js';
 import type { LeadRow, LedgerRow } from '../persistence/rows.js';
 import { ownerName } from '../routing/fields.js';
+import type { TranscriptSummary } from './transcript.js';
 
 const TITLES: Record<string, string> = {
   sql: 'SQL lead',
@@ -38,6 +39,8 @@ export interface NotificationMessage {
   note: string | null;
   lead: LeadRow;
   ledger: LedgerRow[];
+  /** What the visitor answered, for `abandoned_with_contact` (./transcript.ts). */
+  transcript?: TranscriptSummary;
 }
 
 export function buildMessage(
@@ -45,6 +48,7 @@ export function buildMessage(
   lead: LeadRow,
   ledger: LedgerRow[],
   publicUrl: string,
+  transcript?: TranscriptSummary,
 ): NotificationMessage {
   const kind = triggerKind(n.trigger);
   const what = TITLES[kind] ?? 'Lead update';
@@ -82,6 +86,7 @@ export function buildMessage(
     note: n.note,
     lead,
     ledger,
+    ...(transcript ? { transcript } : {}),
   };
 }
 

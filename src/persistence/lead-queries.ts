@@ -1,5 +1,5 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { Lead } from './entities/index.js';
+import { Answer, Lead } from './entities/index.js';
 import type { LeadFilter, LeadRow } from './rows.js';
 
 /** Leads as the board, the lead lists and the exports read them: without their actor snapshots. */
@@ -43,6 +43,15 @@ export class LeadQueries {
       from: rows[0]!.id,
       wasSql: rows.some((r) => r.classification === 'SQL' || r.qualifiedAt !== null),
     };
+  }
+
+  /** A lead's stored answers, oldest first (the transcript summary of a notification). */
+  async answersOf(leadId: string): Promise<{ questionText: string; answer: string; answeredAt: Date }[]> {
+    return this.em().find(
+      Answer,
+      { lead: leadId },
+      { fields: ['questionText', 'answer', 'answeredAt'], orderBy: { answeredAt: 'asc', id: 'asc' } },
+    );
   }
 
   /** Leads by filter, without their actor snapshots, with the total count for paging. */
