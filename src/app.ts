@@ -121,7 +121,12 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     const metrics = new Metrics();
     const channels = configuredChannels(config);
     const engine = new ConversationEngine({
-      returningOf: (options) => stores.leads.returningOf(options),
+      // Linking is no reason to refuse a visitor: without the database's answer the session starts unlinked.
+      returningOf: (options) =>
+        stores.leads.returningOf(options).catch((err: unknown) => {
+          logger.warn({ err }, "could not look up the visitor's earlier leads");
+          return undefined;
+        }),
       routeNotifications: notificationRoutes(config, channels),
       workflows,
       store: stores.sessions,
