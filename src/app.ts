@@ -123,6 +123,12 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     const metrics = new Metrics();
     const channels = configuredChannels(config);
     const engine = new ConversationEngine({
+      // Linking is no reason to refuse a visitor: without the database's answer the session starts unlinked.
+      returningOf: (options) =>
+        stores.leads.returningOf(options).catch((err: unknown) => {
+          logger.warn({ err }, "could not look up the visitor's earlier leads");
+          return undefined;
+        }),
       routeNotifications: notificationRoutes(config, channels),
       workflows,
       store: stores.sessions,
@@ -148,6 +154,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       bus: scaling.bus,
       logger,
       leads: stores.sessions,
+      readAnswers: (id) => stores.leads.answersOf(id),
       metrics,
       publicUrl: () => config.publicUrl ?? listeningUrl,
     });
@@ -183,7 +190,13 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     // What agents see of visitors, whichever node either is on: the transports hand it what happens.
     const board = new LeadBoard(stores.leads, scaling.registry);
     const presence = new VisitorPresence(scaling.registry, scaling.bus, logger);
-    const feed = new AgentFeed({ engine, board, bus: scaling.bus, logger });
+    const feed = new AgentFeed({
+      engine,
+      board,
+      bus: scaling.bus,
+      logger,
+      earlierLeads: (lead) => stores.leads.earlierLeads(lead),
+    });
 
     const schemas = createSchemas(config.limits);
     const http = await createHttpServer({
@@ -240,6 +253,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
         schemas,
         metrics,
         logger,
+        identitySecret: config.identitySecret,
         afterHours: sessionAfterHours(engine, routingRules, scaling.agents, overrides.now ?? Date.now),
         callback: callbackDesk(
           engine,

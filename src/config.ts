@@ -70,6 +70,11 @@ const envSchema = z.object({
   /** Signs agent tokens; required in production. */
   SECRET_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   /**
+   * Shared with the host site: it signs its user id (HMAC-SHA256, hex) so a returning visitor is linked
+   * to their earlier leads. Unset = identities are refused (`identity_unverified`).
+   */
+  IDENTITY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
    * Longest lifetime of an agent token (`30m`, `24h`, `7d` or seconds): longer ones are not minted (CLI
    * and API) and not accepted.
    */
@@ -171,7 +176,7 @@ const envSchema = z.object({
   PUBLIC_URL: optionalUrl,
   /**
    * Which triggers go to which channels: `email=sql,human_help;slack=sql,demo_requested`. Channels not
-   * named get `sql`, `human_help`, `abandoned_with_contact` and routing's `assigned`, `escalated`, `sla_breached`, `callback_requested`.
+   * named get `sql`, `human_help`, `abandoned_with_contact`, `returning_lead` and routing's `assigned`, `escalated`, `sla_breached`, `callback_requested`.
    */
   NOTIFICATION_ROUTES: z.string().optional().transform(parseNotificationRoutes),
   /** Attempts per notification before it is dead-lettered. */
@@ -230,6 +235,8 @@ export interface Config {
   secretKey: string;
   /** True when SECRET_KEY was set (tokens survive restarts and work across nodes). */
   secretKeySet: boolean;
+  /** IDENTITY_SECRET: verifies the host site's signed user ids; unset = none is accepted. */
+  identitySecret?: string | undefined;
   /** Longest lifetime of an agent token, in seconds. */
   agentTokenMaxTtl: number;
   apiKeys: string[];
@@ -321,6 +328,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     // Outside production a missing key gets a random one: tokens then last as long as the process.
     secretKey: e.SECRET_KEY ?? randomBytes(32).toString('hex'),
     secretKeySet: e.SECRET_KEY !== undefined,
+    identitySecret: e.IDENTITY_SECRET,
     agentTokenMaxTtl: e.AGENT_TOKEN_MAX_TTL,
     apiKeys: e.API_KEYS,
     corsOrigins: e.CORS_ORIGINS,

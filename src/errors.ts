@@ -35,6 +35,10 @@ const errorCodes = {
   rate_limited: { status: 429, message: 'Too many requests.' },
   unauthorized: { status: 401, message: 'Authentication is required.' },
   forbidden: { status: 403, message: 'Not allowed.' },
+  identity_unverified: {
+    status: 403,
+    message: "The identity is not signed with this site's identity secret; send none, or sign it.",
+  },
   unavailable: { status: 503, message: 'The service is temporarily unavailable; try again.' },
   internal: { status: 500, message: 'Something went wrong on our side.' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -2,8 +2,10 @@ import type { ConversationEngine } from '../conversation/engine.js';
 import { AGENT_TYPING, SESSION_EVENTS, VISITOR_PRESENCE, VISITOR_TYPING } from '../conversation/events.js';
 import { commandOf } from '../conversation/page-trail.js';
 import { attributionView } from '../leads/attribution.js';
+import { earlierLeadViews } from '../leads/earlier.js';
 import { type BoardRow, leadData, scoreBreakdown } from '../leads/views.js';
 import type { Logger } from '../logger.js';
+import type { LeadRow } from '../persistence/rows.js';
 import type { LeadAlert, WatchOpened } from '../protocol/agents.js';
 import type { EventBus } from '../scaling/bus.js';
 import type { LeadBoard } from './board.js';
@@ -26,6 +28,8 @@ export interface AgentFeedOptions {
   board: LeadBoard;
   bus: EventBus;
   logger: Logger;
+  /** The visitor's other leads (src/persistence/lead-queries.ts); none when not given. */
+  earlierLeads?: (lead: LeadRow) => Promise<LeadRow[]>;
   /** Board updates of one session are sent at most once per this many ms. */
   boardIntervalMs?: number;
 }
@@ -112,8 +116,12 @@ export class AgentFeed {
       engine.record(sessionId),
       engine.eventLog(sessionId, sinceSeq),
     ]);
-    const connected = await board.connected(sessionId).catch(() => false);
+    const [connected, earlier] = await Promise.all([
+      board.connected(sessionId).catch(() => false),
+      this.options.earlierLeads ? this.options.earlierLeads(lead) : Promise.resolve([]),
+    ]);
     return {
+      earlier: earlierLeadViews(lead, earlier),
       lead: {
         sessionId,
         state: lead.state,

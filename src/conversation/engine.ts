@@ -81,8 +81,9 @@ export class ConversationEngine {
       const at = this.now();
       const flow = this.workflows.active;
       const plan = planSession(flow.workflow, id, this.options.experimentsEnabled ?? true);
+      const returning = await this.options.returningOf?.(options);
       const session: LiveSession = {
-        lead: newLead(id, options, plan, at, flow.version),
+        lead: newLead(id, { ...options, ...(returning ? { returning } : {}) }, plan, at, flow.version),
         flow,
         live: startConversation(flow.machine, { questionOrder: plan.questionOrder, startedAt: at }),
         awarded: new Set(),

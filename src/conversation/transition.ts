@@ -1,4 +1,5 @@
 import type { BehaviorFact, ConversationEmitted, ConversationEvent, Step } from '../../machines/types.js';
+import { returningLead } from '../leads/earlier.js';
 import type { AnswerRow, CommitUnit, EventRow, LeadRow, LedgerRow } from '../persistence/rows.js';
 import type { RoutingFields } from '../routing/fields.js';
 import { scoreParts } from '../scoring/answer-values.js';
@@ -199,6 +200,7 @@ export function buildTransition(t: TransitionInput): Transition {
   if (!lead.humanHelp && next.humanHelp) fired.push('human_help');
   if (state === 'abandoned' && lead.state !== 'abandoned' && (next.email || next.phone))
     fired.push('abandoned_with_contact');
+  if (returningLead(lead, next, t.isNew)) fired.push('returning_lead');
   return {
     unit: { lead: next, expectedVersion: t.isNew ? null : lead.version, events, ledger, answers },
     outcome,

@@ -1,6 +1,7 @@
 /**
  * Moments sales wants to hear of, each at most once per lead (they follow once-rules or first times);
- * `abandoned_with_contact`: the session went idle (or the visitor left) before a CTA, contact details given.
+ * `abandoned_with_contact`: the session went idle (or the visitor left) before a CTA, contact details given;
+ * `returning_lead`: a returning visitor who was SQL before (at the session's start) or becomes SQL now.
  */
 export const triggers = [
   'sql',
@@ -9,6 +10,7 @@ export const triggers = [
   'completed',
   'human_help',
   'abandoned_with_contact',
+  'returning_lead',
 ] as const;
 export type Trigger = (typeof triggers)[number];
 

@@ -67,9 +67,17 @@ export interface StartOptions {
   attribution?: Touch;
   utmSource?: string;
   locale?: string;
+  /** The widget's long-lived visitor id (src/leads/identity.ts). */
+  visitorId?: string;
+  /** The host site's user id, verified by its HMAC before it gets here. */
+  identity?: string;
+  /** The visitor's newest earlier lead, and whether any earlier lead was SQL (set by the engine). */
+  returning?: { from: string; wasSql: boolean };
 }
 
 export interface EngineOptions {
+  /** A returning visitor's earlier leads, by visitor id or identity (src/persistence/lead-queries.ts). */
+  returningOf?: (options: StartOptions) => Promise<StartOptions['returning']>;
   /** The workflow versions: new sessions start on the active one, each session runs on its own. */
   workflows: WorkflowRegistry;
   store: SessionStore;

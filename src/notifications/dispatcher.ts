@@ -4,6 +4,7 @@ import type { EventBus } from '../scaling/bus.js';
 import { type Channel, DeliveryError } from './delivery.js';
 import { buildMessage } from './message.js';
 import type { Outbox, OutboxRow } from './outbox.js';
+import { TRANSCRIPT_TRIGGERS, transcriptSummary } from './transcript.js';
 
 /** The bus channel that wakes dispatchers when the outbox got rows. */
 export const NOTIFICATIONS_DUE = 'notifications-due';
@@ -13,6 +14,8 @@ export interface DispatcherOptions {
   channels: ReadonlyMap<string, Channel>;
   /** The lead and its ledger as they stand when the message is built. */
   readLead: (leadId: string) => Promise<{ lead: LeadRow; ledger: LedgerRow[] }>;
+  /** The lead's stored answers, for the triggers whose messages carry a transcript summary. */
+  readAnswers?: (leadId: string) => Promise<{ questionText: string; answer: string; answeredAt: Date }[]>;
   bus: EventBus;
   logger: Logger;
   /** Base of console links (read when a message is built: the listening address is known late). */
@@ -89,8 +92,13 @@ export class Dispatcher {
       const channel = this.options.channels.get(row.channel);
       if (!channel) throw new DeliveryError(`channel ${row.channel} is not configured`, false);
       const { lead, ledger } = await this.options.readLead(row.leadId);
+      const { readAnswers } = this.options;
+      const transcript =
+        readAnswers && TRANSCRIPT_TRIGGERS.has(row.trigger)
+          ? transcriptSummary(await readAnswers(row.leadId), lead.state)
+          : undefined;
       await channel.send(
-        buildMessage({ ...row, note: row.note ?? null }, lead, ledger, this.options.publicUrl()),
+        buildMessage({ ...row, note: row.note ?? null }, lead, ledger, this.options.publicUrl(), transcript),
       );
       await this.options.outbox.sent(row);
       this.options.onOutcome?.(row.channel, 'sent');

@@ -1,6 +1,7 @@
 import { crmExport, scoreBreakdown } from '../leads/views.js';
 import type { LeadRow, LedgerRow } from '../persistence/rows.js';
 import { ownerName } from '../routing/fields.js';
+import type { TranscriptSummary } from './transcript.js';
 
 const TITLES: Record<string, string> = {
   sql: 'SQL lead',
@@ -10,6 +11,7 @@ const TITLES: Record<string, string> = {
   human_help: 'Visitor asks for a person',
   manual: 'Lead to follow up',
   abandoned_with_contact: 'Left before a CTA, contact details given',
+  returning_lead: 'Returning visitor, SQL',
   assigned: 'Lead assigned',
   escalated: 'Lead waiting for the team',
   sla_breached: 'First response overdue',
@@ -38,6 +40,8 @@ export interface NotificationMessage {
   note: string | null;
   lead: LeadRow;
   ledger: LedgerRow[];
+  /** What the visitor answered, for `abandoned_with_contact` (./transcript.ts). */
+  transcript?: TranscriptSummary;
 }
 
 export function buildMessage(
@@ -45,6 +49,7 @@ export function buildMessage(
   lead: LeadRow,
   ledger: LedgerRow[],
   publicUrl: string,
+  transcript?: TranscriptSummary,
 ): NotificationMessage {
   const kind = triggerKind(n.trigger);
   const what = TITLES[kind] ?? 'Lead update';
@@ -82,6 +87,7 @@ export function buildMessage(
     note: n.note,
     lead,
     ledger,
+    ...(transcript ? { transcript } : {}),
   };
 }
 

@@ -15,6 +15,7 @@ const DEFAULT_TRIGGERS: readonly string[] = [
   'sql',
   'human_help',
   'abandoned_with_contact',
+  'returning_lead',
   'assigned',
   'escalated',
   'sla_breached',
@@ -60,6 +61,8 @@ export interface NotificationsDeps
   engine: Pick<ConversationEngine, 'onCommitted'>;
   /** The lead and its ledger, read when a message is built. */
   leads: Pick<SessionStore, 'leadRecord'>;
+  /** The lead's stored answers (the `abandoned_with_contact` webhook's transcript summary). */
+  readAnswers?: DispatcherOptions['readAnswers'];
   /** Outcomes are counted; the outbox is counted before each scrape. */
   metrics: Pick<Metrics, 'notifications' | 'outbox' | 'beforeScrape'>;
 }

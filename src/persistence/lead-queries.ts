@@ -1,5 +1,5 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { Lead } from './entities/index.js';
+import { Answer, Lead } from './entities/index.js';
 import type { LeadFilter, LeadRow } from './rows.js';
 
 /** Leads as the board, the lead lists and the exports read them: without their actor snapshots. */
@@ -8,6 +8,50 @@ export class LeadQueries {
 
   private em(): EntityManager {
     return this.orm.em.fork() as EntityManager;
+  }
+
+  /**
+   * The visitor's other leads, newest first (at most `limit`): those of the same visitor id, or of the
+   * same verified identity. Erased leads are left out (their keys are gone anyway).
+   */
+  async earlierLeads(lead: Pick<LeadRow, 'id' | 'visitorId' | 'identity'>, limit = 20): Promise<LeadRow[]> {
+    const keys = [
+      ...(lead.visitorId ? [{ visitorId: lead.visitorId }] : []),
+      ...(lead.identity ? [{ identity: lead.identity }] : []),
+    ];
+    if (keys.length === 0) return [];
+    const rows = await this.em().find(
+      Lead,
+      { $or: keys, id: { $ne: lead.id }, erasedAt: null },
+      { exclude: ['snapshot'], orderBy: { createdAt: 'desc', id: 'desc' }, limit, disableIdentityMap: true },
+    );
+    return rows.map((r) => ({ ...r, snapshot: null }) as LeadRow);
+  }
+
+  /** A new session's link to the visitor's earlier leads: the newest, and whether any was SQL. */
+  async returningOf(keys: {
+    visitorId?: string;
+    identity?: string;
+  }): Promise<{ from: string; wasSql: boolean } | undefined> {
+    const rows = await this.earlierLeads({
+      id: '',
+      visitorId: keys.visitorId ?? null,
+      identity: keys.identity ?? null,
+    });
+    if (rows.length === 0) return undefined;
+    return {
+      from: rows[0]!.id,
+      wasSql: rows.some((r) => r.classification === 'SQL' || r.qualifiedAt !== null),
+    };
+  }
+
+  /** A lead's stored answers, oldest first (the transcript summary of a notification). */
+  async answersOf(leadId: string): Promise<{ questionText: string; answer: string; answeredAt: Date }[]> {
+    return this.em().find(
+      Answer,
+      { lead: leadId },
+      { fields: ['questionText', 'answer', 'answeredAt'], orderBy: { answeredAt: 'asc', id: 'asc' } },
+    );
   }
 
   /** Leads by filter, without their actor snapshots, with the total count for paging. */

@@ -127,6 +127,7 @@ export class SessionStore {
         `update leads set name = null, email = null, phone = null, business_type = null, location = null,
            staff_size = null, monthly_sales = null, features_interested = '[]', custom_fields = '{}',
            locale = null, first_touch = null, last_touch = null, last_touch_at = null, current_page = null,
+           visitor_id = null, identity = null,
            snapshot = 'null', state = 'erased', taken_over_by = null, version = version + 1,
            last_seq = last_seq + 1, erased_at = ?, erased_by = ?, updated_at = ?
          where id = ? and erased_at is null returning last_seq as seq`,

@@ -4,6 +4,7 @@ import type { Agent } from '../agents/tokens.js';
 import type { SessionEventMessage } from '../conversation/events.js';
 import type { Trigger } from '../conversation/triggers.js';
 import type { attributionView } from '../leads/attribution.js';
+import type { EarlierLead } from '../leads/earlier.js';
 import type { BoardRow, leadData, scoreBreakdown } from '../leads/views.js';
 import type { LedgerRow } from '../persistence/rows.js';
 import type { Schemas } from '../transport/schemas.js';
@@ -58,6 +59,8 @@ export type LedgerEntry = Omit<LedgerRow, 'at'> & { at: string };
 /** What `session:watch` answers with; live `session:event`s follow, in `seq` order. */
 export interface WatchOpened {
   lead: WatchedLead;
+  /** A returning visitor's earlier leads, newest first (same visitor id or verified identity). */
+  earlier: EarlierLead[];
   breakdown: LedgerEntry[];
   /** Points per behaviour, in the order first earned. */
   summary: ReturnType<typeof scoreBreakdown>;

@@ -17,6 +17,7 @@ const REACHED: Record<Trigger, string> = {
   contact_shared: '(l.email is not null or l.phone is not null)',
   demo_requested: `exists (select 1 from score_entries s where s.lead_id = l.id and s.behavior = 'clicked_demo')`,
   abandoned_with_contact: `(l.state = 'abandoned' and (l.email is not null or l.phone is not null))`,
+  returning_lead: '(l.returning_from is not null and (l.returning_sql or l.qualified_at is not null))',
 };
 
 /** What routing reads of the leads, in SQL. */

@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Config } from '../config.js';
 import { reportedAction } from '../conversation/commands.js';
 import type { ConversationEngine } from '../conversation/engine.js';
 import { touchFrom } from '../leads/attribution.js';
+import { visitorKeys } from '../leads/identity.js';
 import { crmExport, leadSummary, menu, questionList, scoreBreakdown } from '../leads/views.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { AddressLimits } from '../scaling/limits.js';
@@ -17,6 +19,7 @@ export interface RestDeps {
   schemas: Schemas;
   metrics: Metrics;
   limits: Pick<AddressLimits, 'sessionStart'>;
+  config: Pick<Config, 'identitySecret'>;
 }
 
 const err = errorResponses(400, 404, 409, 422);
@@ -27,7 +30,7 @@ const err = errorResponses(400, 404, 409, 422);
  */
 export function registerRestRoutes(
   server: FastifyInstance,
-  { engine, schemas, metrics, limits }: RestDeps,
+  { engine, schemas, metrics, limits, config }: RestDeps,
 ): void {
   const app = server.withTypeProvider<ZodTypeProvider>();
   const workflow = engine.workflow;
@@ -41,11 +44,17 @@ export function registerRestRoutes(
         tags,
         summary: 'Start a session: awards session_opened and returns the greeting',
         body: schemas.sessionStartBody,
-        response: { 200: responses.sessionStart, ...errorResponses(422, 429) },
+        response: { 200: responses.sessionStart, ...errorResponses(403, 422, 429) },
       },
     },
     async (req) => {
       // SESSION_STARTS_PER_MINUTE: the same budget of the same address as a socket handshake's.
+      // A wrongly signed identity is refused before anything is counted or stored.
+      const keys = visitorKeys(
+        config.identitySecret,
+        req.body?.visitor_id,
+        identityClaim(req.body?.identity),
+      );
       await limits.sessionStart(req.ip);
       const attribution = touchFrom(req.body);
       const locale = negotiateLocale(workflow.locales, {
@@ -53,7 +62,7 @@ export function registerRestRoutes(
         acceptLanguage: req.headers['accept-language'],
       });
       const started = await metrics.track('rest', 'session.start', () =>
-        engine.startSession({ ...(attribution ? { attribution } : {}), locale }),
+        engine.startSession({ ...(attribution ? { attribution } : {}), locale, ...keys }),
       );
       return {
         session_id: started.sessionId,
@@ -239,4 +248,9 @@ export function registerRestRoutes(
     app.get(url, { schema: { tags, summary, response: { 200: responses.menu } } }, async () => menu(items));
   menuRoute('/api/product-menu', 'The product menu', workflow.products);
   menuRoute('/api/cta-options', 'The call-to-action options', workflow.cta.options);
+}
+
+/** The REST body's identity (`user_id`, `signature`) as a claim to verify. */
+function identityClaim(identity: { user_id: string; signature: string } | undefined) {
+  return identity ? { userId: identity.user_id, signature: identity.signature } : undefined;
 }

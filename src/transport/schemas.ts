@@ -137,8 +137,21 @@ export function createSchemas(limits: { answerLength: number }) {
     title: pageTitle.optional(),
   });
 
+  /** The widget's long-lived visitor id: random, URL-safe, 16–64 characters. */
+  const visitorId = z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{16,64}$/, '16 to 64 letters, digits, - or _')
+    .describe("The widget's long-lived visitor id (random, kept in the browser)");
+  /** The host site's user id and the hex HMAC-SHA256 of it under IDENTITY_SECRET. */
+  const signature = z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'the hex HMAC-SHA256 of the user id')
+    .describe('HMAC-SHA256 of the user id under IDENTITY_SECRET, hex');
+  const identityUserId = shortText(200);
   const chatAuth = z.strictObject({
     sessionId: text().max(100).optional(),
+    visitorId: visitorId.optional(),
+    identity: z.strictObject({ userId: identityUserId, signature }).optional(),
     ...touchFields(AUTH_KEYS),
     locale: shortText(35).optional(),
   });
@@ -151,6 +164,8 @@ export function createSchemas(limits: { answerLength: number }) {
     .strictObject({
       ...touchFields(Object.fromEntries(TOUCH_FIELDS.map((f) => [f, f])) as { [F in TouchField]: F }),
       locale: locale.optional(),
+      visitor_id: visitorId.optional(),
+      identity: z.strictObject({ user_id: identityUserId, signature }).optional(),
     })
     .nullish();
   /** The visitor switches language (socket `visitor:locale`, REST `POST /api/session/locale`). */

@@ -8,6 +8,7 @@ import { HISTORY_EVENTS, visitorHistory } from '../conversation/history.js';
 import { resumeVisit } from '../conversation/returning.js';
 import { AppError, toAck, toWireError } from '../errors.js';
 import { AUTH_KEYS, touchFrom } from '../leads/attribution.js';
+import { visitorKeys } from '../leads/identity.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { InterServerEvents } from '../protocol/acks.js';
@@ -43,6 +44,8 @@ export interface ChatDeps {
     sessionId: string,
     time: string,
   ) => Promise<{ callbackAt: string; label: string; confirmation: string }>;
+  /** IDENTITY_SECRET: verifies the host site's signed user ids (src/leads/identity.ts). */
+  identitySecret?: string | undefined;
   /** Other nodes share the rooms (the Redis adapter); without them, a room with no local socket is empty. */
   clustered?: boolean;
 }
@@ -121,7 +124,9 @@ export function attachChat(io: Server, deps: ChatDeps): void {
     try {
       const auth = parseWith(schemas.chatAuth, socket.handshake.auth ?? {});
       const asked = { locale: auth.locale, acceptLanguage: socket.handshake.headers['accept-language'] };
-      const { sessionId, ...opening } = await openSession(engine, schemas, auth, asked, () =>
+      // Refused on a resume too: a wrongly signed identity never gets a session.
+      const keys = visitorKeys(deps.identitySecret, auth.visitorId, auth.identity);
+      const { sessionId, ...opening } = await openSession(engine, schemas, auth, keys, asked, () =>
         deps.startSession ? deps.startSession(socket.request) : Promise.resolve(),
       );
       const after = deps.afterHours ? await deps.afterHours(sessionId).catch(() => null) : null;
@@ -245,6 +250,7 @@ async function openSession(
   engine: ConversationEngine,
   schemas: Schemas,
   auth: z.output<Schemas['chatAuth']>,
+  keys: ReturnType<typeof visitorKeys>,
   asked: Parameters<typeof negotiateLocale>[1],
   beforeStart: () => Promise<void>,
 ): Promise<{ sessionId: string } & Opening> {
@@ -280,7 +286,7 @@ async function openSession(
   await beforeStart();
   const attribution = touchFrom(auth, AUTH_KEYS);
   const locale = negotiateLocale(locales, asked);
-  const started = await engine.startSession({ ...(attribution ? { attribution } : {}), locale });
+  const started = await engine.startSession({ ...(attribution ? { attribution } : {}), locale, ...keys });
   return {
     sessionId: started.sessionId,
     hello: {

@@ -9,6 +9,7 @@ import type {
 import { AnalyticsPanel } from './analytics-panel.js';
 import { Board, languageName } from './board.js';
 import { $, el } from './dom.js';
+import { showEarlier } from './earlier-leads.js';
 import { LeadAlerts } from './lead-alerts.js';
 import { agentIdOf, renderSpeed } from './ownership.js';
 import { SessionView } from './session-view.js';
@@ -70,6 +71,7 @@ async function openSession(sessionId: string, reveal = true): Promise<void> {
   sessionStorage.setItem(SESSION_KEY, sessionId);
   if (reveal) tabs.showPanel('board-view');
   view.clear();
+  showEarlier($('earlier'), $('earlier-leads'), [], () => {});
   $('session').hidden = false;
   const ack = await socket.emitWithAck('session:watch', { sessionId });
   if (!ack.ok) return status(ack.error.message);
@@ -102,6 +104,7 @@ async function openSession(sessionId: string, reveal = true): Promise<void> {
     ),
   );
   view.open(ack.breakdown, ack.events, ack.lead);
+  showEarlier($('earlier'), $('earlier-leads'), ack.earlier, (id) => void openSession(id));
   trail.reset(ack.events);
 }
 

@@ -11,6 +11,7 @@ import type {
 } from '../protocol/index.js';
 import { visitAttribution } from './attribution.js';
 import { watchPages } from './page-views.js';
+import { hostIdentity, visitorId } from './visitor-id.js';
 import { type ApiResult, leadBotApi } from './widget-api.js';
 import { widgetConfig } from './widget-config.js';
 import { checked, ctaCard, type FieldProblems, field, form } from './widget-forms.js';
@@ -19,7 +20,8 @@ import { el, mountView } from './widget-view.js';
 
 /**
  * The embeddable chat widget: `<script src="https://bot.example/widget.js" data-server="https://bot.example"
- * data-utm-source="google"></script>`. It sends where the visitor came from (the page's utm_* and click ids,
+ * data-utm-source="google"></script>` (a logged-in user: `data-user-id` and `data-user-hash`, the HMAC of the id under
+ * IDENTITY_SECRET). It sends where the visitor came from (the page's utm_* and click ids,
  * the referrer, the landing page) with every handshake. A bubble opens the chat; bot questions come with option buttons,
  * a contact form and CTA buttons; agents' messages show too. The session is remembered across reloads and
  * the socket reconnects by itself. The page the visitor is on, and every navigation of a single-page app,
@@ -33,6 +35,8 @@ const server = script?.dataset.server || (script ? new URL(script.src).origin : 
 // Where the visitor came from: this visit's campaign parameters, click ids, referrer and landing page.
 const attribution = visitAttribution(script);
 const STORAGE_KEY = `lcb-session:${server}`;
+// The same browser's visits, and the host site's verified user (./visitor-id.ts): a returning visitor.
+const returning = { visitorId: visitorId(server), ...hostIdentity(script?.dataset) };
 // The language asked for: the page's `data-lang`, else the browser's (the server falls back from
 // `hi-IN` to `hi` to its default, and a resumed session keeps the language it speaks).
 const locale = script?.dataset.lang || navigator.language || undefined;
@@ -44,7 +48,8 @@ const { input, say, focusPrompt, languages, status, typing, setOpen } = mountVie
 // The wire types come from the server's protocol module: types only, erased from the bundle.
 const socket: Socket<ChatServerToClientEvents, ChatClientToServerEvents> = io(`${server}/chat`, {
   // Read at every (re)connection, so a reconnect resumes the same session.
-  auth: (cb) => cb({ sessionId: localStorage.getItem(STORAGE_KEY) ?? undefined, locale, ...attribution }),
+  auth: (cb) =>
+    cb({ sessionId: localStorage.getItem(STORAGE_KEY) ?? undefined, locale, ...attribution, ...returning }),
 });
 let counter = 0;
 const messageId = () => `${Date.now().toString(36)}-${(counter++).toString(36)}`;

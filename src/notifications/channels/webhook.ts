@@ -36,6 +36,7 @@ export class WebhookChannel implements Channel {
         message: m.note,
         score_breakdown: m.breakdown,
         console_url: m.link,
+        ...(m.transcript ? { transcript_summary: m.transcript } : {}),
       },
     });
     const headers: Record<string, string> = { 'webhook-id': m.id, 'webhook-timestamp': String(timestamp) };

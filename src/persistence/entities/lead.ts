@@ -33,6 +33,12 @@ export const Lead = defineEntity({
     lastTouch: p.json<Touch>().nullable(),
     lastTouchAt: p.datetime().nullable(),
     locale: p.string().length(35).nullable(),
+    /** Returning visitors: the widget's long-lived visitor id; the host site's verified user id. */
+    visitorId: p.string().length(64).nullable().index(),
+    identity: p.string().length(200).nullable().index(),
+    /** The visitor's newest earlier lead when this one started; whether any of them was SQL. */
+    returningFrom: p.string().length(40).nullable(),
+    returningSql: p.boolean().default(false),
     /** The sum of the lead's ledger: `fitScore` + `engagementScore`. */
     score: p.integer().default(0),
     /** The part of the score that answer values (`answer_value` ledger rows) earned. */
