@@ -8,7 +8,7 @@ import { visitorKeys } from '../leads/identity.js';
 import { crmExport, leadSummary, menu, questionList, scoreBreakdown } from '../leads/views.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { AddressLimits } from '../scaling/limits.js';
-import { switchLocale } from '../workflow/locale-switch.js';
+import { supportedLocale } from '../workflow/locale-switch.js';
 import { negotiateLocale, workflowIn } from '../workflow/locales.js';
 import { errorResponses, responses } from './responses.js';
 import type { Schemas } from './schemas.js';
@@ -87,9 +87,9 @@ export function registerRestRoutes(
       },
     },
     async (req, reply) => {
-      const { locale } = req.query.locale
-        ? switchLocale(workflow, req.query.locale).patch
-        : { locale: negotiateLocale(workflow.locales, { acceptLanguage: req.headers['accept-language'] }) };
+      const locale = req.query.locale
+        ? supportedLocale(workflow, req.query.locale)
+        : negotiateLocale(workflow.locales, { acceptLanguage: req.headers['accept-language'] });
       void reply.header('content-language', locale);
       const sessionId = req.query.session_id;
       if (!sessionId) return questionList(workflowIn(workflow, locale));
@@ -116,7 +116,7 @@ export function registerRestRoutes(
       const prompt = r.prompts.at(-1) ?? null;
       return {
         message: 'Language changed',
-        locale: prompt?.locale ?? switchLocale(workflow, locale).patch.locale,
+        locale: prompt?.locale ?? supportedLocale(workflow, locale),
         next_question: prompt,
       };
     },
