@@ -1,6 +1,6 @@
 import type { BoardRow } from '../protocol/index.js';
 import { el } from './dom.js';
-import { ownerOf } from './ownership.js';
+import { isMineFor, ownerOf } from './ownership.js';
 import { shortPage } from './trail.js';
 
 /**
@@ -100,16 +100,11 @@ export class Board {
   }
 
   /** The rows the search and the filters let through. */
-  private shown(): BoardRow[] {
+  private shown(mine: (r: BoardRow) => boolean): BoardRow[] {
     const { classification, state, source, online, owner } = this.ui;
     const found = matches(this.ui.search.value);
-    const me = this.me();
     const owned = (r: BoardRow) =>
-      owner.value === 'mine'
-        ? me !== null && r.assignedTo === me
-        : owner.value === 'unassigned'
-          ? !r.assignedTo && !r.team
-          : true;
+      owner.value === 'mine' ? mine(r) : owner.value === 'unassigned' ? !r.assignedTo && !r.team : true;
     return [...this.rows.values()].filter(
       (r) =>
         found(r) &&
@@ -138,7 +133,8 @@ export class Board {
 
   render(): void {
     this.fillChoices();
-    const shown = this.shown();
+    const mine = isMineFor(this.me());
+    const shown = this.shown(mine);
     this.ui.counts.replaceChildren(
       ...['SQL', 'MQL', 'Unqualified'].map((c) => {
         const count = el('span', `${c} ${shown.filter((r) => r.classification === c).length}`, 'count');
@@ -148,24 +144,24 @@ export class Board {
     );
     const now = Date.now();
     const order = ORDERS[this.ui.sort.value] ?? byScore;
-    const me = this.me();
-    const mine = (r: BoardRow) => Number(me !== null && r.assignedTo === me);
     // The default order puts the agent's own leads first; an order the agent picks is that order alone.
-    shown.sort(order === byScore ? (a, b) => mine(b) - mine(a) || order(a, b) : order);
+    shown.sort(order === byScore ? (a, b) => Number(mine(b)) - Number(mine(a)) || order(a, b) : order);
     this.ui.body.replaceChildren(
-      ...shown.map((r) => this.rowOf(r, (this.changed.get(r.sessionId) ?? 0) - now)),
+      ...shown.map((r) => this.rowOf(r, (this.changed.get(r.sessionId) ?? 0) - now, mine(r))),
     );
   }
 
-  /** A row of the board; `highlightLeft`: how long its highlight has to go (ms; none when ≤ 0). */
-  private rowOf(r: BoardRow, highlightLeft: number): HTMLElement {
+  /**
+   * A row of the board; `highlightLeft`: how long its highlight has to go (ms; none when ≤ 0); `mine`:
+   * the signed-in agent owns it.
+   */
+  private rowOf(r: BoardRow, highlightLeft: number, mine: boolean): HTMLElement {
     const tr = el('tr', '', highlightLeft > 0 ? 'changed' : '');
     // A row drawn again mid-highlight carries on where its fade was instead of starting over.
     if (highlightLeft > 0) tr.style.animationDelay = `${highlightLeft - HIGHLIGHT_MS}ms`;
     tr.dataset.session = r.sessionId;
     tr.tabIndex = 0;
-    const me = this.me();
-    if (me !== null && r.assignedTo === me) tr.classList.add('mine');
+    if (mine) tr.classList.add('mine');
     const badge = el('span', r.classification, `badge ${r.classification.toLowerCase()}`);
     const cells = [
       el('td', r.name ?? '(anonymous)'),

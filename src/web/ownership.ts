@@ -22,13 +22,8 @@ export function agentIdOf(token: string | null): string | null {
 /** The owner as the board shows it: the agent's name, else the team holding the lead. */
 export const ownerOf = (r: BoardRow) => r.assignedName ?? (r.team ? `team ${r.team}` : '');
 
-/** The agent's own leads first, then the rest, each by score and then by recent activity. */
-export function boardOrder(me: string | null) {
-  return (a: BoardRow, b: BoardRow) =>
-    Number(b.assignedTo === me && me !== null) - Number(a.assignedTo === me && me !== null) ||
-    b.score - a.score ||
-    b.lastActivityAt.localeCompare(a.lastActivityAt);
-}
+/** Whether a board row is the signed-in agent's own lead (routing made them its owner). */
+export const isMineFor = (me: string | null) => (r: BoardRow) => me !== null && r.assignedTo === me;
 
 const seconds = (v: number | null) =>
   v === null ? '—' : v < 120 ? `${Math.round(v)} s` : `${(v / 60).toFixed(1)} min`;
