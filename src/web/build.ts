@@ -1,7 +1,7 @@
 import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BuildOptions, build } from 'esbuild';
+import { type BuildOptions, build, type Plugin } from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Sources: this folder (src/web), also when run from the compiled dist/src/web. */
@@ -13,6 +13,20 @@ const sources = resolve(here.replace(`${join('dist', 'src')}`, 'src'));
  * bundle reads them from its own tag. `FILE` is replaced with the bundle's name.
  */
 const LOADER = `(function(){var c=document.currentScript;if(!c)return;var s=document.createElement('script');for(var k in c.dataset)s.dataset[k]=c.dataset[k];if(!s.dataset.server)s.dataset.server=new URL(c.src).origin;if(c.nonce)s.nonce=c.nonce;s.src=new URL('FILE',c.src).href;s.async=true;(document.head||document.body).appendChild(s)})();`;
+
+/**
+ * socket.io-client brings its WebTransport transport along; our server offers only polling and WebSocket
+ * (engine.io never lists it among the upgrades), so the widget leaves it out and stays within its budget.
+ */
+const withoutWebTransport: Plugin = {
+  name: 'without-webtransport',
+  setup(b) {
+    b.onResolve({ filter: /\/webtransport\.js$/ }, (args) =>
+      args.importer.includes('engine.io-client') ? { path: 'webtransport', namespace: 'stub' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({ contents: 'export const WT = undefined;' }));
+  },
+};
 
 /** Bundles the widget (hashed, behind its loader) and the agent console, and copies the pages. */
 export async function buildWeb(outdir = resolve('dist', 'web')): Promise<string> {
@@ -34,6 +48,7 @@ export async function buildWeb(outdir = resolve('dist', 'web')): Promise<string>
     entryPoints: { widget: join(sources, 'widget.ts') },
     entryNames: '[name].[hash]',
     metafile: true,
+    plugins: [withoutWebTransport],
   });
   const bundle = Object.keys(widget.metafile?.outputs ?? {})
     .map((f) => basename(f))
