@@ -25,6 +25,7 @@ import { ormOptions } from './persistence/orm.js';
 import { RetentionStore, startRetention } from './persistence/retention.js';
 import { SessionStore } from './persistence/session-store.js';
 import { WorkflowStore } from './persistence/workflow-store.js';
+import { callbackOffers } from './routing/callback-offer.js';
 import { callbackDesk } from './routing/callbacks.js';
 import { type RoutingService, startRouting } from './routing/routing.js';
 import { loadRouting, type Routing } from './routing/rules.js';
@@ -255,6 +256,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
         logger,
         identitySecret: config.identitySecret,
         afterHours: sessionAfterHours(engine, routingRules, scaling.agents, overrides.now ?? Date.now),
+        callbackOffer: callbackOffers(engine, routingRules, scaling.agents, overrides.now ?? Date.now),
         callback: callbackDesk(
           engine,
           routingRules,

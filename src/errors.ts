@@ -8,6 +8,10 @@ const errorCodes = {
   session_not_found: { status: 404, message: 'No session with this id.' },
   not_found: { status: 404, message: 'Not found.' },
   invalid_option: { status: 422, message: 'That is not one of the options.' },
+  outside_opening: {
+    status: 422,
+    message: 'That time is not while the team is open next; pick one of the times offered.',
+  },
   unknown_question: { status: 422, message: 'No such question.' },
   unsupported_locale: { status: 422, message: 'The chat is not available in this language.' },
   derived_behavior: {

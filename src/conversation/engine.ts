@@ -380,6 +380,7 @@ export class ConversationEngine {
       seq: transition.unit.events[0]!.seq,
       ...transition.outcome,
       prompts: transition.prompts,
+      triggers: transition.triggers,
     };
   }
 }

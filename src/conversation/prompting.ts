@@ -52,7 +52,9 @@ export async function resumePrompt(
     last.step === pending.step &&
     last.questionId === pending.questionId &&
     last.locale === pending.locale;
-  return same ? last : { ...pending, seq: lead.lastSeq, id: `${lead.id}:${lead.lastSeq}` };
+  // After hours the ended conversation's last word is the bot's callback question (or its confirmation).
+  const callback = last && isFinished(live.actor) && last.step.startsWith('callback');
+  return same || callback ? last : { ...pending, seq: lead.lastSeq, id: `${lead.id}:${lead.lastSeq}` };
 }
 
 /** Refusals of a visitor event that depend on where the conversation stands. */

@@ -57,6 +57,8 @@ export interface TransitionInput {
   /** The log entry of the input itself (null: nothing to log, as for a brand-new session). */
   input: { type: string; data: Record<string, unknown>; clientMessageId?: string } | null;
   machineEvents: ConversationEvent[];
+  /** Bot messages the server adds beside the machine's (after hours: the callback's question, its confirmation). */
+  said?: BotPrompt[];
   /** Facts worked out outside the machine (a page view that meets a page rule). */
   pageFacts?: (PageFact & { at: number })[];
   patch: ProfilePatch & { takenOverBy?: string | null } & Partial<RoutingFields>;
@@ -158,6 +160,11 @@ export function buildTransition(t: TransitionInput): Transition {
     };
     prompts.push(prompt);
     events.push({ seq: prompt.seq, type: 'bot.prompt', at: new Date(e.at), data: { ...prompt } });
+  }
+  for (const said of t.said ?? []) {
+    const prompt = { ...said, seq: ++seq, id: `${lead.id}:${seq}` };
+    prompts.push(prompt);
+    events.push({ seq: prompt.seq, type: 'bot.prompt', at, data: { ...prompt } });
   }
 
   const answers: AnswerRow[] = [];

@@ -17,6 +17,8 @@ export interface EventResult extends EventOutcome {
   seq?: number;
   prompts: PromptMessage[];
   duplicate?: true;
+  /** What the event set off (none on a duplicate, which set off nothing again). */
+  triggers?: readonly Trigger[];
 }
 
 export interface SessionView {

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import { DuplicateMessage, type LeadRow, VersionConflict } from '../persistence/rows.js';
 import type { RoutingFields } from '../routing/fields.js';
 import type { PageFact } from '../scoring/ledger.js';
+import type { BotPrompt } from '../workflow/prompts.js';
 import type { ProfilePatch } from './commands.js';
 import type { CommitQueue } from './commit-queue.js';
 import { queueEffects } from './effects.js';
@@ -13,7 +14,9 @@ import { buildTransition, type Transition, type Trigger } from './transition.js'
 import type { Committed } from './types.js';
 
 /** What a server-made change logs, sets and announces; null: nothing to do. */
-export type AmendPlan = (lead: LeadRow) => Promise<Pick<Change, 'input' | 'patch' | 'notify'> | null>;
+export type AmendPlan = (
+  lead: LeadRow,
+) => Promise<Pick<Change, 'input' | 'patch' | 'notify' | 'said'> | null>;
 
 /** One change to a session: what the machine is sent, what the log records, what else changes. */
 export interface Change {
@@ -28,6 +31,8 @@ export interface Change {
   clientTimeTaken?: number | null;
   /** Scored facts the machine does not emit (a page view that meets a page rule). */
   facts?: PageFact[];
+  /** Bot messages of the change itself, after the machine's (rendered by the caller, in the visitor's language). */
+  said?: BotPrompt[];
   /** Put the prompt the bot waits on again, as if just asked (a switch of language). */
   repeatPrompt?: boolean;
 }
@@ -89,6 +94,7 @@ export class WritePath {
         ],
         input: change.input,
         machineEvents: change.events,
+        ...(change.said ? { said: change.said } : {}),
         pageFacts: (change.facts ?? []).map((f) => ({ ...f, at: change.at })),
         patch: change.patch ?? {},
         clientTimeTaken: change.clientTimeTaken ?? null,

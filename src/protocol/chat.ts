@@ -55,13 +55,7 @@ export interface SessionHello {
    * (`closed`) or has nobody online (`nobody_online`); `back` is when it is, in the team's zone
    * ("Monday 9:00 IST"), for the widget to show.
    */
-  afterHours?: {
-    team: string;
-    reason: 'closed' | 'nobody_online';
-    back: string;
-    /** Callback times to offer once the visitor asks for a person (`visitor:callback { time: id }`). */
-    slots: { id: string; label: string }[];
-  };
+  afterHours?: CallbackOffer;
 }
 
 /** One line of a resumed session's history (src/conversation/history.ts reads them from the log). */
@@ -93,6 +87,22 @@ export interface VisitorOutcome {
   awarded: Award[];
   /** The same `clientMessageId` was taken before: this is its first result again. */
   duplicate?: true;
+  /**
+   * After hours, the visitor asked for a person and the bot now asks when to call back (its `bot:message`
+   * has `input: 'callback'`): answer with `visitor:callback { time }`, a slot's `id` or a typed time.
+   */
+  callback?: CallbackOffer;
+}
+
+/**
+ * After hours: the team the lead goes to, why nobody answers now, when the team is back ("Monday 9:00
+ * IST"), and the callback times offered (`id` an ISO time, `label` as the visitor reads it).
+ */
+export interface CallbackOffer {
+  team: string;
+  reason: 'closed' | 'nobody_online';
+  back: string;
+  slots: { id: string; label: string }[];
 }
 
 /** The acknowledgement of every visitor event. */

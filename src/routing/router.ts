@@ -3,6 +3,7 @@ import type { AmendPlan } from '../conversation/write-path.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { LeadRow } from '../persistence/rows.js';
+import type { BotPrompt } from '../workflow/prompts.js';
 import { backAt, openedAt } from './hours.js';
 import type { AgentPresence, RoundRobin } from './presence.js';
 import { capacityOf, isMember, type Routing, type Team, teamFor } from './rules.js';
@@ -172,14 +173,24 @@ export class Router {
     });
   }
 
-  /** After hours, the visitor asked to be called back at `at`: stored and announced, once per lead. */
-  callback(sessionId: string, at: Date, data: { team: string; label: string }): Promise<LeadRow | null> {
+  /**
+   * After hours, the visitor asked to be called back at `at`: stored, announced, and confirmed to the
+   * visitor (`confirmation`, a bot message), once per lead.
+   */
+  callback(
+    sessionId: string,
+    at: Date,
+    data: { team: string; label: string },
+    confirmation: BotPrompt,
+  ): Promise<LeadRow | null> {
     return this.o.engine.amend(sessionId, async (lead) => {
       if (lead.erasedAt) throw new AppError('session_not_found');
       if (lead.callbackAt) throw new AppError('conflict', 'A callback is already requested.');
       return {
         input: { type: 'lead.callback_requested', data: { ...data, callbackAt: at.toISOString() } },
         patch: { callbackAt: at },
+        // The bot's confirmation to the visitor, committed with the request itself.
+        said: [confirmation],
         notify: this.o
           .channelsFor('callback_requested')
           .map((channel) => ({ trigger: 'callback_requested', channel })),

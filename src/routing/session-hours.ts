@@ -1,7 +1,7 @@
 import type { ConversationEngine } from '../conversation/engine.js';
 import type { SessionHello } from '../protocol/chat.js';
 import { afterHoursFor } from './after-hours.js';
-import { describeTime } from './hours.js';
+import { offerFor } from './callback-offer.js';
 import type { AgentPresence } from './presence.js';
 import type { Routing } from './rules.js';
 
@@ -18,11 +18,6 @@ export function sessionAfterHours(
   return async (sessionId) => {
     const { lead } = await engine.view(sessionId);
     const after = afterHoursFor(routing, lead, await agents.list(), now());
-    if (!after) return null;
-    const slots = after.slots.map((s) => ({
-      id: new Date(s).toISOString(),
-      label: describeTime(s, after.timeZone),
-    }));
-    return { team: after.team, reason: after.reason, back: after.back, slots };
+    return after ? offerFor(after, lead.locale) : null;
   };
 }

@@ -17,7 +17,7 @@ export const botMessageSchema = z.object({
   step: z.string(),
   questionId: z.number().int().optional(),
   text: z.string(),
-  input: z.enum(['choice', 'multi_choice', ...TEXT_ENTRY_TYPES, 'contact', 'cta', 'none']),
+  input: z.enum(['choice', 'multi_choice', ...TEXT_ENTRY_TYPES, 'contact', 'cta', 'callback', 'none']),
   options: z.array(option).optional(),
   bounds: z
     .object({

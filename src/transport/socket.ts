@@ -6,6 +6,7 @@ import type { VisitorCommand } from '../conversation/commands.js';
 import type { ConversationEngine } from '../conversation/engine.js';
 import { HISTORY_EVENTS, visitorHistory } from '../conversation/history.js';
 import { resumeVisit } from '../conversation/returning.js';
+import type { EventResult } from '../conversation/types.js';
 import { AppError, toAck, toWireError } from '../errors.js';
 import { AUTH_KEYS, touchFrom } from '../leads/attribution.js';
 import { visitorKeys } from '../leads/identity.js';
@@ -14,6 +15,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { InterServerEvents } from '../protocol/acks.js';
 import type {
   CallbackAck,
+  CallbackOffer,
   ChatClientToServerEvents,
   ChatServerToClientEvents,
   ChatSocketData,
@@ -39,6 +41,11 @@ export interface ChatDeps {
   startSession?: (req: IncomingMessage) => Promise<void>;
   /** Whether the session is after hours now (src/routing/after-hours.ts), for its `session` greeting. */
   afterHours?: (sessionId: string) => Promise<SessionHello['afterHours'] | null>;
+  /**
+   * After a visitor event: when it asked for a person after hours, the bot asks when to call back
+   * (src/routing/callback-offer.ts); the offer goes in the event's acknowledgement.
+   */
+  callbackOffer?: (sessionId: string, result: EventResult) => Promise<CallbackOffer | null>;
   /** After hours, stores the time a visitor asks to be called back (src/routing/callbacks.ts). */
   callback?: (
     sessionId: string,
@@ -186,6 +193,13 @@ export function attachChat(io: Server, deps: ChatDeps): void {
             engine.handle(sessionId, command, data.clientMessageId),
           );
           if (command.kind === 'locale') locale = command.locale;
+          // The event is recorded whatever happens to the offer: a failed offer leaves only the greeting's note.
+          const callback = deps.callbackOffer
+            ? await deps.callbackOffer(sessionId, r).catch((err: unknown) => {
+                logger.warn({ sessionId, err }, 'could not ask for a callback time');
+                return null;
+              })
+            : null;
           reply({
             ok: true,
             score: r.score,
@@ -193,6 +207,7 @@ export function attachChat(io: Server, deps: ChatDeps): void {
             state: r.state,
             awarded: r.awarded,
             ...(r.duplicate ? { duplicate: true } : {}),
+            ...(callback ? { callback } : {}),
           });
         } catch (err) {
           const response = toAck(err);

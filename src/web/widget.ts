@@ -13,6 +13,7 @@ import { visitAttribution } from './attribution.js';
 import { watchPages } from './page-views.js';
 import { hostIdentity, visitorId } from './visitor-id.js';
 import { type ApiResult, leadBotApi } from './widget-api.js';
+import { callbackInput } from './widget-callback.js';
 import { widgetConfig } from './widget-config.js';
 import { checked, ctaCard, type FieldProblems, field, form } from './widget-forms.js';
 import { replyQueue, typingReporter } from './widget-link.js';
@@ -139,6 +140,18 @@ async function send(
   }
 }
 
+/** After hours, the time to be called back: the refusal's message, or null once it is taken. */
+function askCallback(time: string, echo: string): Promise<string | null> {
+  say(echo, 'me');
+  return new Promise((done) =>
+    socket
+      .timeout(10_000)
+      .emit('visitor:callback', { time }, (err, ack) =>
+        done(err ? 'No answer from the server.' : ack.ok ? null : ack.error.message),
+      ),
+  );
+}
+
 let current: BotMessage | null = null;
 /** The widget's own words in the language the session speaks, as the workflow gives them. */
 let words: SessionHello['labels'][string] = {};
@@ -237,6 +250,13 @@ function render(m: BotMessage, retry?: Retry) {
     input.append(
       form([...text.nodes, submit], () => {
         if (checked(text)) void send('visitor:reply', { text: text.input.value }, text.input.value);
+      }),
+    );
+  } else if (m.input === 'callback') {
+    input.append(
+      ...callbackInput(m, askCallback, {
+        send: word('send', 'Send'),
+        typeAnswer: word('typeAnswer', 'Type your answer'),
       }),
     );
   } else if (m.input === 'contact') {

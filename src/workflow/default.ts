@@ -144,6 +144,10 @@ export const defaultWorkflow: WorkflowInput = {
     invalidOption: 'That is not one of the options. Please pick one of them.',
     textExpected: 'Please type your answer.',
     rateLimited: 'You are sending messages too fast; please wait a moment and try again.',
+    callbackAsk:
+      'Nobody from our team can answer right now; we are back {back}. When should we call you? Pick a time, or type one such as 10:30.',
+    callbackConfirm: 'Thank you! We will call you {time}.',
+    callbackOutsideHours: 'Please pick a time while our team is open, from {back}.',
     send: 'Send',
     typeAnswer: 'Type your answer',
     name: 'Name',

@@ -46,3 +46,24 @@ export function inVisitorLanguage(
   const message = visitorMessage(workflow, locale, err);
   return message === null ? err : new AppError(err.code, message, err.details, { cause: err.cause });
 }
+
+/** The server's words for the after-hours callback when a workflow gives none. */
+const CALLBACK_WORDS = {
+  callbackAsk: 'Nobody from our team can answer right now; we are back {back}. When should we call you?',
+  callbackConfirm: 'Thank you! We will call you {time}.',
+  callbackOutsideHours: 'Please pick a time while our team is open, from {back}.',
+} as const;
+
+/**
+ * One of the bot's after-hours callback texts in `locale` (the workflow's `messages`, else the server's
+ * words), with `{back}` and `{time}` filled in.
+ */
+export function callbackText(
+  workflow: Workflow,
+  locale: string | null | undefined,
+  key: keyof typeof CALLBACK_WORDS,
+  values: { back?: string; time?: string },
+): string {
+  const words = workflowIn(workflow, locale).messages[key] ?? CALLBACK_WORDS[key];
+  return words.replace(/\{(back|time)\}/g, (_, k: 'back' | 'time') => values[k] ?? '');
+}

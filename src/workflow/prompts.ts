@@ -15,6 +15,8 @@ export type PromptInput =
   | 'date'
   | 'contact'
   | 'cta'
+  /** After hours: a time to be called back, an offered slot (`options`, ids are ISO times) or typed. */
+  | 'callback'
   | 'none';
 
 /** A bot message as the widget shows it. */

@@ -259,6 +259,14 @@ const messagesSchema = z
     textExpected: text.optional(),
     /** The visitor sends faster than the server takes. */
     rateLimited: text.optional(),
+    /**
+     * After hours, a visitor who asked for a person is asked for a time to be called back (`{back}`: when
+     * the team is back, "Monday 9:00 IST"), told the time they got (`{time}`), or told to pick a time
+     * while the team is open (`{back}`).
+     */
+    callbackAsk: text.optional(),
+    callbackConfirm: text.optional(),
+    callbackOutsideHours: text.optional(),
     /** The widget's own words (its Send button, the answer field, the contact form's fields). */
     send: label.optional(),
     typeAnswer: label.optional(),

@@ -146,7 +146,11 @@ describe('routing outside business hours', () => {
     const id = v.sessionId;
 
     // A time outside the next opening, or not a time, is refused; an offered slot is taken and confirmed.
-    for (const time of ['7 pm', '=cmd()', ''])
+    expect(await v.ack('visitor:callback', { time: '7 pm' })).toMatchObject({
+      ok: false,
+      error: { code: 'outside_opening' },
+    });
+    for (const time of ['=cmd()', ''])
       expect(await v.ack('visitor:callback', { time })).toMatchObject({
         ok: false,
         error: { code: 'validation_failed' },
@@ -187,6 +191,7 @@ describe('routing outside business hours', () => {
     expect(await ownership(db, id)).toMatchObject({ assigned_to: 'agent-1' });
     expect((await routingLog(db, id)).map((e) => e.type)).toEqual([
       'lead.routed',
+      'lead.callback_offered',
       'lead.callback_requested',
       'lead.assigned',
     ]);
