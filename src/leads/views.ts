@@ -6,7 +6,8 @@ import { ATTRIBUTION_EXPORT_FIELDS, attributionExport, attributionView } from '.
 
 /**
  * The CRM export of one lead: the seed's keys, then the attribution keys and the score's parts (also the
- * body of CRM webhooks); `assigned_to` is the lead's owner (routing: the agent's name, else the team).
+ * body of CRM webhooks); `assigned_to` is the lead's owner (routing: the agent's name, else the team),
+ * `callback_at` the time the visitor asked to be called back after hours (ISO), else null.
  */
 export function crmExport(lead: LeadRow, assignedTo: string | null = ownerName(lead)) {
   const contact = [lead.email, lead.phone].filter((v): v is string => Boolean(v));
@@ -25,6 +26,7 @@ export function crmExport(lead: LeadRow, assignedTo: string | null = ownerName(l
     utm_source: lead.utmSource ?? null,
     session_start_time: lead.createdAt.toISOString(),
     assigned_to: assignedTo,
+    callback_at: lead.callbackAt?.toISOString() ?? null,
     ...attributionExport(lead),
     // After the seed's keys and the attribution: the score's two parts (they add up to lead_score),
     // then the workflow's own fields.
@@ -69,6 +71,7 @@ export const CRM_FIELDS = [
   'utm_source',
   'session_start_time',
   'assigned_to',
+  'callback_at',
   ...ATTRIBUTION_EXPORT_FIELDS,
   'fit_score',
   'engagement_score',

@@ -171,6 +171,7 @@ export const responses = {
     utm_source: z.string().nullable(),
     session_start_time: z.string(),
     assigned_to: z.string().nullable(),
+    callback_at: z.string().nullable(),
     ...Object.fromEntries(ATTRIBUTION_EXPORT_FIELDS.map((f) => [f, z.string().nullable()])),
     fit_score: z.number(),
     engagement_score: z.number(),

@@ -131,6 +131,7 @@ describe('attribution', () => {
     // the workflow's custom fields.
     expect(keys.indexOf('assigned_to')).toBe(13);
     expect(keys.slice(14)).toEqual([
+      'callback_at',
       'utm_medium',
       'utm_campaign',
       'utm_term',

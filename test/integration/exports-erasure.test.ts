@@ -37,7 +37,7 @@ describe('exports, erasure and retention', () => {
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = (await csv.text()).trim().split('\n');
     expect(lines[0]).toBe(
-      'session_id,name,location,business_type,staff_size,monthly_sales,features_interested,contact_info,email,phone,lead_score,lead_type,utm_source,session_start_time,assigned_to,' +
+      'session_id,name,location,business_type,staff_size,monthly_sales,features_interested,contact_info,email,phone,lead_score,lead_type,utm_source,session_start_time,assigned_to,callback_at,' +
         'utm_medium,utm_campaign,utm_term,utm_content,gclid,fbclid,msclkid,referrer,landing_page,' +
         'last_utm_source,last_utm_medium,last_utm_campaign,last_utm_term,last_utm_content,last_gclid,' +
         'last_fbclid,last_msclkid,last_referrer,last_landing_page,last_touch_at,fit_score,engagement_score,behavior_metadata',

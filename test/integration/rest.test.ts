@@ -426,6 +426,7 @@ describe('REST API', () => {
         session_start_time: isoOf(startedAt),
         // Routed to the default team when it became SQL (no agent was online to take it).
         assigned_to: 'sales',
+        callback_at: null,
         utm_medium: null,
         last_utm_source: 'google_ads',
         last_touch_at: null,

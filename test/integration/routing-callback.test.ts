@@ -32,6 +32,9 @@ async function askForAPerson(v: VisitorClient) {
   return v.say('visitor:reply', { optionIds: ['human_help'] });
 }
 
+const API_KEY = 'callback-exports-key-0123456789';
+const auth = { authorization: `Bearer ${API_KEY}` };
+
 const isCallback = (m: BotMessage) => m.step.startsWith('callback');
 
 describe('the after-hours callback journey', () => {
@@ -50,6 +53,7 @@ describe('the after-hours callback journey', () => {
     node = await startTestApp(
       {
         SECRET_KEY: SECRET,
+        API_KEYS: API_KEY,
         WEBHOOK_URL: `${receiver.url}/crm`,
         ROUTING_FILE: routingFile({ teams: [{ name: 'sales', hours }], defaultTeam: 'sales' }),
       },
@@ -110,6 +114,22 @@ describe('the after-hours callback journey', () => {
     expect(confirmed.seq).toBeGreaterThan(question.seq);
     const [row] = await db.query<{ callback_at: Date }>('select callback_at from leads where id = $1', [id]);
     expect(row!.callback_at.toISOString()).toBe(SLOTS[1]);
+
+    // The time is in the lead's exports beside its owner: the CRM webhook, the JSON and the CSV export.
+    const hook = await waitFor('the callback request delivered', () =>
+      receiver.of(id).find((h) => (h.json as { type?: string }).type === 'lead.callback_requested'),
+    );
+    expect((hook.json as { data: Record<string, unknown> }).data).toMatchObject({
+      assigned_to: 'sales',
+      callback_at: SLOTS[1],
+    });
+    const exported = await fetch(`${node.app.url}/api/lead/export/${id}`, { headers: auth });
+    expect(await exported.json()).toMatchObject({ assigned_to: 'sales', callback_at: SLOTS[1] });
+    const csv = (await (await fetch(`${node.app.url}/api/leads/export?format=csv`, { headers: auth })).text())
+      .trim()
+      .split('\n');
+    expect(csv[0]).toContain(',assigned_to,callback_at,');
+    expect(csv.find((line) => line.startsWith(id))).toContain(`,sales,${SLOTS[1]},`);
 
     // Coming back to the conversation: the history has the question and the confirmation, the last word.
     const again = await visitor(node.app.url, { auth: { sessionId: id } });
