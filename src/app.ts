@@ -12,6 +12,7 @@ import { ConversationEngine } from './conversation/engine.js';
 import { startIdleSweeper } from './conversation/idle-sweeper.js';
 import { shareCommits } from './conversation/share-commits.js';
 import { Experiments } from './experiments/service.js';
+import { carryLastTouch } from './leads/last-touch.js';
 import { Leads } from './leads/service.js';
 import { createLogger, type Logger } from './logger.js';
 import { configuredChannels, notificationRoutes, startNotifications } from './notifications/notifications.js';
@@ -198,6 +199,8 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       logger,
       earlierLeads: (lead) => stores.leads.earlierLeads(lead),
     });
+    // A returning visitor's new session is the last touch of their earlier leads.
+    carryLastTouch(engine, (lead) => stores.leads.earlierLeads(lead), logger);
 
     const schemas = createSchemas(config.limits);
     const http = await createHttpServer({

@@ -79,6 +79,12 @@ export function routingLine(e: SessionEventMessage): { who: 'note'; text: string
       return { who: 'note', text: 'first response overdue' };
     case 'agent.contacted':
       return { who: 'note', text: `${d.name} marked contacted` };
+    case 'lead.callback_offered':
+      return { who: 'note', text: `after hours (${team}): the bot asks for a callback time` };
+    case 'lead.callback_requested':
+      return { who: 'note', text: `callback requested for ${d.label} (${team})` };
+    case 'visitor.returned':
+      return { who: 'note', text: 'the visitor came back in a new session: its touch is the last' };
     default:
       return null;
   }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { signIdentity } from '../../src/leads/identity.js';
 import { ANSWERS, agent, agentsServer, GREETING } from '../support/agents.js';
 import { openVisitor, visitor } from '../support/sockets.js';
+import { waitFor } from '../support/time.js';
 
 /**
  * Returning visitors: a new session is linked to the visitor's earlier leads by the widget's visitor id
@@ -70,8 +71,41 @@ describe('returning visitors', () => {
     const a = await agent(server.url);
     const watched = await a.ok('session:watch', { sessionId: second.sessionId });
     expect(watched.lead.attribution.first.utm_source).toBe('newsletter');
-    const old = await a.ok('session:watch', { sessionId: first.sessionId });
-    expect(old.lead.attribution.first.utm_source).toBe('google');
+    expect(watched.lead.attribution.last.utm_source).toBe('newsletter');
+
+    // The new session is the visitor's last touch: the earlier lead keeps its first touch and reports
+    // the new one as its last, with when it was (the console, the exports, the webhook read it so).
+    const old = await waitFor('the earlier lead has the new last touch', async () => {
+      const view = await a.ok('session:watch', { sessionId: first.sessionId });
+      return view.lead.attribution.last.utm_source === 'newsletter' ? view : undefined;
+    });
+    expect(old.lead.attribution.first).toMatchObject({ utm_source: 'google', utm_campaign: 'spring' });
+    expect(old.lead.attribution.last).toMatchObject({
+      utm_source: 'newsletter',
+      utm_campaign: null,
+      at: (await a.ok('session:watch', { sessionId: second.sessionId })).lead.startedAt,
+    });
+    const exported = await fetch(`${server.url}/api/lead/export/${first.sessionId}`, {
+      headers: { authorization: `Bearer ${API_KEY}` },
+    });
+    expect(await exported.json()).toMatchObject({
+      utm_source: 'google',
+      utm_campaign: 'spring',
+      last_utm_source: 'newsletter',
+      last_utm_campaign: null,
+    });
+    // Recorded once, in the earlier session's log, naming the session it came from.
+    const returned = await server.db.query<{ data: { sessionId: string } }>(
+      `select data from session_events where lead_id = $1 and type = 'visitor.returned'`,
+      [first.sessionId],
+    );
+    expect(returned.map((r) => r.data.sessionId)).toEqual([second.sessionId]);
+    // A stranger's session touches nobody's lead.
+    expect(
+      await server.db.query(`select 1 from session_events where lead_id = $1 and type = 'visitor.returned'`, [
+        stranger.sessionId,
+      ]),
+    ).toEqual([]);
   });
 
   it('links sessions of one verified identity from two browsers (different visitor ids)', async () => {
