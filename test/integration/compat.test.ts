@@ -171,7 +171,8 @@ describe('v1 (Flask): every documented call', () => {
     expect(exported.status).toBe(200);
     // The seed's keys, in its order; the attribution keys follow them.
     expect(Object.keys(exported.body).slice(0, 14)).toEqual(SEED_CRM_KEYS);
-    expect(Object.keys(exported.body).slice(14, 16)).toEqual(['utm_medium', 'utm_campaign']);
+    // Beside the owner, the time an after-hours visitor asked to be called back; then the attribution.
+    expect(Object.keys(exported.body).slice(14, 17)).toEqual(['callback_at', 'utm_medium', 'utm_campaign']);
     expect(exported.body).toMatchObject({ name: 'Ravi Kumar', lead_score: score, lead_type: 'SQL' });
 
     expect(await get(`/api/score/${id}`)).toMatchObject({

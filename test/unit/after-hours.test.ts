@@ -2,8 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { newLead } from '../../src/conversation/new-lead.js';
 import type { LeadRow } from '../../src/persistence/rows.js';
 import { afterHoursFor, typedCallbackTime } from '../../src/routing/after-hours.js';
+import { callbackQuestion, offerFor } from '../../src/routing/callback-offer.js';
 import type { AgentPresenceRow } from '../../src/routing/presence.js';
 import { parseRouting } from '../../src/routing/rules.js';
+import { loadWorkflow } from '../../src/workflow/load.js';
+import { callbackText } from '../../src/workflow/messages.js';
+import { seedRules } from '../support/workflows.js';
 
 /** The after-hours decision the server hands the conversation: when, why, and which callback times. */
 
@@ -73,5 +77,38 @@ describe('after hours', () => {
     expect(typedCallbackTime('17.45', after)).toBe(ist('2026-12-07T17:45:00'));
     for (const bad of ['8:00', '18:00', '7 pm', '25:00', '10:75', 'tomorrow', '13 pm', '=1+1', ''])
       expect(typedCallbackTime(bad, after)).toBeNull();
+  });
+});
+
+describe('the callback offer as the visitor reads it', () => {
+  const after = afterHoursFor(routing, lead(), online, ist('2026-12-04T22:00:00'))!;
+  const builtIn = loadWorkflow();
+
+  it('writes the times in the visitor’s language, English as in India by default', () => {
+    expect(offerFor(after, 'en').slots.map((s) => s.label)).toEqual([
+      'Monday 9:00 IST',
+      'Monday 10:00 IST',
+      'Monday 11:00 IST',
+    ]);
+    expect(offerFor(after, null).back).toBe('Monday 9:00 IST');
+    expect(offerFor(after, 'ta').back).toBe('திங்கள் 9:00 IST');
+    expect(offerFor(after, 'hi').slots[0]).toEqual({
+      id: '2026-12-07T03:30:00.000Z',
+      label: 'सोमवार 9:00 IST',
+    });
+  });
+
+  it('asks with the workflow’s words in the session’s language, else the server’s', () => {
+    const ta = callbackQuestion(builtIn, 'ta', offerFor(after, 'ta'));
+    expect(ta).toMatchObject({ step: 'callback', input: 'callback', locale: 'ta' });
+    expect(ta.text).toContain('திங்கள் 9:00 IST மீண்டும் வருவோம்');
+    expect(ta.options).toHaveLength(3);
+    // A workflow that gives no callback texts (the seed's rules) gets the server's English.
+    expect(callbackText(seedRules, 'en', 'callbackConfirm', { time: 'Monday 10:00 IST' })).toBe(
+      'Thank you! We will call you Monday 10:00 IST.',
+    );
+    expect(callbackText(builtIn, 'hi', 'callbackOutsideHours', { back: 'सोमवार 9:00 IST' })).toBe(
+      'कृपया वह समय चुनिए जब हमारी टीम उपलब्ध हो, सोमवार 9:00 IST से।',
+    );
   });
 });
