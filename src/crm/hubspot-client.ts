@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DeliveryError } from '../notifications/delivery.js';
 import { type CrmRequest, callJson } from './http.js';
 
@@ -50,7 +51,11 @@ export class HubSpotClient {
 
   private async call<T>(req: Omit<CrmRequest, 'url'> & { path: string }, accept?: number[]) {
     const wait = this.blockedUntil - this.now();
-    if (wait > 0) throw new DeliveryError(`HubSpot: rate limit spent, next call in ${wait} ms`, true, wait);
+    // A short wait is waited out here (a retry would spend the next window redoing the calls already
+    // made); a longer one gives the row back to the outbox until the window has passed.
+    if (wait > this.options.timeoutMs)
+      throw new DeliveryError(`HubSpot: rate limit spent, next call in ${wait} ms`, true, wait);
+    if (wait > 0) await sleep(wait);
     return callJson<T>(
       {
         ...req,
