@@ -38,7 +38,7 @@ export class FakeOdoo extends FakeService {
   constructor(
     readonly db: string,
     readonly login: string,
-    readonly apiKey: string,
+    public apiKey: string,
     readonly uid = 7,
   ) {
     super();
