@@ -4,14 +4,7 @@ import type { NotificationMessage } from '../notifications/message.js';
 import { HubSpotClient } from './hubspot-client.js';
 import type { CrmLinks } from './links.js';
 import { type CrmMapping, leadRef, leadValues, mapped, summaryLines } from './mapping.js';
-
-export interface HubSpotSettings {
-  token: string;
-  baseUrl: string;
-  /** The pipeline and stage of the deal an SQL lead gets. */
-  dealPipeline: string;
-  dealStage: string;
-}
+import type { HubSpotSettings } from './settings.js';
 
 const escapeHtml = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -78,10 +71,19 @@ export class HubSpotChannel implements Channel {
     const body = summaryLines(m)
       .map((line) => (line ? `<p>${escapeHtml(line)}</p>` : '<br>'))
       .join('');
-    await this.record('notes', lead, ids.note, contactId, 'hs_note_body', ref, {
-      hs_note_body: body,
-      hs_timestamp: new Date().toISOString(),
-    });
+    // The note keeps its place on the timeline: its time is set when it is created.
+    await this.record(
+      'notes',
+      lead,
+      ids.note,
+      contactId,
+      'hs_note_body',
+      ref,
+      { hs_note_body: body },
+      {
+        hs_timestamp: new Date().toISOString(),
+      },
+    );
 
     if (m.lead.classification === 'SQL' || ids.deal) {
       await this.record(

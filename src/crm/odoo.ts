@@ -3,19 +3,7 @@ import type { NotificationMessage } from '../notifications/message.js';
 import type { CrmLinks } from './links.js';
 import { type CrmMapping, leadRef, leadValues, mapped } from './mapping.js';
 import { OdooClient } from './odoo-client.js';
-
-export interface OdooSettings {
-  url: string;
-  db: string;
-  apiKey: string;
-  uid?: number;
-  login?: string;
-  /**
-   * A crm.lead field holding the lead's reference (e.g. a custom `x_lead_ref`); unset = the reference
-   * is a line of the description, searched with `ilike`.
-   */
-  refField?: string;
-}
+import type { OdooSettings } from './settings.js';
 
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 

@@ -1,5 +1,25 @@
-import type { HubSpotSettings } from './hubspot.js';
-import type { OdooSettings } from './odoo.js';
+/** How to reach HubSpot (HUBSPOT_*). */
+export interface HubSpotSettings {
+  token: string;
+  baseUrl: string;
+  /** The pipeline and stage of the deal an SQL lead gets. */
+  dealPipeline: string;
+  dealStage: string;
+}
+
+/** How to reach Odoo (ODOO_*). */
+export interface OdooSettings {
+  url: string;
+  db: string;
+  apiKey: string;
+  uid?: number;
+  login?: string;
+  /**
+   * A crm.lead field holding the lead's reference (e.g. a custom `x_lead_ref`); unset = the reference
+   * is a line of the description, searched with `ilike`.
+   */
+  refField?: string;
+}
 
 /** The CRM variables as src/config.ts parsed them (it alone reads the environment). */
 export interface CrmEnv {

@@ -9,13 +9,15 @@ import { Migration } from '@mikro-orm/migrations';
 export class Migration20261130060000_crm_links extends Migration {
   override async up(): Promise<void> {
     this.addSql(`create table "crm_links" (
-      "lead_id" varchar(40) not null references "leads" ("id") on delete cascade,
+      "lead_id" varchar(40) not null,
       "crm" varchar(16) not null,
       "kind" varchar(16) not null,
       "external_id" varchar(64) null,
       "locked_until" timestamptz null,
       "updated_at" timestamptz not null default now(),
       primary key ("lead_id", "crm", "kind"));`);
+    this.addSql(`alter table "crm_links" add constraint "crm_links_lead_id_foreign" foreign key ("lead_id")
+      references "leads" ("id") on update cascade on delete cascade;`);
   }
 
   override async down(): Promise<void> {
