@@ -2,7 +2,7 @@ import type { Logger } from '../logger.js';
 import { type Channel, DeliveryError } from '../notifications/delivery.js';
 import type { NotificationMessage } from '../notifications/message.js';
 import { HubSpotClient } from './hubspot-client.js';
-import type { CrmLinks } from './links.js';
+import { type CrmLinks, leaseBudget } from './links.js';
 import { type CrmMapping, leadRef, leadValues, mapped, summaryLines } from './mapping.js';
 import type { HubSpotSettings } from './settings.js';
 
@@ -26,7 +26,7 @@ export class HubSpotChannel implements Channel {
     private readonly mapping: CrmMapping['hubspot'],
     private readonly links: CrmLinks,
     private readonly leaseSeconds: number,
-    timeoutMs: number,
+    private readonly timeoutMs: number,
     private readonly logger: Logger,
   ) {
     this.client = new HubSpotClient({ baseUrl: settings.baseUrl, token: settings.token, timeoutMs });
@@ -37,13 +37,13 @@ export class HubSpotChannel implements Channel {
     const lease = await this.links.lease(lead, 'hubspot', this.leaseSeconds);
     if (!lease) throw new DeliveryError('HubSpot: another sync of this lead is running', true, 1000);
     try {
-      await this.sync(m);
+      await this.sync(m, leaseBudget('HubSpot', this.leaseSeconds, this.timeoutMs));
     } finally {
       await this.links.release(lead, 'hubspot', lease);
     }
   }
 
-  private async sync(m: NotificationMessage): Promise<void> {
+  private async sync(m: NotificationMessage, inTime: () => void): Promise<void> {
     const lead = m.lead.id;
     const ids = await this.links.ids(lead, 'hubspot');
     const values = leadValues(m);
@@ -67,6 +67,7 @@ export class HubSpotChannel implements Channel {
       await this.links.save(lead, 'hubspot', 'contact', contactId);
     }
 
+    inTime();
     const ref = leadRef(lead);
     const body = summaryLines(m)
       .map((line) => (line ? `<p>${escapeHtml(line)}</p>` : '<br>'))
@@ -86,6 +87,7 @@ export class HubSpotChannel implements Channel {
     );
 
     if (m.lead.classification === 'SQL' || ids.deal) {
+      inTime();
       await this.record(
         'deals',
         lead,

@@ -1,4 +1,5 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { DeliveryError } from '../notifications/delivery.js';
 
 /** The CRMs leads are pushed to. */
 export type Crm = 'hubspot' | 'odoo';
@@ -68,4 +69,21 @@ export class CrmLinks {
         [leadId, crm, token],
       );
   }
+}
+
+/**
+ * A check a sync makes before each of its steps: a step may take a few calls of up to `timeoutMs`, and
+ * must end while the lease (and the outbox claim) still holds, or another node could sync the lead at
+ * the same time. With less than three timeouts left, the sync stops here and the row is retried (what
+ * was done is kept: the ids are stored).
+ */
+export function leaseBudget(service: string, leaseSeconds: number, timeoutMs: number, now = Date.now) {
+  const end = now() + leaseSeconds * 1000;
+  return (): void => {
+    if (end - now() < 3 * timeoutMs)
+      throw new DeliveryError(
+        `${service}: the sync ran out of its lease; it goes on at the next attempt`,
+        true,
+      );
+  };
 }

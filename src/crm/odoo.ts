@@ -1,6 +1,6 @@
 import { type Channel, DeliveryError } from '../notifications/delivery.js';
 import type { NotificationMessage } from '../notifications/message.js';
-import type { CrmLinks } from './links.js';
+import { type CrmLinks, leaseBudget } from './links.js';
 import { type CrmMapping, leadRef, leadValues, mapped } from './mapping.js';
 import { OdooClient } from './odoo-client.js';
 import type { OdooSettings } from './settings.js';
@@ -23,7 +23,7 @@ export class OdooChannel implements Channel {
     private readonly mapping: CrmMapping['odoo'],
     private readonly links: CrmLinks,
     private readonly leaseSeconds: number,
-    timeoutMs: number,
+    private readonly timeoutMs: number,
   ) {
     this.client = new OdooClient({ ...settings, timeoutMs });
   }
@@ -32,13 +32,13 @@ export class OdooChannel implements Channel {
     const lease = await this.links.lease(m.lead.id, 'odoo', this.leaseSeconds);
     if (!lease) throw new DeliveryError('Odoo: another sync of this lead is running', true, 1000);
     try {
-      await this.sync(m);
+      await this.sync(m, leaseBudget('Odoo', this.leaseSeconds, this.timeoutMs));
     } finally {
       await this.links.release(m.lead.id, 'odoo', lease);
     }
   }
 
-  private async sync(m: NotificationMessage): Promise<void> {
+  private async sync(m: NotificationMessage, inTime: () => void): Promise<void> {
     const lead = m.lead.id;
     const ref = leadRef(lead);
     const values: Record<string, unknown> = mapped(this.mapping.lead, leadValues(m));
@@ -54,12 +54,14 @@ export class OdooChannel implements Channel {
     const tags = await this.tagCommands(m.lead.classification);
     if (tags.length > 0) values.tag_ids = tags;
 
+    inTime();
     const stored = (await this.links.ids(lead, 'odoo')).lead;
     if (stored && (await this.client.write('crm.lead', Number(stored), values))) return;
     const found = await this.client.search(
       'crm.lead',
       refField ? [[refField, '=', ref]] : [['description', 'ilike', ref]],
     );
+    inTime();
     if (found !== undefined && (await this.client.write('crm.lead', found, values))) {
       await this.links.save(lead, 'odoo', 'lead', String(found));
       return;
