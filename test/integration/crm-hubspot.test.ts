@@ -79,7 +79,13 @@ describe('HubSpot: one contact, note and deal per lead', () => {
     expect((await hubspotRows(id, 4)).every((r) => r.status === 'sent')).toBe(true);
     const { contacts, notes, deals } = recordsOf(email);
     expect([contacts.length, notes.length, deals.length]).toEqual([1, 1, 1]);
-    const [lead] = await t.db.query<{ score: number }>('select score from leads where id = $1', [id]);
+    const [lead] = await t.db.query<{ score: number; owner: string | null }>(
+      'select score, coalesce(assigned_name, assigned_team, taken_over_by) as owner from leads where id = $1',
+      [id],
+    );
+    // The owner as every channel names it (routing gives an SQL lead to the default team).
+    expect(lead!.owner).not.toBeNull();
+    expect(contacts[0]!.properties.lcb_owner).toBe(lead!.owner);
     expect(contacts[0]!.properties).toMatchObject({
       email,
       firstname: 'Asha',
