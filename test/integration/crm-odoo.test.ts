@@ -131,6 +131,35 @@ describe('Odoo: one crm.lead per lead (uid from common.authenticate, reference i
     expect(await storedIds(t.db, id, 'odoo')).toEqual({ lead: String(again[0]!.id) });
   });
 
+  it("the tag follows the classification: the earlier classification's tag is removed from the same record", async () => {
+    const { sessionId: id } = await t.app.engine.startSession({ utmSource: 'ads' });
+    await t.app.engine.handle(id, { kind: 'reply', optionIds: ['yes'] });
+    const early = await api(t.app.url, 'POST', '/api/notifications/send', {
+      session_id: id,
+      channels: ['odoo'],
+    });
+    expect(early.status, JSON.stringify(early.body)).toBe(200);
+    await crmRows(t.db, id, 'odoo', 1);
+    const [before] = await t.db.query<{ classification: string }>(
+      'select classification from leads where id = $1',
+      [id],
+    );
+    expect(before!.classification).not.toBe('SQL');
+    const [record] = byRef(id);
+    expect(odoo.tagNames(record!)).toEqual([before!.classification]);
+    for (const [questionId, text] of [
+      [2, 'Restaurant / Café'],
+      [3, 'Koramangala, Bengaluru'],
+      [4, '6–15'],
+      [5, '₹2L – ₹5L'],
+      [6, 'QR Payments, Inventory'],
+    ] as const)
+      await t.app.engine.handle(id, { kind: 'answer', questionId, text });
+    await crmRows(t.db, id, 'odoo', 3);
+    expect(byRef(id)).toHaveLength(1);
+    expect(odoo.tagNames(byRef(id)[0]!)).toEqual(['SQL']);
+  });
+
   it('the API key is in no log line (debug level)', () => {
     expect(logs.lines.length).toBeGreaterThan(10);
     expect(logs.lines.filter((l) => l.includes(KEY))).toEqual([]);
