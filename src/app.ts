@@ -11,6 +11,9 @@ import { type CommitQueue, commitQueue } from './conversation/commit-queue.js';
 import { ConversationEngine } from './conversation/engine.js';
 import { startIdleSweeper } from './conversation/idle-sweeper.js';
 import { shareCommits } from './conversation/share-commits.js';
+import { crmChannels } from './crm/channels.js';
+import { CrmLinks } from './crm/links.js';
+import { odooLeadId } from './crm/odoo.js';
 import { Experiments } from './experiments/service.js';
 import { carryLastTouch } from './leads/last-touch.js';
 import { Leads } from './leads/service.js';
@@ -123,7 +126,8 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     undo.push(() => scaling.close());
 
     const metrics = new Metrics();
-    const channels = configuredChannels(config);
+    const crmLinks = new CrmLinks(orm);
+    const channels = new Map([...configuredChannels(config), ...crmChannels(config, crmLinks, logger)]);
     const engine = new ConversationEngine({
       // Linking is no reason to refuse a visitor: without the database's answer the session starts unlinked.
       returningOf: (options) =>
@@ -224,6 +228,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
         schemas,
         channels: [...channels.keys()],
         wake: notifications.wake,
+        odooLeadId: (id) => odooLeadId(crmLinks, id),
       },
       workflow: { workflows },
       analytics: {

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { deepFreeze, duration, durationSeconds, smtpUrlOf } from './config-values.js';
+import { type CrmConfig, crmConfig, crmIssues } from './crm/settings.js';
 import { parseNotificationRoutes } from './notifications/routes.js';
 
 /**
@@ -20,23 +22,7 @@ const list = z.string().transform((v) =>
 );
 const optionalUrl = z.url().optional();
 
-const DURATION_UNITS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
-/** Seconds in a duration written like `30m`, `12h`, `7d` or a bare number of seconds; NaN otherwise. */
-export function durationSeconds(text: string): number {
-  const m = /^(\d{1,9})([smhd]?)$/.exec(text);
-  if (!m) return Number.NaN;
-  return Number(m[1]) * DURATION_UNITS[(m[2] || 's') as keyof typeof DURATION_UNITS];
-}
-const duration = (min: number, max: number) =>
-  z
-    .string()
-    .transform((v) => durationSeconds(v))
-    .pipe(
-      z
-        .number({ message: 'a duration like 30m, 12h, 7d or seconds' })
-        .min(min, `at least ${min} seconds`)
-        .max(max, `at most ${max} seconds`),
-    );
+export { durationSeconds };
 
 const envSchema = z.object({
   /** `development`, `production` or `test`. */
@@ -196,6 +182,22 @@ const envSchema = z.object({
   TEAMS_WEBHOOK_URL: optionalUrl,
   WEBHOOK_URL: optionalUrl,
   WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** HubSpot private-app access token: leads go to HubSpot (docs/crm.md); unset = off. */
+  HUBSPOT_ACCESS_TOKEN: z.string().min(8).optional(),
+  HUBSPOT_BASE_URL: z.url().default('https://api.hubapi.com'),
+  /** Pipeline and stage (internal ids) of the deal an SQL lead gets in HubSpot. */
+  HUBSPOT_DEAL_PIPELINE: z.string().min(1).default('default'),
+  HUBSPOT_DEAL_STAGE: z.string().min(1).default('qualifiedtobuy'),
+  /** Odoo base URL: leads go to Odoo as crm.lead; needs ODOO_DB, ODOO_API_KEY and ODOO_UID or ODOO_LOGIN. */
+  ODOO_URL: optionalUrl,
+  ODOO_DB: z.string().min(1).optional(),
+  ODOO_LOGIN: z.string().min(1).optional(),
+  ODOO_UID: int(1, 2_147_483_647).optional(),
+  ODOO_API_KEY: z.string().min(8).optional(),
+  /** A crm.lead field for the lead's reference; unset = a line of the description. */
+  ODOO_REF_FIELD: z.string().regex(/^\w+$/).optional(),
+  /** JSON file of CRM field mappings over the defaults (docs/crm.md). */
+  CRM_MAPPING_FILE: z.string().min(1).optional(),
   /**
    * Bearer token Prometheus sends for `/metrics` (`authorization: { credentials: … }` in its scrape
    * config). Without it and without METRICS_PORT, `/metrics` is not served.
@@ -209,14 +211,6 @@ const envSchema = z.object({
   /** Address of the METRICS_PORT listener; loopback unless Prometheus scrapes from another host. */
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 });
-
-function smtpUrlOf(e: { SMTP_HOST?: string; SMTP_PORT?: number; SMTP_USER?: string; SMTP_PASS?: string }) {
-  if (!e.SMTP_HOST) return undefined;
-  const auth = e.SMTP_USER
-    ? `${encodeURIComponent(e.SMTP_USER)}:${encodeURIComponent(e.SMTP_PASS ?? '')}@`
-    : '';
-  return `smtp://${auth}${e.SMTP_HOST}:${e.SMTP_PORT ?? 587}`;
-}
 
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -284,6 +278,8 @@ export interface Config {
     webhookUrl?: string;
     webhookSecret?: string;
   };
+  /** The CRMs leads are pushed to (each unset = off) and the mapping file. */
+  crm: CrmConfig;
   /** Who may read `/metrics`, and where it is served (see METRICS_TOKEN, METRICS_PORT). */
   metrics: { token?: string; port?: number; host: string };
 }
@@ -308,6 +304,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
   if (parsed.success && parsed.data.METRICS_PORT && parsed.data.METRICS_PORT === parsed.data.PORT)
     lines.push('  METRICS_PORT: must differ from PORT (leave it unset to serve /metrics on PORT)');
+  if (parsed.success) lines.push(...crmIssues(parsed.data));
   if (!parsed.success || lines.length > 0)
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   const e = parsed.data;
@@ -377,11 +374,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       webhookUrl: e.WEBHOOK_URL,
       webhookSecret: e.WEBHOOK_SECRET,
     },
+    crm: crmConfig(e),
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
   });
-}
-
-function deepFreeze<T extends object>(value: T): Readonly<T> {
-  for (const v of Object.values(value)) if (v && typeof v === 'object') deepFreeze(v);
-  return Object.freeze(value);
 }

@@ -14,8 +14,16 @@ export const triggers = [
 ] as const;
 export type Trigger = (typeof triggers)[number];
 
-/** Where notifications can go. */
-export const notificationChannels = ['email', 'slack', 'discord', 'teams', 'webhook'] as const;
+/** Where notifications can go; `hubspot` and `odoo` push the lead to a CRM (src/crm). */
+export const notificationChannels = [
+  'email',
+  'slack',
+  'discord',
+  'teams',
+  'webhook',
+  'hubspot',
+  'odoo',
+] as const;
 
 /** Triggers that count as experiment conversions by themselves, for every test the lead takes part in. */
 export const conversionTriggers = [

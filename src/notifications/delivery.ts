@@ -14,6 +14,8 @@ export class DeliveryError extends Error {
 /** A channel: sends one message or throws a DeliveryError. */
 export interface Channel {
   readonly name: string;
+  /** The message carries the transcript summary whatever the trigger (CRM records keep the answers). */
+  readonly wantsTranscript?: boolean;
   send(message: import('./message.js').NotificationMessage): Promise<void>;
 }
 

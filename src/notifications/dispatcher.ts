@@ -94,7 +94,7 @@ export class Dispatcher {
       const { lead, ledger } = await this.options.readLead(row.leadId);
       const { readAnswers } = this.options;
       const transcript =
-        readAnswers && TRANSCRIPT_TRIGGERS.has(row.trigger)
+        readAnswers && (TRANSCRIPT_TRIGGERS.has(row.trigger) || channel.wantsTranscript)
           ? transcriptSummary(await readAnswers(row.leadId), lead.state)
           : undefined;
       await channel.send(

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { ConversationEngine } from '../conversation/engine.js';
 import type { RoutingTrigger, Trigger } from '../conversation/triggers.js';
+import { CRM_CHANNELS, CRM_DEFAULT_TRIGGERS } from '../crm/channels.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SessionStore } from '../persistence/session-store.js';
 import { DiscordChannel, SlackChannel, TeamsChannel } from './channels/chat.js';
@@ -36,14 +37,16 @@ export function configuredChannels(config: Pick<Config, 'notifications'>): Map<s
   return channels;
 }
 
-/** Which configured channels announce a trigger. */
+/** Which configured channels announce a trigger (CRM channels default to CRM_DEFAULT_TRIGGERS). */
 export function notificationRoutes(
   config: Pick<Config, 'notifications'>,
   channels: ReadonlyMap<string, Channel>,
 ) {
   return (trigger: Trigger | RoutingTrigger): string[] =>
     [...channels.keys()].filter((c) =>
-      (config.notifications.routes[c] ?? DEFAULT_TRIGGERS).includes(trigger),
+      (
+        config.notifications.routes[c] ?? (CRM_CHANNELS.includes(c) ? CRM_DEFAULT_TRIGGERS : DEFAULT_TRIGGERS)
+      ).includes(trigger),
     );
 }
 

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ConversationEngine } from '../conversation/engine.js';
+import { CRM_CHANNELS } from '../crm/channels.js';
 import { AppError } from '../errors.js';
 import type { Outbox } from '../notifications/outbox.js';
 import { notificationStatuses } from '../notifications/status.js';
@@ -17,6 +18,8 @@ export interface NotificationsRestDeps {
   channels: readonly string[];
   /** Wakes the dispatchers. */
   wake: () => void;
+  /** The Odoo id of a lead's crm.lead, when it has been pushed there (src/crm). */
+  odooLeadId: (sessionId: string) => Promise<number | null>;
 }
 
 const errors = errorResponses(401, 403, 404, 422);
@@ -24,7 +27,7 @@ const errors = errorResponses(401, 403, 404, 422);
 /** Seeing and re-driving notifications, and the seed's manual notification endpoints (authenticated). */
 export function registerNotificationRoutes(
   server: FastifyInstance,
-  { outbox, engine, schemas, channels: configured, wake }: NotificationsRestDeps,
+  { outbox, engine, schemas, channels: configured, wake, odooLeadId }: NotificationsRestDeps,
 ): void {
   const app = server.withTypeProvider<ZodTypeProvider>();
   const tags = ['notifications'];
@@ -33,7 +36,8 @@ export function registerNotificationRoutes(
   /** Queues a hand-made notification on the given channels of a lead that must exist. */
   const enqueue = async (sessionId: string, channels: string[] | undefined, message: string | undefined) => {
     await engine.record(sessionId);
-    const wanted = channels ?? [...configured];
+    // Unnamed, the alerts go to people: the CRMs get their own triggers (and /api/lead/sync-odoo).
+    const wanted = channels ?? configured.filter((c) => !CRM_CHANNELS.includes(c));
     const unknown = wanted.filter((c) => !configured.includes(c));
     if (unknown.length > 0 || wanted.length === 0) {
       throw new AppError(
@@ -144,6 +148,36 @@ export function registerNotificationRoutes(
     async (req) => {
       const ids = await enqueue(req.body.session_id, undefined, req.body.message);
       return { message: 'Sales team notified', notification_ids: ids };
+    },
+  );
+
+  app.post(
+    '/api/lead/sync-odoo',
+    {
+      schema: {
+        tags,
+        security: bearerAuth,
+        summary:
+          "The seed's Odoo sync: queues a push of the lead to Odoo (one crm.lead per lead, however often)",
+        body: z.strictObject({ session_id: schemas.sessionId }),
+        response: {
+          200: z.object({
+            message: z.string(),
+            odoo_lead_id: z.number().nullable(),
+            notification_ids: z.array(z.number()),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (req) => {
+      const ids = await enqueue(req.body.session_id, ['odoo'], undefined);
+      const odoo = await odooLeadId(req.body.session_id);
+      return {
+        message: odoo === null ? 'Odoo sync queued' : 'Odoo sync queued: the lead is updated in place',
+        odoo_lead_id: odoo,
+        notification_ids: ids,
+      };
     },
   );
 }

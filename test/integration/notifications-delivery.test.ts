@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { freePort } from '../support/cluster.js';
@@ -109,6 +110,17 @@ describe('delivery failures, dead letters, REST and metrics', () => {
       expect(h.json).toMatchObject({ type: 'lead.sql', data: { session_id: id, lead_type: 'SQL' } });
     }
     expect(verifyWebhook(WHSEC, hits[1]!.headers, hits[1]!.body.replace('"SQL"', '"MQL"'))).toBe(false);
+    // The Standard Webhooks reference library accepts what we signed, and refuses a changed body.
+    const wh = new Webhook(WHSEC);
+    const headers = (h: IncomingHttpHeaders) => ({
+      'webhook-id': String(h['webhook-id']),
+      'webhook-timestamp': String(h['webhook-timestamp']),
+      'webhook-signature': String(h['webhook-signature']),
+    });
+    for (const h of hits) expect(wh.verify(h.body, headers(h.headers))).toEqual(JSON.parse(h.body));
+    expect(() => wh.verify(hits[1]!.body.replace('"SQL"', '"MQL"'), headers(hits[1]!.headers))).toThrow(
+      WebhookVerificationError,
+    );
   });
 
   it('a 429 with Retry-After: 1 is retried no sooner than a second later, then sent', async () => {

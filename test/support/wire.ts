@@ -63,6 +63,7 @@ export const OPERATOR_ROUTES = [
   'POST /api/notifications/{id}/retry',
   'POST /api/notifications/send',
   'POST /api/lead/notify',
+  'POST /api/lead/sync-odoo',
   'GET /api/ab-test/results',
   'GET /api/leads/export',
   'DELETE /api/lead/{session_id}',
