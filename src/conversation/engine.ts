@@ -73,8 +73,13 @@ export class ConversationEngine {
     return this.workflows.active.workflow;
   }
 
-  /** Opens a new session on the active workflow: awards session_opened and puts the greeting. */
-  startSession(options: StartOptions = {}): Promise<EventResult & { variants: Record<string, string> }> {
+  /**
+   * Opens a new session on the active workflow: awards session_opened and puts the greeting. Also
+   * returns the lead as committed (the handshake decides its after-hours greeting from it).
+   */
+  startSession(
+    options: StartOptions = {},
+  ): Promise<EventResult & { variants: Record<string, string>; lead: LeadRow }> {
     const id = `sess_${randomBytes(16).toString('hex')}`;
     // Queued like any event of the session, so that a graceful shutdown waits for it too.
     return this.admit(id, async () => {
@@ -109,7 +114,13 @@ export class ConversationEngine {
         },
         true,
       );
-      return { sessionId: id, ...transition.outcome, prompts: transition.prompts, variants: plan.variants };
+      return {
+        sessionId: id,
+        ...transition.outcome,
+        prompts: transition.prompts,
+        variants: plan.variants,
+        lead: session.lead,
+      };
     });
   }
 

@@ -11,6 +11,7 @@ import { AUTH_KEYS, touchFrom } from '../leads/attribution.js';
 import { visitorKeys } from '../leads/identity.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { LeadRow } from '../persistence/rows.js';
 import type { InterServerEvents } from '../protocol/acks.js';
 import type {
   CallbackAck,
@@ -37,8 +38,8 @@ export interface ChatDeps {
   limits: { socketEventsPerSecond: number; socketEventBurst: number };
   /** Asked before a handshake starts a new session (not a resume): SESSION_STARTS_PER_MINUTE. */
   startSession?: (req: IncomingMessage) => Promise<void>;
-  /** Whether the session is after hours now (src/routing/after-hours.ts), for its `session` greeting. */
-  afterHours?: (sessionId: string) => Promise<SessionHello['afterHours'] | null>;
+  /** Whether the lead's team is after hours now (src/routing/after-hours.ts), for its `session` greeting. */
+  afterHours?: (lead: LeadRow) => Promise<SessionHello['afterHours'] | null>;
   /** After hours, stores the time a visitor asks to be called back (src/routing/callbacks.ts). */
   callback?: (
     sessionId: string,
@@ -126,10 +127,10 @@ export function attachChat(io: Server, deps: ChatDeps): void {
       const asked = { locale: auth.locale, acceptLanguage: socket.handshake.headers['accept-language'] };
       // Refused on a resume too: a wrongly signed identity never gets a session.
       const keys = visitorKeys(deps.identitySecret, auth.visitorId, auth.identity);
-      const { sessionId, ...opening } = await openSession(engine, schemas, auth, keys, asked, () =>
+      const { sessionId, lead, ...opening } = await openSession(engine, schemas, auth, keys, asked, () =>
         deps.startSession ? deps.startSession(socket.request) : Promise.resolve(),
       );
-      const after = deps.afterHours ? await deps.afterHours(sessionId).catch(() => null) : null;
+      const after = deps.afterHours ? await deps.afterHours(lead).catch(() => null) : null;
       if (after) opening.hello.afterHours = after;
       socket.data = { sessionId, opening };
       next();
@@ -253,7 +254,7 @@ async function openSession(
   keys: ReturnType<typeof visitorKeys>,
   asked: Parameters<typeof negotiateLocale>[1],
   beforeStart: () => Promise<void>,
-): Promise<{ sessionId: string } & Opening> {
+): Promise<{ sessionId: string; lead: LeadRow } & Opening> {
   const { locales } = engine.workflow;
   if (auth.sessionId && schemas.sessionId.safeParse(auth.sessionId).success) {
     try {
@@ -261,6 +262,7 @@ async function openSession(
       const history = visitorHistory(await engine.eventLog(view.sessionId, 0, HISTORY_EVENTS));
       return {
         sessionId: view.sessionId,
+        lead: view.lead,
         hello: {
           sessionId: view.sessionId,
           resumed: true,
@@ -289,6 +291,7 @@ async function openSession(
   const started = await engine.startSession({ ...(attribution ? { attribution } : {}), locale, ...keys });
   return {
     sessionId: started.sessionId,
+    lead: started.lead,
     hello: {
       sessionId: started.sessionId,
       resumed: false,
