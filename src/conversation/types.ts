@@ -50,6 +50,11 @@ export interface Committed {
   notifications: number;
   /** The lead as committed. */
   lead: LeadRow;
+  /**
+   * The connection that sent the event, when it takes the bot's reply in its acknowledgement (chat
+   * protocol 2): the transport's broadcast of `prompts` skips it.
+   */
+  origin?: string;
 }
 
 /** Who acts for the sales team. */

@@ -30,6 +30,8 @@ export interface Change {
   facts?: PageFact[];
   /** Put the prompt the bot waits on again, as if just asked (a switch of language). */
   repeatPrompt?: boolean;
+  /** The connection the event came from, told with the commit (see Committed.origin). */
+  origin?: string;
 }
 
 export interface WritePathOptions {
@@ -96,7 +98,7 @@ export class WritePath {
         visitorActivity: change.visitorActivity,
         isNew,
       });
-      await this.commit(transition, change.notify);
+      await this.commit(transition, change.notify, change.origin);
       for (const entry of transition.ledger) session.awarded.add(entry.onceKey);
       if (change.input.clientMessageId !== undefined) session.messageIds.add(change.input.clientMessageId);
       session.lead = { ...transition.unit.lead, snapshot: null };
@@ -141,7 +143,11 @@ export class WritePath {
     }
   }
 
-  private async commit(transition: Transition, notify: Change['notify'] = []): Promise<void> {
+  private async commit(
+    transition: Transition,
+    notify: Change['notify'] = [],
+    origin?: string,
+  ): Promise<void> {
     queueEffects(transition.unit, transition.triggers, this.options.routeNotifications);
     if (notify.length > 0)
       transition.unit.notifications = [...(transition.unit.notifications ?? []), ...notify];
@@ -156,6 +162,7 @@ export class WritePath {
         triggers: transition.triggers,
         notifications: transition.unit.notifications?.length ?? 0,
         lead: transition.unit.lead,
+        ...(origin === undefined ? {} : { origin }),
       });
     } catch (err) {
       if (err instanceof VersionConflict || err instanceof DuplicateMessage || err instanceof AppError)

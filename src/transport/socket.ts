@@ -13,14 +13,15 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { LeadRow } from '../persistence/rows.js';
 import type { InterServerEvents } from '../protocol/acks.js';
-import type {
-  CallbackAck,
-  ChatClientToServerEvents,
-  ChatServerToClientEvents,
-  ChatSocketData,
-  Opening,
-  SessionHello,
-  VisitorAck,
+import {
+  CHAT_PROTOCOL,
+  type CallbackAck,
+  type ChatClientToServerEvents,
+  type ChatServerToClientEvents,
+  type ChatSocketData,
+  type Opening,
+  type SessionHello,
+  type VisitorAck,
 } from '../protocol/chat.js';
 import { matchLocale, negotiateLocale } from '../workflow/locales.js';
 import { inVisitorLanguage, widgetLabels } from '../workflow/messages.js';
@@ -84,7 +85,7 @@ export function attachChat(io: Server, deps: ChatDeps): void {
   // socket.io types every namespace with the server's event maps; each of ours has maps of its own.
   const chat = io.of('/chat') as ChatNamespace;
   // Bot and agent messages go to every connection of the session, whichever door or node caused them.
-  engine.onCommitted(({ sessionId, prompts, events }) => {
+  engine.onCommitted(({ sessionId, prompts, events, origin }) => {
     // Nobody to tell (a REST visitor, or one who left): skip encoding packets for an empty room.
     if (!deps.clustered && !chat.adapter.rooms.has(sessionRoom(sessionId))) return;
     const room = chat.to(sessionRoom(sessionId));
@@ -97,7 +98,10 @@ export function attachChat(io: Server, deps: ChatDeps): void {
       else if (e.type === 'agent.message')
         room.emit('agent:message', { seq: e.seq, name: agent.name, text: agent.text, at });
     }
-    for (const m of prompts) room.emit('bot:message', m);
+    if (prompts.length === 0) return;
+    // A protocol-2 sender has the bot's replies in its ack: the others of the room get them here.
+    const others = origin === undefined ? room : room.except(origin);
+    for (const m of prompts) others.emit('bot:message', m);
   });
 
   // An agent typing on any node reaches the visitor's connections on this one.
@@ -132,7 +136,8 @@ export function attachChat(io: Server, deps: ChatDeps): void {
       );
       const after = deps.afterHours ? await deps.afterHours(lead).catch(() => null) : null;
       if (after) opening.hello.afterHours = after;
-      socket.data = { sessionId, opening };
+      opening.hello.protocol = Math.min(auth.protocol ?? 1, CHAT_PROTOCOL);
+      socket.data = { sessionId, opening, ...(opening.hello.protocol >= 2 ? { inAck: true } : {}) };
       next();
     } catch (err) {
       release();
@@ -142,9 +147,11 @@ export function attachChat(io: Server, deps: ChatDeps): void {
   });
 
   chat.on('connection', (socket) => {
-    const { sessionId, opening } = socket.data;
+    const { sessionId, opening, inAck } = socket.data;
     // What a connection keeps for its lifetime is only its session id (10,000 idle visitors add up).
     socket.data = { sessionId };
+    // Protocol 2: this connection's own events bring the bot's replies in their acks.
+    const origin = inAck ? socket.id : undefined;
     metrics.connections.inc();
     const visit = presence.opened(sessionId);
     socket.on('disconnect', () => {
@@ -184,7 +191,7 @@ export function attachChat(io: Server, deps: ChatDeps): void {
           visit.active();
           const command = toCommand(data);
           const r = await metrics.track('socket', event, () =>
-            engine.handle(sessionId, command, data.clientMessageId),
+            engine.handle(sessionId, command, data.clientMessageId, origin),
           );
           if (command.kind === 'locale') locale = command.locale;
           reply({
@@ -194,6 +201,7 @@ export function attachChat(io: Server, deps: ChatDeps): void {
             state: r.state,
             awarded: r.awarded,
             ...(r.duplicate ? { duplicate: true } : {}),
+            ...(origin === undefined ? {} : { messages: r.prompts }),
           });
         } catch (err) {
           const response = toAck(err);
@@ -265,6 +273,7 @@ async function openSession(
         lead: view.lead,
         hello: {
           sessionId: view.sessionId,
+          protocol: 1,
           resumed: true,
           state: view.state,
           score: view.score,
@@ -294,6 +303,7 @@ async function openSession(
     lead: started.lead,
     hello: {
       sessionId: started.sessionId,
+      protocol: 1,
       resumed: false,
       state: started.state,
       score: started.score,
