@@ -7,10 +7,13 @@
  * The server runs three ways: one process on its own (in-process adapter, the no-Redis default), one
  * process with Redis (the production setup of a cluster node) and two processes with Redis on this same
  * machine, the visitors spread over them; the two processes also run with the cache coherence off and
- * with a version read before every event. Each run reports where the machine's CPU went per event.
+ * with a version read before every event. Each run reports where the machine's CPU went per event, and
+ * how many rows the database stored per acknowledged event (every table counted before and after).
+ * The visitors speak chat protocol 2, as the widget does: the bot's reply comes in the ack.
  *   npm run bench -- journeys     (BENCH_VISITORS, BENCH_JOURNEYS; COMMIT_GROUP_MS and the like reach the server)
  */
 import { randomBytes } from 'node:crypto';
+import { rowsLine, rowsPerEvent, storedRows } from './stored-rows.js';
 import {
   bareServer,
   budgetLine,
@@ -72,10 +75,12 @@ function serverRun(count: number, redis: boolean, extra: Record<string, string> 
         Math.min(64 * count, JOURNEYS),
         VISITORS,
       ); // warm-up
-      return await measure(
+      const before = await storedRows(dbUrl);
+      const measured = await measure(
         urls,
         nodes.map((n) => n.child.pid!),
       );
+      return { ...measured, rows: rowsPerEvent(before, await storedRows(dbUrl), measured.run.events) };
     } finally {
       await Promise.all(nodes.map((n) => n.stop()));
     }
@@ -125,6 +130,7 @@ runMain(async () => {
       serverCpuCores: single.serverCpuCores,
       serverRssMb: single.serverRssMb,
       cpuBudget: single.budget,
+      rowsPerEvent: single.rows,
       withRedis,
       twoProcesses: two,
       coherence,
@@ -144,6 +150,8 @@ runMain(async () => {
       '',
       `Server RSS: ${f1(single.serverRssMb)} MB. Events/s against the ceiling (one process, no Redis): ${pct(ratioToCeiling)}; ` +
         `two processes against one, both with Redis: ${(two.run.eventsPerSecond / withRedis.run.eventsPerSecond).toFixed(2)}×.`,
+      `Stored rows per acknowledged event (one process): ${rowsLine(single.rows)}; the lead's own row is ` +
+        'updated by every event besides.',
       `Cache coherence on two processes, against the run without it: the default (bus eviction and a version ` +
         `check on resume) ${coherence.bus.toFixed(2)}× the events/s at ${coherence.busCpu.toFixed(2)}× the server and ` +
         `PostgreSQL CPU per event; a version read before every event ${coherence.read.toFixed(2)}× the events/s at ` +
