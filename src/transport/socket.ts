@@ -14,8 +14,8 @@ import type { Metrics } from '../observability/metrics.js';
 import type { LeadRow } from '../persistence/rows.js';
 import type { InterServerEvents } from '../protocol/acks.js';
 import {
-  CHAT_PROTOCOL,
   type CallbackAck,
+  CHAT_PROTOCOL,
   type ChatClientToServerEvents,
   type ChatServerToClientEvents,
   type ChatSocketData,

@@ -91,15 +91,13 @@ const events = leadBotApi({
     new Promise<ApiResult>((done) =>
       socket
         .timeout(10_000)
-        .emit('visitor:locale', { clientMessageId: messageId(), locale }, (err: unknown, ack: VisitorAck) =>
-          done(
-            err
-              ? { ok: false, error: { code: 'timeout', message: 'No answer from the server.' } }
-              : ack.ok
-                ? (ack.messages?.forEach(show), { ok: true })
-                : { ok: false, error: ack.error },
-          ),
-        ),
+        .emit('visitor:locale', { clientMessageId: messageId(), locale }, (err: unknown, ack: VisitorAck) => {
+          if (err)
+            return done({ ok: false, error: { code: 'timeout', message: 'No answer from the server.' } });
+          if (!ack.ok) return done({ ok: false, error: ack.error });
+          ack.messages?.forEach(show);
+          done({ ok: true });
+        }),
     ),
 });
 (window as unknown as { LeadBot: typeof events.api }).LeadBot = events.api;
