@@ -40,12 +40,15 @@ const JOURNEYS = envNumber('BENCH_JOURNEYS', 640);
 /** Targets of the performance issue (2-core machine). */
 const TARGET = { journeysPerSecond: 300, eventsPerSecond: 3000, p99: 50 };
 
-/** One measured run against some server processes: the load, and the CPU every part spent. */
-async function measure(urls: string[], pids: number[]) {
+/**
+ * One measured run against some server processes: the load, and the CPU every part spent (PostgreSQL:
+ * its shared processes and the backends of `database`, none for a server without one).
+ */
+async function measure(urls: string[], pids: number[], database: string | null) {
   const chat = urls.map((u) => `${u}/chat`);
-  const before = cpuSnapshot(pids);
+  const before = cpuSnapshot(pids, database);
   const run = await socketJourneys(chat, JOURNEYS, VISITORS);
-  const after = cpuSnapshot(pids);
+  const after = cpuSnapshot(pids, database);
   return {
     run,
     budget: cpuPerEvent(before, after, run.events),
@@ -79,6 +82,7 @@ function serverRun(count: number, redis: boolean, extra: Record<string, string> 
       const measured = await measure(
         urls,
         nodes.map((n) => n.child.pid!),
+        new URL(dbUrl).pathname.slice(1),
       );
       return { ...measured, rows: rowsPerEvent(before, await storedRows(dbUrl), measured.run.events) };
     } finally {
@@ -89,7 +93,7 @@ function serverRun(count: number, redis: boolean, extra: Record<string, string> 
 
 runMain(async () => {
   const bare = await bareServer('socket.io');
-  const ceiling = await measure([bare.url], [bare.pid]);
+  const ceiling = await measure([bare.url], [bare.pid], null);
   await bare.close();
 
   const single = await serverRun(1, false);
@@ -159,8 +163,8 @@ runMain(async () => {
       `Against the targets (${TARGET.journeysPerSecond} journeys/s, ${TARGET.eventsPerSecond} events/s, p99 < ${TARGET.p99} ms), best run: ` +
         `${pct(ofTarget.journeys)} of the journeys, ${pct(ofTarget.events)} of the events, p99 ${f1(best.run.p99)} ms.`,
       '',
-      "Where the CPU goes, per acknowledged event (each journey's connection and session start included; every",
-      'PostgreSQL and Redis process of the machine counted):',
+      "Where the CPU goes, per acknowledged event (each journey's connection and session start included;",
+      "PostgreSQL's shared processes and the backends of the run's own database counted, every Redis process):",
       '',
       `- bare socket.io: ${budgetLine(ceiling.budget)}`,
       ...runs.map((r) => `- ${r.name}: ${budgetLine(r.budget)}`),
