@@ -86,10 +86,15 @@ export function attachChat(io: Server, deps: ChatDeps): void {
   const chat = io.of('/chat') as ChatNamespace;
   // Bot and agent messages go to every connection of the session, whichever door or node caused them.
   engine.onCommitted(({ sessionId, prompts, events, origin }) => {
-    // Nobody to tell (a REST visitor, or one who left): skip encoding packets for an empty room.
-    if (!deps.clustered && !chat.adapter.rooms.has(sessionRoom(sessionId))) return;
+    // Nobody to tell (a REST visitor, one who left, or a protocol-2 sender alone in its session, who
+    // has the replies in its ack; a visitor's event carries no agent act): skip encoding packets.
+    if (!deps.clustered) {
+      const here = chat.adapter.rooms.get(sessionRoom(sessionId));
+      if (!here || (origin !== undefined && here.size === 1 && here.has(origin))) return;
+    }
     const room = chat.to(sessionRoom(sessionId));
     for (const e of events) {
+      if (!e.type.startsWith('agent.')) continue;
       // The log entry of an agent's act (src/conversation/agent-acts.ts); only a message has text.
       const agent = e.data as { name: string; text: string };
       const at = e.at.toISOString();
