@@ -72,10 +72,22 @@ export function pathOf(flow: ConversationFlow, order: readonly number[], picks: 
   return path;
 }
 
-/** The path of a conversation as its context stands. */
+/**
+ * Paths already walked, by the picks they were walked for: a context never changes its picks in place
+ * (an answer makes new ones), and one event's guards ask for the same path several times.
+ */
+const walked = new WeakMap<object, { flow: ConversationFlow; order: readonly number[]; path: number[] }>();
+
+/** The path of a conversation as its context stands (shared: never change the array). */
 export function pathIn(
   flow: ConversationFlow,
   context: Pick<ConversationContext, 'questionOrder' | 'picks'>,
-): number[] {
-  return pathOf(flow, context.questionOrder, context.picks ?? {});
+): readonly number[] {
+  const { picks, questionOrder: order } = context;
+  if (!picks) return pathOf(flow, order, {});
+  const hit = walked.get(picks);
+  if (hit?.flow === flow && hit.order === order) return hit.path;
+  const path = Object.freeze(pathOf(flow, order, picks)) as number[];
+  walked.set(picks, { flow, order, path });
+  return path;
 }

@@ -263,7 +263,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
         metrics,
         logger,
         identitySecret: config.identitySecret,
-        afterHours: sessionAfterHours(engine, routingRules, scaling.agents, overrides.now ?? Date.now),
+        afterHours: sessionAfterHours(routingRules, scaling.agents, overrides.now ?? Date.now),
         callbackOffer: callbackOffers(engine, routingRules, scaling.agents, overrides.now ?? Date.now),
         callback: callbackDesk(
           engine,

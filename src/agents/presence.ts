@@ -14,6 +14,9 @@ export interface VisitorConnection {
   closed(): void;
 }
 
+/** The resolution of a connection's last activity in the registry (the board sorts by it). */
+export const ACTIVITY_STEP_MS = 1000;
+
 /**
  * Which visitors are connected, for the agents on every node: each `/chat` connection is counted in
  * the session registry (the board reads it) and announced on the bus, as is typing.
@@ -33,8 +36,16 @@ export class VisitorPresence {
       .catch((err: unknown) => {
         this.logger.warn({ sessionId, err }, 'could not register the connection');
       });
+    // A visitor's events come a few per second at most: the registry (a Redis write on a cluster node)
+    // hears of the activity at most once per ACTIVITY_STEP_MS per connection, not once per event.
+    let touched = Date.now();
     return {
-      active: () => void this.registry.touch(sessionId, Date.now()).catch(() => {}),
+      active: () => {
+        const now = Date.now();
+        if (now - touched < ACTIVITY_STEP_MS) return;
+        touched = now;
+        void this.registry.touch(sessionId, now).catch(() => {});
+      },
       typing: (typing) => void this.bus.publish(VISITOR_TYPING, { sessionId, typing }).catch(() => {}),
       // After the registration: a connection that closes at once is never counted as still open.
       closed: () =>

@@ -14,7 +14,7 @@ import { type SessionEventMessage, toEventMessage } from './events.js';
 import { expireIdleSessions } from './idle-expiry.js';
 import { type CacheCoherence, type LiveSession, LiveSessions, read } from './live-sessions.js';
 import { interpretIn } from './localized-input.js';
-import { newLead } from './new-lead.js';
+import { newLead, openingChange } from './new-lead.js';
 import { isStateRefusal, resumePrompt, withPrompt } from './prompting.js';
 import { refusal } from './refusal.js';
 import { replayMessage } from './replay.js';
@@ -73,8 +73,13 @@ export class ConversationEngine {
     return this.workflows.active.workflow;
   }
 
-  /** Opens a new session on the active workflow: awards session_opened and puts the greeting. */
-  startSession(options: StartOptions = {}): Promise<EventResult & { variants: Record<string, string> }> {
+  /**
+   * Opens a new session on the active workflow: awards session_opened and puts the greeting. Also
+   * returns the lead as committed (the handshake decides its after-hours greeting from it).
+   */
+  startSession(
+    options: StartOptions = {},
+  ): Promise<EventResult & { variants: Record<string, string>; lead: LeadRow }> {
     const id = `sess_${randomBytes(16).toString('hex')}`;
     // Queued like any event of the session, so that a graceful shutdown waits for it too.
     return this.admit(id, async () => {
@@ -89,38 +94,28 @@ export class ConversationEngine {
         awarded: new Set(),
         messageIds: new Set(),
       };
-      const { utmSource, firstTouch: attribution, locale } = session.lead;
-      const transition = await this.writes.run(
-        session,
-        {
-          events: [],
-          input: {
-            type: 'session.started',
-            data: {
-              utmSource,
-              attribution,
-              locale,
-              variants: plan.variants,
-              questionOrder: plan.questionOrder,
-            },
-          },
-          at,
-          visitorActivity: true,
-        },
-        true,
-      );
-      return { sessionId: id, ...transition.outcome, prompts: transition.prompts, variants: plan.variants };
+      const transition = await this.writes.run(session, openingChange(session.lead, at), true);
+      const { outcome, prompts } = transition;
+      return { sessionId: id, ...outcome, prompts, variants: plan.variants, lead: session.lead };
     });
   }
 
-  /** Handles one visitor command. `clientMessageId` makes it idempotent. */
-  handle(sessionId: string, command: VisitorCommand, clientMessageId?: string): Promise<EventResult> {
+  /**
+   * Handles one visitor command. `clientMessageId` makes it idempotent; `origin` names the connection
+   * it came from, told with the commit (Committed.origin).
+   */
+  handle(
+    sessionId: string,
+    command: VisitorCommand,
+    clientMessageId?: string,
+    origin?: string,
+  ): Promise<EventResult> {
     return this.admit(sessionId, async () => {
       let raced = false;
       try {
         return await this.writes.withRetries(
           sessionId,
-          () => this.process(sessionId, command, clientMessageId),
+          () => this.process(sessionId, command, clientMessageId, origin),
           () => {
             raced = true;
           },
@@ -230,6 +225,10 @@ export class ConversationEngine {
   readonly amend = (sessionId: string, plan: AmendPlan): Promise<LeadRow | null> =>
     this.admit(sessionId, () => this.writes.amend(sessionId, plan, this.now()));
 
+  /** As `amend`, with the bot messages the change put: a protocol-2 acknowledgement carries them. */
+  readonly amendSaying = (sessionId: string, plan: AmendPlan) =>
+    this.admit(sessionId, () => this.writes.amendSaying(sessionId, plan, this.now()));
+
   /**
    * Erases the lead's personal data and closes its session (see SessionStore.erase): the version moves
    * on, so no copy of the session anywhere can write again, and the erase is told like a commit (its
@@ -308,11 +307,12 @@ export class ConversationEngine {
     sessionId: string,
     command: VisitorCommand,
     clientMessageId?: string,
+    origin?: string,
   ): Promise<EventResult> {
     const cached = this.sessions.has(sessionId);
     const session = await this.sessions.load(sessionId, this.coherence === 'read');
     try {
-      return await this.processLoaded(session, command, clientMessageId);
+      return await this.processLoaded(session, command, clientMessageId, origin);
     } catch (err) {
       // A refusal computed from a cached actor is only trusted if the cache was current: another
       // node may have moved the conversation on. Writes are guarded by the version check anyway.
@@ -329,6 +329,7 @@ export class ConversationEngine {
     session: LiveSession,
     command: VisitorCommand,
     clientMessageId?: string,
+    origin?: string,
   ): Promise<EventResult> {
     const sessionId = session.lead.id;
     if (clientMessageId !== undefined && session.messageIds.has(clientMessageId)) {
@@ -374,6 +375,7 @@ export class ConversationEngine {
       visitorActivity: true,
       repeatPrompt: interpreted.repeatPrompt === true,
       clientTimeTaken: command.kind === 'answer' ? (command.timeTaken ?? null) : null,
+      ...(origin === undefined ? {} : { origin }),
     });
     return {
       sessionId,

@@ -3,6 +3,7 @@ import { firstTouchRow } from '../leads/attribution.js';
 import type { LeadRow } from '../persistence/rows.js';
 import { UNROUTED } from '../routing/fields.js';
 import type { StartOptions } from './types.js';
+import type { Change } from './write-path.js';
 
 /**
  * The lead row of a session that has just opened on `workflowVersion`: nothing known yet but where it
@@ -55,5 +56,16 @@ export function newLead(
     lastActivityAt: date,
     completedAt: null,
     qualifiedAt: null,
+  };
+}
+
+/** The change that opens a session: its log's first entry records where it came from and its plan. */
+export function openingChange(lead: LeadRow, at: number): Change {
+  const { utmSource, firstTouch: attribution, locale, variants, questionOrder } = lead;
+  return {
+    events: [],
+    input: { type: 'session.started', data: { utmSource, attribution, locale, variants, questionOrder } },
+    at,
+    visitorActivity: true,
   };
 }

@@ -34,7 +34,7 @@ export interface SessionView {
   /** The workflow version the session started with (and runs on). */
   workflow: Workflow;
   /** The profile questions on the visitor's path as it stands (in a workflow without branches: all). */
-  path: number[];
+  path: readonly number[];
 }
 
 export interface LeadRecord {
@@ -52,6 +52,11 @@ export interface Committed {
   notifications: number;
   /** The lead as committed. */
   lead: LeadRow;
+  /**
+   * The connection that sent the event, when it takes the bot's reply in its acknowledgement (chat
+   * protocol 2): the transport's broadcast of `prompts` skips it.
+   */
+  origin?: string;
 }
 
 /** Who acts for the sales team. */

@@ -16,7 +16,7 @@ import type { Committed } from './types.js';
 /** What a server-made change logs, sets and announces; null: nothing to do. */
 export type AmendPlan = (
   lead: LeadRow,
-) => Promise<Pick<Change, 'input' | 'patch' | 'notify' | 'said'> | null>;
+) => Promise<Pick<Change, 'input' | 'patch' | 'notify' | 'said' | 'origin'> | null>;
 
 /** One change to a session: what the machine is sent, what the log records, what else changes. */
 export interface Change {
@@ -35,6 +35,8 @@ export interface Change {
   said?: BotPrompt[];
   /** Put the prompt the bot waits on again, as if just asked (a switch of language). */
   repeatPrompt?: boolean;
+  /** The connection the event came from, told with the commit (see Committed.origin). */
+  origin?: string;
 }
 
 export interface WritePathOptions {
@@ -102,7 +104,7 @@ export class WritePath {
         visitorActivity: change.visitorActivity,
         isNew,
       });
-      await this.commit(transition, change.notify);
+      await this.commit(transition, change.notify, change.origin);
       for (const entry of transition.ledger) session.awarded.add(entry.onceKey);
       if (change.input.clientMessageId !== undefined) session.messageIds.add(change.input.clientMessageId);
       session.lead = { ...transition.unit.lead, snapshot: null };
@@ -120,13 +122,22 @@ export class WritePath {
    * set and announce; it commits like any event, version-checked, so it happens once whichever node
    * tries. The caller runs it in the session's queue. Returns the lead as committed, or null.
    */
-  amend(sessionId: string, plan: AmendPlan, at: number): Promise<LeadRow | null> {
+  async amend(sessionId: string, plan: AmendPlan, at: number): Promise<LeadRow | null> {
+    return (await this.amendSaying(sessionId, plan, at))?.lead ?? null;
+  }
+
+  /** As `amend`, with the bot messages the change put (for an acknowledgement that carries them). */
+  amendSaying(
+    sessionId: string,
+    plan: AmendPlan,
+    at: number,
+  ): Promise<{ lead: LeadRow; prompts: Transition['prompts'] } | null> {
     return this.withRetries(sessionId, async () => {
       const session = await this.options.sessions.load(sessionId);
       const change = await plan(session.lead);
       if (!change) return null;
-      await this.run(session, { events: [], at, visitorActivity: false, ...change });
-      return session.lead;
+      const { prompts } = await this.run(session, { events: [], at, visitorActivity: false, ...change });
+      return { lead: session.lead, prompts };
     });
   }
 
@@ -147,7 +158,11 @@ export class WritePath {
     }
   }
 
-  private async commit(transition: Transition, notify: Change['notify'] = []): Promise<void> {
+  private async commit(
+    transition: Transition,
+    notify: Change['notify'] = [],
+    origin?: string,
+  ): Promise<void> {
     queueEffects(transition.unit, transition.triggers, this.options.routeNotifications);
     if (notify.length > 0)
       transition.unit.notifications = [...(transition.unit.notifications ?? []), ...notify];
@@ -162,6 +177,7 @@ export class WritePath {
         triggers: transition.triggers,
         notifications: transition.unit.notifications?.length ?? 0,
         lead: transition.unit.lead,
+        ...(origin === undefined ? {} : { origin }),
       });
     } catch (err) {
       if (err instanceof VersionConflict || err instanceof DuplicateMessage || err instanceof AppError)

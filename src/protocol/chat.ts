@@ -11,6 +11,15 @@ import type { Ack } from './acks.js';
  * src/transport/schemas.ts, which the server parses every one of them with.
  */
 
+/**
+ * The newest chat protocol the server speaks. A client asks for one in the handshake's `auth.protocol`
+ * and is served the lower of the two. 1 (the default): a visitor event's bot replies arrive as
+ * `bot:message` on every connection of the session, before the ack. 2: the sending connection gets them
+ * in the ack's `messages` instead (one frame per event); the session's other connections still get
+ * `bot:message`.
+ */
+export const CHAT_PROTOCOL = 2;
+
 /** The handshake's `auth`: without a known `sessionId` a new session starts. */
 export type ChatAuth = z.input<Schemas['chatAuth']>;
 
@@ -34,6 +43,8 @@ export type CallbackAck = Ack<{ callbackAt: string; label: string; confirmation:
 /** Sent once after connecting: the session started or resumed, as it stands. */
 export interface SessionHello {
   sessionId: string;
+  /** The chat protocol this connection is served (see CHAT_PROTOCOL). */
+  protocol: number;
   resumed: boolean;
   state: Step;
   score: number;
@@ -92,6 +103,11 @@ export interface VisitorOutcome {
    * has `input: 'callback'`): answer with `visitor:callback { time }`, a slot's `id` or a typed time.
    */
   callback?: CallbackOffer;
+  /**
+   * Protocol 2: the bot messages this event put (in order; none is sent to this connection as
+   * `bot:message`). A duplicate carries the prompt the bot waits on now.
+   */
+  messages?: BotMessage[];
 }
 
 /**
@@ -174,4 +190,6 @@ export interface ChatSocketData {
   sessionId: string;
   /** From the handshake until the connection greets the visitor with it; then dropped. */
   opening?: Opening;
+  /** The bot's replies come in the acks (protocol 2). */
+  inAck?: true;
 }

@@ -1,6 +1,6 @@
 import type { ConversationEngine } from '../conversation/engine.js';
 import type { EventResult } from '../conversation/types.js';
-import type { CallbackOffer } from '../protocol/chat.js';
+import type { BotMessage, CallbackOffer } from '../protocol/chat.js';
 import { callbackText } from '../workflow/messages.js';
 import type { BotPrompt } from '../workflow/prompts.js';
 import type { Workflow } from '../workflow/schema.js';
@@ -39,18 +39,20 @@ export function callbackQuestion(workflow: Workflow, locale: string, offer: Call
  * After hours, the `human_help` CTA becomes a callback request: once a visitor event makes the lead ask
  * for a person while its team is closed or has nobody online, the bot asks, in the visitor's language,
  * when to call back (a `bot.prompt` of input `callback` with the slots of the next opening). Returns the
- * offer, for the event's acknowledgement; null when the event asked for nobody or someone can answer.
+ * offer, for the event's acknowledgement, with the bot's question as committed; null when the event
+ * asked for nobody or someone can answer. `origin`: the protocol-2 connection that sent the event,
+ * which gets the question in its acknowledgement (after the event's own replies) instead of a broadcast.
  */
 export function callbackOffers(
-  engine: Pick<ConversationEngine, 'amend' | 'workflows'>,
+  engine: Pick<ConversationEngine, 'amendSaying' | 'workflows'>,
   routing: Routing,
   agents: Pick<AgentPresence, 'list'>,
   now: () => number,
-): (sessionId: string, result: EventResult) => Promise<CallbackOffer | null> {
-  return async (sessionId, result) => {
+): (sessionId: string, result: EventResult, origin?: string) => Promise<OfferAsked | null> {
+  return async (sessionId, result, origin) => {
     if (!result.triggers?.includes('human_help')) return null;
     let offer: CallbackOffer | null = null;
-    await engine.amend(sessionId, async (lead) => {
+    const committed = await engine.amendSaying(sessionId, async (lead) => {
       if (!lead.humanHelp || lead.callbackAt || lead.erasedAt) return null;
       const after = afterHoursFor(routing, lead, await agents.list(), now());
       if (!after || after.slots.length === 0) return null;
@@ -60,8 +62,15 @@ export function callbackOffers(
       return {
         input: { type: 'lead.callback_offered', data: { ...offer } },
         said: [callbackQuestion(workflow, locale, offer)],
+        ...(origin === undefined ? {} : { origin }),
       };
     });
-    return offer;
+    return offer && committed ? { offer, messages: committed.prompts } : null;
   };
+}
+
+/** A callback offer made, and the bot's messages that ask for the time. */
+export interface OfferAsked {
+  offer: CallbackOffer;
+  messages: BotMessage[];
 }

@@ -182,8 +182,12 @@ export function callbackSlots(opening: Opening, at: number, count = 3, lead = 0)
   return slots;
 }
 
-/** A time as the visitor is told it, in the team's zone: "Monday 9:00 IST". */
-export function describeTime(at: number, tz: string, locale = 'en-IN'): string {
+/** "Monday 9:00 IST" formats by locale and zone: making one costs far more than using it. */
+const described = new Map<string, Intl.DateTimeFormat>();
+function describeFormat(tz: string, locale: string): Intl.DateTimeFormat {
+  const key = `${locale}|${tz}`;
+  let f = described.get(key);
+  if (f) return f;
   const options = {
     timeZone: tz,
     weekday: 'long',
@@ -192,13 +196,24 @@ export function describeTime(at: number, tz: string, locale = 'en-IN'): string {
     hourCycle: 'h23',
     timeZoneName: 'short',
   } as const;
-  let f: Intl.DateTimeFormat;
   try {
     f = new Intl.DateTimeFormat(locale, options);
   } catch {
     f = new Intl.DateTimeFormat('en-IN', options);
   }
-  const p = Object.fromEntries(f.formatToParts(at).map((x) => [x.type, x.value]));
+  // Zones and locales come from the routing file and the workflow: a handful, but never unbounded.
+  if (described.size >= 256) described.clear();
+  described.set(key, f);
+  return f;
+}
+
+/** A time as the visitor is told it, in the team's zone: "Monday 9:00 IST". */
+export function describeTime(at: number, tz: string, locale = 'en-IN'): string {
+  const p = Object.fromEntries(
+    describeFormat(tz, locale)
+      .formatToParts(at)
+      .map((x) => [x.type, x.value]),
+  );
   return `${p.weekday} ${Number(p.hour)}:${p.minute} ${p.timeZoneName}`;
 }
 

@@ -154,6 +154,8 @@ export function createSchemas(limits: { answerLength: number }) {
     identity: z.strictObject({ userId: identityUserId, signature }).optional(),
     ...touchFields(AUTH_KEYS),
     locale: shortText(35).optional(),
+    /** The chat protocol the client speaks (src/protocol/chat.ts, CHAT_PROTOCOL); 1 when absent. */
+    protocol: z.number().int().min(1).max(1000).optional(),
   });
 
   /** A language tag as a client names it (`hi`, `hi-IN`); matched against the workflow's locales. */

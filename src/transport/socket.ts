@@ -12,17 +12,19 @@ import { AUTH_KEYS, touchFrom } from '../leads/attribution.js';
 import { visitorKeys } from '../leads/identity.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { LeadRow } from '../persistence/rows.js';
 import type { InterServerEvents } from '../protocol/acks.js';
-import type {
-  CallbackAck,
-  CallbackOffer,
-  ChatClientToServerEvents,
-  ChatServerToClientEvents,
-  ChatSocketData,
-  Opening,
-  SessionHello,
-  VisitorAck,
+import {
+  type CallbackAck,
+  CHAT_PROTOCOL,
+  type ChatClientToServerEvents,
+  type ChatServerToClientEvents,
+  type ChatSocketData,
+  type Opening,
+  type SessionHello,
+  type VisitorAck,
 } from '../protocol/chat.js';
+import type { OfferAsked } from '../routing/callback-offer.js';
 import { matchLocale, negotiateLocale } from '../workflow/locales.js';
 import { inVisitorLanguage, widgetLabels } from '../workflow/messages.js';
 import type { Schemas } from './schemas.js';
@@ -39,13 +41,13 @@ export interface ChatDeps {
   limits: { socketEventsPerSecond: number; socketEventBurst: number };
   /** Asked before a handshake starts a new session (not a resume): SESSION_STARTS_PER_MINUTE. */
   startSession?: (req: IncomingMessage) => Promise<void>;
-  /** Whether the session is after hours now (src/routing/after-hours.ts), for its `session` greeting. */
-  afterHours?: (sessionId: string) => Promise<SessionHello['afterHours'] | null>;
+  /** Whether the lead's team is after hours now (src/routing/after-hours.ts), for its `session` greeting. */
+  afterHours?: (lead: LeadRow) => Promise<SessionHello['afterHours'] | null>;
   /**
    * After a visitor event: when it asked for a person after hours, the bot asks when to call back
    * (src/routing/callback-offer.ts); the offer goes in the event's acknowledgement.
    */
-  callbackOffer?: (sessionId: string, result: EventResult) => Promise<CallbackOffer | null>;
+  callbackOffer?: (sessionId: string, result: EventResult, origin?: string) => Promise<OfferAsked | null>;
   /** After hours, stores the time a visitor asks to be called back (src/routing/callbacks.ts). */
   callback?: (
     sessionId: string,
@@ -90,11 +92,16 @@ export function attachChat(io: Server, deps: ChatDeps): void {
   // socket.io types every namespace with the server's event maps; each of ours has maps of its own.
   const chat = io.of('/chat') as ChatNamespace;
   // Bot and agent messages go to every connection of the session, whichever door or node caused them.
-  engine.onCommitted(({ sessionId, prompts, events }) => {
-    // Nobody to tell (a REST visitor, or one who left): skip encoding packets for an empty room.
-    if (!deps.clustered && !chat.adapter.rooms.has(sessionRoom(sessionId))) return;
+  engine.onCommitted(({ sessionId, prompts, events, origin }) => {
+    // Nobody to tell (a REST visitor, one who left, or a protocol-2 sender alone in its session, who
+    // has the replies in its ack; a visitor's event carries no agent act): skip encoding packets.
+    if (!deps.clustered) {
+      const here = chat.adapter.rooms.get(sessionRoom(sessionId));
+      if (!here || (origin !== undefined && here.size === 1 && here.has(origin))) return;
+    }
     const room = chat.to(sessionRoom(sessionId));
     for (const e of events) {
+      if (!e.type.startsWith('agent.')) continue;
       // The log entry of an agent's act (src/conversation/agent-acts.ts); only a message has text.
       const agent = e.data as { name: string; text: string };
       const at = e.at.toISOString();
@@ -103,7 +110,10 @@ export function attachChat(io: Server, deps: ChatDeps): void {
       else if (e.type === 'agent.message')
         room.emit('agent:message', { seq: e.seq, name: agent.name, text: agent.text, at });
     }
-    for (const m of prompts) room.emit('bot:message', m);
+    if (prompts.length === 0) return;
+    // A protocol-2 sender has the bot's replies in its ack: the others of the room get them here.
+    const others = origin === undefined ? room : room.except(origin);
+    for (const m of prompts) others.emit('bot:message', m);
   });
 
   // An agent typing on any node reaches the visitor's connections on this one.
@@ -133,12 +143,13 @@ export function attachChat(io: Server, deps: ChatDeps): void {
       const asked = { locale: auth.locale, acceptLanguage: socket.handshake.headers['accept-language'] };
       // Refused on a resume too: a wrongly signed identity never gets a session.
       const keys = visitorKeys(deps.identitySecret, auth.visitorId, auth.identity);
-      const { sessionId, ...opening } = await openSession(engine, schemas, auth, keys, asked, () =>
+      const { sessionId, lead, ...opening } = await openSession(engine, schemas, auth, keys, asked, () =>
         deps.startSession ? deps.startSession(socket.request) : Promise.resolve(),
       );
-      const after = deps.afterHours ? await deps.afterHours(sessionId).catch(() => null) : null;
+      const after = deps.afterHours ? await deps.afterHours(lead).catch(() => null) : null;
       if (after) opening.hello.afterHours = after;
-      socket.data = { sessionId, opening };
+      opening.hello.protocol = Math.min(auth.protocol ?? 1, CHAT_PROTOCOL);
+      socket.data = { sessionId, opening, ...(opening.hello.protocol >= 2 ? { inAck: true } : {}) };
       next();
     } catch (err) {
       release();
@@ -148,9 +159,11 @@ export function attachChat(io: Server, deps: ChatDeps): void {
   });
 
   chat.on('connection', (socket) => {
-    const { sessionId, opening } = socket.data;
+    const { sessionId, opening, inAck } = socket.data;
     // What a connection keeps for its lifetime is only its session id (10,000 idle visitors add up).
     socket.data = { sessionId };
+    // Protocol 2: this connection's own events bring the bot's replies in their acks.
+    const origin = inAck ? socket.id : undefined;
     metrics.connections.inc();
     const visit = presence.opened(sessionId);
     socket.on('disconnect', () => {
@@ -190,12 +203,12 @@ export function attachChat(io: Server, deps: ChatDeps): void {
           visit.active();
           const command = toCommand(data);
           const r = await metrics.track('socket', event, () =>
-            engine.handle(sessionId, command, data.clientMessageId),
+            engine.handle(sessionId, command, data.clientMessageId, origin),
           );
           if (command.kind === 'locale') locale = command.locale;
           // The event is recorded whatever happens to the offer: a failed offer leaves only the greeting's note.
           const callback = deps.callbackOffer
-            ? await deps.callbackOffer(sessionId, r).catch((err: unknown) => {
+            ? await deps.callbackOffer(sessionId, r, origin).catch((err: unknown) => {
                 logger.warn({ sessionId, err }, 'could not ask for a callback time');
                 return null;
               })
@@ -207,7 +220,9 @@ export function attachChat(io: Server, deps: ChatDeps): void {
             state: r.state,
             awarded: r.awarded,
             ...(r.duplicate ? { duplicate: true } : {}),
-            ...(callback ? { callback } : {}),
+            ...(callback ? { callback: callback.offer } : {}),
+            // Protocol 2: the event's replies, then the bot's callback question (its broadcast skipped us).
+            ...(origin === undefined ? {} : { messages: [...r.prompts, ...(callback?.messages ?? [])] }),
           });
         } catch (err) {
           const response = toAck(err);
@@ -268,7 +283,7 @@ async function openSession(
   keys: ReturnType<typeof visitorKeys>,
   asked: Parameters<typeof negotiateLocale>[1],
   beforeStart: () => Promise<void>,
-): Promise<{ sessionId: string } & Opening> {
+): Promise<{ sessionId: string; lead: LeadRow } & Opening> {
   const { locales } = engine.workflow;
   if (auth.sessionId && schemas.sessionId.safeParse(auth.sessionId).success) {
     try {
@@ -276,8 +291,10 @@ async function openSession(
       const history = visitorHistory(await engine.eventLog(view.sessionId, 0, HISTORY_EVENTS));
       return {
         sessionId: view.sessionId,
+        lead: view.lead,
         hello: {
           sessionId: view.sessionId,
+          protocol: 1,
           resumed: true,
           state: view.state,
           score: view.score,
@@ -304,8 +321,10 @@ async function openSession(
   const started = await engine.startSession({ ...(attribution ? { attribution } : {}), locale, ...keys });
   return {
     sessionId: started.sessionId,
+    lead: started.lead,
     hello: {
       sessionId: started.sessionId,
+      protocol: 1,
       resumed: false,
       state: started.state,
       score: started.score,

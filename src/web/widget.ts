@@ -1,4 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
+import { CHAT_PROTOCOL } from '../protocol/chat.js';
 import type {
   BotMessage,
   ChatClientToServerEvents,
@@ -48,9 +49,16 @@ const { input, say, focusPrompt, languages, status, typing, setOpen } = mountVie
 
 // The wire types come from the server's protocol module: types only, erased from the bundle.
 const socket: Socket<ChatServerToClientEvents, ChatClientToServerEvents> = io(`${server}/chat`, {
-  // Read at every (re)connection, so a reconnect resumes the same session.
+  // Read at every (re)connection, so a reconnect resumes the same session. Protocol 2: the bot's
+  // replies to this connection's own events come in their acks.
   auth: (cb) =>
-    cb({ sessionId: localStorage.getItem(STORAGE_KEY) ?? undefined, locale, ...attribution, ...returning }),
+    cb({
+      sessionId: localStorage.getItem(STORAGE_KEY) ?? undefined,
+      locale,
+      protocol: CHAT_PROTOCOL,
+      ...attribution,
+      ...returning,
+    }),
 });
 let counter = 0;
 const messageId = () => `${Date.now().toString(36)}-${(counter++).toString(36)}`;
@@ -84,15 +92,13 @@ const events = leadBotApi({
     new Promise<ApiResult>((done) =>
       socket
         .timeout(10_000)
-        .emit('visitor:locale', { clientMessageId: messageId(), locale }, (err: unknown, ack: VisitorAck) =>
-          done(
-            err
-              ? { ok: false, error: { code: 'timeout', message: 'No answer from the server.' } }
-              : ack.ok
-                ? { ok: true }
-                : { ok: false, error: ack.error },
-          ),
-        ),
+        .emit('visitor:locale', { clientMessageId: messageId(), locale }, (err: unknown, ack: VisitorAck) => {
+          if (err)
+            return done({ ok: false, error: { code: 'timeout', message: 'No answer from the server.' } });
+          if (!ack.ok) return done({ ok: false, error: ack.error });
+          ack.messages?.forEach(show);
+          done({ ok: true });
+        }),
     ),
 });
 (window as unknown as { LeadBot: typeof events.api }).LeadBot = events.api;
@@ -119,6 +125,7 @@ async function send(
   typing(null);
   if (ack.ok) {
     events.lead(ack);
+    ack.messages?.forEach(show);
     return;
   }
   // Never leave the visitor without a way to answer: the prompt the conversation waits on now when the
@@ -310,15 +317,17 @@ const pages = watchPages((page) =>
 let greeted = false;
 socket.on('session', (s) => {
   localStorage.setItem(STORAGE_KEY, s.sessionId);
-  // Switching language: the server puts the pending prompt again in it (a bot:message).
+  // Switching language: the server puts the pending prompt again in it (in the ack).
   let spoken = s.locale;
   words = s.labels[spoken] ?? {};
   const pick = (picked: string) => {
-    // The prompt comes again in the new language (a bot:message, before the ack): drawn in its words.
+    // The prompt comes again in the new language (in the ack): drawn in its words.
     words = s.labels[picked] ?? {};
     socket.emit('visitor:locale', { clientMessageId: messageId(), locale: picked }, (ack) => {
-      if (ack.ok) spoken = picked;
-      else {
+      if (ack.ok) {
+        spoken = picked;
+        ack.messages?.forEach(show);
+      } else {
         say(ack.error.message, 'note');
         words = s.labels[spoken] ?? {};
         if (current) render(current);

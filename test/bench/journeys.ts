@@ -7,10 +7,13 @@
  * The server runs three ways: one process on its own (in-process adapter, the no-Redis default), one
  * process with Redis (the production setup of a cluster node) and two processes with Redis on this same
  * machine, the visitors spread over them; the two processes also run with the cache coherence off and
- * with a version read before every event. Each run reports where the machine's CPU went per event.
+ * with a version read before every event. Each run reports where the machine's CPU went per event, and
+ * how many rows the database stored per acknowledged event (every table counted before and after).
+ * The visitors speak chat protocol 2, as the widget does: the bot's reply comes in the ack.
  *   npm run bench -- journeys     (BENCH_VISITORS, BENCH_JOURNEYS; COMMIT_GROUP_MS and the like reach the server)
  */
 import { randomBytes } from 'node:crypto';
+import { rowsLine, rowsPerEvent, storedRows } from './stored-rows.js';
 import {
   bareServer,
   budgetLine,
@@ -37,12 +40,15 @@ const JOURNEYS = envNumber('BENCH_JOURNEYS', 640);
 /** Targets of the performance issue (2-core machine). */
 const TARGET = { journeysPerSecond: 300, eventsPerSecond: 3000, p99: 50 };
 
-/** One measured run against some server processes: the load, and the CPU every part spent. */
-async function measure(urls: string[], pids: number[]) {
+/**
+ * One measured run against some server processes: the load, and the CPU every part spent (PostgreSQL:
+ * its shared processes and the backends of `database`, none for a server without one).
+ */
+async function measure(urls: string[], pids: number[], database: string | null) {
   const chat = urls.map((u) => `${u}/chat`);
-  const before = cpuSnapshot(pids);
+  const before = cpuSnapshot(pids, database);
   const run = await socketJourneys(chat, JOURNEYS, VISITORS);
-  const after = cpuSnapshot(pids);
+  const after = cpuSnapshot(pids, database);
   return {
     run,
     budget: cpuPerEvent(before, after, run.events),
@@ -72,10 +78,13 @@ function serverRun(count: number, redis: boolean, extra: Record<string, string> 
         Math.min(64 * count, JOURNEYS),
         VISITORS,
       ); // warm-up
-      return await measure(
+      const before = await storedRows(dbUrl);
+      const measured = await measure(
         urls,
         nodes.map((n) => n.child.pid!),
+        new URL(dbUrl).pathname.slice(1),
       );
+      return { ...measured, rows: rowsPerEvent(before, await storedRows(dbUrl), measured.run.events) };
     } finally {
       await Promise.all(nodes.map((n) => n.stop()));
     }
@@ -84,7 +93,7 @@ function serverRun(count: number, redis: boolean, extra: Record<string, string> 
 
 runMain(async () => {
   const bare = await bareServer('socket.io');
-  const ceiling = await measure([bare.url], [bare.pid]);
+  const ceiling = await measure([bare.url], [bare.pid], null);
   await bare.close();
 
   const single = await serverRun(1, false);
@@ -125,6 +134,7 @@ runMain(async () => {
       serverCpuCores: single.serverCpuCores,
       serverRssMb: single.serverRssMb,
       cpuBudget: single.budget,
+      rowsPerEvent: single.rows,
       withRedis,
       twoProcesses: two,
       coherence,
@@ -144,6 +154,8 @@ runMain(async () => {
       '',
       `Server RSS: ${f1(single.serverRssMb)} MB. Events/s against the ceiling (one process, no Redis): ${pct(ratioToCeiling)}; ` +
         `two processes against one, both with Redis: ${(two.run.eventsPerSecond / withRedis.run.eventsPerSecond).toFixed(2)}×.`,
+      `Stored rows per acknowledged event (one process): ${rowsLine(single.rows)}; the lead's own row is ` +
+        'updated by every event besides.',
       `Cache coherence on two processes, against the run without it: the default (bus eviction and a version ` +
         `check on resume) ${coherence.bus.toFixed(2)}× the events/s at ${coherence.busCpu.toFixed(2)}× the server and ` +
         `PostgreSQL CPU per event; a version read before every event ${coherence.read.toFixed(2)}× the events/s at ` +
@@ -151,8 +163,8 @@ runMain(async () => {
       `Against the targets (${TARGET.journeysPerSecond} journeys/s, ${TARGET.eventsPerSecond} events/s, p99 < ${TARGET.p99} ms), best run: ` +
         `${pct(ofTarget.journeys)} of the journeys, ${pct(ofTarget.events)} of the events, p99 ${f1(best.run.p99)} ms.`,
       '',
-      "Where the CPU goes, per acknowledged event (each journey's connection and session start included; every",
-      'PostgreSQL and Redis process of the machine counted):',
+      "Where the CPU goes, per acknowledged event (each journey's connection and session start included;",
+      "PostgreSQL's shared processes and the backends of the run's own database counted, every Redis process):",
       '',
       `- bare socket.io: ${budgetLine(ceiling.budget)}`,
       ...runs.map((r) => `- ${r.name}: ${budgetLine(r.budget)}`),

@@ -71,7 +71,10 @@ export function usage(pid: number): { cpu: number; rssMb: number } {
 export interface CpuSnapshot {
   /** The server processes under test. */
   server: number;
-  /** Every PostgreSQL process (backends, WAL writer, checkpointer …). */
+  /**
+   * PostgreSQL's processes: the shared ones (WAL writer, checkpointer …) and the backends of the run's
+   * database when it is named (other databases' backends are other work on a shared machine), else all.
+   */
   postgres: number;
   /** Every Redis server process. */
   redis: number;
@@ -79,8 +82,27 @@ export interface CpuSnapshot {
   load: number;
 }
 
-/** What every part of the run has used so far: read before and after a run, see `cpuPerEvent`. */
-export function cpuSnapshot(serverPids: number[]): CpuSnapshot {
+/**
+ * Whether a PostgreSQL process works for `database`: a client backend's title names its database
+ * ("postgres: 15/main: user db 127.0.0.1(5432) idle"); the shared processes name none and always count.
+ */
+function worksFor(pid: string, database: string | null | undefined): boolean {
+  if (database === undefined) return true;
+  let title: string;
+  try {
+    title = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return false;
+  }
+  const backend = /^postgres: [^:]+: \S+ (\S+) (?:[\d.:a-f]+\(\d+\)|\[local\])/.exec(title);
+  return !backend || backend[1] === database;
+}
+
+/**
+ * What every part of the run has used so far: read before and after a run, see `cpuPerEvent`. With
+ * `database`, PostgreSQL's backends of other databases are left out (null: all backends are).
+ */
+export function cpuSnapshot(serverPids: number[], database?: string | null): CpuSnapshot {
   const snap: CpuSnapshot = { server: 0, postgres: 0, redis: 0, load: 0 };
   for (const pid of serverPids) {
     const stat = readStat(pid);
@@ -89,8 +111,9 @@ export function cpuSnapshot(serverPids: number[]): CpuSnapshot {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = readStat(entry);
-    if (stat?.comm === 'postgres') snap.postgres += cpuOf(stat.fields);
-    else if (stat?.comm === 'redis-server') snap.redis += cpuOf(stat.fields);
+    if (stat?.comm === 'postgres') {
+      if (worksFor(entry, database)) snap.postgres += cpuOf(stat.fields);
+    } else if (stat?.comm === 'redis-server') snap.redis += cpuOf(stat.fields);
   }
   const own = process.cpuUsage();
   snap.load = (own.user + own.system) / 1e6;

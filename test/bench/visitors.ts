@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import type { Socket } from 'socket.io-client';
+import { CHAT_PROTOCOL } from '../../src/protocol/chat.js';
 import { JOURNEY } from '../support/journey.js';
 import { connect, f1, latencySummary } from './support.js';
 
@@ -102,7 +103,8 @@ export function socketJourneys(
   const urls = [url].flat();
   let started = 0;
   return run(total, concurrency, async (time) => {
-    const socket: Socket = await connect(urls[started++ % urls.length]!);
+    // As the widget does: the bot's reply comes in the ack (a bare server ignores the ask).
+    const socket: Socket = await connect(urls[started++ % urls.length]!, { protocol: CHAT_PROTOCOL });
     for (const [event, payload] of SOCKET_STEPS)
       await time(async () => {
         const ack = await socket

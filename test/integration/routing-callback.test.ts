@@ -180,6 +180,23 @@ describe('the after-hours callback journey', () => {
     });
   });
 
+  it('protocol 2: the CTA’s acknowledgement brings the bot’s replies, then the callback question last, and no broadcast of it to the sender', async () => {
+    clock.t = FRIDAY_NIGHT;
+    const v = await visitor(node.app.url, { auth: { protocol: 2 } });
+    const other = await visitor(node.app.url, { auth: { sessionId: v.sessionId, protocol: 2 } });
+    const ack = await askForAPerson(v);
+    expect(ack.callback?.back).toBe('Monday 9:00 IST');
+    const messages = ack.messages ?? [];
+    expect(messages.length).toBeGreaterThan(1);
+    const question = messages.at(-1)!;
+    expect(question).toMatchObject({ step: 'callback', input: 'callback', options: ack.callback!.slots });
+    // In the log's order: every reply of the event before the question.
+    expect(messages.map((m) => m.seq)).toEqual([...messages.map((m) => m.seq)].sort((a, b) => a - b));
+    // The session's other tab gets the question as a broadcast; the sender only in its acknowledgement.
+    expect((await other.nth('bot:message', isCallback)).seq).toBe(question.seq);
+    expect(v.messages.filter(isCallback)).toEqual([]);
+  });
+
   it('while the team is open with someone online, the CTA asks for no callback: an agent gets the lead', async () => {
     clock.t = MONDAY_OPENING + 60 * MINUTE;
     await agent(node.app.url, ASHA);
