@@ -72,10 +72,26 @@ export function pathOf(flow: ConversationFlow, order: readonly number[], picks: 
   return path;
 }
 
+/**
+ * The last path worked out for a context's picks. The machine's guards and actions ask for the path of
+ * the same context several times per event, and a context's picks are never changed in place (a new
+ * answer assigns new ones), so the object stands for its path for as long as it lives.
+ */
+const lastPath = new WeakMap<
+  Picks,
+  { flow: ConversationFlow; order: readonly number[]; path: readonly number[] }
+>();
+
 /** The path of a conversation as its context stands. */
 export function pathIn(
   flow: ConversationFlow,
   context: Pick<ConversationContext, 'questionOrder' | 'picks'>,
-): number[] {
-  return pathOf(flow, context.questionOrder, context.picks ?? {});
+): readonly number[] {
+  const { questionOrder: order, picks } = context;
+  if (!picks) return pathOf(flow, order, {});
+  const known = lastPath.get(picks);
+  if (known?.flow === flow && known.order === order) return known.path;
+  const path = Object.freeze(pathOf(flow, order, picks));
+  lastPath.set(picks, { flow, order, path });
+  return path;
 }

@@ -32,7 +32,7 @@ export interface SessionView {
   /** The workflow version the session started with (and runs on). */
   workflow: Workflow;
   /** The profile questions on the visitor's path as it stands (in a workflow without branches: all). */
-  path: number[];
+  path: readonly number[];
 }
 
 export interface LeadRecord {
