@@ -143,6 +143,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       phoneRegion: config.phoneDefaultRegion,
       experimentsEnabled: config.abTestingEnabled,
       cacheSize: config.sessionCacheSize,
+      runningActors: config.runningActors,
       coherence: config.sessionCacheCoherence,
       onCommit: (seconds) => metrics.commitLatency.observe(seconds),
       ...(overrides.now ? { now: overrides.now } : {}),

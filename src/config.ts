@@ -144,8 +144,10 @@ const envSchema = z.object({
   COMMIT_GROUP_MAX: int(1, 10_000).default(100),
   /** Group-commit batches in flight at once (each holds a database connection while it commits). */
   COMMIT_WRITERS: int(1, 64).default(2),
-  /** Live conversation actors kept in memory per node. */
+  /** Sessions kept in memory per node. */
   SESSION_CACHE_SIZE: int(0, 10_000_000).default(50_000),
+  /** Of those, the most recently used that keep a running actor; the rest keep a snapshot until used. */
+  RUNNING_ACTORS: int(1, 10_000_000).default(1000),
   /**
    * How a node's cached sessions stay true to the store when other nodes write them: `bus` (another
    * node's commit or erase evicts the copy; a resume reads the stored version), `read` (also a version
@@ -258,6 +260,7 @@ export interface Config {
   idleSweepSeconds: number;
   routing: { file?: string; reassignAfterSeconds: number; sweepSeconds: number; slaSeconds: number };
   sessionCacheSize: number;
+  runningActors: number;
   sessionCacheCoherence: z.infer<typeof envSchema>['SESSION_CACHE_COHERENCE'];
   commitGroup: { ms: number; max: number; writers: number };
   /** From PUBLIC_URL; unset = the address the server ends up listening on. */
@@ -355,6 +358,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       slaSeconds: e.SLA_FIRST_RESPONSE,
     },
     sessionCacheSize: e.SESSION_CACHE_SIZE,
+    runningActors: e.RUNNING_ACTORS,
     sessionCacheCoherence: e.SESSION_CACHE_COHERENCE,
     commitGroup: { ms: e.COMMIT_GROUP_MS, max: e.COMMIT_GROUP_MAX, writers: e.COMMIT_WRITERS },
     publicUrl: e.PUBLIC_URL?.replace(/\/$/, ''),

@@ -12,7 +12,7 @@ import { planAgentAct } from './agent-acts.js';
 import { takesClosed, type VisitorCommand } from './commands.js';
 import { type SessionEventMessage, toEventMessage } from './events.js';
 import { expireIdleSessions } from './idle-expiry.js';
-import { type CacheCoherence, type LiveSession, LiveSessions, read } from './live-sessions.js';
+import { type CacheCoherence, LiveSession, LiveSessions, read } from './live-sessions.js';
 import { interpretIn } from './localized-input.js';
 import { newLead, openingChange } from './new-lead.js';
 import { isStateRefusal, resumePrompt, withPrompt } from './prompting.js';
@@ -56,6 +56,7 @@ export class ConversationEngine {
       options.store,
       options.logger,
       options.cacheSize ?? 50_000,
+      options.runningActors,
     );
     this.coherence = options.coherence ?? 'bus';
     this.writes = new WritePath({
@@ -87,13 +88,13 @@ export class ConversationEngine {
       const flow = this.workflows.active;
       const plan = planSession(flow.workflow, id, this.options.experimentsEnabled ?? true);
       const returning = await this.options.returningOf?.(options);
-      const session: LiveSession = {
-        lead: newLead(id, { ...options, ...(returning ? { returning } : {}) }, plan, at, flow.version),
+      const session = new LiveSession(
+        newLead(id, { ...options, ...(returning ? { returning } : {}) }, plan, at, flow.version),
         flow,
-        live: startConversation(flow.machine, { questionOrder: plan.questionOrder, startedAt: at }),
-        awarded: new Set(),
-        messageIds: new Set(),
-      };
+        startConversation(flow.machine, { questionOrder: plan.questionOrder, startedAt: at }),
+        new Set(),
+        new Set(),
+      );
       const transition = await this.writes.run(session, openingChange(session.lead, at), true);
       const { outcome, prompts } = transition;
       return { sessionId: id, ...outcome, prompts, variants: plan.variants, lead: session.lead };
@@ -258,6 +259,11 @@ export class ConversationEngine {
   /** Whether this node holds the session in memory. */
   isCached(sessionId: string): boolean {
     return this.sessions.has(sessionId);
+  }
+
+  /** Whether that session's actor is running here (not parked as a snapshot, nor out of memory). */
+  isRunning(sessionId: string): boolean {
+    return this.sessions.isRunning(sessionId);
   }
 
   /** Drops a session's actor from memory (the next event reloads it from the database). */

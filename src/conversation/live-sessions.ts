@@ -2,22 +2,12 @@ import { LRUCache } from 'lru-cache';
 import type { ConversationEvent } from '../../machines/types.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { LeadRow } from '../persistence/rows.js';
 import type { SessionStore } from '../persistence/session-store.js';
-import type { WorkflowRegistry, WorkflowVersion } from '../workflow/registry.js';
-import { type LiveActor, rebuildConversation, restoreConversation } from './actor.js';
+import type { WorkflowRegistry } from '../workflow/registry.js';
+import { rebuildConversation, restoreConversation } from './actor.js';
+import { LiveSession } from './session-actor.js';
 
-/**
- * A session in memory: its actor, its last committed lead row, the once-keys already awarded, and the
- * workflow version it started with (everything about this session reads that one, never the active).
- */
-export interface LiveSession {
-  lead: LeadRow;
-  flow: WorkflowVersion;
-  live: LiveActor;
-  awarded: Set<string>;
-  messageIds: Set<string>;
-}
+export { LiveSession };
 
 /**
  * How a node keeps its cached sessions true to what is stored when other nodes write them too:
@@ -43,32 +33,61 @@ export async function read<T>(work: () => Promise<T>): Promise<T> {
  * their event logs), kept in an LRU cache of `max` sessions. A copy is only an optimisation: every write
  * names the version it was computed from, and the store refuses it when the lead moved on. Callers run
  * one event of a session at a time (the engine's queue).
+ *
+ * Only the `maxRunning` most recently used of them keep a running actor; the others are parked (their
+ * snapshot kept, an actor started again on their next use): a visitor who is only connected costs a few
+ * hundred bytes, not a running actor, while sessions in use never pay for a restore.
  */
 export class LiveSessions {
   private readonly lru: LRUCache<string, LiveSession> | null;
+  private readonly running: LRUCache<string, LiveSession> | null;
 
   constructor(
     private readonly workflows: Pick<WorkflowRegistry, 'resolve'>,
     private readonly store: Pick<SessionStore, 'version' | 'loadSession' | 'eventLog'>,
     private readonly logger: Logger,
     max: number,
+    maxRunning = max,
   ) {
     // An evicted actor is not stopped: an event of its session may still be using it (it has no timers
     // or children, so it is collected once that event is done). With no room, nothing is kept.
-    this.lru = max > 0 ? new LRUCache({ max }) : null;
+    this.running =
+      max > 0 && maxRunning < max
+        ? new LRUCache({
+            max: Math.max(1, maxRunning),
+            dispose: (session, _id, reason) => {
+              if (reason === 'evict') session.park();
+            },
+          })
+        : null;
+    this.lru =
+      max > 0
+        ? new LRUCache({
+            max,
+            dispose: (session, id) => {
+              if (this.running?.peek(id) === session) this.running.delete(id);
+            },
+          })
+        : null;
   }
 
   has(id: string): boolean {
     return this.lru?.has(id) ?? false;
   }
 
+  /** Whether the session is in memory with its actor running (not parked). */
+  isRunning(id: string): boolean {
+    const session = this.lru?.peek(id);
+    return session !== undefined && !session.isParked;
+  }
+
   /** The session from memory, or from the store; with `verify`, a copy is used only if still current. */
   async load(id: string, verify = false): Promise<LiveSession> {
     const cached = this.lru?.get(id);
     if (cached) {
-      if (!verify) return cached;
+      if (!verify) return this.use(id, cached);
       const version = await read(() => this.store.version(id, { erased: false }));
-      if (version === cached.lead.version) return cached;
+      if (version === cached.lead.version) return this.use(id, cached);
       this.evict(id);
       if (version === null) throw new AppError('session_not_found');
     }
@@ -96,24 +115,33 @@ export class LiveSessions {
         'stored snapshot did not fit the machine; rebuilt from the event log',
       );
     }
-    const session: LiveSession = {
+    const session = new LiveSession(
       lead,
       flow,
       live,
-      awarded: new Set(stored.awardedKeys),
-      messageIds: new Set(stored.clientMessageIds),
-    };
+      new Set(stored.awardedKeys),
+      new Set(stored.clientMessageIds),
+    );
     this.remember(id, session);
     return session;
   }
 
+  /** Keeps the session (the most recently used, its actor running). */
   remember(id: string, session: LiveSession): void {
     this.lru?.set(id, session);
+    this.use(id, session);
   }
 
   /** Drops a session from memory (the next event reloads it from the database). */
   evict(id: string): void {
     this.lru?.delete(id);
+    this.running?.delete(id);
+  }
+
+  /** Marks the session as just used: it keeps (or gets again) a running actor; the least recent parks. */
+  private use(id: string, session: LiveSession): LiveSession {
+    this.running?.set(id, session);
+    return session;
   }
 
   /** Whether the copy here is older than `version` (another node committed it). */
@@ -124,5 +152,6 @@ export class LiveSessions {
 
   clear(): void {
     this.lru?.clear();
+    this.running?.clear();
   }
 }

@@ -94,8 +94,13 @@ export interface EngineOptions {
   now?: () => number;
   phoneRegion?: string;
   experimentsEnabled?: boolean;
-  /** Live actors kept in memory; the least recently used are evicted beyond it. */
+  /** Sessions kept in memory; the least recently used are evicted beyond it. */
   cacheSize?: number;
+  /**
+   * Of the sessions in memory, how many (the most recently used) keep a running actor; the others keep
+   * their snapshot only and get an actor again on their next event. Default: all of them.
+   */
+  runningActors?: number;
   /** How cached sessions are kept true to the store when other nodes write too (default `bus`). */
   coherence?: CacheCoherence;
   /** Attempts when the lead changed underneath (another node wrote it). */

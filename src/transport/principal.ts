@@ -16,13 +16,20 @@ declare module 'fastify' {
  * The one place REST authenticates. A route that declares `security` checks the credential before
  * anything else about the request (preValidation: 401 comes before 422, so that without a credential
  * a caller learns nothing, not even what the body should look like), and its handler finds who it is
- * on `req.principal`. Handlers still ask for the role they need.
+ * on `req.principal`. Handlers still ask for the role they need. The check is added to those routes
+ * only, as they are declared: a public request runs no authentication hook at all.
  */
 export function authenticateSecuredRoutes(app: FastifyInstance, auth: Authenticator): void {
   app.decorateRequest('principal', null);
-  app.addHook('preValidation', async (req) => {
-    const schema = req.routeOptions.schema as { security?: unknown[] } | undefined;
-    if (schema?.security?.length) req.principal = await auth.authenticate(req.headers.authorization);
+  const authenticate = async (req: FastifyRequest) => {
+    req.principal = await auth.authenticate(req.headers.authorization);
+  };
+  app.addHook('onRoute', (route) => {
+    const schema = route.schema as { security?: unknown[] } | undefined;
+    if (!schema?.security?.length) return;
+    const own = route.preValidation;
+    // First of the route's own preValidation hooks, as the one server-wide hook was before them.
+    route.preValidation = [authenticate, ...(own === undefined ? [] : Array.isArray(own) ? own : [own])];
   });
 }
 

@@ -1,6 +1,7 @@
 /**
  * Idle visitors: N connected visitors on websocket, each with a live session (the handshake starts the
- * session and its actor), held open from 2–4 client processes. Server RSS (/proc) and heap after a full GC
+ * session and its actor; beyond RUNNING_ACTORS the least recently used actors are parked as snapshots),
+ * held open from 2–4 client processes. Server RSS (/proc) and heap after a full GC
  * before and after, per visitor. Baseline in the same run: the same N connections to a bare socket.io
  * server (the transport's own cost per connection).
  *   npm run bench -- idle     (BENCH_IDLE_VISITORS, BENCH_IDLE_PROCESSES)
@@ -156,7 +157,7 @@ runMain(async () => {
         ],
         [
           row('bare socket.io (transport only)', transport, '—'),
-          row('lead-capture-bot, live session + actor each', server, server.connections),
+          row('lead-capture-bot, live session each (actor parked as a snapshot)', server, server.connections),
         ],
       ),
       '',

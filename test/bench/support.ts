@@ -38,6 +38,7 @@ const PASSED_ON = [
   'COMMIT_WRITERS',
   'DB_POOL_MAX',
   'SESSION_CACHE_SIZE',
+  'RUNNING_ACTORS',
 ];
 
 /** A server process started from src/main.ts (tsx), the way production starts it. */

@@ -34,7 +34,10 @@ export async function openEngine(
   db: TestDatabase,
   clock: TestClock,
   wrapCommits: (direct: CommitQueue, store: SessionStore) => CommitQueue = (d) => d,
-  { experimentsEnabled = false }: { experimentsEnabled?: boolean } = {},
+  {
+    experimentsEnabled = false,
+    runningActors,
+  }: { experimentsEnabled?: boolean; runningActors?: number } = {},
 ): Promise<EngineNode> {
   const orm = await MikroORM.init(ormOptions(db.url, 4));
   await orm.migrator.up();
@@ -48,6 +51,7 @@ export async function openEngine(
     logger,
     now: clock.now,
     experimentsEnabled,
+    ...(runningActors === undefined ? {} : { runningActors }),
   });
   return {
     orm,
