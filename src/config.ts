@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { deepFreeze, smtpUrlOf } from './config-helpers.js';
 import { parseNotificationRoutes } from './notifications/routes.js';
 
 /**
@@ -208,15 +209,16 @@ const envSchema = z.object({
   METRICS_PORT: int(0, 65535).optional(),
   /** Address of the METRICS_PORT listener; loopback unless Prometheus scrapes from another host. */
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** The WhatsApp door, off unless all four are set (docs/whatsapp.md): the webhook check's echo token, */
+  WHATSAPP_VERIFY_TOKEN: z.string().min(8).optional(),
+  /** the app secret (X-Hub-Signature-256), a `whatsapp_business_messaging` token, the sender's number id. */
+  WHATSAPP_APP_SECRET: z.string().min(8).optional(),
+  WHATSAPP_ACCESS_TOKEN: z.string().min(8).optional(),
+  WHATSAPP_PHONE_NUMBER_ID: z.string().min(1).optional(),
+  /** The Graph API's base URL and version for the Cloud API calls. */
+  WHATSAPP_GRAPH_BASE_URL: z.url().default('https://graph.facebook.com'),
+  WHATSAPP_GRAPH_VERSION: z.string().startsWith('v').default('v23.0'),
 });
-
-function smtpUrlOf(e: { SMTP_HOST?: string; SMTP_PORT?: number; SMTP_USER?: string; SMTP_PASS?: string }) {
-  if (!e.SMTP_HOST) return undefined;
-  const auth = e.SMTP_USER
-    ? `${encodeURIComponent(e.SMTP_USER)}:${encodeURIComponent(e.SMTP_PASS ?? '')}@`
-    : '';
-  return `smtp://${auth}${e.SMTP_HOST}:${e.SMTP_PORT ?? 587}`;
-}
 
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -286,6 +288,8 @@ export interface Config {
   };
   /** Who may read `/metrics`, and where it is served (see METRICS_TOKEN, METRICS_PORT). */
   metrics: { token?: string; port?: number; host: string };
+  /** The WhatsApp door (WHATSAPP_*, the same names in camel case); null when it is off. */
+  whatsapp: Record<'verifyToken' | 'appSecret' | 'accessToken' | 'phoneNumberId' | 'graphUrl', string> | null;
 }
 
 export class ConfigError extends Error {
@@ -308,6 +312,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
   if (parsed.success && parsed.data.METRICS_PORT && parsed.data.METRICS_PORT === parsed.data.PORT)
     lines.push('  METRICS_PORT: must differ from PORT (leave it unset to serve /metrics on PORT)');
+  const wa = ['VERIFY_TOKEN', 'APP_SECRET', 'ACCESS_TOKEN', 'PHONE_NUMBER_ID'].map((k) => `WHATSAPP_${k}`);
+  if (wa.some((k) => env[k]) && !wa.every((k) => env[k]))
+    lines.push(`  WHATSAPP_*: set all of ${wa.join(', ')}`);
   if (!parsed.success || lines.length > 0)
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   const e = parsed.data;
@@ -378,10 +385,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       webhookSecret: e.WEBHOOK_SECRET,
     },
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
+    whatsapp: e.WHATSAPP_VERIFY_TOKEN
+      ? {
+          verifyToken: e.WHATSAPP_VERIFY_TOKEN,
+          appSecret: e.WHATSAPP_APP_SECRET!,
+          accessToken: e.WHATSAPP_ACCESS_TOKEN!,
+          phoneNumberId: e.WHATSAPP_PHONE_NUMBER_ID!,
+          graphUrl: `${e.WHATSAPP_GRAPH_BASE_URL.replace(/\/$/, '')}/${e.WHATSAPP_GRAPH_VERSION}`,
+        }
+      : null,
   });
-}
-
-function deepFreeze<T extends object>(value: T): Readonly<T> {
-  for (const v of Object.values(value)) if (v && typeof v === 'object') deepFreeze(v);
-  return Object.freeze(value);
 }

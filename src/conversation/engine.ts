@@ -65,6 +65,7 @@ export class ConversationEngine {
       maxRetries: options.maxConflictRetries ?? 3,
       ...(options.onCommit ? { onCommit: options.onCommit } : {}),
       ...(options.routeNotifications ? { routeNotifications: options.routeNotifications } : {}),
+      ...(options.channelPolicy ? { deliveries: (unit) => options.channelPolicy!.deliveries(unit) } : {}),
     });
   }
 
@@ -113,14 +114,22 @@ export class ConversationEngine {
     });
   }
 
-  /** Handles one visitor command. `clientMessageId` makes it idempotent. */
-  handle(sessionId: string, command: VisitorCommand, clientMessageId?: string): Promise<EventResult> {
+  /**
+   * Handles one visitor command. `clientMessageId` makes it idempotent. `sentAt` is when the visitor
+   * sent it, as a door that queues messages knows it (kept between the session's last event and now).
+   */
+  handle(
+    sessionId: string,
+    command: VisitorCommand,
+    clientMessageId?: string,
+    sentAt?: number,
+  ): Promise<EventResult> {
     return this.admit(sessionId, async () => {
       let raced = false;
       try {
         return await this.writes.withRetries(
           sessionId,
-          () => this.process(sessionId, command, clientMessageId),
+          () => this.process(sessionId, command, clientMessageId, sentAt),
           () => {
             raced = true;
           },
@@ -202,6 +211,7 @@ export class ConversationEngine {
       this.writes.withRetries(sessionId, async () => {
         const session = await this.sessions.load(sessionId);
         const at = this.now();
+        await this.options.channelPolicy?.checkAgentAct(session.lead, act, at);
         const plan = planAgentAct(
           session.lead.takenOverBy ?? null,
           agent,
@@ -308,11 +318,12 @@ export class ConversationEngine {
     sessionId: string,
     command: VisitorCommand,
     clientMessageId?: string,
+    sentAt?: number,
   ): Promise<EventResult> {
     const cached = this.sessions.has(sessionId);
     const session = await this.sessions.load(sessionId, this.coherence === 'read');
     try {
-      return await this.processLoaded(session, command, clientMessageId);
+      return await this.processLoaded(session, command, clientMessageId, sentAt);
     } catch (err) {
       // A refusal computed from a cached actor is only trusted if the cache was current: another
       // node may have moved the conversation on. Writes are guarded by the version check anyway.
@@ -329,6 +340,7 @@ export class ConversationEngine {
     session: LiveSession,
     command: VisitorCommand,
     clientMessageId?: string,
+    sentAt?: number,
   ): Promise<EventResult> {
     const sessionId = session.lead.id;
     if (clientMessageId !== undefined && session.messageIds.has(clientMessageId)) {
@@ -344,7 +356,9 @@ export class ConversationEngine {
     const step = pendingStep(session.live.actor);
     const finished = isFinished(session.live.actor);
     if (finished && !takesClosed(command)) throw new AppError('session_closed');
-    const at = this.now();
+    const now = this.now();
+    const since = session.live.actor.getSnapshot().context.lastEventAt;
+    const at = sentAt === undefined ? now : Math.min(now, Math.max(since, sentAt));
     const question = session.live.actor.getSnapshot().context.current;
     const where = { step, question, variants: session.lead.variants };
     const interpreted = interpretIn(
