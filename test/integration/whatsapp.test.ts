@@ -316,3 +316,20 @@ describe('agents and WhatsApp sessions', () => {
     expect((await graph.nth(waId, 3)).payload.text.body).toBe('Great!');
   });
 });
+
+describe('erasure', () => {
+  it("deletes what the WhatsApp user wrote and their number with the lead's personal data", async () => {
+    const waId = newUser();
+    await say(waId, text('Hi'), 1);
+    await say(waId, button('yes'), 2);
+    await processed();
+    const sessionId = await sessionOf(waId);
+    await server.app.engine.erase(sessionId, 'admin-1');
+    expect(await server.db.query('select 1 from whatsapp_inbox where wa_id = $1', [waId])).toEqual([]);
+    expect(await server.db.query('select 1 from whatsapp_contacts where wa_id = $1', [waId])).toEqual([]);
+    expect(await server.db.query('select 1 from whatsapp_messages where wa_id = $1', [waId])).toEqual([]);
+    expect(
+      await server.db.query('select 1 from whatsapp_messages where lead_id = $1', [sessionId]),
+    ).toHaveLength(2);
+  });
+});
