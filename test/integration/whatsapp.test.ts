@@ -333,3 +333,42 @@ describe('erasure', () => {
     ).toHaveLength(2);
   });
 });
+
+// Last: it moves the engine's clock ahead of the wall clock.
+describe('quick replies', () => {
+  it('are timed from when the prompt went out to when the user sent the answer, not to when it was processed', async () => {
+    const prompt = async (waId: string) => {
+      await say(waId, text('Hi'), 1);
+      await say(waId, button('yes'), 2);
+      await processed();
+    };
+    const answer = async (waId: string) => {
+      const [row] = await server.db.query<{ latency_ms: number }>(
+        'select latency_ms from answers where lead_id = $1 and question_id = 2',
+        [await sessionOf(waId)],
+      );
+      const quick = await server.db.query(
+        "select 1 from score_entries where lead_id = $1 and behavior = 'quick_reply'",
+        [await sessionOf(waId)],
+      );
+      return { latency: row!.latency_ms, quick: quick.length };
+    };
+    const fast = newUser();
+    const slow = newUser();
+    await prompt(fast);
+    await prompt(slow);
+    // Processed ten minutes after the question was put (a node was down), though answered at once...
+    server.clock.advance(10 * 60 * 1000);
+    await postWebhook(server.url, notification(fast, listRow('kirana_retail')));
+    // ...and answered five minutes after the question went out.
+    await postWebhook(server.url, notification(slow, listRow('kirana_retail'), Date.now() + 5 * 60 * 1000));
+    await processed();
+    const a = await answer(fast);
+    expect(a.latency).toBeLessThan(2000);
+    expect(a.quick).toBe(1);
+    const b = await answer(slow);
+    expect(b.latency).toBeGreaterThan(298_000);
+    expect(b.latency).toBeLessThan(301_000);
+    expect(b.quick).toBe(0);
+  });
+});
