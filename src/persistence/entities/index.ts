@@ -4,7 +4,34 @@ import { Lead } from './lead.js';
 import { Notification } from './notification.js';
 import { ScoreEntry } from './score-entry.js';
 import { SessionEvent } from './session-event.js';
+import { WhatsAppContact } from './whatsapp-contact.js';
+import { WhatsAppInbound } from './whatsapp-inbound.js';
+import { WhatsAppMessage, WhatsAppStatus } from './whatsapp-message.js';
 import { WorkflowRecord } from './workflow.js';
 
-export { Answer, Conversion, Lead, Notification, ScoreEntry, SessionEvent, WorkflowRecord };
-export const entities = [Lead, Answer, ScoreEntry, SessionEvent, Notification, Conversion, WorkflowRecord];
+export {
+  Answer,
+  Conversion,
+  Lead,
+  Notification,
+  ScoreEntry,
+  SessionEvent,
+  WhatsAppContact,
+  WhatsAppInbound,
+  WhatsAppMessage,
+  WhatsAppStatus,
+  WorkflowRecord,
+};
+export const entities = [
+  Lead,
+  Answer,
+  ScoreEntry,
+  SessionEvent,
+  Notification,
+  Conversion,
+  WorkflowRecord,
+  WhatsAppInbound,
+  WhatsAppContact,
+  WhatsAppMessage,
+  WhatsAppStatus,
+];

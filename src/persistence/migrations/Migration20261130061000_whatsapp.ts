@@ -11,7 +11,7 @@ export class Migration20261130061000_whatsapp extends Migration {
     this.addSql(`alter table "leads" add column "channel" varchar(16) not null default 'web';`);
     this.addSql(`create table "whatsapp_inbox" (
       "id" bigserial primary key,
-      "message_id" varchar(128) not null unique,
+      "message_id" varchar(128) not null,
       "wa_id" varchar(32) not null,
       "type" varchar(32) not null,
       "message" jsonb not null,
@@ -24,7 +24,8 @@ export class Migration20261130061000_whatsapp extends Migration {
       "last_error" text null,
       "processed_at" timestamptz null,
       "session_id" varchar(40) null,
-      "outcome" varchar(64) null);`);
+      "outcome" varchar(64) null,
+      constraint "whatsapp_inbox_message_id_unique" unique ("message_id"));`);
     this.addSql(`create index "whatsapp_inbox_pending_index" on "whatsapp_inbox" ("wa_id", "id")
       where "processed_at" is null;`);
     this.addSql(`create table "whatsapp_contacts" (
@@ -34,13 +35,16 @@ export class Migration20261130061000_whatsapp extends Migration {
     this.addSql(`create index "whatsapp_contacts_session_id_index" on "whatsapp_contacts" ("session_id");`);
     this.addSql(`create table "whatsapp_messages" (
       "id" bigserial primary key,
-      "lead_id" varchar(40) not null references "leads" ("id") on delete cascade,
+      "lead_id" varchar(40) not null,
       "ref" varchar(64) not null,
       "wa_id" varchar(32) not null,
       "kind" varchar(16) not null,
-      "wamid" varchar(128) not null unique,
+      "wamid" varchar(128) not null,
       "sent_at" timestamptz not null,
-      unique ("lead_id", "ref"));`);
+      constraint "whatsapp_messages_lead_id_foreign" foreign key ("lead_id") references "leads" ("id")
+        on update cascade on delete cascade,
+      constraint "whatsapp_messages_wamid_unique" unique ("wamid"),
+      constraint "whatsapp_messages_lead_id_ref_unique" unique ("lead_id", "ref"));`);
     this.addSql(`create table "whatsapp_statuses" (
       "wamid" varchar(128) not null,
       "status" varchar(16) not null,
