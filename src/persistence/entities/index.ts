@@ -6,7 +6,8 @@ import { ScoreEntry } from './score-entry.js';
 import { SessionEvent } from './session-event.js';
 import { WhatsAppContact } from './whatsapp-contact.js';
 import { WhatsAppInbound } from './whatsapp-inbound.js';
-import { WhatsAppMessage, WhatsAppStatus } from './whatsapp-message.js';
+import { WhatsAppMessage } from './whatsapp-message.js';
+import { WhatsAppStatus } from './whatsapp-status.js';
 import { WorkflowRecord } from './workflow.js';
 
 export {
