@@ -334,6 +334,26 @@ describe('erasure', () => {
   });
 });
 
+describe('messages the Graph API refuses', () => {
+  it('are dead-lettered with its error message, shown in the outbox', async () => {
+    const waId = newUser();
+    graph.failNext.push(400);
+    await postWebhook(server.url, notification(waId, text('Hi')));
+    const token = await new AgentTokens(SECRET).sign({ id: 'admin-1', name: 'Dev', role: 'admin' }, '1h');
+    const dead = await waitFor('the dead-lettered greeting', async () => {
+      const res = await http(server.url, 'GET', '/api/notifications?status=dead', undefined, bearer(token));
+      const sessionId = await sessionOf(waId).catch(() => null);
+      return res.body.notifications.find(
+        (n: { session_id: string; channel: string }) =>
+          n.session_id === sessionId && n.channel === 'whatsapp',
+      );
+    });
+    expect(dead.last_error).toBe('HTTP 400: 2 Service temporarily unavailable');
+    expect(dead.attempts).toBe(1);
+    expect(graph.to(waId)).toEqual([]);
+  });
+});
+
 // Last: it moves the engine's clock ahead of the wall clock.
 describe('quick replies', () => {
   it('are timed from when the prompt went out to when the user sent the answer, not to when it was processed', async () => {
