@@ -3,7 +3,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NodeProcess, startNode } from '../support/cluster.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { waitFor } from '../support/time.js';
-import { FakeGraph, notification, offered, postWebhook, text, WA, whatsappEnv } from '../support/whatsapp.js';
+import {
+  button,
+  FakeGraph,
+  listRow,
+  notification,
+  offered,
+  postWebhook,
+  text,
+  WA,
+  whatsappEnv,
+} from '../support/whatsapp.js';
 
 /**
  * A node that answered Meta's post and died before processing the message: the message was stored
@@ -34,7 +44,7 @@ const env = () => ({
 
 const inbox = (waId: string) =>
   db.query<{ attempts: number; processed_at: Date | null; outcome: string | null }>(
-    'select attempts, processed_at, outcome from whatsapp_inbox where wa_id = $1',
+    'select attempts, processed_at, outcome from whatsapp_inbox where wa_id = $1 order by id',
     [waId],
   );
 
@@ -76,5 +86,34 @@ describe('a node killed after answering 200', () => {
     const logs = [...a.logs, ...b.logs].join('\n');
     expect(logs).toContain('WhatsApp message processed');
     for (const secret of [WA.accessToken, WA.appSecret, WA.verifyToken]) expect(logs).not.toContain(secret);
+  }, 60_000);
+
+  it("takes each user's messages in order, once, when two nodes each stored some of them", async () => {
+    const b = nodes.find((n) => n.nodeId === 'node-b')!;
+    const c = await startNode(env(), 'node-c');
+    nodes.push(c);
+    const users = Array.from({ length: 6 }, (_, i) => `91981230010${i}`);
+    await Promise.all(users.map((u, i) => postWebhook((i % 2 ? b : c).url, notification(u, text('Hi')))));
+    await Promise.all(users.map((u) => graph.nth(u, 1)));
+    // Each user's answer to the greeting reaches one node, their next answer the other, at once.
+    await Promise.all(
+      users.map(async (u, i) => {
+        const [first, second] = i % 2 ? [b, c] : [c, b];
+        const yes = notification(u, button('yes'));
+        const shop = notification(u, listRow('kirana_retail'));
+        expect((await postWebhook(first.url, yes)).status).toBe(200);
+        expect((await postWebhook(second.url, shop)).status).toBe(200);
+      }),
+    );
+    await Promise.all(users.map((u) => graph.nth(u, 3)));
+    for (const u of users) {
+      const rows = await inbox(u);
+      expect(rows.map((r) => r.outcome)).toEqual(['started', 'handled', 'handled']);
+      expect(rows.every((r) => r.attempts === 1)).toBe(true);
+    }
+    const answered = await db.query<{ n: number }>(
+      "select count(*)::int as n from answers a join leads l on l.id = a.lead_id where l.channel = 'whatsapp'",
+    );
+    expect(answered[0]!.n).toBe(users.length);
   }, 60_000);
 });
