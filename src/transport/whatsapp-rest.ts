@@ -10,6 +10,9 @@ export interface WhatsAppRestDeps {
   door: WhatsAppDoor;
 }
 
+/** The largest notification taken (larger ones are refused 413, and Meta retries them in vain). */
+const WEBHOOK_BODY_BYTES = 4 * 1024 * 1024;
+
 const challengeQuery = z.object({
   'hub.mode': z.string().optional(),
   'hub.verify_token': z.string().optional(),
@@ -64,11 +67,13 @@ export async function registerWhatsAppRoutes(
       '/webhooks/whatsapp',
       {
         config: unlimited,
+        // Meta batches many messages and statuses into one notification: more than a visitor's request.
+        bodyLimit: WEBHOOK_BODY_BYTES,
         schema: {
           tags,
           summary:
             'WhatsApp Cloud API notifications (X-Hub-Signature-256 over the raw body); stored, then 200',
-          response: { 200: z.object({ ok: z.literal(true) }), ...errorResponses(400, 401, 422) },
+          response: { 200: z.object({ ok: z.literal(true) }), ...errorResponses(400, 401, 413, 422) },
         },
       },
       async (req) => {

@@ -128,6 +128,23 @@ describe('signed notifications', () => {
   });
 });
 
+describe('batched notifications', () => {
+  it('takes a notification larger than a visitor request may be (Meta batches), every message of it', async () => {
+    const users = Array.from({ length: 40 }, () => newUser());
+    const payload = notification(users[0]!, text('Hi'));
+    const value = payload.entry[0].changes[0].value;
+    value.messages = users.map((u, i) => ({
+      ...notification(u, text(`Hi ${'x'.repeat(900)}`)).entry[0].changes[0].value.messages[0],
+      id: `wamid.BATCH${i}`,
+    }));
+    expect(JSON.stringify(payload).length).toBeGreaterThan(16_384);
+    expect((await postWebhook(server.url, payload)).status).toBe(200);
+    const stored = await server.db.query("select 1 from whatsapp_inbox where message_id like 'wamid.BATCH%'");
+    expect(stored).toHaveLength(users.length);
+    await Promise.all(users.map((u) => graph.nth(u, 1)));
+  });
+});
+
 describe('a whole conversation over WhatsApp', () => {
   it('reaches the score of the same journey on the web, in buttons, lists and text, with the phone from WhatsApp', async () => {
     const waId = newUser();
