@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHOTS, useBrowserApp } from '../support/browser.js';
 import { closeClients, visitor } from '../support/sockets.js';
 import { waitFor } from '../support/time.js';
-import { FakeGraph, notification, postWebhook, text, whatsappEnv } from '../support/whatsapp.js';
+import {
+  FakeGraph,
+  notification,
+  postWebhook,
+  statusNotification,
+  text,
+  whatsappEnv,
+} from '../support/whatsapp.js';
 
 const SECRET = 'console-whatsapp-secret-0123456789';
 
@@ -43,9 +50,16 @@ describe('WhatsApp sessions in the agent console', () => {
     await row.locator('.channel.whatsapp', { hasText: 'WhatsApp' }).waitFor();
     await page.locator(`#board-body tr[data-session="${web.sessionId}"]`).waitFor();
     expect(await page.locator(`#board-body tr[data-session="${web.sessionId}"] .channel`).count()).toBe(0);
-    await page.screenshot({ path: `${SHOTS}/console-whatsapp.png` });
 
     await row.click();
+    // The greeting's delivery, as Meta reports it.
+    await page.locator('#wa-delivery', { hasText: 'buttons: accepted' }).waitFor();
+    const greeting = (await graph.nth(waId, 1)).wamid!;
+    await postWebhook(
+      app.t.app.url,
+      statusNotification([{ wamid: greeting, status: 'read', recipient: waId }]),
+    );
+    await page.locator('#wa-delivery', { hasText: 'buttons: read' }).waitFor({ timeout: 15_000 });
     await page.click('#takeover');
     await page.fill('#message', 'Hello from Asha');
     await page.press('#message', 'Enter');
@@ -62,6 +76,7 @@ describe('WhatsApp sessions in the agent console', () => {
       /template/.test((await page.textContent('#status')) ?? ''),
     );
     expect(graph.to(waId)).toHaveLength(2);
+    await page.screenshot({ path: `${SHOTS}/console-whatsapp.png` });
     await context.close();
   });
 });
