@@ -1,5 +1,7 @@
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentTokens } from '../../src/agents/tokens.js';
+import { startRetention } from '../../src/persistence/retention.js';
 import { agent, SECRET } from '../support/agents.js';
 import { serverFor } from '../support/app.js';
 import { bearer, http } from '../support/http.js';
@@ -53,6 +55,7 @@ async function say(waId: string, message: Record<string, unknown>, count: number
 }
 
 let n = 0;
+const DAY = 24 * 60 * 60 * 1000;
 const newUser = () => `9198765${String(++n).padStart(5, '0')}`;
 
 async function apiToken(): Promise<string> {
@@ -407,5 +410,37 @@ describe('quick replies', () => {
     expect(b.latency).toBeGreaterThan(298_000);
     expect(b.latency).toBeLessThan(301_000);
     expect(b.quick).toBe(0);
+  });
+});
+
+// Last: it deletes what the tests before it stored.
+describe('retention', () => {
+  it("deletes the WhatsApp messages processed before the period with the event log's old rows, never one waiting", async () => {
+    const waId = newUser();
+    await postWebhook(server.url, notification(waId, text('Hi')));
+    await processed();
+    // A message no node has processed yet (not due for a while), however old.
+    await server.db.query(
+      `insert into whatsapp_inbox (message_id, wa_id, type, message, sent_at, received_at, next_attempt_at)
+       values ('wamid.WAITING', $1, 'text', '{}', now() - interval '90 days', now() - interval '90 days',
+               now() + interval '1 hour')`,
+      [waId],
+    );
+    const processedBefore = await server.db.query(
+      'select 1 from whatsapp_inbox where processed_at is not null',
+    );
+    const retention = startRetention(
+      server.app.stores.retention,
+      30,
+      pino({ level: 'silent' }),
+      () => Date.now() + 31 * DAY,
+    );
+    const removed = await retention.runOnce();
+    await retention.stop();
+    expect(removed.whatsapp).toBe(processedBefore.length);
+    expect(await server.db.query('select message_id from whatsapp_inbox')).toEqual([
+      { message_id: 'wamid.WAITING' },
+    ]);
+    expect(await server.db.query('select 1 from whatsapp_statuses')).toEqual([]);
   });
 });
