@@ -112,6 +112,12 @@ export class InboundProcessor {
     const known = await store.sessionOf(row.waId);
     const view = known ? await engine.view(known).catch(notFound) : null;
     if (!known || !view || view.state === 'completed' || view.state === 'declined') {
+      // Tried before: the session may have started then, its link not written (its node died in between).
+      const orphan = row.attempts > 1 ? await store.unlinkedSession(row.waId) : null;
+      if (orphan) {
+        await store.link(row.waId, orphan);
+        return { sessionId: orphan, outcome: 'started' };
+      }
       const started = await engine.startSession({
         channel: 'whatsapp',
         phone: `+${row.waId}`,

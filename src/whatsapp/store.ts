@@ -193,6 +193,21 @@ export class WhatsAppStore {
     return row?.at ? new Date(row.at) : null;
   }
 
+  /**
+   * A session the door started for this user but never linked (its node died in between), still in a
+   * conversation: the one to link rather than start a second.
+   */
+  async unlinkedSession(waId: string): Promise<string | null> {
+    const [row] = await this.execute<{ id: string }[]>(
+      `select l.id from leads l
+        where l.channel = 'whatsapp' and l.phone = ? and l.state not in ('completed', 'declined', 'erased')
+          and not exists (select 1 from whatsapp_contacts c where c.session_id = l.id)
+        order by l.created_at desc limit 1`,
+      [`+${waId}`],
+    );
+    return row?.id ?? null;
+  }
+
   /** The user talks to `sessionId` from now on. */
   async link(waId: string, sessionId: string): Promise<void> {
     await this.execute(

@@ -131,6 +131,28 @@ describe('signed notifications', () => {
   });
 });
 
+describe('a first message tried again', () => {
+  it('links the session an earlier attempt started but did not link, rather than greeting twice', async () => {
+    const waId = newUser();
+    await say(waId, text('Hi'), 1);
+    await processed();
+    const sessionId = await sessionOf(waId);
+    // As if the node had died after the session started and before it linked it: the link is not there,
+    // and the message is claimable again.
+    await server.db.query('delete from whatsapp_contacts where wa_id = $1', [waId]);
+    await server.db.query(
+      'update whatsapp_inbox set processed_at = null, outcome = null, locked_until = null where wa_id = $1',
+      [waId],
+    );
+    await processed();
+    expect(await sessionOf(waId)).toBe(sessionId);
+    expect(
+      await server.db.query("select 1 from leads where channel = 'whatsapp' and phone = $1", [`+${waId}`]),
+    ).toHaveLength(1);
+    expect(graph.to(waId)).toHaveLength(1);
+  });
+});
+
 describe('batched notifications', () => {
   it('takes a notification larger than a visitor request may be (Meta batches), every message of it', async () => {
     const users = Array.from({ length: 40 }, () => newUser());
