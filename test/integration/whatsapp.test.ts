@@ -249,6 +249,8 @@ describe('a whole conversation over WhatsApp', () => {
     ]);
     expect(web).toMatchObject({ state: 'completed' });
     expect(wa!.score).toBe(web!.score);
+    // 5 opened + 5 greeting + 5 answers × (5 + 5 quick) + 5 detailed + 10 all answered + 10 contact + 15 CTA.
+    expect(wa!.score).toBe(100);
     expect(wa!.classification).toBe(web!.classification);
     const ledger = (id: string) =>
       server.db.query(
