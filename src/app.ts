@@ -43,6 +43,7 @@ import { startMetricsServer } from './transport/metrics.js';
 import { createSchemas } from './transport/schemas.js';
 import { closeTransports } from './transport/shutdown.js';
 import { createSocketServer } from './transport/socket-server.js';
+import { openWhatsApp } from './whatsapp/whatsapp.js';
 import { customFieldsOf } from './workflow/fields.js';
 import { loadWorkflow } from './workflow/load.js';
 import { WorkflowRegistry } from './workflow/registry.js';
@@ -128,6 +129,8 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     const metrics = new Metrics();
     const crmLinks = new CrmLinks(orm);
     const channels = new Map([...configuredChannels(config), ...crmChannels(config, crmLinks, logger)]);
+    // The WhatsApp door (off unless configured) sends what the conversation says through the outbox.
+    const whatsapp = openWhatsApp(config, orm, logger);
     const engine = new ConversationEngine({
       // Linking is no reason to refuse a visitor: without the database's answer the session starts unlinked.
       returningOf: (options) =>
@@ -146,6 +149,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       runningActors: config.runningActors,
       coherence: config.sessionCacheCoherence,
       onCommit: (seconds) => metrics.commitLatency.observe(seconds),
+      ...(whatsapp ? { channelPolicy: whatsapp.policy } : {}),
       ...(overrides.now ? { now: overrides.now } : {}),
     });
     undo.push(() => engine.drain());
@@ -157,7 +161,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     const notifications = startNotifications(config, {
       engine,
       outbox: new Outbox(orm),
-      channels,
+      channels: whatsapp ? new Map([...channels, [whatsapp.channel.name, whatsapp.channel]]) : channels,
       bus: scaling.bus,
       logger,
       leads: stores.sessions,
@@ -166,6 +170,10 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       publicUrl: () => config.publicUrl ?? listeningUrl,
     });
     undo.push(() => notifications.stop());
+    if (whatsapp) {
+      whatsapp.start({ engine, outbox: notifications.outbox, wake: notifications.wake });
+      undo.push(() => whatsapp.stop());
+    }
     const routingStore = new RoutingStore(orm);
     const routing = startRouting(
       config,
@@ -238,6 +246,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
         speed: new SpeedReport(orm, config.routing.slaSeconds),
       },
       routing: { ...routing, store: routingStore, routing: routingRules },
+      whatsapp: whatsapp ? { door: whatsapp.door } : undefined,
       experiments: {
         schemas,
         experiments: new Experiments(

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { deepFreeze, duration, durationSeconds, smtpUrlOf } from './config-values.js';
 import { type CrmConfig, crmConfig, crmIssues } from './crm/settings.js';
 import { parseNotificationRoutes } from './notifications/routes.js';
+import { type WhatsAppConfig, whatsappConfig, whatsappIssues } from './whatsapp/settings.js';
 
 /**
  * The only reader of the environment. Every variable is parsed here, with its default; a bad value
@@ -212,6 +213,15 @@ const envSchema = z.object({
   METRICS_PORT: int(0, 65535).optional(),
   /** Address of the METRICS_PORT listener; loopback unless Prometheus scrapes from another host. */
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** The WhatsApp door, off unless all four are set (docs/whatsapp.md): the webhook check's echo token, */
+  WHATSAPP_VERIFY_TOKEN: z.string().min(8).optional(),
+  /** the app secret (X-Hub-Signature-256), a `whatsapp_business_messaging` token, the sender's number id. */
+  WHATSAPP_APP_SECRET: z.string().min(8).optional(),
+  WHATSAPP_ACCESS_TOKEN: z.string().min(8).optional(),
+  WHATSAPP_PHONE_NUMBER_ID: z.string().min(1).optional(),
+  /** The Graph API's base URL and version for the Cloud API calls. */
+  WHATSAPP_GRAPH_BASE_URL: z.url().default('https://graph.facebook.com'),
+  WHATSAPP_GRAPH_VERSION: z.string().startsWith('v').default('v23.0'),
 });
 
 export interface Config {
@@ -285,6 +295,8 @@ export interface Config {
   crm: CrmConfig;
   /** Who may read `/metrics`, and where it is served (see METRICS_TOKEN, METRICS_PORT). */
   metrics: { token?: string; port?: number; host: string };
+  /** The WhatsApp door (WHATSAPP_*, the same names in camel case); null when it is off. */
+  whatsapp: WhatsAppConfig | null;
 }
 
 export class ConfigError extends Error {
@@ -308,6 +320,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (parsed.success && parsed.data.METRICS_PORT && parsed.data.METRICS_PORT === parsed.data.PORT)
     lines.push('  METRICS_PORT: must differ from PORT (leave it unset to serve /metrics on PORT)');
   if (parsed.success) lines.push(...crmIssues(parsed.data));
+  lines.push(...whatsappIssues(env));
   if (!parsed.success || lines.length > 0)
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   const e = parsed.data;
@@ -380,5 +393,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     crm: crmConfig(e),
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
+    whatsapp: whatsappConfig(e),
   });
 }

@@ -34,6 +34,11 @@ const errorCodes = {
     status: 409,
     message: 'This connection already has a /chat socket; open another connection for another one.',
   },
+  whatsapp_template_required: {
+    status: 409,
+    message:
+      "The visitor last wrote more than 24 hours ago: outside WhatsApp's customer-service window only an approved template message can be sent.",
+  },
   payload_too_large: { status: 413, message: 'The request is too large.' },
   unsupported_media_type: { status: 415, message: 'Send application/json.' },
   rate_limited: { status: 429, message: 'Too many requests.' },

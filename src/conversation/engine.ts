@@ -66,6 +66,7 @@ export class ConversationEngine {
       maxRetries: options.maxConflictRetries ?? 3,
       ...(options.onCommit ? { onCommit: options.onCommit } : {}),
       ...(options.routeNotifications ? { routeNotifications: options.routeNotifications } : {}),
+      ...(options.channelPolicy ? { deliveries: (unit) => options.channelPolicy!.deliveries(unit) } : {}),
     });
   }
 
@@ -102,21 +103,22 @@ export class ConversationEngine {
   }
 
   /**
-   * Handles one visitor command. `clientMessageId` makes it idempotent; `origin` names the connection
-   * it came from, told with the commit (Committed.origin).
+   * Handles one visitor command, idempotent by `clientMessageId`; `origin`: the connection it came from
+   * (Committed.origin); `sentAt`: when the visitor sent it, as a door that queues messages knows it.
    */
   handle(
     sessionId: string,
     command: VisitorCommand,
     clientMessageId?: string,
     origin?: string,
+    sentAt?: number,
   ): Promise<EventResult> {
     return this.admit(sessionId, async () => {
       let raced = false;
       try {
         return await this.writes.withRetries(
           sessionId,
-          () => this.process(sessionId, command, clientMessageId, origin),
+          () => this.process(sessionId, command, clientMessageId, origin, sentAt),
           () => {
             raced = true;
           },
@@ -198,6 +200,7 @@ export class ConversationEngine {
       this.writes.withRetries(sessionId, async () => {
         const session = await this.sessions.load(sessionId);
         const at = this.now();
+        await this.options.channelPolicy?.checkAgentAct(session.lead, act, at);
         const plan = planAgentAct(
           session.lead.takenOverBy ?? null,
           agent,
@@ -231,9 +234,8 @@ export class ConversationEngine {
     this.admit(sessionId, () => this.writes.amendSaying(sessionId, plan, this.now()));
 
   /**
-   * Erases the lead's personal data and closes its session (see SessionStore.erase): the version moves
-   * on, so no copy of the session anywhere can write again, and the erase is told like a commit (its
-   * `lead.erased` event), so other nodes drop their copies and watchers see it.
+   * Erases the lead's personal data and closes its session (SessionStore.erase): the version moves on, so
+   * no copy anywhere can write again; told like a commit (`lead.erased`) to other nodes and watchers.
    */
   erase(sessionId: string, by: string): Promise<void> {
     return this.queue.run(sessionId, async () => {
@@ -314,11 +316,12 @@ export class ConversationEngine {
     command: VisitorCommand,
     clientMessageId?: string,
     origin?: string,
+    sentAt?: number,
   ): Promise<EventResult> {
     const cached = this.sessions.has(sessionId);
     const session = await this.sessions.load(sessionId, this.coherence === 'read');
     try {
-      return await this.processLoaded(session, command, clientMessageId, origin);
+      return await this.processLoaded(session, command, clientMessageId, origin, sentAt);
     } catch (err) {
       // A refusal computed from a cached actor is only trusted if the cache was current: another
       // node may have moved the conversation on. Writes are guarded by the version check anyway.
@@ -336,6 +339,7 @@ export class ConversationEngine {
     command: VisitorCommand,
     clientMessageId?: string,
     origin?: string,
+    sentAt?: number,
   ): Promise<EventResult> {
     const sessionId = session.lead.id;
     if (clientMessageId !== undefined && session.messageIds.has(clientMessageId)) {
@@ -351,7 +355,9 @@ export class ConversationEngine {
     const step = pendingStep(session.live.actor);
     const finished = isFinished(session.live.actor);
     if (finished && !takesClosed(command)) throw new AppError('session_closed');
-    const at = this.now();
+    const now = this.now();
+    const since = session.live.actor.getSnapshot().context.lastEventAt;
+    const at = sentAt === undefined ? now : Math.min(now, Math.max(since, sentAt));
     const question = session.live.actor.getSnapshot().context.current;
     const where = { step, question, variants: session.lead.variants };
     const interpreted = interpretIn(

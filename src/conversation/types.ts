@@ -1,7 +1,7 @@
 import type { Step } from '../../machines/types.js';
 import type { Touch } from '../leads/attribution.js';
 import type { Logger } from '../logger.js';
-import type { EventRow, LeadRow, LedgerRow } from '../persistence/rows.js';
+import type { CommitUnit, EventRow, LeadRow, LedgerRow } from '../persistence/rows.js';
 import type { SessionStore } from '../persistence/session-store.js';
 import type { Classification } from '../scoring/classification.js';
 import type { WorkflowRegistry } from '../workflow/registry.js';
@@ -78,6 +78,10 @@ export interface StartOptions {
   visitorId?: string;
   /** The host site's user id, verified by its HMAC before it gets here. */
   identity?: string;
+  /** The door the session comes in by (default `web`). */
+  channel?: 'web' | 'whatsapp';
+  /** A phone number the door already knows (WhatsApp's), stored without being scored. */
+  phone?: string;
   /** The visitor's newest earlier lead, and whether any earlier lead was SQL (set by the engine). */
   returning?: { from: string; wasSql: boolean };
 }
@@ -109,4 +113,18 @@ export interface EngineOptions {
   onCommit?: (seconds: number) => void;
   /** The channels a trigger is announced on; their outbox rows commit with the event. */
   routeNotifications?: (trigger: Trigger) => readonly string[];
+  /** The rules of doors that deliver the bot's messages themselves (WhatsApp): see ChannelPolicy. */
+  channelPolicy?: ChannelPolicy;
+}
+
+/**
+ * What a door that sends the conversation's messages through the outbox (rather than a live
+ * connection) adds to the engine: the outbox rows that carry a commit's bot prompts and agent
+ * messages, committed with them; and a refusal of an agent's act the channel cannot deliver.
+ */
+export interface ChannelPolicy {
+  /** Outbox rows for what `unit` says to the visitor (none for a session of another door). */
+  deliveries(unit: CommitUnit): { trigger: string; channel: string }[];
+  /** Fails with an AppError when the act cannot reach the visitor of `lead` at `at`. */
+  checkAgentAct(lead: LeadRow, act: AgentAct, at: number): Promise<void>;
 }

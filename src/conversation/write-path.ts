@@ -49,6 +49,8 @@ export interface WritePathOptions {
   onCommit?: (seconds: number) => void;
   /** The channels a trigger is announced on; their outbox rows commit with the event. */
   routeNotifications?: (trigger: Trigger) => readonly string[];
+  /** Outbox rows that carry what a commit says to the visitor, for a door without a live connection. */
+  deliveries?: (unit: Transition['unit']) => { trigger: string; channel: string }[];
 }
 
 /**
@@ -164,8 +166,9 @@ export class WritePath {
     origin?: string,
   ): Promise<void> {
     queueEffects(transition.unit, transition.triggers, this.options.routeNotifications);
-    if (notify.length > 0)
-      transition.unit.notifications = [...(transition.unit.notifications ?? []), ...notify];
+    const outgoing = [...notify, ...(this.options.deliveries?.(transition.unit) ?? [])];
+    if (outgoing.length > 0)
+      transition.unit.notifications = [...(transition.unit.notifications ?? []), ...outgoing];
     const started = performance.now();
     try {
       await this.options.commits.commit(transition.unit);

@@ -210,6 +210,8 @@ export interface BoardRow {
   location: string | null;
   /** The language the visitor speaks (a locale of the workflow), or null for a session before languages. */
   locale: string | null;
+  /** The door the visitor came in by: `web` (the widget, REST) or `whatsapp`. */
+  channel: 'web' | 'whatsapp';
   startedAt: string;
   lastActivityAt: string;
   connected: boolean;
@@ -236,6 +238,7 @@ export function boardRow(lead: LeadRow, connected: boolean): BoardRow {
     email: lead.email ?? null,
     location: lead.location ?? null,
     locale: lead.locale ?? null,
+    channel: lead.channel ?? 'web',
     startedAt: lead.createdAt.toISOString(),
     lastActivityAt: lead.lastActivityAt.toISOString(),
     connected,

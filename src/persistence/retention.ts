@@ -3,12 +3,15 @@ import type { Logger } from '../logger.js';
 
 const HOUR = 3_600_000;
 
-/** What retention removes: the old rows of the event log and the answers (leads stay until erased). */
+/**
+ * What retention removes: the old rows of the event log and the answers, and the WhatsApp door's
+ * processed messages and delivery statuses (leads stay until erased).
+ */
 export class RetentionStore {
   constructor(private readonly orm: MikroORM) {}
 
-  /** Deletes event-log and answer rows older than `before`; leads stay. */
-  async deleteOlderThan(before: Date): Promise<{ events: number; answers: number }> {
+  /** Deletes event-log and answer rows older than `before`, and WhatsApp messages processed before; leads stay. */
+  async deleteOlderThan(before: Date): Promise<{ events: number; answers: number; whatsapp: number }> {
     const conn = (this.orm.em.fork() as EntityManager).getConnection();
     const events = await conn.execute<{ n: number }[]>(
       'with d as (delete from session_events where at < ? returning 1) select count(*)::int as n from d',
@@ -18,12 +21,19 @@ export class RetentionStore {
       'with d as (delete from answers where answered_at < ? returning 1) select count(*)::int as n from d',
       [before],
     );
-    return { events: events[0]?.n ?? 0, answers: answers[0]?.n ?? 0 };
+    // What WhatsApp users wrote, once processed; a message still waiting is kept whatever its age.
+    const whatsapp = await conn.execute<{ n: number }[]>(
+      `with d as (delete from whatsapp_inbox where processed_at < ? returning 1) select count(*)::int as n from d`,
+      [before],
+    );
+    await conn.execute('delete from whatsapp_statuses where at < ?', [before]);
+    return { events: events[0]?.n ?? 0, answers: answers[0]?.n ?? 0, whatsapp: whatsapp[0]?.n ?? 0 };
   }
 }
 
 /**
- * Deletes event-log and answer rows older than the retention period, once an hour (and at start).
+ * Deletes event-log and answer rows (and processed WhatsApp messages) older than the retention period,
+ * once an hour (and at start).
  * Aggregates keep working on what remains; leads stay until erased.
  */
 export function startRetention(
@@ -31,11 +41,12 @@ export function startRetention(
   days: number,
   logger: Logger,
   now: () => number = Date.now,
-): { runOnce(): Promise<{ events: number; answers: number }>; stop(): Promise<void> } {
+): { runOnce(): Promise<{ events: number; answers: number; whatsapp: number }>; stop(): Promise<void> } {
   let running: Promise<unknown> = Promise.resolve();
   const runOnce = async () => {
     const removed = await store.deleteOlderThan(new Date(now() - days * 24 * HOUR));
-    if (removed.events + removed.answers > 0) logger.info({ ...removed, days }, 'retention removed old rows');
+    if (removed.events + removed.answers + removed.whatsapp > 0)
+      logger.info({ ...removed, days }, 'retention removed old rows');
     return removed;
   };
   const tick = () => {

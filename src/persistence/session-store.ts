@@ -142,6 +142,14 @@ export class SessionStore {
       );
       await conn.execute(`update score_entries set evidence = '{}'::jsonb where lead_id = ?`, [id]);
       await conn.execute('update notifications set note = null, last_error = null where lead_id = ?', [id]);
+      // The WhatsApp door's copies (docs/whatsapp.md): what the user wrote, and their number.
+      await conn.execute(
+        `delete from whatsapp_inbox where session_id = ?
+            or wa_id in (select wa_id from whatsapp_contacts where session_id = ?)`,
+        [id, id],
+      );
+      await conn.execute('delete from whatsapp_contacts where session_id = ?', [id]);
+      await conn.execute(`update whatsapp_messages set wa_id = '' where lead_id = ?`, [id]);
       const event: EventRow = { seq: erased.seq, type: 'lead.erased', at, data: { by } };
       await conn.execute('insert into session_events (lead_id, seq, type, at, data) values (?, ?, ?, ?, ?)', [
         id,

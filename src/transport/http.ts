@@ -33,6 +33,7 @@ import type { Schemas } from './schemas.js';
 import { registerTrackingRoutes } from './tracking-rest.js';
 import { illFormedText, isWellFormedText } from './validation.js';
 import { registerWebRoutes } from './web.js';
+import { registerWhatsAppRoutes, type WhatsAppRestDeps } from './whatsapp-rest.js';
 import { registerWorkflowRoutes, type WorkflowRestDeps } from './workflow-rest.js';
 
 export interface HealthProbe {
@@ -57,6 +58,8 @@ export interface HttpDeps {
   analytics: AnalyticsRestDeps;
   workflow: WorkflowRestDeps;
   routing: RoutingRestDeps;
+  /** The WhatsApp door's routes, when it is configured. */
+  whatsapp?: WhatsAppRestDeps | undefined;
 }
 
 /** Strict UTF-8: a byte sequence that is not UTF-8 is an error, not U+FFFD. */
@@ -221,6 +224,7 @@ export async function createHttpServer(deps: HttpDeps): Promise<FastifyInstance>
   registerExperimentRoutes(app, deps.experiments);
   registerAnalyticsRoutes(app, deps.analytics);
   registerWorkflowRoutes(app, deps.workflow);
+  if (deps.whatsapp) await registerWhatsAppRoutes(app, deps.whatsapp);
   return app;
 }
 

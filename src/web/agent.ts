@@ -16,6 +16,7 @@ import { SessionView } from './session-view.js';
 import { Tabs } from './tabs.js';
 import { SessionTrail } from './trail.js';
 import { timeOf } from './transcript.js';
+import { WhatsAppDelivery } from './whatsapp-delivery.js';
 
 /**
  * The agent console, assembled: sign in with a token; two tabs (tabs.ts): the Board — the live board
@@ -34,6 +35,7 @@ let socket: Socket<AgentsServerToClientEvents, AgentsClientToServerEvents> | nul
 let current: string | null = sessionStorage.getItem(SESSION_KEY);
 const trail = new SessionTrail($('now-on'), $('trail'));
 const view = new SessionView($('transcript'), $('ledger'), $('attribution'));
+const delivery = new WhatsAppDelivery($('wa-delivery'), () => sessionStorage.getItem(TOKEN_KEY));
 const analytics = new AnalyticsPanel(
   $('analytics'),
   $('range'),
@@ -71,6 +73,7 @@ async function openSession(sessionId: string, reveal = true): Promise<void> {
   sessionStorage.setItem(SESSION_KEY, sessionId);
   if (reveal) tabs.showPanel('board-view');
   view.clear();
+  delivery.show(sessionId, board.get(sessionId)?.channel === 'whatsapp');
   showEarlier($('earlier'), $('earlier-leads'), [], () => {});
   $('session').hidden = false;
   const ack = await socket.emitWithAck('session:watch', { sessionId });

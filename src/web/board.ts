@@ -178,6 +178,8 @@ export class Board {
       el('td', languageName(r.locale), 'lang'),
     ];
     cells[4]!.append(badge);
+    // The door the visitor came in by, where it is not the widget.
+    if (r.channel === 'whatsapp') cells[0]!.append(' ', el('span', 'WhatsApp', 'channel whatsapp'));
     tr.append(...cells);
     tr.addEventListener('click', () => this.open(r.sessionId));
     tr.addEventListener('keydown', (e) => {

@@ -156,7 +156,7 @@ describe('exports, erasure and retention', () => {
     const retention = startRetention(t.app.stores.retention, 30, pino({ level: 'silent' }), () => now);
     const removed = await retention.runOnce();
     await retention.stop();
-    expect(removed).toEqual({ events: 2, answers: 0 });
+    expect(removed).toEqual({ events: 2, answers: 0, whatsapp: 0 });
     expect(old).toBe(2);
     const [{ left }] = (await t.db.query('select count(*)::int as left from session_events')) as [
       { left: number },

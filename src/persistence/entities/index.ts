@@ -5,9 +5,26 @@ import { Lead } from './lead.js';
 import { Notification } from './notification.js';
 import { ScoreEntry } from './score-entry.js';
 import { SessionEvent } from './session-event.js';
+import { WhatsAppContact } from './whatsapp-contact.js';
+import { WhatsAppInbound } from './whatsapp-inbound.js';
+import { WhatsAppMessage } from './whatsapp-message.js';
+import { WhatsAppStatus } from './whatsapp-status.js';
 import { WorkflowRecord } from './workflow.js';
 
-export { Answer, Conversion, CrmLink, Lead, Notification, ScoreEntry, SessionEvent, WorkflowRecord };
+export {
+  Answer,
+  Conversion,
+  CrmLink,
+  Lead,
+  Notification,
+  ScoreEntry,
+  SessionEvent,
+  WhatsAppContact,
+  WhatsAppInbound,
+  WhatsAppMessage,
+  WhatsAppStatus,
+  WorkflowRecord,
+};
 export const entities = [
   Lead,
   Answer,
@@ -17,4 +34,8 @@ export const entities = [
   Conversion,
   WorkflowRecord,
   CrmLink,
+  WhatsAppInbound,
+  WhatsAppContact,
+  WhatsAppMessage,
+  WhatsAppStatus,
 ];

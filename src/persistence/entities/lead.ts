@@ -79,6 +79,8 @@ export const Lead = defineEntity({
     /** Set when the lead's personal data was erased (the row stays, anonymous, for counts). */
     erasedAt: p.datetime().nullable(),
     erasedBy: p.string().length(200).nullable(),
+    /** The door the session came in by: `web` (the widget, REST) or `whatsapp` (the Cloud API webhook). */
+    channel: p.string().$type<'web' | 'whatsapp'>().length(16).default('web'),
     createdAt: p.datetime().index(),
     updatedAt: p.datetime(),
     lastActivityAt: p.datetime(),
