@@ -12,7 +12,6 @@ import { AUTH_KEYS, touchFrom } from '../leads/attribution.js';
 import { visitorKeys } from '../leads/identity.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { LeadRow } from '../persistence/rows.js';
 import type { InterServerEvents } from '../protocol/acks.js';
 import {
   type CallbackAck,
@@ -42,7 +41,7 @@ export interface ChatDeps {
   /** Asked before a handshake starts a new session (not a resume): SESSION_STARTS_PER_MINUTE. */
   startSession?: (req: IncomingMessage) => Promise<void>;
   /** Whether the lead's team is after hours now (src/routing/after-hours.ts), for its `session` greeting. */
-  afterHours?: (lead: LeadRow) => Promise<SessionHello['afterHours'] | null>;
+  afterHours?: (lead: SessionLead) => Promise<SessionHello['afterHours'] | null>;
   /**
    * After a visitor event: when it asked for a person after hours, the bot asks when to call back
    * (src/routing/callback-offer.ts); the offer goes in the event's acknowledgement.
@@ -58,6 +57,9 @@ export interface ChatDeps {
   /** Other nodes share the rooms (the Redis adapter); without them, a room with no local socket is empty. */
   clustered?: boolean;
 }
+
+/** The stored lead as a session start or resume hands it over (the engine's, never the store's type). */
+type SessionLead = Awaited<ReturnType<ConversationEngine['startSession']>>['lead'];
 
 /** The `/chat` namespace with its event maps (src/protocol/chat.ts). */
 export type ChatNamespace = Namespace<
@@ -283,7 +285,7 @@ async function openSession(
   keys: ReturnType<typeof visitorKeys>,
   asked: Parameters<typeof negotiateLocale>[1],
   beforeStart: () => Promise<void>,
-): Promise<{ sessionId: string; lead: LeadRow } & Opening> {
+): Promise<{ sessionId: string; lead: SessionLead } & Opening> {
   const { locales } = engine.workflow;
   if (auth.sessionId && schemas.sessionId.safeParse(auth.sessionId).success) {
     try {

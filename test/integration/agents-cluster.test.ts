@@ -66,6 +66,7 @@ describe('sessions:list across two nodes', () => {
       assignedTo: null,
       assignedName: null,
       team: null,
+      channel: 'web',
     });
     expect(rows[1]).toMatchObject({ sessionId: onB.sessionId, utmSource: 'node-b', connected: true });
     expect((await list(agentB, { limit: 2 })).map((r) => r.sessionId)).toEqual(ids.slice(0, 2));

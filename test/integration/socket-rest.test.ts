@@ -70,6 +70,8 @@ describe('REST and socket on one session', () => {
       classification: 'SQL',
       state: 'completed',
       awarded: awards(['cta_clicked', 10]),
+      // Nobody is online: the visitor who asked for a person is asked when to be called back.
+      callback: expect.objectContaining({ team: 'sales', reason: 'nobody_online' }),
     });
     const completed = await waitFor('completed prompt', () =>
       chat.messages.find((m) => m.step === 'completed'),
