@@ -14,6 +14,7 @@ import { Migration20261130043000_workflow_versions } from './Migration2026113004
 import { Migration20261130044000_routing } from './Migration20261130044000_routing.js';
 import { Migration20261130050000_callbacks } from './Migration20261130050000_callbacks.js';
 import { Migration20261130051000_visitors } from './Migration20261130051000_visitors.js';
+import { Migration20261130062000_growth_indexes } from './Migration20261130062000_growth_indexes.js';
 
 /**
  * Every migration, in order. `npm run db:migration:create` writes a new file here; add it to the list
@@ -35,4 +36,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261130044000_routing', class: Migration20261130044000_routing },
   { name: 'Migration20261130050000_callbacks', class: Migration20261130050000_callbacks },
   { name: 'Migration20261130051000_visitors', class: Migration20261130051000_visitors },
+  { name: 'Migration20261130062000_growth_indexes', class: Migration20261130062000_growth_indexes },
 ];

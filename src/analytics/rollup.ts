@@ -1,0 +1,98 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { computePartials, type DayPartial, type Query } from './partials.js';
+
+export interface Range {
+  from: Date;
+  to: Date;
+}
+
+const DAY_MS = 86_400_000;
+const dayStart = (t: Date) => new Date(Math.floor(t.getTime() / DAY_MS) * DAY_MS);
+const dayKey = (t: Date) => t.toISOString().slice(0, 10);
+/** Serializes refreshes, so that an older recount never overwrites a newer one. */
+const REFRESH_LOCK = 0x6c63_6261; // 'lcba'
+
+/**
+ * The analytics rollup: the partial aggregates of every whole UTC day, kept in `analytics_days`.
+ * Triggers mark a day in `analytics_dirty` in the transaction that changes one of its leads (or deletes
+ * their answers, events or ledger); `refresh` recomputes the marked days from the raw tables. A range's
+ * partials are the rollup's for its whole days and the raw tables' for the pieces of days at its ends.
+ */
+export class AnalyticsRollup {
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly questionIds: readonly number[],
+  ) {}
+
+  private query(em: EntityManager): Query {
+    return <T>(sql: string, params: unknown[]) =>
+      em.getConnection().execute<T[]>(sql, params, 'all', em.getTransactionContext());
+  }
+
+  /**
+   * Recomputes the days marked since the last refresh (every mark committed before it; a mark
+   * committed later stays for the next). Returns how many days it recomputed.
+   */
+  async refresh(): Promise<number> {
+    const fork = this.orm.em.fork() as EntityManager;
+    return fork.transactional(async (em) => {
+      const q = this.query(em as EntityManager);
+      await q('select pg_advisory_xact_lock(?)', [REFRESH_LOCK]);
+      const marked = await q<{ day: string }>(
+        `with d as (delete from analytics_dirty returning day)
+         select distinct to_char(day, 'YYYY-MM-DD') as day from d order by 1`,
+        [],
+      );
+      if (marked.length === 0) return 0;
+      const days = marked.map((m) => m.day);
+      // Contiguous runs of marked days, each recounted in one pass.
+      const runs: [string, string][] = [];
+      for (const d of days) {
+        const last = runs.at(-1);
+        if (last && Date.parse(d) - Date.parse(last[1]) === DAY_MS) last[1] = d;
+        else runs.push([d, d]);
+      }
+      const partials = new Map<string, DayPartial>();
+      for (const [first, last] of runs) {
+        const found = await computePartials(
+          q,
+          new Date(`${first}T00:00:00Z`),
+          new Date(Date.parse(`${last}T00:00:00Z`) + DAY_MS),
+          this.questionIds,
+        );
+        for (const [d, partial] of found) partials.set(d, partial);
+      }
+      await q('delete from analytics_days where day = any(?::date[])', [`{${days.join(',')}}`]);
+      const rows = [...partials];
+      for (let i = 0; i < rows.length; i += 500) {
+        const chunk = rows.slice(i, i + 500);
+        await q(
+          'insert into analytics_days (day, partial) select key::date, value from jsonb_each(?::jsonb)',
+          [JSON.stringify(Object.fromEntries(chunk))],
+        );
+      }
+      return days.length;
+    });
+  }
+
+  /** The partials of the leads created in the range: whole days from the rollup, the ends from the raw tables. */
+  async partials(range: Range): Promise<[day: string, partial: DayPartial][]> {
+    await this.refresh();
+    const em = this.orm.em.fork() as EntityManager;
+    const q = this.query(em);
+    const firstWhole = new Date(dayStart(new Date(range.from.getTime() + DAY_MS - 1)));
+    const endWhole = dayStart(range.to);
+    const raw = async (from: Date, to: Date) => [...(await computePartials(q, from, to, this.questionIds))];
+    if (firstWhole >= endWhole) return raw(range.from, range.to);
+    const kept = await q<{ day: string; partial: DayPartial }>(
+      `select to_char(day, 'YYYY-MM-DD') as day, partial from analytics_days
+        where day >= ?::date and day < ?::date`,
+      [dayKey(firstWhole), dayKey(endWhole)],
+    );
+    return [
+      ...(range.from < firstWhole ? await raw(range.from, firstWhole) : []),
+      ...kept.map((k): [string, DayPartial] => [k.day, k.partial]),
+      ...(endWhole < range.to ? await raw(endWhole, range.to) : []),
+    ];
+  }
+}
