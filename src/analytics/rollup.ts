@@ -56,8 +56,7 @@ export class AnalyticsRollup {
       for (const [first, last] of runs) {
         const found = await computePartials(
           q,
-          new Date(`${first}T00:00:00Z`),
-          new Date(Date.parse(`${last}T00:00:00Z`) + DAY_MS),
+          [[new Date(`${first}T00:00:00Z`), new Date(Date.parse(`${last}T00:00:00Z`) + DAY_MS)]],
           this.questionIds,
         );
         for (const [d, partial] of found) partials.set(d, partial);
@@ -77,22 +76,25 @@ export class AnalyticsRollup {
 
   /** The partials of the leads created in the range: whole days from the rollup, the ends from the raw tables. */
   async partials(range: Range): Promise<[day: string, partial: DayPartial][]> {
-    await this.refresh();
     const em = this.orm.em.fork() as EntityManager;
     const q = this.query(em);
-    const firstWhole = new Date(dayStart(new Date(range.from.getTime() + DAY_MS - 1)));
+    // Most calls find nothing marked: one read instead of a refresh's transaction.
+    if ((await q('select 1 from analytics_dirty limit 1', [])).length > 0) await this.refresh();
+    const firstWhole = dayStart(new Date(range.from.getTime() + DAY_MS - 1));
     const endWhole = dayStart(range.to);
-    const raw = async (from: Date, to: Date) => [...(await computePartials(q, from, to, this.questionIds))];
-    if (firstWhole >= endWhole) return raw(range.from, range.to);
-    const kept = await q<{ day: string; partial: DayPartial }>(
-      `select to_char(day, 'YYYY-MM-DD') as day, partial from analytics_days
-        where day >= ?::date and day < ?::date`,
-      [dayKey(firstWhole), dayKey(endWhole)],
-    );
-    return [
-      ...(range.from < firstWhole ? await raw(range.from, firstWhole) : []),
-      ...kept.map((k): [string, DayPartial] => [k.day, k.partial]),
-      ...(endWhole < range.to ? await raw(endWhole, range.to) : []),
-    ];
+    if (firstWhole >= endWhole)
+      return [...(await computePartials(q, [[range.from, range.to]], this.questionIds))];
+    const ends: [Date, Date][] = [];
+    if (range.from < firstWhole) ends.push([range.from, firstWhole]);
+    if (endWhole < range.to) ends.push([endWhole, range.to]);
+    const [kept, pieces] = await Promise.all([
+      q<{ day: string; partial: DayPartial }>(
+        `select to_char(day, 'YYYY-MM-DD') as day, partial from analytics_days
+          where day >= ?::date and day < ?::date`,
+        [dayKey(firstWhole), dayKey(endWhole)],
+      ),
+      computePartials(q, ends, this.questionIds),
+    ]);
+    return [...kept.map((k): [string, DayPartial] => [k.day, k.partial]), ...pieces];
   }
 }
