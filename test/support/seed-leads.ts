@@ -33,7 +33,7 @@ export async function seedLeads(run: Run, o: SeedOptions): Promise<void> {
   const id = `'sess_' || $3::text || lpad(i::text, 8, '0')`;
   // A creation time in the last `days` days, spread over the day's seconds too.
   const at = `($4::timestamptz - ((i * 7) % $5::int) * interval '1 day' - ((i * 37) % 86400) * interval '1 second')`;
-  const score = '((i * 7919) % 101)';
+  const score = '((i::bigint * 7919) % 101)::int';
   await run(
     `insert into leads (id, name, email, business_type, utm_source, utm_medium, utm_campaign, locale, score,
        fit_score, engagement_score, classification, state, variants, question_order, snapshot, last_seq,
