@@ -14,7 +14,16 @@ export interface LeadCursor {
   key: string[];
 }
 
+const KEY_KINDS: Record<LeadSort, ('int' | 'time' | 'id')[]> = {
+  score: ['int', 'time', 'id'],
+  time: ['time', 'id'],
+};
 const KEY_LENGTH: Record<LeadSort, number> = { score: 3, time: 2 };
+const KIND_TEST = {
+  int: (v: string) => /^-?\d{1,9}$/.test(v),
+  time: (v: string) => v.length <= 40 && /^\d{4}-\d{2}-\d{2}[ T][\d:.]+([+-]\d{2}(:\d{2})?|Z)?$/.test(v),
+  id: (v: string) => v.length <= 40,
+};
 
 /** The opaque cursor a client sends back for the next page: base64url of the order and the last row's key. */
 export function encodeCursor(cursor: LeadCursor): string {
@@ -40,5 +49,9 @@ export function decodeCursor(text: string, sort: LeadSort, order: SortOrder): Le
     throw bad('not a cursor this server gave');
   if (parts[0] !== sort || parts[1] !== order)
     throw bad(`it continues sort=${parts[0]}&order=${parts[1]}; ask with the same sort and order`);
-  return { sort, order, key: parts.slice(2) as string[] };
+  const key = parts.slice(2) as string[];
+  // Each part as its column takes it: an altered cursor is refused here, not by the database.
+  const valid = KEY_KINDS[sort].every((kind, i) => KIND_TEST[kind](key[i]!));
+  if (!valid) throw bad('not a cursor this server gave');
+  return { sort, order, key };
 }

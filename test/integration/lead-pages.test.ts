@@ -104,6 +104,7 @@ describe('lead lists by keyset (cursor) and by page', () => {
     const cursor = encodeURIComponent(body.next_cursor);
     for (const path of [
       '/api/leads?cursor=bm90LWEtY3Vyc29y',
+      `/api/leads?cursor=${Buffer.from(JSON.stringify(['score', 'desc', 'x', '2026-11-30', 'a'])).toString('base64url')}`,
       `/api/leads?cursor=${cursor}&sort=time`,
       `/api/leads?cursor=${cursor}&page=2`,
     ]) {
