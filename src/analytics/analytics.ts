@@ -66,6 +66,11 @@ const bySize = <T>(entries: [string[], T & { leads: number }][]) =>
  */
 export class Analytics {
   private readonly rollup: AnalyticsRollup;
+  /**
+   * The whole days' totals of the spans asked lately (the console refreshes the same range), kept while
+   * the rollup's rows of them stay the same; the pieces of days at the ends are added on every call.
+   */
+  private readonly spans = new Map<string, { stamp: string; totals: Totals }>();
 
   constructor(
     private readonly orm: MikroORM,
@@ -83,7 +88,17 @@ export class Analytics {
   }
 
   async leads(range: Range) {
-    const m = merge(await this.rollup.partials(range));
+    const { span, stamp, whole, ends } = await this.rollup.pieces(range);
+    let kept = span ? this.spans.get(span) : undefined;
+    if (!kept || kept.stamp !== stamp) {
+      kept = { stamp, totals: merge(await whole()) };
+      if (span) {
+        this.spans.delete(span);
+        this.spans.set(span, kept);
+        if (this.spans.size > SPANS_KEPT) this.spans.delete(this.spans.keys().next().value!);
+      }
+    }
+    const m = merge(ends, structuredClone(kept.totals));
     const classes = new Map(
       classifications.map((c): [Classification, Sums] => [c, m.byClass.get(c) ?? zero()]),
     );
@@ -209,20 +224,28 @@ function comparePaths(a: number[], b: number[]): number {
   return a.length - b.length;
 }
 
-/** The partials of a range added up, by group. */
-function merge(partials: [string, DayPartial][]) {
-  const total = zero();
-  const byClass = new Map<string, Sums>();
-  const bySource = new Map<string, Sums>();
-  const byCampaign = new Map<string, Sums>();
-  const byLocale = new Map<string, Sums>();
-  const byVariant = new Map<string, Sums>();
-  const byDay = new Map<string, { sql: number; mql: number; unqualified: number }>();
-  let latency = 0;
-  let answers = 0;
-  const reached = new Map<number, number>();
-  const answered = new Map<number, Map<number, number>>();
-  const paths = new Map<string, [number, number]>();
+/** How many spans' totals an Analytics keeps. */
+const SPANS_KEPT = 16;
+
+const emptyTotals = () => ({
+  total: zero(),
+  byClass: new Map<string, Sums>(),
+  bySource: new Map<string, Sums>(),
+  byCampaign: new Map<string, Sums>(),
+  byLocale: new Map<string, Sums>(),
+  byVariant: new Map<string, Sums>(),
+  byDay: new Map<string, { sql: number; mql: number; unqualified: number }>(),
+  latency: 0,
+  answers: 0,
+  reached: new Map<number, number>(),
+  answered: new Map<number, Map<number, number>>(),
+  paths: new Map<string, [number, number]>(),
+});
+type Totals = ReturnType<typeof emptyTotals>;
+
+/** The partials of a range added up, by group (onto `into`). */
+function merge(partials: [string, DayPartial][], into: Totals = emptyTotals()): Totals {
+  const { total, byClass, bySource, byCampaign, byLocale, byVariant, byDay, reached, answered, paths } = into;
   for (const [day, p] of partials) {
     const d = byDay.get(day) ?? { sql: 0, mql: 0, unqualified: 0 };
     byDay.set(day, d);
@@ -247,8 +270,8 @@ function merge(partials: [string, DayPartial][]) {
     }
     for (const [test, variant, n, sql, score] of p.variants)
       add(byVariant, `${test}\u0000${variant}`, { leads: n, sql, score });
-    latency += p.latency[0];
-    answers += p.latency[1];
+    into.latency += p.latency[0];
+    into.answers += p.latency[1];
     for (const [q, n] of Object.entries(p.reached)) reached.set(Number(q), (reached.get(Number(q)) ?? 0) + n);
     for (const [q, buckets] of Object.entries(p.answered)) {
       const h = answered.get(Number(q)) ?? new Map<number, number>();
@@ -260,18 +283,5 @@ function merge(partials: [string, DayPartial][]) {
       paths.set(path, [g[0] + sessions, g[1] + completed]);
     }
   }
-  return {
-    total,
-    byClass,
-    bySource,
-    byCampaign,
-    byLocale,
-    byVariant,
-    byDay,
-    latency,
-    answers,
-    reached,
-    answered,
-    paths,
-  };
+  return into;
 }

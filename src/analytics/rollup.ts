@@ -74,27 +74,48 @@ export class AnalyticsRollup {
     });
   }
 
-  /** The partials of the leads created in the range: whole days from the rollup, the ends from the raw tables. */
-  async partials(range: Range): Promise<[day: string, partial: DayPartial][]> {
+  /**
+   * The partials of the leads created in the range, in two parts: the whole days (`span`, read from the
+   * rollup by `whole()`, with `stamp` naming the rollup's rows of them as they are now) and the pieces of
+   * days at the ends (`ends`, from the raw tables). A range within one day has no whole days.
+   */
+  async pieces(range: Range): Promise<{
+    span: string | null;
+    stamp: string;
+    whole: () => Promise<[day: string, partial: DayPartial][]>;
+    ends: [day: string, partial: DayPartial][];
+  }> {
     const em = this.orm.em.fork() as EntityManager;
     const q = this.query(em);
     // Most calls find nothing marked: one read instead of a refresh's transaction.
     if ((await q('select 1 from analytics_dirty limit 1', [])).length > 0) await this.refresh();
     const firstWhole = dayStart(new Date(range.from.getTime() + DAY_MS - 1));
     const endWhole = dayStart(range.to);
-    if (firstWhole >= endWhole)
-      return [...(await computePartials(q, [[range.from, range.to]], this.questionIds))];
-    const ends: [Date, Date][] = [];
-    if (range.from < firstWhole) ends.push([range.from, firstWhole]);
-    if (endWhole < range.to) ends.push([endWhole, range.to]);
-    const [kept, pieces] = await Promise.all([
-      q<{ day: string; partial: DayPartial }>(
-        `select to_char(day, 'YYYY-MM-DD') as day, partial from analytics_days
+    if (firstWhole >= endWhole) {
+      const ends = [...(await computePartials(q, [[range.from, range.to]], this.questionIds))];
+      return { span: null, stamp: '', whole: async () => [], ends };
+    }
+    const ranges: [Date, Date][] = [];
+    if (range.from < firstWhole) ranges.push([range.from, firstWhole]);
+    if (endWhole < range.to) ranges.push([endWhole, range.to]);
+    const days = [dayKey(firstWhole), dayKey(endWhole)];
+    const [[stamp], ends] = await Promise.all([
+      // Every refresh rewrites the rows of the days it recomputes: their number and latest time change.
+      q<{ stamp: string }>(
+        `select count(*) || '@' || coalesce(max(refreshed_at)::text, '') as stamp from analytics_days
           where day >= ?::date and day < ?::date`,
-        [dayKey(firstWhole), dayKey(endWhole)],
+        days,
       ),
-      computePartials(q, ends, this.questionIds),
+      computePartials(q, ranges, this.questionIds),
     ]);
-    return [...kept.map((k): [string, DayPartial] => [k.day, k.partial]), ...pieces];
+    const whole = async () =>
+      (
+        await q<{ day: string; partial: DayPartial }>(
+          `select to_char(day, 'YYYY-MM-DD') as day, partial from analytics_days
+            where day >= ?::date and day < ?::date`,
+          days,
+        )
+      ).map((k): [string, DayPartial] => [k.day, k.partial]);
+    return { span: days.join('/'), stamp: stamp?.stamp ?? '', whole, ends: [...ends] };
   }
 }
