@@ -49,7 +49,13 @@ export class AnalyticsRollup {
       const runs: [string, string][] = [];
       for (const d of days) {
         const last = runs.at(-1);
-        if (last && Date.parse(d) - Date.parse(last[1]) === DAY_MS) last[1] = d;
+        // At most a month per statement: a whole import's days recounted in pieces of bounded size.
+        if (
+          last &&
+          Date.parse(d) - Date.parse(last[1]) === DAY_MS &&
+          Date.parse(d) - Date.parse(last[0]) < 31 * DAY_MS
+        )
+          last[1] = d;
         else runs.push([d, d]);
       }
       const partials = new Map<string, DayPartial>();
