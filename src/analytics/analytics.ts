@@ -60,15 +60,15 @@ const bySize = <T>(entries: [string[], T & { leads: number }][]) =>
   entries.sort((a, b) => b[1].leads - a[1].leads || byName(a[0].join('\u0000'), b[0].join('\u0000')));
 
 /**
- * Lead analytics over a date range of lead creation, from the rollup's daily partials (whole days) and
- * the raw tables (the pieces of days at the range's ends): the same answer as a recount from the raw
+ * Lead analytics over a date range of lead creation, from the rollup's hourly partials (whole hours) and
+ * the raw tables (the pieces of hours at the range's ends): the same answer as a recount from the raw
  * tables, at a cost that does not grow with the stored leads.
  */
 export class Analytics {
   private readonly rollup: AnalyticsRollup;
   /**
-   * The whole days' totals of the spans asked lately (the console refreshes the same range), kept while
-   * the rollup's rows of them stay the same; the pieces of days at the ends are added on every call.
+   * The whole hours' totals of the spans asked lately (the console refreshes the same range), kept while
+   * the rollup's rows of them stay the same; the pieces of hours at the ends are added on every call.
    */
   private readonly spans = new Map<string, { stamp: string; totals: Totals }>();
 
@@ -82,7 +82,7 @@ export class Analytics {
     );
   }
 
-  /** Recomputes the days changed since the last call (the reports do it first themselves). */
+  /** Recomputes the hours changed since the last call (the reports do it first themselves). */
   refresh(): Promise<number> {
     return this.rollup.refresh();
   }
@@ -246,7 +246,8 @@ type Totals = ReturnType<typeof emptyTotals>;
 /** The partials of a range added up, by group (onto `into`). */
 function merge(partials: [string, DayPartial][], into: Totals = emptyTotals()): Totals {
   const { total, byClass, bySource, byCampaign, byLocale, byVariant, byDay, reached, answered, paths } = into;
-  for (const [day, p] of partials) {
+  for (const [hour, p] of partials) {
+    const day = hour.slice(0, 10);
     const d = byDay.get(day) ?? { sql: 0, mql: 0, unqualified: 0 };
     byDay.set(day, d);
     for (const [cls, source, medium, campaign, locale, done, n, score, fit, engagement] of p.cube) {

@@ -1,10 +1,10 @@
 /**
- * Partial aggregates of the lead analytics, per UTC day of lead creation: counts and sums that add up
- * across days (and across the pieces of one day), from which every figure of the analytics reports
- * follows. `computePartials` reads them from the raw tables for any range; the rollup keeps whole days.
+ * Partial aggregates of the lead analytics, per UTC hour of lead creation: counts and sums that add up
+ * across hours (and across the pieces of one hour), from which every figure of the analytics reports
+ * follows. `computePartials` reads them from the raw tables for any range; the rollup keeps whole hours.
  */
 
-/** One group of leads of a day: classification, first-touch source/medium/campaign, locale, completed. */
+/** One group of leads of an hour: classification, first-touch source/medium/campaign, locale, completed. */
 export type CubeCell = [
   classification: string,
   source: string,
@@ -18,7 +18,7 @@ export type CubeCell = [
   engagement: number,
 ];
 
-/** A day's (or a piece of a day's) partial aggregates. */
+/** An hour's (or a piece of an hour's) partial aggregates. */
 export interface DayPartial {
   cube: CubeCell[];
   /** test name, variant, leads, SQL leads, score sum. */
@@ -44,12 +44,13 @@ export const emptyPartial = (): DayPartial => ({
 
 export type Query = <T>(sql: string, params: unknown[]) => Promise<T[]>;
 
-const DAY = `to_char(l.created_at at time zone 'UTC', 'YYYY-MM-DD')`;
+/** The hour of a lead's creation, as the key of its partials: `YYYY-MM-DDTHH` (UTC). */
+const DAY = `to_char(l.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24')`;
 
 type Row = Record<string, unknown>;
 const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
 
-/** Each group of the partials: a subquery over the leads `l` of the ranges (`IN_RANGES`), grouped by day first. */
+/** Each group of the partials: a subquery over the leads `l` of the ranges (`IN_RANGES`), grouped by hour first. */
 const GROUPS = (ids: string) => ({
   cube: `select ${DAY} as day, classification, coalesce(utm_source, '(none)') as s,
             coalesce(utm_medium, '(none)') as m, coalesce(utm_campaign, '(none)') as c,
@@ -83,8 +84,8 @@ const GROUPS = (ids: string) => ({
 });
 
 /**
- * The partials of the leads created in the ranges (each [from, to), not erased), by day (`YYYY-MM-DD`),
- * in one statement; days without such leads are absent. `questionIds` are the workflow's profile
+ * The partials of the leads created in the ranges (each [from, to), not erased), by hour (`YYYY-MM-DDTHH`),
+ * in one statement; hours without such leads are absent. `questionIds` are the workflow's profile
  * questions (the paths are made of them).
  */
 export async function computePartials(

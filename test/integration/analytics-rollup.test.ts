@@ -61,7 +61,9 @@ describe('analytics rollups', () => {
   const ranges = () => [
     [START - 3 * DAY, clock.now() + DAY], // whole days and pieces of days at both ends
     [Date.UTC(2026, 10, 11), Date.UTC(2026, 10, 13)], // whole days only
-    [Date.UTC(2026, 10, 11, 3), Date.UTC(2026, 10, 11, 20)], // within one day
+    [Date.UTC(2026, 10, 11, 3), Date.UTC(2026, 10, 11, 20)], // within one day, whole hours
+    [Date.UTC(2026, 10, 11, 3, 17, 5), Date.UTC(2026, 10, 12, 20, 41)], // pieces of hours at both ends
+    [Date.UTC(2026, 10, 11, 2, 10), Date.UTC(2026, 10, 11, 2, 50)], // within one hour
     [clock.now() - 30 * DAY, clock.now()], // the default
   ];
 
@@ -80,7 +82,7 @@ describe('analytics rollups', () => {
       const { rollup, recount: expected } = await both(from!, to!);
       expect(rollup, `${new Date(from!).toISOString()} … ${new Date(to!).toISOString()}`).toEqual(expected);
     }
-    expect((await t.db.query('select count(*)::int as n from analytics_days'))[0]!.n).toBeGreaterThan(1);
+    expect((await t.db.query('select count(*)::int as n from analytics_hours'))[0]!.n).toBeGreaterThan(1);
     expect(await t.db.query('select * from analytics_dirty')).toEqual([]);
 
     // Days already rolled up change: older sessions go on (their scores and classes change), new ones
@@ -109,7 +111,7 @@ describe('analytics rollups', () => {
     }
   });
 
-  it('recomputes only the days whose leads changed', async () => {
+  it('recomputes only the hours whose leads changed', async () => {
     await analytics.refresh();
     expect(await analytics.refresh()).toBe(0);
     await t.db.query(`update leads set score = score + 1 where id = 'sess_g00000008'`);
