@@ -7,7 +7,7 @@
  *   npm run bench                      every default scenario
  *   npm run bench -- idle fanout       some of them
  *   npm run bench -- soak              the long soak run (never run by default)
- *   npm run bench -- growth            1 M stored leads (about 10 minutes; GROWTH_LEADS to scale down)
+ *   npm run bench -- growth            1 M stored leads (about 16 minutes here; GROWTH_LEADS to scale down)
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
