@@ -6,6 +6,7 @@ import { VisitorPresence } from './agents/presence.js';
 import { AgentTokens } from './agents/tokens.js';
 import { Analytics } from './analytics/analytics.js';
 import { PageAnalytics } from './analytics/pages.js';
+import { startRollupRefresh } from './analytics/refresher.js';
 import type { Config } from './config.js';
 import { type CommitQueue, commitQueue } from './conversation/commit-queue.js';
 import { ConversationEngine } from './conversation/engine.js';
@@ -157,6 +158,9 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     undo.push(() => sweeper.stop());
     const retention = startRetention(stores.retention, config.analyticsRetentionDays, logger);
     undo.push(() => retention.stop());
+    const analytics = new Analytics(orm, workflow);
+    const rollupRefresh = startRollupRefresh(analytics, logger);
+    undo.push(() => rollupRefresh.stop());
     let listeningUrl = `http://localhost:${config.port}`;
     const notifications = startNotifications(config, {
       engine,
@@ -241,7 +245,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
       },
       workflow: { workflows },
       analytics: {
-        analytics: new Analytics(orm, workflow),
+        analytics,
         pages: new PageAnalytics(orm),
         speed: new SpeedReport(orm, config.routing.slaSeconds),
       },

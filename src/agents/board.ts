@@ -43,7 +43,7 @@ export class LeadBoard {
     if (filter.connected === true && connectedIds.length === 0) return [];
     if (filter.classification) query.classification = filter.classification;
     if (filter.state) query.state = filter.state;
-    const { rows } = await this.leads.findLeads(query);
+    const { rows } = await this.leads.findLeads(query, undefined, false);
     return rows
       .map((lead) => boardRow(lead, live.get(lead.id)?.connected ?? false))
       .filter((row) => filter.connected === undefined || row.connected === filter.connected)
@@ -53,7 +53,7 @@ export class LeadBoard {
 
   /** One session's board row (null when there is no such lead). */
   async row(sessionId: string): Promise<BoardRow | null> {
-    const { rows } = await this.leads.findLeads({ ids: [sessionId], limit: 1 });
+    const { rows } = await this.leads.findLeads({ ids: [sessionId], limit: 1 }, undefined, false);
     return rows[0] ? boardRow(rows[0], await this.connected(sessionId)) : null;
   }
 

@@ -1,203 +1,190 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { type Classification, classifications } from '../scoring/classification.js';
 import type { Workflow } from '../workflow/schema.js';
-import { funnelPaths } from './paths.js';
+import type { DayPartial } from './partials.js';
+import { AnalyticsRollup, type Range } from './rollup.js';
 
-export interface Range {
-  from: Date;
-  to: Date;
+export type { Range };
+
+const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
+/** Code-point order, the order the database's collation (C) gives names. */
+const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Leads, SQL and MQL leads and their score sum: one group of a report. */
+interface Sums {
+  leads: number;
+  sql: number;
+  mql: number;
+  score: number;
+  fit: number;
+  engagement: number;
+  completed: number;
+}
+const zero = (): Sums => ({ leads: 0, sql: 0, mql: 0, score: 0, fit: 0, engagement: 0, completed: 0 });
+
+/** Adds to the group of `key` in `groups`. */
+function add<K>(groups: Map<K, Sums>, key: K, delta: Partial<Sums>): void {
+  const g = groups.get(key) ?? zero();
+  for (const [k, v] of Object.entries(delta)) g[k as keyof Sums] += v as number;
+  groups.set(key, g);
 }
 
-type Row = Record<string, unknown>;
+const group = (g: Sums, withMql = true) => ({
+  leads: g.leads,
+  sql_leads: g.sql,
+  ...(withMql ? { mql_leads: g.mql } : {}),
+  conversion_rate: ratio(g.sql, g.leads),
+  average_score: ratio(g.score, g.leads),
+});
 
-const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
-const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
+/** The median (interpolated, as SQL's percentile_cont(0.5)) of a histogram of value → count. */
+function median(histogram: Map<number, number>): number | null {
+  const values = [...histogram].sort((a, b) => a[0] - b[0]);
+  const n = values.reduce((s, [, c]) => s + c, 0);
+  if (n === 0) return null;
+  const at = (rank: number) => {
+    let seen = 0;
+    for (const [v, c] of values) {
+      seen += c;
+      if (rank < seen) return v;
+    }
+    return values.at(-1)![0];
+  };
+  const pos = (n - 1) / 2;
+  const lo = at(Math.floor(pos));
+  return lo + (at(Math.ceil(pos)) - lo) * (pos - Math.floor(pos));
+}
 
-/** The leads (`l`) created in a range and not erased; its parameters are `rangeParams(range)`. */
-const IN_RANGE = 'l.created_at >= ? and l.created_at < ? and l.erased_at is null';
-const rangeParams = (range: Range) => [range.from, range.to];
-
-/** The column that counts the leads of one classification, named after it in lower case (`sql`, …). */
-const countOf = (c: Classification) =>
-  `count(*) filter (where classification = '${c}') as ${c.toLowerCase()}`;
+/** Orders groups by size, largest first, then by their names. */
+const bySize = <T>(entries: [string[], T & { leads: number }][]) =>
+  entries.sort((a, b) => b[1].leads - a[1].leads || byName(a[0].join('\u0000'), b[0].join('\u0000')));
 
 /**
- * One group of leads (a source, a variant) from a row with `leads`, `sql`, `average_score` and, when
- * the query counted them, `mql`.
+ * Lead analytics over a date range of lead creation, from the rollup's hourly partials (whole hours) and
+ * the raw tables (the pieces of hours at the range's ends): the same answer as a recount from the raw
+ * tables, at a cost that does not grow with the stored leads.
  */
-function group(r: Row) {
-  return {
-    leads: num(r.leads),
-    sql_leads: num(r.sql),
-    ...('mql' in r ? { mql_leads: num(r.mql) } : {}),
-    conversion_rate: ratio(num(r.sql), num(r.leads)),
-    average_score: num(r.average_score),
-  };
-}
-
-/** Lead analytics, computed in SQL over a date range of lead creation (nothing is loaded row by row). */
 export class Analytics {
+  private readonly rollup: AnalyticsRollup;
+  /**
+   * The whole hours' totals of the spans asked lately (the console refreshes the same range), kept while
+   * the rollup's rows of them stay the same; the pieces of hours at the ends are added on every call.
+   */
+  private readonly spans = new Map<string, { stamp: string; totals: Totals }>();
+
   constructor(
     private readonly orm: MikroORM,
     private readonly workflow: Workflow,
-  ) {}
+  ) {
+    this.rollup = new AnalyticsRollup(
+      orm,
+      workflow.questions.map((q) => q.id),
+    );
+  }
 
-  private async q<T>(sql: string, params: unknown[]): Promise<T[]> {
-    return (this.orm.em.fork() as EntityManager).getConnection().execute<T[]>(sql, params);
+  /** Recomputes the hours changed since the last call (the reports do it first themselves). */
+  refresh(): Promise<number> {
+    return this.rollup.refresh();
   }
 
   async leads(range: Range) {
-    const p = rangeParams(range);
-    const [totals] = await this.q<Row>(
-      `select count(*) as total, ${countOf('SQL')}, ${countOf('MQL')}, ${countOf('Unqualified')},
-              avg(score) as average_score, avg(fit_score) as average_fit, avg(engagement_score) as average_engagement,
-              count(*) filter (where state = 'completed') as completed
-         from leads l where ${IN_RANGE}`,
-      p,
+    const { span, stamp, whole, ends } = await this.rollup.pieces(range);
+    let kept = span ? this.spans.get(span) : undefined;
+    if (!kept || kept.stamp !== stamp) {
+      kept = { stamp, totals: merge(await whole()) };
+      if (span) {
+        this.spans.delete(span);
+        this.spans.set(span, kept);
+        if (this.spans.size > SPANS_KEPT) this.spans.delete(this.spans.keys().next().value!);
+      }
+    }
+    const m = merge(ends, structuredClone(kept.totals));
+    const classes = new Map(
+      classifications.map((c): [Classification, Sums] => [c, m.byClass.get(c) ?? zero()]),
     );
-    // What makes each class: how much of its score the answers (fit) and the behaviour (engagement) earned.
-    const byClassification = await this.q<Row>(
-      `select classification, count(*) as leads, avg(score) as average_score,
-              avg(fit_score) as average_fit, avg(engagement_score) as average_engagement
-         from leads l where ${IN_RANGE} group by 1`,
-      p,
-    );
-    const [latency] = await this.q<Row>(
-      `select avg(a.latency_ms) as avg from answers a join leads l on l.id = a.lead_id where ${IN_RANGE}`,
-      p,
-    );
-    const bySource = await this.q<Row>(
-      `select coalesce(utm_source, '(none)') as utm_source, count(*) as leads,
-              ${countOf('SQL')}, ${countOf('MQL')}, avg(score) as average_score
-         from leads l where ${IN_RANGE} group by 1 order by 2 desc, 1`,
-      p,
-    );
-    // The first touch's source, medium and campaign together; a field the visitor's page did not send
-    // is `(none)`.
-    const byCampaign = await this.q<Row>(
-      `select coalesce(utm_source, '(none)') as utm_source, coalesce(utm_medium, '(none)') as utm_medium,
-              coalesce(utm_campaign, '(none)') as utm_campaign, count(*) as leads,
-              ${countOf('SQL')}, ${countOf('MQL')}, avg(score) as average_score
-         from leads l where ${IN_RANGE} group by 1, 2, 3 order by 4 desc, 1, 2, 3`,
-      p,
-    );
-    // The language each session spoke last (a visitor may switch); ids and points are the same in all.
-    const byLocale = await this.q<Row>(
-      `select coalesce(locale, '(none)') as locale, count(*) as leads,
-              ${countOf('SQL')}, ${countOf('MQL')}, avg(score) as average_score,
-              count(*) filter (where state = 'completed') as completed
-         from leads l where ${IN_RANGE} group by 1 order by 2 desc, 1`,
-      p,
-    );
-    const byVariant = await this.q<Row>(
-      `select v.key as test_name, v.value as variant, count(*) as leads,
-              ${countOf('SQL')}, avg(score) as average_score
-         from leads l, jsonb_each_text(l.variants) v where ${IN_RANGE} group by 1, 2 order by 1, 2`,
-      p,
-    );
-    const byDay = await this.q<Row>(
-      `select to_char(date_trunc('day', l.created_at at time zone 'UTC'), 'YYYY-MM-DD') as day,
-              ${countOf('SQL')}, ${countOf('MQL')}, ${countOf('Unqualified')}
-         from leads l where ${IN_RANGE} group by 1 order by 1`,
-      p,
-    );
-    const total = num(totals?.total);
-    const sql = num(totals?.sql);
+    const funnel = this.workflow.questions.map(({ id, step }) => {
+      const r = m.reached.get(id) ?? 0;
+      const h = m.answered.get(id);
+      const a = h ? [...h.values()].reduce((s, n) => s + n, 0) : 0;
+      return {
+        question_id: id,
+        step,
+        reached: r,
+        answered: a,
+        dropped: Math.max(0, r - a),
+        median_answer_latency_ms: h && a > 0 ? median(h) : null,
+      };
+    });
+    const names = (key: string) => key.split('\u0000');
     return {
-      total_leads: total,
-      sql_leads: sql,
-      mql_leads: num(totals?.mql),
-      unqualified_leads: num(totals?.unqualified),
-      conversion_rate: ratio(sql, total),
-      average_score: num(totals?.average_score),
-      average_fit_score: num(totals?.average_fit),
-      average_engagement_score: num(totals?.average_engagement),
-      completion_rate: ratio(num(totals?.completed), total),
-      average_response_time_ms: num(latency?.avg),
-      by_utm_source: bySource.map((r) => ({ utm_source: String(r.utm_source), ...group(r) })),
-      by_campaign: byCampaign.map((r) => ({
-        utm_source: String(r.utm_source),
-        utm_medium: String(r.utm_medium),
-        utm_campaign: String(r.utm_campaign),
-        ...group(r),
+      total_leads: m.total.leads,
+      sql_leads: m.total.sql,
+      mql_leads: m.total.mql,
+      unqualified_leads: m.byClass.get('Unqualified')?.leads ?? 0,
+      conversion_rate: ratio(m.total.sql, m.total.leads),
+      average_score: ratio(m.total.score, m.total.leads),
+      average_fit_score: ratio(m.total.fit, m.total.leads),
+      average_engagement_score: ratio(m.total.engagement, m.total.leads),
+      completion_rate: ratio(m.total.completed, m.total.leads),
+      average_response_time_ms: ratio(m.latency, m.answers),
+      by_utm_source: bySize([...m.bySource].map(([k, g]) => [[k], g])).map(([[utm_source], g]) => ({
+        utm_source: utm_source!,
+        ...group(g),
       })),
-      by_locale: byLocale.map((r) => ({
-        locale: String(r.locale),
-        ...group(r),
-        completion_rate: ratio(num(r.completed), num(r.leads)),
+      by_campaign: bySize([...m.byCampaign].map(([k, g]) => [names(k), g])).map(([[s, md, c], g]) => ({
+        utm_source: s!,
+        utm_medium: md!,
+        utm_campaign: c!,
+        ...group(g),
       })),
-      by_variant: byVariant.map((r) => ({
-        test_name: String(r.test_name),
-        variant: String(r.variant),
-        ...group(r),
+      by_locale: bySize([...m.byLocale].map(([k, g]) => [[k], g])).map(([[locale], g]) => ({
+        locale: locale!,
+        ...group(g),
+        completion_rate: ratio(g.completed, g.leads),
       })),
-      by_classification: classifications.map((c) => {
-        const r = byClassification.find((x) => x.classification === c);
-        return {
-          classification: c,
-          leads: num(r?.leads),
-          average_score: num(r?.average_score),
-          average_fit_score: num(r?.average_fit),
-          average_engagement_score: num(r?.average_engagement),
-        };
-      }),
-      by_day: byDay.map((r) => ({
-        day: String(r.day),
-        sql_leads: num(r.sql),
-        mql_leads: num(r.mql),
-        unqualified_leads: num(r.unqualified),
+      by_variant: [...m.byVariant]
+        .map(([k, g]): [string[], Sums] => [names(k), g])
+        .sort((a, b) => byName(a[0][0]!, b[0][0]!) || byName(a[0][1]!, b[0][1]!))
+        .map(([[test_name, variant], g]) => ({
+          test_name: test_name!,
+          variant: variant!,
+          ...group(g, false),
+        })),
+      by_classification: [...classes].map(([classification, g]) => ({
+        classification,
+        leads: g.leads,
+        average_score: ratio(g.score, g.leads),
+        average_fit_score: ratio(g.fit, g.leads),
+        average_engagement_score: ratio(g.engagement, g.leads),
       })),
-      funnel: await this.funnel(range),
-      funnel_paths: await funnelPaths(
-        (sql, params) => this.q(sql, params),
-        IN_RANGE,
-        p,
-        this.workflow.questions.map((q) => q.id),
-      ),
+      by_day: [...m.byDay]
+        .sort((a, b) => byName(a[0], b[0]))
+        .map(([day, g]) => ({ day, sql_leads: g.sql, mql_leads: g.mql, unqualified_leads: g.unqualified })),
+      funnel,
+      funnel_paths: [...m.paths]
+        .map(([path, [sessions, completed]]) => ({
+          path: path === '' ? [] : path.split(',').map(Number),
+          sessions,
+          completed,
+        }))
+        .sort((a, b) => b.sessions - a.sessions || comparePaths(a.path, b.path)),
       from: range.from.toISOString(),
       to: range.to.toISOString(),
     };
   }
 
-  /** Per profile question: sessions it was put to, answered, dropped, and the median answer latency. */
-  async funnel(range: Range) {
-    const p = rangeParams(range);
-    const reached = await this.q<{ q: number; n: unknown }>(
-      `select (e.data ->> 'questionId')::int as q, count(distinct e.lead_id) as n
-         from session_events e join leads l on l.id = e.lead_id
-        where e.type = 'bot.prompt' and jsonb_exists(e.data, 'questionId') and ${IN_RANGE} group by 1`,
-      p,
-    );
-    const answered = await this.q<{ q: number; n: unknown; median: unknown }>(
-      `select a.question_id as q, count(*) as n, percentile_cont(0.5) within group (order by a.latency_ms) as median
-         from answers a join leads l on l.id = a.lead_id where ${IN_RANGE} group by 1`,
-      p,
-    );
-    const questions = this.workflow.questions.map((q) => ({ id: q.id, step: q.step }));
-    return questions.map(({ id, step }) => {
-      const r = num(reached.find((x) => Number(x.q) === id)?.n);
-      const a = answered.find((x) => Number(x.q) === id);
-      const answeredCount = num(a?.n);
-      return {
-        question_id: id,
-        step,
-        reached: r,
-        answered: answeredCount,
-        dropped: Math.max(0, r - answeredCount),
-        median_answer_latency_ms: a ? num(a.median) : null,
-      };
-    });
-  }
-
   /** The seed's enhanced analytics: conversion metrics, funnel, channel performance, recent hot leads. */
   async enhanced(range: Range) {
-    const leads = await this.leads(range);
-    const hot = await this.q<Row>(
-      `select id, name, business_type, score, fit_score, engagement_score, classification, utm_source, created_at
-         from leads l where ${IN_RANGE} and classification = 'SQL'
-        order by score desc, created_at desc limit 10`,
-      rangeParams(range),
-    );
+    // The hot leads are read from their index while the report adds up.
+    const [leads, hot] = await Promise.all([
+      this.leads(range),
+      (this.orm.em.fork() as EntityManager).getConnection().execute<Record<string, unknown>[]>(
+        `select id, name, business_type, score, fit_score, engagement_score, classification, utm_source, created_at
+         from leads l where l.created_at >= ? and l.created_at < ? and l.erased_at is null and classification = 'SQL'
+        order by score desc, created_at desc, id limit 10`,
+        [range.from, range.to],
+      ),
+    ]);
     return {
       conversion_metrics: {
         total_leads: leads.total_leads,
@@ -219,9 +206,9 @@ export class Analytics {
         session_id: String(h.id),
         name: (h.name as string | null) ?? null,
         business_type: (h.business_type as string | null) ?? null,
-        lead_score: num(h.score),
-        fit_score: num(h.fit_score),
-        engagement_score: num(h.engagement_score),
+        lead_score: Number(h.score),
+        fit_score: Number(h.fit_score),
+        engagement_score: Number(h.engagement_score),
         lead_type: String(h.classification),
         utm_source: (h.utm_source as string | null) ?? null,
         created_at: new Date(h.created_at as string).toISOString(),
@@ -230,4 +217,73 @@ export class Analytics {
       to: leads.to,
     };
   }
+}
+
+/** Integer arrays in SQL's order: element by element, a prefix first. */
+function comparePaths(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+/** How many spans' totals an Analytics keeps. */
+const SPANS_KEPT = 16;
+
+const emptyTotals = () => ({
+  total: zero(),
+  byClass: new Map<string, Sums>(),
+  bySource: new Map<string, Sums>(),
+  byCampaign: new Map<string, Sums>(),
+  byLocale: new Map<string, Sums>(),
+  byVariant: new Map<string, Sums>(),
+  byDay: new Map<string, { sql: number; mql: number; unqualified: number }>(),
+  latency: 0,
+  answers: 0,
+  reached: new Map<number, number>(),
+  answered: new Map<number, Map<number, number>>(),
+  paths: new Map<string, [number, number]>(),
+});
+type Totals = ReturnType<typeof emptyTotals>;
+
+/** The partials of a range added up, by group (onto `into`). */
+function merge(partials: [string, DayPartial][], into: Totals = emptyTotals()): Totals {
+  const { total, byClass, bySource, byCampaign, byLocale, byVariant, byDay, reached, answered, paths } = into;
+  for (const [hour, p] of partials) {
+    const day = hour.slice(0, 10);
+    const d = byDay.get(day) ?? { sql: 0, mql: 0, unqualified: 0 };
+    byDay.set(day, d);
+    for (const [cls, source, medium, campaign, locale, done, n, score, fit, engagement] of p.cube) {
+      const delta: Sums = {
+        leads: n,
+        sql: cls === 'SQL' ? n : 0,
+        mql: cls === 'MQL' ? n : 0,
+        score,
+        fit,
+        engagement,
+        completed: done ? n : 0,
+      };
+      add(byClass, cls, delta);
+      add(bySource, source, delta);
+      add(byCampaign, [source, medium, campaign].join('\u0000'), delta);
+      add(byLocale, locale, delta);
+      for (const k of Object.keys(delta) as (keyof Sums)[]) total[k] += delta[k];
+      d.sql += delta.sql;
+      d.mql += delta.mql;
+      if (cls === 'Unqualified') d.unqualified += n;
+    }
+    for (const [test, variant, n, sql, score] of p.variants)
+      add(byVariant, `${test}\u0000${variant}`, { leads: n, sql, score });
+    into.latency += p.latency[0];
+    into.answers += p.latency[1];
+    for (const [q, n] of Object.entries(p.reached)) reached.set(Number(q), (reached.get(Number(q)) ?? 0) + n);
+    for (const [q, buckets] of Object.entries(p.answered)) {
+      const h = answered.get(Number(q)) ?? new Map<number, number>();
+      for (const [b, n] of Object.entries(buckets)) h.set(Number(b), (h.get(Number(b)) ?? 0) + n);
+      answered.set(Number(q), h);
+    }
+    for (const [path, [sessions, completed]] of Object.entries(p.paths)) {
+      const g = paths.get(path) ?? [0, 0];
+      paths.set(path, [g[0] + sessions, g[1] + completed]);
+    }
+  }
+  return into;
 }

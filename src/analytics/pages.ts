@@ -1,5 +1,5 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import type { Range } from './analytics.js';
+import type { Range } from './rollup.js';
 
 type Row = Record<string, unknown>;
 

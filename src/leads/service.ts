@@ -1,6 +1,7 @@
 import type { LeadQueries } from '../persistence/lead-queries.js';
 import type { LeadFilter } from '../persistence/rows.js';
 import type { Classification } from '../scoring/classification.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 import { type LeadExportRow, type LeadListRow, leadExportRow, leadListRow } from './views.js';
 
 /** Which leads a list or an export is about: every field given must match. */
@@ -15,28 +16,40 @@ export type LeadSelection = Pick<
 export interface LeadPageRequest extends LeadSelection {
   sort: 'score' | 'time';
   order: 'asc' | 'desc';
-  /** From 1. */
+  /** From 1 (numbered pages skip rows: up to `listBounds.maxOffset` of them). */
   page: number;
   pageSize: number;
+  /** Where a keyset page starts: the `next_cursor` of the page before (then `page` is 1). */
+  cursor?: string;
+}
+
+/** One page of a lead list as agents and machine clients read it. */
+export interface LeadListPage {
+  leads: LeadListRow[];
+  /** How many leads match: exact up to `COUNT_CAP`, an estimate beyond (then `totalIsEstimate`). */
+  total: number;
+  totalIsEstimate: boolean;
+  /** The cursor of the next page; null on the last one. */
+  nextCursor: string | null;
 }
 
 /** The lead lists and exports agents and machine clients read, in the shapes they are sent in. */
 export class Leads {
   constructor(private readonly queries: Pick<LeadQueries, 'findLeads' | 'leadPages' | 'reportedMetadata'>) {}
 
-  /** One page of the matching leads, and how many match in all. */
-  async page({ sort, order, page, pageSize, ...selection }: LeadPageRequest): Promise<{
-    leads: LeadListRow[];
-    total: number;
-  }> {
-    const { rows, total } = await this.queries.findLeads({
-      ...selection,
-      sort,
-      order,
-      limit: pageSize,
-      offset: (page - 1) * pageSize,
-    });
-    return { leads: rows.map(leadListRow), total };
+  /** One page of the matching leads (by cursor or by number), where the next starts, and how many match. */
+  async page({ sort, order, page, pageSize, cursor, ...selection }: LeadPageRequest): Promise<LeadListPage> {
+    const after = cursor === undefined ? undefined : decodeCursor(cursor, sort, order);
+    const { rows, total, totalIsEstimate, next } = await this.queries.findLeads(
+      { ...selection, sort, order, limit: pageSize, offset: (page - 1) * pageSize },
+      after,
+    );
+    return {
+      leads: rows.map(leadListRow),
+      total,
+      totalIsEstimate,
+      nextCursor: next ? encodeCursor(next) : null,
+    };
   }
 
   /**

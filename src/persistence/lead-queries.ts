@@ -1,10 +1,16 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { LeadCursor } from '../leads/cursor.js';
 import { Answer, Lead } from './entities/index.js';
+import { type LeadPage, LeadPages } from './lead-pages.js';
 import type { LeadFilter, LeadRow } from './rows.js';
 
 /** Leads as the board, the lead lists and the exports read them: without their actor snapshots. */
 export class LeadQueries {
-  constructor(private readonly orm: MikroORM) {}
+  private readonly pages: LeadPages;
+
+  constructor(private readonly orm: MikroORM) {
+    this.pages = new LeadPages(orm);
+  }
 
   private em(): EntityManager {
     return this.orm.em.fork() as EntityManager;
@@ -54,39 +60,13 @@ export class LeadQueries {
     );
   }
 
-  /** Leads by filter, without their actor snapshots, with the total count for paging. */
-  async findLeads(filter: LeadFilter): Promise<{ rows: LeadRow[]; total: number }> {
-    const where: Record<string, unknown> = {};
-    if (filter.classification) where.classification = filter.classification;
-    if (filter.state) where.state = filter.state;
-    if (filter.utmSource) where.utmSource = filter.utmSource;
-    if (filter.utmMedium) where.utmMedium = filter.utmMedium;
-    if (filter.utmCampaign) where.utmCampaign = filter.utmCampaign;
-    if (filter.from || filter.to) {
-      where.createdAt = {
-        ...(filter.from ? { $gte: filter.from } : {}),
-        ...(filter.to ? { $lt: filter.to } : {}),
-      };
-    }
-    if (filter.activeSince || filter.ids) {
-      where.$or = [
-        ...(filter.activeSince ? [{ lastActivityAt: { $gte: filter.activeSince } }] : []),
-        ...(filter.ids && filter.ids.length > 0 ? [{ id: { $in: filter.ids } }] : []),
-      ];
-    }
-    const order = filter.order ?? 'desc';
-    const orderBy =
-      filter.sort === 'time'
-        ? { createdAt: order, id: order }
-        : { score: order, lastActivityAt: 'desc' as const, id: 'asc' as const };
-    const [rows, total] = await this.em().findAndCount(Lead, where, {
-      exclude: ['snapshot'],
-      orderBy,
-      limit: filter.limit,
-      offset: filter.offset ?? 0,
-      disableIdentityMap: true,
-    });
-    return { rows: rows.map((r) => ({ ...r, snapshot: null }) as LeadRow), total };
+  /**
+   * Leads by filter, without their actor snapshots: one page in the filter's order, after `after` (keyset)
+   * or at its offset, with where the next page starts and — unless `count` is false — how many match
+   * (counted up to a cap, estimated beyond it).
+   */
+  findLeads(filter: LeadFilter, after?: LeadCursor, count = true): Promise<LeadPage> {
+    return this.pages.page(filter, after, count);
   }
 
   /** Leads matching a filter, in pages read one after another (keyset), for exports of any size. */

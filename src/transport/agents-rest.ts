@@ -6,6 +6,7 @@ import { adminOf, principalName } from '../agents/auth.js';
 import type { AgentTokens } from '../agents/tokens.js';
 import { agentRoles } from '../agents/tokens.js';
 import { leadsCsv } from '../leads/csv.js';
+import { COUNT_CAP } from '../leads/cursor.js';
 import type { LeadPageRequest, LeadSelection, Leads } from '../leads/service.js';
 import type { CustomField } from '../workflow/fields.js';
 import { principalOf } from './principal.js';
@@ -41,14 +42,25 @@ const leadsFilter = z.strictObject({
 const leadsQuery = leadsFilter
   .extend({
     page: pageNumber.default(1),
-    page_size: pageSize.default(50),
+    page_size: pageSize.optional(),
+    per_page: pageSize.optional().describe('The old name of page_size (default 50).'),
+    cursor: z
+      .string()
+      .max(2000)
+      .optional()
+      .describe('The next_cursor of the page before: a keyset page, as fast at any depth (page stays 1).'),
     sort: z.enum(['score', 'time']).default('score'),
     order: z.enum(['asc', 'desc']).default('desc'),
   })
+  .transform(({ per_page, page_size, ...q }) => ({ ...q, page_size: page_size ?? per_page ?? 50 }))
   // The database reads and drops every row it skips: a deep page costs as much as reading them all.
   .refine((q) => (q.page - 1) * q.page_size <= listBounds.maxOffset, {
     path: ['page'],
-    message: `at most ${listBounds.maxOffset} leads may be skipped ((page - 1) × page_size); narrow the filter or stream /api/leads/export`,
+    message: `at most ${listBounds.maxOffset} leads may be skipped ((page - 1) × page_size); follow next_cursor instead`,
+  })
+  .refine((q) => q.cursor === undefined || q.page === 1, {
+    path: ['page'],
+    message: 'a cursor says where the page starts; send it without page',
   });
 
 const selectionOf = (q: z.output<typeof leadsFilter>): LeadSelection => ({
@@ -66,6 +78,7 @@ const pageOf = (q: z.output<typeof leadsQuery>): LeadPageRequest => ({
   order: q.order,
   page: q.page,
   pageSize: q.page_size,
+  cursor: q.cursor,
 });
 
 const authErrors = errorResponses(401, 403, 422);
@@ -90,7 +103,13 @@ export function registerAgentRoutes(
         response: {
           200: z.object({
             leads: z.array(z.record(z.string(), z.unknown())),
-            total: z.number(),
+            total: z.number().describe(`Exact up to ${COUNT_CAP}; beyond, an estimate (total_is_estimate).`),
+            total_is_estimate: z.boolean(),
+            total_capped_at: z.number().describe('Where counting stops and estimating starts.'),
+            next_cursor: z
+              .string()
+              .nullable()
+              .describe('The next page: send it as cursor; null on the last.'),
             page: z.number(),
             page_size: z.number(),
           }),
@@ -100,7 +119,15 @@ export function registerAgentRoutes(
     },
     async (req) => {
       const page = await leads.page(pageOf(req.query));
-      return { ...page, page: req.query.page, page_size: req.query.page_size };
+      return {
+        leads: page.leads,
+        total: page.total,
+        total_is_estimate: page.totalIsEstimate,
+        total_capped_at: COUNT_CAP,
+        next_cursor: page.nextCursor,
+        page: req.query.page,
+        page_size: req.query.page_size,
+      };
     },
   );
 
@@ -112,7 +139,8 @@ export function registerAgentRoutes(
         schema: {
           tags,
           security: bearerAuth,
-          summary: "The seed's lead list for its dashboard: { leads, count }",
+          summary:
+            "The seed's lead list for its dashboard: { leads, count }; headers x-count-is-estimate and x-next-cursor",
           querystring: leadsQuery,
           response: {
             200: z.object({ leads: z.array(z.record(z.string(), z.unknown())), count: z.number() }),
@@ -120,9 +148,12 @@ export function registerAgentRoutes(
           },
         },
       },
-      async (req) => {
-        const { leads: rows, total } = await leads.page(pageOf(req.query));
-        return { leads: rows, count: total };
+      async (req, reply) => {
+        const page = await leads.page(pageOf(req.query));
+        // The seed's body exactly; whether the count is an estimate and the next page go in headers.
+        void reply.header('x-count-is-estimate', String(page.totalIsEstimate));
+        if (page.nextCursor) void reply.header('x-next-cursor', page.nextCursor);
+        return { leads: page.leads, count: page.total };
       },
     );
   }

@@ -55,7 +55,10 @@ export function registerAnalyticsRoutes(
     [
       '/api/analytics/leads',
       'Lead totals, classification mix, rates, response time, by source, by variant, per-question funnel, speed to lead',
-      async (range) => ({ ...(await analytics.leads(range)), speed_to_lead: await speed.report(range) }),
+      async (range) => {
+        const [leads, speedToLead] = await Promise.all([analytics.leads(range), speed.report(range)]);
+        return { ...leads, speed_to_lead: speedToLead };
+      },
     ],
     [
       '/api/analytics/enhanced',

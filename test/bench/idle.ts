@@ -10,6 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { sleep } from '../support/time.js';
 import {
   bareServer,
+  benchTarget,
   envNumber,
   f1,
   MEMORY_PROBE,
@@ -20,6 +21,7 @@ import {
   scrape,
   spawnTs,
   table,
+  targetsFromReport,
   today,
   usage,
   withDatabase,
@@ -166,3 +168,8 @@ runMain(async () => {
     ].join('\n'),
   );
 });
+
+// The performance target this run measures (the summary table of `npm run bench`).
+targetsFromReport((r) => [
+  benchTarget(`idle RSS per visitor at ${r.visitors} (KB)`, r.server.rssKbPerVisitor, 'most', 16, f1),
+]);

@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { rowsLine, rowsPerEvent, storedRows } from './stored-rows.js';
 import {
   bareServer,
+  benchTarget,
   budgetLine,
   cpuPerEvent,
   cpuSnapshot,
@@ -29,6 +30,7 @@ import {
   runMain,
   startServer,
   table,
+  targetsFromReport,
   today,
   usage,
   withDatabase,
@@ -171,3 +173,20 @@ runMain(async () => {
     ].join('\n'),
   );
 });
+
+// The performance targets this run measures (the summary table of `npm run bench`).
+targetsFromReport((r) => [
+  benchTarget(
+    'socket journeys/s against bare socket.io',
+    r.run.journeysPerSecond / r.ceiling.journeysPerSecond,
+    'least',
+    0.7,
+    pct,
+  ),
+  benchTarget(`ack p99 at ${r.visitors} visitors (ms)`, r.run.p99, 'most', 50, f1),
+  benchTarget('server CPU ms per event', r.cpuBudget.ms.server, 'most', 0.4),
+  benchTarget('PostgreSQL CPU ms per event', r.cpuBudget.ms.postgres, 'most', 0.2),
+  ...(typeof r.rowsPerEvent === 'number'
+    ? [benchTarget('stored rows per event', r.rowsPerEvent, 'most', 3)]
+    : []),
+]);

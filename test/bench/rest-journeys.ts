@@ -7,6 +7,7 @@
  */
 import {
   bareServer,
+  benchTarget,
   budgetLine,
   cpuPerEvent,
   cpuSnapshot,
@@ -17,6 +18,7 @@ import {
   report,
   runMain,
   table,
+  targetsFromReport,
   today,
   usage,
   withDatabase,
@@ -84,3 +86,8 @@ runMain(async () => {
     }),
   );
 });
+
+// The performance target this run measures (the summary table of `npm run bench`).
+targetsFromReport((r) => [
+  benchTarget('REST requests/s against bare Fastify', r.ratioToCeiling, 'least', 0.4, pct),
+]);

@@ -231,6 +231,50 @@ export function report(scenario: string, row: Record<string, unknown>, markdown:
   console.log(JSON.stringify({ scenario, ...row }));
   console.log(`\n${markdown}\n`);
   if (process.env.BENCH_WRITE_RESULTS) writeSection(RESULTS, scenario, markdown);
+  if (targetsOfRow) printTargets(targetsOfRow(row));
+}
+
+/**
+ * One target of the performance goals as the summary at the end of `npm run bench` shows it: what,
+ * the figure measured, the goal, and whether the figure meets it.
+ */
+export interface BenchTarget {
+  target: string;
+  measured: string;
+  goal: string;
+  holds: boolean;
+}
+
+/** The line a scenario prints its targets on (`BENCH_TARGETS <json array>`); run.ts collects them. */
+export const TARGETS_MARK = 'BENCH_TARGETS ';
+
+export function printTargets(targets: BenchTarget[]): void {
+  console.log(`${TARGETS_MARK}${JSON.stringify(targets)}`);
+}
+
+/** A target `measured ≥ goal` (`at: 'least'`) or `measured ≤ goal` (`at: 'most'`), both shown with `format`. */
+export function benchTarget(
+  target: string,
+  measured: number,
+  at: 'least' | 'most',
+  goal: number,
+  format: (n: number) => string = (n) => n.toFixed(2),
+): BenchTarget {
+  return {
+    target,
+    measured: format(measured),
+    goal: `${at === 'least' ? '≥' : '≤'} ${format(goal)}`,
+    holds: at === 'least' ? measured >= goal : measured <= goal,
+  };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a scenario's JSON row, read by the scenario that printed it
+type ReportRow = Record<string, any>;
+let targetsOfRow: ((row: ReportRow) => BenchTarget[]) | undefined;
+
+/** A scenario's targets, computed from the JSON row its `report` prints (printed right after it). */
+export function targetsFromReport(of: (row: ReportRow) => BenchTarget[]): void {
+  targetsOfRow = of;
 }
 
 /** Replaces the section whose heading is `## <scenario>` or `## <scenario> (…)`. */

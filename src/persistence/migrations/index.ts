@@ -16,6 +16,7 @@ import { Migration20261130050000_callbacks } from './Migration20261130050000_cal
 import { Migration20261130051000_visitors } from './Migration20261130051000_visitors.js';
 import { Migration20261130060000_crm_links } from './Migration20261130060000_crm_links.js';
 import { Migration20261130061000_whatsapp } from './Migration20261130061000_whatsapp.js';
+import { Migration20261130062000_growth_indexes } from './Migration20261130062000_growth_indexes.js';
 
 /**
  * Every migration, in order. `npm run db:migration:create` writes a new file here; add it to the list
@@ -39,4 +40,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261130051000_visitors', class: Migration20261130051000_visitors },
   { name: 'Migration20261130060000_crm_links', class: Migration20261130060000_crm_links },
   { name: 'Migration20261130061000_whatsapp', class: Migration20261130061000_whatsapp },
+  { name: 'Migration20261130062000_growth_indexes', class: Migration20261130062000_growth_indexes },
 ];
