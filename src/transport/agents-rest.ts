@@ -56,7 +56,7 @@ const leadsQuery = leadsFilter
   // The database reads and drops every row it skips: a deep page costs as much as reading them all.
   .refine((q) => (q.page - 1) * q.page_size <= listBounds.maxOffset, {
     path: ['page'],
-    message: `at most ${listBounds.maxOffset} leads may be skipped ((page - 1) × page_size); follow next_cursor instead`,
+    message: `at most ${listBounds.maxOffset} leads may be skipped ((page - 1) × page_size); follow next_cursor (the x-next-cursor header on the v1 lists), or read them all from /api/leads/export`,
   })
   .refine((q) => q.cursor === undefined || q.page === 1, {
     path: ['page'],
