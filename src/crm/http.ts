@@ -1,4 +1,4 @@
-import { DeliveryError, retryAfterMs } from '../notifications/delivery.js';
+import { DeliveryError, fetchWithTimeout, retryAfterMs } from '../notifications/delivery.js';
 
 /** What a CRM call sends. */
 export interface CrmRequest {
@@ -47,9 +47,9 @@ export async function callJson<T>(
   const { service, timeoutMs, secrets } = options;
   const fail = (message: string, retryable: boolean, wait?: number) =>
     new DeliveryError(redact(message, secrets).slice(0, MAX_ERROR), retryable, wait);
-  let res: Response;
-  try {
-    res = await fetch(req.url, {
+  const res = await fetchWithTimeout(
+    req.url,
+    {
       method: req.method,
       headers: {
         accept: 'application/json',
@@ -57,17 +57,11 @@ export async function callJson<T>(
         ...req.headers,
       },
       ...(req.body === undefined ? {} : { body: JSON.stringify(req.body) }),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (err) {
-    const e = err as Error;
-    const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
-    throw fail(
-      `${service}: ${timedOut ? `timed out after ${timeoutMs} ms` : `connection failed: ${e.cause ?? e.message}`}`,
-      true,
-    );
-  }
+    },
+    timeoutMs,
+  ).catch((err: DeliveryError) => {
+    throw fail(`${service}: ${err.message}`, true);
+  });
   options.onHeaders?.(res.headers);
   let text: string;
   try {

@@ -1,8 +1,8 @@
 import type { Logger } from '../logger.js';
-import { type Channel, DeliveryError } from '../notifications/delivery.js';
+import type { Channel } from '../notifications/delivery.js';
 import type { NotificationMessage } from '../notifications/message.js';
 import { HubSpotClient } from './hubspot-client.js';
-import { type CrmLinks, leaseBudget } from './links.js';
+import type { CrmLinks } from './links.js';
 import { type CrmMapping, leadRef, leadValues, mapped, summaryLines } from './mapping.js';
 import type { HubSpotSettings } from './settings.js';
 
@@ -33,14 +33,13 @@ export class HubSpotChannel implements Channel {
   }
 
   async send(m: NotificationMessage): Promise<void> {
-    const lead = m.lead.id;
-    const lease = await this.links.lease(lead, 'hubspot', this.leaseSeconds);
-    if (!lease) throw new DeliveryError('HubSpot: another sync of this lead is running', true, 1000);
-    try {
-      await this.sync(m, leaseBudget('HubSpot', this.leaseSeconds, this.timeoutMs));
-    } finally {
-      await this.links.release(lead, 'hubspot', lease);
-    }
+    const { leaseSeconds, timeoutMs } = this;
+    await this.links.underLease(
+      m.lead.id,
+      'hubspot',
+      { service: 'HubSpot', leaseSeconds, timeoutMs },
+      (inTime) => this.sync(m, inTime),
+    );
   }
 
   private async sync(m: NotificationMessage, inTime: () => void): Promise<void> {

@@ -59,6 +59,26 @@ export class CrmLinks {
     return rows[0]?.locked_until ?? null;
   }
 
+  /**
+   * Runs one sync of a lead under its lease and gives the lease back after. While another sync holds
+   * it, fails retryably (in a second). `sync` gets the lease budget check (see leaseBudget).
+   */
+  async underLease(
+    leadId: string,
+    crm: Crm,
+    options: { service: string; leaseSeconds: number; timeoutMs: number },
+    sync: (inTime: () => void) => Promise<void>,
+  ): Promise<void> {
+    const { service, leaseSeconds, timeoutMs } = options;
+    const lease = await this.lease(leadId, crm, leaseSeconds);
+    if (!lease) throw new DeliveryError(`${service}: another sync of this lead is running`, true, 1000);
+    try {
+      await sync(leaseBudget(service, leaseSeconds, timeoutMs));
+    } finally {
+      await this.release(leadId, crm, lease);
+    }
+  }
+
   /** Gives the lease back, if it is still the one `token` stands for. */
   async release(leadId: string, crm: Crm, token: Date): Promise<void> {
     await this.em()

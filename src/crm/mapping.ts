@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { crmExport } from '../leads/views.js';
-import type { NotificationMessage } from '../notifications/message.js';
+import { breakdownEntry, type NotificationMessage, summaryHead } from '../notifications/message.js';
 import { ownerName } from '../routing/fields.js';
 
 /**
@@ -109,15 +109,7 @@ export const leadRef = (sessionId: string) => `lead-capture-bot:${sessionId}`;
 /** What the CRM records show as text: the title, the profile, the score breakdown, the answers. */
 export function summaryLines(m: NotificationMessage): string[] {
   return [
-    m.title,
-    ...(m.note ? ['', m.note] : []),
-    '',
-    ...m.profile.map(([k, v]) => `${k}: ${v}`),
-    '',
-    'Score breakdown:',
-    ...m.breakdown.map(
-      (b) => `${b.points > 0 ? '+' : ''}${b.points} ${b.behavior}${b.count > 1 ? ` ×${b.count}` : ''}`,
-    ),
+    ...summaryHead(m, (b) => breakdownEntry(b)),
     ...(m.transcript && m.transcript.answers.length > 0
       ? ['', 'Answers:', ...m.transcript.answers.map((a) => `${a.question} — ${a.answer}`)]
       : []),

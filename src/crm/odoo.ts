@@ -1,6 +1,6 @@
-import { type Channel, DeliveryError } from '../notifications/delivery.js';
+import type { Channel } from '../notifications/delivery.js';
 import type { NotificationMessage } from '../notifications/message.js';
-import { type CrmLinks, leaseBudget } from './links.js';
+import type { CrmLinks } from './links.js';
 import { type CrmMapping, leadRef, leadValues, mapped } from './mapping.js';
 import { OdooClient } from './odoo-client.js';
 import type { OdooSettings } from './settings.js';
@@ -29,13 +29,10 @@ export class OdooChannel implements Channel {
   }
 
   async send(m: NotificationMessage): Promise<void> {
-    const lease = await this.links.lease(m.lead.id, 'odoo', this.leaseSeconds);
-    if (!lease) throw new DeliveryError('Odoo: another sync of this lead is running', true, 1000);
-    try {
-      await this.sync(m, leaseBudget('Odoo', this.leaseSeconds, this.timeoutMs));
-    } finally {
-      await this.links.release(m.lead.id, 'odoo', lease);
-    }
+    const { leaseSeconds, timeoutMs } = this;
+    await this.links.underLease(m.lead.id, 'odoo', { service: 'Odoo', leaseSeconds, timeoutMs }, (inTime) =>
+      this.sync(m, inTime),
+    );
   }
 
   private async sync(m: NotificationMessage, inTime: () => void): Promise<void> {

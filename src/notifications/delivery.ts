@@ -28,6 +28,31 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
 }
 
 /**
+ * One HTTP call with a timeout that does not follow redirects (see postJson). A timeout or a failed
+ * connection throws a retryable DeliveryError: `timed out after … ms`, or `connection failed: <cause>`
+ * — `unreachable` instead, where the cause is not to be shown.
+ */
+export async function fetchWithTimeout(
+  url: string,
+  init: Omit<RequestInit, 'redirect' | 'signal'>,
+  timeoutMs: number,
+  unreachable?: string,
+): Promise<Response> {
+  try {
+    return await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+  } catch (err) {
+    const e = err as Error;
+    const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
+    throw new DeliveryError(
+      timedOut
+        ? `timed out after ${timeoutMs} ms`
+        : (unreachable ?? `connection failed: ${e.cause ?? e.message}`),
+      true,
+    );
+  }
+}
+
+/**
  * POSTs JSON with a timeout. 2xx is delivered; 429 (with Retry-After), 5xx, timeouts and connection
  * errors are worth retrying; any other 4xx is permanent. Redirects are not followed: a 3xx could send
  * the lead (a 307/308 replays the body) to an address nobody configured, so it is a failed delivery —
@@ -39,23 +64,11 @@ export async function postJson(
   headers: Record<string, string>,
   timeoutMs: number,
 ): Promise<void> {
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (err) {
-    const e = err as Error;
-    const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
-    throw new DeliveryError(
-      timedOut ? `timed out after ${timeoutMs} ms` : `connection failed: ${e.cause ?? e.message}`,
-      true,
-    );
-  }
+  const res = await fetchWithTimeout(
+    url,
+    { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body },
+    timeoutMs,
+  );
   await res.body?.cancel().catch(() => {});
   if (res.ok) return;
   if (res.status >= 300 && res.status < 400) {

@@ -1,6 +1,7 @@
 import type { Logger } from '../logger.js';
 import type { LeadRow, LedgerRow } from '../persistence/rows.js';
 import type { EventBus } from '../scaling/bus.js';
+import { ClaimLoop } from '../scaling/claim-loop.js';
 import { type Channel, DeliveryError } from './delivery.js';
 import { buildMessage } from './message.js';
 import type { Outbox, OutboxRow } from './outbox.js';
@@ -37,49 +38,29 @@ export interface DispatcherOptions {
  * dead-lettered.
  */
 export class Dispatcher {
-  private timer: NodeJS.Timeout | undefined;
+  private readonly loop: ClaimLoop<OutboxRow>;
   private unsubscribe: (() => void) | undefined;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopped = false;
 
-  constructor(private readonly options: DispatcherOptions) {}
+  constructor(private readonly options: DispatcherOptions) {
+    this.loop = new ClaimLoop({
+      claim: () =>
+        options.outbox.claim(options.batch ?? 20, options.lockSeconds).catch((err: unknown) => {
+          options.logger.warn({ err }, 'could not claim notifications');
+          return [];
+        }),
+      handle: (row) => this.deliver(row),
+      pollMs: options.pollMs,
+    });
+  }
 
   start(): void {
     this.unsubscribe = this.options.bus.subscribe(NOTIFICATIONS_DUE, () => this.wake());
-    this.timer = setInterval(() => this.wake(), this.options.pollMs);
-    this.timer.unref();
-    this.wake();
+    this.loop.start();
   }
 
   /** Runs a dispatch round now (or right after the current one). Resolves when the queue is drained. */
   wake(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = this.loop().finally(() => {
-      this.running = null;
-    });
-    return this.running;
-  }
-
-  private async loop(): Promise<void> {
-    do {
-      this.again = false;
-      for (;;) {
-        if (this.stopped) return;
-        const rows = await this.options.outbox
-          .claim(this.options.batch ?? 20, this.options.lockSeconds)
-          .catch((err: unknown) => {
-            this.options.logger.warn({ err }, 'could not claim notifications');
-            return [];
-          });
-        if (rows.length === 0) break;
-        await Promise.all(rows.map((row) => this.deliver(row)));
-      }
-    } while (this.again);
+    return this.loop.wake();
   }
 
   private async deliver(row: OutboxRow): Promise<void> {
@@ -136,9 +117,7 @@ export class Dispatcher {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
     this.unsubscribe?.();
-    await this.running;
+    await this.loop.stop();
   }
 }

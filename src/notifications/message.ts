@@ -97,8 +97,19 @@ export function titleWith(m: Pick<NotificationMessage, 'headline'>, esc: (s: str
   return `${what}: ${esc(name)} (score ${score})`;
 }
 
-/** The message as plain text lines (e-mail text body, chat fallbacks). */
-export function messageText(m: NotificationMessage): string {
+/** One score breakdown entry as text, `+5 pricing_page_visit ×2`, its behaviour passed through `esc`. */
+export function breakdownEntry(
+  b: NotificationMessage['breakdown'][number],
+  { gap = ' ', esc = (s: string) => s }: { gap?: string; esc?: (s: string) => string } = {},
+): string {
+  return `${b.points > 0 ? '+' : ''}${b.points}${gap}${esc(b.behavior)}${b.count > 1 ? ` ×${b.count}` : ''}`;
+}
+
+/** The lines every plain-text rendering opens with: title, note, profile, and the score breakdown. */
+export function summaryHead(
+  m: NotificationMessage,
+  entry: (b: NotificationMessage['breakdown'][number]) => string,
+): string[] {
   return [
     m.title,
     ...(m.note ? ['', m.note] : []),
@@ -106,9 +117,14 @@ export function messageText(m: NotificationMessage): string {
     ...m.profile.map(([k, v]) => `${k}: ${v}`),
     '',
     'Score breakdown:',
-    ...m.breakdown.map(
-      (b) => `  ${b.points > 0 ? '+' : ''}${b.points}  ${b.behavior}${b.count > 1 ? ` ×${b.count}` : ''}`,
-    ),
+    ...m.breakdown.map(entry),
+  ];
+}
+
+/** The message as plain text lines (e-mail text body, chat fallbacks). */
+export function messageText(m: NotificationMessage): string {
+  return [
+    ...summaryHead(m, (b) => `  ${breakdownEntry(b, { gap: '  ' })}`),
     '',
     `Open in the console: ${m.link}`,
   ].join('\n');

@@ -1,4 +1,4 @@
-import { DeliveryError, retryAfterMs } from '../notifications/delivery.js';
+import { DeliveryError, fetchWithTimeout, retryAfterMs } from '../notifications/delivery.js';
 
 export interface GraphOptions {
   /** `{WHATSAPP_GRAPH_BASE_URL}/{WHATSAPP_GRAPH_VERSION}`. */
@@ -19,23 +19,16 @@ export class GraphClient {
 
   async send(payload: Record<string, unknown>): Promise<string> {
     const { graphUrl, phoneNumberId, accessToken, timeoutMs } = this.options;
-    let res: Response;
-    try {
-      res = await fetch(`${graphUrl}/${phoneNumberId}/messages`, {
+    const res = await fetchWithTimeout(
+      `${graphUrl}/${phoneNumberId}/messages`,
+      {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
         body: JSON.stringify(payload),
-        redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (err) {
-      const e = err as Error;
-      const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
-      throw new DeliveryError(
-        timedOut ? `timed out after ${timeoutMs} ms` : 'connection to the Graph API failed',
-        true,
-      );
-    }
+      },
+      timeoutMs,
+      'connection to the Graph API failed',
+    );
     const body = (await res.json().catch(() => null)) as {
       messages?: { id?: string }[];
       error?: { message?: string; code?: number };

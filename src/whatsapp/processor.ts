@@ -4,6 +4,7 @@ import { isStateRefusal } from '../conversation/prompting.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Outbox } from '../notifications/outbox.js';
+import { ClaimLoop } from '../scaling/claim-loop.js';
 import { type DoorNote, noteTrigger, WHATSAPP_CHANNEL } from './channel.js';
 import { commandOf } from './inbound.js';
 import type { InboundRow, WhatsAppStore } from './store.js';
@@ -34,51 +35,31 @@ const UNREADABLE = 'Sorry, I can only read text and the buttons here. Please ans
  * the client message id.
  */
 export class InboundProcessor {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopped = false;
+  private readonly loop: ClaimLoop<InboundRow>;
 
-  constructor(private readonly options: ProcessorOptions) {}
+  constructor(private readonly options: ProcessorOptions) {
+    this.loop = new ClaimLoop({
+      claim: () =>
+        options.store.claim(20, options.lockSeconds).catch((err: unknown) => {
+          options.logger.warn({ err }, 'could not claim WhatsApp messages');
+          return [];
+        }),
+      handle: (row) => this.settle(row),
+      pollMs: options.pollMs,
+    });
+  }
 
   start(): void {
-    this.timer = setInterval(() => void this.wake(), this.options.pollMs);
-    this.timer.unref();
-    void this.wake();
+    this.loop.start();
   }
 
   /** Runs a round now (or right after the current one). Resolves when nothing claimable is left. */
   wake(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = this.loop().finally(() => {
-      this.running = null;
-    });
-    return this.running;
+    return this.loop.wake();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.running;
-  }
-
-  private async loop(): Promise<void> {
-    do {
-      this.again = false;
-      for (;;) {
-        if (this.stopped) return;
-        const rows = await this.options.store.claim(20, this.options.lockSeconds).catch((err: unknown) => {
-          this.options.logger.warn({ err }, 'could not claim WhatsApp messages');
-          return [];
-        });
-        if (rows.length === 0) break;
-        await Promise.all(rows.map((row) => this.settle(row)));
-      }
-    } while (this.again);
+    await this.loop.stop();
   }
 
   private async settle(row: InboundRow): Promise<void> {

@@ -15,6 +15,17 @@ export interface InboundRow {
   lockedUntil: Date;
 }
 
+/** A message from a WhatsApp user as a webhook notification carries it, before it is stored. */
+export interface InboundMessage {
+  messageId: string;
+  waId: string;
+  type: string;
+  message: unknown;
+  profileName: string | null;
+  /** When the user sent it (Meta's timestamp). */
+  sentAt: Date;
+}
+
 /** A status Meta reported for a message we sent. */
 export interface StatusReport {
   wamid: string;
@@ -57,17 +68,7 @@ export class WhatsAppStore {
   }
 
   /** Stores messages (a message id already stored is left alone: Meta retries). Returns how many were new. */
-  async storeInbound(
-    messages: {
-      messageId: string;
-      waId: string;
-      type: string;
-      message: unknown;
-      profileName: string | null;
-      sentAt: Date;
-    }[],
-    statuses: StatusReport[],
-  ): Promise<number> {
+  async storeInbound(messages: InboundMessage[], statuses: StatusReport[]): Promise<number> {
     let added = 0;
     await this.em().transactional(async (em) => {
       const conn = em.getConnection();

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import type { StatusReport } from './store.js';
+import type { InboundMessage, StatusReport } from './store.js';
 
 /**
  * Meta's webhook for the WhatsApp Business Account (`object: whatsapp_business_account`), the part of it
@@ -51,14 +51,7 @@ export function signatureValid(raw: Buffer, header: string | undefined, appSecre
 }
 
 export interface Notification {
-  messages: {
-    messageId: string;
-    waId: string;
-    type: string;
-    message: unknown;
-    profileName: string | null;
-    sentAt: Date;
-  }[];
+  messages: InboundMessage[];
   statuses: StatusReport[];
 }
 

@@ -1,11 +1,9 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { SHOTS, useBrowserApp } from '../support/browser.js';
-import { routingFile } from '../support/routing.js';
+import { FRIDAY_NIGHT, salesOnWeekdays } from '../support/routing.js';
 
 const SECRET = 'widget-hours-secret-0123456789abcd';
-// Friday 27 November 2026, 22:00 in India: the team opens again on Monday at 9:00.
-const FRIDAY_NIGHT = Date.parse('2026-11-27T22:00:00+05:30');
 
 /** Clicks the option or CTA button labelled `label` of the prompt the widget shows. */
 async function reply(page: Page, label: string) {
@@ -17,15 +15,7 @@ async function reply(page: Page, label: string) {
  * asks for a person is asked by the bot when to be called back, picks one of the times and sees it confirmed.
  */
 describe('the chat widget after hours, in Chromium', () => {
-  const hours = {
-    timeZone: 'Asia/Kolkata',
-    weekly: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [d, [['09:00', '18:00']]])),
-  };
-  const app = useBrowserApp(
-    SECRET,
-    { now: () => FRIDAY_NIGHT },
-    { ROUTING_FILE: routingFile({ teams: [{ name: 'sales', hours }], defaultTeam: 'sales' }) },
-  );
+  const app = useBrowserApp(SECRET, { now: () => FRIDAY_NIGHT }, { ROUTING_FILE: salesOnWeekdays() });
 
   it('tells the visitor when the team is back', async () => {
     const page = await app.browser.newPage();

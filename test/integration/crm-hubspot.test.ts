@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { CONTACT, capturedLogger, crmRows, fullJourney, storedIds } from '../support/crm.js';
+import { answeredLead, CONTACT, capturedLogger, crmRows, fullJourney, storedIds } from '../support/crm.js';
 import { FakeHubSpot } from '../support/fake-hubspot.js';
 import { API_KEY, answerAll, api, rowsOf } from '../support/notifications.js';
 
@@ -226,8 +226,7 @@ describe('HubSpot: refusals are dead-lettered with its message', () => {
   });
 
   it('a 400 is not retried: the row is dead at once and GET /api/notifications shows what HubSpot said; an echoed token is masked', async () => {
-    const { sessionId: id } = await t.app.engine.startSession({ utmSource: 'ads' });
-    await answerAll(t.app.engine, id);
+    const id = await answeredLead(t.app.engine);
     await crmRows(t.db, id, 'hubspot', 2);
     await t.app.engine.handle(id, { kind: 'contact', ...CONTACT, email: 'dev@example.com' });
     const [row] = (await crmRows(t.db, id, 'hubspot', 3)).filter((r) => r.trigger === 'contact_shared');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { CONTACT, capturedLogger, crmRows, fullJourney, storedIds } from '../support/crm.js';
+import { answeredLead, CONTACT, capturedLogger, crmRows, fullJourney, storedIds } from '../support/crm.js';
 import { FakeOdoo } from '../support/fake-odoo.js';
 import { API_KEY, answerAll, api } from '../support/notifications.js';
 
@@ -44,8 +44,7 @@ describe('Odoo: one crm.lead per lead (uid from common.authenticate, reference i
     [...odoo.leads.values()].filter((r) => String(r.description).includes(`lead-capture-bot:${id}`));
 
   it('sql and completed at once make one crm.lead; the contact is written to the same record, with mapped fields and the SQL tag', async () => {
-    const { sessionId: id } = await t.app.engine.startSession({ utmSource: 'ads' });
-    await answerAll(t.app.engine, id);
+    const id = await answeredLead(t.app.engine);
     // Both rows are due together: one sync of a lead at a time, the second writes what the first created.
     await crmRows(t.db, id, 'odoo', 2);
     expect(byRef(id)).toHaveLength(1);
@@ -104,8 +103,7 @@ describe('Odoo: one crm.lead per lead (uid from common.authenticate, reference i
   });
 
   it('a lost id (a node that died before storing it), an archived record, a deleted one: never a second crm.lead', async () => {
-    const { sessionId: id } = await t.app.engine.startSession({ utmSource: 'ads' });
-    await answerAll(t.app.engine, id);
+    const id = await answeredLead(t.app.engine);
     await crmRows(t.db, id, 'odoo', 2);
     const [first] = byRef(id);
     const sync = async (n: number) => {
@@ -182,8 +180,7 @@ describe('Odoo: configured uid and a reference field; refusals dead-lettered wit
   });
 
   it('the reference goes in its field and is searched there; no authenticate call', async () => {
-    const { sessionId: id } = await t.app.engine.startSession({ utmSource: 'ads' });
-    await answerAll(t.app.engine, id);
+    const id = await answeredLead(t.app.engine);
     await crmRows(t.db, id, 'odoo', 2);
     expect(odoo.find('x_lead_ref', `lead-capture-bot:${id}`)).toHaveLength(1);
     expect(odoo.of('common.authenticate')).toHaveLength(0);
@@ -194,8 +191,7 @@ describe('Odoo: configured uid and a reference field; refusals dead-lettered wit
   it('a revoked key: AccessDenied is dead at once, shown in GET /api/notifications, the key masked everywhere', async () => {
     odoo.apiKey = 'another-key-0123456789';
     const before = odoo.calls.length;
-    const { sessionId: id } = await t.app.engine.startSession({ utmSource: 'ads' });
-    await answerAll(t.app.engine, id);
+    const id = await answeredLead(t.app.engine);
     const rows = await crmRows(t.db, id, 'odoo', 2);
     // Dead after one refusal each (a row may first have waited for the other's sync of the lead).
     expect(rows.map((r) => r.status)).toEqual(['dead', 'dead']);

@@ -5,9 +5,15 @@ import { ASHA, agent, SECRET } from '../support/agents.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { TestClock } from '../support/engine.js';
-import { JOURNEY } from '../support/journey.js';
 import { randomPrefix, testRedisUrl } from '../support/redis.js';
-import { ownership, routingFile, routingLog } from '../support/routing.js';
+import {
+  askForAPerson,
+  FRIDAY_NIGHT,
+  MONDAY_OPENING,
+  ownership,
+  routingLog,
+  salesOnWeekdays,
+} from '../support/routing.js';
 import { closeClients, visitor } from '../support/sockets.js';
 import { waitFor } from '../support/time.js';
 
@@ -20,9 +26,6 @@ import { waitFor } from '../support/time.js';
 
 afterEach(closeClients);
 
-const FRIDAY_NIGHT = Date.parse('2026-11-27T22:00:00+05:30');
-const MONDAY_OPENING = Date.parse('2026-11-30T09:00:00+05:30');
-
 describe('the after-hours callback journey on two nodes', () => {
   const clock = new TestClock(FRIDAY_NIGHT);
   let db: TestDatabase;
@@ -31,16 +34,12 @@ describe('the after-hours callback journey on two nodes', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const hours = {
-      timeZone: 'Asia/Kolkata',
-      weekly: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [d, [['09:00', '18:00']]])),
-    };
     const env = {
       SECRET_KEY: SECRET,
       REDIS_URL: testRedisUrl(),
       REDIS_PREFIX: randomPrefix(),
       WEBHOOK_URL: 'http://127.0.0.1:9/crm',
-      ROUTING_FILE: routingFile({ teams: [{ name: 'sales', hours }], defaultTeam: 'sales' }),
+      ROUTING_FILE: salesOnWeekdays(),
     };
     const overrides = { now: clock.now, workflow: loadWorkflow() };
     one = await startTestApp({ ...env, NODE_ID: 'one' }, overrides, db);
@@ -55,8 +54,7 @@ describe('the after-hours callback journey on two nodes', () => {
   it('asks on one node, takes the answer on the other, confirms to both tabs, announces once, assigns once', async () => {
     const first = await visitor(one.app.url);
     const id = first.sessionId;
-    for (const [event, payload] of JOURNEY.slice(0, -1)) await first.say(event, payload);
-    const { callback } = await first.say('visitor:reply', { optionIds: ['human_help'] });
+    const { callback } = await askForAPerson(first);
     expect(callback?.slots).toHaveLength(3);
     const question = await first.nth('bot:message', (m) => m.input === 'callback');
 

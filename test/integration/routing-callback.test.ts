@@ -5,10 +5,16 @@ import { ASHA, agent, SECRET } from '../support/agents.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { TestClock } from '../support/engine.js';
-import { JOURNEY } from '../support/journey.js';
 import { Receiver } from '../support/receivers.js';
-import { ownership, routingFile, routingLog } from '../support/routing.js';
-import { closeClients, type VisitorClient, visitor } from '../support/sockets.js';
+import {
+  askForAPerson,
+  FRIDAY_NIGHT,
+  MONDAY_OPENING,
+  ownership,
+  routingLog,
+  salesOnWeekdays,
+} from '../support/routing.js';
+import { closeClients, visitor } from '../support/sockets.js';
 import { waitFor } from '../support/time.js';
 
 /**
@@ -21,16 +27,7 @@ import { waitFor } from '../support/time.js';
 afterEach(closeClients);
 
 const MINUTE = 60_000;
-// Friday 27 November 2026, 22:00 in India (UTC+5:30); the team opens Monday 9:00.
-const FRIDAY_NIGHT = Date.parse('2026-11-27T22:00:00+05:30');
-const MONDAY_OPENING = Date.parse('2026-11-30T09:00:00+05:30');
 const SLOTS = ['2026-11-30T03:30:00.000Z', '2026-11-30T04:30:00.000Z', '2026-11-30T05:30:00.000Z'];
-
-/** The journey up to the CTA, then the `human_help` CTA: its acknowledgement. */
-async function askForAPerson(v: VisitorClient) {
-  for (const [event, payload] of JOURNEY.slice(0, -1)) await v.say(event, payload);
-  return v.say('visitor:reply', { optionIds: ['human_help'] });
-}
 
 const API_KEY = 'callback-exports-key-0123456789';
 const auth = { authorization: `Bearer ${API_KEY}` };
@@ -46,16 +43,12 @@ describe('the after-hours callback journey', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     receiver = await new Receiver().start();
-    const hours = {
-      timeZone: 'Asia/Kolkata',
-      weekly: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [d, [['09:00', '18:00']]])),
-    };
     node = await startTestApp(
       {
         SECRET_KEY: SECRET,
         API_KEYS: API_KEY,
         WEBHOOK_URL: `${receiver.url}/crm`,
-        ROUTING_FILE: routingFile({ teams: [{ name: 'sales', hours }], defaultTeam: 'sales' }),
+        ROUTING_FILE: salesOnWeekdays(),
       },
       // The built-in workflow: its callback texts in English, Hindi and Tamil.
       { now: clock.now, workflow: loadWorkflow() },

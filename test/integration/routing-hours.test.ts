@@ -3,15 +3,17 @@ import { ASHA, agent, SECRET } from '../support/agents.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { TestClock } from '../support/engine.js';
-import { JOURNEY } from '../support/journey.js';
 import { Receiver } from '../support/receivers.js';
 import {
+  askForAPerson,
+  FRIDAY_NIGHT,
+  MONDAY_OPENING,
   ownership,
   qualify,
   routed,
-  routingFile,
   routingLog,
   routingNotifications,
+  salesOnWeekdays,
 } from '../support/routing.js';
 import { closeClients, visitor } from '../support/sockets.js';
 import { waitFor } from '../support/time.js';
@@ -25,9 +27,6 @@ import { waitFor } from '../support/time.js';
 afterEach(closeClients);
 
 const MINUTE = 60_000;
-// Friday 27 November 2026, 22:00 in India (UTC+5:30).
-const FRIDAY_NIGHT = Date.parse('2026-11-27T22:00:00+05:30');
-const MONDAY_OPENING = Date.parse('2026-11-30T09:00:00+05:30');
 
 describe('routing outside business hours', () => {
   const clock = new TestClock(FRIDAY_NIGHT);
@@ -38,15 +37,11 @@ describe('routing outside business hours', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     receiver = await new Receiver().start();
-    const hours = {
-      timeZone: 'Asia/Kolkata',
-      weekly: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [d, [['09:00', '18:00']]])),
-    };
     node = await startTestApp(
       {
         SECRET_KEY: SECRET,
         WEBHOOK_URL: `${receiver.url}/crm`,
-        ROUTING_FILE: routingFile({ teams: [{ name: 'sales', hours }], defaultTeam: 'sales' }),
+        ROUTING_FILE: salesOnWeekdays(),
       },
       { now: clock.now },
       db,
@@ -141,8 +136,7 @@ describe('routing outside business hours', () => {
       ok: false,
       error: { code: 'invalid_state' },
     });
-    for (const [event, payload] of JOURNEY.slice(0, -1)) await v.say(event, payload);
-    await v.say('visitor:reply', { optionIds: ['human_help'] });
+    await askForAPerson(v);
     const id = v.sessionId;
 
     // A time outside the next opening, or not a time, is refused; an offered slot is taken and confirmed.

@@ -26,6 +26,13 @@ export function capturedLogger(): { logger: Logger; lines: string[] } {
 
 export const CONTACT = { name: 'Asha Rao', phone: '98765 43210' } as const;
 
+/** A lead from an ad that answered every question (SQL and completed: its CRM rows are queued). */
+export async function answeredLead(engine: ConversationEngine): Promise<string> {
+  const { sessionId } = await engine.startSession({ utmSource: 'ads' });
+  await answerAll(engine, sessionId);
+  return sessionId;
+}
+
 /**
  * SQL and completed at the sixth answer (no e-mail yet; skipped when `answered`), then the contact
  * (contact_shared), then a CTA.

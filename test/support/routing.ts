@@ -15,6 +15,26 @@ export function routingFile(content: unknown): string {
   return path;
 }
 
+// Friday 27 November 2026, 22:00 in India (UTC+5:30): the team of `salesOnWeekdays` is closed.
+export const FRIDAY_NIGHT = Date.parse('2026-11-27T22:00:00+05:30');
+/** When that team opens again: Monday 30 November 2026, 9:00 in India. */
+export const MONDAY_OPENING = Date.parse('2026-11-30T09:00:00+05:30');
+
+/** A ROUTING_FILE with one team, `sales`, open 9:00–18:00 India time (Asia/Kolkata) Monday to Friday. */
+export function salesOnWeekdays(): string {
+  const hours = {
+    timeZone: 'Asia/Kolkata',
+    weekly: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [d, [['09:00', '18:00']]])),
+  };
+  return routingFile({ teams: [{ name: 'sales', hours }], defaultTeam: 'sales' });
+}
+
+/** The journey up to the CTA, then the `human_help` CTA: its acknowledgement. */
+export async function askForAPerson(v: VisitorClient) {
+  for (const [event, payload] of JOURNEY.slice(0, -1)) await v.say(event, payload);
+  return v.say('visitor:reply', { optionIds: ['human_help'] });
+}
+
 /**
  * The environment of a server that routes only leads whose visitor asks for a person: for tests that
  * count a session's events right after the event that makes it SQL (routing would add its own just after).

@@ -1,12 +1,9 @@
 import { type Channel, postJson } from '../delivery.js';
-import { type NotificationMessage, titleWith } from '../message.js';
+import { breakdownEntry, type NotificationMessage, titleWith } from '../message.js';
 import { discordMarkdown, slackMrkdwn, slackPlain, teamsMarkdown, within } from './escape.js';
 
 const fields = (m: NotificationMessage) => m.profile.filter(([, v]) => v !== '—');
-const breakdownLine = (m: NotificationMessage) =>
-  m.breakdown
-    .map((b) => `${b.points > 0 ? '+' : ''}${b.points} ${b.behavior}${b.count > 1 ? ` ×${b.count}` : ''}`)
-    .join(', ');
+const breakdownLine = (m: NotificationMessage) => m.breakdown.map((b) => breakdownEntry(b)).join(', ');
 
 /** A chat webhook that takes one JSON body per message; subclasses shape the body. */
 abstract class JsonWebhookChannel implements Channel {

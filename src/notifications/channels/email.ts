@@ -1,6 +1,6 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import { type Channel, DeliveryError } from '../delivery.js';
-import { messageText, type NotificationMessage } from '../message.js';
+import { breakdownEntry, messageText, type NotificationMessage } from '../message.js';
 
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -34,12 +34,7 @@ export class EmailChannel implements Channel {
     const rows = m.profile
       .map(([k, v]) => `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`)
       .join('');
-    const breakdown = m.breakdown
-      .map(
-        (b) =>
-          `<li>${b.points > 0 ? '+' : ''}${b.points} ${escapeHtml(b.behavior)}${b.count > 1 ? ` ×${b.count}` : ''}</li>`,
-      )
-      .join('');
+    const breakdown = m.breakdown.map((b) => `<li>${breakdownEntry(b, { esc: escapeHtml })}</li>`).join('');
     const html = `<h2>${escapeHtml(m.title)}</h2>${m.note ? `<p>${escapeHtml(m.note)}</p>` : ''}<table>${rows}</table><h3>Score breakdown</h3><ul>${breakdown}</ul><p><a href="${escapeHtml(m.link)}">Open the session in the agent console</a></p>`;
     try {
       await this.transport.sendMail({
