@@ -220,6 +220,32 @@ describe('HubSpot: one contact, note and deal per lead', () => {
     expect([contacts.length, notes.length, deals.length]).toEqual([1, 1, 1]);
   });
 
+  it('a deal deleted in HubSpot (404 on its update) is created again and its new id stored: still one', async () => {
+    const { sessionId: id } = await t.app.engine.startSession({ utmSource: 'ads' });
+    const email = 'farah.khan@example.com';
+    await fullJourney(t.app.engine, id, email);
+    await hubspotRows(id, 3);
+    const { deal } = await storedIds(t.db, id, 'hubspot');
+    hubspot.records.deals.delete(deal!);
+    const r = await api(t.app.url, 'POST', '/api/notifications/send', {
+      session_id: id,
+      channels: ['hubspot'],
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const [manual] = (await hubspotRows(id, 4)).slice(-1);
+    expect(manual).toMatchObject({ status: 'sent', attempts: 1 });
+    expect(
+      hubspot
+        .of('deals.update')
+        .filter((c) => c.path.endsWith(`/${deal}`))
+        .at(-1)?.status,
+    ).toBe(404);
+    const { deals } = recordsOf(email);
+    expect(deals).toHaveLength(1);
+    expect(deals[0]!.id).not.toBe(deal);
+    expect((await storedIds(t.db, id, 'hubspot')).deal).toBe(deals[0]!.id);
+  });
+
   it('every call is made by the official client (@hubspot/api-client)', () => {
     expect(hubspot.calls.length).toBeGreaterThan(10);
     const agents = new Set(hubspot.calls.map((c) => c.userAgent?.split(';')[0]));
