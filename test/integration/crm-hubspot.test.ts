@@ -197,6 +197,61 @@ describe('HubSpot: one contact, note and deal per lead', () => {
     }
   });
 
+  it('a call HubSpot never answers times out (its connection closed) and the outbox retries it: the same note, patched', async () => {
+    const { sessionId: id } = await t.app.engine.startSession({ utmSource: 'ads' });
+    const email = 'nisha.pillai@example.com';
+    await fullJourney(t.app.engine, id, email);
+    await hubspotRows(id, 3);
+    const { note } = await storedIds(t.db, id, 'hubspot');
+    hubspot.hangAfter.add('notes.update');
+    const r = await api(t.app.url, 'POST', '/api/notifications/send', {
+      session_id: id,
+      channels: ['hubspot'],
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const [manual] = (await hubspotRows(id, 4)).slice(-1);
+    expect(manual).toMatchObject({ status: 'sent', attempts: 2, last_error: null });
+    const patches = hubspot.of('notes.update').filter((c) => c.path.endsWith(`/${note}`));
+    const [hung, retried] = patches.slice(-2);
+    expect([hung!.status, retried!.status]).toEqual(['hang', 200]);
+    // The client gave up on the call (its connection closed) before the outbox retried it.
+    expect(hung!.closedAt).toBeLessThanOrEqual(retried!.at);
+    const { contacts, notes, deals } = recordsOf(email);
+    expect([contacts.length, notes.length, deals.length]).toEqual([1, 1, 1]);
+  });
+
+  it('a deal deleted in HubSpot (404 on its update) is created again and its new id stored: still one', async () => {
+    const { sessionId: id } = await t.app.engine.startSession({ utmSource: 'ads' });
+    const email = 'farah.khan@example.com';
+    await fullJourney(t.app.engine, id, email);
+    await hubspotRows(id, 3);
+    const { deal } = await storedIds(t.db, id, 'hubspot');
+    hubspot.records.deals.delete(deal!);
+    const r = await api(t.app.url, 'POST', '/api/notifications/send', {
+      session_id: id,
+      channels: ['hubspot'],
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const [manual] = (await hubspotRows(id, 4)).slice(-1);
+    expect(manual).toMatchObject({ status: 'sent', attempts: 1 });
+    expect(
+      hubspot
+        .of('deals.update')
+        .filter((c) => c.path.endsWith(`/${deal}`))
+        .at(-1)?.status,
+    ).toBe(404);
+    const { deals } = recordsOf(email);
+    expect(deals).toHaveLength(1);
+    expect(deals[0]!.id).not.toBe(deal);
+    expect((await storedIds(t.db, id, 'hubspot')).deal).toBe(deals[0]!.id);
+  });
+
+  it('every call is made by the official client (@hubspot/api-client)', () => {
+    expect(hubspot.calls.length).toBeGreaterThan(10);
+    const agents = new Set(hubspot.calls.map((c) => c.userAgent?.split(';')[0]));
+    expect([...agents]).toEqual(['hubspot-api-client-nodejs']);
+  });
+
   it('the token is in no log line (debug level) and in no request but the Authorization header', () => {
     expect(logs.lines.length).toBeGreaterThan(10);
     expect(logs.lines.filter((l) => l.includes('notification sent')).length).toBeGreaterThan(0);

@@ -17,6 +17,9 @@ export interface Call {
   /** The operation, as the fake names it (`contacts.upsert`, `crm.lead.create`, …). */
   op: string;
   status: number | 'hang';
+  userAgent?: string;
+  /** When the client closed the connection of a call left unanswered. */
+  closedAt?: number;
 }
 
 export interface Answer {
@@ -68,7 +71,15 @@ export abstract class FakeService {
       const method = req.method ?? 'GET';
       const path = req.url ?? '/';
       const op = this.opOf(method, path, body);
-      const call: Call = { at: Date.now(), method, path, body, op, status: 0 };
+      const call: Call = {
+        at: Date.now(),
+        method,
+        path,
+        body,
+        op,
+        status: 0,
+        userAgent: req.headers['user-agent'],
+      };
       this.calls.push(call);
       const queue = this.scripts.get(op)?.length ? this.scripts.get(op) : this.scripts.get('*');
       const answer: Answer = queue?.length
@@ -76,6 +87,9 @@ export abstract class FakeService {
         : this.handle(op, { method, path, body, headers: req.headers });
       if (this.hangAfter.delete(op)) {
         call.status = 'hang';
+        res.on('close', () => {
+          call.closedAt = Date.now();
+        });
         return;
       }
       call.status = answer.status;
