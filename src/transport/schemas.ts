@@ -64,8 +64,6 @@ export const sessionId = text()
 /** The path parameters of a route about one session. */
 export const sessionParams = z.strictObject({ session_id: sessionId });
 
-/** `GET /api/questions`: with a session, only the questions on its path (a branched workflow). */
-// Not strict: a query the earlier service ignored (a cache-buster) is still ignored.
 /** An experiment's name, as the workflow spells it. */
 export const testName = z
   .string()
@@ -175,7 +173,10 @@ export function createSchemas(limits: { answerLength: number }) {
   /** After hours, the time to be called back (socket `visitor:callback`): an offered slot's id or a typed time. */
   const visitorCallback = z.strictObject({ time: z.string().trim().min(1).max(40) });
   const sessionLocaleBody = z.strictObject({ session_id: sessionId, locale });
-  // Unknown parameters (a cache-buster) are ignored, as the old service ignored them.
+  /**
+   * `GET /api/questions`: with a session, only the questions on its path (a branched workflow). Not
+   * strict: unknown parameters (a cache-buster) are ignored, as the old service ignored them.
+   */
   const questionsQuery = z.object({ session_id: sessionId.optional(), locale: locale.optional() });
 
   const answerBody = z.strictObject({
