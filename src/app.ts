@@ -132,6 +132,10 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
     const channels = new Map([...configuredChannels(config), ...crmChannels(config, crmLinks, logger)]);
     // The WhatsApp door (off unless configured) sends what the conversation says through the outbox.
     const whatsapp = openWhatsApp(config, orm, logger);
+    // Which channels each trigger goes to: the engine's triggers and routing's announcements alike.
+    const routeNotifications = notificationRoutes(config, channels);
+    // The server's clock for routing and the after-hours desk (tests move it).
+    const now = overrides.now ?? Date.now;
     const engine = new ConversationEngine({
       // Linking is no reason to refuse a visitor: without the database's answer the session starts unlinked.
       returningOf: (options) =>
@@ -139,7 +143,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
           logger.warn({ err }, "could not look up the visitor's earlier leads");
           return undefined;
         }),
-      routeNotifications: notificationRoutes(config, channels),
+      routeNotifications,
       workflows,
       store: stores.sessions,
       commits: (overrides.wrapCommits ?? ((q) => q))(commitQueue(config.commitGroup, stores.sessions)),
@@ -187,9 +191,9 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
         agents: scaling.agents,
         turns: scaling.turns,
         store: routingStore,
-        channelsFor: notificationRoutes(config, channels),
+        channelsFor: routeNotifications,
         channels: [...channels.keys()],
-        now: overrides.now ?? Date.now,
+        now,
         logger,
       },
       logger,
@@ -277,15 +281,9 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
         metrics,
         logger,
         identitySecret: config.identitySecret,
-        afterHours: sessionAfterHours(routingRules, scaling.agents, overrides.now ?? Date.now),
-        callbackOffer: callbackOffers(engine, routingRules, scaling.agents, overrides.now ?? Date.now),
-        callback: callbackDesk(
-          engine,
-          routingRules,
-          scaling.agents,
-          routing.router,
-          overrides.now ?? Date.now,
-        ),
+        afterHours: sessionAfterHours(routingRules, scaling.agents, now),
+        callbackOffer: callbackOffers(engine, routingRules, scaling.agents, now),
+        callback: callbackDesk(engine, routingRules, scaling.agents, routing.router, now),
       },
       agents: { engine, board, feed, schemas, logger, tokens, routing },
     });
