@@ -41,7 +41,6 @@ export function callbackDesk(
     const after = afterHoursFor(routing, lead, await agents.list(), now());
     if (!after) throw new AppError('invalid_state', 'The team is there now: an agent will answer.');
     const locale = lead.locale ?? workflow.locales.default;
-    const offer = offerFor(after, locale);
     const offered = after.slots.find((s) => new Date(s).toISOString() === time);
     const at = offered ?? typedCallbackTime(time, after);
     if (at === null) {
@@ -49,6 +48,8 @@ export function callbackDesk(
         throw new AppError('validation_failed', 'Type a time such as 10:30, or pick one of the times.', {
           field: 'time',
         });
+      // Only a refusal words every offered slot.
+      const offer = offerFor(after, locale);
       throw new AppError(
         'outside_opening',
         callbackText(workflow, locale, 'callbackOutsideHours', { back: offer.back }),
