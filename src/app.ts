@@ -253,7 +253,7 @@ export async function createApp(config: Readonly<Config>, overrides: AppOverride
         pages: new PageAnalytics(orm),
         speed: new SpeedReport(orm, config.routing.slaSeconds),
       },
-      routing: { ...routing, store: routingStore, routing: routingRules },
+      routing: { router: routing.router },
       whatsapp: whatsapp ? { door: whatsapp.door } : undefined,
       experiments: {
         schemas,

@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import type { LeadRow } from '../persistence/rows.js';
 import type { BotPrompt } from '../workflow/prompts.js';
 import { backAt, openedAt } from './hours.js';
-import type { AgentPresence, RoundRobin } from './presence.js';
+import type { AgentPresence, AgentPresenceRow, RoundRobin } from './presence.js';
 import { capacityOf, isMember, type Routing, type Team, teamFor } from './rules.js';
 import type { RoutingStore } from './store.js';
 
@@ -78,6 +78,19 @@ export class Router {
       const change = this.assignment(lead, team, agent, at, 'lead.assigned');
       return { ...change, patch: { ...change.patch, routedAt: at } };
     });
+  }
+
+  /** The agents online or away on any node, each with their active leads and capacity. */
+  async roster(): Promise<(AgentPresenceRow & { active: number; maxActive: number })[]> {
+    const present = await this.o.agents.list();
+    const active = await this.o.store.activeCounts(present.map((a) => a.agentId));
+    return present.map((a) => ({
+      agentId: a.agentId,
+      name: a.name,
+      status: a.status,
+      active: active.get(a.agentId) ?? 0,
+      maxActive: capacityOf(this.o.routing, a.agentId),
+    }));
   }
 
   /** The next online agent of the team with free capacity, not among `tried`; null when there is none. */

@@ -3,19 +3,13 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { adminOf, principalName } from '../agents/auth.js';
 import { AppError } from '../errors.js';
-import type { AgentPresence } from '../routing/presence.js';
 import type { Router } from '../routing/router.js';
-import { capacityOf, type Routing } from '../routing/rules.js';
-import type { RoutingStore } from '../routing/store.js';
 import { principalOf } from './principal.js';
 import { errorResponses } from './responses.js';
 import { bearerAuth, sessionParams, text } from './schemas.js';
 
 export interface RoutingRestDeps {
   router: Router;
-  agents: AgentPresence;
-  store: RoutingStore;
-  routing: Routing;
 }
 
 const owner = z.object({
@@ -55,15 +49,14 @@ export function registerRoutingRoutes(server: FastifyInstance, deps: RoutingRest
     },
     async (req) => {
       principalOf(req);
-      const present = await deps.agents.list();
-      const active = await deps.store.activeCounts(present.map((a) => a.agentId));
+      const roster = await deps.router.roster();
       return {
-        agents: present.map((a) => ({
+        agents: roster.map((a) => ({
           agent_id: a.agentId,
           name: a.name,
           status: a.status,
-          active: active.get(a.agentId) ?? 0,
-          max_active: capacityOf(deps.routing, a.agentId),
+          active: a.active,
+          max_active: a.maxActive,
         })),
       };
     },
