@@ -22,7 +22,7 @@ export interface HubSpotOptions {
 }
 
 /** HubSpot's association type ids (HUBSPOT_DEFINED) from notes and deals to contacts. */
-export const ASSOCIATION = { noteToContact: 202, dealToContact: 3 } as const;
+const ASSOCIATION = { noteToContact: 202, dealToContact: 3 } as const;
 
 type Props = Record<string, string | number>;
 const asStrings = (p: Props) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, String(v)]));

@@ -33,7 +33,7 @@ export function textMessage(to: string, body: string): Outgoing {
 }
 
 /** What the door adds to a prompt: the phone number is known, so contact capture asks for the rest. */
-export const CONTACT_HINT = 'Reply with your name and e-mail (your WhatsApp number is already known to us).';
+const CONTACT_HINT = 'Reply with your name and e-mail (your WhatsApp number is already known to us).';
 const MULTI_HINT = 'Pick one, or type several separated by commas.';
 
 /** A bot prompt as a WhatsApp message. */

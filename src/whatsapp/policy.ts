@@ -5,7 +5,7 @@ import { eventsTrigger, WHATSAPP_CHANNEL } from './channel.js';
 import type { WhatsAppStore } from './store.js';
 
 /** WhatsApp's customer-service window: free-form messages only within 24 hours of the user's last one. */
-export const SERVICE_WINDOW_MS = 24 * 60 * 60 * 1000;
+const SERVICE_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 /** Events that say something to the visitor. */
 const SAID = new Set(['bot.prompt', 'agent.message']);

@@ -119,8 +119,7 @@ export class InboundProcessor {
     } catch (err) {
       if (!isStateRefusal(err) && !(err instanceof AppError && err.code === 'required_question')) throw err;
       // While an agent holds the session the bot says nothing: the agent reads the message.
-      if (view.prompt)
-        await this.note(row, sessionId, `${REFUSED_HINT}`, (await engine.view(sessionId)).prompt);
+      if (view.prompt) await this.note(row, sessionId, REFUSED_HINT, (await engine.view(sessionId)).prompt);
       return { sessionId, outcome: `refused: ${err.code}` };
     }
   }

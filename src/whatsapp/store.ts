@@ -309,7 +309,7 @@ export class WhatsAppStore {
 }
 
 /** The furthest status a message reached: `failed` wins; otherwise read > delivered > sent > accepted. */
-export function latestStatus(statuses: string[]): string {
+function latestStatus(statuses: string[]): string {
   if (statuses.includes('failed')) return 'failed';
   return statuses.reduce((best, s) => (ORDER.indexOf(s) > ORDER.indexOf(best) ? s : best), 'accepted');
 }
