@@ -9,9 +9,6 @@ import { OdooChannel } from './odoo.js';
 /** The outbox channels that push leads to a CRM. */
 export const CRM_CHANNELS: readonly string[] = ['hubspot', 'odoo'];
 
-/** The triggers a CRM channel gets when NOTIFICATION_ROUTES does not name it. */
-export const CRM_DEFAULT_TRIGGERS: readonly string[] = ['sql', 'contact_shared', 'completed'];
-
 /** The configured CRM channels (HubSpot, Odoo; each unset = off), with the mapping file read once. */
 export function crmChannels(
   config: Pick<Config, 'crm' | 'notifications'>,

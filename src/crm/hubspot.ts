@@ -4,7 +4,7 @@ import type { NotificationMessage } from '../notifications/message.js';
 import { HubSpotClient } from './hubspot-client.js';
 import type { CrmLinks } from './links.js';
 import { type CrmMapping, leadRef, leadValues, mapped, summaryLines } from './mapping.js';
-import type { HubSpotSettings } from './settings.js';
+import { CRM_DEFAULT_TRIGGERS, type HubSpotSettings } from './settings.js';
 
 const escapeHtml = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -19,6 +19,7 @@ const escapeHtml = (s: string) =>
 export class HubSpotChannel implements Channel {
   readonly name = 'hubspot';
   readonly wantsTranscript = true;
+  readonly defaultTriggers = CRM_DEFAULT_TRIGGERS;
   private readonly client: HubSpotClient;
 
   constructor(

@@ -3,7 +3,7 @@ import type { NotificationMessage } from '../notifications/message.js';
 import type { CrmLinks } from './links.js';
 import { type CrmMapping, leadRef, leadValues, mapped } from './mapping.js';
 import { OdooClient } from './odoo-client.js';
-import type { OdooSettings } from './settings.js';
+import { CRM_DEFAULT_TRIGGERS, type OdooSettings } from './settings.js';
 
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -16,6 +16,7 @@ const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;')
 export class OdooChannel implements Channel {
   readonly name = 'odoo';
   readonly wantsTranscript = true;
+  readonly defaultTriggers = CRM_DEFAULT_TRIGGERS;
   private readonly client: OdooClient;
 
   constructor(

@@ -1,3 +1,6 @@
+/** The triggers a CRM channel gets when NOTIFICATION_ROUTES does not name it. */
+export const CRM_DEFAULT_TRIGGERS: readonly string[] = ['sql', 'contact_shared', 'completed'];
+
 /** How to reach HubSpot (HUBSPOT_*). */
 export interface HubSpotSettings {
   token: string;

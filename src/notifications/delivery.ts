@@ -16,6 +16,8 @@ export interface Channel {
   readonly name: string;
   /** The message carries the transcript summary whatever the trigger (CRM records keep the answers). */
   readonly wantsTranscript?: boolean;
+  /** The triggers it gets when NOTIFICATION_ROUTES does not name it; unset = the people's defaults. */
+  readonly defaultTriggers?: readonly string[];
   send(message: import('./message.js').NotificationMessage): Promise<void>;
 }
 

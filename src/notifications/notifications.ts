@@ -1,7 +1,6 @@
 import type { Config } from '../config.js';
 import type { ConversationEngine } from '../conversation/engine.js';
 import type { RoutingTrigger, Trigger } from '../conversation/triggers.js';
-import { CRM_CHANNELS, CRM_DEFAULT_TRIGGERS } from '../crm/channels.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SessionStore } from '../persistence/session-store.js';
 import { DiscordChannel, SlackChannel, TeamsChannel } from './channels/chat.js';
@@ -37,16 +36,16 @@ export function configuredChannels(config: Pick<Config, 'notifications'>): Map<s
   return channels;
 }
 
-/** Which configured channels announce a trigger (CRM channels default to CRM_DEFAULT_TRIGGERS). */
+/** Which configured channels announce a trigger (unrouted, each its own `defaultTriggers` or the people's). */
 export function notificationRoutes(
   config: Pick<Config, 'notifications'>,
   channels: ReadonlyMap<string, Channel>,
 ) {
   return (trigger: Trigger | RoutingTrigger): string[] =>
-    [...channels.keys()].filter((c) =>
-      (
-        config.notifications.routes[c] ?? (CRM_CHANNELS.includes(c) ? CRM_DEFAULT_TRIGGERS : DEFAULT_TRIGGERS)
-      ).includes(trigger),
+    [...channels].flatMap(([name, channel]) =>
+      (config.notifications.routes[name] ?? channel.defaultTriggers ?? DEFAULT_TRIGGERS).includes(trigger)
+        ? [name]
+        : [],
     );
 }
 
