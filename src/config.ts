@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { deepFreeze, duration, durationSeconds, smtpUrlOf } from './config-values.js';
+import { deepFreeze, duration, smtpUrlOf } from './config-values.js';
 import { type CrmConfig, crmConfig, crmIssues } from './crm/settings.js';
 import { parseNotificationRoutes } from './notifications/routes.js';
 import { type WhatsAppConfig, whatsappConfig, whatsappIssues } from './whatsapp/settings.js';
@@ -22,8 +22,6 @@ const list = z.string().transform((v) =>
     .filter(Boolean),
 );
 const optionalUrl = z.url().optional();
-
-export { durationSeconds };
 
 const envSchema = z.object({
   /** `development`, `production` or `test`. */

@@ -1,6 +1,6 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
-import { durationSeconds } from '../config.js';
+import { durationSeconds } from '../config-values.js';
 import { AppError } from '../errors.js';
 
 export const agentRoles = ['agent', 'admin'] as const;

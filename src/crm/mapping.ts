@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { crmExport } from '../leads/views.js';
 import { breakdownEntry, type NotificationMessage, summaryHead } from '../notifications/message.js';
-import { ownerName } from '../routing/fields.js';
 
 /**
  * What a lead's CRM records are made of: each CRM property or field named after the lead value it
@@ -121,7 +120,7 @@ export function summaryLines(m: NotificationMessage): string[] {
 
 /** Every value a mapping can name, for one lead as the message has it. */
 export function leadValues(m: NotificationMessage): Record<string, LeadValue> {
-  const { custom_fields, features_interested, ...e } = crmExport(m.lead, ownerName(m.lead));
+  const { custom_fields, features_interested, ...e } = crmExport(m.lead);
   const [first, ...rest] = (e.name ?? '').trim().split(/\s+/);
   const values: Record<string, LeadValue> = {
     ...e,

@@ -18,7 +18,6 @@ const KEY_KINDS: Record<LeadSort, ('int' | 'time' | 'id')[]> = {
   score: ['int', 'time', 'id'],
   time: ['time', 'id'],
 };
-const KEY_LENGTH: Record<LeadSort, number> = { score: 3, time: 2 };
 const KIND_TEST = {
   int: (v: string) => /^-?\d{1,9}$/.test(v),
   time: (v: string) => v.length <= 40 && /^\d{4}-\d{2}-\d{2}[ T][\d:.]+([+-]\d{2}(:\d{2})?|Z)?$/.test(v),
@@ -44,7 +43,7 @@ export function decodeCursor(text: string, sort: LeadSort, order: SortOrder): Le
     !parts.every((p) => typeof p === 'string') ||
     (parts[0] !== 'score' && parts[0] !== 'time') ||
     (parts[1] !== 'asc' && parts[1] !== 'desc') ||
-    parts.length !== 2 + KEY_LENGTH[parts[0] as LeadSort]
+    parts.length !== 2 + KEY_KINDS[parts[0] as LeadSort].length
   )
     throw bad('not a cursor this server gave');
   if (parts[0] !== sort || parts[1] !== order)

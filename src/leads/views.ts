@@ -9,7 +9,7 @@ import { ATTRIBUTION_EXPORT_FIELDS, attributionExport, attributionView } from '.
  * body of CRM webhooks); `assigned_to` is the lead's owner (routing: the agent's name, else the team),
  * `callback_at` the time the visitor asked to be called back after hours (ISO), else null.
  */
-export function crmExport(lead: LeadRow, assignedTo: string | null = ownerName(lead)) {
+export function crmExport(lead: LeadRow) {
   const contact = [lead.email, lead.phone].filter((v): v is string => Boolean(v));
   return {
     name: lead.name ?? null,
@@ -25,7 +25,7 @@ export function crmExport(lead: LeadRow, assignedTo: string | null = ownerName(l
     lead_type: lead.classification,
     utm_source: lead.utmSource ?? null,
     session_start_time: lead.createdAt.toISOString(),
-    assigned_to: assignedTo,
+    assigned_to: ownerName(lead),
     callback_at: lead.callbackAt?.toISOString() ?? null,
     ...attributionExport(lead),
     // After the seed's keys and the attribution: the score's two parts (they add up to lead_score),
@@ -38,7 +38,7 @@ export function crmExport(lead: LeadRow, assignedTo: string | null = ownerName(l
 
 /** A lead in a lead list: its session id, then its CRM export with its owner (agent, else team). */
 export function crmExportRow(lead: LeadRow) {
-  return { session_id: lead.id, ...crmExport(lead, ownerName(lead)) };
+  return { session_id: lead.id, ...crmExport(lead) };
 }
 export type CrmExportRow = ReturnType<typeof crmExportRow>;
 

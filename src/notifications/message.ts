@@ -1,6 +1,5 @@
 import { crmExport, scoreBreakdown } from '../leads/views.js';
 import type { LeadRow, LedgerRow } from '../persistence/rows.js';
-import { ownerName } from '../routing/fields.js';
 import type { TranscriptSummary } from './transcript.js';
 
 const TITLES: Record<string, string> = {
@@ -54,7 +53,7 @@ export function buildMessage(
   const kind = triggerKind(n.trigger);
   const what = TITLES[kind] ?? 'Lead update';
   const name = lead.name ?? 'anonymous visitor';
-  const e = crmExport(lead, ownerName(lead));
+  const e = crmExport(lead);
   const profile: [string, string][] = [
     ['Name', e.name ?? '—'],
     ['Phone', e.phone ?? '—'],

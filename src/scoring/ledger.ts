@@ -75,8 +75,9 @@ export function scoreFacts(
         if (fact.latencyMs < rules.quick_reply.withinSeconds * 1000) {
           award('quick_reply', rules.quick_reply.points, `quick_reply:${q}`, fact.at, evidence);
         }
+        const question = workflow.questions.find((x) => x.id === q);
         // Free text only: a long e-mail, phone number or date is no more detailed than a short one.
-        const freeText = workflow.questions.find((x) => x.id === q)?.type === 'text';
+        const freeText = question?.type === 'text';
         if (freeText && fact.optionIds.length === 0 && textLength > rules.detailed_answer.minLength) {
           award('detailed_answer', rules.detailed_answer.points, `detailed_answer:${q}`, fact.at, {
             questionId: q,
@@ -84,7 +85,6 @@ export function scoreFacts(
           });
         }
         // What the answer says is worth (the lead's fit), also for the first answer only.
-        const question = workflow.questions.find((x) => x.id === q);
         for (const v of question ? answerValues(question, fact) : []) {
           award(ANSWER_VALUE, v.points, v.onceKey, fact.at, v.evidence);
         }

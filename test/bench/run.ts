@@ -85,8 +85,9 @@ for (const name of asked.length > 0 ? asked : Object.keys(SCENARIOS)) {
   if ((await runScenario(name, SCENARIOS[name] ?? ON_REQUEST[name] ?? [])) !== 0) failed.push(name);
 }
 if (targets.length > 0) {
-  console.log(`\n${summary()}\n`);
-  if (process.env.BENCH_WRITE_RESULTS) writeSection('test/bench/RESULTS.md', 'summary', summary());
+  const text = summary();
+  console.log(`\n${text}\n`);
+  if (process.env.BENCH_WRITE_RESULTS) writeSection('test/bench/RESULTS.md', 'summary', text);
 }
 console.log(
   `\n${((performance.now() - started) / 1000).toFixed(0)} s; ${failed.length > 0 ? `failed: ${failed.join(', ')}` : 'all passed'}`,

@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto';
 import { crmExport } from '../../leads/views.js';
-import { ownerName } from '../../routing/fields.js';
 import { type Channel, postJson } from '../delivery.js';
 import type { NotificationMessage } from '../message.js';
 
@@ -31,7 +30,7 @@ export class WebhookChannel implements Channel {
       timestamp: new Date(timestamp * 1000).toISOString(),
       data: {
         session_id: m.lead.id,
-        ...crmExport(m.lead, ownerName(m.lead)),
+        ...crmExport(m.lead),
         trigger: m.trigger,
         message: m.note,
         score_breakdown: m.breakdown,
