@@ -30,7 +30,7 @@ export const PROFILE_FIELDS = [
 export type ProfileField = (typeof PROFILE_FIELDS)[number];
 
 /** Names a custom field may not take: the seed's profile and contact fields, which the lead has already. */
-export const RESERVED_FIELD_NAMES: readonly string[] = [...PROFILE_FIELDS, 'name', 'email', 'phone'];
+const RESERVED_FIELD_NAMES: readonly string[] = [...PROFILE_FIELDS, 'name', 'email', 'phone'];
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 

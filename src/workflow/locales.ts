@@ -77,13 +77,13 @@ export function pickText(
 }
 
 /** A missing translation: where (the path in the workflow) and in which locale. */
-export interface MissingText {
+interface MissingText {
   path: string;
   locale: string;
 }
 
 /** What the texts of a workflow lack: errors (refuse to start) and gaps of partial locales (warned). */
-export interface TranslationReport {
+interface TranslationReport {
   errors: string[];
   partial: MissingText[];
 }
@@ -100,7 +100,7 @@ const isStringMap = (v: unknown): v is Record<string, string> =>
  * is one text for every language (a brand name, "₹5L+"). Experiments' greeting texts and CTA labels
  * (free-form config) are checked the same way.
  */
-export function checkTranslations(source: WorkflowSource): TranslationReport {
+function checkTranslations(source: WorkflowSource): TranslationReport {
   const { locales } = source;
   const report: TranslationReport = { errors: [], partial: [] };
   const check = (map: Readonly<Record<string, string>>, path: string) => {

@@ -8,11 +8,7 @@ import type { Workflow } from './schema.js';
  * kept, as they name what was refused (`"Spaceship" is not one of the options.`); codes and details
  * never change with the language.
  */
-export function visitorMessage(
-  workflow: Workflow,
-  locale: string | null | undefined,
-  err: AppError,
-): string | null {
+function visitorMessage(workflow: Workflow, locale: string | null | undefined, err: AppError): string | null {
   const match = matchLocale(workflow.locales, locale);
   if (!match || match === workflow.locales.default) return null;
   const { messages } = workflowIn(workflow, match);

@@ -16,7 +16,7 @@ const id = z
   .max(64);
 
 /** A locale tag: a language, optionally with a region or script (`en`, `hi`, `hi-IN`, `pt-BR`). */
-export const localeTag = z
+const localeTag = z
   .string()
   .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'a locale tag such as "hi" or "hi-IN"')
   .max(35);

@@ -9,7 +9,7 @@ import { z } from 'zod';
 export const answerPoints = z.number().int().min(-100).max(100);
 
 /** The longest pattern a rule may carry: rules are compiled at start-up and run on every first answer. */
-export const MAX_RULE_PATTERN = 200;
+const MAX_RULE_PATTERN = 200;
 
 /**
  * A pattern rule of a text-like question: the first rule whose `pattern` (a regular expression, matched
