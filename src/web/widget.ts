@@ -69,6 +69,12 @@ const queue = replyQueue(socket);
 const sessionId = () => localStorage.getItem(STORAGE_KEY);
 
 // The host page's handle on the widget (./widget-api.ts).
+/** Switches the session's language: set by its `session` greeting, which the page's API waits for. */
+let switchLocale: (locale: string) => Promise<ApiResult>;
+let opened: () => void;
+const sessionOpen = new Promise<void>((done) => {
+  opened = done;
+});
 const events = leadBotApi({
   setOpen,
   async identify(profile) {
@@ -88,18 +94,7 @@ const events = leadBotApi({
     events.lead({ score: body.lead_score, classification: body.lead_type, state: '' });
     return { ok: true };
   },
-  setLocale: (locale) =>
-    new Promise<ApiResult>((done) =>
-      socket
-        .timeout(10_000)
-        .emit('visitor:locale', { clientMessageId: messageId(), locale }, (err: unknown, ack: VisitorAck) => {
-          if (err)
-            return done({ ok: false, error: { code: 'timeout', message: 'No answer from the server.' } });
-          if (!ack.ok) return done({ ok: false, error: ack.error });
-          ack.messages?.forEach(show);
-          done({ ok: true });
-        }),
-    ),
+  setLocale: (locale) => sessionOpen.then(() => switchLocale(locale)),
 });
 (window as unknown as { LeadBot: typeof events.api }).LeadBot = events.api;
 const typed = typingReporter(socket);
@@ -317,25 +312,40 @@ const pages = watchPages((page) =>
 let greeted = false;
 socket.on('session', (s) => {
   localStorage.setItem(STORAGE_KEY, s.sessionId);
-  // Switching language: the server puts the pending prompt again in it (in the ack).
+  // Switching language (the menu, or the page's LeadBot.setLocale): the server puts the pending prompt
+  // again in it (in the ack), drawn in the widget's words of that language; the menu follows.
   let spoken = s.locale;
   words = s.labels[spoken] ?? {};
-  const pick = (picked: string) => {
-    // The prompt comes again in the new language (in the ack): drawn in its words.
-    words = s.labels[picked] ?? {};
-    socket.emit('visitor:locale', { clientMessageId: messageId(), locale: picked }, (ack) => {
-      if (ack.ok) {
-        spoken = picked;
-        ack.messages?.forEach(show);
-      } else {
-        say(ack.error.message, 'note');
-        words = s.labels[spoken] ?? {};
-        if (current) render(current);
-      }
-      languages(s.locales, spoken, pick);
+  switchLocale = (picked) =>
+    new Promise<ApiResult>((done) => {
+      words = s.labels[picked] ?? {};
+      socket
+        .timeout(10_000)
+        .emit(
+          'visitor:locale',
+          { clientMessageId: messageId(), locale: picked },
+          (err: unknown, ack: VisitorAck) => {
+            const result: ApiResult = err
+              ? { ok: false, error: { code: 'timeout', message: 'No answer from the server.' } }
+              : ack;
+            if (ack?.ok) {
+              spoken = picked;
+              ack.messages?.forEach(show);
+            } else {
+              words = s.labels[spoken] ?? {};
+              if (current) render(current);
+            }
+            languages(s.locales, spoken, pick);
+            done(result.ok ? { ok: true } : result);
+          },
+        );
     });
-  };
+  const pick = (picked: string) =>
+    void switchLocale(picked).then((r) => {
+      if (!r.ok) say(r.error.message, 'note');
+    });
   languages(s.locales, spoken, pick);
+  opened();
   events.lead(s);
   if (s.afterHours && !greeted) say(`We're back ${s.afterHours.back}`, 'note');
   // The conversation so far, from the server's log: all of it when the widget opens on the session;

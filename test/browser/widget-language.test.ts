@@ -76,4 +76,28 @@ describe('the chat widget in Hindi and Tamil, in Chromium', () => {
     await visitor.locator('.lcb-input button', { hasText: 'हाँ, पूछिए' }).waitFor();
     expect(await visitor.getByRole('combobox', { name: 'Language' }).inputValue()).toBe('hi');
   });
+
+  it("LeadBot.setLocale from the page switches like the menu: the prompt, the widget's words and the menu follow", async () => {
+    const { t, browser } = app;
+    const visitor = await browser.newPage({ locale: 'en-US' });
+    await visitor.goto(`${t.app.url}/`);
+    await visitor.click('.lcb-bubble');
+    await visitor.locator('.lcb-input button', { hasText: 'Yes, go ahead' }).click();
+    await visitor.locator('.lcb-bot', { hasText: 'What kind of business do you run?' }).waitFor();
+
+    const switched = await visitor.evaluate(() =>
+      (window as unknown as { LeadBot: { setLocale(l: string): Promise<unknown> } }).LeadBot.setLocale('hi'),
+    );
+    expect(switched).toEqual({ ok: true });
+    await visitor.locator('.lcb-bot', { hasText: 'आप किस तरह का बिज़नेस चलाते हैं?' }).waitFor();
+    expect(await visitor.getByRole('combobox', { name: 'Language' }).inputValue()).toBe('hi');
+    expect(await visitor.locator('.lcb-panel').getAttribute('lang')).toBe('hi');
+
+    // A language the workflow does not speak is refused, and the widget stays in Hindi.
+    const refused = await visitor.evaluate(() =>
+      (window as unknown as { LeadBot: { setLocale(l: string): Promise<unknown> } }).LeadBot.setLocale('fr'),
+    );
+    expect(refused).toMatchObject({ ok: false, error: { code: 'unsupported_locale' } });
+    expect(await visitor.getByRole('combobox', { name: 'Language' }).inputValue()).toBe('hi');
+  });
 });
